@@ -1,0 +1,145 @@
+package org.bertserving.engine;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Everything the engine needs to know, named after bert-as-service's flags ({@code max_seq_len} is
+ * {@code maxSeqLen}). Built once at start; {@link #validate()} fails fast naming the flag.
+ *
+ * @param modelDir Google BERT folder or SavedModel folder; {@code null} for the default model
+ * @param maxSeqLen truncation length including {@code [CLS]}/{@code [SEP]}; {@code null} = NONE
+ *     (the longest text of each batch, capped by {@code max_position_embeddings})
+ * @param poolingLayers layer indices, negative from the end ({@code -1} = last encoder layer)
+ * @param doLowerCase {@code null} = as the model says (uncased unless it declares otherwise)
+ * @param deviceId GPU index, or {@code -1} for the CPU
+ * @param tokenBudget at most this many rows x padded length in one TF run
+ */
+public record EngineSettings(
+    Path modelDir,
+    Path tunedModelDir,
+    String ckptName,
+    String configName,
+    Integer maxSeqLen,
+    List<Integer> poolingLayers,
+    PoolingStrategy poolingStrategy,
+    boolean maskClsSep,
+    boolean noSpecialToken,
+    boolean fixedEmbedLength,
+    Boolean doLowerCase,
+    int numLabels,
+    int deviceId,
+    int intraOpThreads,
+    int interOpThreads,
+    boolean fp16,
+    boolean xla,
+    double gpuMemoryFraction,
+    int maxBatchSize,
+    int tokenBudget) {
+
+  public EngineSettings {
+    poolingLayers = List.copyOf(poolingLayers);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Checks what can be checked without the model; the model-dependent checks run at load. */
+  public EngineSettings validate() {
+    require(maxSeqLen == null || maxSeqLen >= 3, "max_seq_len", maxSeqLen, "at least 3 or NONE");
+    require(!poolingLayers.isEmpty(), "pooling_layer", poolingLayers, "at least one layer");
+    require(numLabels >= 1, "num_labels", numLabels, "at least 1");
+    require(maxBatchSize >= 1, "max_batch_size", maxBatchSize, "at least 1");
+    require(tokenBudget >= 1, "token_budget", tokenBudget, "at least 1");
+    require(gpuMemoryFraction > 0 && gpuMemoryFraction <= 1,
+        "gpu_memory_fraction", gpuMemoryFraction, "in (0, 1]");
+    require(intraOpThreads >= 0 && interOpThreads >= 0, "threads", intraOpThreads, ">= 0");
+    return this;
+  }
+
+  private static void require(boolean ok, String flag, Object value, String expected) {
+    if (!ok) {
+      throw new IllegalArgumentException("-" + flag + " " + value + ": expected " + expected);
+    }
+  }
+
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.modelDir = modelDir;
+    b.tunedModelDir = tunedModelDir;
+    b.ckptName = ckptName;
+    b.configName = configName;
+    b.maxSeqLen = maxSeqLen;
+    b.poolingLayers = poolingLayers;
+    b.poolingStrategy = poolingStrategy;
+    b.maskClsSep = maskClsSep;
+    b.noSpecialToken = noSpecialToken;
+    b.fixedEmbedLength = fixedEmbedLength;
+    b.doLowerCase = doLowerCase;
+    b.numLabels = numLabels;
+    b.deviceId = deviceId;
+    b.intraOpThreads = intraOpThreads;
+    b.interOpThreads = interOpThreads;
+    b.fp16 = fp16;
+    b.xla = xla;
+    b.gpuMemoryFraction = gpuMemoryFraction;
+    b.maxBatchSize = maxBatchSize;
+    b.tokenBudget = tokenBudget;
+    return b;
+  }
+
+  /** Defaults are bert-as-service's. */
+  public static final class Builder {
+    private Path modelDir;
+    private Path tunedModelDir;
+    private String ckptName = "bert_model.ckpt";
+    private String configName = "bert_config.json";
+    private Integer maxSeqLen = 25;
+    private List<Integer> poolingLayers = List.of(-2);
+    private PoolingStrategy poolingStrategy = PoolingStrategy.REDUCE_MEAN;
+    private boolean maskClsSep;
+    private boolean noSpecialToken;
+    private boolean fixedEmbedLength;
+    private Boolean doLowerCase;
+    private int numLabels = 2;
+    private int deviceId = -1;
+    private int intraOpThreads;
+    private int interOpThreads;
+    private boolean fp16;
+    private boolean xla;
+    private double gpuMemoryFraction = 0.5;
+    private int maxBatchSize = 256;
+    private int tokenBudget = 16384;
+
+    private Builder() {}
+
+    public Builder modelDir(Path v) { modelDir = v; return this; }
+    public Builder tunedModelDir(Path v) { tunedModelDir = v; return this; }
+    public Builder ckptName(String v) { ckptName = v; return this; }
+    public Builder configName(String v) { configName = v; return this; }
+    public Builder maxSeqLen(Integer v) { maxSeqLen = v; return this; }
+    public Builder poolingLayers(List<Integer> v) { poolingLayers = v; return this; }
+    public Builder poolingStrategy(PoolingStrategy v) { poolingStrategy = v; return this; }
+    public Builder maskClsSep(boolean v) { maskClsSep = v; return this; }
+    public Builder noSpecialToken(boolean v) { noSpecialToken = v; return this; }
+    public Builder fixedEmbedLength(boolean v) { fixedEmbedLength = v; return this; }
+    public Builder doLowerCase(Boolean v) { doLowerCase = v; return this; }
+    public Builder numLabels(int v) { numLabels = v; return this; }
+    public Builder deviceId(int v) { deviceId = v; return this; }
+    public Builder intraOpThreads(int v) { intraOpThreads = v; return this; }
+    public Builder interOpThreads(int v) { interOpThreads = v; return this; }
+    public Builder fp16(boolean v) { fp16 = v; return this; }
+    public Builder xla(boolean v) { xla = v; return this; }
+    public Builder gpuMemoryFraction(double v) { gpuMemoryFraction = v; return this; }
+    public Builder maxBatchSize(int v) { maxBatchSize = v; return this; }
+    public Builder tokenBudget(int v) { tokenBudget = v; return this; }
+
+    public EngineSettings build() {
+      return new EngineSettings(modelDir, tunedModelDir, ckptName, configName, maxSeqLen,
+          poolingLayers, poolingStrategy, maskClsSep, noSpecialToken, fixedEmbedLength,
+          doLowerCase, numLabels, deviceId, intraOpThreads, interOpThreads, fp16, xla,
+          gpuMemoryFraction, maxBatchSize, tokenBudget).validate();
+    }
+  }
+}

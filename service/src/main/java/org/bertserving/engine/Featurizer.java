@@ -1,0 +1,195 @@
+package org.bertserving.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.bertserving.engine.tokenizer.FullTokenizer;
+import org.bertserving.engine.tokenizer.Vocab;
+
+/**
+ * Turns texts (or pre-tokenized texts) into {@link InputFeatures} exactly as bert-as-service's
+ * {@code convert_lst_to_features}: sentence pairs, truncation, special tokens, masks. Unlike the
+ * original it refuses bad input as a whole instead of skipping it.
+ */
+public final class Featurizer {
+  /** {@code a ||| b}; greedy like the original, so the last separator splits. */
+  private static final Pattern PAIR = Pattern.compile("(.*) \\|\\|\\| (.*)");
+
+  private static final String PAIR_TOKEN = "|||";
+
+  private final FullTokenizer tokenizer;
+  private final Vocab vocab;
+  private final Integer maxSeqLen;
+  private final int maxPositions;
+  private final boolean maskClsSep;
+  private final boolean noSpecialToken;
+  private final boolean fixedEmbedLength;
+
+  public Featurizer(FullTokenizer tokenizer, Vocab vocab, EngineSettings settings, int maxPositions) {
+    this.tokenizer = tokenizer;
+    this.vocab = vocab;
+    this.maxSeqLen = settings.maxSeqLen();
+    this.maxPositions = maxPositions;
+    this.maskClsSep = settings.maskClsSep();
+    this.noSpecialToken = settings.noSpecialToken();
+    this.fixedEmbedLength = settings.fixedEmbedLength();
+  }
+
+  /**
+   * The features of every input plus the length {@code T} that token-level output is padded to.
+   *
+   * @param inputs strings, or (when {@code isTokenized}) lists of strings
+   * @throws InvalidInputException naming the first bad input; nothing is featurized then
+   */
+  public Featurized featurize(List<?> inputs, boolean isTokenized) {
+    if (inputs == null || inputs.isEmpty()) {
+      throw new InvalidInputException(-1, "no texts given: expected a non-empty list");
+    }
+    List<List<String>> first = new ArrayList<>(inputs.size());
+    List<List<String>> second = new ArrayList<>(inputs.size());
+    for (int i = 0; i < inputs.size(); i++) {
+      Object input = inputs.get(i);
+      if (isTokenized) {
+        splitTokenized(i, input, first, second);
+      } else {
+        splitText(i, input, first, second);
+      }
+    }
+    int seqLen = maxSeqLen != null ? maxSeqLen : batchLength(first, second);
+    List<InputFeatures> rows = new ArrayList<>(inputs.size());
+    for (int i = 0; i < first.size(); i++) {
+      rows.add(features(first.get(i), second.get(i), seqLen, isTokenized));
+    }
+    int outputLength = fixedEmbedLength && maxSeqLen == null ? maxPositions : seqLen;
+    return new Featurized(rows, outputLength);
+  }
+
+  /** Rows and the length token-level output is padded to. */
+  public record Featurized(List<InputFeatures> rows, int outputLength) {}
+
+  private void splitText(int i, Object input, List<List<String>> a, List<List<String>> b) {
+    if (input == null) {
+      throw new InvalidInputException(i, "text is null");
+    }
+    if (!(input instanceof String text)) {
+      throw new InvalidInputException(i, "expected a string but got " + describe(input)
+          + (input instanceof List ? " (send is_tokenized=true for token lists)" : ""));
+    }
+    String line = text.strip();
+    if (line.isEmpty()) {
+      throw new InvalidInputException(i, "text is empty");
+    }
+    Matcher pair = PAIR.matcher(line);
+    if (pair.matches()) {
+      a.add(tokenizer.tokenize(pair.group(1)));
+      b.add(tokenizer.tokenize(pair.group(2)));
+    } else {
+      a.add(tokenizer.tokenize(line));
+      b.add(List.of());
+    }
+  }
+
+  private void splitTokenized(int i, Object input, List<List<String>> a, List<List<String>> b) {
+    if (!(input instanceof List<?> list)) {
+      throw new InvalidInputException(i, "expected a list of tokens (is_tokenized=true) but got "
+          + describe(input));
+    }
+    if (list.isEmpty()) {
+      throw new InvalidInputException(i, "token list is empty");
+    }
+    List<String> tokens = new ArrayList<>(list.size());
+    int separator = -1;
+    for (int j = 0; j < list.size(); j++) {
+      if (!(list.get(j) instanceof String token) || token.isEmpty()) {
+        throw new InvalidInputException(i, "token " + j + " is not a non-empty string but "
+            + describe(list.get(j)));
+      }
+      if (separator < 0 && token.equals(PAIR_TOKEN)) {
+        separator = j;
+      }
+      // unknown tokens become [UNK] so that the tokens shown match the ids fed
+      tokens.add(vocab.contains(token) ? token : Vocab.UNK);
+    }
+    if (separator < 0) {
+      a.add(tokens);
+      b.add(List.of());
+    } else {
+      a.add(new ArrayList<>(tokens.subList(0, separator)));
+      b.add(new ArrayList<>(tokens.subList(separator + 1, tokens.size())));
+    }
+  }
+
+  private static String describe(Object value) {
+    if (value == null) {
+      return "null";
+    }
+    if (value instanceof String) {
+      return "a string";
+    }
+    if (value instanceof List) {
+      return "a list";
+    }
+    return "a " + value.getClass().getSimpleName();
+  }
+
+  /** {@code max_seq_len=NONE}: the longest text of this batch plus its special tokens. */
+  private int batchLength(List<List<String>> first, List<List<String>> second) {
+    int longest = 0;
+    boolean anyPair = false;
+    for (int i = 0; i < first.size(); i++) {
+      longest = Math.max(longest, first.get(i).size() + second.get(i).size());
+      anyPair |= !second.get(i).isEmpty();
+    }
+    return Math.min(longest + (anyPair ? 3 : 2), maxPositions);
+  }
+
+  private InputFeatures features(List<String> a, List<String> b, int seqLen, boolean isTokenized) {
+    boolean special = !(noSpecialToken && isTokenized && b.isEmpty());
+    if (!b.isEmpty()) {
+      truncatePair(a, b, seqLen - 3);
+    } else if (special && a.size() > seqLen - 2) {
+      a = a.subList(0, seqLen - 2);
+    } else if (!special && a.size() > seqLen) {
+      a = a.subList(0, seqLen);
+    }
+    int edge = maskClsSep ? 0 : 1;
+    int length = special ? a.size() + 2 + (b.isEmpty() ? 0 : b.size() + 1) : a.size();
+    List<String> tokens = new ArrayList<>(length);
+    int[] segments = new int[length];
+    int[] mask = new int[length];
+    int p = 0;
+    if (special) {
+      tokens.add(Vocab.CLS);
+      mask[p++] = edge;
+    }
+    for (String t : a) {
+      tokens.add(t);
+      mask[p++] = 1;
+    }
+    if (special) {
+      tokens.add(Vocab.SEP);
+      mask[p++] = edge;
+    }
+    if (!b.isEmpty()) {
+      for (String t : b) {
+        tokens.add(t);
+        segments[p] = 1;
+        mask[p++] = 1;
+      }
+      tokens.add(Vocab.SEP);
+      segments[p] = 1;
+      mask[p++] = edge;
+    }
+    return new InputFeatures(
+        tokenizer.convertTokensToIds(tokens), segments, mask, List.copyOf(tokens));
+  }
+
+  /** Google's {@code _truncate_seq_pair}: drop from the end of the longer one first. */
+  private static void truncatePair(List<String> a, List<String> b, int maxLength) {
+    while (a.size() + b.size() > maxLength) {
+      List<String> longer = a.size() > b.size() ? a : b;
+      longer.remove(longer.size() - 1);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package org.bertserving.engine;
+
+import java.util.List;
+
+/**
+ * One model on one device. The engine hands it runs of rows that are already sorted and cut to
+ * size; it pads each run only to its longest row. Implementations are thread-safe.
+ */
+public interface ModelBackend extends AutoCloseable {
+
+  /**
+   * Runs one batch.
+   *
+   * @return per row, in the order given: the pooled vector ({@link #dim()} floats), or for
+   *     token-level pooling the row's {@code length x dim()} values, row-major
+   */
+  float[][] run(List<InputFeatures> rows);
+
+  /** Width of a pooled vector, or of one token's vector for token-level pooling. */
+  int dim();
+
+  @Override
+  void close();
+}

@@ -1,0 +1,285 @@
+package org.bertserving.engine.tf;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.bertserving.engine.BertConfig;
+import org.bertserving.engine.PoolingStrategy;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Sum;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.math.Mean;
+import org.tensorflow.op.train.BatchMatMul;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.family.TFloating;
+
+/**
+ * Google's BERT ({@code modeling.py}) built in Java, with the pooling of bert-as-service on top, so
+ * that only pooled rows leave the session. Every step is named like the checkpoint variable it
+ * reads ({@code bert/encoder/layer_N/attention/self/query}), so the two read side by side.
+ *
+ * <p>The weights are variables of type {@code T} (float32, or float16 with {@code -fp16}); pooling
+ * always runs in float32. Only the encoder layers that the pooling needs are built.
+ */
+final class BertGraph<T extends TFloating> {
+  /** Google's {@code layer_norm} epsilon. */
+  private static final float LAYER_NORM_EPSILON = 1e-12f;
+
+  private final Ops tf;
+  private final Class<T> type;
+  private final BertConfig config;
+  private final List<Weight<T>> weights = new ArrayList<>();
+  private final java.util.Map<String, Ops> scopes = new java.util.HashMap<>();
+
+  final Placeholder<TInt32> inputIds;
+  final Placeholder<TInt32> inputMask;
+  final Placeholder<TInt32> segmentIds;
+  /** Position of each row's last real token, for {@code LAST_TOKEN}. */
+  final Placeholder<TInt32> lastIndex;
+
+  final Operand<TFloat32> output;
+
+  /** A variable and the checkpoint tensor it is restored from. */
+  record Weight<T extends TFloating>(String name, Variable<T> variable, long[] shape) {}
+
+  /**
+   * @param tf ops placed on the compute device
+   * @param layers pooling layers, already resolved to 0-based encoder indices
+   */
+  BertGraph(Ops tf, Class<T> type, BertConfig config, List<Integer> layers,
+      PoolingStrategy strategy, int numLabels) {
+    this.tf = tf;
+    this.type = type;
+    this.config = config;
+    Shape matrix = Shape.of(Shape.UNKNOWN_SIZE, Shape.UNKNOWN_SIZE);
+    inputIds = tf.withName("input_ids").placeholder(TInt32.class, Placeholder.shape(matrix));
+    inputMask = tf.withName("input_mask").placeholder(TInt32.class, Placeholder.shape(matrix));
+    segmentIds = tf.withName("segment_ids").placeholder(TInt32.class, Placeholder.shape(matrix));
+    lastIndex = tf.withName("last_index")
+        .placeholder(TInt32.class, Placeholder.shape(Shape.of(Shape.UNKNOWN_SIZE)));
+
+    Operand<TInt32> batchAndLength = tf.shape(inputIds);
+    Operand<T> x = embeddings(batchAndLength);
+    Operand<T> attentionAdder = attentionAdder();
+    int deepest = strategy.usesPooler()
+        ? config.numHiddenLayers() - 1
+        : layers.stream().mapToInt(Integer::intValue).max().orElseThrow();
+    List<Operand<T>> encoderLayers = new ArrayList<>();
+    for (int i = 0; i <= deepest; i++) {
+      x = encoderLayer(i, x, attentionAdder, batchAndLength);
+      encoderLayers.add(x);
+    }
+    Operand<TFloat32> pooled = strategy.usesPooler()
+        ? head(pooler(encoderLayers.get(deepest), batchAndLength), strategy, numLabels)
+        : pool(layers.stream().map(encoderLayers::get).toList(), strategy, batchAndLength);
+    output = tf.withName("final_encodes").identity(pooled);
+  }
+
+  List<Weight<T>> weights() {
+    return weights;
+  }
+
+  private Variable<T> weight(String name, long... shape) {
+    int slash = name.lastIndexOf('/');
+    Ops parent = slash < 0 ? tf : scope(name.substring(0, slash));
+    Variable<T> v = parent.withName(name.substring(slash + 1)).variable(Shape.of(shape), type);
+    weights.add(new Weight<>(name, v, shape));
+    return v;
+  }
+
+  // ---- embeddings ---------------------------------------------------------------------------
+
+  private Operand<T> embeddings(Operand<TInt32> batchAndLength) {
+    int h = config.hiddenSize();
+    Ops s = scope("bert/embeddings");
+    Variable<T> words = weight("bert/embeddings/word_embeddings", config.vocabSize(), h);
+    Variable<T> types = weight("bert/embeddings/token_type_embeddings", config.typeVocabSize(), h);
+    Variable<T> positions =
+        weight("bert/embeddings/position_embeddings", config.maxPositionEmbeddings(), h);
+    Operand<TInt32> axis0 = s.constant(0);
+    Operand<T> sum = s.math.add(
+        s.gather(words, s.reshape(inputIds, s.constant(new int[] {-1})), axis0),
+        s.gather(types, s.reshape(segmentIds, s.constant(new int[] {-1})), axis0));
+    // [B*T, H] + [T, H] broadcast over the batch: reshape to [B, T, H] and back
+    Operand<TInt32> seqLen = s.slice(batchAndLength, s.constant(new int[] {1}), s.constant(new int[] {1}));
+    Operand<T> positionSlice = s.slice(positions, s.constant(new int[] {0, 0}),
+        s.concat(List.of(seqLen, s.constant(new int[] {-1})), s.constant(0)));
+    Operand<T> byRow = s.reshape(sum, s.concat(List.of(batchAndLength, s.constant(new int[] {h})), s.constant(0)));
+    Operand<T> withPositions = s.math.add(byRow, positionSlice);
+    return layerNorm("bert/embeddings/LayerNorm",
+        s.reshape(withPositions, s.constant(new int[] {-1, h})));
+  }
+
+  /** (1 - mask) * -10000 as {@code [B, 1, 1, T]}, added to the attention scores. */
+  private Operand<T> attentionAdder() {
+    Ops s = scope("bert/encoder");
+    Operand<T> mask = s.dtypes.cast(inputMask, type);
+    Operand<T> adder = s.math.mul(s.math.sub(scalar(s, 1f), mask), scalar(s, -10000f));
+    return s.expandDims(s.expandDims(adder, s.constant(1)), s.constant(1));
+  }
+
+  // ---- encoder --------------------------------------------------------------------------------
+
+  private Operand<T> encoderLayer(int index, Operand<T> x, Operand<T> adder,
+      Operand<TInt32> batchAndLength) {
+    String scope = "bert/encoder/layer_" + index;
+    int h = config.hiddenSize();
+    int heads = config.numAttentionHeads();
+    int headSize = config.headSize();
+    Ops s = scope(scope);
+    Operand<TInt32> splitShape = s.concat(
+        List.of(batchAndLength, s.constant(new int[] {heads, headSize})), s.constant(0));
+    Operand<TInt32> toHeads = s.constant(new int[] {0, 2, 1, 3});
+
+    Operand<T> q = s.linalg.transpose(s.reshape(dense(scope + "/attention/self/query", x, h, h),
+        splitShape), toHeads);
+    Operand<T> k = s.linalg.transpose(s.reshape(dense(scope + "/attention/self/key", x, h, h),
+        splitShape), toHeads);
+    Operand<T> v = s.linalg.transpose(s.reshape(dense(scope + "/attention/self/value", x, h, h),
+        splitShape), toHeads);
+    Operand<T> scores = s.math.mul(
+        s.train.batchMatMul(q, k, type, BatchMatMul.adjY(true)),
+        scalar(s, (float) (1.0 / Math.sqrt(headSize))));
+    Operand<T> probs = s.nn.softmax(s.math.add(scores, adder));
+    Operand<T> context = s.reshape(
+        s.linalg.transpose(s.train.batchMatMul(probs, v, type), toHeads),
+        s.constant(new int[] {-1, h}));
+
+    Operand<T> attention = layerNorm(scope + "/attention/output/LayerNorm",
+        s.math.add(dense(scope + "/attention/output/dense", context, h, h), x));
+    Operand<T> intermediate = activation(s,
+        dense(scope + "/intermediate/dense", attention, h, config.intermediateSize()));
+    return layerNorm(scope + "/output/LayerNorm", s.math.add(
+        dense(scope + "/output/dense", intermediate, config.intermediateSize(), h), attention));
+  }
+
+  private Operand<T> dense(String scope, Operand<T> x, int in, int out) {
+    Variable<T> kernel = weight(scope + "/kernel", in, out);
+    Variable<T> bias = weight(scope + "/bias", out);
+    Ops s = scope(scope);
+    return s.nn.biasAdd(s.linalg.matMul(x, kernel), bias);
+  }
+
+  /** As {@code tf.contrib.layers.layer_norm}: moments, then {@code x * inv + (beta - mean * inv)}. */
+  private Operand<T> layerNorm(String scope, Operand<T> x) {
+    Variable<T> beta = weight(scope + "/beta", config.hiddenSize());
+    Variable<T> gamma = weight(scope + "/gamma", config.hiddenSize());
+    Ops s = scope(scope);
+    Operand<TInt32> lastAxis = s.constant(new int[] {-1});
+    Operand<T> mean = s.math.mean(x, lastAxis, Mean.keepDims(true));
+    Operand<T> variance = s.math.mean(s.math.squaredDifference(x, mean), lastAxis, Mean.keepDims(true));
+    Operand<T> inv = s.math.mul(s.math.rsqrt(s.math.add(variance, scalar(s, LAYER_NORM_EPSILON))), gamma);
+    return s.math.add(s.math.mul(x, inv), s.math.sub(beta, s.math.mul(mean, inv)));
+  }
+
+  /** Google's tanh approximation of gelu, as in its {@code modeling.py}. */
+  private Operand<T> activation(Ops s, Operand<T> x) {
+    switch (config.hiddenAct()) {
+      case "relu":
+        return s.nn.relu(x);
+      case "tanh":
+        return s.math.tanh(x);
+      default:
+        Operand<T> cube = s.math.mul(s.math.mul(x, x), x);
+        Operand<T> inner = s.math.mul(scalar(s, (float) Math.sqrt(2 / Math.PI)),
+            s.math.add(x, s.math.mul(scalar(s, 0.044715f), cube)));
+        Operand<T> cdf = s.math.mul(scalar(s, 0.5f), s.math.add(scalar(s, 1f), s.math.tanh(inner)));
+        return s.math.mul(x, cdf);
+    }
+  }
+
+  // ---- pooler and heads -----------------------------------------------------------------------
+
+  private Operand<TFloat32> pooler(Operand<T> last, Operand<TInt32> batchAndLength) {
+    int h = config.hiddenSize();
+    Ops s = scope("bert/pooler");
+    Operand<T> first = s.gather(byRow(s, last, batchAndLength), s.constant(0), s.constant(1));
+    return s.dtypes.cast(s.math.tanh(dense("bert/pooler/dense", first, h, h)), TFloat32.class);
+  }
+
+  private Operand<TFloat32> head(Operand<TFloat32> pooled, PoolingStrategy strategy, int numLabels) {
+    if (!strategy.usesHead()) {
+      return pooled;
+    }
+    int labels = strategy == PoolingStrategy.REGRESSION ? 1 : numLabels;
+    Ops s = scope("head");
+    // a fine-tuned classifier's head is stored at the top level of the checkpoint
+    Operand<TFloat32> w = s.dtypes.cast(weight("output_weights", labels, config.hiddenSize()),
+        TFloat32.class);
+    Operand<TFloat32> b = s.dtypes.cast(weight("output_bias", labels), TFloat32.class);
+    Operand<TFloat32> logits = s.nn.biasAdd(
+        s.linalg.matMul(pooled, w, org.tensorflow.op.linalg.MatMul.transposeB(true)), b);
+    return strategy == PoolingStrategy.CLASSIFICATION ? s.nn.softmax(logits) : s.math.sigmoid(logits);
+  }
+
+  // ---- pooling over layers, as bert-as-service's graph.py ------------------------------------
+
+  private Operand<TFloat32> pool(List<Operand<T>> layers, PoolingStrategy strategy,
+      Operand<TInt32> batchAndLength) {
+    Ops s = scope("pooling");
+    List<Operand<TFloat32>> rows = new ArrayList<>();
+    for (Operand<T> layer : layers) {
+      rows.add(s.dtypes.cast(byRow(s, layer, batchAndLength), TFloat32.class));
+    }
+    Operand<TFloat32> x = rows.size() == 1 ? rows.get(0) : s.concat(rows, s.constant(-1));
+    Operand<TFloat32> mask = s.dtypes.cast(inputMask, TFloat32.class);
+    Operand<TFloat32> mask3 = s.expandDims(mask, s.constant(-1));
+    Operand<TInt32> tokenAxis = s.constant(1);
+    switch (strategy) {
+      case NONE:
+        return s.math.mul(x, mask3);
+      case REDUCE_MEAN:
+        return reduceMean(s, x, mask, mask3, tokenAxis);
+      case REDUCE_MAX:
+        return reduceMax(s, x, mask3, tokenAxis);
+      case REDUCE_MEAN_MAX:
+        return s.concat(List.of(reduceMean(s, x, mask, mask3, tokenAxis),
+            reduceMax(s, x, mask3, tokenAxis)), s.constant(1));
+      case FIRST_TOKEN:
+        return s.gather(x, s.constant(0), tokenAxis);
+      case LAST_TOKEN:
+        Operand<TInt32> batch = s.slice(batchAndLength, s.constant(new int[] {0}), s.constant(new int[] {1}));
+        Operand<TInt32> rowIds = s.range(s.constant(0), s.reshape(batch, s.constant(new int[0])), s.constant(1));
+        return s.gatherNd(x, s.stack(List.of(rowIds, lastIndex), org.tensorflow.op.core.Stack.axis(1L)));
+      default:
+        throw new IllegalArgumentException(strategy + " does not pool encoder layers");
+    }
+  }
+
+  private static Operand<TFloat32> reduceMean(Ops s, Operand<TFloat32> x, Operand<TFloat32> mask,
+      Operand<TFloat32> mask3, Operand<TInt32> axis) {
+    Operand<TFloat32> count = s.math.add(s.sum(mask, axis, Sum.keepDims(true)), s.constant(1e-10f));
+    return s.math.div(s.sum(s.math.mul(x, mask3), axis), count);
+  }
+
+  private static Operand<TFloat32> reduceMax(Ops s, Operand<TFloat32> x, Operand<TFloat32> mask3,
+      Operand<TInt32> axis) {
+    Operand<TFloat32> penalty = s.math.mul(s.math.sub(s.constant(1f), mask3), s.constant(1e30f));
+    return s.max(s.math.sub(x, penalty), axis);
+  }
+
+  /** {@code [B*T, H]} back to {@code [B, T, H]}. */
+  private <U extends TFloating> Operand<U> byRow(Ops s, Operand<U> x, Operand<TInt32> batchAndLength) {
+    return s.reshape(x, s.concat(
+        List.of(batchAndLength, s.constant(new int[] {config.hiddenSize()})), s.constant(0)));
+  }
+
+  /** Ops under a name path such as {@code bert/encoder/layer_0}, each scope made once. */
+  private Ops scope(String path) {
+    Ops cached = scopes.get(path);
+    if (cached == null) {
+      int slash = path.lastIndexOf('/');
+      Ops parent = slash < 0 ? tf : scope(path.substring(0, slash));
+      cached = parent.withSubScope(path.substring(slash + 1));
+      scopes.put(path, cached);
+    }
+    return cached;
+  }
+
+  private Operand<T> scalar(Ops s, float value) {
+    return s.constant(type, value);
+  }
+}

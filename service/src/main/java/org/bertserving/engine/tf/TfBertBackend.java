@@ -1,0 +1,249 @@
+package org.bertserving.engine.tf;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.bertserving.engine.BertConfig;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.InputFeatures;
+import org.bertserving.engine.ModelBackend;
+import org.bertserving.engine.ModelLoadException;
+import org.bertserving.engine.PoolingStrategy;
+import org.bertserving.engine.tf.CheckpointIndex.TensorInfo;
+import org.tensorflow.DeviceSpec;
+import org.tensorflow.Graph;
+import org.tensorflow.Operation;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.exceptions.TensorFlowException;
+import org.tensorflow.ndarray.NdArrays;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GPUOptions;
+import org.tensorflow.proto.GraphOptions;
+import org.tensorflow.proto.OptimizerOptions;
+import org.tensorflow.types.TFloat16;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TString;
+import org.tensorflow.types.family.TFloating;
+
+/**
+ * BERT in one TensorFlow session on one device: the graph of {@link BertGraph}, its variables
+ * restored by TensorFlow's own {@code RestoreV2} from the checkpoint, one run per batch.
+ */
+public final class TfBertBackend implements ModelBackend {
+  /** Tensors restored per {@code RestoreV2} run: bounds the transient copy during loading. */
+  private static final int RESTORE_CHUNK = 16;
+
+  private final Graph graph;
+  private final Session session;
+  private final BertGraph<?> bert;
+  private final boolean tokenLevel;
+  private final boolean feedsLastIndex;
+  private final int dim;
+  private final BertConfig config;
+
+  private TfBertBackend(Graph graph, Session session, BertGraph<?> bert, PoolingStrategy strategy,
+      int dim, BertConfig config) {
+    this.config = config;
+    this.graph = graph;
+    this.session = session;
+    this.bert = bert;
+    this.tokenLevel = strategy.isTokenLevel();
+    this.feedsLastIndex = strategy == PoolingStrategy.LAST_TOKEN;
+    this.dim = dim;
+  }
+
+  /**
+   * Opens the checkpoint at {@code checkpoint} (a path prefix, without {@code .index}): checks the
+   * settings against the model before anything is built, then builds and restores.
+   *
+   * @param declared the model's {@code bert_config.json}, or {@code null} to derive it
+   */
+  public static TfBertBackend open(Path checkpoint, BertConfig declared,
+      EngineSettings settings) throws IOException {
+    CheckpointLayout layout = CheckpointLayout.inspect(checkpoint, declared);
+    int layerCount = layout.config().numHiddenLayers();
+    Integer maxSeqLen = settings.maxSeqLen();
+    if (maxSeqLen != null && maxSeqLen > layout.config().maxPositionEmbeddings()) {
+      throw new IllegalArgumentException("-max_seq_len " + maxSeqLen + " exceeds the model's "
+          + "max_position_embeddings " + layout.config().maxPositionEmbeddings());
+    }
+    List<Integer> layers = new ArrayList<>();
+    for (int layer : settings.poolingLayers()) {
+      if (layer < -layerCount || layer >= layerCount) {
+        throw new IllegalArgumentException("-pooling_layer " + layer + " is out of range for a "
+            + "model with " + layerCount + " layers (use -" + layerCount + " .. " + (layerCount - 1) + ")");
+      }
+      layers.add(layer < 0 ? layerCount + layer : layer);
+    }
+    return load(layout, layers, settings);
+  }
+
+  /** The config the graph was built from (declared or derived from the checkpoint). */
+  public BertConfig config() {
+    return config;
+  }
+
+  /**
+   * Builds the graph for {@code settings} and restores its weights from {@code layout}.
+   *
+   * @param layers pooling layers as 0-based encoder indices
+   */
+  static TfBertBackend load(CheckpointLayout layout, List<Integer> layers, EngineSettings settings) {
+    Graph graph = new Graph();
+    try {
+      Ops root = Ops.create(graph);
+      Ops device = root.withDevice(device(settings.deviceId()));
+      BertGraph<?> bert = settings.fp16()
+          ? new BertGraph<>(device, TFloat16.class, layout.config(), layers,
+              settings.poolingStrategy(), settings.numLabels())
+          : new BertGraph<>(device, TFloat32.class, layout.config(), layers,
+              settings.poolingStrategy(), settings.numLabels());
+      List<Op> restores = restoreOps(root, device, bert, layout);
+      Session session = new Session(graph, sessionConfig(settings));
+      try {
+        for (Op restore : restores) {
+          session.runner().addTarget(restore).run();
+        }
+      } catch (TensorFlowException e) {
+        session.close();
+        throw new ModelLoadException("cannot restore the weights of " + layout.checkpoint()
+            + ": " + e.getMessage(), e);
+      }
+      long width = bert.output.shape().size(-1);
+      return new TfBertBackend(
+          graph, session, bert, settings.poolingStrategy(), (int) width, layout.config());
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
+    }
+  }
+
+  private static DeviceSpec device(int deviceId) {
+    return deviceId < 0
+        ? DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.CPU).deviceIndex(0).build()
+        : DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.GPU).deviceIndex(deviceId).build();
+  }
+
+  private static ConfigProto sessionConfig(EngineSettings s) {
+    ConfigProto.Builder config = ConfigProto.newBuilder()
+        .setAllowSoftPlacement(true)
+        .setIntraOpParallelismThreads(s.intraOpThreads())
+        .setInterOpParallelismThreads(s.interOpThreads())
+        .setGpuOptions(GPUOptions.newBuilder()
+            .setAllowGrowth(true)
+            .setPerProcessGpuMemoryFraction(s.gpuMemoryFraction()));
+    if (s.xla()) {
+      config.setGraphOptions(GraphOptions.newBuilder().setOptimizerOptions(
+          OptimizerOptions.newBuilder().setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1)));
+    }
+    return config.build();
+  }
+
+  /** {@code RestoreV2} on the CPU in chunks, each followed by assigns to the device variables. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static List<Op> restoreOps(Ops root, Ops device, BertGraph<?> bert,
+      CheckpointLayout layout) {
+    Ops cpu = root.withDevice(device(-1)).withSubScope("restore");
+    Operand<TString> prefix = cpu.constant(layout.checkpoint().toString());
+    List<? extends BertGraph.Weight<?>> weights = bert.weights();
+    List<Op> restores = new ArrayList<>();
+    for (int start = 0; start < weights.size(); start += RESTORE_CHUNK) {
+      List<? extends BertGraph.Weight<?>> chunk =
+          weights.subList(start, Math.min(weights.size(), start + RESTORE_CHUNK));
+      String[] keys = new String[chunk.size()];
+      DataType[] dtypes = new DataType[chunk.size()];
+      for (int i = 0; i < keys.length; i++) {
+        TensorInfo info = layout.require(chunk.get(i).name(), chunk.get(i).shape());
+        keys[i] = info.name();
+        dtypes[i] = info.dtype();
+      }
+      String[] slices = new String[keys.length];
+      java.util.Arrays.fill(slices, "");
+      Operation restore = cpu.scope().opBuilder("RestoreV2", "RestoreV2")
+          .addInput(prefix.asOutput())
+          .addInput(cpu.constant(NdArrays.vectorOfObjects(keys)).asOutput())
+          .addInput(cpu.constant(NdArrays.vectorOfObjects(slices)).asOutput())
+          .setAttr("dtypes", dtypes)
+          .build();
+      List<Op> assigns = new ArrayList<>();
+      for (int i = 0; i < keys.length; i++) {
+        BertGraph.Weight weight = chunk.get(i);
+        Operand value = restore.output(i);
+        Class<? extends TFloating> type = weight.variable().type();
+        if (value.type() != type) {
+          value = device.dtypes.cast(value, type);
+        }
+        assigns.add(device.assign(weight.variable(), value));
+      }
+      restores.add(root.withControlDependencies(assigns).noOp());
+    }
+    return restores;
+  }
+
+  @Override
+  public float[][] run(List<InputFeatures> rows) {
+    int batch = rows.size();
+    int length = rows.stream().mapToInt(InputFeatures::length).max().orElse(0);
+    int[] ids = new int[batch * length];
+    int[] mask = new int[batch * length];
+    int[] segments = new int[batch * length];
+    int[] last = new int[batch];
+    for (int r = 0; r < batch; r++) {
+      InputFeatures row = rows.get(r);
+      System.arraycopy(row.inputIds(), 0, ids, r * length, row.length());
+      System.arraycopy(row.inputMask(), 0, mask, r * length, row.length());
+      System.arraycopy(row.segmentIds(), 0, segments, r * length, row.length());
+      last[r] = row.length() - 1;
+    }
+    Shape shape = Shape.of(batch, length);
+    try (TInt32 idsT = TInt32.tensorOf(shape, DataBuffers.of(ids, true, false));
+        TInt32 maskT = TInt32.tensorOf(shape, DataBuffers.of(mask, true, false));
+        TInt32 segmentsT = TInt32.tensorOf(shape, DataBuffers.of(segments, true, false));
+        TInt32 lastT = TInt32.vectorOf(last)) {
+      Session.Runner runner = session.runner()
+          .feed(bert.inputIds, idsT)
+          .feed(bert.inputMask, maskT)
+          .feed(bert.segmentIds, segmentsT);
+      if (feedsLastIndex) {
+        runner.feed(bert.lastIndex, lastT);
+      }
+      try (Result result = runner.fetch(bert.output).run()) {
+        TFloat32 out = (TFloat32) result.get(0);
+        float[] flat = new float[(int) out.size()];
+        out.copyTo(DataBuffers.of(flat, false, false));
+        return split(flat, rows, length);
+      }
+    }
+  }
+
+  /** One array per row: the pooled vector, or the row's own tokens for token-level output. */
+  private float[][] split(float[] flat, List<InputFeatures> rows, int length) {
+    float[][] out = new float[rows.size()][];
+    for (int r = 0; r < out.length; r++) {
+      int stride = tokenLevel ? length * dim : dim;
+      int size = tokenLevel ? rows.get(r).length() * dim : dim;
+      out[r] = java.util.Arrays.copyOfRange(flat, r * stride, r * stride + size);
+    }
+    return out;
+  }
+
+  @Override
+  public int dim() {
+    return dim;
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+}
