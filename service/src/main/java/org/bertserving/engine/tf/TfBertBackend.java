@@ -148,7 +148,10 @@ public final class TfBertBackend implements ModelBackend {
     return config.build();
   }
 
-  /** {@code RestoreV2} on the CPU in chunks, each followed by assigns to the device variables. */
+  /**
+   * {@code RestoreV2} on the CPU in chunks, each followed by assigns to the device variables; a
+   * fused weight is the concatenation of its sources on the last axis.
+   */
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static List<Op> restoreOps(Ops root, Ops device, BertGraph<?> bert,
       CheckpointLayout layout) {
@@ -159,25 +162,32 @@ public final class TfBertBackend implements ModelBackend {
     for (int start = 0; start < weights.size(); start += RESTORE_CHUNK) {
       List<? extends BertGraph.Weight<?>> chunk =
           weights.subList(start, Math.min(weights.size(), start + RESTORE_CHUNK));
-      String[] keys = new String[chunk.size()];
-      DataType[] dtypes = new DataType[chunk.size()];
-      for (int i = 0; i < keys.length; i++) {
-        TensorInfo info = layout.require(chunk.get(i).name(), chunk.get(i).shape());
-        keys[i] = info.name();
-        dtypes[i] = info.dtype();
+      List<String> keys = new ArrayList<>();
+      List<DataType> dtypes = new ArrayList<>();
+      for (BertGraph.Weight<?> weight : chunk) {
+        for (String source : weight.sources()) {
+          TensorInfo info = layout.require(source, weight.sourceShape());
+          keys.add(info.name());
+          dtypes.add(info.dtype());
+        }
       }
-      String[] slices = new String[keys.length];
+      String[] slices = new String[keys.size()];
       java.util.Arrays.fill(slices, "");
       Operation restore = cpu.scope().opBuilder("RestoreV2", "RestoreV2")
           .addInput(prefix.asOutput())
-          .addInput(cpu.constant(NdArrays.vectorOfObjects(keys)).asOutput())
+          .addInput(cpu.constant(NdArrays.vectorOfObjects(keys.toArray(new String[0]))).asOutput())
           .addInput(cpu.constant(NdArrays.vectorOfObjects(slices)).asOutput())
-          .setAttr("dtypes", dtypes)
+          .setAttr("dtypes", dtypes.toArray(new DataType[0]))
           .build();
       List<Op> assigns = new ArrayList<>();
-      for (int i = 0; i < keys.length; i++) {
-        BertGraph.Weight weight = chunk.get(i);
-        Operand value = restore.output(i);
+      int output = 0;
+      for (BertGraph.Weight weight : chunk) {
+        List<Operand<?>> parts = new ArrayList<>();
+        for (int i = 0; i < weight.sources().size(); i++) {
+          parts.add(restore.output(output++));
+        }
+        Operand value = parts.size() == 1 ? parts.get(0)
+            : cpu.concat((List) parts, cpu.constant(-1));
         Class<? extends TFloating> type = weight.variable().type();
         if (value.type() != type) {
           value = device.dtypes.cast(value, type);
