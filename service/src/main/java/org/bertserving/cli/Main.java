@@ -1,13 +1,11 @@
 package org.bertserving.cli;
 
-import java.util.List;
-import org.bertserving.engine.BertEncoder;
-import org.bertserving.engine.DefaultModel;
-import org.bertserving.engine.EngineSettings;
+import com.typesafe.config.Config;
+import org.bertserving.server.BertServer;
 
 /**
- * {@code bert-serving-start}: parses the flags, loads the engine and proves it with a self-check.
- * (The HTTP and cluster server arrive with the service issue.)
+ * {@code bert-serving-start}: parses the flags, starts a node in the foreground, runs until
+ * SIGTERM/Ctrl-C (then leaves the cluster gracefully). A bad flag or value: one line, exit 2.
  */
 public final class Main {
   public static final String VERSION = "0.1.0";
@@ -15,33 +13,29 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    StartArgs parsed;
-    EngineSettings settings;
+    Config config;
     try {
-      parsed = StartArgs.parse(args);
-      if (parsed.flag("help")) {
+      StartArgs parsed = StartArgs.parse(args);
+      if (parsed.has("help")) {
         System.out.print(StartArgs.usage());
         return;
       }
-      if (parsed.flag("version")) {
-        System.out.println("bert-serving (JVM) " + VERSION);
+      if (parsed.has("version")) {
+        System.out.println("bert-serving (JVM) " + VERSION + ", bert-as-service 1.10 compatible");
         return;
       }
-      if (parsed.flag("model_cache_dir")) {
-        System.setProperty(DefaultModel.CACHE_PROPERTY, parsed.get("model_cache_dir", ""));
+      if (parsed.has("verbose")) {
+        System.setProperty("BERT_SERVING_LOG_LEVEL", "DEBUG");
       }
-      settings = parsed.engineSettings();
-    } catch (IllegalArgumentException e) {
+      config = parsed.config();
+      org.bertserving.cluster.ServingSettings.create(config);
+    } catch (RuntimeException e) {
       System.err.println("bert-serving-start: " + e.getMessage());
       System.exit(2);
       return;
     }
-    try (BertEncoder encoder = BertEncoder.load(settings)) {
-      long start = System.nanoTime();
-      float[][] v = encoder.encode(List.of("hello world", "the engine is ready ||| it says so"));
-      System.out.printf("self-check: 2 texts -> %d x %d floats in %.1f ms (%s, max_seq_len=%s)%n",
-          v.length, v[0].length, (System.nanoTime() - start) / 1e6,
-          settings.poolingStrategy(), settings.maxSeqLen() == null ? "NONE" : settings.maxSeqLen());
+    try {
+      BertServer.start(config);
     } catch (IllegalArgumentException e) {
       System.err.println("bert-serving-start: " + e.getMessage());
       System.exit(2);

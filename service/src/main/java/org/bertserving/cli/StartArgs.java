@@ -1,156 +1,192 @@
 package org.bertserving.cli;
 
-import java.nio.file.Path;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import java.io.File;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.bertserving.engine.EngineSettings;
-import org.bertserving.engine.PoolingStrategy;
 
 /**
- * The flags of {@code bert-serving-start}, by bert-as-service's names ({@code -max_seq_len 25}).
- * Parsing fails with a one-line message naming the flag; {@code Main} turns it into exit code 2.
+ * The flags of {@code bert-serving-start}, by bert-as-service's names ({@code -max_seq_len 25}),
+ * each mapped to its HOCON key, so that a file from {@code cluster-conf/} ({@code -config}) can say
+ * the same. Precedence: flags, then the {@code -config} file, then {@code reference.conf}.
  */
 public final class StartArgs {
-  /** Flags that take no value. */
-  private static final List<String> SWITCHES = List.of("cpu", "fp16", "xla", "mask_cls_sep",
-      "no_special_token", "fixed_embed_length", "cased_tokenization", "show_tokens_to_client",
-      "verbose", "version", "help");
+  private enum Kind { TEXT, INT, NUMBER, SWITCH, INT_LIST, ROLE, SEEDS, NONE_OR_INT }
 
-  private final Map<String, String> values;
+  private record Flag(String key, Kind kind, String help) {}
 
-  private StartArgs(Map<String, String> values) {
-    this.values = values;
+  private static final Map<String, Flag> FLAGS = new LinkedHashMap<>();
+
+  private static void flag(String name, String key, Kind kind, String help) {
+    FLAGS.put(name, new Flag(key, kind, help));
   }
 
+  static {
+    String e = "bert-serving.engine.";
+    String w = "bert-serving.workers.";
+    String f = "bert-serving.frontend.";
+    String h = "bert-serving.http.";
+    flag("model_dir", e + "model-dir", Kind.TEXT, "Google BERT or SavedModel folder (default: BERT-Base Uncased)");
+    flag("tuned_model_dir", e + "tuned-model-dir", Kind.TEXT, "folder of a fine-tuned checkpoint");
+    flag("ckpt_name", e + "ckpt-name", Kind.TEXT, "checkpoint name (bert_model.ckpt)");
+    flag("config_name", e + "config-name", Kind.TEXT, "config name (bert_config.json)");
+    flag("max_seq_len", e + "max-seq-len", Kind.NONE_OR_INT, "a number >= 3, or NONE (25)");
+    flag("pooling_layer", e + "pooling-layer", Kind.INT_LIST, "layer index(es), e.g. -2 or -1,-2 (-2)");
+    flag("pooling_strategy", e + "pooling-strategy", Kind.TEXT, "NONE, REDUCE_MEAN, REDUCE_MAX, "
+        + "REDUCE_MEAN_MAX, FIRST_TOKEN, LAST_TOKEN, CLS_TOKEN, SEP_TOKEN, CLS_POOLED, "
+        + "CLASSIFICATION, REGRESSION (REDUCE_MEAN)");
+    flag("num_labels", e + "num-labels", Kind.INT, "labels of a CLASSIFICATION head (2)");
+    flag("mask_cls_sep", e + "mask-cls-sep", Kind.SWITCH, "mask [CLS] and [SEP] (attention too)");
+    flag("no_special_token", e + "no-special-token", Kind.SWITCH, "tokenized input without [CLS]/[SEP]");
+    flag("fixed_embed_length", e + "fixed-embed-length", Kind.SWITCH, "NONE pooling pads to max_position_embeddings");
+    flag("cased_tokenization", e + "cased-tokenization", Kind.SWITCH, "no lower-casing nor accent stripping");
+    flag("fp16", e + "fp16", Kind.SWITCH, "float16 weights and compute (GPU)");
+    flag("xla", e + "xla", Kind.SWITCH, "XLA JIT compilation (GPU)");
+    flag("gpu_memory_fraction", e + "gpu-memory-fraction", Kind.NUMBER, "share of GPU memory per worker (0.5)");
+    flag("token_budget", e + "token-budget", Kind.INT, "rows x padded length per TensorFlow run (16384)");
+    flag("intra_op_threads", e + "intra-op-threads", Kind.INT, "TensorFlow intra-op threads (0 = all cores)");
+    flag("inter_op_threads", e + "inter-op-threads", Kind.INT, "TensorFlow inter-op threads (0 = default)");
+    flag("model_cache_dir", e + "model-cache-dir", Kind.TEXT, "where the default model is unpacked");
+    flag("num_worker", w + "num-worker", Kind.INT, "workers on this node (1)");
+    flag("device_map", w + "device-map", Kind.INT_LIST, "GPU ids, e.g. 0,1 (none: CPU)");
+    flag("cpu", w + "cpu", Kind.SWITCH, "run on the CPU even with -device_map");
+    flag("max_batch_size", w + "max-batch-size", Kind.INT, "rows per job and TensorFlow run (256)");
+    flag("prefetch_size", w + "prefetch-size", Kind.INT, "jobs a worker holds at once (2)");
+    flag("priority_batch_size", f + "priority-batch-size", Kind.INT, "requests smaller than this go first (16)");
+    flag("max_pending_rows", f + "max-pending-rows", Kind.INT, "rows in flight before 429 (25600)");
+    flag("show_tokens_to_client", f + "show-tokens-to-client", Kind.SWITCH, "always return tokens");
+    flag("http_port", h + "port", Kind.INT, "HTTP port (8125)");
+    flag("http_interface", h + "interface", Kind.TEXT, "HTTP bind address (0.0.0.0)");
+    flag("http_max_connect", h + "max-connections", Kind.INT, "concurrent HTTP connections (100)");
+    flag("cors", h + "cors", Kind.TEXT, "allowed CORS origin, \"\" for none (*)");
+    flag("role", "akka.cluster.roles", Kind.ROLE, "frontend, worker or both (both)");
+    flag("cluster_host", "akka.remote.artery.canonical.hostname", Kind.TEXT, "cluster address of this node (127.0.0.1)");
+    flag("cluster_port", "akka.remote.artery.canonical.port", Kind.INT, "cluster port of this node (25520)");
+    flag("seed_nodes", "akka.cluster.seed-nodes", Kind.SEEDS, "host:port,... of seed nodes (none: a cluster of one)");
+    flag("config", null, Kind.TEXT, "a HOCON file, e.g. cluster-conf/worker.conf");
+    flag("verbose", null, Kind.SWITCH, "debug logging");
+    flag("version", null, Kind.SWITCH, "print the version and exit");
+    flag("help", null, Kind.SWITCH, "print this help and exit");
+  }
+
+  private final Map<String, Object> overrides = new LinkedHashMap<>();
+  private final Map<String, String> given = new LinkedHashMap<>();
+
+  private StartArgs() {}
+
+  /** Parses the flags; a bad flag or value throws with a one-line message naming it. */
   public static StartArgs parse(String... args) {
-    Map<String, String> values = new LinkedHashMap<>();
+    StartArgs parsed = new StartArgs();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (!arg.startsWith("-") || arg.length() < 2) {
         throw new IllegalArgumentException("unexpected argument '" + arg + "' (flags look like -max_seq_len 25)");
       }
       String name = arg.replaceFirst("^--?", "");
-      if (!SWITCHES.contains(name) && !VALUED.containsKey(name)) {
+      Flag flag = FLAGS.get(name);
+      if (flag == null) {
         throw new IllegalArgumentException("unknown flag -" + name + " (see -help)");
       }
-      if (SWITCHES.contains(name)) {
-        values.put(name, "true");
-      } else if (i + 1 >= args.length) {
-        throw new IllegalArgumentException("flag -" + name + " needs a value: " + VALUED.get(name));
-      } else {
-        values.put(name, args[++i]);
+      String value = "true";
+      if (flag.kind() != Kind.SWITCH) {
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("flag -" + name + " needs a value: " + flag.help());
+        }
+        value = args[++i];
+      }
+      parsed.given.put(name, value);
+      if (flag.key() != null) {
+        parsed.overrides.put(flag.key(), convert(name, flag.kind(), value));
       }
     }
-    return new StartArgs(values);
+    return parsed;
   }
 
-  /** Flags with a value, and what they take. */
-  static final Map<String, String> VALUED = new LinkedHashMap<>();
-
-  static {
-    VALUED.put("model_dir", "a Google BERT or SavedModel folder (default: BERT-Base Uncased)");
-    VALUED.put("tuned_model_dir", "folder of a fine-tuned checkpoint");
-    VALUED.put("ckpt_name", "checkpoint file name (default bert_model.ckpt)");
-    VALUED.put("config_name", "config file name (default bert_config.json)");
-    VALUED.put("max_seq_len", "a number >= 3, or NONE (default 25)");
-    VALUED.put("pooling_layer", "one or more layer indices, e.g. -2 or -1,-2 (default -2)");
-    VALUED.put("pooling_strategy", "NONE, REDUCE_MEAN, REDUCE_MAX, REDUCE_MEAN_MAX, FIRST_TOKEN, "
-        + "LAST_TOKEN, CLS_TOKEN, SEP_TOKEN, CLS_POOLED, CLASSIFICATION, REGRESSION");
-    VALUED.put("num_labels", "labels of a CLASSIFICATION head (default 2)");
-    VALUED.put("device_map", "GPU ids for the workers, e.g. 0,1 (default: all CPU)");
-    VALUED.put("num_worker", "number of workers (default 1)");
-    VALUED.put("max_batch_size", "rows per TF run (default 256)");
-    VALUED.put("token_budget", "rows x padded length per TF run (default 16384)");
-    VALUED.put("gpu_memory_fraction", "share of GPU memory per worker (default 0.5)");
-    VALUED.put("intra_op_threads", "TensorFlow intra-op threads (default: all cores)");
-    VALUED.put("inter_op_threads", "TensorFlow inter-op threads (default: TensorFlow's)");
-    VALUED.put("model_cache_dir", "where the default model is unpacked (default ~/.cache/bert-serving)");
+  private static Object convert(String name, Kind kind, String value) {
+    switch (kind) {
+      case INT:
+        return integer(name, value);
+      case NUMBER:
+        try {
+          return Double.parseDouble(value.trim());
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("-" + name + " '" + value + "' is not a number");
+        }
+      case SWITCH:
+        return true;
+      case NONE_OR_INT:
+        return value.trim().equalsIgnoreCase("none") ? "NONE" : integer(name, value);
+      case INT_LIST:
+        List<Integer> ints = new ArrayList<>();
+        for (String part : value.trim().split("[,\\s]+")) {
+          if (!part.isEmpty()) {
+            ints.add(integer(name, part));
+          }
+        }
+        return ints;
+      case ROLE:
+        switch (value.trim().toLowerCase(Locale.ROOT)) {
+          case "frontend":
+            return List.of("frontend");
+          case "worker":
+            return List.of("worker");
+          case "both":
+            return List.of("frontend", "worker");
+          default:
+            throw new IllegalArgumentException("-role '" + value + "': expected frontend, worker or both");
+        }
+      case SEEDS:
+        List<String> seeds = new ArrayList<>();
+        for (String seed : value.trim().split("[,\\s]+")) {
+          if (!seed.matches("[^:/@\\s]+:\\d+")) {
+            throw new IllegalArgumentException("-seed_nodes '" + seed + "': expected host:port");
+          }
+          seeds.add("akka://bert-serving@" + seed);
+        }
+        return seeds;
+      default:
+        return value;
+    }
   }
 
-  public boolean flag(String name) {
-    return values.containsKey(name);
-  }
-
-  public String get(String name, String fallback) {
-    return values.getOrDefault(name, fallback);
-  }
-
-  /** Engine settings from the flags, defaults as bert-as-service's. */
-  public EngineSettings engineSettings() {
-    EngineSettings.Builder b = EngineSettings.builder();
-    if (values.containsKey("model_dir")) {
-      b.modelDir(Path.of(values.get("model_dir")));
-    }
-    if (values.containsKey("tuned_model_dir")) {
-      b.tunedModelDir(Path.of(values.get("tuned_model_dir")));
-    }
-    b.ckptName(get("ckpt_name", "bert_model.ckpt"));
-    b.configName(get("config_name", "bert_config.json"));
-    String maxSeqLen = get("max_seq_len", "25");
-    b.maxSeqLen(maxSeqLen.equalsIgnoreCase("none") ? null : integer("max_seq_len", maxSeqLen));
-    List<Integer> layers = new ArrayList<>();
-    for (String layer : get("pooling_layer", "-2").split("[,\\s]+")) {
-      layers.add(integer("pooling_layer", layer));
-    }
-    b.poolingLayers(layers);
-    try {
-      b.poolingStrategy(PoolingStrategy.parse(get("pooling_strategy", "REDUCE_MEAN")));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("-pooling_strategy: " + e.getMessage());
-    }
-    b.numLabels(integer("num_labels", get("num_labels", "2")));
-    b.maskClsSep(flag("mask_cls_sep")).noSpecialToken(flag("no_special_token"))
-        .fixedEmbedLength(flag("fixed_embed_length"));
-    if (flag("cased_tokenization")) {
-      b.doLowerCase(false);
-    }
-    b.fp16(flag("fp16")).xla(flag("xla"));
-    b.maxBatchSize(integer("max_batch_size", get("max_batch_size", "256")));
-    b.tokenBudget(integer("token_budget", get("token_budget", "16384")));
-    b.intraOpThreads(integer("intra_op_threads", get("intra_op_threads", "0")));
-    b.interOpThreads(integer("inter_op_threads", get("inter_op_threads", "0")));
-    b.gpuMemoryFraction(number("gpu_memory_fraction", get("gpu_memory_fraction", "0.5")));
-    List<Integer> devices = deviceMap();
-    b.deviceId(flag("cpu") || devices.isEmpty() ? -1 : devices.get(0));
-    return b.build();
-  }
-
-  /** GPU ids from {@code -device_map}; empty means CPU. */
-  public List<Integer> deviceMap() {
-    List<Integer> ids = new ArrayList<>();
-    String map = get("device_map", "").trim();
-    if (!map.isEmpty()) {
-      for (String id : map.split("[,\\s]+")) {
-        ids.add(integer("device_map", id));
-      }
-    }
-    return ids;
-  }
-
-  static int integer(String flag, String value) {
+  private static int integer(String name, String value) {
     try {
       return Integer.parseInt(value.trim());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("-" + flag + " '" + value + "' is not an integer");
+      throw new IllegalArgumentException("-" + name + " '" + value + "' is not an integer");
     }
   }
 
-  static double number(String flag, String value) {
-    try {
-      return Double.parseDouble(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("-" + flag + " '" + value + "' is not a number");
-    }
+  public boolean has(String name) {
+    return given.containsKey(name);
   }
 
-  /** The -help text: every flag and what it takes. */
+  /** The whole configuration: flags over the {@code -config} file over reference.conf. */
+  public Config config() {
+    Config flags = ConfigFactory.empty();
+    for (Map.Entry<String, Object> e : overrides.entrySet()) {
+      flags = flags.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+    }
+    if (has("config")) {
+      File file = new File(given.get("config"));
+      if (!file.isFile()) {
+        throw new IllegalArgumentException("-config " + file + ": no such file");
+      }
+      flags = flags.withFallback(ConfigFactory.parseFile(file));
+    }
+    return ConfigFactory.load(flags);
+  }
+
+  /** The -help text. */
   public static String usage() {
-    StringBuilder s = new StringBuilder("usage: bert-serving-start [flags]\n");
-    VALUED.forEach((k, v) -> s.append(String.format(Locale.ROOT, "  -%-22s %s%n", k + " V", v)));
-    SWITCHES.forEach(k -> s.append(String.format(Locale.ROOT, "  -%s%n", k)));
+    StringBuilder s = new StringBuilder("usage: ops/bert-serving-start [flags]   (flags as bert-serving-start's)\n");
+    FLAGS.forEach((name, flag) -> s.append(String.format(Locale.ROOT, "  -%-24s %s%n",
+        name + (flag.kind() == Kind.SWITCH ? "" : " V"), flag.help())));
     return s.toString();
   }
 }

@@ -23,6 +23,7 @@ public final class BertEncoder implements AutoCloseable {
   private final BertConfig config;
   private final Featurizer featurizer;
   private final ModelBackend backend;
+  private final java.util.concurrent.atomic.AtomicLong runs = new java.util.concurrent.atomic.AtomicLong();
 
   private BertEncoder(EngineSettings settings, BertConfig config, Featurizer featurizer,
       ModelBackend backend) {
@@ -81,11 +82,17 @@ public final class BertEncoder implements AutoCloseable {
         batch.add(rows.get(i));
       }
       float[][] vectors = backend.run(batch);
+      runs.incrementAndGet();
       for (int i = 0; i < run.length; i++) {
         out[run[i]] = vectors[i];
       }
     }
     return out;
+  }
+
+  /** TensorFlow runs so far: shows how many rows each run carried. */
+  public long runs() {
+    return runs.get();
   }
 
   public Featurizer featurizer() {

@@ -43,17 +43,14 @@ public final class Featurizer {
    * @throws InvalidInputException naming the first bad input; nothing is featurized then
    */
   public Featurized featurize(List<?> inputs, boolean isTokenized) {
-    if (inputs == null || inputs.isEmpty()) {
-      throw new InvalidInputException(-1, "no texts given: expected a non-empty list");
-    }
+    validate(inputs, isTokenized);
     List<List<String>> first = new ArrayList<>(inputs.size());
     List<List<String>> second = new ArrayList<>(inputs.size());
-    for (int i = 0; i < inputs.size(); i++) {
-      Object input = inputs.get(i);
+    for (Object input : inputs) {
       if (isTokenized) {
-        splitTokenized(i, input, first, second);
+        splitTokenized((List<?>) input, first, second);
       } else {
-        splitText(i, input, first, second);
+        splitText((String) input, first, second);
       }
     }
     int seqLen = maxSeqLen != null ? maxSeqLen : batchLength(first, second);
@@ -68,18 +65,45 @@ public final class Featurizer {
   /** Rows and the length token-level output is padded to. */
   public record Featurized(List<InputFeatures> rows, int outputLength) {}
 
-  private void splitText(int i, Object input, List<List<String>> a, List<List<String>> b) {
-    if (input == null) {
-      throw new InvalidInputException(i, "text is null");
+  /**
+   * The checks that need no vocabulary, so that a frontend without the model can refuse bad
+   * input before any of it is dispatched.
+   *
+   * @throws InvalidInputException naming the first bad input
+   */
+  public static void validate(List<?> inputs, boolean isTokenized) {
+    if (inputs == null || inputs.isEmpty()) {
+      throw new InvalidInputException(-1, "no texts given: expected a non-empty list");
     }
-    if (!(input instanceof String text)) {
-      throw new InvalidInputException(i, "expected a string but got " + describe(input)
-          + (input instanceof List ? " (send is_tokenized=true for token lists)" : ""));
+    for (int i = 0; i < inputs.size(); i++) {
+      Object input = inputs.get(i);
+      if (isTokenized) {
+        if (!(input instanceof List<?> list)) {
+          throw new InvalidInputException(i, "expected a list of tokens (is_tokenized=true) but got "
+              + describe(input));
+        }
+        if (list.isEmpty()) {
+          throw new InvalidInputException(i, "token list is empty");
+        }
+        for (int j = 0; j < list.size(); j++) {
+          if (!(list.get(j) instanceof String token) || token.isEmpty()) {
+            throw new InvalidInputException(i, "token " + j + " is not a non-empty string but "
+                + describe(list.get(j)));
+          }
+        }
+      } else if (input == null) {
+        throw new InvalidInputException(i, "text is null");
+      } else if (!(input instanceof String text)) {
+        throw new InvalidInputException(i, "expected a string but got " + describe(input)
+            + (input instanceof List ? " (send is_tokenized=true for token lists)" : ""));
+      } else if (text.isBlank()) {
+        throw new InvalidInputException(i, "text is empty");
+      }
     }
+  }
+
+  private void splitText(String text, List<List<String>> a, List<List<String>> b) {
     String line = text.strip();
-    if (line.isEmpty()) {
-      throw new InvalidInputException(i, "text is empty");
-    }
     Matcher pair = PAIR.matcher(line);
     if (pair.matches()) {
       a.add(tokenizer.tokenize(pair.group(1)));
@@ -90,21 +114,11 @@ public final class Featurizer {
     }
   }
 
-  private void splitTokenized(int i, Object input, List<List<String>> a, List<List<String>> b) {
-    if (!(input instanceof List<?> list)) {
-      throw new InvalidInputException(i, "expected a list of tokens (is_tokenized=true) but got "
-          + describe(input));
-    }
-    if (list.isEmpty()) {
-      throw new InvalidInputException(i, "token list is empty");
-    }
+  private void splitTokenized(List<?> list, List<List<String>> a, List<List<String>> b) {
     List<String> tokens = new ArrayList<>(list.size());
     int separator = -1;
     for (int j = 0; j < list.size(); j++) {
-      if (!(list.get(j) instanceof String token) || token.isEmpty()) {
-        throw new InvalidInputException(i, "token " + j + " is not a non-empty string but "
-            + describe(list.get(j)));
-      }
+      String token = (String) list.get(j);
       if (separator < 0 && token.equals(PAIR_TOKEN)) {
         separator = j;
       }
@@ -147,6 +161,8 @@ public final class Featurizer {
   private InputFeatures features(List<String> a, List<String> b, int seqLen, boolean isTokenized) {
     boolean special = !(noSpecialToken && isTokenized && b.isEmpty());
     if (!b.isEmpty()) {
+      a = new ArrayList<>(a);
+      b = new ArrayList<>(b);
       truncatePair(a, b, seqLen - 3);
     } else if (special && a.size() > seqLen - 2) {
       a = a.subList(0, seqLen - 2);

@@ -1,0 +1,39 @@
+package org.bertserving.client.protocol;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+
+/**
+ * Vectors in input order.
+ *
+ * @param rows per text the pooled vector ({@code dim} floats) or, when {@code tokenLevel}, the
+ *     text's own {@code tokens x dim} values row-major, unpadded
+ * @param outputLength {@code T} that token-level rows are padded to in bert-as-service's answer
+ * @param tokens per text the tokens fed to the model, or {@code null} when not asked for
+ */
+public record EncodeReply(
+    JsonNode id,
+    int dim,
+    int outputLength,
+    boolean tokenLevel,
+    List<float[]> rows,
+    List<List<String>> tokens)
+    implements EncodeOutcome {
+
+  /** Pooled vectors as {@code [B, dim]}. */
+  public float[][] matrix() {
+    return rows.toArray(new float[0][]);
+  }
+
+  /** Token vectors as {@code [B, T, dim]}, zero-padded. */
+  public float[][][] tokenMatrices() {
+    float[][][] out = new float[rows.size()][outputLength][dim];
+    for (int r = 0; r < out.length; r++) {
+      float[] row = rows.get(r);
+      for (int t = 0; t < Math.min(outputLength, row.length / dim); t++) {
+        System.arraycopy(row, t * dim, out[r][t], 0, dim);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,54 @@
+package org.bertserving.cluster;
+
+import akka.actor.typed.ActorRef;
+import java.util.List;
+import org.bertserving.client.protocol.WireMessage;
+
+/**
+ * What a worker pulls: rows of one or several requests (cross-request batching), at most
+ * {@code max_batch_size} in all, to be run together.
+ *
+ */
+public record Job(List<Segment> segments) implements WireMessage {
+
+  public int rows() {
+    return segments.stream().mapToInt(Segment::size).sum();
+  }
+
+  /**
+   * A consecutive slice of one request, already validated: plain texts, or token lists.
+   *
+   * @param offset index of the first input within the request
+   * @param texts the texts, or {@code null} for tokenized input
+   * @param tokens the token lists, or {@code null} for plain texts
+   * @param deadlineMillis epoch millis after which nobody waits for it any more
+   */
+  public record Segment(
+      String requestId,
+      ActorRef<Aggregator.Command> aggregator,
+      int offset,
+      List<String> texts,
+      List<List<String>> tokens,
+      long deadlineMillis)
+      implements WireMessage {
+
+    public boolean isTokenized() {
+      return tokens != null;
+    }
+
+    public List<?> inputs() {
+      return isTokenized() ? tokens : texts;
+    }
+
+    public int size() {
+      return inputs().size();
+    }
+
+    /** The rows {@code [from, to)} of this segment as a segment of their own. */
+    Segment slice(int from, int to) {
+      return new Segment(requestId, aggregator, offset + from,
+          texts == null ? null : List.copyOf(texts.subList(from, to)),
+          tokens == null ? null : List.copyOf(tokens.subList(from, to)), deadlineMillis);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package org.bertserving.cluster;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What the frontend counts, read by {@code /metrics} and {@code /status/server}. Plain Java and
+ * thread-safe: actors write, HTTP threads read.
+ */
+public final class Metrics {
+  /** Upper bounds (seconds) of the request latency buckets. */
+  static final double[] LATENCY_BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+  /** Upper bounds (rows) of the job size buckets. */
+  static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+
+  public final LongAdder requests = new LongAdder();
+  public final LongAdder rows = new LongAdder();
+  public final Map<Integer, LongAdder> replies = new ConcurrentHashMap<>();
+  public final Histogram latency = new Histogram(LATENCY_BUCKETS);
+  public final Histogram jobRows = new Histogram(BATCH_BUCKETS);
+  public final AtomicLong pendingRows = new AtomicLong();
+  public final AtomicLong queuedRows = new AtomicLong();
+  public final AtomicLong workers = new AtomicLong();
+  /** Per worker: rows, TF runs, busy nanoseconds. */
+  public final Map<String, long[]> perWorker = new ConcurrentHashMap<>();
+
+  void reply(int status) {
+    replies.computeIfAbsent(status, s -> new LongAdder()).increment();
+  }
+
+  void workerRan(Frontend.JobDone done) {
+    perWorker.merge(done.workerName(), new long[] {done.rows(), done.runs(), done.nanos()}, (a, b) -> {
+      synchronized (a) {
+        a[0] += b[0];
+        a[1] += b[1];
+        a[2] += b[2];
+      }
+      return a;
+    });
+  }
+
+  /** A cumulative histogram with fixed buckets, as Prometheus expects. */
+  public static final class Histogram {
+    private final double[] bounds;
+    private final LongAdder[] counts;
+    private final LongAdder count = new LongAdder();
+    private final java.util.concurrent.atomic.DoubleAdder sum = new java.util.concurrent.atomic.DoubleAdder();
+
+    Histogram(double[] bounds) {
+      this.bounds = bounds;
+      this.counts = new LongAdder[bounds.length];
+      for (int i = 0; i < bounds.length; i++) {
+        counts[i] = new LongAdder();
+      }
+    }
+
+    void observe(double value) {
+      for (int i = 0; i < bounds.length; i++) {
+        if (value <= bounds[i]) {
+          counts[i].increment();
+        }
+      }
+      count.increment();
+      sum.add(value);
+    }
+
+    public double[] bounds() {
+      return bounds.clone();
+    }
+
+    /** Cumulative counts, one per bound. */
+    public long[] cumulative() {
+      long[] out = new long[bounds.length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = counts[i].sum();
+      }
+      return out;
+    }
+
+    public long count() {
+      return count.sum();
+    }
+
+    public double sum() {
+      return sum.sum();
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package org.bertserving.cluster;
+
+import akka.actor.typed.ActorSystem;
+import akka.cluster.MemberStatus;
+import akka.cluster.typed.Cluster;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.bertserving.engine.EngineSettings;
+
+/**
+ * {@code /status/server}: bert-as-service's {@code server_status} keys (its flags and a
+ * {@code statistic} section), plus the cluster: members, workers per node, pending rows.
+ */
+final class ServerStatus {
+  static final String VERSION = "0.1.0";
+  private static final Instant STARTED = Instant.now();
+
+  private ServerStatus() {}
+
+  static Map<String, Object> of(ServingSettings s, Metrics metrics, Map<String, Integer> workersPerNode,
+      long pendingRows, long queuedRows, ActorSystem<?> system) {
+    EngineSettings e = s.engine();
+    Map<String, Object> status = new LinkedHashMap<>();
+    status.put("server_version", VERSION);
+    status.put("server_start_time", STARTED.toString());
+    status.put("server_current_time", Instant.now().toString());
+    status.put("model_dir", e.modelDir() == null ? "(default) BERT-Base Uncased" : e.modelDir().toString());
+    status.put("tuned_model_dir", e.tunedModelDir() == null ? null : e.tunedModelDir().toString());
+    status.put("ckpt_name", e.ckptName());
+    status.put("config_name", e.configName());
+    status.put("max_seq_len", e.maxSeqLen() == null ? "NONE" : e.maxSeqLen());
+    status.put("pooling_layer", e.poolingLayers());
+    status.put("pooling_strategy", e.poolingStrategy().name());
+    status.put("mask_cls_sep", e.maskClsSep());
+    status.put("no_special_token", e.noSpecialToken());
+    status.put("fixed_embed_length", e.fixedEmbedLength());
+    status.put("cased_tokenization", Boolean.FALSE.equals(e.doLowerCase()));
+    status.put("num_worker", s.numWorker());
+    status.put("device_map", s.deviceMap());
+    status.put("max_batch_size", e.maxBatchSize());
+    status.put("priority_batch_size", s.priorityBatchSize());
+    status.put("prefetch_size", s.prefetchSize());
+    status.put("fp16", e.fp16());
+    status.put("xla", e.xla());
+    status.put("gpu_memory_fraction", e.gpuMemoryFraction());
+    status.put("http_port", s.httpPort());
+    status.put("http_max_connect", s.httpMaxConnections());
+    status.put("cors", s.cors());
+    status.put("show_tokens_to_client", s.showTokensToClient());
+    status.put("request_timeout_ms", s.requestTimeout().toMillis());
+    status.put("max_pending_rows", s.maxPendingRows());
+
+    Map<String, Object> statistic = new LinkedHashMap<>();
+    long requests = metrics.requests.sum();
+    statistic.put("num_data_request", requests);
+    statistic.put("num_total_seq", metrics.rows.sum());
+    statistic.put("avg_size_per_request", requests == 0 ? 0 : metrics.rows.sum() / (double) requests);
+    Map<String, Long> replies = new TreeMap<>();
+    metrics.replies.forEach((code, n) -> replies.put(String.valueOf(code), n.sum()));
+    statistic.put("replies_by_status", replies);
+    status.put("statistic", statistic);
+
+    status.put("num_workers", workersPerNode.values().stream().mapToInt(Integer::intValue).sum());
+    status.put("workers_per_node", new TreeMap<>(workersPerNode));
+    status.put("pending_rows", pendingRows);
+    status.put("queued_rows", queuedRows);
+    List<Map<String, Object>> members = new ArrayList<>();
+    Cluster.get(system).state().getMembers().forEach(m -> {
+      Map<String, Object> member = new LinkedHashMap<>();
+      member.put("address", m.address().toString());
+      member.put("status", m.status().toString());
+      member.put("roles", new ArrayList<>(m.getRoles()));
+      member.put("up", m.status() == MemberStatus.up());
+      members.add(member);
+    });
+    status.put("cluster_members", members);
+    return status;
+  }
+}

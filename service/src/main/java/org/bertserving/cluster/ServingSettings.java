@@ -1,0 +1,105 @@
+package org.bertserving.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.PoolingStrategy;
+
+/**
+ * The {@code bert-serving} section of the config, read once at start; a bad value fails fast with
+ * the key's name.
+ */
+public record ServingSettings(
+    EngineSettings engine,
+    int numWorker,
+    List<Integer> deviceMap,
+    int prefetchSize,
+    int priorityBatchSize,
+    int maxPendingRows,
+    int maxRequestRows,
+    Duration requestTimeout,
+    boolean showTokensToClient,
+    boolean httpEnabled,
+    String httpInterface,
+    int httpPort,
+    int httpMaxConnections,
+    String cors,
+    long maxBodyBytes) {
+
+  public static ServingSettings create(Config root) {
+    Config c = root.getConfig("bert-serving");
+    try {
+      Config w = c.getConfig("workers");
+      Config f = c.getConfig("frontend");
+      Config h = c.getConfig("http");
+      ServingSettings s = new ServingSettings(engine(c.getConfig("engine"), w),
+          w.getInt("num-worker"), w.getBoolean("cpu") ? List.of() : w.getIntList("device-map"),
+          w.getInt("prefetch-size"), f.getInt("priority-batch-size"), f.getInt("max-pending-rows"),
+          f.getInt("max-request-rows"), f.getDuration("request-timeout"),
+          f.getBoolean("show-tokens-to-client"), h.getBoolean("enabled"), h.getString("interface"),
+          h.getInt("port"), h.getInt("max-connections"), h.getString("cors"),
+          h.getBytes("max-body-bytes"));
+      require(s.numWorker >= 0, "bert-serving.workers.num-worker", "must be >= 0");
+      require(s.prefetchSize >= 1, "bert-serving.workers.prefetch-size", "must be >= 1");
+      require(s.maxPendingRows >= 1, "bert-serving.frontend.max-pending-rows", "must be >= 1");
+      require(s.httpPort >= 0 && s.httpPort < 65536, "bert-serving.http.port", "must be a port");
+      return s;
+    } catch (ConfigException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
+  private static EngineSettings engine(Config e, Config w) {
+    EngineSettings.Builder b = EngineSettings.builder();
+    String modelDir = e.getString("model-dir");
+    if (!modelDir.isBlank()) {
+      b.modelDir(Path.of(modelDir));
+    }
+    String tuned = e.getString("tuned-model-dir");
+    if (!tuned.isBlank()) {
+      b.tunedModelDir(Path.of(tuned));
+    }
+    b.ckptName(e.getString("ckpt-name")).configName(e.getString("config-name"));
+    String maxSeqLen = e.getString("max-seq-len").trim();
+    if (maxSeqLen.equalsIgnoreCase("none") || maxSeqLen.equalsIgnoreCase("null")) {
+      b.maxSeqLen(null);
+    } else {
+      b.maxSeqLen(e.getInt("max-seq-len"));
+    }
+    b.poolingLayers(e.getIntList("pooling-layer"));
+    try {
+      b.poolingStrategy(PoolingStrategy.parse(e.getString("pooling-strategy")));
+    } catch (IllegalArgumentException ex) {
+      throw new IllegalArgumentException("bert-serving.engine.pooling-strategy: " + ex.getMessage());
+    }
+    b.numLabels(e.getInt("num-labels")).maskClsSep(e.getBoolean("mask-cls-sep"))
+        .noSpecialToken(e.getBoolean("no-special-token"))
+        .fixedEmbedLength(e.getBoolean("fixed-embed-length"))
+        .fp16(e.getBoolean("fp16")).xla(e.getBoolean("xla"))
+        .gpuMemoryFraction(e.getDouble("gpu-memory-fraction"))
+        .tokenBudget(e.getInt("token-budget"))
+        .intraOpThreads(e.getInt("intra-op-threads")).interOpThreads(e.getInt("inter-op-threads"))
+        .maxBatchSize(w.getInt("max-batch-size"));
+    if (e.getBoolean("cased-tokenization")) {
+      b.doLowerCase(false);
+    }
+    return b.build();
+  }
+
+  /** The engine settings of worker {@code index}: its device from the device map, in turn. */
+  public EngineSettings engineFor(int index) {
+    int device = deviceMap.isEmpty() ? -1 : deviceMap.get(index % deviceMap.size());
+    return engine.toBuilder().deviceId(device).build();
+  }
+
+  private static void require(boolean ok, String key, String what) {
+    if (!ok) {
+      throw new IllegalArgumentException(key + " " + what);
+    }
+  }
+
+}

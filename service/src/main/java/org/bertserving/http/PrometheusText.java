@@ -1,0 +1,57 @@
+package org.bertserving.http;
+
+import akka.http.javadsl.model.ContentType;
+import akka.http.javadsl.model.ContentTypes;
+import java.util.Locale;
+import org.bertserving.cluster.Metrics;
+
+/** {@code GET /metrics} in Prometheus' text exposition format. */
+final class PrometheusText {
+  static final ContentType.NonBinary CONTENT_TYPE = ContentTypes.TEXT_PLAIN_UTF8;
+
+  private PrometheusText() {}
+
+  static String render(Metrics m) {
+    StringBuilder s = new StringBuilder(2048);
+    counter(s, "bert_requests_total", "Encode requests received", m.requests.sum());
+    counter(s, "bert_rows_total", "Texts received for encoding", m.rows.sum());
+    s.append("# HELP bert_replies_total Replies by HTTP-like status\n# TYPE bert_replies_total counter\n");
+    m.replies.forEach((status, n) ->
+        s.append("bert_replies_total{status=\"").append(status).append("\"} ").append(n.sum()).append('\n'));
+    histogram(s, "bert_request_duration_seconds", "Request latency, frontend in to reply out", m.latency);
+    histogram(s, "bert_job_rows", "Rows per job (cross-request batch size)", m.jobRows);
+    gauge(s, "bert_pending_rows", "Rows accepted and not yet answered", m.pendingRows.get());
+    gauge(s, "bert_queued_rows", "Rows waiting for a worker (queue depth)", m.queuedRows.get());
+    gauge(s, "bert_workers", "Workers registered in the cluster", m.workers.get());
+    s.append("# HELP bert_worker_rows_total Rows run per worker\n# TYPE bert_worker_rows_total counter\n");
+    m.perWorker.forEach((w, v) -> s.append("bert_worker_rows_total{worker=\"").append(w).append("\"} ").append(v[0]).append('\n'));
+    s.append("# HELP bert_worker_tf_runs_total TensorFlow runs per worker\n# TYPE bert_worker_tf_runs_total counter\n");
+    m.perWorker.forEach((w, v) -> s.append("bert_worker_tf_runs_total{worker=\"").append(w).append("\"} ").append(v[1]).append('\n'));
+    s.append("# HELP bert_worker_busy_seconds_total Time per worker spent on jobs (TensorFlow runs)\n# TYPE bert_worker_busy_seconds_total counter\n");
+    m.perWorker.forEach((w, v) -> s.append("bert_worker_busy_seconds_total{worker=\"").append(w).append("\"} ")
+        .append(String.format(Locale.ROOT, "%.6f", v[2] / 1e9)).append('\n'));
+    return s.toString();
+  }
+
+  private static void counter(StringBuilder s, String name, String help, long value) {
+    s.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name)
+        .append(" counter\n").append(name).append(' ').append(value).append('\n');
+  }
+
+  private static void gauge(StringBuilder s, String name, String help, long value) {
+    s.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name)
+        .append(" gauge\n").append(name).append(' ').append(value).append('\n');
+  }
+
+  private static void histogram(StringBuilder s, String name, String help, Metrics.Histogram h) {
+    s.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" histogram\n");
+    double[] bounds = h.bounds();
+    long[] counts = h.cumulative();
+    for (int i = 0; i < bounds.length; i++) {
+      s.append(name).append("_bucket{le=\"").append(bounds[i]).append("\"} ").append(counts[i]).append('\n');
+    }
+    s.append(name).append("_bucket{le=\"+Inf\"} ").append(h.count()).append('\n');
+    s.append(name).append("_sum ").append(String.format(Locale.ROOT, "%.6f", h.sum())).append('\n');
+    s.append(name).append("_count ").append(h.count()).append('\n');
+  }
+}

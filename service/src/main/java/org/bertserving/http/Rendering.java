@@ -1,0 +1,64 @@
+package org.bertserving.http;
+
+import akka.http.javadsl.model.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bertserving.client.protocol.EncodeFailure;
+import org.bertserving.client.protocol.EncodeOutcome;
+import org.bertserving.client.protocol.EncodeReply;
+
+/** Encode outcomes as the JSON of bert-as-service's {@code /encode} and OpenAI's embeddings. */
+final class Rendering {
+  private Rendering() {}
+
+  static HttpResponse encode(EncodeOutcome outcome) {
+    if (outcome instanceof EncodeFailure failure) {
+      return Errors.response(failure);
+    }
+    EncodeReply reply = (EncodeReply) outcome;
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("id", reply.id());
+    body.put("result", reply.tokenLevel() ? reply.tokenMatrices() : reply.matrix());
+    if (reply.tokens() != null) {
+      body.put("tokens", reply.tokens());
+    }
+    body.put("status", 200);
+    return Routes.json(200, body);
+  }
+
+  static HttpResponse embeddings(EncodeOutcome outcome, String model, boolean base64) {
+    if (outcome instanceof EncodeFailure failure) {
+      return Errors.response(failure);
+    }
+    EncodeReply reply = (EncodeReply) outcome;
+    List<Map<String, Object>> data = new ArrayList<>();
+    int tokens = 0;
+    for (int i = 0; i < reply.rows().size(); i++) {
+      float[] vector = reply.rows().get(i);
+      Map<String, Object> item = new LinkedHashMap<>();
+      item.put("object", "embedding");
+      item.put("index", i);
+      item.put("embedding", base64 ? base64(vector) : vector);
+      data.add(item);
+      tokens += reply.tokens().get(i).size();
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("object", "list");
+    body.put("data", data);
+    body.put("model", model);
+    body.put("usage", Map.of("prompt_tokens", tokens, "total_tokens", tokens));
+    return Routes.json(200, body);
+  }
+
+  /** Little-endian float32, as OpenAI's clients decode {@code encoding_format=base64}. */
+  private static String base64(float[] vector) {
+    ByteBuffer bytes = ByteBuffer.allocate(vector.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(vector);
+    return Base64.getEncoder().encodeToString(bytes.array());
+  }
+}

@@ -1,0 +1,162 @@
+package org.bertserving.http;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpEntities;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.headers.RawHeader;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Route;
+import akka.http.javadsl.unmarshalling.Unmarshaller;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import org.bertserving.client.protocol.EncodeFailure;
+import org.bertserving.client.protocol.EncodeOutcome;
+import org.bertserving.client.protocol.EncodeRequest;
+import org.bertserving.client.protocol.StatusReply;
+import org.bertserving.cluster.Frontend;
+import org.bertserving.cluster.Metrics;
+import org.bertserving.cluster.ServingSettings;
+
+/**
+ * The HTTP API: bert-as-service's {@code POST /encode}, OpenAI's {@code POST /v1/embeddings},
+ * status, health, readiness, metrics. Thin: parse, ask the frontend, render; every error is JSON
+ * {@code {"status", "type", "description"}} (see {@link Errors}).
+ */
+public final class Routes extends AllDirectives {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ActorSystem<?> system;
+  private final ActorRef<Frontend.Command> frontend;
+  private final ServingSettings settings;
+  private final Metrics metrics;
+  private final Duration askTimeout;
+
+  public Routes(ActorSystem<?> system, ActorRef<Frontend.Command> frontend,
+      ServingSettings settings, Metrics metrics) {
+    this.system = system;
+    this.frontend = frontend;
+    this.settings = settings;
+    this.metrics = metrics;
+    // the frontend answers every request by its own timeout; this only guards against a lost actor
+    this.askTimeout = settings.requestTimeout().plusSeconds(5);
+  }
+
+  public Route routes() {
+    Route api = concat(
+        path("encode", () -> post(() -> jsonBody(this::encode))),
+        pathPrefix("v1", () -> path("embeddings", () -> post(() -> jsonBody(this::embeddings)))),
+        pathPrefix("status", () -> path("server", () -> get(this::status))),
+        path("health", () -> get(() -> complete(json(200, Map.of("status", "ok"))))),
+        path("ready", () -> get(this::ready)),
+        path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
+            HttpEntities.create(PrometheusText.CONTENT_TYPE, PrometheusText.render(metrics)))))));
+    Route guarded = handleExceptions(Errors.exceptionHandler(), () ->
+        handleRejections(Errors.rejectionHandler(), () ->
+            withSizeLimit(settings.maxBodyBytes(), () ->
+                decodeRequest(() -> encodeResponse(() -> api)))));
+    return Cors.wrap(settings.cors(), guarded);
+  }
+
+  private Route jsonBody(java.util.function.Function<JsonNode, Route> handler) {
+    return entity(Unmarshaller.entityToString(), body -> {
+      JsonNode node;
+      try {
+        node = JSON.readTree(body);
+      } catch (Exception e) {
+        return complete(Errors.response(400, "invalid_json", "body is not valid JSON: "
+            + e.getMessage().split("\n")[0]));
+      }
+      if (node == null || !node.isObject()) {
+        return complete(Errors.response(400, "invalid_json", "body must be a JSON object"));
+      }
+      return handler.apply(node);
+    });
+  }
+
+  // ---- POST /encode ---------------------------------------------------------------------------
+
+  private Route encode(JsonNode body) {
+    JsonNode texts = body.get("texts");
+    if (texts == null || !texts.isArray()) {
+      return complete(Errors.response(400, "invalid_input",
+          "'texts' must be a list of strings (or of token lists with \"is_tokenized\": true)"));
+    }
+    EncodeRequest request = new EncodeRequest(body.get("id"), texts,
+        body.path("is_tokenized").asBoolean(false), body.path("show_tokens").asBoolean(false));
+    return completeWithFuture(ask(request).thenApply(outcome -> Rendering.encode(outcome)));
+  }
+
+  // ---- POST /v1/embeddings (OpenAI-compatible) ------------------------------------------------
+
+  private Route embeddings(JsonNode body) {
+    JsonNode input = body.get("input");
+    JsonNode texts;
+    if (input != null && input.isTextual()) {
+      texts = JSON.createArrayNode().add(input);
+    } else if (input != null && input.isArray()) {
+      texts = input;
+    } else {
+      return complete(Errors.response(400, "invalid_input", "'input' must be a string or a list of strings"));
+    }
+    String format = body.path("encoding_format").asText("float");
+    if (!format.equals("float") && !format.equals("base64")) {
+      return complete(Errors.response(400, "invalid_input",
+          "'encoding_format' must be \"float\" or \"base64\", not \"" + format + "\""));
+    }
+    if (settings.engine().poolingStrategy().isTokenLevel()) {
+      return complete(Errors.response(400, "unsupported", "this server pools NONE (token vectors);"
+          + " /v1/embeddings needs one vector per input: use POST /encode"));
+    }
+    String model = body.path("model").asText("bert");
+    return completeWithFuture(ask(new EncodeRequest(null, texts, false, true))
+        .thenApply(outcome -> Rendering.embeddings(outcome, model, format.equals("base64"))));
+  }
+
+  // ---- status, readiness ----------------------------------------------------------------------
+
+  private Route status() {
+    CompletionStage<StatusReply> status = AskPattern.ask(frontend, Frontend.GetStatus::new,
+        Duration.ofSeconds(5), system.scheduler());
+    return completeWithFuture(status.thenApply(s -> json(200, s.status())));
+  }
+
+  private Route ready() {
+    long workers = metrics.workers.get();
+    return complete(workers > 0
+        ? json(200, Map.of("ready", true, "workers", workers))
+        : Errors.response(503, "no_worker", "no warmed worker is registered yet"));
+  }
+
+  private CompletionStage<EncodeOutcome> ask(EncodeRequest request) {
+    CompletionStage<EncodeOutcome> outcome = AskPattern.ask(frontend,
+        replyTo -> new Frontend.Encode(request, replyTo), askTimeout, system.scheduler());
+    return outcome.exceptionally(e -> EncodeFailure.of(request.id(), 504, "timeout",
+        "no answer within " + askTimeout.toSeconds() + " s"));
+  }
+
+  static HttpResponse json(int status, Object body) {
+    try {
+      return HttpResponse.create().withStatus(status)
+          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsBytes(body)));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static HttpResponse withRetryAfter(HttpResponse response, int seconds) {
+    return seconds > 0 ? response.addHeader(RawHeader.create("Retry-After", String.valueOf(seconds)))
+        : response;
+  }
+
+  static int ok() {
+    return StatusCodes.OK.intValue();
+  }
+}

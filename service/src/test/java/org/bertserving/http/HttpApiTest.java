@@ -1,0 +1,212 @@
+package org.bertserving.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.server.BertServer;
+import org.bertserving.server.TestNodes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP API of one node (both roles, tiny model) on a loopback port, with a real client. */
+class HttpApiTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final HttpClient CLIENT = HttpClient.newHttpClient();
+  static BertServer server;
+  static String base;
+  static BertEncoder direct;
+
+  @BeforeAll
+  static void start() throws Exception {
+    int http = TestNodes.freePort();
+    server = BertServer.start(TestNodes.node(List.of("frontend", "worker"), TestNodes.freePort(),
+        0, http, Map.of("bert-serving.frontend.max-request-rows", 2000)));
+    base = "http://127.0.0.1:" + http;
+    server.http().get(30, TimeUnit.SECONDS);
+    awaitReady(base);
+    direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+    direct.close();
+  }
+
+  static void awaitReady(String base) throws Exception {
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (System.currentTimeMillis() < deadline) {
+      try {
+        if (get(base, "/ready").statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not bound yet
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("server not ready within 60 s");
+  }
+
+  static HttpResponse<String> get(String base, String path) throws Exception {
+    return CLIENT.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpResponse<String> post(String base, String path, String body) throws Exception {
+    return CLIENT.send(HttpRequest.newBuilder(URI.create(base + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static JsonNode json(HttpResponse<String> response) throws IOException {
+    return JSON.readTree(response.body());
+  }
+
+  @Test
+  void encodeAnswersLikeBertAsServiceInInputOrder() throws Exception {
+    List<String> texts = List.of("hello world", "how are you?", "new york ||| big city", "a");
+    HttpResponse<String> r = post(base, "/encode", JSON.writeValueAsString(
+        Map.of("id", 123, "texts", texts, "show_tokens", true)));
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode body = json(r);
+    assertEquals(123, body.get("id").asInt());
+    assertEquals(200, body.get("status").asInt());
+    float[][] expected = direct.encode(texts);
+    for (int i = 0; i < texts.size(); i++) {
+      JsonNode row = body.get("result").get(i);
+      assertEquals(expected[i].length, row.size());
+      for (int d = 0; d < row.size(); d++) {
+        assertEquals(expected[i][d], row.get(d).floatValue(), 1e-6, "row " + i);
+      }
+    }
+    assertEquals("[CLS]", body.get("tokens").get(2).get(0).asText());
+    assertEquals("[SEP]", body.get("tokens").get(2).get(3).asText(), "pair separated");
+  }
+
+  @Test
+  void tokenizedInputAndEmbeddingsEndpoint() throws Exception {
+    HttpResponse<String> r = post(base, "/encode",
+        "{\"texts\": [[\"hello\", \"world\"]], \"is_tokenized\": true}");
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals(direct.encode(List.of("hello world"))[0][0], json(r).get("result").get(0).get(0).floatValue(), 1e-6);
+
+    JsonNode floats = json(post(base, "/v1/embeddings", "{\"input\": [\"hello world\", \"a\"], \"model\": \"m\"}"));
+    assertEquals("list", floats.get("object").asText());
+    assertEquals(1, floats.get("data").get(1).get("index").asInt());
+    assertEquals("embedding", floats.get("data").get(0).get("object").asText());
+    assertEquals(4 + 3, floats.get("usage").get("total_tokens").asInt(), "tokens incl. [CLS]/[SEP]");
+    JsonNode b64 = json(post(base, "/v1/embeddings", "{\"input\": \"hello world\", \"encoding_format\": \"base64\"}"));
+    byte[] bytes = Base64.getDecoder().decode(b64.get("data").get(0).get("embedding").asText());
+    float first = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getFloat(0);
+    assertEquals(floats.get("data").get(0).get("embedding").get(0).floatValue(), first, 1e-5);
+  }
+
+  @Test
+  void everyBadInputGetsItsStatusAndAMessageAndTheServerStaysReady() throws Exception {
+    Map<String, String> bad = Map.of(
+        "not json", "invalid_json",
+        "[1, 2]", "body must be a JSON object",
+        "{\"id\": 1}", "'texts' must be a list",
+        "{\"texts\": \"hello\"}", "'texts' must be a list",
+        "{\"texts\": []}", "no texts given",
+        "{\"texts\": [\"ok\", \"\"]}", "input 1: text is empty",
+        "{\"texts\": [\"ok\", 5]}", "input 1: expected a string but got a Integer",
+        "{\"texts\": [\"ok\", null]}", "input 1: text is null",
+        "{\"texts\": [\"ok\", [\"a\"]]}", "input 1: expected a string but got a list",
+        "{\"texts\": [[\"a\"], \"b\"], \"is_tokenized\": true}", "input 1: expected a list of tokens");
+    for (Map.Entry<String, String> e : bad.entrySet()) {
+      HttpResponse<String> r = post(base, "/encode", e.getKey());
+      assertEquals(400, r.statusCode(), e.getKey() + " -> " + r.body());
+      JsonNode body = json(r);
+      assertEquals(400, body.get("status").asInt());
+      assertTrue(body.get("description").asText().contains(e.getValue()) || body.get("type").asText().equals(e.getValue()),
+          e.getKey() + " -> " + r.body());
+    }
+    assertEquals(400, post(base, "/v1/embeddings", "{\"input\": 3}").statusCode());
+    assertEquals(400, post(base, "/v1/embeddings", "{\"input\": \"a\", \"encoding_format\": \"hex\"}").statusCode());
+    HttpResponse<String> tooMany = post(base, "/encode", JSON.writeValueAsString(
+        Map.of("texts", java.util.Collections.nCopies(2001, "a"))));
+    assertEquals(413, tooMany.statusCode(), tooMany.body());
+    HttpResponse<String> tooLarge = post(base, "/encode", "{\"texts\": [\"" + "a ".repeat(9_000_000) + "\"]}");
+    assertEquals(413, tooLarge.statusCode());
+    assertEquals("too_large", json(tooLarge).get("type").asText());
+    assertEquals(404, get(base, "/nowhere").statusCode());
+    assertEquals(405, get(base, "/encode").statusCode());
+    assertEquals(200, get(base, "/ready").statusCode(), "still ready");
+    assertEquals(200, post(base, "/encode", "{\"texts\": [\"still works\"]}").statusCode());
+  }
+
+  @Test
+  void statusHealthMetricsAndCors() throws Exception {
+    post(base, "/encode", "{\"texts\": [\"count me\"]}");
+    JsonNode status = json(get(base, "/status/server"));
+    assertEquals(16, status.get("max_seq_len").asInt());
+    assertEquals("REDUCE_MEAN", status.get("pooling_strategy").asText());
+    assertEquals(1, status.get("num_workers").asInt());
+    assertTrue(status.get("statistic").get("num_data_request").asInt() >= 1);
+    assertEquals(1, status.get("cluster_members").size());
+    assertEquals(200, get(base, "/health").statusCode());
+    String metrics = get(base, "/metrics").body();
+    for (String name : List.of("bert_requests_total", "bert_rows_total", "bert_request_duration_seconds_bucket",
+        "bert_job_rows_bucket", "bert_queued_rows", "bert_worker_tf_runs_total", "bert_worker_busy_seconds_total")) {
+      assertTrue(metrics.contains(name), name + " in\n" + metrics);
+    }
+    HttpResponse<String> r = post(base, "/encode", "{\"texts\": [\"x\"]}");
+    assertEquals("*", r.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+  }
+
+  @Test
+  void gzipWhenAsked() throws Exception {
+    HttpResponse<byte[]> r = CLIENT.send(HttpRequest.newBuilder(URI.create(base + "/encode"))
+        .header("Content-Type", "application/json").header("Accept-Encoding", "gzip")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"texts\": [\"hello world\"]}")).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals("gzip", r.headers().firstValue("Content-Encoding").orElse(null));
+    String body = new String(new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(r.body())).readAllBytes());
+    assertEquals(200, JSON.readTree(body).get("status").asInt());
+  }
+
+  @Test
+  void concurrentSmallRequestsShareTensorFlowRuns() throws Exception {
+    long runsBefore = direct.runs(); // unrelated engine, only to show the counter API
+    long tfRunsBefore = totalRuns();
+    long requestsBefore = server.metrics().requests.sum();
+    // 32 clients, each sending one sentence at a time, as many services would
+    java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(32);
+    List<java.util.concurrent.Future<Integer>> calls = new ArrayList<>();
+    for (int i = 0; i < 320; i++) {
+      String body = "{\"texts\": [\"the dog sat on the mat " + i + "\"]}";
+      calls.add(clients.submit(() -> post(base, "/encode", body).statusCode()));
+    }
+    for (java.util.concurrent.Future<Integer> call : calls) {
+      assertEquals(200, call.get(60, TimeUnit.SECONDS));
+    }
+    clients.shutdown();
+    long requests = server.metrics().requests.sum() - requestsBefore;
+    long runs = totalRuns() - tfRunsBefore;
+    assertEquals(runsBefore, direct.runs());
+    assertTrue(runs < requests, runs + " TensorFlow runs for " + requests + " requests: no merging");
+  }
+
+  static long totalRuns() {
+    return server.metrics().perWorker.values().stream().mapToLong(v -> v[1]).sum();
+  }
+}
