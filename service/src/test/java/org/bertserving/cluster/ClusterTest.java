@@ -1,0 +1,144 @@
+package org.bertserving.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.TinyBert;
+import org.bertserving.server.BertServer;
+import org.bertserving.server.TestNodes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three ActorSystems in one JVM, as three nodes of one cluster on loopback: a frontend (with
+ * HTTP) and two workers, every message serialized (serialize-messages on).
+ */
+class ClusterTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final HttpClient CLIENT = HttpClient.newHttpClient();
+
+  BertServer frontend;
+  BertServer workerA;
+  BertServer workerB;
+  String base;
+  BertEncoder direct;
+
+  @BeforeEach
+  void startCluster() throws Exception {
+    int seed = TestNodes.freePort();
+    int http = TestNodes.freePort();
+    Map<String, Object> small = Map.of("bert-serving.workers.max-batch-size", 8);
+    frontend = BertServer.start(TestNodes.node(List.of("frontend"), seed, seed, http, small));
+    workerA = BertServer.start(TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, small));
+    workerB = BertServer.start(TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, small));
+    base = "http://127.0.0.1:" + http;
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (frontend.metrics().workers.get() < 2 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(100);
+    }
+    assertEquals(2, frontend.metrics().workers.get(), "both workers registered");
+    direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+  }
+
+  @AfterEach
+  void stopCluster() {
+    for (BertServer s : new BertServer[] {workerA, workerB, frontend}) {
+      if (s != null) {
+        s.close();
+      }
+    }
+    direct.close();
+  }
+
+  /** Distinct texts from the tiny vocabulary. */
+  static List<String> texts(int n) {
+    List<String> words = TinyBert.VOCAB.subList(5, TinyBert.VOCAB.size());
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(words.get(i % words.size()) + " " + words.get((i / words.size()) % words.size())
+          + " " + words.get((i * 7 + 3) % words.size()));
+    }
+    return out;
+  }
+
+  CompletableFuture<JsonNode> encode(List<String> texts) throws Exception {
+    return CLIENT.sendAsync(HttpRequest.newBuilder(URI.create(base + "/encode"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("texts", texts))))
+            .build(), HttpResponse.BodyHandlers.ofString())
+        .thenApply(r -> {
+          try {
+            assertEquals(200, r.statusCode(), r.body());
+            return JSON.readTree(r.body());
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+  }
+
+  void assertInOrder(List<String> texts, JsonNode body) {
+    float[][] expected = direct.encode(texts);
+    JsonNode result = body.get("result");
+    assertEquals(texts.size(), result.size(), "no missing or extra rows");
+    for (int i = 0; i < texts.size(); i++) {
+      for (int d = 0; d < expected[i].length; d += 7) {
+        assertEquals(expected[i][d], result.get(i).get(d).floatValue(), 1e-5, "row " + i + " dim " + d);
+      }
+    }
+  }
+
+  long rowsOn(BertServer worker) {
+    String address = worker.system().address().toString();
+    return frontend.metrics().perWorker.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(address + "/"))
+        .mapToLong(e -> e.getValue()[0]).sum();
+  }
+
+  @Test
+  void oneRequestRunsOnBothWorkersAndComesBackInOrder() throws Exception {
+    List<String> texts = texts(200);
+    assertInOrder(texts, encode(texts).get(60, TimeUnit.SECONDS));
+    assertTrue(rowsOn(workerA) > 0 && rowsOn(workerB) > 0,
+        "rows per worker: " + rowsOn(workerA) + ", " + rowsOn(workerB));
+    assertEquals(200, rowsOn(workerA) + rowsOn(workerB));
+  }
+
+  @Test
+  void thousandRowsOverManyJobsKeepTheirOrder() throws Exception {
+    List<String> texts = texts(1000);
+    assertInOrder(texts, encode(texts).get(60, TimeUnit.SECONDS));
+    assertTrue(frontend.metrics().jobRows.count() >= 1000 / 8, "many jobs");
+  }
+
+  @Test
+  void aWorkerNodeTerminatedWithJobsInFlightLosesNothing() throws Exception {
+    List<String> texts = texts(6000);
+    CompletableFuture<JsonNode> reply = encode(texts);
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (rowsOn(workerB) == 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(2);
+    }
+    assertTrue(rowsOn(workerB) > 0, "worker B has started");
+    assertFalse(reply.isDone(), "the request is still in flight when B goes");
+    workerB.close();
+    workerB = null;
+    JsonNode body = reply.get(60, TimeUnit.SECONDS);
+    assertInOrder(texts, body);
+    assertTrue(rowsOn(workerA) > 0);
+  }
+}
