@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * The default model (Google's BERT-Base Uncased, resolved by Maven) at bert-as-service's defaults
  * reproduces the vectors that Google's own graph produced ({@code embeddings_public.json}).
  */
-class DefaultModelFixtureTest {
+public class DefaultModelFixtureTest {
   static JsonNode cases;
   static List<String> texts = new ArrayList<>();
 
@@ -55,7 +55,7 @@ class DefaultModelFixtureTest {
   }
 
   /** The fixture's own bar: cosine above 0.99999 and every component within 1e-3. */
-  static void assertMatches(float[] expected, float[] actual, String what) {
+  public static void assertMatches(float[] expected, float[] actual, String what) {
     assertEquals(expected.length, actual.length, what);
     double dot = 0;
     double ee = 0;

@@ -1,0 +1,83 @@
+package org.bertserving.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.bertserving.cluster.ServingSettings;
+import org.bertserving.engine.PoolingStrategy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The flags of bert-serving-start, their HOCON keys, and how bad ones end the process. */
+class StartArgsTest {
+
+  @Test
+  void flagsMapOntoTheirConfigKeys() {
+    Config c = StartArgs.parse("-max_seq_len", "NONE", "-pooling_layer", "-1,-2",
+        "-pooling_strategy", "CLS_TOKEN", "-num_worker", "2", "-device_map", "0,1", "-http_port", "9000",
+        "-mask_cls_sep", "-role", "worker", "-seed_nodes", "10.0.0.1:25520,127.0.0.1:25521").config();
+    ServingSettings s = ServingSettings.create(c);
+    assertEquals(null, s.engine().maxSeqLen());
+    assertEquals(List.of(-1, -2), s.engine().poolingLayers());
+    assertEquals(PoolingStrategy.FIRST_TOKEN, s.engine().poolingStrategy());
+    assertEquals(2, s.numWorker());
+    assertEquals(1, s.engineFor(1).deviceId());
+    assertEquals(9000, s.httpPort());
+    assertTrue(s.engine().maskClsSep());
+    assertEquals(List.of("worker"), c.getStringList("akka.cluster.roles"));
+    assertEquals(List.of("akka://bert-serving@10.0.0.1:25520", "akka://bert-serving@127.0.0.1:25521"),
+        c.getStringList("akka.cluster.seed-nodes"));
+  }
+
+  @Test
+  void aConfigFileIsOverriddenByFlags(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("node.conf");
+    Files.writeString(file, "bert-serving.engine.max-seq-len = 40\nbert-serving.http.port = 8000\n");
+    ServingSettings s = ServingSettings.create(StartArgs.parse("-config", file.toString(), "-http_port", "8001").config());
+    assertEquals(40, s.engine().maxSeqLen());
+    assertEquals(8001, s.httpPort());
+  }
+
+  @Test
+  void badFlagsAndValuesAreRefusedWithTheirName() {
+    assertMessage("unknown flag -bogus", "-bogus");
+    assertMessage("-max_seq_len 'x' is not an integer", "-max_seq_len", "x");
+    assertMessage("-role 'boss'", "-role", "boss");
+    assertMessage("-seed_nodes 'nohost'", "-seed_nodes", "nohost");
+    assertMessage("flag -http_port needs a value", "-http_port");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ServingSettings.create(StartArgs.parse("-pooling_strategy", "AVG").config()));
+    assertTrue(e.getMessage().contains("unknown pooling_strategy 'AVG'"), e.getMessage());
+  }
+
+  static void assertMessage(String fragment, String... args) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StartArgs.parse(args).config());
+    assertTrue(e.getMessage().contains(fragment), e.getMessage());
+  }
+
+  @Test
+  void theProcessExitsWith2AndOneLineOnABadFlag() throws Exception {
+    for (String[] args : new String[][] {{"-bogus"}, {"-max_seq_len", "2"}, {"-pooling_layer", "x"}}) {
+      List<String> command = new ArrayList<>(List.of(
+          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+      command.addAll(List.of(args));
+      Process p = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+      assertEquals(2, p.exitValue(), String.join(" ", args) + ": " + err);
+      assertEquals(1, err.lines().count(), "one line: " + err);
+      assertTrue(err.startsWith("bert-serving-start: "), err);
+    }
+    assertTrue(new File(System.getProperty("java.home")).isDirectory());
+  }
+}
