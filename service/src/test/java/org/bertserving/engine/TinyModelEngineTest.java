@@ -243,6 +243,29 @@ class TinyModelEngineTest {
   }
 
   @Test
+  void fp16AndXlaGraphsRunAndStayCloseToFloat32() throws IOException {
+    float[][] exact;
+    try (BertEncoder encoder = BertEncoder.load(settings().build())) {
+      exact = encoder.encode(TEXTS);
+    }
+    for (EngineSettings s : List.of(settings().fp16(true).build(), settings().xla(true).build())) {
+      try (BertEncoder encoder = BertEncoder.load(s)) {
+        float[][] approx = encoder.encode(TEXTS);
+        for (int r = 0; r < exact.length; r++) {
+          double dot = 0, aa = 0, bb = 0;
+          for (int d = 0; d < exact[r].length; d++) {
+            dot += exact[r][d] * approx[r][d];
+            aa += exact[r][d] * exact[r][d];
+            bb += approx[r][d] * approx[r][d];
+          }
+          double cosine = dot / Math.sqrt(aa * bb);
+          assertTrue(cosine > 0.999, (s.fp16() ? "fp16" : "xla") + " row " + r + " cosine " + cosine);
+        }
+      }
+    }
+  }
+
+  @Test
   void modelProblemsNameTheFileTensorAndFlag() throws IOException {
     Path broken = TinyBert.writeGoogleFolder(tmp.resolve("broken"), TinyBert.CONFIG, SEED, 0);
     Files.delete(broken.resolve("vocab.txt"));

@@ -24,6 +24,7 @@ import org.tensorflow.types.family.TFloating;
  * <p>The weights are variables of type {@code T} (float32, or float16 with {@code -fp16}); pooling
  * always runs in float32. Only the encoder layers that the pooling needs are built.
  */
+@SuppressWarnings("unchecked")
 final class BertGraph<T extends TFloating> {
   /** Google's {@code layer_norm} epsilon. */
   private static final float LAYER_NORM_EPSILON = 1e-12f;
@@ -73,7 +74,7 @@ final class BertGraph<T extends TFloating> {
 
     Operand<TInt32> batchAndLength = tf.shape(inputIds);
     Operand<T> x = embeddings(batchAndLength);
-    Operand<T> attentionAdder = attentionAdder();
+    Operand<TFloat32> attentionAdder = attentionAdder();
     int deepest = strategy.usesPooler()
         ? config.numHiddenLayers() - 1
         : layers.stream().mapToInt(Integer::intValue).max().orElseThrow();
@@ -128,16 +129,16 @@ final class BertGraph<T extends TFloating> {
   }
 
   /** (1 - mask) * -10000 as {@code [B, 1, 1, T]}, added to the attention scores. */
-  private Operand<T> attentionAdder() {
+  private Operand<TFloat32> attentionAdder() {
     Ops s = scope("bert/encoder");
-    Operand<T> mask = s.dtypes.cast(inputMask, type);
-    Operand<T> adder = s.math.mul(s.math.sub(scalar(s, 1f), mask), scalar(s, -10000f));
+    Operand<TFloat32> mask = s.dtypes.cast(inputMask, TFloat32.class);
+    Operand<TFloat32> adder = s.math.mul(s.math.sub(s.constant(1f), mask), s.constant(-10000f));
     return s.expandDims(s.expandDims(adder, s.constant(1)), s.constant(1));
   }
 
   // ---- encoder --------------------------------------------------------------------------------
 
-  private Operand<T> encoderLayer(int index, Operand<T> x, Operand<T> adder,
+  private Operand<T> encoderLayer(int index, Operand<T> x, Operand<TFloat32> adder,
       Operand<TInt32> batchAndLength) {
     String scope = "bert/encoder/layer_" + index;
     int h = config.hiddenSize();
@@ -157,16 +158,17 @@ final class BertGraph<T extends TFloating> {
     Ops qkvScope = scope(self);
     var qkv = qkvScope.split(qkvScope.constant(1),
         qkvScope.nn.biasAdd(qkvScope.linalg.matMul(x, kernel), bias), 3L);
-    Operand<T> q = s.linalg.transpose(s.reshape(qkv.output().get(0), splitShape), toHeads);
-    Operand<T> k = s.linalg.transpose(s.reshape(qkv.output().get(1), splitShape), toHeads);
-    Operand<T> v = s.linalg.transpose(s.reshape(qkv.output().get(2), splitShape), toHeads);
-    Operand<T> scores = s.math.mul(
-        s.train.batchMatMul(q, k, type, BatchMatMul.adjY(true)),
-        scalar(s, (float) (1.0 / Math.sqrt(headSize))));
-    Operand<T> probs = s.nn.softmax(s.math.add(scores, adder));
-    Operand<T> context = s.reshape(
-        s.linalg.transpose(s.train.batchMatMul(probs, v, type), toHeads),
-        s.constant(new int[] {-1, h}));
+    // scores and softmax in float32 even under -fp16: safer, and the CPU has no half BatchMatMul
+    Operand<TFloat32> q = heads(s, qkv.output().get(0), splitShape, toHeads);
+    Operand<TFloat32> k = heads(s, qkv.output().get(1), splitShape, toHeads);
+    Operand<TFloat32> v = heads(s, qkv.output().get(2), splitShape, toHeads);
+    Operand<TFloat32> scores = s.math.mul(
+        s.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true)),
+        s.constant((float) (1.0 / Math.sqrt(headSize))));
+    Operand<TFloat32> probs = s.nn.softmax(s.math.add(scores, adder));
+    Operand<T> context = s.dtypes.cast(s.reshape(
+        s.linalg.transpose(s.train.batchMatMul(probs, v, TFloat32.class), toHeads),
+        s.constant(new int[] {-1, h})), type);
 
     Operand<T> attention = layerNorm(scope + "/attention/output/LayerNorm",
         s.math.add(dense(scope + "/attention/output/dense", context, h, h), x));
@@ -174,6 +176,14 @@ final class BertGraph<T extends TFloating> {
         dense(scope + "/intermediate/dense", attention, h, config.intermediateSize()));
     return layerNorm(scope + "/output/LayerNorm", s.math.add(
         dense(scope + "/output/dense", intermediate, config.intermediateSize(), h), attention));
+  }
+
+  /** {@code [B*T, H]} to float32 {@code [B, heads, T, headSize]}. */
+  private Operand<TFloat32> heads(Ops s, Operand<T> x, Operand<TInt32> splitShape,
+      Operand<TInt32> toHeads) {
+    Operand<TFloat32> wide = type == TFloat32.class ? (Operand<TFloat32>) (Operand<?>) x
+        : s.dtypes.cast(x, TFloat32.class);
+    return s.linalg.transpose(s.reshape(wide, splitShape), toHeads);
   }
 
   private Operand<T> dense(String scope, Operand<T> x, int in, int out) {

@@ -108,19 +108,22 @@ public final class TfBertBackend implements ModelBackend {
           : new BertGraph<>(device, TFloat32.class, layout.config(), layers,
               settings.poolingStrategy(), settings.numLabels());
       List<Op> restores = restoreOps(root, device, bert, layout);
+      long width = bert.output.shape().size(-1);
       Session session = new Session(graph, sessionConfig(settings));
       try {
         for (Op restore : restores) {
           session.runner().addTarget(restore).run();
         }
+        return new TfBertBackend(
+            graph, session, bert, settings.poolingStrategy(), (int) width, layout.config());
       } catch (TensorFlowException e) {
-        session.close();
+        session.close(); // before the graph, whose close waits for its sessions
         throw new ModelLoadException("cannot restore the weights of " + layout.checkpoint()
             + ": " + e.getMessage(), e);
+      } catch (RuntimeException e) {
+        session.close();
+        throw e;
       }
-      long width = bert.output.shape().size(-1);
-      return new TfBertBackend(
-          graph, session, bert, settings.poolingStrategy(), (int) width, layout.config());
     } catch (RuntimeException e) {
       graph.close();
       throw e;
