@@ -1,0 +1,70 @@
+package org.bertserving.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigResolveOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.bertserving.cluster.ServingSettings;
+import org.junit.jupiter.api.Test;
+
+/** Every deploy file in cluster-conf/ parses, names only keys that exist, and is accepted. */
+class ClusterConfFilesTest {
+
+  static Path dir() {
+    Path fromModule = Path.of("..", "cluster-conf");
+    return Files.isDirectory(fromModule) ? fromModule : Path.of("cluster-conf");
+  }
+
+  static Config load(Path file) {
+    return ConfigFactory.parseFile(file.toFile()).withFallback(ConfigFactory.defaultReference()).resolve();
+  }
+
+  @Test
+  void everyFileIsAValidNodeConfig() throws IOException {
+    Config reference = ConfigFactory.defaultReference();
+    List<Path> files;
+    try (Stream<Path> s = Files.list(dir())) {
+      files = s.filter(p -> p.toString().endsWith(".conf")).sorted().toList();
+    }
+    assertTrue(files.size() >= 9, "files: " + files);
+    for (Path file : files) {
+      Config config = load(file);
+      ServingSettings.create(config);
+      List<String> roles = config.getStringList("akka.cluster.roles");
+      assertFalse(roles.isEmpty(), file + ": roles");
+      assertTrue(List.of("frontend", "worker").containsAll(roles), file + ": roles " + roles);
+      Config own = ConfigFactory.parseFile(file.toFile())
+          .resolve(ConfigResolveOptions.defaults().setAllowUnresolved(true));
+      for (var entry : own.entrySet()) {
+        String key = entry.getKey();
+        if (key.startsWith("bert-serving.")) {
+          assertTrue(reference.hasPath(key), file + ": unknown key " + key);
+        }
+      }
+    }
+  }
+
+  @Test
+  void theLocalClusterIsOneFrontendAndTwoWorkersOnLoopback() {
+    Config one = load(dir().resolve("local1.conf"));
+    assertEquals(List.of("frontend"), one.getStringList("akka.cluster.roles"));
+    assertEquals(25520, one.getInt("akka.remote.artery.canonical.port"));
+    assertEquals(8125, one.getInt("bert-serving.http.port"));
+    for (int n = 2; n <= 3; n++) {
+      Config worker = load(dir().resolve("local" + n + ".conf"));
+      assertEquals(List.of("worker"), worker.getStringList("akka.cluster.roles"));
+      assertEquals(25520 + n - 1, worker.getInt("akka.remote.artery.canonical.port"));
+      assertEquals("127.0.0.1", worker.getString("akka.remote.artery.canonical.hostname"));
+      assertEquals(List.of("akka://bert-serving@127.0.0.1:25520"), worker.getStringList("akka.cluster.seed-nodes"));
+      assertFalse(worker.getBoolean("bert-serving.http.enabled"));
+    }
+  }
+}
