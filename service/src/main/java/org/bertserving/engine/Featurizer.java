@@ -18,6 +18,9 @@ public final class Featurizer {
 
   private static final String PAIR_TOKEN = "|||";
 
+  /** {@code "||| b"}, {@code "a |||"}: a pair separator with nothing on one side. */
+  private static final Pattern EMPTY_SIDE = Pattern.compile("\\|\\|\\|.*|.*\\|\\|\\|");
+
   private final FullTokenizer tokenizer;
   private final Vocab vocab;
   private final Integer maxSeqLen;
@@ -91,6 +94,11 @@ public final class Featurizer {
                 + describe(list.get(j)));
           }
         }
+        int separator = list.indexOf(PAIR_TOKEN);
+        if (separator == 0 || separator == list.size() - 1) {
+          throw new InvalidInputException(i, "sentence pair has an empty side: tokens before and "
+              + "after \"|||\" are needed");
+        }
       } else if (input == null) {
         throw new InvalidInputException(i, "text is null");
       } else if (!(input instanceof String text)) {
@@ -98,6 +106,8 @@ public final class Featurizer {
             + (input instanceof List ? " (send is_tokenized=true for token lists)" : ""));
       } else if (text.isBlank()) {
         throw new InvalidInputException(i, "text is empty");
+      } else if (EMPTY_SIDE.matcher(text.strip()).matches()) {
+        throw new InvalidInputException(i, "sentence pair has an empty side: write \"a ||| b\"");
       }
     }
   }

@@ -121,7 +121,7 @@ class HttpApiTest {
 
   @Test
   void everyBadInputGetsItsStatusAndAMessageAndTheServerStaysReady() throws Exception {
-    Map<String, String> bad = Map.of(
+    Map<String, String> bad = pairs(
         "not json", "invalid_json",
         "[1, 2]", "body must be a JSON object",
         "{\"id\": 1}", "'texts' must be a list",
@@ -131,7 +131,9 @@ class HttpApiTest {
         "{\"texts\": [\"ok\", 5]}", "input 1: expected a string but got a Integer",
         "{\"texts\": [\"ok\", null]}", "input 1: text is null",
         "{\"texts\": [\"ok\", [\"a\"]]}", "input 1: expected a string but got a list",
-        "{\"texts\": [[\"a\"], \"b\"], \"is_tokenized\": true}", "input 1: expected a list of tokens");
+        "{\"texts\": [[\"a\"], \"b\"], \"is_tokenized\": true}", "input 1: expected a list of tokens",
+        "{\"texts\": [\"ok\", \"a |||\"]}", "input 1: sentence pair has an empty side",
+        "{\"texts\": [[\"|||\", \"b\"]], \"is_tokenized\": true}", "input 0: sentence pair has an empty side");
     for (Map.Entry<String, String> e : bad.entrySet()) {
       HttpResponse<String> r = post(base, "/encode", e.getKey());
       assertEquals(400, r.statusCode(), e.getKey() + " -> " + r.body());
@@ -204,6 +206,14 @@ class HttpApiTest {
     long runs = totalRuns() - tfRunsBefore;
     assertEquals(runsBefore, direct.runs());
     assertTrue(runs < requests, runs + " TensorFlow runs for " + requests + " requests: no merging");
+  }
+
+  static Map<String, String> pairs(String... keysAndValues) {
+    Map<String, String> map = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      map.put(keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return map;
   }
 
   static long totalRuns() {
