@@ -3,7 +3,9 @@ package org.bertserving.server;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.javadsl.Adapter;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.client.ClusterClientReceptionist;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
 import akka.http.javadsl.ServerBinding;
@@ -67,6 +69,9 @@ public final class BertServer implements AutoCloseable {
       if (roles.contains("frontend")) {
         ActorRef<Frontend.Command> frontend =
             context.spawn(Frontend.create(settings, metrics), "frontend");
+        // JVMs next to the cluster reach the frontend at /user/frontend through Akka's cluster client
+        ClusterClientReceptionist.get(Adapter.toClassic(context.getSystem()))
+            .registerService(Adapter.toClassic(frontend));
         if (settings.httpEnabled()) {
           HttpServer.start(context.getSystem(), frontend, settings, metrics)
               .whenComplete((b, e) -> {

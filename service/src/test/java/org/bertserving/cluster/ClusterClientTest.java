@@ -1,0 +1,71 @@
+package org.bertserving.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import akka.actor.ActorPaths;
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.javadsl.Adapter;
+import akka.cluster.client.ClusterClient;
+import akka.cluster.client.ClusterClientSettings;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bertserving.client.protocol.EncodeFailure;
+import org.bertserving.client.protocol.EncodeOutcome;
+import org.bertserving.client.protocol.EncodeReply;
+import org.bertserving.client.protocol.EncodeRequest;
+import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.server.BertServer;
+import org.bertserving.server.TestNodes;
+import org.junit.jupiter.api.Test;
+
+/** A JVM outside the cluster reaches the frontend through Akka's cluster client. */
+class ClusterClientTest {
+
+  @Test
+  void aClusterClientEncodesAndGetsErrorsAsReplies() throws Exception {
+    int port = TestNodes.freePort();
+    ActorTestKit client = null;
+    try (BertServer server = BertServer.start(TestNodes.node(List.of("frontend", "worker"), port, port, 0, Map.of()));
+        BertEncoder direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build())) {
+      akka.actor.ActorSystem classic = akka.actor.ActorSystem.create("client", ConfigFactory.parseString(String.join("\n",
+          "akka.actor.provider = remote",
+          "akka.remote.artery.canonical.hostname = 127.0.0.1",
+          "akka.remote.artery.canonical.port = 0",
+          "akka.actor.serialize-messages = on",
+          "akka.coordinated-shutdown.exit-jvm = off",
+          "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off")).withFallback(ConfigFactory.load()));
+      client = ActorTestKit.create(Adapter.toTyped(classic));
+      var contact = ActorPaths.fromString("akka://bert-serving@127.0.0.1:" + port + "/system/receptionist");
+      var clusterClient = classic.actorOf(ClusterClient.props(
+          ClusterClientSettings.create(classic).withInitialContacts(Set.of(contact))), "bert-client");
+      TestProbe<EncodeOutcome> probe = client.createTestProbe();
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (server.metrics().workers.get() == 0 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(50);
+      }
+      clusterClient.tell(new ClusterClient.Send("/user/frontend", new Frontend.Encode(
+          EncodeRequest.of(5, List.of("hello world", "a"), false, true), probe.getRef()), true),
+          akka.actor.ActorRef.noSender());
+      EncodeReply reply = probe.expectMessageClass(EncodeReply.class, Duration.ofSeconds(30));
+      assertEquals(5, reply.id().asInt());
+      float[][] expected = direct.encode(List.of("hello world", "a"));
+      assertEquals(expected[1][3], reply.matrix()[1][3], 1e-5);
+      assertEquals(List.of("[CLS]", "a", "[SEP]"), reply.tokens().get(1));
+
+      clusterClient.tell(new ClusterClient.Send("/user/frontend", new Frontend.Encode(
+          EncodeRequest.of(6, List.of(""), false, false), probe.getRef()), true),
+          akka.actor.ActorRef.noSender());
+      EncodeFailure failure = probe.expectMessageClass(EncodeFailure.class, Duration.ofSeconds(10));
+      assertEquals(400, failure.status());
+    } finally {
+      if (client != null) {
+        client.shutdownTestKit();
+      }
+    }
+  }
+}
