@@ -8,7 +8,6 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.receptionist.Receptionist;
-import akka.actor.typed.receptionist.ServiceKey;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,8 +34,6 @@ import org.bertserving.engine.InvalidInputException;
  * queued again (the aggregators drop rows that arrive twice). Bounds the rows in flight (429).
  */
 public final class Frontend extends AbstractBehavior<Frontend.Command> {
-  public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "bert-frontend");
-
   public interface Command {}
 
   /** Encode texts; the answer goes to {@code replyTo} exactly once. */
@@ -92,7 +89,6 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     this.metrics = metrics;
     context.getSystem().receptionist().tell(Receptionist.subscribe(Worker.SERVICE_KEY,
         context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new)));
-    context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
   }
 
   public static Behavior<Command> create(ServingSettings settings, Metrics metrics) {

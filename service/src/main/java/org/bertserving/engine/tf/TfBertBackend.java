@@ -19,7 +19,6 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.ndarray.NdArrays;
-import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
@@ -204,28 +203,14 @@ public final class TfBertBackend implements ModelBackend {
 
   @Override
   public float[][] run(List<InputFeatures> rows) {
-    int batch = rows.size();
     int length = rows.stream().mapToInt(InputFeatures::length).max().orElse(0);
-    int[] ids = new int[batch * length];
-    int[] mask = new int[batch * length];
-    int[] segments = new int[batch * length];
-    int[] last = new int[batch];
-    for (int r = 0; r < batch; r++) {
-      InputFeatures row = rows.get(r);
-      System.arraycopy(row.inputIds(), 0, ids, r * length, row.length());
-      System.arraycopy(row.inputMask(), 0, mask, r * length, row.length());
-      System.arraycopy(row.segmentIds(), 0, segments, r * length, row.length());
-      last[r] = row.length() - 1;
-    }
-    Shape shape = Shape.of(batch, length);
-    try (TInt32 idsT = TInt32.tensorOf(shape, DataBuffers.of(ids, true, false));
-        TInt32 maskT = TInt32.tensorOf(shape, DataBuffers.of(mask, true, false));
-        TInt32 segmentsT = TInt32.tensorOf(shape, DataBuffers.of(segments, true, false));
+    int[] last = rows.stream().mapToInt(r -> r.length() - 1).toArray();
+    try (Padded padded = Padded.of(rows, length);
         TInt32 lastT = TInt32.vectorOf(last)) {
       Session.Runner runner = session.runner()
-          .feed(bert.inputIds, idsT)
-          .feed(bert.inputMask, maskT)
-          .feed(bert.segmentIds, segmentsT);
+          .feed(bert.inputIds, padded.ids())
+          .feed(bert.inputMask, padded.mask())
+          .feed(bert.segmentIds, padded.segments());
       if (feedsLastIndex) {
         runner.feed(bert.lastIndex, lastT);
       }
