@@ -266,6 +266,25 @@ class TinyModelEngineTest {
   }
 
   @Test
+  void tunedModelDirTakesCheckpointAndConfigFromTheFineTunedFolder() throws IOException {
+    Path base = TinyBert.writeGoogleFolder(tmp.resolve("pretrained"), TinyBert.CONFIG, 1, 0);
+    Path tuned = TinyBert.writeGoogleFolder(tmp.resolve("fine-tuned"), TinyBert.CONFIG, 2, LABELS);
+    Files.delete(tuned.resolve("vocab.txt")); // fine-tuned folders often ship no vocabulary
+    EngineSettings.Builder classify = settings().poolingStrategy(PoolingStrategy.CLASSIFICATION)
+        .numLabels(LABELS);
+    try (BertEncoder viaTuned = BertEncoder.load(classify.modelDir(base).tunedModelDir(tuned).build())) {
+      float[][] probabilities = viaTuned.encode(TEXTS);
+      ReferenceBert tunedReference = new ReferenceBert(TinyBert.CONFIG,
+          TinyBert.weights(TinyBert.CONFIG, 2, LABELS, ""), "");
+      List<InputFeatures> rows = viaTuned.featurizer().featurize(TEXTS, false).rows();
+      for (int r = 0; r < rows.size(); r++) {
+        assertClose(head(tunedReference.pooled(rows.get(r)), TinyBert.weights(TinyBert.CONFIG, 2,
+            LABELS, ""), true), probabilities[r], "fine-tuned row " + r);
+      }
+    }
+  }
+
+  @Test
   void modelProblemsNameTheFileTensorAndFlag() throws IOException {
     Path broken = TinyBert.writeGoogleFolder(tmp.resolve("broken"), TinyBert.CONFIG, SEED, 0);
     Files.delete(broken.resolve("vocab.txt"));
