@@ -40,7 +40,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     this.encoder = encoder;
     this.name = context.getSystem().address() + "/" + context.getSelf().path().name();
     // warm up first, so that a registered worker answers at full speed (and /ready means ready)
-    encoder.encode(List.of("warm up"));
+    encoder.encode(List.of("warm up"), false);
     context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
   }
 

@@ -1,0 +1,116 @@
+package org.bertserving.client;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Sentence vectors from a bert-serving server. One instance is thread-safe and meant to be shared
+ * by all threads of an application (unlike the Python client).
+ *
+ * <pre>{@code
+ * try (BertClient bc = BertClient.http("127.0.0.1", 8125)) {
+ *   float[][] vectors = bc.encode(List.of("First do it", "then do it right"));
+ * }
+ * }</pre>
+ */
+public interface BertClient extends AutoCloseable {
+
+  /** Pooled vectors {@code [B, D]} of plain texts ({@code "a ||| b"} is a sentence pair). */
+  float[][] encode(List<String> texts);
+
+  /** Texts or, with {@code options.isTokenized()}, token lists given as {@code List<List<String>>}. */
+  EncodeResult encode(List<?> inputs, EncodeOptions options);
+
+  /** Pre-tokenized inputs; tokens unknown to the model become {@code [UNK]}. */
+  default float[][] encodeTokenized(List<List<String>> tokens) {
+    return encode(tokens, new EncodeOptions(true, false)).vectors();
+  }
+
+  /** Token vectors {@code [B, T, D]} from a server started with {@code -pooling_strategy NONE}. */
+  default float[][][] encodeTokens(List<String> texts) {
+    float[][][] tokens = encode(texts, EncodeOptions.DEFAULT).tokenVectors();
+    if (tokens == null) {
+      throw new BertClientException("the server pools (not -pooling_strategy NONE): use encode()");
+    }
+    return tokens;
+  }
+
+  /** {@link #encode(List)} without blocking the calling thread. */
+  CompletableFuture<float[][]> encodeAsync(List<String> texts);
+
+  ServerStatus serverStatus();
+
+  default ServerConfig serverConfig() {
+    return ServerConfig.of(serverStatus());
+  }
+
+  @Override
+  void close();
+
+  /** An HTTP client for {@code http://host:port} with default settings. */
+  static BertClient http(String host, int port) {
+    return builder().http(URI.create("http://" + host + ":" + port)).build();
+  }
+
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /** Settings of a client. */
+  final class Builder {
+    URI uri;
+    Duration timeout = Duration.ofSeconds(60);
+    int retries = 3;
+    Duration backoff = Duration.ofMillis(200);
+    boolean checkLength = true;
+    final Map<String, String> headers = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    public Builder http(URI uri) {
+      this.uri = uri;
+      return this;
+    }
+
+    /** Longest wait for one answer (default 60 s). */
+    public Builder timeout(Duration timeout) {
+      this.timeout = timeout;
+      return this;
+    }
+
+    /** Retries on 429/503 (default 3), waiting as the server's {@code Retry-After} says. */
+    public Builder retries(int retries) {
+      this.retries = retries;
+      return this;
+    }
+
+    /** First wait between retries when the server gives none (doubles each time; default 200 ms). */
+    public Builder backoff(Duration backoff) {
+      this.backoff = backoff;
+      return this;
+    }
+
+    /** Log a warning for texts longer than the server's {@code max_seq_len} (default on). */
+    public Builder checkLength(boolean checkLength) {
+      this.checkLength = checkLength;
+      return this;
+    }
+
+    /** A header sent with every request, e.g. for a proxy's authentication. */
+    public Builder header(String name, String value) {
+      headers.put(name, value);
+      return this;
+    }
+
+    public BertClient build() {
+      if (uri == null) {
+        throw new IllegalStateException("no server: call http(URI)");
+      }
+      return new HttpBertClient(this);
+    }
+  }
+}

@@ -1,0 +1,227 @@
+package org.bertserving.client;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPInputStream;
+
+/** {@link BertClient} over HTTP: the JDK's {@link HttpClient} (kept-alive connections) and Jackson. */
+final class HttpBertClient implements BertClient {
+  private static final System.Logger LOG = System.getLogger(BertClient.class.getName());
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final BertClient.Builder settings;
+  private final URI encodeUri;
+  private final URI statusUri;
+  private volatile Integer maxSeqLen;
+  private volatile boolean lengthKnown;
+
+  HttpBertClient(BertClient.Builder settings) {
+    this.settings = settings;
+    String base = settings.uri.toString().replaceAll("/+$", "");
+    this.encodeUri = URI.create(base + "/encode");
+    this.statusUri = URI.create(base + "/status/server");
+  }
+
+  @Override
+  public float[][] encode(List<String> texts) {
+    return join(encodeAsync(texts, EncodeOptions.DEFAULT)).vectors();
+  }
+
+  @Override
+  public EncodeResult encode(List<?> inputs, EncodeOptions options) {
+    return join(encodeAsync(inputs, options));
+  }
+
+  @Override
+  public CompletableFuture<float[][]> encodeAsync(List<String> texts) {
+    return encodeAsync(texts, EncodeOptions.DEFAULT).thenApply(EncodeResult::vectors);
+  }
+
+  CompletableFuture<EncodeResult> encodeAsync(List<?> inputs, EncodeOptions options) {
+    validate(inputs, options.isTokenized());
+    if (settings.checkLength && !options.isTokenized()) {
+      checkLength(inputs);
+    }
+    ObjectNode body = JSON.createObjectNode();
+    body.set("texts", JSON.valueToTree(inputs));
+    body.put("is_tokenized", options.isTokenized());
+    body.put("show_tokens", options.showTokens());
+    byte[] bytes;
+    try {
+      bytes = JSON.writeValueAsBytes(body);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    HttpRequest.Builder request = request(encodeUri).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
+    return send(request.build(), 0, settings.backoff).thenApply(HttpBertClient::result);
+  }
+
+  @Override
+  public ServerStatus serverStatus() {
+    JsonNode body = join(send(request(statusUri).GET().build(), 0, settings.backoff));
+    return new ServerStatus(JSON.convertValue(body, new TypeReference<Map<String, Object>>() {}));
+  }
+
+  private HttpRequest.Builder request(URI uri) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(settings.timeout)
+        .header("Accept", "application/json").header("Accept-Encoding", "gzip");
+    settings.headers.forEach(b::header);
+    return b;
+  }
+
+  /** Sends, retrying 429 and 503 after the server's {@code Retry-After} or a doubling backoff. */
+  private CompletableFuture<JsonNode> send(HttpRequest request, int attempt, Duration backoff) {
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+        .exceptionally(e -> {
+          Throwable cause = e instanceof CompletionException ? e.getCause() : e;
+          if (cause instanceof HttpTimeoutException) {
+            throw new BertTimeoutException("no answer from " + request.uri() + " within "
+                + settings.timeout.toMillis() + " ms", cause);
+          }
+          throw new BertClientException("cannot reach " + request.uri() + ": " + cause, cause);
+        })
+        .thenCompose(response -> {
+          int status = response.statusCode();
+          JsonNode body = parse(response);
+          if (status == 200) {
+            return CompletableFuture.completedFuture(body);
+          }
+          String type = body.path("type").asText("error");
+          String description = body.path("description").asText(new String(response.body()));
+          if ((status == 429 || status == 503) && attempt < settings.retries) {
+            long wait = response.headers().firstValue("Retry-After")
+                .map(s -> Long.parseLong(s.trim()) * 1000).orElse(backoff.toMillis());
+            LOG.log(System.Logger.Level.DEBUG, "{0} {1}; retrying in {2} ms", status, type, wait);
+            return CompletableFuture.supplyAsync(() -> null,
+                    CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS))
+                .thenCompose(x -> send(request, attempt + 1, backoff.multipliedBy(2)));
+          }
+          if (status == 429 || status == 503) {
+            throw new BertOverloadedException(status, type, description);
+          }
+          if (status == 504) {
+            throw new BertTimeoutException("server: " + description, null);
+          }
+          throw new BertServerException(status, type, description);
+        });
+  }
+
+  private static JsonNode parse(HttpResponse<byte[]> response) {
+    try {
+      byte[] bytes = response.body();
+      if (response.headers().firstValue("Content-Encoding").orElse("").equalsIgnoreCase("gzip")) {
+        bytes = new GZIPInputStream(new ByteArrayInputStream(bytes)).readAllBytes();
+      }
+      return bytes.length == 0 ? JSON.createObjectNode() : JSON.readTree(bytes);
+    } catch (IOException e) {
+      return JSON.createObjectNode().put("description", "unreadable answer: " + e.getMessage());
+    }
+  }
+
+  private static EncodeResult result(JsonNode body) {
+    JsonNode result = body.get("result");
+    List<List<String>> tokens = body.has("tokens")
+        ? JSON.convertValue(body.get("tokens"), new TypeReference<List<List<String>>>() {}) : null;
+    boolean tokenLevel = result.size() > 0 && result.get(0).size() > 0 && result.get(0).get(0).isArray();
+    if (!tokenLevel) {
+      return new EncodeResult(matrix(result), null, tokens);
+    }
+    float[][][] out = new float[result.size()][][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = matrix(result.get(i));
+    }
+    return new EncodeResult(null, out, tokens);
+  }
+
+  private static float[][] matrix(JsonNode rows) {
+    float[][] out = new float[rows.size()][];
+    for (int i = 0; i < out.length; i++) {
+      JsonNode row = rows.get(i);
+      out[i] = new float[row.size()];
+      for (int d = 0; d < out[i].length; d++) {
+        out[i][d] = row.get(d).floatValue();
+      }
+    }
+    return out;
+  }
+
+  /** As the server would, but before sending: nothing is sent for a bad batch. */
+  private static void validate(List<?> inputs, boolean isTokenized) {
+    if (inputs == null || inputs.isEmpty()) {
+      throw new IllegalArgumentException("no texts given: expected a non-empty list");
+    }
+    for (int i = 0; i < inputs.size(); i++) {
+      Object input = inputs.get(i);
+      if (input == null) {
+        throw new IllegalArgumentException("input " + i + " is null");
+      }
+      if (isTokenized ? !(input instanceof List<?> l) || l.isEmpty()
+          : !(input instanceof String s) || s.isBlank()) {
+        throw new IllegalArgumentException("input " + i + " is "
+            + (isTokenized ? "not a non-empty token list" : "not a non-empty string"));
+      }
+    }
+  }
+
+  /** As the Python client: warn when a text has more words than the server keeps tokens. */
+  private void checkLength(List<?> texts) {
+    if (!lengthKnown) {
+      try {
+        maxSeqLen = serverStatus().maxSeqLen();
+      } catch (BertClientException e) {
+        maxSeqLen = null;
+      }
+      lengthKnown = true;
+    }
+    Integer limit = maxSeqLen;
+    if (limit == null) {
+      return;
+    }
+    List<Integer> long_ = new ArrayList<>();
+    for (int i = 0; i < texts.size(); i++) {
+      if (((String) texts.get(i)).split("\\s+").length > limit) {
+        long_.add(i);
+      }
+    }
+    if (!long_.isEmpty()) {
+      LOG.log(System.Logger.Level.WARNING, "texts {0} are longer than the server''s max_seq_len {1}"
+          + " and will be truncated; start the server with a larger -max_seq_len if that matters",
+          long_, limit);
+    }
+  }
+
+  private static <T> T join(CompletableFuture<T> future) {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void close() {
+    // the JDK client of Java 17 has no close(); its connections end with it
+  }
+}

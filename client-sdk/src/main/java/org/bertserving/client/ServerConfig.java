@@ -1,0 +1,38 @@
+package org.bertserving.client;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The server's configuration (its flags and version), without the changing statistics: what the
+ * Python client's {@code server_config} returns. Unknown fields are kept in {@link #fields()}.
+ */
+public record ServerConfig(Map<String, Object> fields) {
+  private static final Set<String> RUNTIME = Set.of("statistic", "server_current_time",
+      "pending_rows", "queued_rows", "cluster_members", "workers_per_node", "num_workers");
+
+  public ServerConfig {
+    fields = Collections.unmodifiableMap(fields);
+  }
+
+  static ServerConfig of(ServerStatus status) {
+    Map<String, Object> config = new LinkedHashMap<>(status.fields());
+    config.keySet().removeAll(RUNTIME);
+    return new ServerConfig(config);
+  }
+
+  /** {@code max_seq_len}, or {@code null} for {@code NONE}. */
+  public Integer maxSeqLen() {
+    return fields.get("max_seq_len") instanceof Number n ? n.intValue() : null;
+  }
+
+  public String poolingStrategy() {
+    return (String) fields.get("pooling_strategy");
+  }
+
+  public String serverVersion() {
+    return (String) fields.get("server_version");
+  }
+}
