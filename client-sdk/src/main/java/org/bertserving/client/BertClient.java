@@ -3,7 +3,10 @@ package org.bertserving.client;
 import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -42,6 +45,17 @@ public interface BertClient extends AutoCloseable {
   /** {@link #encode(List)} without blocking the calling thread. */
   CompletableFuture<float[][]> encodeAsync(List<String> texts);
 
+  /**
+   * Vectors of a corpus of any size, in order, sent in batches of {@code batchSize} with up to
+   * {@code inFlight} requests at once; lazy: texts are read as the stream is consumed.
+   */
+  default java.util.stream.Stream<float[]> encodeStream(java.util.stream.Stream<String> texts,
+      int batchSize, int inFlight) {
+    Iterator<float[]> rows = new BatchedIterator(this, texts.iterator(), batchSize, inFlight);
+    return java.util.stream.StreamSupport.stream(
+        Spliterators.spliteratorUnknownSize(rows, Spliterator.ORDERED | Spliterator.NONNULL), false);
+  }
+
   ServerStatus serverStatus();
 
   default ServerConfig serverConfig() {
@@ -54,6 +68,24 @@ public interface BertClient extends AutoCloseable {
   /** An HTTP client for {@code http://host:port} with default settings. */
   static BertClient http(String host, int port) {
     return builder().http(URI.create("http://" + host + ":" + port)).build();
+  }
+
+  /**
+   * A client through Akka's cluster client (needs {@code akka-cluster-tools} and
+   * {@code akka-serialization-jackson} on the classpath).
+   *
+   * @param contacts {@code host:port} of cluster nodes with the frontend role
+   */
+  static BertClient cluster(String... contacts) {
+    return ClusterBertClient.create(List.of(contacts), "127.0.0.1", Duration.ofSeconds(60), 3);
+  }
+
+  /**
+   * As {@link #cluster(String...)}, with the address the cluster reaches this client at, the
+   * timeout and the retries on 429/503.
+   */
+  static BertClient cluster(List<String> contacts, String clientHost, Duration timeout, int retries) {
+    return ClusterBertClient.create(contacts, clientHost, timeout, retries);
   }
 
   static Builder builder() {

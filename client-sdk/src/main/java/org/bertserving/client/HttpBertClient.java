@@ -42,12 +42,12 @@ final class HttpBertClient implements BertClient {
 
   @Override
   public float[][] encode(List<String> texts) {
-    return join(encodeAsync(texts, EncodeOptions.DEFAULT)).vectors();
+    return Outcomes.join(encodeAsync(texts, EncodeOptions.DEFAULT)).vectors();
   }
 
   @Override
   public EncodeResult encode(List<?> inputs, EncodeOptions options) {
-    return join(encodeAsync(inputs, options));
+    return Outcomes.join(encodeAsync(inputs, options));
   }
 
   @Override
@@ -56,7 +56,7 @@ final class HttpBertClient implements BertClient {
   }
 
   CompletableFuture<EncodeResult> encodeAsync(List<?> inputs, EncodeOptions options) {
-    validate(inputs, options.isTokenized());
+    Outcomes.validate(inputs, options.isTokenized());
     if (settings.checkLength && !options.isTokenized()) {
       checkLength(inputs);
     }
@@ -77,7 +77,7 @@ final class HttpBertClient implements BertClient {
 
   @Override
   public ServerStatus serverStatus() {
-    JsonNode body = join(send(request(statusUri).GET().build(), 0, settings.backoff));
+    JsonNode body = Outcomes.join(send(request(statusUri).GET().build(), 0, settings.backoff));
     return new ServerStatus(JSON.convertValue(body, new TypeReference<Map<String, Object>>() {}));
   }
 
@@ -115,13 +115,7 @@ final class HttpBertClient implements BertClient {
                     CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS))
                 .thenCompose(x -> send(request, attempt + 1, backoff.multipliedBy(2)));
           }
-          if (status == 429 || status == 503) {
-            throw new BertOverloadedException(status, type, description);
-          }
-          if (status == 504) {
-            throw new BertTimeoutException("server: " + description, null);
-          }
-          throw new BertServerException(status, type, description);
+          throw Outcomes.failure(status, type, description);
         });
   }
 
@@ -164,24 +158,6 @@ final class HttpBertClient implements BertClient {
     return out;
   }
 
-  /** As the server would, but before sending: nothing is sent for a bad batch. */
-  private static void validate(List<?> inputs, boolean isTokenized) {
-    if (inputs == null || inputs.isEmpty()) {
-      throw new IllegalArgumentException("no texts given: expected a non-empty list");
-    }
-    for (int i = 0; i < inputs.size(); i++) {
-      Object input = inputs.get(i);
-      if (input == null) {
-        throw new IllegalArgumentException("input " + i + " is null");
-      }
-      if (isTokenized ? !(input instanceof List<?> l) || l.isEmpty()
-          : !(input instanceof String s) || s.isBlank()) {
-        throw new IllegalArgumentException("input " + i + " is "
-            + (isTokenized ? "not a non-empty token list" : "not a non-empty string"));
-      }
-    }
-  }
-
   /** As the Python client: warn when a text has more words than the server keeps tokens. */
   private void checkLength(List<?> texts) {
     if (!lengthKnown) {
@@ -206,17 +182,6 @@ final class HttpBertClient implements BertClient {
       LOG.log(System.Logger.Level.WARNING, "texts {0} are longer than the server''s max_seq_len {1}"
           + " and will be truncated; start the server with a larger -max_seq_len if that matters",
           long_, limit);
-    }
-  }
-
-  private static <T> T join(CompletableFuture<T> future) {
-    try {
-      return future.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw e;
     }
   }
 

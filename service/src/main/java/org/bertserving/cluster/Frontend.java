@@ -72,6 +72,9 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     }
   }
 
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
+
   private final ServingSettings settings;
   private final Metrics metrics;
   private final ArrayDeque<Queued> priority = new ArrayDeque<>();
@@ -297,8 +300,8 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   }
 
   private Behavior<Command> onGetStatus(GetStatus get) {
-    get.replyTo().tell(new StatusReply(ServerStatus.of(settings, metrics, workersPerNode,
-        pendingRows, queuedRows(), getContext().getSystem())));
+    get.replyTo().tell(new StatusReply(JSON.valueToTree(ServerStatus.of(settings, metrics,
+        workersPerNode, pendingRows, queuedRows(), getContext().getSystem()))));
     return this;
   }
 }

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.bertserving.cluster.ClusterGateway;
 import org.bertserving.cluster.Frontend;
 import org.bertserving.cluster.Metrics;
 import org.bertserving.cluster.ServingSettings;
@@ -69,9 +70,12 @@ public final class BertServer implements AutoCloseable {
       if (roles.contains("frontend")) {
         ActorRef<Frontend.Command> frontend =
             context.spawn(Frontend.create(settings, metrics), "frontend");
-        // JVMs next to the cluster reach the frontend at /user/frontend through Akka's cluster client
-        ClusterClientReceptionist.get(Adapter.toClassic(context.getSystem()))
-            .registerService(Adapter.toClassic(frontend));
+        // JVMs next to the cluster reach the frontend through Akka's cluster client: at
+        // /user/frontend with its own protocol, at /user/bert-gateway with the SDK's wire types
+        var classic = Adapter.toClassic(context.getSystem());
+        ClusterClientReceptionist.get(classic).registerService(Adapter.toClassic(frontend));
+        ClusterClientReceptionist.get(classic).registerService(Adapter.actorOf(context,
+            ClusterGateway.props(frontend, settings.requestTimeout().plusSeconds(5)), ClusterGateway.NAME));
         if (settings.httpEnabled()) {
           HttpServer.start(context.getSystem(), frontend, settings, metrics)
               .whenComplete((b, e) -> {

@@ -1,6 +1,10 @@
 package org.bertserving.client.protocol;
 
-import java.util.Map;
+import com.fasterxml.jackson.databind.JsonNode;
 
-/** The server's configuration and statistics, with bert-as-service's {@code server_status} keys. */
-public record StatusReply(Map<String, Object> status) implements WireMessage {}
+/**
+ * The server's configuration and statistics, with bert-as-service's {@code server_status} keys.
+ * A JSON tree, not a map, so that it reads back as plain Java whatever Jackson modules the
+ * transport registers.
+ */
+public record StatusReply(JsonNode status) implements WireMessage {}
