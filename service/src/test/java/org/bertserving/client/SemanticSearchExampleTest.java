@@ -1,0 +1,50 @@
+package org.bertserving.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.bertserving.client.example.SemanticSearch;
+import org.bertserving.server.BertServer;
+import org.bertserving.server.TestNodes;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's example runs in a JVM whose classpath holds only the SDK and Jackson, no Akka:
+ * the HTTP transport needs nothing else.
+ */
+class SemanticSearchExampleTest {
+
+  @Test
+  void theExampleRunsWithTheSdkAndJacksonOnly() throws Exception {
+    int http = TestNodes.freePort();
+    try (BertServer server = BertServer.start(TestNodes.node(List.of("frontend", "worker"),
+        TestNodes.freePort(), 0, http, Map.of()))) {
+      server.http().get(30, TimeUnit.SECONDS);
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (server.metrics().workers.get() == 0 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(50);
+      }
+      String sdkOnly = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+          .filter(p -> p.contains("client-sdk") || p.matches(".*jackson-(core|databind|annotations).*"))
+          .collect(Collectors.joining(File.pathSeparator));
+      assertTrue(!sdkOnly.contains("akka"), sdkOnly);
+      Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", sdkOnly, SemanticSearch.class.getName(), "127.0.0.1", String.valueOf(http),
+          "the red dog")
+          .redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+      assertEquals(0, p.exitValue(), out);
+      assertTrue(out.startsWith("query: the red dog"), out);
+      assertEquals(4, out.strip().lines().count(), "the query and the top 3: " + out);
+    }
+  }
+}
