@@ -1,0 +1,96 @@
+package org.bertserving.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.bertserving.cli.StartArgs;
+import org.junit.jupiter.api.Test;
+
+/** The deployment files under ops/deploy parse, and say what a cluster of this service needs. */
+class DeploymentFilesTest {
+  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  static Path deploy() {
+    Path fromModule = Path.of("..", "ops", "deploy");
+    return Files.isDirectory(fromModule) ? fromModule : Path.of("ops", "deploy");
+  }
+
+  static List<JsonNode> documents(Path file) throws IOException {
+    List<JsonNode> docs = new ArrayList<>();
+    try (YAMLParser parser = new YAMLFactory().createParser(file.toFile())) {
+      var it = YAML.readValues(parser, JsonNode.class);
+      while (it.hasNext()) {
+        docs.add(it.next());
+      }
+    }
+    return docs;
+  }
+
+  @Test
+  void everyKubernetesManifestParsesAndIsComplete() throws IOException {
+    List<JsonNode> all = new ArrayList<>();
+    try (Stream<Path> files = Files.list(deploy().resolve("k8s"))) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).toList()) {
+        for (JsonNode doc : documents(f)) {
+          assertTrue(doc.hasNonNull("apiVersion") && doc.hasNonNull("kind"), f + ": " + doc);
+          assertTrue(doc.path("metadata").hasNonNull("name"), f + ": metadata.name");
+          all.add(doc);
+        }
+      }
+    }
+    JsonNode frontend = find(all, "Deployment", "bert-frontend");
+    JsonNode container = frontend.at("/spec/template/spec/containers/0");
+    assertEquals("/ready", container.at("/readinessProbe/httpGet/path").asText());
+    assertEquals("/health", container.at("/livenessProbe/httpGet/path").asText());
+    assertTrue(frontend.at("/spec/template/spec/terminationGracePeriodSeconds").asInt() >= 70,
+        "graceful termination covers the request timeout");
+    JsonNode worker = find(all, "StatefulSet", "bert-worker");
+    assertEquals(1, worker.at("/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu").asInt());
+    assertEquals("bert-worker", worker.at("/spec/serviceName").asText());
+    JsonNode headless = find(all, "Service", "bert-worker");
+    assertEquals("None", headless.at("/spec/clusterIP").asText());
+    for (JsonNode workload : List.of(frontend, worker)) {
+      List<String> args = new ArrayList<>();
+      workload.at("/spec/template/spec/containers/0/args").forEach(a -> args.add(a.asText()));
+      // the flags must be ones bert-serving-start knows (env references stay literal here)
+      StartArgs.parse(args.stream().map(a -> a.replace("$(POD_IP)", "10.0.0.1")
+          .replace("$(POD_NAME)", "bert-worker-0")).toArray(String[]::new));
+      assertTrue(args.contains("-seed_nodes"), workload.at("/metadata/name") + ": seed nodes");
+    }
+  }
+
+  static JsonNode find(List<JsonNode> docs, String kind, String name) {
+    return docs.stream().filter(d -> d.path("kind").asText().equals(kind)
+            && d.at("/metadata/name").asText().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no " + kind + " " + name));
+  }
+
+  @Test
+  void theSystemdUnitAndTheContainerFileRunTheStartCommand() throws IOException {
+    List<String> unit = Files.readAllLines(deploy().resolve("systemd").resolve("bert-serving.service"));
+    for (String section : List.of("[Unit]", "[Service]", "[Install]")) {
+      assertTrue(unit.contains(section), section);
+    }
+    assertTrue(unit.stream().anyMatch(l -> l.startsWith("ExecStart=") && l.contains("ops/bert-serving-start")));
+    assertTrue(unit.contains("KillSignal=SIGTERM"));
+    assertFalse(unit.stream().anyMatch(l -> l.equals("User=root")));
+
+    List<String> image = Files.readAllLines(deploy().resolve("container").resolve("Containerfile"));
+    assertEquals(2, image.stream().filter(l -> l.startsWith("FROM ")).count(), "multi-stage");
+    assertTrue(image.stream().anyMatch(l -> l.startsWith("RUN mvn ")), "built by Maven");
+    String user = image.stream().filter(l -> l.startsWith("USER ")).reduce((a, b) -> b).orElse("USER root");
+    assertFalse(user.endsWith("root") || user.endsWith(" 0"), "runs as non-root: " + user);
+    assertTrue(image.stream().anyMatch(l -> l.contains("org.bertserving.cli.Main")));
+  }
+}
