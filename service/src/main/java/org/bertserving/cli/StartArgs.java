@@ -104,6 +104,10 @@ public final class StartArgs {
         parsed.overrides.put(flag.key(), convert(name, flag.kind(), value));
       }
     }
+    if (parsed.has("http_port")) {
+      // asking for a port means asking for HTTP, also on worker nodes (probes)
+      parsed.overrides.put("bert-serving.http.enabled", true);
+    }
     return parsed;
   }
 

@@ -35,17 +35,19 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   private final BertEncoder encoder;
   private final String name;
 
-  private Worker(ActorContext<Command> context, BertEncoder encoder) {
+  private Worker(ActorContext<Command> context, BertEncoder encoder, Runnable onReady) {
     super(context);
     this.encoder = encoder;
     this.name = context.getSystem().address() + "/" + context.getSelf().path().name();
     // warm up first, so that a registered worker answers at full speed (and /ready means ready)
     encoder.encode(List.of("warm up"), false);
     context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
+    onReady.run();
   }
 
-  public static Behavior<Command> create(BertEncoder encoder) {
-    return Behaviors.setup(context -> new Worker(context, encoder));
+  /** @param onReady called once the worker is warmed up and registered (readiness probes) */
+  public static Behavior<Command> create(BertEncoder encoder, Runnable onReady) {
+    return Behaviors.setup(context -> new Worker(context, encoder, onReady));
   }
 
   @Override

@@ -19,14 +19,25 @@ public final class HttpServer {
 
   private HttpServer() {}
 
+  /** Only {@code /health} and {@code /ready} (a worker-only node), on the configured port. */
+  public static CompletionStage<ServerBinding> startProbes(ActorSystem<?> system,
+      ServingSettings settings, java.util.function.BooleanSupplier ready) {
+    return bind(system, settings, new Probes(ready).routes());
+  }
+
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system,
       ActorRef<Frontend.Command> frontend, ServingSettings settings, Metrics metrics) {
+    return bind(system, settings, new Routes(system, frontend, settings, metrics).routes());
+  }
+
+  private static CompletionStage<ServerBinding> bind(ActorSystem<?> system,
+      ServingSettings settings, akka.http.javadsl.server.Route route) {
     ServerSettings serverSettings = ServerSettings.create(system.settings().config())
         .withMaxConnections(settings.httpMaxConnections());
     CompletionStage<ServerBinding> binding = Http.get(system)
         .newServerAt(settings.httpInterface(), settings.httpPort())
         .withSettings(serverSettings)
-        .bind(new Routes(system, frontend, settings, metrics).routes());
+        .bind(route);
     return binding.whenComplete((b, e) -> {
       if (e != null) {
         LOG.error("cannot bind HTTP to {}:{}: {}", settings.httpInterface(), settings.httpPort(),

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bertserving.cluster.ClusterGateway;
 import org.bertserving.cluster.Frontend;
 import org.bertserving.cluster.Metrics;
@@ -62,6 +63,7 @@ public final class BertServer implements AutoCloseable {
     }
     Metrics metrics = new Metrics();
     CompletableFuture<ServerBinding> http = new CompletableFuture<>();
+    AtomicInteger warmWorkers = new AtomicInteger();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(context -> {
       Cluster cluster = Cluster.get(context.getSystem());
       if (config.getStringList("akka.cluster.seed-nodes").isEmpty()) {
@@ -87,8 +89,19 @@ public final class BertServer implements AutoCloseable {
               });
         }
       }
+      if (!roles.contains("frontend") && settings.httpEnabled()) {
+        // a worker-only node serves just /health and /ready, for orchestrators' probes
+        HttpServer.startProbes(context.getSystem(), settings,
+            () -> warmWorkers.get() == engines.size()).whenComplete((b, e) -> {
+              if (e != null) {
+                http.completeExceptionally(e);
+              } else {
+                http.complete(b);
+              }
+            });
+      }
       for (int i = 0; i < engines.size(); i++) {
-        context.spawn(Worker.create(engines.get(i)), "worker-" + i,
+        context.spawn(Worker.create(engines.get(i), warmWorkers::incrementAndGet), "worker-" + i,
             DispatcherSelector.fromConfig("bert-serving-worker-dispatcher"));
       }
       return Behaviors.empty();

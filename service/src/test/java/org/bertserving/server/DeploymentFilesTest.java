@@ -50,12 +50,14 @@ class DeploymentFilesTest {
       }
     }
     JsonNode frontend = find(all, "Deployment", "bert-frontend");
-    JsonNode container = frontend.at("/spec/template/spec/containers/0");
-    assertEquals("/ready", container.at("/readinessProbe/httpGet/path").asText());
-    assertEquals("/health", container.at("/livenessProbe/httpGet/path").asText());
+    JsonNode worker = find(all, "StatefulSet", "bert-worker");
+    for (JsonNode workload : List.of(frontend, worker)) {
+      JsonNode container = workload.at("/spec/template/spec/containers/0");
+      assertEquals("/ready", container.at("/readinessProbe/httpGet/path").asText());
+      assertEquals("/health", container.at("/livenessProbe/httpGet/path").asText());
+    }
     assertTrue(frontend.at("/spec/template/spec/terminationGracePeriodSeconds").asInt() >= 70,
         "graceful termination covers the request timeout");
-    JsonNode worker = find(all, "StatefulSet", "bert-worker");
     assertEquals(1, worker.at("/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu").asInt());
     assertEquals("bert-worker", worker.at("/spec/serviceName").asText());
     JsonNode headless = find(all, "Service", "bert-worker");
