@@ -31,7 +31,10 @@ import org.knowm.xchart.CategoryChartBuilder;
  * SDK over HTTP. Prints Markdown tables (samples/s, latency p50/p99) and writes one PNG per
  * dimension.
  *
- * <pre>ops/bert-serving-benchmark [--quick] [--seconds S] [--out DIR] [-model_dir DIR]</pre>
+ * <pre>ops/bert-serving-benchmark [--quick] [--targets] [--seconds S] [--out DIR] [-model_dir DIR]</pre>
+ *
+ * <p>{@code --targets} adds DESIGN.md's service targets as ratios: HTTP vs the engine alone at
+ * batch 256, and 32 clients sending one sentence each vs one client sending batches of 256.
  */
 public final class ServiceBenchmark {
   private static final String[] WORDS = ("the of and to in is was he for it with as his on be at by "
@@ -42,7 +45,11 @@ public final class ServiceBenchmark {
       .split(" ");
 
   private record Setting(int maxSeqLen, int clientBatchSize, int numClient, int maxBatchSize,
-      int poolingLayer) {}
+      int poolingLayer, int prefetchSize) {
+    Setting(int maxSeqLen, int clientBatchSize, int numClient, int maxBatchSize, int poolingLayer) {
+      this(maxSeqLen, clientBatchSize, numClient, maxBatchSize, poolingLayer, 2);
+    }
+  }
 
   private record Measured(double samplesPerSecond, double p50, double p99) {}
 
@@ -89,8 +96,39 @@ public final class ServiceBenchmark {
       System.out.println();
       chart(out.resolve(dimension.getKey() + ".png"), dimension.getKey(), dimension.getValue(), results);
     }
+    if (a.contains("--targets")) {
+      bench.targets(base);
+    }
     System.out.println("charts: " + out.toAbsolutePath().normalize());
     System.exit(0);
+  }
+
+  /** DESIGN.md's service targets as ratios measured in this run. */
+  private void targets(Setting base) throws Exception {
+    double engine;
+    try (org.bertserving.engine.BertEncoder encoder = org.bertserving.engine.BertEncoder.load(
+        org.bertserving.engine.EngineSettings.builder().maxSeqLen(base.maxSeqLen)
+            .modelDir(modelDir.isBlank() ? null : Path.of(modelDir)).build())) {
+      List<String> batch = sentences(256, base.maxSeqLen, new Random(1));
+      encoder.encode(batch);
+      int runs = 0;
+      long start = System.nanoTime();
+      do {
+        encoder.encode(batch);
+        runs++;
+      } while (System.nanoTime() - start < seconds * 1e9);
+      engine = runs * 256 / ((System.nanoTime() - start) / 1e9);
+    }
+    double http256 = run(new Setting(base.maxSeqLen, 256, 1, 256, base.poolingLayer)).samplesPerSecond;
+    double singles2 = run(new Setting(base.maxSeqLen, 1, 32, 256, base.poolingLayer, 2)).samplesPerSecond;
+    double singles1 = run(new Setting(base.maxSeqLen, 1, 32, 256, base.poolingLayer, 1)).samplesPerSecond;
+    System.out.printf(Locale.ROOT, "## Targets (max_seq_len %d)%n%n| measure | samples/s | ratio | target |%n"
+        + "|---|---:|---:|---:|%n| engine alone, batch 256 | %.1f | | |%n"
+        + "| HTTP, 1 client x 256 | %.1f | %.2f of engine | >= 0.95 |%n"
+        + "| HTTP, 32 clients x 1 sentence, prefetch_size 2 | %.1f | %.2f of batched | >= 0.80 |%n"
+        + "| HTTP, 32 clients x 1 sentence, prefetch_size 1 | %.1f | %.2f of batched | >= 0.80 |%n%n",
+        base.maxSeqLen, engine, http256, http256 / engine, singles2, singles2 / http256, singles1,
+        singles1 / http256);
   }
 
   private static Setting vary(Setting s, String dimension, int v) {
@@ -116,6 +154,7 @@ public final class ServiceBenchmark {
         "bert-serving.engine.max-seq-len", s.maxSeqLen,
         "bert-serving.engine.pooling-layer", List.of(s.poolingLayer),
         "bert-serving.workers.max-batch-size", s.maxBatchSize,
+        "bert-serving.workers.prefetch-size", s.prefetchSize,
         "bert-serving.http.interface", "127.0.0.1",
         "bert-serving.http.port", http,
         "akka.remote.artery.canonical.port", freePort(),
