@@ -64,6 +64,8 @@ public final class StartArgs {
     flag("http_interface", h + "interface", Kind.TEXT, "HTTP bind address (0.0.0.0)");
     flag("http_max_connect", h + "max-connections", Kind.INT, "concurrent HTTP connections (100)");
     flag("cors", h + "cors", Kind.TEXT, "allowed CORS origin, \"\" for none (*)");
+    flag("port", "bert-serving.zmq.port", Kind.INT, "ZeroMQ port for bert-as-service clients (5555; off unless given)");
+    flag("port_out", "bert-serving.zmq.port-out", Kind.INT, "ZeroMQ reply port (5556; off unless given)");
     flag("role", "akka.cluster.roles", Kind.ROLE, "frontend, worker or both (both)");
     flag("cluster_host", "akka.remote.artery.canonical.hostname", Kind.TEXT, "cluster address of this node (127.0.0.1)");
     flag("cluster_port", "akka.remote.artery.canonical.port", Kind.INT, "cluster port of this node (25520)");
@@ -103,6 +105,9 @@ public final class StartArgs {
       if (flag.key() != null) {
         parsed.overrides.put(flag.key(), convert(name, flag.kind(), value));
       }
+    }
+    if (parsed.has("port") || parsed.has("port_out")) {
+      parsed.overrides.put("bert-serving.zmq.enabled", true);
     }
     if (parsed.has("http_port")) {
       // asking for a port means asking for HTTP, also on worker nodes (probes)

@@ -23,6 +23,7 @@ import org.bertserving.cluster.Worker;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.DefaultModel;
 import org.bertserving.http.HttpServer;
+import org.bertserving.zmq.ZmqDoor;
 
 /**
  * One node of the service: loads the engines its {@code worker} role needs (failing fast, before
@@ -78,6 +79,15 @@ public final class BertServer implements AutoCloseable {
         ClusterClientReceptionist.get(classic).registerService(Adapter.toClassic(frontend));
         ClusterClientReceptionist.get(classic).registerService(Adapter.actorOf(context,
             ClusterGateway.props(frontend, settings.requestTimeout().plusSeconds(5)), ClusterGateway.NAME));
+        Config zmq = config.getConfig("bert-serving.zmq");
+        if (zmq.getBoolean("enabled")) {
+          String iface = zmq.getString("interface");
+          boolean loopback = iface.equals("127.0.0.1") || iface.equals("localhost");
+          ZmqDoor door = new ZmqDoor(context.getSystem(), frontend, iface, zmq.getInt("port"),
+              zmq.getInt("port-out"), settings.requestTimeout().plusSeconds(5),
+              settings.showTokensToClient(), zmq.getBoolean("allow-termination") && loopback);
+          context.getSystem().getWhenTerminated().thenRun(door::close);
+        }
         if (settings.httpEnabled()) {
           HttpServer.start(context.getSystem(), frontend, settings, metrics)
               .whenComplete((b, e) -> {

@@ -36,6 +36,11 @@ class StartArgsTest {
     assertEquals(List.of("worker"), c.getStringList("akka.cluster.roles"));
     assertEquals(List.of("akka://bert-serving@10.0.0.1:25520", "akka://bert-serving@127.0.0.1:25521"),
         c.getStringList("akka.cluster.seed-nodes"));
+    assertTrue(!c.getBoolean("bert-serving.zmq.enabled"), "ZeroMQ is off unless a port is given");
+    Config zmq = StartArgs.parse("-port", "6000").config();
+    assertTrue(zmq.getBoolean("bert-serving.zmq.enabled"));
+    assertEquals(6000, zmq.getInt("bert-serving.zmq.port"));
+    assertEquals(5556, zmq.getInt("bert-serving.zmq.port-out"));
   }
 
   @Test

@@ -1,0 +1,193 @@
+package org.bertserving.zmq;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.server.BertServer;
+import org.bertserving.server.TestNodes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+import org.zeromq.ZMsg;
+
+/**
+ * The ZeroMQ door driven by a JeroMQ client that builds the frames as bert-as-service 1.10's
+ * Python client does: PUSH [client, payload, req_id, msg_len], SUB on the client id.
+ */
+class ZmqDoorTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static BertServer server;
+  static int port;
+  static int portOut;
+  static BertEncoder direct;
+  static ZContext zmq = new ZContext();
+
+  @BeforeAll
+  static void start() throws Exception {
+    port = TestNodes.freePort();
+    portOut = TestNodes.freePort();
+    server = BertServer.start(TestNodes.node(List.of("frontend", "worker"), TestNodes.freePort(), 0, 0,
+        Map.of("bert-serving.zmq.enabled", true, "bert-serving.zmq.interface", "127.0.0.1",
+            "bert-serving.zmq.port", port, "bert-serving.zmq.port-out", portOut,
+            "bert-serving.frontend.show-tokens-to-client", true)));
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (server.metrics().workers.get() == 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+    }
+    direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+  }
+
+  @AfterAll
+  static void stop() {
+    zmq.close();
+    server.close();
+    direct.close();
+  }
+
+  /** A client as the Python one: identity, a PUSH to port, a SUB on port_out. */
+  static final class Client implements AutoCloseable {
+    final String id = UUID.randomUUID().toString();
+    final ZMQ.Socket push = zmq.createSocket(SocketType.PUSH);
+    final ZMQ.Socket sub = zmq.createSocket(SocketType.SUB);
+    int requestId;
+
+    Client() {
+      push.connect("tcp://127.0.0.1:" + port);
+      sub.connect("tcp://127.0.0.1:" + portOut);
+      sub.subscribe(id.getBytes(StandardCharsets.UTF_8));
+      sub.setReceiveTimeOut(30_000);
+    }
+
+    int send(String payload, int msgLen) {
+      int req = requestId++;
+      ZMsg msg = new ZMsg();
+      msg.addLast(id.getBytes(StandardCharsets.UTF_8));
+      msg.addLast(payload.getBytes(StandardCharsets.UTF_8));
+      msg.addLast(String.valueOf(req));
+      msg.addLast(String.valueOf(msgLen));
+      msg.send(push);
+      return req;
+    }
+
+    List<byte[]> receive() {
+      ZMsg reply = ZMsg.recvMsg(sub);
+      assertNotNull(reply, "a reply within 30 s");
+      return reply.stream().map(f -> f.getData()).toList();
+    }
+
+    @Override
+    public void close() {
+      push.close();
+      sub.close();
+    }
+  }
+
+  static float[] floats(byte[] raw) {
+    float[] out = new float[raw.length / 4];
+    ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+    return out;
+  }
+
+  @Test
+  void encodesTextsAndTokenListsWithTokensInOrder() throws Exception {
+    try (Client c = new Client()) {
+      List<String> texts = List.of("hello world", "new york ||| big city", "a");
+      int req = c.send(JSON.writeValueAsString(texts), texts.size());
+      List<byte[]> reply = c.receive();
+      assertEquals(4, reply.size(), "[client, header, raw, req_id]");
+      assertEquals(c.id, new String(reply.get(0), StandardCharsets.UTF_8));
+      assertEquals(String.valueOf(req), new String(reply.get(3), StandardCharsets.US_ASCII));
+      JsonNode header = JSON.readTree(reply.get(1));
+      assertEquals("float32", header.get("dtype").asText());
+      assertEquals(3, header.get("shape").get(0).asInt());
+      int dim = header.get("shape").get(1).asInt();
+      float[] flat = floats(reply.get(2));
+      float[][] expected = direct.encode(texts);
+      for (int r = 0; r < 3; r++) {
+        for (int d = 0; d < dim; d++) {
+          assertEquals(expected[r][d], flat[r * dim + d], 1e-5, "row " + r);
+        }
+      }
+      assertEquals("[CLS]", header.get("tokens").get(1).get(0).asText());
+
+      c.send("[[\"hello\", \"world\"]]", 1);
+      float[] tokenized = floats(c.receive().get(2));
+      assertArrayEquals(expected[0], tokenized, 1e-5f);
+    }
+  }
+
+  @Test
+  void configAndStatusCarryTheKeysThePythonClientReads() throws Exception {
+    try (Client c = new Client()) {
+      for (String command : List.of("SHOW_CONFIG", "SHOW_STATUS")) {
+        int req = c.send(command, 0);
+        List<byte[]> reply = c.receive();
+        assertEquals(String.valueOf(req), new String(reply.get(reply.size() - 1), StandardCharsets.US_ASCII));
+        JsonNode config = JSON.readTree(reply.get(1));
+        assertEquals("1.10.0", config.get("server_version").asText(), "the stock client's version check");
+        assertEquals(16, config.get("max_seq_len").asInt());
+        assertTrue(config.has("pooling_strategy") && config.has("show_tokens_to_client")
+            && config.has("statistic") && config.has("server_version_jvm"), config.toString());
+      }
+    }
+  }
+
+  @Test
+  void badRequestsGetAnErrorReplyAndTheDoorKeepsServing() throws Exception {
+    try (Client c = new Client()) {
+      c.send("[\"a\", \"b\"]", 3);
+      assertTrue(JSON.readTree(c.receive().get(1)).get("dtype").asText().contains("msg_len 3 does not match"));
+      c.send("[\"ok\", \"\"]", 2);
+      JsonNode empty = JSON.readTree(c.receive().get(1));
+      assertEquals(400, empty.get("status").asInt());
+      assertTrue(empty.get("error").asText().contains("input 1: text is empty"), empty.toString());
+      c.send("not json", 1);
+      assertEquals(400, JSON.readTree(c.receive().get(1)).get("status").asInt());
+      c.send("TERMINATION", 0);
+      assertEquals(403, JSON.readTree(c.receive().get(1)).get("status").asInt());
+      ZMsg malformed = new ZMsg();
+      malformed.addLast(c.id.getBytes(StandardCharsets.UTF_8));
+      malformed.addLast("[\"a\"]");
+      malformed.addLast("7");
+      malformed.send(c.push);
+      JsonNode reply = JSON.readTree(c.receive().get(1));
+      assertTrue(reply.get("error").asText().contains("expected 4 frames"), reply.toString());
+      c.send("[\"still works\"]", 1);
+      assertEquals("float32", JSON.readTree(c.receive().get(1)).get("dtype").asText());
+    }
+  }
+
+  @Test
+  void severalClientsAtOnceEachGetTheirOwnReplies() throws Exception {
+    List<Client> clients = List.of(new Client(), new Client(), new Client(), new Client());
+    try {
+      for (int i = 0; i < clients.size(); i++) {
+        clients.get(i).send(JSON.writeValueAsString(List.of("client number " + i, "the dog")), 2);
+      }
+      for (int i = 0; i < clients.size(); i++) {
+        List<byte[]> reply = clients.get(i).receive();
+        assertEquals(clients.get(i).id, new String(reply.get(0), StandardCharsets.UTF_8));
+        float[] flat = floats(reply.get(2));
+        float[] expected = direct.encode(List.of("client number " + i))[0];
+        assertEquals(expected[0], flat[0], 1e-5);
+      }
+    } finally {
+      clients.forEach(Client::close);
+    }
+  }
+}
