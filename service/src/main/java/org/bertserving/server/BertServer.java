@@ -85,7 +85,8 @@ public final class BertServer implements AutoCloseable {
           boolean loopback = iface.equals("127.0.0.1") || iface.equals("localhost");
           ZmqDoor door = new ZmqDoor(context.getSystem(), frontend, iface, zmq.getInt("port"),
               zmq.getInt("port-out"), settings.requestTimeout().plusSeconds(5),
-              settings.showTokensToClient(), zmq.getBoolean("allow-termination") && loopback);
+              settings.showTokensToClient(), zmq.getBoolean("allow-termination") && loopback,
+              settings.engine().fp16());
           context.getSystem().getWhenTerminated().thenRun(door::close);
         }
         if (settings.httpEnabled()) {

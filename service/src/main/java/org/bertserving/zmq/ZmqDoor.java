@@ -52,6 +52,7 @@ public final class ZmqDoor implements AutoCloseable {
   private final Duration timeout;
   private final boolean showTokens;
   private final boolean allowTermination;
+  private final boolean fp16;
   private final ZContext context = new ZContext();
   private final ConcurrentLinkedQueue<Outgoing> outbox = new ConcurrentLinkedQueue<>();
   private final Thread receiver;
@@ -61,7 +62,9 @@ public final class ZmqDoor implements AutoCloseable {
   private record Outgoing(byte[] client, byte[] header, byte[] raw, byte[] reqId, long since) {}
 
   public ZmqDoor(ActorSystem<?> system, ActorRef<Frontend.Command> frontend, String iface,
-      int port, int portOut, Duration timeout, boolean showTokens, boolean allowTermination) {
+      int port, int portOut, Duration timeout, boolean showTokens, boolean allowTermination,
+      boolean fp16) {
+    this.fp16 = fp16;
     this.system = system;
     this.frontend = frontend;
     this.timeout = timeout;
@@ -168,23 +171,27 @@ public final class ZmqDoor implements AutoCloseable {
   private void vectors(byte[] client, byte[] reqId, EncodeReply reply) {
     int rows = reply.rows().size();
     ObjectNode header = JSON.createObjectNode();
-    header.put("dtype", "float32");
-    ByteBuffer raw;
+    // float16 on the wire under -fp16, as the original; C order, little-endian
+    header.put("dtype", fp16 ? "float16" : "float32");
+    List<float[]> flat = new java.util.ArrayList<>();
     if (reply.tokenLevel()) {
       header.putArray("shape").add(rows).add(reply.outputLength()).add(reply.dim());
-      raw = ByteBuffer.allocate(rows * reply.outputLength() * reply.dim() * 4).order(ByteOrder.LITTLE_ENDIAN);
       for (float[][] matrix : reply.tokenMatrices()) {
-        for (float[] token : matrix) {
-          raw.asFloatBuffer().put(token);
-          raw.position(raw.position() + token.length * 4);
-        }
+        flat.addAll(java.util.Arrays.asList(matrix));
       }
     } else {
       header.putArray("shape").add(rows).add(reply.dim());
-      raw = ByteBuffer.allocate(rows * reply.dim() * 4).order(ByteOrder.LITTLE_ENDIAN);
-      for (float[] row : reply.rows()) {
-        raw.asFloatBuffer().put(row);
-        raw.position(raw.position() + row.length * 4);
+      flat.addAll(reply.rows());
+    }
+    int values = flat.stream().mapToInt(v -> v.length).sum();
+    ByteBuffer raw = ByteBuffer.allocate(values * (fp16 ? 2 : 4)).order(ByteOrder.LITTLE_ENDIAN);
+    for (float[] vector : flat) {
+      for (float v : vector) {
+        if (fp16) {
+          raw.putShort(Half.fromFloat(v));
+        } else {
+          raw.putFloat(v);
+        }
       }
     }
     header.set("tokens", reply.tokens() == null ? JSON.getNodeFactory().textNode("")

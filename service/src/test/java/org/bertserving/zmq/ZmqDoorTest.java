@@ -173,6 +173,37 @@ class ZmqDoorTest {
   }
 
   @Test
+  void tokenLevelFloat16RepliesUnderNoneAndFp16() throws Exception {
+    int in = TestNodes.freePort();
+    int out = TestNodes.freePort();
+    try (BertServer none = BertServer.start(TestNodes.node(List.of("frontend", "worker"), TestNodes.freePort(), 0, 0,
+        Map.of("bert-serving.zmq.enabled", true, "bert-serving.zmq.interface", "127.0.0.1",
+            "bert-serving.zmq.port", in, "bert-serving.zmq.port-out", out,
+            "bert-serving.engine.pooling-strategy", "NONE", "bert-serving.engine.fp16", true)))) {
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (none.metrics().workers.get() == 0 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(50);
+      }
+      int savedPort = port;
+      int savedOut = portOut;
+      port = in;
+      portOut = out;
+      try (Client c = new Client()) {
+        c.send("[\"hello world\", \"a\"]", 2);
+        List<byte[]> reply = c.receive();
+        JsonNode header = JSON.readTree(reply.get(1));
+        assertEquals("float16", header.get("dtype").asText());
+        assertEquals(List.of(2, 16, 32), JSON.convertValue(header.get("shape"),
+            new com.fasterxml.jackson.core.type.TypeReference<List<Integer>>() {}));
+        assertEquals(2 * 16 * 32 * 2, reply.get(2).length, "two bytes a value");
+      } finally {
+        port = savedPort;
+        portOut = savedOut;
+      }
+    }
+  }
+
+  @Test
   void severalClientsAtOnceEachGetTheirOwnReplies() throws Exception {
     List<Client> clients = List.of(new Client(), new Client(), new Client(), new Client());
     try {
