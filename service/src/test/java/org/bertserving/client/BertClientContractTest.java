@@ -47,10 +47,8 @@ abstract class BertClientContractTest {
     int cluster = TestNodes.freePort();
     BertServer server = BertServer.start(TestNodes.node(roles, cluster, cluster, http, overrides));
     server.http().get(30, TimeUnit.SECONDS);
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (roles.contains("worker") && server.metrics().workers.get() == 0
-        && System.currentTimeMillis() < deadline) {
-      Thread.sleep(50);
+    if (roles.contains("worker")) {
+      TestNodes.awaitWorkers(server, 1);
     }
     return new Node(server, http, cluster);
   }

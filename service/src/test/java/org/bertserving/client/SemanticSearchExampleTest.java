@@ -28,10 +28,7 @@ class SemanticSearchExampleTest {
     try (BertServer server = BertServer.start(TestNodes.node(List.of("frontend", "worker"),
         TestNodes.freePort(), 0, http, Map.of()))) {
       server.http().get(30, TimeUnit.SECONDS);
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (server.metrics().workers.get() == 0 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(50);
-      }
+      TestNodes.awaitWorkers(server, 1);
       String sdkOnly = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
           .filter(p -> p.contains("client-sdk") || p.matches(".*jackson-(core|databind|annotations).*"))
           .collect(Collectors.joining(File.pathSeparator));

@@ -44,10 +44,7 @@ class ClusterClientTest {
       var clusterClient = classic.actorOf(ClusterClient.props(
           ClusterClientSettings.create(classic).withInitialContacts(Set.of(contact))), "bert-client");
       TestProbe<EncodeOutcome> probe = client.createTestProbe();
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (server.metrics().workers.get() == 0 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(50);
-      }
+      TestNodes.awaitWorkers(server, 1);
       clusterClient.tell(new ClusterClient.Send("/user/frontend", new Frontend.Encode(
           EncodeRequest.of(5, List.of("hello world", "a"), false, true), probe.getRef()), true),
           akka.actor.ActorRef.noSender());

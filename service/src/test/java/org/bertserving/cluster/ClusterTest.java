@@ -47,11 +47,7 @@ class ClusterTest {
     workerA = BertServer.start(TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, small));
     workerB = BertServer.start(TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, small));
     base = "http://127.0.0.1:" + http;
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (frontend.metrics().workers.get() < 2 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(100);
-    }
-    assertEquals(2, frontend.metrics().workers.get(), "both workers registered");
+    TestNodes.awaitWorkers(frontend, 2);
     direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
   }
 

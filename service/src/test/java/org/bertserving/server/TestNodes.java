@@ -34,6 +34,22 @@ public final class TestNodes {
     return tinyModel;
   }
 
+  /** Waits until the frontend of {@code server} sees at least {@code count} warmed workers. */
+  public static void awaitWorkers(BertServer server, int count) {
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (server.metrics().workers.get() < count) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError(count + " worker(s) not registered within 60 s");
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
   public static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();

@@ -45,10 +45,7 @@ class ZmqDoorTest {
         Map.of("bert-serving.zmq.enabled", true, "bert-serving.zmq.interface", "127.0.0.1",
             "bert-serving.zmq.port", port, "bert-serving.zmq.port-out", portOut,
             "bert-serving.frontend.show-tokens-to-client", true)));
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (server.metrics().workers.get() == 0 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(50);
-    }
+    TestNodes.awaitWorkers(server, 1);
     direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
   }
 
@@ -180,10 +177,7 @@ class ZmqDoorTest {
         Map.of("bert-serving.zmq.enabled", true, "bert-serving.zmq.interface", "127.0.0.1",
             "bert-serving.zmq.port", in, "bert-serving.zmq.port-out", out,
             "bert-serving.engine.pooling-strategy", "NONE", "bert-serving.engine.fp16", true)))) {
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (none.metrics().workers.get() == 0 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(50);
-      }
+      TestNodes.awaitWorkers(none, 1);
       int savedPort = port;
       int savedOut = portOut;
       port = in;
