@@ -8,7 +8,6 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.receptionist.Receptionist;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -58,27 +57,12 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private record WorkersChanged(Receptionist.Listing listing)
       implements Command, NoSerializationVerificationNeeded {}
 
-  /** A request's rows that are not yet in a job. */
-  private static final class Queued {
-    final Job.Segment segment;
-    int taken;
-
-    Queued(Job.Segment segment) {
-      this.segment = segment;
-    }
-
-    int remaining() {
-      return segment.size() - taken;
-    }
-  }
-
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
       new com.fasterxml.jackson.databind.ObjectMapper();
 
   private final ServingSettings settings;
   private final Metrics metrics;
-  private final ArrayDeque<Queued> priority = new ArrayDeque<>();
-  private final ArrayDeque<Queued> normal = new ArrayDeque<>();
+  private final RowQueue queue;
   private final Map<String, Long> active = new HashMap<>();
   private final Map<String, Integer> workersPerNode = new HashMap<>();
   /** Per registered worker, its jobs not yet done, in the order of registration. */
@@ -90,6 +74,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     super(context);
     this.settings = settings;
     this.metrics = metrics;
+    this.queue = new RowQueue(settings.priorityBatchSize(), settings.engine().maxBatchSize());
     context.getSystem().receptionist().tell(Receptionist.subscribe(Worker.SERVICE_KEY,
         context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new)));
   }
@@ -128,8 +113,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
         request.id(), size, settings.engine().poolingStrategy().isTokenLevel(), showTokens,
         settings.requestTimeout(), encode.replyTo(), getContext().getSelf()), "request-" + requestId);
     active.put(requestId, System.nanoTime());
-    (size < settings.priorityBatchSize() ? priority : normal).add(
-        new Queued(segment(requestId, aggregator, inputs, request.isTokenized(), deadline)));
+    queue.add(segment(requestId, aggregator, inputs, request.isTokenized(), deadline));
     pendingRows += size;
     metrics.pendingRows.set(pendingRows);
     metrics.rows.add(size);
@@ -186,7 +170,8 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       if (worker == null) {
         break;
       }
-      Job job = cutJob();
+      long now = System.currentTimeMillis();
+      Job job = queue.cut(s -> active.containsKey(s.requestId()) && s.deadlineMillis() >= now);
       if (job == null) {
         break;
       }
@@ -195,32 +180,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       metrics.jobRows.observe(job.rows());
       worker.tell(new Worker.Run(jobId, job, getContext().getSelf()));
     }
-    metrics.queuedRows.set(queuedRows());
-  }
-
-  /** One job from the queues, small requests first, or {@code null} when nothing waits. */
-  private Job cutJob() {
-    List<Job.Segment> segments = new ArrayList<>();
-    int room = settings.engine().maxBatchSize();
-    long now = System.currentTimeMillis();
-    for (ArrayDeque<Queued> queue : List.of(priority, normal)) {
-      while (room > 0 && !queue.isEmpty()) {
-        Queued q = queue.peek();
-        Job.Segment s = q.segment;
-        if (!active.containsKey(s.requestId()) || s.deadlineMillis() < now) {
-          queue.poll(); // finished or timed out meanwhile: never computed for nobody
-          continue;
-        }
-        int take = Math.min(room, q.remaining());
-        segments.add(s.slice(q.taken, q.taken + take));
-        q.taken += take;
-        room -= take;
-        if (q.remaining() == 0) {
-          queue.poll();
-        }
-      }
-    }
-    return segments.isEmpty() ? null : new Job(List.copyOf(segments));
+    metrics.queuedRows.set(queue.rows());
   }
 
   private Behavior<Command> onJobDone(JobDone done) {
@@ -239,27 +199,11 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     if (jobs != null && !jobs.isEmpty()) {
       getContext().getLog().warn("worker {} is gone with {} unfinished job(s): sending them again",
           gone.worker().path(), jobs.size());
-      List<Job> unfinished = new ArrayList<>(jobs.values());
-      for (int i = unfinished.size() - 1; i >= 0; i--) {
-        List<Job.Segment> segments = unfinished.get(i).segments();
-        for (int j = segments.size() - 1; j >= 0; j--) {
-          priority.addFirst(new Queued(segments.get(j)));
-        }
-      }
+      queue.requeueFirst(new ArrayList<>(jobs.values()));
     }
     metrics.workers.set(inFlight.size());
     dispatch();
     return this;
-  }
-
-  private long queuedRows() {
-    long rows = 0;
-    for (ArrayDeque<Queued> queue : List.of(priority, normal)) {
-      for (Queued q : queue) {
-        rows += q.remaining();
-      }
-    }
-    return rows;
   }
 
   private Behavior<Command> onRequestFinished(RequestFinished finished) {
@@ -301,7 +245,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
 
   private Behavior<Command> onGetStatus(GetStatus get) {
     get.replyTo().tell(new StatusReply(JSON.valueToTree(ServerStatus.of(settings, metrics,
-        workersPerNode, pendingRows, queuedRows(), getContext().getSystem()))));
+        workersPerNode, pendingRows, queue.rows(), getContext().getSystem()))));
     return this;
   }
 }
