@@ -158,12 +158,12 @@ public final class ServiceBenchmark {
         "bert-serving.http.interface", "127.0.0.1",
         "bert-serving.http.port", http,
         "akka.remote.artery.canonical.port", freePort(),
-        "akka.coordinated-shutdown.exit-jvm", "off",
+        "bert-serving.management.enabled", false,
         "akka.loglevel", "WARNING")));
     try (BertServer server = BertServer.start(config);
         BertClient client = BertClient.builder().http(java.net.URI.create("http://127.0.0.1:" + http))
             .checkLength(false).build()) {
-      server.http().get(60, TimeUnit.SECONDS);
+      server.started().get(60, TimeUnit.SECONDS);
       while (server.metrics().workers.get() == 0) {
         Thread.sleep(50);
       }

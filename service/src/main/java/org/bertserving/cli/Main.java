@@ -1,11 +1,16 @@
 package org.bertserving.cli;
 
 import com.typesafe.config.Config;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.bertserving.server.BertServer;
+import sun.misc.Signal;
 
 /**
  * {@code bert-serving-start}: parses the flags, starts a node in the foreground, runs until
- * SIGTERM/Ctrl-C (then leaves the cluster gracefully). A bad flag or value: one line, exit 2.
+ * SIGTERM/Ctrl-C, then leaves the cluster gracefully and exits 0. Exit codes, for supervisors
+ * ({@code Restart=on-failure}): 2 a bad flag or value, 1 a node that cannot start (model, a port
+ * taken), each with one line naming the cause.
  */
 public final class Main {
   public static final String VERSION = "0.1.0";
@@ -28,20 +33,55 @@ public final class Main {
         System.setProperty("BERT_SERVING_LOG_LEVEL", "DEBUG");
       }
       config = parsed.config();
-      org.bertserving.cluster.ServingSettings.create(config);
+      org.bertserving.cluster.ServingSettings.create(config).checkFormation();
     } catch (RuntimeException e) {
-      System.err.println("bert-serving-start: " + e.getMessage());
-      System.exit(2);
+      fail(2, e.getMessage());
+      return;
+    }
+    BertServer server;
+    try {
+      server = BertServer.start(config);
+    } catch (IllegalArgumentException e) {
+      fail(2, e.getMessage());
+      return;
+    } catch (Exception e) {
+      fail(1, oneLine(e));
       return;
     }
     try {
-      BertServer.start(config);
-    } catch (IllegalArgumentException e) {
-      System.err.println("bert-serving-start: " + e.getMessage());
-      System.exit(2);
+      server.started().get(10, TimeUnit.MINUTES);
+    } catch (ExecutionException e) {
+      server.close();
+      fail(1, oneLine(e.getCause()));
+      return;
     } catch (Exception e) {
-      System.err.println("bert-serving-start: " + e.getMessage());
-      System.exit(1);
+      server.close();
+      fail(1, "did not start: " + oneLine(e));
+      return;
     }
+    // a graceful stop is a success: leave the cluster, let requests in flight finish, exit 0
+    Signal.handle(new Signal("TERM"), signal -> stop(server));
+    Signal.handle(new Signal("INT"), signal -> stop(server));
+  }
+
+  private static void stop(BertServer server) {
+    new Thread(() -> {
+      server.close();
+      System.exit(0);
+    }, "bert-serving-stop").start();
+  }
+
+  private static String oneLine(Throwable e) {
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    Throwable cause = e.getCause();
+    if (cause != null && cause.getMessage() != null && !message.contains(cause.getMessage())) {
+      message += ": " + cause.getMessage();
+    }
+    return message.replaceAll("\\s*\\n\\s*", " ");
+  }
+
+  private static void fail(int code, String message) {
+    System.err.println("bert-serving-start: " + message);
+    System.exit(code);
   }
 }

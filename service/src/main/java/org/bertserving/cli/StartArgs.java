@@ -60,16 +60,20 @@ public final class StartArgs {
     flag("priority_batch_size", f + "priority-batch-size", Kind.INT, "requests smaller than this go first (16)");
     flag("max_pending_rows", f + "max-pending-rows", Kind.INT, "rows in flight before 429 (25600)");
     flag("show_tokens_to_client", f + "show-tokens-to-client", Kind.SWITCH, "always return tokens");
+    flag("request_timeout", f + "request-timeout", Kind.TEXT, "the one timeout of a request, e.g. 60s (60s)");
     flag("http_port", h + "port", Kind.INT, "HTTP port (8125)");
     flag("http_interface", h + "interface", Kind.TEXT, "HTTP bind address (0.0.0.0)");
-    flag("http_max_connect", h + "max-connections", Kind.INT, "concurrent HTTP connections (100)");
+    flag("http_max_connect", h + "max-connections", Kind.INT, "concurrent HTTP connections (4096)");
+    flag("management_port", "bert-serving.management.port", Kind.INT, "probes and metrics port (8558)");
+    flag("management_interface", "bert-serving.management.interface", Kind.TEXT, "management bind address (0.0.0.0)");
     flag("cors", h + "cors", Kind.TEXT, "allowed CORS origin, \"\" for none (*)");
     flag("port", "bert-serving.zmq.port", Kind.INT, "ZeroMQ port for bert-as-service clients (5555; off unless given)");
     flag("port_out", "bert-serving.zmq.port-out", Kind.INT, "ZeroMQ reply port (5556; off unless given)");
     flag("role", "akka.cluster.roles", Kind.ROLE, "frontend, worker or both (both)");
     flag("cluster_host", "akka.remote.artery.canonical.hostname", Kind.TEXT, "cluster address of this node (127.0.0.1)");
     flag("cluster_port", "akka.remote.artery.canonical.port", Kind.INT, "cluster port of this node (25520)");
-    flag("seed_nodes", "akka.cluster.seed-nodes", Kind.SEEDS, "host:port,... of seed nodes (none: a cluster of one)");
+    flag("seed_nodes", "akka.cluster.seed-nodes", Kind.SEEDS, "host:port,... of seed nodes, the same list"
+        + " on every node (none: a cluster of one)");
     flag("config", null, Kind.TEXT, "a HOCON file, e.g. cluster-conf/worker.conf");
     flag("verbose", null, Kind.SWITCH, "debug logging");
     flag("version", null, Kind.SWITCH, "print the version and exit");

@@ -26,16 +26,17 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
   public interface Command {}
 
   /**
-   * Rows of one segment from a worker, or why they cannot be computed.
+   * Rows of one segment (or of a chunk of it) from a worker, or why they cannot be computed.
    *
    * @param rows per input the pooled vector or the token vectors, {@code null} on error
+   * @param status on error, the HTTP-like status the request fails with; 0 otherwise
    */
   public record JobResult(String requestId, int offset, int dim, int outputLength,
-      List<float[]> rows, List<List<String>> tokens, String error)
+      List<float[]> rows, List<List<String>> tokens, int status, String errorType, String error)
       implements Command, WireMessage {
 
-    static JobResult failed(String requestId, int offset, String error) {
-      return new JobResult(requestId, offset, 0, 0, null, null, error);
+    static JobResult failed(String requestId, int offset, int status, String type, String error) {
+      return new JobResult(requestId, offset, 0, 0, null, null, status, type, error);
     }
   }
 
@@ -90,7 +91,7 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
 
   private Behavior<Command> onResult(JobResult result) {
     if (result.error() != null) {
-      return finish(EncodeFailure.of(clientId, 400, "invalid_input", result.error()));
+      return finish(EncodeFailure.of(clientId, result.status(), result.errorType(), result.error()));
     }
     dim = result.dim();
     outputLength = Math.max(outputLength, result.outputLength());

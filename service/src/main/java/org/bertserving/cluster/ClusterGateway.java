@@ -9,6 +9,7 @@ import akka.pattern.Patterns;
 import java.time.Duration;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
+import org.bertserving.client.protocol.EncodeReply;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.client.protocol.StatusReply;
 import org.bertserving.client.protocol.StatusRequest;
@@ -23,14 +24,19 @@ public final class ClusterGateway extends AbstractActor {
 
   private final akka.actor.typed.ActorRef<Frontend.Command> frontend;
   private final Duration timeout;
+  private final long maxReplyBytes;
 
-  private ClusterGateway(akka.actor.typed.ActorRef<Frontend.Command> frontend, Duration timeout) {
+  private ClusterGateway(akka.actor.typed.ActorRef<Frontend.Command> frontend, Duration timeout,
+      long frameBytes) {
     this.frontend = frontend;
     this.timeout = timeout;
+    this.maxReplyBytes = frameBytes * 3 / 4;
   }
 
-  public static Props props(akka.actor.typed.ActorRef<Frontend.Command> frontend, Duration timeout) {
-    return Props.create(ClusterGateway.class, () -> new ClusterGateway(frontend, timeout));
+  /** @param frameBytes Artery's frame: a reply must fit one, as the cluster client cannot chunk */
+  public static Props props(akka.actor.typed.ActorRef<Frontend.Command> frontend, Duration timeout,
+      long frameBytes) {
+    return Props.create(ClusterGateway.class, () -> new ClusterGateway(frontend, timeout, frameBytes));
   }
 
   @Override
@@ -46,14 +52,34 @@ public final class ClusterGateway extends AbstractActor {
     var outcome = AskPattern.<Frontend.Command, EncodeOutcome>ask(frontend,
             replyTo -> new Frontend.Encode(request, replyTo), timeout,
             Adapter.toTyped(getContext().getSystem()).scheduler())
-        .exceptionally(e -> EncodeFailure.of(request.id(), 504, "timeout", "no answer in time"));
+        .exceptionally(e -> EncodeFailure.of(request.id(), 504, "timeout", "no answer from the "
+            + "frontend within " + timeout.toSeconds() + " s"))
+        .thenApply(this::fitting);
     Patterns.pipe(outcome.toCompletableFuture(), getContext().getDispatcher()).to(sender);
+  }
+
+  /** The reply, or a failure naming the limit when it could not cross to the client in one frame. */
+  private EncodeOutcome fitting(EncodeOutcome outcome) {
+    if (outcome instanceof EncodeReply reply) {
+      long bytes = 0;
+      for (int i = 0; i < reply.rows().size(); i++) {
+        bytes += ResultChunker.bytes(reply.rows().get(i),
+            reply.tokens() == null ? java.util.List.of() : reply.tokens().get(i));
+      }
+      if (bytes > maxReplyBytes) {
+        return EncodeFailure.of(reply.id(), 413, "too_large", String.format(java.util.Locale.ROOT,
+            "the result is %.1f MB, over the %.1f MB one cluster-client message may carry "
+                + "(akka.remote.artery.advanced.maximum-frame-size): send fewer texts per request "
+                + "(BertClient.encodeStream does) or use HTTP", bytes / 1e6, maxReplyBytes / 1e6));
+      }
+    }
+    return outcome;
   }
 
   private void onStatus() {
     ActorRef sender = getSender();
     var status = AskPattern.<Frontend.Command, StatusReply>ask(frontend, Frontend.GetStatus::new,
-        Duration.ofSeconds(5), Adapter.toTyped(getContext().getSystem()).scheduler());
+        ServingSettings.GRACE, Adapter.toTyped(getContext().getSystem()).scheduler());
     Patterns.pipe(status.toCompletableFuture(), getContext().getDispatcher()).to(sender);
   }
 }

@@ -11,9 +11,10 @@ import akka.actor.typed.receptionist.Receptionist;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.Set;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
@@ -25,12 +26,14 @@ import org.bertserving.engine.Featurizer;
 import org.bertserving.engine.InvalidInputException;
 
 /**
- * Takes requests, validates them, gives each an {@link Aggregator}, and queues their rows. Work
- * distribution is demand-driven and cluster-aware: workers on any node register with the
- * Receptionist; a worker holds at most {@code prefetch_size} jobs; a job is cut only when a worker
- * has room, from the rows of all waiting requests, small requests first, so rows of many small
- * requests share one job and one TensorFlow run. The jobs of a worker that dies or leaves are
- * queued again (the aggregators drop rows that arrive twice). Bounds the rows in flight (429).
+ * Takes requests, validates them, admits them by the work they bring against the speed it
+ * measures of its workers ({@link Admission}), gives each an {@link Aggregator}, and queues their
+ * rows. Work distribution is demand-driven and cluster-aware: workers on any node register with
+ * the Receptionist; a worker holds at most {@code prefetch_size} jobs; a job is cut only when a
+ * worker has room, from the rows of all waiting requests, small requests first, so rows of many
+ * small requests share one job and one TensorFlow run. The jobs of a worker that dies, leaves or
+ * becomes unreachable are queued again (the aggregators drop rows that arrive twice); rows whose
+ * engine failed are tried once more, alone, and fail their request if they fail again.
  */
 public final class Frontend extends AbstractBehavior<Frontend.Command> {
   public interface Command {}
@@ -42,14 +45,22 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   /** Configuration and statistics. */
   public record GetStatus(ActorRef<StatusReply> replyTo) implements Command, WireMessage {}
 
+  /** A worker finished a job: it has room again. */
+  public record JobDone(long jobId, ActorRef<Worker.Command> worker, String workerName, int rows,
+      long tokens, long runs, long nanos) implements Command, WireMessage {}
+
+  /** A worker's engine failed on a job; the worker restarts with a new session. */
+  public record JobFailed(long jobId, ActorRef<Worker.Command> worker, String workerName,
+      String cause) implements Command, WireMessage {}
+
+  /** What a worker is: its name, device and the speed it measured at warm-up. */
+  public record WorkerInfo(ActorRef<Worker.Command> worker, String name, double tokensPerSecond,
+      String device) implements Command, WireMessage {}
+
   // Messages from actors of this node only: they never cross nodes, so need no serializer.
 
   record RequestFinished(String requestId, int rows, EncodeOutcome outcome)
       implements Command, NoSerializationVerificationNeeded {}
-
-  /** A worker finished a job: it has room again. */
-  public record JobDone(long jobId, ActorRef<Worker.Command> worker, String workerName, int rows,
-      long runs, long nanos) implements Command, WireMessage {}
 
   private record WorkerGone(ActorRef<Worker.Command> worker)
       implements Command, NoSerializationVerificationNeeded {}
@@ -57,16 +68,21 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private record WorkersChanged(Receptionist.Listing listing)
       implements Command, NoSerializationVerificationNeeded {}
 
+  /** Engine failures a row may see before its request fails. */
+  static final int MAX_FAILURES = 2;
+
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
       new com.fasterxml.jackson.databind.ObjectMapper();
 
   private final ServingSettings settings;
   private final Metrics metrics;
   private final RowQueue queue;
+  private final Admission admission;
+  private final long maxTextChars;
   private final Map<String, Long> active = new HashMap<>();
-  private final Map<String, Integer> workersPerNode = new HashMap<>();
   /** Per registered worker, its jobs not yet done, in the order of registration. */
   private final Map<ActorRef<Worker.Command>, Map<Long, Job>> inFlight = new LinkedHashMap<>();
+  private final Map<ActorRef<Worker.Command>, WorkerInfo> described = new HashMap<>();
   private long nextJobId;
   private long pendingRows;
 
@@ -74,7 +90,11 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     super(context);
     this.settings = settings;
     this.metrics = metrics;
-    this.queue = new RowQueue(settings.priorityBatchSize(), settings.engine().maxBatchSize());
+    // a job, its texts as CBOR, must fit one message between nodes (up to 4 bytes a character)
+    this.maxTextChars = settings.frameBytes() / 4;
+    this.queue = new RowQueue(settings.priorityBatchSize(), settings.engine().maxBatchSize(), maxTextChars);
+    Integer maxSeqLen = settings.engine().maxSeqLen();
+    this.admission = new Admission(settings.requestTimeout(), maxSeqLen == null ? 512 : maxSeqLen);
     context.getSystem().receptionist().tell(Receptionist.subscribe(Worker.SERVICE_KEY,
         context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new)));
   }
@@ -88,6 +108,8 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     return newReceiveBuilder()
         .onMessage(Encode.class, this::onEncode)
         .onMessage(JobDone.class, this::onJobDone)
+        .onMessage(JobFailed.class, this::onJobFailed)
+        .onMessage(WorkerInfo.class, this::onWorkerInfo)
         .onMessage(WorkerGone.class, this::onWorkerGone)
         .onMessage(RequestFinished.class, this::onRequestFinished)
         .onMessage(WorkersChanged.class, this::onWorkersChanged)
@@ -98,8 +120,17 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private Behavior<Command> onEncode(Encode encode) {
     EncodeRequest request = encode.request();
     List<Object> inputs = request.inputs();
-    EncodeFailure refused = refusal(request, inputs);
     metrics.requests.increment();
+    EncodeFailure refused = refusal(request, inputs);
+    long tokens = refused == null ? admission.estimate(inputs, request.isTokenized()) : 0;
+    if (refused == null) {
+      Admission.Decision decision = admission.decide(tokens);
+      if (decision.status() != 0) {
+        refused = new EncodeFailure(request.id(), decision.status(),
+            decision.status() == 429 ? "overloaded" : "too_large", decision.reason(),
+            decision.retryAfterSeconds());
+      }
+    }
     if (refused != null) {
       metrics.reply(refused.status());
       encode.replyTo().tell(refused);
@@ -113,9 +144,9 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
         request.id(), size, settings.engine().poolingStrategy().isTokenLevel(), showTokens,
         settings.requestTimeout(), encode.replyTo(), getContext().getSelf()), "request-" + requestId);
     active.put(requestId, System.nanoTime());
+    admission.admitted(requestId, tokens, size);
     queue.add(segment(requestId, aggregator, inputs, request.isTokenized(), deadline));
     pendingRows += size;
-    metrics.pendingRows.set(pendingRows);
     metrics.rows.add(size);
     dispatch();
     return this;
@@ -127,11 +158,11 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       List<Object> inputs, boolean isTokenized, long deadline) {
     List<?> typed = inputs;
     return isTokenized
-        ? new Job.Segment(requestId, aggregator, 0, null, (List<List<String>>) typed, deadline)
-        : new Job.Segment(requestId, aggregator, 0, (List<String>) typed, null, deadline);
+        ? new Job.Segment(requestId, aggregator, 0, null, (List<List<String>>) typed, deadline, 0)
+        : new Job.Segment(requestId, aggregator, 0, (List<String>) typed, null, deadline, 0);
   }
 
-  /** Why a request cannot be taken, or {@code null}. */
+  /** Why a request cannot be taken whatever the load, or {@code null}. */
   private EncodeFailure refusal(EncodeRequest request, List<Object> inputs) {
     try {
       Featurizer.validate(inputs, request.isTokenized());
@@ -143,15 +174,22 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       return EncodeFailure.of(request.id(), 413, "too_large", size + " texts in one request; at "
           + "most " + settings.maxRequestRows() + " (bert-serving.frontend.max-request-rows)");
     }
+    Job.Segment whole = segment("", null, inputs, request.isTokenized(), 0);
+    for (int i = 0; i < size; i++) {
+      if (whole.chars(i) > maxTextChars) {
+        return EncodeFailure.of(request.id(), 413, "too_large", "text " + i + " has "
+            + whole.chars(i) + " characters; at most " + maxTextChars + " travel to a worker in "
+            + "one message (akka.remote.artery.advanced.maximum-frame-size)");
+      }
+    }
     if (inFlight.isEmpty()) {
       return new EncodeFailure(request.id(), 503, "no_worker",
           "no worker is registered in the cluster yet", 1);
     }
     if (pendingRows > 0 && pendingRows + size > settings.maxPendingRows()) {
-      int seconds = (int) Math.max(1, Math.min(30, pendingRows / 1000));
       return new EncodeFailure(request.id(), 429, "overloaded", pendingRows + " rows pending; "
           + "at most " + settings.maxPendingRows() + " (bert-serving.frontend.max-pending-rows)",
-          seconds);
+          (int) Math.max(1, Math.ceil(admission.backlogSeconds())));
     }
     return null;
   }
@@ -180,22 +218,68 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       metrics.jobRows.observe(job.rows());
       worker.tell(new Worker.Run(jobId, job, getContext().getSelf()));
     }
+    updateGauges();
+  }
+
+  private void updateGauges() {
     metrics.queuedRows.set(queue.rows());
+    metrics.pendingRows.set(pendingRows);
+    metrics.capacityTokensPerSecond.set(admission.capacity());
+    metrics.backlogSeconds.set(admission.backlogSeconds());
   }
 
   private Behavior<Command> onJobDone(JobDone done) {
     Map<Long, Job> jobs = inFlight.get(done.worker());
-    if (jobs != null) {
-      jobs.remove(done.jobId());
+    Job job = jobs == null ? null : jobs.remove(done.jobId());
+    if (job != null) {
+      for (Job.Segment segment : job.segments()) {
+        admission.progressed(segment.requestId(), segment.size());
+      }
+      admission.observed(done.worker(), done.tokens(), done.nanos());
     }
     metrics.workerRan(done);
     dispatch();
     return this;
   }
 
-  /** A worker's node left or crashed: its unfinished jobs go first to the others. */
+  private Behavior<Command> onJobFailed(JobFailed failed) {
+    metrics.engineFailures.increment();
+    Map<Long, Job> jobs = inFlight.get(failed.worker());
+    Job job = jobs == null ? null : jobs.remove(failed.jobId());
+    if (job != null) {
+      List<Job.Segment> again = new ArrayList<>();
+      for (Job.Segment segment : job.segments()) {
+        Job.Segment failedOnce = segment.failedOnce();
+        if (failedOnce.failures() >= MAX_FAILURES) {
+          segment.aggregator().tell(Aggregator.JobResult.failed(segment.requestId(),
+              segment.offset(), 500, "engine_error", "encoding failed on " + MAX_FAILURES
+                  + " attempts; the last, on worker " + failed.workerName() + ": " + failed.cause()));
+        } else {
+          again.add(failedOnce);
+        }
+      }
+      getContext().getLog().warn("worker {} failed a job of {} row(s): {}; trying {} segment(s) again",
+          failed.workerName(), job.rows(), failed.cause(), again.size());
+      queue.retryAlone(again);
+    }
+    dispatch();
+    return this;
+  }
+
+  private Behavior<Command> onWorkerInfo(WorkerInfo info) {
+    if (inFlight.containsKey(info.worker())) {
+      described.put(info.worker(), info);
+      admission.workerJoined(info.worker(), info.tokensPerSecond());
+      updateGauges();
+    }
+    return this;
+  }
+
+  /** A worker's node left, crashed or became unreachable: its unfinished jobs go first to the others. */
   private Behavior<Command> onWorkerGone(WorkerGone gone) {
     Map<Long, Job> jobs = inFlight.remove(gone.worker());
+    described.remove(gone.worker());
+    admission.workerLeft(gone.worker());
     if (jobs != null && !jobs.isEmpty()) {
       getContext().getLog().warn("worker {} is gone with {} unfinished job(s): sending them again",
           gone.worker().path(), jobs.size());
@@ -208,23 +292,26 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
 
   private Behavior<Command> onRequestFinished(RequestFinished finished) {
     Long started = active.remove(finished.requestId());
+    admission.finished(finished.requestId());
     pendingRows -= finished.rows();
-    metrics.pendingRows.set(pendingRows);
     int status = finished.outcome() instanceof EncodeReply ? 200
         : ((EncodeFailure) finished.outcome()).status();
     metrics.reply(status);
     if (started != null) {
       metrics.latency.observe((System.nanoTime() - started) / 1e9);
     }
+    updateGauges();
     return this;
   }
 
+  /** The reachable workers changed: new ones are watched and described, missing ones are gone. */
   private Behavior<Command> onWorkersChanged(WorkersChanged changed) {
     Set<ActorRef<Worker.Command>> listed = changed.listing().getServiceInstances(Worker.SERVICE_KEY);
     for (ActorRef<Worker.Command> worker : listed) {
       if (!inFlight.containsKey(worker)) {
         inFlight.put(worker, new LinkedHashMap<>());
         getContext().watchWith(worker, new WorkerGone(worker));
+        worker.tell(new Worker.Describe(getContext().getSelf()));
       }
     }
     for (ActorRef<Worker.Command> known : List.copyOf(inFlight.keySet())) {
@@ -233,19 +320,32 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
         onWorkerGone(new WorkerGone(known));
       }
     }
-    workersPerNode.clear();
-    for (ActorRef<Worker.Command> worker : inFlight.keySet()) {
-      workersPerNode.merge(worker.path().address().toString(), 1, Integer::sum);
-    }
     metrics.workers.set(inFlight.size());
-    getContext().getLog().info("{} worker(s) registered: {}", inFlight.size(), workersPerNode);
+    getContext().getLog().info("{} worker(s) reachable: {}", inFlight.size(), workersPerNode());
     dispatch();
     return this;
   }
 
+  private Map<String, Integer> workersPerNode() {
+    Map<String, Integer> perNode = new TreeMap<>();
+    for (ActorRef<Worker.Command> worker : inFlight.keySet()) {
+      perNode.merge(worker.path().address().toString(), 1, Integer::sum);
+    }
+    return perNode;
+  }
+
   private Behavior<Command> onGetStatus(GetStatus get) {
+    List<Map<String, Object>> workers = new ArrayList<>();
+    for (Map.Entry<ActorRef<Worker.Command>, Map<Long, Job>> e : inFlight.entrySet()) {
+      WorkerInfo info = described.get(e.getKey());
+      Map<String, Object> w = new LinkedHashMap<>();
+      w.put("worker", info != null ? info.name() : e.getKey().path().toString());
+      w.put("device", info != null ? info.device() : null);
+      w.put("jobs_in_flight", e.getValue().size());
+      workers.add(w);
+    }
     get.replyTo().tell(new StatusReply(JSON.valueToTree(ServerStatus.of(settings, metrics,
-        workersPerNode, pendingRows, queue.rows(), getContext().getSystem()))));
+        workersPerNode(), workers, pendingRows, queue.rows(), getContext().getSystem()))));
     return this;
   }
 }

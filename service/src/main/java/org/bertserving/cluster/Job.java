@@ -22,6 +22,7 @@ public record Job(List<Segment> segments) implements WireMessage {
    * @param texts the texts, or {@code null} for tokenized input
    * @param tokens the token lists, or {@code null} for plain texts
    * @param deadlineMillis epoch millis after which nobody waits for it any more
+   * @param failures how many workers' engines have failed on these rows already
    */
   public record Segment(
       String requestId,
@@ -29,7 +30,8 @@ public record Job(List<Segment> segments) implements WireMessage {
       int offset,
       List<String> texts,
       List<List<String>> tokens,
-      long deadlineMillis)
+      long deadlineMillis,
+      int failures)
       implements WireMessage {
 
     public boolean isTokenized() {
@@ -48,7 +50,25 @@ public record Job(List<Segment> segments) implements WireMessage {
     Segment slice(int from, int to) {
       return new Segment(requestId, aggregator, offset + from,
           texts == null ? null : List.copyOf(texts.subList(from, to)),
-          tokens == null ? null : List.copyOf(tokens.subList(from, to)), deadlineMillis);
+          tokens == null ? null : List.copyOf(tokens.subList(from, to)), deadlineMillis, failures);
+    }
+
+    /** The same rows after one more engine failed on them. */
+    Segment failedOnce() {
+      return new Segment(requestId, aggregator, offset, texts, tokens, deadlineMillis, failures + 1);
+    }
+
+    /** Characters of row {@code row}'s text or tokens: what the job message carries of it. */
+    long chars(int row) {
+      Object input = inputs().get(row);
+      if (input instanceof String s) {
+        return s.length();
+      }
+      long chars = 0;
+      for (Object token : (List<?>) input) {
+        chars += token.toString().length() + 1;
+      }
+      return chars;
     }
   }
 }

@@ -24,6 +24,16 @@ public final class Metrics {
   public final AtomicLong pendingRows = new AtomicLong();
   public final AtomicLong queuedRows = new AtomicLong();
   public final AtomicLong workers = new AtomicLong();
+  /** Tokens per second of all workers together, as the frontend measures them. */
+  public final Gauge capacityTokensPerSecond = new Gauge();
+  /** Seconds the accepted, unfinished work needs at that speed. */
+  public final Gauge backlogSeconds = new Gauge();
+  /** TensorFlow runs that failed (each restarts its worker's session). */
+  public final LongAdder engineFailures = new LongAdder();
+  /** Times this node was removed from the cluster and joined again as a new incarnation. */
+  public final LongAdder rejoins = new LongAdder();
+  /** When this node started (not the first status call). */
+  public final java.time.Instant started = java.time.Instant.now();
   /** Per worker: rows, TF runs, busy nanoseconds. */
   public final Map<String, long[]> perWorker = new ConcurrentHashMap<>();
 
@@ -40,6 +50,19 @@ public final class Metrics {
       }
       return a;
     });
+  }
+
+  /** A value that goes up and down. */
+  public static final class Gauge {
+    private volatile double value;
+
+    public void set(double v) {
+      value = v;
+    }
+
+    public double get() {
+      return value;
+    }
   }
 
   /** A cumulative histogram with fixed buckets, as Prometheus expects. */

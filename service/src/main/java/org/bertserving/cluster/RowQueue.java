@@ -8,7 +8,9 @@ import java.util.function.Predicate;
 /**
  * The frontend's rows that are not yet in a job, plain Java: two queues (requests under
  * {@code priority_batch_size} rows go first), cut into jobs of at most {@code max_batch_size} rows
- * across requests, segments of dead requests dropped, jobs of a lost worker put back in front.
+ * and a character budget (so that a job fits one message between nodes) across requests, segments
+ * of dead requests dropped, jobs of a lost worker put back in front. Rows an engine failed on are
+ * retried alone, one segment a job, so that a poisonous request cannot fail its neighbours twice.
  */
 final class RowQueue {
   /** A request's rows that are not yet in a job. */
@@ -25,14 +27,17 @@ final class RowQueue {
     }
   }
 
+  private final ArrayDeque<Job.Segment> retries = new ArrayDeque<>();
   private final ArrayDeque<Queued> priority = new ArrayDeque<>();
   private final ArrayDeque<Queued> normal = new ArrayDeque<>();
   private final int priorityBatchSize;
   private final int maxBatchSize;
+  private final long maxJobChars;
 
-  RowQueue(int priorityBatchSize, int maxBatchSize) {
+  RowQueue(int priorityBatchSize, int maxBatchSize, long maxJobChars) {
     this.priorityBatchSize = priorityBatchSize;
     this.maxBatchSize = maxBatchSize;
+    this.maxJobChars = maxJobChars;
   }
 
   void add(Job.Segment request) {
@@ -49,14 +54,28 @@ final class RowQueue {
     }
   }
 
+  /** Segments an engine failed on: each becomes a job of its own, before anything else. */
+  void retryAlone(List<Job.Segment> segments) {
+    for (int i = segments.size() - 1; i >= 0; i--) {
+      retries.addFirst(segments.get(i));
+    }
+  }
+
   /**
    * One job, or {@code null} when nothing waits.
    *
    * @param live whether a segment's request still waits (not finished, not past its deadline)
    */
   Job cut(Predicate<Job.Segment> live) {
+    while (!retries.isEmpty()) {
+      Job.Segment retry = retries.poll();
+      if (live.test(retry)) {
+        return new Job(List.of(retry));
+      }
+    }
     List<Job.Segment> segments = new ArrayList<>();
     int room = maxBatchSize;
+    long chars = 0;
     for (ArrayDeque<Queued> queue : List.of(priority, normal)) {
       while (room > 0 && !queue.isEmpty()) {
         Queued q = queue.peek();
@@ -64,7 +83,19 @@ final class RowQueue {
           queue.poll(); // finished or timed out meanwhile: never computed for nobody
           continue;
         }
-        int take = Math.min(room, q.remaining());
+        int take = 0;
+        while (take < Math.min(room, q.remaining())) {
+          long row = q.segment.chars(q.taken + take);
+          if (chars + row > maxJobChars && (chars > 0 || take > 0)) {
+            break;
+          }
+          chars += row;
+          take++;
+        }
+        if (take == 0) {
+          room = 0; // the character budget is spent: the job is full
+          break;
+        }
         segments.add(q.segment.slice(q.taken, q.taken + take));
         q.taken += take;
         room -= take;
@@ -78,6 +109,9 @@ final class RowQueue {
 
   long rows() {
     long rows = 0;
+    for (Job.Segment retry : retries) {
+      rows += retry.size();
+    }
     for (ArrayDeque<Queued> queue : List.of(priority, normal)) {
       for (Queued q : queue) {
         rows += q.remaining();

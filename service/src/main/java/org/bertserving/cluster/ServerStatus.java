@@ -17,16 +17,15 @@ import org.bertserving.engine.EngineSettings;
  */
 final class ServerStatus {
   static final String VERSION = "0.1.0";
-  private static final Instant STARTED = Instant.now();
 
   private ServerStatus() {}
 
   static Map<String, Object> of(ServingSettings s, Metrics metrics, Map<String, Integer> workersPerNode,
-      long pendingRows, long queuedRows, ActorSystem<?> system) {
+      List<Map<String, Object>> workers, long pendingRows, long queuedRows, ActorSystem<?> system) {
     EngineSettings e = s.engine();
     Map<String, Object> status = new LinkedHashMap<>();
     status.put("server_version", VERSION);
-    status.put("server_start_time", STARTED.toString());
+    status.put("server_start_time", metrics.started.toString());
     status.put("server_current_time", Instant.now().toString());
     status.put("model_dir", e.modelDir() == null ? "(default) BERT-Base Uncased" : e.modelDir().toString());
     status.put("tuned_model_dir", e.tunedModelDir() == null ? null : e.tunedModelDir().toString());
@@ -62,11 +61,16 @@ final class ServerStatus {
     Map<String, Long> replies = new TreeMap<>();
     metrics.replies.forEach((code, n) -> replies.put(String.valueOf(code), n.sum()));
     statistic.put("replies_by_status", replies);
+    statistic.put("engine_failures", metrics.engineFailures.sum());
+    statistic.put("rejoins", metrics.rejoins.sum());
     status.put("statistic", statistic);
 
     status.put("num_workers", workersPerNode.values().stream().mapToInt(Integer::intValue).sum());
     status.put("workers_per_node", new TreeMap<>(workersPerNode));
+    status.put("workers", workers);
     status.put("pending_rows", pendingRows);
+    status.put("capacity_tokens_per_second", Math.round(metrics.capacityTokensPerSecond.get()));
+    status.put("backlog_seconds", Math.round(metrics.backlogSeconds.get() * 10) / 10.0);
     status.put("queued_rows", queuedRows);
     List<Map<String, Object>> members = new ArrayList<>();
     Cluster.get(system).state().getMembers().forEach(m -> {

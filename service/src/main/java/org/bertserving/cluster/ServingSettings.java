@@ -27,7 +27,18 @@ public record ServingSettings(
     int httpPort,
     int httpMaxConnections,
     String cors,
-    long maxBodyBytes) {
+    long maxBodyBytes,
+    List<String> roles,
+    List<String> seedNodes,
+    boolean bootstrap,
+    long frameBytes,
+    boolean managementEnabled,
+    String managementInterface,
+    int managementPort,
+    boolean chaosEnabled) {
+
+  /** How long past the request timeout the layers around the frontend wait for its answer. */
+  public static final Duration GRACE = Duration.ofSeconds(5);
 
   public static ServingSettings create(Config root) {
     Config c = root.getConfig("bert-serving");
@@ -35,17 +46,27 @@ public record ServingSettings(
       Config w = c.getConfig("workers");
       Config f = c.getConfig("frontend");
       Config h = c.getConfig("http");
+      Config m = c.getConfig("management");
       ServingSettings s = new ServingSettings(engine(c.getConfig("engine"), w),
           w.getInt("num-worker"), w.getBoolean("cpu") ? List.of() : w.getIntList("device-map"),
           w.getInt("prefetch-size"), f.getInt("priority-batch-size"), f.getInt("max-pending-rows"),
           f.getInt("max-request-rows"), f.getDuration("request-timeout"),
           f.getBoolean("show-tokens-to-client"), h.getBoolean("enabled"), h.getString("interface"),
           h.getInt("port"), h.getInt("max-connections"), h.getString("cors"),
-          h.getBytes("max-body-bytes"));
+          h.getBytes("max-body-bytes"), root.getStringList("akka.cluster.roles"),
+          root.getStringList("akka.cluster.seed-nodes"), c.getBoolean("cluster.bootstrap"),
+          root.getBytes("akka.remote.artery.advanced.maximum-frame-size"),
+          m.getBoolean("enabled"), m.getString("interface"), m.getInt("port"),
+          c.getBoolean("chaos.enabled"));
       require(s.numWorker >= 0, "bert-serving.workers.num-worker", "must be >= 0");
       require(s.prefetchSize >= 1, "bert-serving.workers.prefetch-size", "must be >= 1");
       require(s.maxPendingRows >= 1, "bert-serving.frontend.max-pending-rows", "must be >= 1");
       require(s.httpPort >= 0 && s.httpPort < 65536, "bert-serving.http.port", "must be a port");
+      require(s.managementPort >= 0 && s.managementPort < 65536, "bert-serving.management.port",
+          "must be a port");
+      require(s.requestTimeout.toMillis() > 0, "bert-serving.frontend.request-timeout", "must be > 0");
+      require(!s.roles.isEmpty() && List.of("frontend", "worker").containsAll(s.roles),
+          "akka.cluster.roles", "must be frontend, worker or both");
       return s;
     } catch (ConfigException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
@@ -87,6 +108,26 @@ public record ServingSettings(
       b.doLowerCase(false);
     }
     return b.build();
+  }
+
+  public boolean isFrontend() {
+    return roles.contains("frontend");
+  }
+
+  public boolean isWorker() {
+    return roles.contains("worker");
+  }
+
+  /**
+   * A node that holds one role only must find the others (seed nodes or Cluster Bootstrap): alone
+   * it would form a cluster of its own, an island no request reaches.
+   */
+  public void checkFormation() {
+    if (roles.size() == 1 && seedNodes.isEmpty() && !bootstrap) {
+      throw new IllegalArgumentException("a " + roles.get(0) + "-only node needs -seed_nodes "
+          + "(several, e.g. every node of the cluster) or bert-serving.cluster.bootstrap = on; "
+          + "alone it would form a cluster of its own");
+    }
   }
 
   /** The engine settings of worker {@code index}: its device from the device map, in turn. */

@@ -2,29 +2,44 @@ package org.bertserving.cluster;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.PreRestart;
+import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.receptionist.Receptionist;
 import akka.actor.typed.receptionist.ServiceKey;
+import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.bertserving.client.protocol.WireMessage;
 import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.EngineException;
 import org.bertserving.engine.Featurizer.Featurized;
 import org.bertserving.engine.InputFeatures;
 import org.bertserving.engine.InvalidInputException;
 
 /**
  * One engine on one device, registered with the Receptionist once warmed up. Runs the rows of
- * all segments of a job together (one length-sorted batch plan), answers each segment's aggregator,
- * then tells the frontend the job is done so that it may send another. The frontend never gives a
- * worker more than {@code prefetch_size} jobs. Runs on its own blocking dispatcher.
+ * all segments of a job together (one length-sorted batch plan), answers each segment's aggregator
+ * (in chunks that fit a remote message), then tells the frontend the job is done so that it may
+ * send another. The frontend never gives a worker more than {@code prefetch_size} jobs. Runs on
+ * its own blocking dispatcher.
+ *
+ * <p>A failed TensorFlow run fails that job (the frontend sends it elsewhere once) and restarts
+ * the worker with a new session; a worker that cannot get a working session within
+ * {@link #RESTARTS} restarts a minute stops, and its node is no longer ready.
  */
 public final class Worker extends AbstractBehavior<Worker.Command> {
   public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "bert-workers");
+
+  /** Restarts (new sessions) allowed within {@link #RESTART_WINDOW} before the worker gives up. */
+  static final int RESTARTS = 3;
+
+  static final Duration RESTART_WINDOW = Duration.ofMinutes(1);
 
   public interface Command {}
 
@@ -32,27 +47,73 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   public record Run(long jobId, Job job, ActorRef<Frontend.Command> frontend)
       implements Command, WireMessage {}
 
-  private final BertEncoder encoder;
-  private final String name;
+  /** A frontend that has just seen this worker asks for its {@link Frontend.WorkerInfo}. */
+  public record Describe(ActorRef<Frontend.Command> frontend) implements Command, WireMessage {}
 
-  private Worker(ActorContext<Command> context, BertEncoder encoder, Runnable onReady) {
+  private final BertEncoder encoder;
+  private final NodeWorkers node;
+  private final ResultChunker chunker;
+  private final String name;
+  private final double tokensPerSecond;
+
+  private Worker(ActorContext<Command> context, BertEncoder encoder, NodeWorkers node,
+      ResultChunker chunker, boolean restarted) {
     super(context);
     this.encoder = encoder;
+    this.node = node;
+    this.chunker = chunker;
     this.name = context.getSystem().address() + "/" + context.getSelf().path().name();
-    // warm up first, so that a registered worker answers at full speed (and /ready means ready)
-    encoder.encode(List.of("warm up"), false);
+    if (restarted) {
+      try {
+        encoder.restartSession();
+      } catch (IOException | RuntimeException e) {
+        throw new EngineException("cannot open a new TensorFlow session: " + e.getMessage(), e);
+      }
+    }
+    // warm up and measure first, so that a registered worker answers at full speed (and /ready
+    // means ready), and the frontend knows its speed before the first job
+    Integer maxSeqLen = encoder.settings().maxSeqLen();
+    this.tokensPerSecond = encoder.calibrate(Math.min(16, encoder.settings().maxBatchSize()),
+        Math.min(maxSeqLen == null ? 64 : maxSeqLen, 64));
     context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
-    onReady.run();
+    node.ready(name);
   }
 
-  /** @param onReady called once the worker is warmed up and registered (readiness probes) */
-  public static Behavior<Command> create(BertEncoder encoder, Runnable onReady) {
-    return Behaviors.setup(context -> new Worker(context, encoder, onReady));
+  /**
+   * @param node this node's record of its workers (readiness)
+   * @param chunker cuts results for aggregators on other nodes
+   */
+  public static Behavior<Command> create(BertEncoder encoder, NodeWorkers node, ResultChunker chunker) {
+    boolean[] started = {false};
+    Behavior<Command> worker = Behaviors.setup(context -> {
+      boolean restarted = started[0];
+      started[0] = true;
+      return new Worker(context, encoder, node, chunker, restarted);
+    });
+    // a failed run leaves the session suspect: restart with a new one, a few times a minute
+    return Behaviors.supervise(worker)
+        .onFailure(EngineException.class, SupervisorStrategy.restart().withLimit(RESTARTS, RESTART_WINDOW));
   }
 
   @Override
   public Receive<Command> createReceive() {
-    return newReceiveBuilder().onMessage(Run.class, this::onRun).build();
+    return newReceiveBuilder()
+        .onMessage(Run.class, this::onRun)
+        .onMessage(Describe.class, this::onDescribe)
+        .onSignal(PreRestart.class, s -> down())
+        .onSignal(PostStop.class, s -> down())
+        .build();
+  }
+
+  private Behavior<Command> down() {
+    node.down(name);
+    return this;
+  }
+
+  private Behavior<Command> onDescribe(Describe describe) {
+    describe.frontend().tell(new Frontend.WorkerInfo(getContext().getSelf(), name, tokensPerSecond,
+        encoder.settings().deviceId() < 0 ? "CPU" : "GPU:" + encoder.settings().deviceId()));
+    return this;
   }
 
   private Behavior<Command> onRun(Run run) {
@@ -73,25 +134,33 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
         rows.addAll(f.rows());
       } catch (InvalidInputException e) {
         segment.aggregator().tell(Aggregator.JobResult.failed(segment.requestId(), segment.offset(),
-            e.shifted(segment.offset()).getMessage()));
+            400, "invalid_input", e.shifted(segment.offset()).getMessage()));
       }
     }
+    long tokens = 0;
     if (!rows.isEmpty()) {
-      float[][] vectors = encoder.run(rows);
+      float[][] vectors;
+      try {
+        vectors = encoder.run(rows);
+      } catch (EngineException e) {
+        getContext().getLog().error("worker {}: {}; restarting with a new session", name, e.getMessage());
+        run.frontend().tell(new Frontend.JobFailed(run.jobId(), getContext().getSelf(), name,
+            e.getMessage()));
+        throw e;
+      }
       int next = 0;
       for (int s = 0; s < live.size(); s++) {
-        Job.Segment segment = live.get(s);
         Featurized f = features.get(s);
         int n = f.rows().size();
-        List<float[]> part = Arrays.asList(Arrays.copyOfRange(vectors, next, next + n));
+        chunker.send(live.get(s), f, vectors, next, encoder.dim());
         next += n;
-        List<List<String>> tokens = f.rows().stream().map(InputFeatures::tokens).toList();
-        segment.aggregator().tell(new Aggregator.JobResult(segment.requestId(), segment.offset(),
-            encoder.dim(), f.outputLength(), part, tokens, null));
+      }
+      for (InputFeatures row : rows) {
+        tokens += row.length();
       }
     }
     run.frontend().tell(new Frontend.JobDone(run.jobId(), getContext().getSelf(), name,
-        rows.size(), encoder.runs() - runsBefore, System.nanoTime() - start));
+        rows.size(), tokens, encoder.runs() - runsBefore, System.nanoTime() - start));
     return this;
   }
 }

@@ -4,49 +4,64 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
+import akka.http.javadsl.server.Route;
 import akka.http.javadsl.settings.ServerSettings;
-import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.bertserving.cluster.Frontend;
 import org.bertserving.cluster.Metrics;
+import org.bertserving.cluster.Readiness;
 import org.bertserving.cluster.ServingSettings;
+import org.bertserving.engine.FaultInjector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Binds the routes and, on shutdown, stops taking connections and lets requests in flight finish. */
+/**
+ * Binds routes; on shutdown, stops taking connections and lets requests in flight finish. The
+ * request and idle timeouts come from the config that {@code BertServer} derived from the one
+ * request timeout. A port that cannot be bound fails the returned stage, naming the address.
+ */
 public final class HttpServer {
   private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
+  /** Probes and scrapers: a few at a time. */
+  private static final int MANAGEMENT_CONNECTIONS = 256;
 
   private HttpServer() {}
 
-  /** Only {@code /health} and {@code /ready} (a worker-only node), on the configured port. */
-  public static CompletionStage<ServerBinding> startProbes(ActorSystem<?> system,
-      ServingSettings settings, java.util.function.BooleanSupplier ready) {
-    return bind(system, settings, new Probes(ready).routes());
+  /** The request port: the API on a frontend, the probes on a worker-only node. */
+  public static CompletionStage<ServerBinding> requests(ActorSystem<?> system,
+      ActorRef<Frontend.Command> frontend, ServingSettings settings, Metrics metrics,
+      Supplier<Readiness> readiness) {
+    return bind(system, settings, new Routes(system, frontend, settings, metrics, readiness).routes(),
+        "HTTP", settings.httpInterface(), settings.httpPort(), settings.httpMaxConnections());
   }
 
-  public static CompletionStage<ServerBinding> start(ActorSystem<?> system,
-      ActorRef<Frontend.Command> frontend, ServingSettings settings, Metrics metrics) {
-    return bind(system, settings, new Routes(system, frontend, settings, metrics).routes());
+  /** The management port: probes, metrics, Cluster Bootstrap's routes, chaos switches. */
+  public static CompletionStage<ServerBinding> management(ActorSystem<?> system,
+      ServingSettings settings, Metrics metrics, Supplier<Readiness> readiness,
+      List<FaultInjector> faults, Route bootstrap) {
+    return bind(system, settings, new ManagementRoutes(readiness, metrics, faults, bootstrap).routes(),
+        "management", settings.managementInterface(), settings.managementPort(), MANAGEMENT_CONNECTIONS);
   }
 
-  private static CompletionStage<ServerBinding> bind(ActorSystem<?> system,
-      ServingSettings settings, akka.http.javadsl.server.Route route) {
+  /**
+   * @param what what the port serves, for the log and the error ("HTTP", "management")
+   */
+  private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, ServingSettings settings,
+      Route route, String what, String iface, int port, int maxConnections) {
     ServerSettings serverSettings = ServerSettings.create(system.settings().config())
-        .withMaxConnections(settings.httpMaxConnections());
-    CompletionStage<ServerBinding> binding = Http.get(system)
-        .newServerAt(settings.httpInterface(), settings.httpPort())
-        .withSettings(serverSettings)
-        .bind(route);
-    return binding.whenComplete((b, e) -> {
-      if (e != null) {
-        LOG.error("cannot bind HTTP to {}:{}: {}", settings.httpInterface(), settings.httpPort(),
-            e.getMessage());
-        system.terminate();
-      } else {
-        LOG.info("HTTP on {}", b.localAddress());
-        b.addToCoordinatedShutdown(settings.requestTimeout().plus(Duration.ofSeconds(5)), system);
-      }
-    });
+        .withMaxConnections(maxConnections);
+    return Http.get(system).newServerAt(iface, port).withSettings(serverSettings).bind(route)
+        .handle((binding, e) -> {
+          if (e != null) {
+            throw new IllegalStateException("cannot bind " + what + " to " + iface + ":" + port
+                + ": " + e.getMessage(), e);
+          }
+          LOG.info("{} on {}", what, binding.localAddress());
+          binding.addToCoordinatedShutdown(
+              settings.requestTimeout().plus(ServingSettings.GRACE), system);
+          return binding;
+        });
   }
 }

@@ -11,6 +11,11 @@ final class PrometheusText {
 
   private PrometheusText() {}
 
+  static akka.http.javadsl.model.HttpResponse response(Metrics m) {
+    return akka.http.javadsl.model.HttpResponse.create()
+        .withEntity(akka.http.javadsl.model.HttpEntities.create(CONTENT_TYPE, render(m)));
+  }
+
   static String render(Metrics m) {
     StringBuilder s = new StringBuilder(2048);
     counter(s, "bert_requests_total", "Encode requests received", m.requests.sum());
@@ -23,6 +28,14 @@ final class PrometheusText {
     gauge(s, "bert_pending_rows", "Rows accepted and not yet answered", m.pendingRows.get());
     gauge(s, "bert_queued_rows", "Rows waiting for a worker (queue depth)", m.queuedRows.get());
     gauge(s, "bert_workers", "Workers registered in the cluster", m.workers.get());
+    gauge(s, "bert_capacity_tokens_per_second", "Measured speed of all workers together",
+        m.capacityTokensPerSecond.get());
+    gauge(s, "bert_backlog_seconds", "Seconds the accepted, unfinished work needs at that speed",
+        m.backlogSeconds.get());
+    counter(s, "bert_engine_failures_total", "TensorFlow runs that failed (the worker restarts its session)",
+        m.engineFailures.sum());
+    counter(s, "bert_rejoins_total", "Times this node rejoined the cluster as a new incarnation",
+        m.rejoins.sum());
     s.append("# HELP bert_worker_rows_total Rows run per worker\n# TYPE bert_worker_rows_total counter\n");
     m.perWorker.forEach((w, v) -> s.append("bert_worker_rows_total{worker=\"").append(w).append("\"} ").append(v[0]).append('\n'));
     s.append("# HELP bert_worker_tf_runs_total TensorFlow runs per worker\n# TYPE bert_worker_tf_runs_total counter\n");
@@ -41,6 +54,12 @@ final class PrometheusText {
   private static void gauge(StringBuilder s, String name, String help, long value) {
     s.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name)
         .append(" gauge\n").append(name).append(' ').append(value).append('\n');
+  }
+
+  private static void gauge(StringBuilder s, String name, String help, double value) {
+    s.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name)
+        .append(" gauge\n").append(name).append(' ')
+        .append(String.format(Locale.ROOT, "%.3f", value)).append('\n');
   }
 
   private static void histogram(StringBuilder s, String name, String help, Metrics.Histogram h) {

@@ -15,12 +15,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.client.protocol.StatusReply;
 import org.bertserving.cluster.Frontend;
 import org.bertserving.cluster.Metrics;
+import org.bertserving.cluster.Readiness;
 import org.bertserving.cluster.ServingSettings;
 
 /**
@@ -35,32 +37,40 @@ public final class Routes extends AllDirectives {
   private final ActorRef<Frontend.Command> frontend;
   private final ServingSettings settings;
   private final Metrics metrics;
+  private final Supplier<Readiness> readiness;
   private final Duration askTimeout;
 
+  /** @param frontend the frontend, or {@code null} on a worker-only node (probes only) */
   public Routes(ActorSystem<?> system, ActorRef<Frontend.Command> frontend,
-      ServingSettings settings, Metrics metrics) {
+      ServingSettings settings, Metrics metrics, Supplier<Readiness> readiness) {
     this.system = system;
     this.frontend = frontend;
     this.settings = settings;
     this.metrics = metrics;
+    this.readiness = readiness;
     // the frontend answers every request by its own timeout; this only guards against a lost actor
-    this.askTimeout = settings.requestTimeout().plusSeconds(5);
+    this.askTimeout = settings.requestTimeout().plus(ServingSettings.GRACE);
   }
 
   public Route routes() {
-    Route api = concat(
-        path("encode", () -> post(() -> jsonBody(this::encode))),
-        pathPrefix("v1", () -> path("embeddings", () -> post(() -> jsonBody(this::embeddings)))),
-        pathPrefix("status", () -> path("server", () -> get(this::status))),
-        path("health", () -> get(() -> complete(json(200, Map.of("status", "ok"))))),
-        path("ready", () -> get(this::ready)),
-        path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
-            HttpEntities.create(PrometheusText.CONTENT_TYPE, PrometheusText.render(metrics)))))));
+    Route probes = concat(Probes.health(), Probes.ready(readiness),
+        path("metrics", () -> Probes.getOrHead(() -> complete(PrometheusText.response(metrics)))));
+    Route api = frontend == null
+        ? concat(probes, pathPrefix("encode", () -> complete(Errors.response(404, "not_found",
+            "this node is a worker: send requests to a frontend"))))
+        : concat(
+            path("encode", () -> post(() -> jsonBody(this::encode))),
+            pathPrefix("v1", () -> path("embeddings", () -> post(() -> jsonBody(this::embeddings)))),
+            pathPrefix("status", () -> path("server", () -> get(this::status))),
+            probes);
     Route guarded = handleExceptions(Errors.exceptionHandler(), () ->
         handleRejections(Errors.rejectionHandler(), () ->
             withSizeLimit(settings.maxBodyBytes(), () ->
                 decodeRequest(() -> encodeResponse(() -> api)))));
-    return Cors.wrap(settings.cors(), guarded);
+    // akka-http's own timeout is set past ours (BertServer derives it); should it ever fire, it
+    // answers in the same JSON as every other error
+    return withRequestTimeoutResponse(request -> Errors.response(504, "timeout",
+        "no answer within the HTTP server's request timeout"), () -> Cors.wrap(settings.cors(), guarded));
   }
 
   private Route jsonBody(java.util.function.Function<JsonNode, Route> handler) {
@@ -122,22 +132,15 @@ public final class Routes extends AllDirectives {
 
   private Route status() {
     CompletionStage<StatusReply> status = AskPattern.ask(frontend, Frontend.GetStatus::new,
-        Duration.ofSeconds(5), system.scheduler());
+        ServingSettings.GRACE, system.scheduler());
     return completeWithFuture(status.thenApply(s -> json(200, s.status())));
-  }
-
-  private Route ready() {
-    long workers = metrics.workers.get();
-    return complete(workers > 0
-        ? json(200, Map.of("ready", true, "workers", workers))
-        : Errors.response(503, "no_worker", "no warmed worker is registered yet"));
   }
 
   private CompletionStage<EncodeOutcome> ask(EncodeRequest request) {
     CompletionStage<EncodeOutcome> outcome = AskPattern.ask(frontend,
         replyTo -> new Frontend.Encode(request, replyTo), askTimeout, system.scheduler());
     return outcome.exceptionally(e -> EncodeFailure.of(request.id(), 504, "timeout",
-        "no answer within " + askTimeout.toSeconds() + " s"));
+        "no answer from the frontend within " + askTimeout.toSeconds() + " s"));
   }
 
   static HttpResponse json(int status, Object body) {

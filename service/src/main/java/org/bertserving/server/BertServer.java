@@ -1,58 +1,78 @@
 package org.bertserving.server;
 
-import akka.actor.typed.ActorRef;
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
-import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.javadsl.Adapter;
-import akka.actor.typed.javadsl.Behaviors;
-import akka.cluster.client.ClusterClientReceptionist;
-import akka.cluster.typed.Cluster;
-import akka.cluster.typed.Join;
-import akka.http.javadsl.ServerBinding;
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.bertserving.cluster.ClusterGateway;
-import org.bertserving.cluster.Frontend;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.bertserving.cluster.Metrics;
+import org.bertserving.cluster.NodeWorkers;
 import org.bertserving.cluster.ServingSettings;
-import org.bertserving.cluster.Worker;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.DefaultModel;
-import org.bertserving.http.HttpServer;
-import org.bertserving.zmq.ZmqDoor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One node of the service: loads the engines its {@code worker} role needs (failing fast, before
- * joining the cluster), then starts the actor system whose guardian only wires the frontend, the
- * HTTP server and the workers. Tests start several in one JVM.
+ * One node of the service. Loads the engines its {@code worker} role needs once (failing fast,
+ * before joining the cluster), then runs them in an actor system whose {@link Guardian} wires the
+ * frontend, the ports and the workers. When the cluster removes the node (downed by the
+ * split-brain resolver after a pause or a partition, or because its only frontend was lost), the
+ * node joins again in-process as a new incarnation, a new actor system with the same engines,
+ * instead of exiting: no supervisor and no model reload are needed to heal. Tests start several
+ * in one JVM.
  */
 public final class BertServer implements AutoCloseable {
   public static final String SYSTEM_NAME = "bert-serving";
 
-  private final ActorSystem<Void> system;
-  private final CompletableFuture<ServerBinding> http;
-  private final Metrics metrics;
+  private static final Logger LOG = LoggerFactory.getLogger(BertServer.class);
+  /** Pause before a removed node joins again, and between attempts when that fails. */
+  private static final Duration REJOIN_DELAY = Duration.ofSeconds(1);
 
-  private BertServer(ActorSystem<Void> system, CompletableFuture<ServerBinding> http, Metrics metrics) {
-    this.system = system;
-    this.http = http;
-    this.metrics = metrics;
+  private final Config config;
+  private final ServingSettings settings;
+  private final List<BertEncoder> engines;
+  private final Metrics metrics = new Metrics();
+  private final CompletableFuture<Void> started = new CompletableFuture<>();
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  private final ScheduledExecutorService rejoins = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "bert-serving-rejoin");
+    t.setDaemon(true);
+    return t;
+  });
+  private volatile ActorSystem<Void> system;
+  private volatile NodeWorkers workers;
+  private volatile boolean stopping;
+
+  private BertServer(Config config, ServingSettings settings, List<BertEncoder> engines) {
+    this.config = config;
+    this.settings = settings;
+    this.engines = engines;
   }
 
-  /** Starts a node from a fully resolved config (reference.conf underneath). */
+  /**
+   * Starts a node from a fully resolved config (reference.conf underneath). Throws when the
+   * settings or the model are wrong or the cluster port is taken; the other ports report through
+   * {@link #started()}.
+   */
   public static BertServer start(Config config) throws IOException {
     ServingSettings settings = ServingSettings.create(config);
+    settings.checkFormation();
     String cache = config.getString("bert-serving.engine.model-cache-dir");
     if (!cache.isBlank()) {
       System.setProperty(DefaultModel.CACHE_PROPERTY, cache);
     }
-    List<String> roles = config.getStringList("akka.cluster.roles");
     List<BertEncoder> engines = new ArrayList<>();
-    if (roles.contains("worker")) {
+    if (settings.isWorker()) {
       try {
         for (int i = 0; i < settings.numWorker(); i++) {
           engines.add(BertEncoder.load(settings.engineFor(i)));
@@ -62,82 +82,130 @@ public final class BertServer implements AutoCloseable {
         throw e;
       }
     }
-    Metrics metrics = new Metrics();
-    CompletableFuture<ServerBinding> http = new CompletableFuture<>();
-    AtomicInteger warmWorkers = new AtomicInteger();
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(context -> {
-      Cluster cluster = Cluster.get(context.getSystem());
-      if (config.getStringList("akka.cluster.seed-nodes").isEmpty()) {
-        cluster.manager().tell(Join.create(cluster.selfMember().address()));
-      }
-      if (roles.contains("frontend")) {
-        ActorRef<Frontend.Command> frontend =
-            context.spawn(Frontend.create(settings, metrics), "frontend");
-        // JVMs next to the cluster reach the frontend through Akka's cluster client: at
-        // /user/frontend with its own protocol, at /user/bert-gateway with the SDK's wire types
-        var classic = Adapter.toClassic(context.getSystem());
-        ClusterClientReceptionist.get(classic).registerService(Adapter.toClassic(frontend));
-        ClusterClientReceptionist.get(classic).registerService(Adapter.actorOf(context,
-            ClusterGateway.props(frontend, settings.requestTimeout().plusSeconds(5)), ClusterGateway.NAME));
-        Config zmq = config.getConfig("bert-serving.zmq");
-        if (zmq.getBoolean("enabled")) {
-          String iface = zmq.getString("interface");
-          boolean loopback = iface.equals("127.0.0.1") || iface.equals("localhost");
-          ZmqDoor door = new ZmqDoor(context.getSystem(), frontend, iface, zmq.getInt("port"),
-              zmq.getInt("port-out"), settings.requestTimeout().plusSeconds(5),
-              settings.showTokensToClient(), zmq.getBoolean("allow-termination") && loopback,
-              settings.engine().fp16());
-          context.getSystem().getWhenTerminated().thenRun(door::close);
-        }
-        if (settings.httpEnabled()) {
-          HttpServer.start(context.getSystem(), frontend, settings, metrics)
-              .whenComplete((b, e) -> {
-                if (e != null) {
-                  http.completeExceptionally(e);
-                } else {
-                  http.complete(b);
-                }
-              });
-        }
-      }
-      if (!roles.contains("frontend") && settings.httpEnabled()) {
-        // a worker-only node serves just /health and /ready, for orchestrators' probes
-        HttpServer.startProbes(context.getSystem(), settings,
-            () -> warmWorkers.get() == engines.size()).whenComplete((b, e) -> {
-              if (e != null) {
-                http.completeExceptionally(e);
-              } else {
-                http.complete(b);
-              }
-            });
-      }
-      for (int i = 0; i < engines.size(); i++) {
-        context.spawn(Worker.create(engines.get(i), warmWorkers::incrementAndGet), "worker-" + i,
-            DispatcherSelector.fromConfig("bert-serving-worker-dispatcher"));
-      }
-      return Behaviors.empty();
-    }), SYSTEM_NAME, config);
-    system.getWhenTerminated().thenRun(() -> engines.forEach(BertEncoder::close));
-    return new BertServer(system, http, metrics);
+    BertServer server = new BertServer(derived(config, settings), settings, engines);
+    try {
+      server.incarnate();
+    } catch (RuntimeException e) {
+      engines.forEach(BertEncoder::close);
+      throw e;
+    }
+    return server;
   }
 
+  /**
+   * The config with every timeout derived from the one request timeout: akka-http answers after
+   * the frontend and its ask would have (so a client always gets the frontend's JSON error), idle
+   * connections live longer than a request, and a graceful stop waits for requests in flight.
+   */
+  static Config derived(Config config, ServingSettings s) {
+    Duration timeout = s.requestTimeout();
+    Duration idle = config.getDuration("akka.http.server.idle-timeout");
+    Duration minIdle = timeout.plus(ServingSettings.GRACE.multipliedBy(3));
+    return ConfigFactory.parseMap(Map.of(
+            "akka.http.server.request-timeout",
+            timeout.plus(ServingSettings.GRACE.multipliedBy(2)).toMillis() + "ms",
+            "akka.http.server.idle-timeout",
+            (idle.compareTo(minIdle) < 0 ? minIdle : idle).toMillis() + "ms",
+            "akka.coordinated-shutdown.phases.service-requests-done.timeout",
+            timeout.plus(ServingSettings.GRACE).toMillis() + "ms",
+            // Cluster Bootstrap's contact point is our management port
+            "akka.management.http.hostname", config.getString("akka.remote.artery.canonical.hostname"),
+            "akka.management.http.port", s.managementPort()))
+        .withFallback(config);
+  }
+
+  private void incarnate() {
+    NodeWorkers incarnationWorkers = new NodeWorkers(engines.size());
+    CompletableFuture<Void> bound = new CompletableFuture<>();
+    ActorSystem<Void> created = ActorSystem.create(
+        Guardian.create(config, settings, engines, metrics, incarnationWorkers, bound), SYSTEM_NAME, config);
+    workers = incarnationWorkers;
+    system = created;
+    bound.whenComplete((ok, e) -> {
+      if (e != null) {
+        LOG.error("{}", e.getMessage());
+        created.terminate();
+      }
+      if (!started.isDone()) {
+        if (e == null) {
+          started.complete(null);
+        } else {
+          started.completeExceptionally(e);
+        }
+      }
+    });
+    created.getWhenTerminated().thenRun(() -> terminated(created));
+  }
+
+  /** An incarnation ended: the end of the node, or a removal from the cluster to heal from. */
+  private void terminated(ActorSystem<Void> ended) {
+    if (stopping || !started.isDone() || started.isCompletedExceptionally()) {
+      stopped.complete(null);
+      return;
+    }
+    String reason = CoordinatedShutdown.get(Adapter.toClassic(ended)).getShutdownReason()
+        .map(Object::toString).orElse("terminated");
+    metrics.rejoins.increment();
+    LOG.warn("this node left the cluster ({}); joining again as a new incarnation in {} ms",
+        reason, REJOIN_DELAY.toMillis());
+    scheduleRejoin();
+  }
+
+  private void scheduleRejoin() {
+    rejoins.schedule(() -> {
+      if (stopping) {
+        stopped.complete(null);
+        return;
+      }
+      try {
+        incarnate();
+      } catch (RuntimeException e) {
+        LOG.error("cannot start a new incarnation ({}); trying again", e.getMessage());
+        scheduleRejoin();
+      }
+    }, REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The current incarnation's actor system. */
   public ActorSystem<Void> system() {
     return system;
   }
 
-  /** The HTTP binding, once bound (fails if binding failed; never completes with HTTP off). */
-  public CompletableFuture<ServerBinding> http() {
-    return http;
+  /** Completes once the first incarnation has opened all its ports; fails naming the one it could not. */
+  public CompletableFuture<Void> started() {
+    return started;
   }
 
   public Metrics metrics() {
     return metrics;
   }
 
+  public ServingSettings settings() {
+    return settings;
+  }
+
+  /** The fault switches of this node's engines (chaos runs; the management port arms them). */
+  public List<org.bertserving.engine.FaultInjector> faults() {
+    return engines.stream().map(BertEncoder::faults).toList();
+  }
+
+  /** The current incarnation's workers, as its readiness probe sees them. */
+  public NodeWorkers workers() {
+    return workers;
+  }
+
   /** Leaves the cluster and stops, letting requests in flight finish (coordinated shutdown). */
   @Override
   public void close() {
-    system.terminate();
-    system.getWhenTerminated().toCompletableFuture().join();
+    stopping = true;
+    rejoins.shutdownNow();
+    ActorSystem<Void> current;
+    do { // a rejoin that was under way when the stop came ends too
+      current = system;
+      current.terminate();
+      current.getWhenTerminated().toCompletableFuture().join();
+    } while (current != system);
+    stopped.complete(null);
+    engines.forEach(BertEncoder::close);
   }
 }

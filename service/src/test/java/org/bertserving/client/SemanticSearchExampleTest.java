@@ -27,7 +27,7 @@ class SemanticSearchExampleTest {
     int http = TestNodes.freePort();
     try (BertServer server = BertServer.start(TestNodes.node(List.of("frontend", "worker"),
         TestNodes.freePort(), 0, http, Map.of()))) {
-      server.http().get(30, TimeUnit.SECONDS);
+      server.started().get(30, TimeUnit.SECONDS);
       TestNodes.awaitWorkers(server, 1);
       String sdkOnly = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
           .filter(p -> p.contains("client-sdk") || p.matches(".*jackson-(core|databind|annotations).*"))

@@ -28,7 +28,7 @@ class DefaultModelHttpTest {
     try (BertServer server = BertServer.start(TestNodes.node(List.of("frontend", "worker"),
         TestNodes.freePort(), 0, http, Map.of("bert-serving.engine.model-dir", "",
             "bert-serving.engine.max-seq-len", 25)))) {
-      server.http().get(60, TimeUnit.SECONDS);
+      server.started().get(60, TimeUnit.SECONDS);
       HttpApiTest.awaitReady(base);
       HttpResponse<String> r = HttpApiTest.post(base, "/encode",
           new ObjectMapper().writeValueAsString(Map.of("id", 7, "texts", texts)));

@@ -39,7 +39,7 @@ class HttpApiTest {
     server = BertServer.start(TestNodes.node(List.of("frontend", "worker"), TestNodes.freePort(),
         0, http, Map.of("bert-serving.frontend.max-request-rows", 2000)));
     base = "http://127.0.0.1:" + http;
-    server.http().get(30, TimeUnit.SECONDS);
+    server.started().get(30, TimeUnit.SECONDS);
     awaitReady(base);
     direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
   }

@@ -21,8 +21,9 @@ class OverloadAndFailureTest {
 
   static BertServer start(List<String> roles, int http, Map<String, Object> overrides) {
     try {
-      BertServer server = BertServer.start(TestNodes.node(roles, TestNodes.freePort(), 0, http, overrides));
-      server.http().get(30, TimeUnit.SECONDS);
+      int port = TestNodes.freePort();
+      BertServer server = BertServer.start(TestNodes.node(roles, port, port, http, overrides));
+      server.started().get(30, TimeUnit.SECONDS);
       return server;
     } catch (Exception e) {
       throw new IllegalStateException(e);
@@ -60,18 +61,40 @@ class OverloadAndFailureTest {
   }
 
   @Test
-  void aRequestThatCannotFinishInTimeGets504() throws Exception {
+  void aRequestOnAStalledWorkerGets504WithinItsTimeout() throws Exception {
     int http = TestNodes.freePort();
     String base = "http://127.0.0.1:" + http;
     try (BertServer server = start(List.of("frontend", "worker"), http, Map.of(
-        "bert-serving.frontend.request-timeout", "30ms",
-        "bert-serving.workers.max-batch-size", 2))) {
+        "bert-serving.frontend.request-timeout", "500ms"))) {
       HttpApiTest.awaitReady(base);
-      HttpResponse<String> r = HttpApiTest.post(base, "/encode", texts(5000));
+      server.faults().forEach(f -> f.delay(2000)); // a stalled device
+      long start = System.nanoTime();
+      HttpResponse<String> r = HttpApiTest.post(base, "/encode", texts(3));
       assertEquals(504, r.statusCode(), r.body());
+      assertTrue(System.nanoTime() - start < 1_900_000_000L, "answered by the request timeout");
       JsonNode body = HttpApiTest.json(r);
       assertTrue(body.get("description").asText().contains("timed out"), r.body());
+      server.faults().forEach(f -> f.reset());
       assertEquals(200, HttpApiTest.get(base, "/ready").statusCode());
+    }
+  }
+
+  @Test
+  void aRequestThatCouldNotFinishEvenAloneGets413NamingTheTimeout() throws Exception {
+    int http = TestNodes.freePort();
+    String base = "http://127.0.0.1:" + http;
+    try (BertServer server = start(List.of("frontend", "worker"), http, Map.of(
+        "bert-serving.frontend.request-timeout", "100ms"))) {
+      HttpApiTest.awaitReady(base);
+      TestNodes.await(() -> server.metrics().capacityTokensPerSecond.get() > 0, 10, "speed measured");
+      // 9,000 texts of ~13 tokens: over 1 s of work at the tiny model's ~100,000 tokens/s
+      assertTrue(server.metrics().capacityTokensPerSecond.get() < 500_000, "the tiny model is not that fast");
+      HttpResponse<String> r = HttpApiTest.post(base, "/encode", texts(9000));
+      assertEquals(413, r.statusCode(), r.body());
+      String description = HttpApiTest.json(r).get("description").asText();
+      assertTrue(description.contains("request timeout") && description.contains("tokens/s"), description);
+      assertEquals(1, server.metrics().requests.sum());
+      assertEquals(0, server.metrics().pendingRows.get());
     }
   }
 

@@ -10,6 +10,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.time.Duration;
+import org.awaitility.Awaitility;
 import org.bertserving.engine.TinyBert;
 
 /**
@@ -36,18 +39,13 @@ public final class TestNodes {
 
   /** Waits until the frontend of {@code server} sees at least {@code count} warmed workers. */
   public static void awaitWorkers(BertServer server, int count) {
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (server.metrics().workers.get() < count) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError(count + " worker(s) not registered within 60 s");
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+    await(() -> server.metrics().workers.get() >= count, 60, count + " worker(s) registered");
+  }
+
+  /** Waits (polling, never a fixed sleep) until {@code condition} holds; fails naming it. */
+  public static void await(Callable<Boolean> condition, int seconds, String what) {
+    Awaitility.await(what).atMost(Duration.ofSeconds(seconds)).pollInterval(Duration.ofMillis(20))
+        .ignoreExceptions().until(condition);
   }
 
   public static int freePort() {
@@ -79,6 +77,8 @@ public final class TestNodes {
             "bert-serving.http.interface", "127.0.0.1",
             "bert-serving.http.port", httpPort,
             "bert-serving.http.enabled", httpPort > 0,
+            "bert-serving.management.interface", "127.0.0.1",
+            "bert-serving.management.port", 0,
             "bert-serving.engine.model-dir", tinyModel().toString()))
         .withFallback(ConfigFactory.parseString(String.join("\n",
             "akka.actor.serialize-messages = on",

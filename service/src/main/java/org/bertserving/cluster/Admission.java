@@ -1,0 +1,157 @@
+package org.bertserving.cluster;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Admission by work, plain Java: the frontend's estimate of the tokens it has accepted and not yet
+ * had computed, against the speed it measures of its workers (tokens per busy second, first from
+ * each worker's warm-up, then from every job it finishes). A request that could not finish within
+ * its timeout is refused before it is queued: 429 with the seconds until it would fit, or 413 when
+ * it could not finish even alone. Work that will certainly time out is never admitted.
+ */
+final class Admission {
+  /** Share of the request timeout that queued work may fill; the rest absorbs estimation error. */
+  static final double MARGIN = 0.8;
+
+  /** Weight of the newest measurement in a worker's moving average. */
+  private static final double WEIGHT = 0.3;
+
+  /** What a request still owes: its rows not yet done, at its tokens per row. */
+  private static final class Owed {
+    final double tokensPerRow;
+    int rows;
+
+    Owed(double tokensPerRow, int rows) {
+      this.tokensPerRow = tokensPerRow;
+      this.rows = rows;
+    }
+  }
+
+  /** The outcome: {@code status} 0 admits; otherwise 413 or 429 with a reason. */
+  record Decision(int status, int retryAfterSeconds, String reason) {
+    static final Decision ADMIT = new Decision(0, 0, null);
+  }
+
+  private final double timeoutSeconds;
+  private final int maxTokensPerText;
+  private final Map<Object, Double> speed = new HashMap<>();
+  private final Map<String, Owed> owed = new HashMap<>();
+  private double backlog;
+
+  /** @param maxTokensPerText what one text costs at most ({@code max_seq_len}, or the model's limit) */
+  Admission(Duration timeout, int maxTokensPerText) {
+    this.timeoutSeconds = timeout.toMillis() / 1000.0;
+    this.maxTokensPerText = maxTokensPerText;
+  }
+
+  /**
+   * Word pieces a text will cost, estimated without the vocabulary (frontends hold no model):
+   * about 1.3 pieces a word plus {@code [CLS]}/{@code [SEP]}, cut at {@code max_seq_len}.
+   */
+  long estimate(List<?> inputs, boolean isTokenized) {
+    long tokens = 0;
+    for (Object input : inputs) {
+      int pieces = isTokenized ? ((List<?>) input).size() + 2 : (int) Math.ceil(words((String) input) * 1.3) + 2;
+      tokens += Math.min(maxTokensPerText, pieces);
+    }
+    return tokens;
+  }
+
+  private static int words(String text) {
+    int words = 0;
+    boolean in = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      boolean word = Character.isLetterOrDigit(c);
+      if (word && !in) {
+        words++;
+      } else if (!word && !Character.isWhitespace(c)) {
+        words++; // punctuation is a piece of its own
+      }
+      in = word;
+    }
+    return words;
+  }
+
+  /** A worker's speed as measured at its warm-up. */
+  void workerJoined(Object worker, double tokensPerSecond) {
+    if (tokensPerSecond > 0) {
+      speed.put(worker, tokensPerSecond);
+    }
+  }
+
+  void workerLeft(Object worker) {
+    speed.remove(worker);
+  }
+
+  /** A job finished: {@code tokens} real tokens in {@code nanos} of the worker's time. */
+  void observed(Object worker, long tokens, long nanos) {
+    if (tokens <= 0 || nanos <= 0) {
+      return;
+    }
+    double measured = tokens / (nanos / 1e9);
+    speed.merge(worker, measured, (old, now) -> old * (1 - WEIGHT) + now * WEIGHT);
+  }
+
+  /** Tokens per second of all workers together; 0 while none has been measured. */
+  double capacity() {
+    return speed.values().stream().mapToDouble(Double::doubleValue).sum();
+  }
+
+  /** Seconds the accepted work needs at the measured capacity. */
+  double backlogSeconds() {
+    double capacity = capacity();
+    return capacity == 0 ? 0 : backlog / capacity;
+  }
+
+  Decision decide(long tokens) {
+    double capacity = capacity();
+    if (capacity == 0) {
+      return Decision.ADMIT; // nothing measured yet: max-pending-rows still bounds memory
+    }
+    double alone = tokens / capacity;
+    if (alone > timeoutSeconds) {
+      return new Decision(413, 0, String.format(java.util.Locale.ROOT, "this request needs about "
+          + "%.0f s at the measured %.0f tokens/s, more than the request timeout of %.0f s "
+          + "(bert-serving.frontend.request-timeout): send fewer texts per request", alone,
+          capacity, timeoutSeconds));
+    }
+    double wait = (backlog + tokens) / capacity;
+    double budget = timeoutSeconds * MARGIN;
+    if (backlog > 0 && wait > budget) {
+      int retryAfter = (int) Math.max(1, Math.ceil(wait - budget));
+      return new Decision(429, retryAfter, String.format(java.util.Locale.ROOT, "overloaded: %.0f s"
+          + " of work queued at the measured %.0f tokens/s; this request would not finish within"
+          + " the request timeout of %.0f s", backlog / capacity, capacity, timeoutSeconds));
+    }
+    return Decision.ADMIT;
+  }
+
+  void admitted(String requestId, long tokens, int rows) {
+    owed.put(requestId, new Owed(tokens / (double) Math.max(1, rows), rows));
+    backlog += tokens;
+  }
+
+  /** {@code rows} rows of a request were computed. */
+  void progressed(String requestId, int rows) {
+    Owed o = owed.get(requestId);
+    if (o != null) {
+      int done = Math.min(rows, o.rows);
+      o.rows -= done;
+      backlog -= done * o.tokensPerRow;
+    }
+  }
+
+  void finished(String requestId) {
+    Owed o = owed.remove(requestId);
+    if (o != null) {
+      backlog -= o.rows * o.tokensPerRow;
+    }
+    if (owed.isEmpty()) {
+      backlog = 0; // no drift from rounding
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package org.bertserving.server;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Adapter;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.client.ClusterClientReceptionist;
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.Join;
+import akka.http.javadsl.server.Route;
+import akka.management.cluster.bootstrap.ClusterBootstrap;
+import akka.management.javadsl.AkkaManagement;
+import com.typesafe.config.Config;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.bertserving.cluster.ClusterGateway;
+import org.bertserving.cluster.Frontend;
+import org.bertserving.cluster.Metrics;
+import org.bertserving.cluster.NodeWorkers;
+import org.bertserving.cluster.Readiness;
+import org.bertserving.cluster.ResultChunker;
+import org.bertserving.cluster.ServingSettings;
+import org.bertserving.cluster.Worker;
+import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.FaultInjector;
+import org.bertserving.http.HttpServer;
+import org.bertserving.zmq.ZmqDoor;
+
+/**
+ * Wires one incarnation of a node: joins (seed nodes, itself, or Cluster Bootstrap), spawns the
+ * frontend and the workers its roles ask for, opens its ports. Completes {@code bound} once every
+ * port is open, or fails it naming the port that is not.
+ */
+final class Guardian {
+  private Guardian() {}
+
+  static Behavior<Void> create(Config config, ServingSettings settings, List<BertEncoder> engines,
+      Metrics metrics, NodeWorkers workers, CompletableFuture<Void> bound) {
+    return Behaviors.setup(context -> {
+      List<CompletionStage<?>> ports = new ArrayList<>();
+      try {
+        wire(context, config, settings, engines, metrics, workers, ports);
+      } catch (RuntimeException e) {
+        ports.add(CompletableFuture.failedFuture(e));
+      }
+      CompletableFuture.allOf(ports.stream().map(CompletionStage::toCompletableFuture)
+          .toArray(CompletableFuture[]::new)).whenComplete((ok, e) -> {
+            if (e == null) {
+              bound.complete(null);
+            } else {
+              bound.completeExceptionally(e instanceof java.util.concurrent.CompletionException
+                  && e.getCause() != null ? e.getCause() : e);
+            }
+          });
+      return Behaviors.empty();
+    });
+  }
+
+  private static void wire(ActorContext<Void> context, Config config, ServingSettings settings,
+      List<BertEncoder> engines, Metrics metrics, NodeWorkers workers, List<CompletionStage<?>> ports) {
+    ActorSystem<Void> system = context.getSystem();
+    Route bootstrapRoutes = null;
+    if (settings.bootstrap()) {
+      // Akka Management's routes (the contact point) go on our management port
+      bootstrapRoutes = AkkaManagement.get(Adapter.toClassic(system)).getRoutes();
+      ClusterBootstrap.get(Adapter.toClassic(system)).start();
+    } else if (settings.seedNodes().isEmpty()) {
+      Cluster cluster = Cluster.get(system);
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+    Supplier<Readiness> readiness = () -> Readiness.of(settings, metrics, workers, system);
+    ActorRef<Frontend.Command> frontend = null;
+    if (settings.isFrontend()) {
+      frontend = context.spawn(Frontend.create(settings, metrics), "frontend");
+      // JVMs next to the cluster reach the service through Akka's cluster client, at
+      // /user/bert-gateway with the SDK's wire types; the frontend itself stays internal
+      ClusterClientReceptionist.get(Adapter.toClassic(system)).registerService(Adapter.actorOf(context,
+          ClusterGateway.props(frontend, settings.requestTimeout().plus(ServingSettings.GRACE),
+              settings.frameBytes()), ClusterGateway.NAME));
+      Config zmq = config.getConfig("bert-serving.zmq");
+      if (zmq.getBoolean("enabled")) {
+        String iface = zmq.getString("interface");
+        boolean loopback = iface.equals("127.0.0.1") || iface.equals("localhost");
+        ZmqDoor door = new ZmqDoor(system, frontend, iface, zmq.getInt("port"),
+            zmq.getInt("port-out"), settings.requestTimeout().plus(ServingSettings.GRACE),
+            settings.showTokensToClient(), zmq.getBoolean("allow-termination") && loopback,
+            settings.engine().fp16());
+        system.getWhenTerminated().thenRun(door::close);
+      }
+    }
+    if (settings.httpEnabled()) {
+      ports.add(HttpServer.requests(system, frontend, settings, metrics, readiness));
+    }
+    if (settings.managementEnabled()) {
+      List<FaultInjector> faults = settings.chaosEnabled()
+          ? engines.stream().map(BertEncoder::faults).toList() : List.of();
+      ports.add(HttpServer.management(system, settings, metrics, readiness, faults, bootstrapRoutes));
+    }
+    ResultChunker chunker = new ResultChunker(settings.frameBytes());
+    for (int i = 0; i < engines.size(); i++) {
+      context.spawn(Worker.create(engines.get(i), workers, chunker), "worker-" + i,
+          DispatcherSelector.fromConfig("bert-serving-worker-dispatcher"));
+    }
+  }
+}
