@@ -88,35 +88,53 @@ final class HttpBertClient implements BertClient {
     return b;
   }
 
-  /** Sends, retrying 429 and 503 after the server's {@code Retry-After} or a doubling backoff. */
+  /**
+   * Sends, retrying 429 and 503 after the server's {@code Retry-After} (or a doubling backoff), and
+   * a connection that failed or broke (a node restarting): encoding is idempotent, so a request
+   * sent again cannot do harm.
+   */
   private CompletableFuture<JsonNode> send(HttpRequest request, int attempt, Duration backoff) {
     return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-        .exceptionally(e -> {
-          Throwable cause = e instanceof CompletionException ? e.getCause() : e;
+        .handle((response, e) -> {
+          if (e == null) {
+            return answer(request, response, attempt, backoff);
+          }
+          Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
           if (cause instanceof HttpTimeoutException) {
             throw new BertTimeoutException("no answer from " + request.uri() + " within "
                 + settings.timeout.toMillis() + " ms", cause);
           }
+          if (cause instanceof IOException && attempt < settings.retries) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: {1}; retrying in {2} ms", request.uri(), cause,
+                backoff.toMillis());
+            return later(backoff.toMillis()).thenCompose(x -> send(request, attempt + 1, backoff.multipliedBy(2)));
+          }
           throw new BertClientException("cannot reach " + request.uri() + ": " + cause, cause);
         })
-        .thenCompose(response -> {
-          int status = response.statusCode();
-          JsonNode body = parse(response);
-          if (status == 200) {
-            return CompletableFuture.completedFuture(body);
-          }
-          String type = body.path("type").asText("error");
-          String description = body.path("description").asText(new String(response.body()));
-          if ((status == 429 || status == 503) && attempt < settings.retries) {
-            long wait = response.headers().firstValue("Retry-After")
-                .map(s -> Long.parseLong(s.trim()) * 1000).orElse(backoff.toMillis());
-            LOG.log(System.Logger.Level.DEBUG, "{0} {1}; retrying in {2} ms", status, type, wait);
-            return CompletableFuture.supplyAsync(() -> null,
-                    CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS))
-                .thenCompose(x -> send(request, attempt + 1, backoff.multipliedBy(2)));
-          }
-          throw Outcomes.failure(status, type, description);
-        });
+        .thenCompose(next -> next);
+  }
+
+  private CompletableFuture<JsonNode> answer(HttpRequest request, HttpResponse<byte[]> response,
+      int attempt, Duration backoff) {
+    int status = response.statusCode();
+    JsonNode body = parse(response);
+    if (status == 200) {
+      return CompletableFuture.completedFuture(body);
+    }
+    String type = body.path("type").asText("error");
+    String description = body.path("description").asText(new String(response.body()));
+    if ((status == 429 || status == 503) && attempt < settings.retries) {
+      long wait = response.headers().firstValue("Retry-After")
+          .map(s -> Long.parseLong(s.trim()) * 1000).orElse(backoff.toMillis());
+      LOG.log(System.Logger.Level.DEBUG, "{0} {1}; retrying in {2} ms", status, type, wait);
+      return later(wait).thenCompose(x -> send(request, attempt + 1, backoff.multipliedBy(2)));
+    }
+    throw Outcomes.failure(status, type, description);
+  }
+
+  private static CompletableFuture<Void> later(long millis) {
+    return CompletableFuture.runAsync(() -> {},
+        CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS));
   }
 
   private static JsonNode parse(HttpResponse<byte[]> response) {

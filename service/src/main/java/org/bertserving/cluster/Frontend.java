@@ -31,7 +31,7 @@ import org.bertserving.engine.InvalidInputException;
  * rows. Work distribution is demand-driven and cluster-aware: workers on any node register with
  * the Receptionist; a worker holds at most {@code prefetch_size} jobs; a job is cut only when a
  * worker has room, from the rows of all waiting requests, small requests first, so rows of many
- * small requests share one job and one TensorFlow run. The jobs of a worker that dies, leaves or
+ * small requests share one job and one TensorFlow run. The jobs of a worker that stops, leaves or
  * becomes unreachable are queued again (the aggregators drop rows that arrive twice); rows whose
  * engine failed are tried once more, alone, and fail their request if they fail again.
  */
@@ -60,9 +60,6 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   // Messages from actors of this node only: they never cross nodes, so need no serializer.
 
   record RequestFinished(String requestId, int rows, EncodeOutcome outcome)
-      implements Command, NoSerializationVerificationNeeded {}
-
-  private record WorkerGone(ActorRef<Worker.Command> worker)
       implements Command, NoSerializationVerificationNeeded {}
 
   private record WorkersChanged(Receptionist.Listing listing)
@@ -110,7 +107,6 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
         .onMessage(JobDone.class, this::onJobDone)
         .onMessage(JobFailed.class, this::onJobFailed)
         .onMessage(WorkerInfo.class, this::onWorkerInfo)
-        .onMessage(WorkerGone.class, this::onWorkerGone)
         .onMessage(RequestFinished.class, this::onRequestFinished)
         .onMessage(WorkersChanged.class, this::onWorkersChanged)
         .onMessage(GetStatus.class, this::onGetStatus)
@@ -275,19 +271,16 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     return this;
   }
 
-  /** A worker's node left, crashed or became unreachable: its unfinished jobs go first to the others. */
-  private Behavior<Command> onWorkerGone(WorkerGone gone) {
-    Map<Long, Job> jobs = inFlight.remove(gone.worker());
-    described.remove(gone.worker());
-    admission.workerLeft(gone.worker());
+  /** A worker stopped, or its node left, crashed or became unreachable: its unfinished jobs go first to the others. */
+  private void workerGone(ActorRef<Worker.Command> worker) {
+    Map<Long, Job> jobs = inFlight.remove(worker);
+    described.remove(worker);
+    admission.workerLeft(worker);
     if (jobs != null && !jobs.isEmpty()) {
       getContext().getLog().warn("worker {} is gone with {} unfinished job(s): sending them again",
-          gone.worker().path(), jobs.size());
+          worker.path(), jobs.size());
       queue.requeueFirst(new ArrayList<>(jobs.values()));
     }
-    metrics.workers.set(inFlight.size());
-    dispatch();
-    return this;
   }
 
   private Behavior<Command> onRequestFinished(RequestFinished finished) {
@@ -304,20 +297,24 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     return this;
   }
 
-  /** The reachable workers changed: new ones are watched and described, missing ones are gone. */
+  /**
+   * The reachable workers changed: new ones are described, missing ones are gone. The listing is
+   * the one source of truth: the Receptionist drops a worker that stops, whose node becomes
+   * unreachable or is removed, and lists it again when it is reachable again. (A death watch
+   * would add nothing, and a watch of a restarted node's new worker can end at once, from its
+   * predecessor's removal, losing a healthy worker for good.)
+   */
   private Behavior<Command> onWorkersChanged(WorkersChanged changed) {
     Set<ActorRef<Worker.Command>> listed = changed.listing().getServiceInstances(Worker.SERVICE_KEY);
     for (ActorRef<Worker.Command> worker : listed) {
       if (!inFlight.containsKey(worker)) {
         inFlight.put(worker, new LinkedHashMap<>());
-        getContext().watchWith(worker, new WorkerGone(worker));
         worker.tell(new Worker.Describe(getContext().getSelf()));
       }
     }
     for (ActorRef<Worker.Command> known : List.copyOf(inFlight.keySet())) {
       if (!listed.contains(known)) {
-        getContext().unwatch(known);
-        onWorkerGone(new WorkerGone(known));
+        workerGone(known);
       }
     }
     metrics.workers.set(inFlight.size());

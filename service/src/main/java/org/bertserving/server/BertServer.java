@@ -44,11 +44,9 @@ public final class BertServer implements AutoCloseable {
   private final Metrics metrics = new Metrics();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
-  private final ScheduledExecutorService rejoins = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "bert-serving-rejoin");
-    t.setDaemon(true);
-    return t;
-  });
+  // not a daemon: between two incarnations it is what keeps the JVM alive
+  private final ScheduledExecutorService rejoins = Executors.newSingleThreadScheduledExecutor(
+      r -> new Thread(r, "bert-serving-rejoin"));
   private volatile ActorSystem<Void> system;
   private volatile NodeWorkers workers;
   private volatile boolean stopping;

@@ -1,0 +1,71 @@
+package org.bertserving.tools;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * {@code ops/bert-serving-chaos}: a local cluster (one frontend, two worker nodes) on the default
+ * model, or {@code -model_dir}, under steady load, through every fault of {@link ChaosRun.Fault};
+ * prints the table of what the clients saw.
+ *
+ * <pre>ops/bert-serving-chaos [-model_dir DIR] [-max_seq_len N] [-clients N] [-faults KILL_WORKER,...]</pre>
+ */
+public final class Chaos {
+  private static final String[] WORDS = ("the a one my your our this that new old good bad big small "
+      + "quick slow red blue green dog cat bird fish car train plane house city river mountain "
+      + "book song movie idea plan team company market price user server model vector query "
+      + "runs jumps sees likes finds builds reads writes sends keeps needs makes takes gives "
+      + "today tomorrow again always never often quickly slowly well here there").split(" ");
+
+  private Chaos() {}
+
+  public static void main(String[] args) throws Exception {
+    Path modelDir = null;
+    int maxSeqLen = 25;
+    int clients = 2;
+    List<ChaosRun.Fault> faults = Arrays.asList(ChaosRun.Fault.values());
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "-model_dir" -> modelDir = Path.of(args[++i]);
+        case "-max_seq_len" -> maxSeqLen = Integer.parseInt(args[++i]);
+        case "-clients" -> clients = Integer.parseInt(args[++i]);
+        case "-faults" -> faults = Arrays.stream(args[++i].split(",")).map(ChaosRun.Fault::valueOf).toList();
+        default -> {
+          System.err.println("usage: ops/bert-serving-chaos [-model_dir DIR] [-max_seq_len N] "
+              + "[-clients N] [-faults " + Arrays.toString(ChaosRun.Fault.values()) + "]");
+          System.exit(2);
+        }
+      }
+    }
+    ChaosRun.Options options = new ChaosRun.Options(modelDir, maxSeqLen, 2, clients, 4,
+        Duration.ofSeconds(20), Duration.ofSeconds(3), NodeProcess.ownClasspath(),
+        List.of("-Xmx2g"), corpus(200, new Random(7)), Path.of("ops", "run", "chaos"), System.err);
+    try (ChaosRun run = new ChaosRun(options)) {
+      run.start();
+      List<ChaosRun.Row> rows = run.runAll(faults);
+      run.finish();
+      System.out.println(ChaosRun.table(rows));
+      System.out.println("node logs: " + options.logDir().toAbsolutePath());
+    }
+  }
+
+  /** Distinct English-like sentences of 5 to 14 words. */
+  static List<String> corpus(int n, Random random) {
+    List<String> texts = new ArrayList<>();
+    while (texts.size() < n) {
+      StringBuilder s = new StringBuilder();
+      int words = 5 + random.nextInt(10);
+      for (int w = 0; w < words; w++) {
+        s.append(w == 0 ? "" : " ").append(WORDS[random.nextInt(WORDS.length)]);
+      }
+      if (!texts.contains(s.toString())) {
+        texts.add(s.toString());
+      }
+    }
+    return texts;
+  }
+}

@@ -1,0 +1,349 @@
+package org.bertserving.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.bertserving.client.BertClient;
+
+/**
+ * A cluster of real node JVMs on loopback (one frontend, {@code workers} worker nodes, every node a
+ * seed, as {@code cluster-conf/} ships them) under steady load through the SDK, put through one
+ * fault after another: kill -9, SIGSTOP, SIGTERM-and-restart of each kind of node, an engine that
+ * throws. For each fault it counts what the clients saw (answers, errors, lost and wrong rows,
+ * p99 latency) and how long the cluster took, from the node's return, to be at full capacity
+ * again. The chaos tool prints this; the fault suite asserts on it.
+ */
+public final class ChaosRun implements AutoCloseable {
+
+  /** The faults, in the order a full run applies them. */
+  public enum Fault {
+    KILL_WORKER("kill -9 of a worker node, restarted 3 s later"),
+    PAUSE_WORKER("SIGSTOP of a worker node for 20 s"),
+    RESTART_WORKER("SIGTERM of a worker node, restarted"),
+    ENGINE_FAILURE("a worker's TensorFlow run throws"),
+    KILL_FRONTEND("kill -9 of the frontend, restarted 3 s later"),
+    PAUSE_FRONTEND("SIGSTOP of the frontend for 20 s"),
+    RESTART_FRONTEND("SIGTERM of the frontend, restarted");
+
+    public final String description;
+
+    Fault(String description) {
+      this.description = description;
+    }
+  }
+
+  /** What the clients saw during one fault, and how long healing took. */
+  public record Row(Fault fault, int requests, int ok, int errors, int lost, int wrong,
+      long p99Millis, long maxMillis, double healSeconds, int exitCode, String notes) {}
+
+  /**
+   * How to run.
+   *
+   * @param modelDir the model folder, or {@code null} for the default model
+   * @param classpath the service's class path for the node JVMs
+   * @param jvm JVM options of every node
+   * @param corpus texts the clients send
+   */
+  public record Options(Path modelDir, int maxSeqLen, int workers, int clients, int maxTexts,
+      Duration pause, Duration downtime, String classpath, List<String> jvm, List<String> corpus,
+      Path logDir, PrintStream log) {}
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration READY = Duration.ofMinutes(3);
+  private static final Duration HEALED = Duration.ofSeconds(90);
+  /** Load kept on after healing, so that the requests right after it count too. */
+  private static final Duration TAIL = Duration.ofSeconds(2);
+
+  private final Options options;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final int httpPort = freePort();
+  private final int[] clusterPorts;
+  private final int[] managementPorts;
+  private final NodeProcess[] nodes;
+  private LoadDriver load;
+
+  public ChaosRun(Options options) {
+    this.options = options;
+    int n = options.workers() + 1;
+    clusterPorts = new int[n];
+    managementPorts = new int[n];
+    for (int i = 0; i < n; i++) {
+      clusterPorts[i] = freePort();
+      managementPorts[i] = freePort();
+    }
+    nodes = new NodeProcess[n];
+  }
+
+  /** Starts every node, waits for full capacity, and records the healthy cluster's vectors. */
+  public void start() throws Exception {
+    for (int i = 0; i < nodes.length; i++) {
+      launch(i);
+    }
+    awaitHealthy(READY);
+    Map<String, float[]> expected = new HashMap<>();
+    try (BertClient baseline = BertClient.builder().http(LoadDriver.uri(httpPort))
+        .timeout(Duration.ofMinutes(2)).checkLength(false).build()) {
+      for (int from = 0; from < options.corpus().size(); from += 32) {
+        List<String> batch = options.corpus().subList(from, Math.min(options.corpus().size(), from + 32));
+        float[][] vectors = baseline.encode(batch);
+        for (int i = 0; i < batch.size(); i++) {
+          expected.put(batch.get(i), vectors[i]);
+        }
+      }
+    }
+    load = new LoadDriver(LoadDriver.uri(httpPort), options.corpus(), expected, options.clients(),
+        options.maxTexts(), Duration.ofSeconds(70));
+    load.start();
+  }
+
+  /** Applies every fault in turn. */
+  public List<Row> runAll(List<Fault> faults) throws Exception {
+    List<Row> rows = new ArrayList<>();
+    for (Fault fault : faults) {
+      rows.add(run(fault));
+    }
+    return rows;
+  }
+
+  /** Applies one fault under load and measures it. */
+  public Row run(Fault fault) throws Exception {
+    options.log().println("chaos: " + fault.description);
+    long from = System.nanoTime();
+    int worker = 1 + (fault.ordinal() % options.workers());
+    int exitCode = 0;
+    switch (fault) {
+      case KILL_WORKER -> {
+        nodes[worker].kill();
+        Thread.sleep(options.downtime().toMillis()); // the outage itself, then the supervisor's restart
+        launch(worker);
+      }
+      case PAUSE_WORKER -> pauseFor(worker);
+      case RESTART_WORKER -> {
+        exitCode = nodes[worker].stop(Duration.ofSeconds(120));
+        launch(worker);
+      }
+      case ENGINE_FAILURE -> {
+        long before = engineFailures();
+        post(managementPorts[worker], "/chaos/fail?runs=1");
+        long deadline = System.nanoTime() + HEALED.toNanos();
+        while (engineFailures() == before && System.nanoTime() < deadline) {
+          Thread.sleep(20); // healing counts from the failure, which the next job on it triggers
+        }
+      }
+      case KILL_FRONTEND -> {
+        nodes[0].kill();
+        Thread.sleep(options.downtime().toMillis());
+        launch(0);
+      }
+      case PAUSE_FRONTEND -> pauseFor(0);
+      case RESTART_FRONTEND -> {
+        exitCode = nodes[0].stop(Duration.ofSeconds(120));
+        launch(0);
+      }
+      default -> throw new IllegalArgumentException(fault.name());
+    }
+    long returned = System.nanoTime();
+    double heal = awaitHealthy(HEALED) ? (System.nanoTime() - returned) / 1e9 : -1;
+    Thread.sleep(TAIL.toMillis());
+    long to = System.nanoTime();
+    return summarize(fault, from, to, heal, exitCode);
+  }
+
+  private void pauseFor(int node) throws InterruptedException {
+    nodes[node].pause();
+    try {
+      Thread.sleep(options.pause().toMillis()); // the pause is the fault
+    } finally {
+      nodes[node].resume();
+    }
+  }
+
+  /** Stops the load, waiting for the requests in flight, and returns the rows of everything. */
+  public void finish() throws InterruptedException {
+    if (load != null) {
+      load.stop(Duration.ofMinutes(3));
+    }
+  }
+
+  private Row summarize(Fault fault, long from, long to, double heal, int exitCode)
+      throws InterruptedException {
+    // the requests that started during the fault must end first: wait for them as the load runs on
+    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+    while (System.nanoTime() < deadline && load.inFlightStartedBetween(from, to) > 0) {
+      Thread.sleep(100);
+    }
+    List<LoadDriver.Outcome> window = load.startedBetween(from, to);
+    int ok = 0;
+    int errors = 0;
+    int lost = 0;
+    int wrong = 0;
+    Map<String, Integer> notes = new TreeMap<>();
+    List<Long> latencies = new ArrayList<>();
+    for (LoadDriver.Outcome o : window) {
+      latencies.add(o.millis());
+      switch (o.kind()) {
+        case OK -> ok++;
+        case ERROR -> errors++;
+        case LOST -> lost++;
+        case WRONG -> wrong++;
+        default -> throw new IllegalStateException();
+      }
+      if (o.kind() != LoadDriver.Kind.OK) {
+        notes.merge(o.kind() + ": " + o.detail(), 1, Integer::sum);
+      }
+    }
+    latencies.sort(null);
+    long p99 = latencies.isEmpty() ? 0 : latencies.get((int) Math.ceil(latencies.size() * 0.99) - 1);
+    long max = latencies.isEmpty() ? 0 : latencies.get(latencies.size() - 1);
+    Row row = new Row(fault, window.size(), ok, errors, lost, wrong, p99, max, heal, exitCode,
+        notes.toString());
+    options.log().println("chaos: " + row);
+    return row;
+  }
+
+  /** Frontend ready with every worker registered, and every node's own probe ready. */
+  private boolean awaitHealthy(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (healthy()) {
+        return true;
+      }
+      Thread.sleep(100);
+    }
+    return false;
+  }
+
+  private boolean healthy() {
+    try {
+      JsonNode status = JSON.readTree(get(httpPort, "/status/server").body());
+      if (status.path("num_workers").asInt() != options.workers()) {
+        return false;
+      }
+      for (int port : managementPorts) {
+        if (get(port, "/ready").statusCode() != 200) {
+          return false;
+        }
+      }
+      return true;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** The frontend's count of failed TensorFlow runs. */
+  private long engineFailures() {
+    try {
+      return JSON.readTree(get(httpPort, "/status/server").body()).path("statistic")
+          .path("engine_failures").asLong();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private void post(int port, String path) throws IOException, InterruptedException {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("POST " + path + ": " + r.statusCode() + " " + r.body());
+    }
+  }
+
+  /** Starts (or restarts) node {@code i} with the same ports: the frontend is node 0. */
+  private void launch(int i) {
+    List<String> seeds = new ArrayList<>();
+    for (int port : clusterPorts) {
+      seeds.add("127.0.0.1:" + port);
+    }
+    List<String> args = new ArrayList<>(List.of(
+        "-role", i == 0 ? "frontend" : "worker",
+        "-cluster_host", "127.0.0.1", "-cluster_port", String.valueOf(clusterPorts[i]),
+        "-seed_nodes", String.join(",", seeds),
+        "-management_interface", "127.0.0.1", "-management_port", String.valueOf(managementPorts[i]),
+        "-max_seq_len", String.valueOf(options.maxSeqLen())));
+    if (i == 0) {
+      args.addAll(List.of("-http_interface", "127.0.0.1", "-http_port", String.valueOf(httpPort)));
+    } else {
+      args.addAll(List.of("-num_worker", "1"));
+    }
+    if (options.modelDir() != null) {
+      args.addAll(List.of("-model_dir", options.modelDir().toString()));
+    }
+    List<String> jvm = new ArrayList<>(options.jvm());
+    jvm.add("-Dbert-serving.chaos.enabled=on");
+    if (i != 0) {
+      jvm.add("-Dbert-serving.http.enabled=off");
+    }
+    nodes[i] = NodeProcess.start(i == 0 ? "frontend" : "worker" + i, options.classpath(), jvm, args,
+        options.logDir());
+  }
+
+  /** The nodes' outputs, for a failure report. */
+  public String outputs() {
+    StringBuilder s = new StringBuilder();
+    for (NodeProcess node : nodes) {
+      if (node != null) {
+        s.append("---- ").append(node.name()).append(" (").append(node.log()).append(")\n");
+      }
+    }
+    return s.toString();
+  }
+
+  /** The table the chaos tool prints (Markdown). */
+  public static String table(List<Row> rows) {
+    StringBuilder s = new StringBuilder("| fault | requests | ok | errors | lost | wrong | p99 ms"
+        + " | max ms | s back to full capacity |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (Row r : rows) {
+      s.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %d | %d | %s |%n",
+          r.fault().description, r.requests(), r.ok(), r.errors(), r.lost(), r.wrong(),
+          r.p99Millis(), r.maxMillis(), r.healSeconds() < 0 ? "not healed" : String.format(Locale.ROOT, "%.1f", r.healSeconds())));
+    }
+    return s.toString();
+  }
+
+  @Override
+  public void close() {
+    if (load != null) {
+      load.close();
+    }
+    for (NodeProcess node : nodes) {
+      if (node != null) {
+        node.close();
+      }
+    }
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,159 @@
+package org.bertserving.tools;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A node of the service in a JVM of its own ({@code org.bertserving.cli.Main}, the command line of
+ * {@code ops/bert-serving-start}), for the faults only a process can have: kill -9, SIGSTOP,
+ * SIGTERM and a restart. Its output goes to a file, never a pipe, so a chatty or hung child can
+ * never block the parent; {@link #close()} always reaps it, with a timeout.
+ */
+public final class NodeProcess implements AutoCloseable {
+  private static final Duration REAP = Duration.ofSeconds(30);
+
+  private final String name;
+  private final Process process;
+  private final Path log;
+
+  private NodeProcess(String name, Process process, Path log) {
+    this.name = name;
+    this.process = process;
+    this.log = log;
+  }
+
+  /**
+   * Starts a node.
+   *
+   * @param classpath the service's class path (this JVM's by default, see {@link #ownClasspath()})
+   * @param jvm JVM options, e.g. {@code -Xmx1g} or {@code -Dbert-serving.chaos.enabled=on}
+   * @param args the flags of {@code bert-serving-start}
+   */
+  public static NodeProcess start(String name, String classpath, List<String> jvm, List<String> args,
+      Path logDir) {
+    try {
+      Files.createDirectories(logDir);
+      Path log = logDir.resolve(name + "-" + System.currentTimeMillis() + ".log");
+      List<String> command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.addAll(jvm);
+      command.add("-cp");
+      command.add(classpath);
+      command.add("org.bertserving.cli.Main");
+      command.addAll(args);
+      Process process = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(log.toFile()).start();
+      return new NodeProcess(name, process, log);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start node " + name, e);
+    }
+  }
+
+  /** The class path of this JVM (the test's, or the tool's). */
+  public static String ownClasspath() {
+    return System.getProperty("java.class.path");
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** kill -9, and waits until it is gone. */
+  public void kill() {
+    process.destroyForcibly();
+    awaitExit(REAP);
+  }
+
+  /** SIGSTOP: the process is frozen, its sockets stay open (a long GC pause, a hung host). */
+  public void pause() {
+    signal("STOP");
+  }
+
+  /** SIGCONT. */
+  public void resume() {
+    signal("CONT");
+  }
+
+  /** SIGTERM, then waits for the exit (SIGKILL after {@code timeout}); returns the exit code. */
+  public int stop(Duration timeout) {
+    signal("TERM");
+    if (!waitFor(timeout)) {
+      process.destroyForcibly();
+      awaitExit(REAP);
+    }
+    return process.exitValue();
+  }
+
+  /** Waits for the process to end by itself; returns its exit code. */
+  public int awaitExit(Duration timeout) {
+    if (!waitFor(timeout)) {
+      throw new IllegalStateException(name + " did not exit within " + timeout.toSeconds() + " s");
+    }
+    return process.exitValue();
+  }
+
+  private boolean waitFor(Duration timeout) {
+    try {
+      return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private void signal(String signal) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid()))
+          .redirectErrorStream(true).start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** What the node printed so far. */
+  public String output() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(no output: " + e.getMessage() + ")";
+    }
+  }
+
+  public Path log() {
+    return log;
+  }
+
+  /** Kills the node if it still runs, resuming it first if paused, and reaps it. */
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      try {
+        signal("CONT");
+      } catch (RuntimeException ignored) {
+        // it may have ended meanwhile
+      }
+      process.destroyForcibly();
+      waitFor(REAP);
+    }
+  }
+}
