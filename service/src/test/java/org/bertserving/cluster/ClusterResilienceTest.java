@@ -1,0 +1,163 @@
+package org.bertserving.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.bertserving.engine.BertConfig;
+import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.EncodeResult;
+import org.bertserving.engine.PoolingStrategy;
+import org.bertserving.engine.TinyBert;
+import org.bertserving.server.BertServer;
+import org.bertserving.server.TestNodes;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Faults a cluster must absorb without a person, in one JVM (real ActorSystems on loopback, every
+ * message serialized): results larger than a frame, an engine that throws once, rows that fail on
+ * every engine.
+ */
+class ClusterResilienceTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final HttpClient CLIENT = HttpClient.newHttpClient();
+
+  /** A frontend-only node with HTTP and {@code workers} worker-only nodes, every node a seed. */
+  record Cluster(BertServer frontend, List<BertServer> workers, String base) implements AutoCloseable {
+    static Cluster start(int workers, Map<String, Object> overrides) throws Exception {
+      List<Integer> ports = new ArrayList<>();
+      for (int i = 0; i <= workers; i++) {
+        ports.add(TestNodes.freePort());
+      }
+      int http = TestNodes.freePort();
+      BertServer frontend = BertServer.start(TestNodes.node(List.of("frontend"), ports.get(0),
+          ports.get(0), http, overrides));
+      List<BertServer> nodes = new ArrayList<>();
+      for (int i = 1; i <= workers; i++) {
+        nodes.add(BertServer.start(TestNodes.node(List.of("worker"), ports.get(i), ports.get(0), 0,
+            overrides)));
+      }
+      TestNodes.awaitWorkers(frontend, workers);
+      return new Cluster(frontend, nodes, "http://127.0.0.1:" + http);
+    }
+
+    @Override
+    public void close() {
+      workers.forEach(BertServer::close);
+      frontend.close();
+    }
+  }
+
+  static HttpResponse<String> encode(String base, List<String> texts) throws Exception {
+    return encodeAsync(base, texts).get(60, TimeUnit.SECONDS);
+  }
+
+  static CompletableFuture<HttpResponse<String>> encodeAsync(String base, List<String> texts)
+      throws Exception {
+    return CLIENT.sendAsync(HttpRequest.newBuilder(URI.create(base + "/encode"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("texts", texts))))
+        .build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void resultsLargerThanAFrameCrossNodesInChunksAndARowTooLargeFailsAtOnceNamingTheLimit()
+      throws Exception {
+    Map<String, Object> small = Map.of(
+        "akka.remote.artery.advanced.maximum-frame-size", "40000b",
+        "bert-serving.engine.pooling-strategy", "NONE");
+    List<String> texts = ClusterTest.texts(300); // ~300 x 5 tokens x 32 floats: ~300 KB, ~10 frames
+    try (Cluster cluster = Cluster.start(1, small);
+        BertEncoder direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel())
+            .maxSeqLen(16).poolingStrategy(PoolingStrategy.NONE).build())) {
+      HttpResponse<String> r = encode(cluster.base(), texts);
+      assertEquals(200, r.statusCode(), r.body());
+      JsonNode result = JSON.readTree(r.body()).get("result");
+      EncodeResult expected = direct.encode(texts, false);
+      float[][][] matrices = expected.tokenMatrices();
+      assertEquals(texts.size(), result.size(), "every row");
+      for (int i = 0; i < texts.size(); i += 13) {
+        for (int t = 0; t < matrices[i].length; t += 3) {
+          assertEquals(matrices[i][t][5], result.get(i).get(t).get(5).floatValue(), 1e-5,
+              "row " + i + " token " + t);
+        }
+      }
+    }
+
+    // one row of 60 tokens x 256 floats is ~77 KB, more than a 40 KB frame can carry
+    Path wide = Files.createTempDirectory("wide-bert");
+    TinyBert.writeGoogleFolder(wide, new BertConfig(TinyBert.VOCAB.size(), 256, 2, 4, 256, "gelu",
+        64, 2), 7, 0);
+    Map<String, Object> wideModel = Map.of(
+        "akka.remote.artery.advanced.maximum-frame-size", "40000b",
+        "bert-serving.engine.pooling-strategy", "NONE",
+        "bert-serving.engine.max-seq-len", 64,
+        "bert-serving.engine.model-dir", wide.toString());
+    try (Cluster cluster = Cluster.start(1, wideModel)) {
+      long start = System.nanoTime();
+      HttpResponse<String> r = encode(cluster.base(), List.of("a", "the dog ".repeat(40).strip()));
+      assertEquals(413, r.statusCode(), r.body());
+      String description = JSON.readTree(r.body()).get("description").asText();
+      assertTrue(description.contains("text 1") && description.contains("maximum-frame-size"), description);
+      assertTrue(System.nanoTime() - start < 10_000_000_000L, "at once, not at the timeout");
+      assertEquals(200, encode(cluster.base(), List.of("a", "the dog")).statusCode(), "serves on");
+    }
+  }
+
+  @Test
+  void anEngineThatThrowsFailsItsJobOnceAndRowsThatFailTwiceFailOnlyTheirRequest() throws Exception {
+    try (Cluster cluster = Cluster.start(2, Map.of());
+        BertEncoder direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel())
+            .maxSeqLen(16).build())) {
+      // once: the job is tried again (on the other worker or the restarted one) and succeeds
+      cluster.workers().get(0).faults().forEach(f -> f.failNextRuns(1));
+      List<String> texts = ClusterTest.texts(40);
+      float[][] expected = direct.encode(texts);
+      for (int attempt = 0; attempt < 20 && cluster.frontend().metrics().engineFailures.sum() == 0;
+          attempt++) {
+        HttpResponse<String> r = encode(cluster.base(), texts);
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode result = JSON.readTree(r.body()).get("result");
+        for (int i = 0; i < texts.size(); i++) {
+          assertEquals(expected[i][3], result.get(i).get(3).floatValue(), 1e-5, "row " + i);
+        }
+      }
+      assertEquals(1, cluster.frontend().metrics().engineFailures.sum(), "the run failed once");
+      // the failed workers restarted with new sessions and are back
+      TestNodes.await(() -> cluster.workers().stream().allMatch(w -> w.workers().allReady())
+          && cluster.frontend().metrics().workers.get() == 2, 30, "both workers back");
+
+      // poison: fails on every engine; its request fails with 500 naming the cause, others pass
+      cluster.workers().forEach(w -> w.faults().forEach(f -> f.poison("new york")));
+      long failuresBefore = cluster.frontend().metrics().engineFailures.sum();
+      CompletableFuture<HttpResponse<String>> poisoned =
+          encodeAsync(cluster.base(), List.of("hello world", "new york city"));
+      CompletableFuture<HttpResponse<String>> innocent =
+          encodeAsync(cluster.base(), List.of("the dog sat", "a cat"));
+      HttpResponse<String> bad = poisoned.get(60, TimeUnit.SECONDS);
+      assertEquals(500, bad.statusCode(), bad.body());
+      JsonNode error = JSON.readTree(bad.body());
+      assertEquals("engine_error", error.get("type").asText());
+      assertTrue(error.get("description").asText().contains("poison"), bad.body());
+      assertEquals(200, innocent.get(60, TimeUnit.SECONDS).statusCode());
+      assertEquals(failuresBefore + 2, cluster.frontend().metrics().engineFailures.sum(),
+          "tried twice, then given up: no third worker poisoned");
+      cluster.workers().forEach(w -> w.faults().forEach(f -> f.reset()));
+      TestNodes.await(() -> encode(cluster.base(), List.of("hello world")).statusCode() == 200, 30,
+          "the cluster serves on");
+    }
+  }
+}
