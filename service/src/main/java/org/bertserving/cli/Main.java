@@ -44,7 +44,7 @@ public final class Main {
     } catch (IllegalArgumentException e) {
       fail(2, e.getMessage());
       return;
-    } catch (Exception e) {
+    } catch (Exception e) { // the model, the cluster port
       fail(1, oneLine(e));
       return;
     }
@@ -73,10 +73,6 @@ public final class Main {
 
   private static String oneLine(Throwable e) {
     String message = e.getMessage() == null ? e.toString() : e.getMessage();
-    Throwable cause = e.getCause();
-    if (cause != null && cause.getMessage() != null && !message.contains(cause.getMessage())) {
-      message += ": " + cause.getMessage();
-    }
     return message.replaceAll("\\s*\\n\\s*", " ");
   }
 

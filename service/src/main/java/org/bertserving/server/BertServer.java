@@ -115,8 +115,15 @@ public final class BertServer implements AutoCloseable {
   private void incarnate() {
     NodeWorkers incarnationWorkers = new NodeWorkers(engines.size());
     CompletableFuture<Void> bound = new CompletableFuture<>();
-    ActorSystem<Void> created = ActorSystem.create(
-        Guardian.create(config, settings, engines, metrics, incarnationWorkers, bound), SYSTEM_NAME, config);
+    ActorSystem<Void> created;
+    try {
+      created = ActorSystem.create(
+          Guardian.create(config, settings, engines, metrics, incarnationWorkers, bound), SYSTEM_NAME, config);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("cannot open the cluster port "
+          + config.getString("akka.remote.artery.canonical.hostname") + ":"
+          + config.getInt("akka.remote.artery.canonical.port") + " (-cluster_port): " + e.getMessage(), e);
+    }
     workers = incarnationWorkers;
     system = created;
     bound.whenComplete((ok, e) -> {

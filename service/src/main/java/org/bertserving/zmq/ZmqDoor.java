@@ -71,11 +71,11 @@ public final class ZmqDoor implements AutoCloseable {
     this.showTokens = showTokens;
     this.allowTermination = allowTermination;
     ZMQ.Socket pull = context.createSocket(SocketType.PULL);
-    pull.bind("tcp://" + iface + ":" + port);
+    bind(pull, iface, port, "-port");
     pull.setReceiveTimeOut(200);
     ZMQ.Socket pub = context.createSocket(SocketType.XPUB);
     pub.setXpubVerbose(true);
-    pub.bind("tcp://" + iface + ":" + portOut);
+    bind(pub, iface, portOut, "-port_out");
     pub.setReceiveTimeOut(0);
     receiver = new Thread(() -> receive(pull), "zmq-door-in");
     publisher = new Thread(() -> publish(pub), "zmq-door-out");
@@ -84,6 +84,18 @@ public final class ZmqDoor implements AutoCloseable {
     receiver.start();
     publisher.start();
     LOG.info("ZeroMQ door on {}:{} (in) and {} (out)", iface, port, portOut);
+  }
+
+  /** Binds, or fails naming the address and the flag (JeroMQ says only "Errno 48"). */
+  private void bind(ZMQ.Socket socket, String iface, int port, String flag) {
+    try {
+      socket.bind("tcp://" + iface + ":" + port);
+    } catch (org.zeromq.ZMQException e) {
+      context.close();
+      throw new IllegalStateException("cannot bind the ZeroMQ door to " + iface + ":" + port + " ("
+          + flag + "): " + (e.getErrorCode() == ZMQ.Error.EADDRINUSE.getCode()
+              ? "address already in use" : e.getMessage()), e);
+    }
   }
 
   private void receive(ZMQ.Socket pull) {

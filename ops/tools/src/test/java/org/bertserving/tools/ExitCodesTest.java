@@ -1,0 +1,83 @@
+package org.bertserving.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.awaitility.Awaitility;
+import org.bertserving.server.TestNodes;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a supervisor (systemd's Restart=on-failure, Kubernetes) sees of a node process: a start
+ * that fails exits non-zero with one line naming the cause; a graceful SIGTERM exits 0.
+ */
+class ExitCodesTest {
+  static final Path LOGS = Path.of("target", "exit-codes");
+
+  static List<String> node(int clusterPort, int httpPort, String... more) {
+    List<String> args = new ArrayList<>(List.of("-model_dir", TestNodes.tinyModel().toString(),
+        "-max_seq_len", "16", "-cluster_host", "127.0.0.1",
+        "-cluster_port", String.valueOf(clusterPort), "-http_interface", "127.0.0.1",
+        "-http_port", String.valueOf(httpPort), "-management_interface", "127.0.0.1",
+        "-management_port", String.valueOf(ChaosRun.freePort())));
+    args.addAll(List.of(more));
+    return args;
+  }
+
+  static NodeProcess start(String name, List<String> args) {
+    return NodeProcess.start(name, NodeProcess.ownClasspath(), List.of("-Xmx384m"), args, LOGS);
+  }
+
+  @Test
+  void aTakenPortExitsOneWithOneLineNamingIt() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+      int port = taken.getLocalPort();
+      try (NodeProcess http = start("http-taken", node(ChaosRun.freePort(), port));
+          NodeProcess zmq = start("zmq-taken", node(ChaosRun.freePort(), ChaosRun.freePort(),
+              "-port", String.valueOf(port), "-port_out", String.valueOf(ChaosRun.freePort())));
+          NodeProcess cluster = start("cluster-taken", node(port, ChaosRun.freePort()))) {
+        assertEquals(1, http.awaitExit(Duration.ofSeconds(60)), http.output());
+        assertTrue(cause(http).matches("bert-serving-start: cannot bind HTTP to 127\\.0\\.0\\.1:" + port
+            + ": .*"), http.output());
+        assertEquals(1, zmq.awaitExit(Duration.ofSeconds(60)), zmq.output());
+        assertTrue(cause(zmq).equals("bert-serving-start: cannot bind the ZeroMQ door to *:" + port
+            + " (-port): address already in use"), zmq.output());
+        assertEquals(1, cluster.awaitExit(Duration.ofSeconds(60)), cluster.output());
+        assertTrue(cause(cluster).startsWith("bert-serving-start: cannot open the cluster port 127.0.0.1:"
+            + port + " (-cluster_port): "), cluster.output());
+      }
+    }
+  }
+
+  @Test
+  void aBadFlagExitsTwoAndAGracefulStopExitsZero() throws Exception {
+    try (NodeProcess bad = start("bad-flag", List.of("-max_seq_len", "many"))) {
+      assertEquals(2, bad.awaitExit(Duration.ofSeconds(60)), bad.output());
+      assertEquals("bert-serving-start: -max_seq_len 'many' is not an integer", cause(bad));
+    }
+    int http = ChaosRun.freePort();
+    try (NodeProcess node = start("graceful", node(ChaosRun.freePort(), http))) {
+      HttpClient client = HttpClient.newHttpClient();
+      Awaitility.await("ready").atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
+          client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/ready")).build(),
+              HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+      assertEquals(0, node.stop(Duration.ofSeconds(90)), node.output());
+    }
+  }
+
+  /** The one line the node printed about why it stopped (Akka may log its shutdown after it). */
+  static String cause(NodeProcess node) {
+    List<String> lines = node.output().lines().filter(l -> l.startsWith("bert-serving-start: ")).toList();
+    assertEquals(1, lines.size(), "one line naming the cause: " + node.output());
+    return lines.get(0);
+  }
+}
