@@ -2,6 +2,7 @@ package org.bertserving.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
@@ -34,10 +35,18 @@ class ClusterConfFilesTest {
     try (Stream<Path> s = Files.list(dir())) {
       files = s.filter(p -> p.toString().endsWith(".conf")).sorted().toList();
     }
-    assertTrue(files.size() >= 9, "files: " + files);
+    assertTrue(files.size() >= 10, "files: " + files);
     for (Path file : files) {
       Config config = load(file);
-      ServingSettings.create(config);
+      ServingSettings settings = ServingSettings.create(config);
+      if (settings.roles().size() == 1 && settings.seedNodes().isEmpty() && !settings.bootstrap()) {
+        // a one-role template (frontend.conf, worker.conf): refused alone, it would be an island
+        assertThrows(IllegalArgumentException.class, settings::checkFormation, file.toString());
+      } else {
+        settings.checkFormation();
+        assertTrue(settings.bootstrap() || settings.seedNodes().size() >= 2
+            || settings.roles().size() == 2, file + ": several seeds or bootstrap");
+      }
       List<String> roles = config.getStringList("akka.cluster.roles");
       assertFalse(roles.isEmpty(), file + ": roles");
       assertTrue(List.of("frontend", "worker").containsAll(roles), file + ": roles " + roles);
@@ -53,18 +62,37 @@ class ClusterConfFilesTest {
   }
 
   @Test
-  void theLocalClusterIsOneFrontendAndTwoWorkersOnLoopback() {
+  void theLocalClusterIsOneFrontendAndTwoWorkersOnLoopbackEachASeedOfAll() throws IOException {
+    List<String> all = List.of("akka://bert-serving@127.0.0.1:25520",
+        "akka://bert-serving@127.0.0.1:25521", "akka://bert-serving@127.0.0.1:25522");
     Config one = load(dir().resolve("local1.conf"));
     assertEquals(List.of("frontend"), one.getStringList("akka.cluster.roles"));
     assertEquals(25520, one.getInt("akka.remote.artery.canonical.port"));
     assertEquals(8125, one.getInt("bert-serving.http.port"));
+    assertEquals(all, one.getStringList("akka.cluster.seed-nodes"));
+    List<Integer> managementPorts = new java.util.ArrayList<>(List.of(one.getInt("bert-serving.management.port")));
     for (int n = 2; n <= 3; n++) {
       Config worker = load(dir().resolve("local" + n + ".conf"));
       assertEquals(List.of("worker"), worker.getStringList("akka.cluster.roles"));
       assertEquals(25520 + n - 1, worker.getInt("akka.remote.artery.canonical.port"));
       assertEquals("127.0.0.1", worker.getString("akka.remote.artery.canonical.hostname"));
-      assertEquals(List.of("akka://bert-serving@127.0.0.1:25520"), worker.getStringList("akka.cluster.seed-nodes"));
+      assertEquals(all, worker.getStringList("akka.cluster.seed-nodes"), "the same list everywhere");
       assertFalse(worker.getBoolean("bert-serving.http.enabled"));
+      managementPorts.add(worker.getInt("bert-serving.management.port"));
+    }
+    assertEquals(3, managementPorts.stream().distinct().count(), "one management port per node");
+    // the local cluster script gives every node every node as a seed, too
+    String script = Files.readString(dir().resolveSibling("ops").resolve("bert-serving-cluster"));
+    assertTrue(script.contains("-seed_nodes \"$seeds\"") && script.contains("seeds=\"$seeds,127.0.0.1:"),
+        "ops/bert-serving-cluster seeds every node with all");
+  }
+
+  @Test
+  void theSplitBrainStrategyCountsFrontendsOnly() {
+    for (Config config : List.of(load(dir().resolve("application.conf")), ConfigFactory.load())) {
+      assertEquals("keep-majority", config.getString("akka.cluster.split-brain-resolver.active-strategy"));
+      assertEquals("frontend", config.getString("akka.cluster.split-brain-resolver.keep-majority.role"));
+      assertFalse(config.getBoolean("akka.coordinated-shutdown.exit-jvm"), "the node decides about the JVM");
     }
   }
 }

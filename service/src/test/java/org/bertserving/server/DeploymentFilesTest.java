@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import com.typesafe.config.Config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,26 +51,44 @@ class DeploymentFilesTest {
       }
     }
     JsonNode frontend = find(all, "Deployment", "bert-frontend");
-    JsonNode worker = find(all, "StatefulSet", "bert-worker");
+    JsonNode worker = find(all, "Deployment", "bert-worker");
     for (JsonNode workload : List.of(frontend, worker)) {
       JsonNode container = workload.at("/spec/template/spec/containers/0");
+      // probes on the management port, which answers whatever the request port is doing
       assertEquals("/ready", container.at("/readinessProbe/httpGet/path").asText());
       assertEquals("/health", container.at("/livenessProbe/httpGet/path").asText());
-    }
-    assertTrue(frontend.at("/spec/template/spec/terminationGracePeriodSeconds").asInt() >= 70,
-        "graceful termination covers the request timeout");
-    assertEquals(1, worker.at("/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu").asInt());
-    assertEquals("bert-worker", worker.at("/spec/serviceName").asText());
-    JsonNode headless = find(all, "Service", "bert-worker");
-    assertEquals("None", headless.at("/spec/clusterIP").asText());
-    for (JsonNode workload : List.of(frontend, worker)) {
+      assertEquals("management", container.at("/readinessProbe/httpGet/port").asText());
+      assertEquals("management", container.at("/livenessProbe/httpGet/port").asText());
+      assertTrue(ports(container).contains(8558), "management port declared");
+      assertTrue(workload.at("/spec/template/spec/terminationGracePeriodSeconds").asInt() >= 70,
+          "graceful termination covers the request timeout");
+      // Cluster Bootstrap finds the pods: no seed pod that could form an island when restarted
+      assertEquals("bert-serving", workload.at("/spec/template/metadata/labels/app").asText());
+      assertEquals("bert-serving", workload.at("/spec/template/spec/serviceAccountName").asText());
       List<String> args = new ArrayList<>();
       workload.at("/spec/template/spec/containers/0/args").forEach(a -> args.add(a.asText()));
+      assertFalse(args.contains("-seed_nodes"), workload.at("/metadata/name") + ": no seed nodes");
+      assertEquals("cluster-conf/kubernetes.conf", args.get(args.indexOf("-config") + 1));
       // the flags must be ones bert-serving-start knows (env references stay literal here)
-      StartArgs.parse(args.stream().map(a -> a.replace("$(POD_IP)", "10.0.0.1")
-          .replace("$(POD_NAME)", "bert-worker-0")).toArray(String[]::new));
-      assertTrue(args.contains("-seed_nodes"), workload.at("/metadata/name") + ": seed nodes");
+      StartArgs.parse(args.stream().map(a -> a.replace("$(POD_IP)", "10.0.0.1")).toArray(String[]::new));
     }
+    assertEquals(1, worker.at("/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu").asInt());
+    JsonNode role = find(all, "Role", "pod-reader");
+    assertTrue(role.at("/rules/0/verbs").toString().contains("list"), "bootstrap may list pods");
+    find(all, "RoleBinding", "bert-serving-reads-pods");
+    find(all, "ServiceAccount", "bert-serving");
+    Config kubernetes = ClusterConfFilesTest.load(ClusterConfFilesTest.dir().resolve("kubernetes.conf"));
+    assertTrue(kubernetes.getBoolean("bert-serving.cluster.bootstrap"));
+    assertEquals("kubernetes-api", kubernetes.getString(
+        "akka.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
+    assertEquals("management", kubernetes.getString(
+        "akka.management.cluster.bootstrap.contact-point-discovery.port-name"));
+  }
+
+  static List<Integer> ports(JsonNode container) {
+    List<Integer> ports = new ArrayList<>();
+    container.path("ports").forEach(p -> ports.add(p.path("containerPort").asInt()));
+    return ports;
   }
 
   static JsonNode find(List<JsonNode> docs, String kind, String name) {
@@ -86,6 +105,8 @@ class DeploymentFilesTest {
     }
     assertTrue(unit.stream().anyMatch(l -> l.startsWith("ExecStart=") && l.contains("ops/bert-serving-start")));
     assertTrue(unit.contains("KillSignal=SIGTERM"));
+    assertTrue(unit.contains("Restart=on-failure"), "a failed start is restarted");
+    assertTrue(unit.contains("SuccessExitStatus=143"), "a SIGTERM is never a failure");
     assertFalse(unit.stream().anyMatch(l -> l.equals("User=root")));
 
     List<String> image = Files.readAllLines(deploy().resolve("container").resolve("Containerfile"));
