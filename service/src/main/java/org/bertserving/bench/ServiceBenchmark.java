@@ -149,7 +149,7 @@ public final class ServiceBenchmark {
   /** One node with the setting's server side, its clients for about {@code seconds}. */
   private Measured run(Setting s) throws Exception {
     int http = freePort();
-    Config config = ConfigFactory.load(ConfigFactory.parseMap(Map.of(
+    Config config = org.bertserving.server.NodeConfig.load(ConfigFactory.parseMap(Map.of(
         "bert-serving.engine.model-dir", modelDir,
         "bert-serving.engine.max-seq-len", s.maxSeqLen,
         "bert-serving.engine.pooling-layer", List.of(s.poolingLayer),

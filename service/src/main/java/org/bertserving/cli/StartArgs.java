@@ -192,7 +192,7 @@ public final class StartArgs {
       }
       flags = flags.withFallback(ConfigFactory.parseFile(file));
     }
-    return ConfigFactory.load(flags);
+    return org.bertserving.server.NodeConfig.load(flags);
   }
 
   /** The -help text. */

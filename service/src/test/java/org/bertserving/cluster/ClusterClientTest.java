@@ -40,7 +40,8 @@ class ClusterClientTest {
           "akka.remote.artery.canonical.port = 0",
           "akka.actor.serialize-messages = on",
           "akka.coordinated-shutdown.exit-jvm = off",
-          "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off")).withFallback(ConfigFactory.load()));
+          "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off")).withFallback(
+          org.bertserving.server.NodeConfig.load(ConfigFactory.empty())));
       client = ActorTestKit.create(Adapter.toTyped(classic));
       var contact = ActorPaths.fromString("akka://bert-serving@127.0.0.1:" + port + "/system/receptionist");
       var clusterClient = classic.actorOf(ClusterClient.props(

@@ -25,7 +25,7 @@ class ClusterConfFilesTest {
   }
 
   static Config load(Path file) {
-    return ConfigFactory.parseFile(file.toFile()).withFallback(ConfigFactory.defaultReference()).resolve();
+    return NodeConfig.load(ConfigFactory.parseFile(file.toFile()));
   }
 
   @Test
@@ -89,7 +89,7 @@ class ClusterConfFilesTest {
 
   @Test
   void theSplitBrainStrategyCountsFrontendsOnly() {
-    for (Config config : List.of(load(dir().resolve("application.conf")), ConfigFactory.load())) {
+    for (Config config : List.of(load(dir().resolve("application.conf")), NodeConfig.load(ConfigFactory.empty()))) {
       assertEquals("keep-majority", config.getString("akka.cluster.split-brain-resolver.active-strategy"));
       assertEquals("frontend", config.getString("akka.cluster.split-brain-resolver.keep-majority.role"));
       assertFalse(config.getBoolean("akka.coordinated-shutdown.exit-jvm"), "the node decides about the JVM");

@@ -88,6 +88,6 @@ public final class TestNodes {
             "akka.cluster.split-brain-resolver.stable-after = 3s",
             "akka.loglevel = WARNING",
             "bert-serving.engine.max-seq-len = 16")));
-    return ConfigFactory.load(ConfigFactory.parseMap(overrides).withFallback(base));
+    return NodeConfig.load(ConfigFactory.parseMap(overrides).withFallback(base));
   }
 }

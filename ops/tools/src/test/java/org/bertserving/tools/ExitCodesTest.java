@@ -65,7 +65,13 @@ class ExitCodesTest {
       assertEquals("bert-serving-start: -max_seq_len 'many' is not an integer", cause(bad));
     }
     int http = ChaosRun.freePort();
-    try (NodeProcess node = start("graceful", node(ChaosRun.freePort(), http))) {
+    // the class path as ops/ scripts give it (lib/*: alphabetical, Akka's jars before the
+    // service's): the node's Akka settings must win over Akka's defaults all the same
+    List<String> entries = new ArrayList<>(List.of(System.getProperty("surefire.test.class.path",
+        System.getProperty("java.class.path")).split(java.io.File.pathSeparator)));
+    entries.sort(java.util.Comparator.comparing(e -> Path.of(e).getFileName().toString()));
+    try (NodeProcess node = NodeProcess.start("graceful", String.join(java.io.File.pathSeparator, entries),
+        List.of("-Xmx384m"), node(ChaosRun.freePort(), http), LOGS)) {
       HttpClient client = HttpClient.newHttpClient();
       Awaitility.await("ready").atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
           client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/ready")).build(),
