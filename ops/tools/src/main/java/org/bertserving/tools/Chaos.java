@@ -12,7 +12,8 @@ import java.util.Random;
  * model, or {@code -model_dir}, under steady load, through every fault of {@link ChaosRun.Fault};
  * prints the table of what the clients saw.
  *
- * <pre>ops/bert-serving-chaos [-model_dir DIR] [-max_seq_len N] [-clients N] [-faults KILL_WORKER,...]</pre>
+ * <pre>ops/bert-serving-chaos [-model_dir DIR] [-max_seq_len N] [-clients N] [-faults KILL_WORKER,...]
+ * ops/bert-serving-chaos -burst    (60 concurrent requests of 200 texts on one node)</pre>
  */
 public final class Chaos {
   private static final String[] WORDS = ("the a one my your our this that new old good bad big small "
@@ -28,18 +29,24 @@ public final class Chaos {
     int maxSeqLen = 25;
     int clients = 2;
     List<ChaosRun.Fault> faults = Arrays.asList(ChaosRun.Fault.values());
+    boolean burst = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
+        case "-burst" -> burst = true;
         case "-model_dir" -> modelDir = Path.of(args[++i]);
         case "-max_seq_len" -> maxSeqLen = Integer.parseInt(args[++i]);
         case "-clients" -> clients = Integer.parseInt(args[++i]);
         case "-faults" -> faults = Arrays.stream(args[++i].split(",")).map(ChaosRun.Fault::valueOf).toList();
         default -> {
           System.err.println("usage: ops/bert-serving-chaos [-model_dir DIR] [-max_seq_len N] "
-              + "[-clients N] [-faults " + Arrays.toString(ChaosRun.Fault.values()) + "]");
+              + "[-clients N] [-faults " + Arrays.toString(ChaosRun.Fault.values()) + "] | -burst");
           System.exit(2);
         }
       }
+    }
+    if (burst) {
+      Burst.run(modelDir, 60, 200, Path.of("ops", "run", "chaos"));
+      return;
     }
     ChaosRun.Options options = new ChaosRun.Options(modelDir, maxSeqLen, 2, clients, 4,
         Duration.ofSeconds(20), Duration.ofSeconds(3), NodeProcess.ownClasspath(),

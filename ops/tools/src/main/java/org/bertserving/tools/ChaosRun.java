@@ -67,7 +67,7 @@ public final class ChaosRun implements AutoCloseable {
   private static final Duration READY = Duration.ofMinutes(3);
   private static final Duration HEALED = Duration.ofSeconds(90);
   /** Load kept on after healing, so that the requests right after it count too. */
-  private static final Duration TAIL = Duration.ofSeconds(2);
+  private static final Duration TAIL = Duration.ofSeconds(5);
 
   private final Options options;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -182,12 +182,13 @@ public final class ChaosRun implements AutoCloseable {
 
   private Row summarize(Fault fault, long from, long to, double heal, int exitCode)
       throws InterruptedException {
-    // the requests that started during the fault must end first: wait for them as the load runs on
+    // every request in flight during the fault counts (one that started before it and waited
+    // through it too): wait until those have ended, as the load runs on
     long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-    while (System.nanoTime() < deadline && load.inFlightStartedBetween(from, to) > 0) {
+    while (System.nanoTime() < deadline && load.inFlightStartedBetween(Long.MIN_VALUE, to) > 0) {
       Thread.sleep(100);
     }
-    List<LoadDriver.Outcome> window = load.startedBetween(from, to);
+    List<LoadDriver.Outcome> window = load.during(from, to);
     int ok = 0;
     int errors = 0;
     int lost = 0;

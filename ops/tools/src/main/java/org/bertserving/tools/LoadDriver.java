@@ -129,9 +129,9 @@ final class LoadDriver implements AutoCloseable {
     return null;
   }
 
-  /** The outcomes of the requests that started in {@code [from, to)}. */
-  List<Outcome> startedBetween(long from, long to) {
-    return outcomes.stream().filter(o -> o.startNanos() >= from && o.startNanos() < to).toList();
+  /** The outcomes of the requests in flight at some time in {@code [from, to)}. */
+  List<Outcome> during(long from, long to) {
+    return outcomes.stream().filter(o -> o.endNanos() >= from && o.startNanos() < to).toList();
   }
 
   /** Requests that started in {@code [from, to)} and have not ended yet. */
