@@ -49,7 +49,7 @@ public final class ChaosRun implements AutoCloseable {
 
   /** What the clients saw during one fault, and how long healing took. */
   public record Row(Fault fault, int requests, int ok, int errors, int lost, int wrong,
-      long p99Millis, long maxMillis, double healSeconds, int exitCode, String notes) {}
+      long p99Millis, long maxMillis, double healSeconds, int exitCode, long rejoins, String notes) {}
 
   /**
    * How to run.
@@ -123,6 +123,7 @@ public final class ChaosRun implements AutoCloseable {
   /** Applies one fault under load and measures it. */
   public Row run(Fault fault) throws Exception {
     options.log().println("chaos: " + fault.description);
+    long rejoinsBefore = rejoins();
     long from = System.nanoTime();
     int worker = 1 + (fault.ordinal() % options.workers());
     int exitCode = 0;
@@ -161,7 +162,7 @@ public final class ChaosRun implements AutoCloseable {
     double heal = awaitHealthy(HEALED) ? (System.nanoTime() - returned) / 1e9 : -1;
     Thread.sleep(TAIL.toMillis());
     long to = System.nanoTime();
-    return summarize(fault, from, to, heal, exitCode);
+    return summarize(fault, from, to, heal, exitCode, Math.max(0, rejoins() - rejoinsBefore));
   }
 
   private void pauseFor(int node) throws InterruptedException {
@@ -180,7 +181,7 @@ public final class ChaosRun implements AutoCloseable {
     }
   }
 
-  private Row summarize(Fault fault, long from, long to, double heal, int exitCode)
+  private Row summarize(Fault fault, long from, long to, double heal, int exitCode, long rejoins)
       throws InterruptedException {
     // every request in flight during the fault counts (one that started before it and waited
     // through it too): wait until those have ended, as the load runs on
@@ -212,7 +213,7 @@ public final class ChaosRun implements AutoCloseable {
     long p99 = latencies.isEmpty() ? 0 : latencies.get((int) Math.ceil(latencies.size() * 0.99) - 1);
     long max = latencies.isEmpty() ? 0 : latencies.get(latencies.size() - 1);
     Row row = new Row(fault, window.size(), ok, errors, lost, wrong, p99, max, heal, exitCode,
-        notes.toString());
+        rejoins, notes.toString());
     options.log().println("chaos: " + row);
     return row;
   }
@@ -247,6 +248,25 @@ public final class ChaosRun implements AutoCloseable {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  /** Incarnations started by nodes the cluster removed, over all nodes (bert_rejoins_total). */
+  private long rejoins() {
+    long sum = 0;
+    for (int port : managementPorts) {
+      try {
+        for (String line : get(port, "/metrics").body().split("\n")) {
+          if (line.startsWith("bert_rejoins_total ")) {
+            sum += Long.parseLong(line.substring(line.indexOf(' ') + 1).trim());
+          }
+        }
+      } catch (IOException e) {
+        // a node that is down has no count to add
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return sum;
   }
 
   /** The frontend's count of failed TensorFlow runs. */
@@ -319,11 +339,12 @@ public final class ChaosRun implements AutoCloseable {
   /** The table the chaos tool prints (Markdown). */
   public static String table(List<Row> rows) {
     StringBuilder s = new StringBuilder("| fault | requests | ok | errors | lost | wrong | p99 ms"
-        + " | max ms | s back to full capacity |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        + " | max ms | in-process rejoins | s back to full capacity |\n"
+        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Row r : rows) {
-      s.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %d | %d | %s |%n",
+      s.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %s |%n",
           r.fault().description, r.requests(), r.ok(), r.errors(), r.lost(), r.wrong(),
-          r.p99Millis(), r.maxMillis(), r.healSeconds() < 0 ? "not healed" : String.format(Locale.ROOT, "%.1f", r.healSeconds())));
+          r.p99Millis(), r.maxMillis(), r.rejoins(), r.healSeconds() < 0 ? "not healed" : String.format(Locale.ROOT, "%.1f", r.healSeconds())));
     }
     return s.toString();
   }

@@ -49,6 +49,9 @@ class FaultSuiteTest {
       assertTrue(row.healSeconds() >= 0 && row.healSeconds() <= 30, "healed within 30 s: " + what);
       assertEquals(0, row.exitCode(), "a graceful stop exits 0: " + what);
     }
+    ChaosRun.Row frontendPaused = rows.get(ChaosRun.Fault.PAUSE_FRONTEND.ordinal());
+    assertTrue(frontendPaused.rejoins() >= 2, "the workers that lost their only frontend downed "
+        + "themselves and joined again in-process: " + frontendPaused);
   }
 
   /** Distinct texts of the tiny vocabulary. */
