@@ -1,7 +1,6 @@
 package org.bertserving.engine;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,7 +39,7 @@ public record ModelDefaults(
       try {
         return SentenceTransformers.read(modelDir);
       } catch (IOException e) {
-        throw new UncheckedIOException(e.getMessage(), e);
+        throw new IllegalArgumentException(e.getMessage(), e); // a settings error: fail at start
       }
     }
     return BERT_AS_SERVICE;
