@@ -66,6 +66,62 @@ class ModernModelReferenceTest {
     }
   }
 
+  /**
+   * Weights imported from ONNX serve every pooling strategy and layer, not only the model's own:
+   * the last layer's token vectors equal ONNX Runtime's last hidden state, and the other
+   * strategies of any layer agree with pooling the engine's own token vectors in plain Java.
+   */
+  @org.junit.jupiter.api.Test
+  void everyPoolingStrategyAndLayerOfAnOnnxModel() throws IOException, OrtException {
+    NamedModel model = NamedModel.ALL_MINILM_L6_V2;
+    List<String> texts = ModernTexts.all().subList(0, 12);
+    EngineSettings.Builder base = EngineSettings.builder().model(model.modelName()).maxSeqLen(64)
+        .normalize(false);
+    try (Reference reference = new Reference(model.unpacked(), 64, PoolingStrategy.NONE);
+        BertEncoder last = BertEncoder.load(base.poolingStrategy(PoolingStrategy.NONE).build())) {
+      EncodeResult tokens = last.encode(texts, false);
+      for (int i = 0; i < texts.size(); i++) {
+        float[][] hidden = reference.hidden(reference.ids(texts.get(i)));
+        float[] flat = new float[hidden.length * hidden[0].length];
+        for (int t = 0; t < hidden.length; t++) {
+          System.arraycopy(hidden[t], 0, flat, t * hidden[0].length, hidden[0].length);
+        }
+        double[] cmp = compare(flat, tokens.rows().get(i));
+        assertTrue(cmp[0] > MIN_COSINE && cmp[1] < MAX_ABS, "last layer of text " + i + ": "
+            + java.util.Arrays.toString(cmp));
+      }
+    }
+    for (List<Integer> layers : List.of(List.of(0, -2))) {
+      float[][] tokens;
+      try (BertEncoder none = BertEncoder.load(base.poolingStrategy(PoolingStrategy.NONE)
+          .poolingLayers(layers).build())) {
+        tokens = none.encode(texts, false).rows().toArray(new float[0][]);
+      }
+      for (PoolingStrategy strategy : List.of(PoolingStrategy.REDUCE_MAX,
+          PoolingStrategy.REDUCE_MEAN_MAX, PoolingStrategy.FIRST_TOKEN, PoolingStrategy.LAST_TOKEN)) {
+        try (BertEncoder encoder = BertEncoder.load(base.poolingStrategy(strategy)
+            .poolingLayers(layers).build())) {
+          float[][] pooled = encoder.encode(texts);
+          List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
+          int dim = 384 * layers.size();
+          for (int r = 0; r < rows.size(); r++) {
+            double[][] states = new double[rows.get(r).length()][dim];
+            for (int t = 0; t < states.length; t++) {
+              for (int d = 0; d < dim; d++) {
+                states[t][d] = tokens[r][t * dim + d];
+              }
+            }
+            TinyModelEngineTest.assertClose(TinyModelEngineTest.pool(strategy, states,
+                rows.get(r).inputMask()), pooled[r], strategy + " " + layers + " row " + r);
+          }
+        }
+      }
+    }
+    Throwable e = org.junit.jupiter.api.Assertions.assertThrows(ModelLoadException.class,
+        () -> BertEncoder.load(base.poolingStrategy(PoolingStrategy.CLS_POOLED).build()));
+    assertTrue(e.getMessage().contains("has no tensor 'pooler.dense.weight'"), e.getMessage());
+  }
+
   /** Hugging Face's tokenizer and ONNX Runtime on the same files, one text at a time, unpadded. */
   static final class Reference implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
@@ -88,6 +144,30 @@ class ModernModelReferenceTest {
 
     /** sentence-transformers: pool the last hidden state over the mask, then L2-normalize. */
     float[] vector(long[] ids) throws OrtException {
+      float[][] hidden = hidden(ids);
+      double[] pooled = new double[hidden[0].length];
+      for (int t = 0; t < hidden.length; t++) {
+        for (int d = 0; d < pooled.length; d++) {
+          if (pooling == PoolingStrategy.FIRST_TOKEN) {
+            pooled[d] = t == 0 ? hidden[t][d] : pooled[d];
+          } else {
+            pooled[d] += hidden[t][d] / (double) hidden.length;
+          }
+        }
+      }
+      double norm = 0;
+      for (double v : pooled) {
+        norm += v * v;
+      }
+      float[] out = new float[pooled.length];
+      for (int d = 0; d < out.length; d++) {
+        out[d] = (float) (pooled[d] / Math.sqrt(norm));
+      }
+      return out;
+    }
+
+    /** The last hidden state, {@code [T, H]}. */
+    float[][] hidden(long[] ids) throws OrtException {
       long[] shape = {1, ids.length};
       long[] ones = new long[ids.length];
       java.util.Arrays.fill(ones, 1);
@@ -96,26 +176,7 @@ class ModernModelReferenceTest {
           OnnxTensor types = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape);
           OrtSession.Result result = session.run(Map.of("input_ids", inputIds,
               "attention_mask", mask, "token_type_ids", types))) {
-        float[][] hidden = ((float[][][]) result.get(0).getValue())[0];
-        double[] pooled = new double[hidden[0].length];
-        for (int t = 0; t < hidden.length; t++) {
-          for (int d = 0; d < pooled.length; d++) {
-            if (pooling == PoolingStrategy.FIRST_TOKEN) {
-              pooled[d] = t == 0 ? hidden[t][d] : pooled[d];
-            } else {
-              pooled[d] += hidden[t][d] / (double) hidden.length;
-            }
-          }
-        }
-        double norm = 0;
-        for (double v : pooled) {
-          norm += v * v;
-        }
-        float[] out = new float[pooled.length];
-        for (int d = 0; d < out.length; d++) {
-          out[d] = (float) (pooled[d] / Math.sqrt(norm));
-        }
-        return out;
+        return ((float[][][]) result.get(0).getValue())[0];
       }
     }
 
