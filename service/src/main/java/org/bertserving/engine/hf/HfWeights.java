@@ -134,8 +134,10 @@ public final class HfWeights {
           + "; put the model's config.json beside it");
     }
     Float eps = graph.layerNormEpsilon();
+    // the graph holds float32: read it back as the decimal the config said (1e-12)
     return new BertConfig((int) words[0], hidden, layers, hidden / headSize, intermediate, act,
-        (int) positions[0], (int) types[0], eps != null ? eps : BertConfig.LAYER_NORM_EPS);
+        (int) positions[0], (int) types[0],
+        eps != null ? Double.parseDouble(Float.toString(eps)) : BertConfig.LAYER_NORM_EPS);
   }
 
   private static long[] shape(Path file, Map<String, StoredTensor> t, String name) {
