@@ -58,6 +58,9 @@ class HuggingFaceFolderTest {
       // truncation at max_seq_length (16), not at the tokenizer.json's own 4
       assertEquals(16, encoder.featurizer().featurize(List.of("the dog ".repeat(20)), false)
           .rows().get(0).length());
+      // a worker's new session after a failed run reads the same weights again
+      encoder.restartSession();
+      assertClose(TinyModelEngineTest.toDouble(vectors[2]), encoder.encode(texts)[2], "after restart");
     }
   }
 
