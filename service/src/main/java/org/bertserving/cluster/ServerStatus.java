@@ -27,7 +27,9 @@ final class ServerStatus {
     status.put("server_version", VERSION);
     status.put("server_start_time", metrics.started.toString());
     status.put("server_current_time", Instant.now().toString());
-    status.put("model_dir", e.modelDir() == null ? "(default) BERT-Base Uncased" : e.modelDir().toString());
+    status.put("model", e.modelName());
+    status.put("model_dir", e.modelDir() != null ? e.modelDir().toString()
+        : e.model() != null ? "(-model) " + e.model() : "(default) BERT-Base Uncased");
     status.put("tuned_model_dir", e.tunedModelDir() == null ? null : e.tunedModelDir().toString());
     status.put("ckpt_name", e.ckptName());
     status.put("config_name", e.configName());
@@ -38,6 +40,8 @@ final class ServerStatus {
     status.put("no_special_token", e.noSpecialToken());
     status.put("fixed_embed_length", e.fixedEmbedLength());
     status.put("cased_tokenization", Boolean.FALSE.equals(e.doLowerCase()));
+    status.put("normalize", e.normalize());
+    status.put("prompt", e.prompt());
     status.put("num_worker", s.numWorker());
     status.put("device_map", s.deviceMap());
     status.put("max_batch_size", e.maxBatchSize());

@@ -73,8 +73,13 @@ public record ServingSettings(
     }
   }
 
+  /** Keys left "" (or [] for the layers) follow the model: EngineSettings applies its defaults. */
   private static EngineSettings engine(Config e, Config w) {
     EngineSettings.Builder b = EngineSettings.builder();
+    String model = e.getString("model").trim();
+    if (!model.isEmpty()) {
+      b.model(model);
+    }
     String modelDir = e.getString("model-dir");
     if (!modelDir.isBlank()) {
       b.modelDir(Path.of(modelDir));
@@ -87,15 +92,24 @@ public record ServingSettings(
     String maxSeqLen = e.getString("max-seq-len").trim();
     if (maxSeqLen.equalsIgnoreCase("none") || maxSeqLen.equalsIgnoreCase("null")) {
       b.maxSeqLen(null);
-    } else {
+    } else if (!maxSeqLen.isEmpty()) {
       b.maxSeqLen(e.getInt("max-seq-len"));
     }
-    b.poolingLayers(e.getIntList("pooling-layer"));
+    if (!e.getIntList("pooling-layer").isEmpty()) {
+      b.poolingLayers(e.getIntList("pooling-layer"));
+    }
+    String strategy = e.getString("pooling-strategy").trim();
     try {
-      b.poolingStrategy(PoolingStrategy.parse(e.getString("pooling-strategy")));
+      if (!strategy.isEmpty()) {
+        b.poolingStrategy(PoolingStrategy.parse(strategy));
+      }
     } catch (IllegalArgumentException ex) {
       throw new IllegalArgumentException("bert-serving.engine.pooling-strategy: " + ex.getMessage());
     }
+    if (!e.getString("normalize").trim().isEmpty()) {
+      b.normalize(e.getBoolean("normalize"));
+    }
+    b.prompt(e.getString("prompt"));
     b.numLabels(e.getInt("num-labels")).maskClsSep(e.getBoolean("mask-cls-sep"))
         .noSpecialToken(e.getBoolean("no-special-token"))
         .fixedEmbedLength(e.getBoolean("fixed-embed-length"))

@@ -9,6 +9,10 @@ import java.nio.file.Path;
 /**
  * The hyper-parameters of a BERT model, as in Google's {@code bert_config.json}. Only the fields
  * that shape the graph are kept; dropout does not matter for inference.
+ *
+ * @param hiddenAct Google's names: {@code gelu} is the tanh approximation of Google's
+ *     {@code modeling.py}; {@code gelu_exact} the erf form that PyTorch's BERT calls "gelu"
+ * @param layerNormEps 1e-12 in Google's and Hugging Face's BERTs
  */
 public record BertConfig(
     int vocabSize,
@@ -18,17 +22,31 @@ public record BertConfig(
     int intermediateSize,
     String hiddenAct,
     int maxPositionEmbeddings,
-    int typeVocabSize) {
+    int typeVocabSize,
+    double layerNormEps) {
+
+  /** Google's layer-norm epsilon. */
+  public static final double LAYER_NORM_EPS = 1e-12;
+
+  private static final java.util.Set<String> ACTIVATIONS =
+      java.util.Set.of("gelu", "gelu_exact", "relu", "tanh");
 
   public BertConfig {
-    if (hiddenSize % numAttentionHeads != 0) {
+    if (numAttentionHeads <= 0 || hiddenSize % numAttentionHeads != 0) {
       throw new IllegalArgumentException(
           "hidden_size " + hiddenSize + " is not a multiple of num_attention_heads "
               + numAttentionHeads);
     }
-    if (!hiddenAct.equals("gelu") && !hiddenAct.equals("relu") && !hiddenAct.equals("tanh")) {
+    if (!ACTIVATIONS.contains(hiddenAct)) {
       throw new IllegalArgumentException("hidden_act '" + hiddenAct + "' is not supported");
     }
+  }
+
+  /** A config with Google's layer-norm epsilon. */
+  public BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int numAttentionHeads,
+      int intermediateSize, String hiddenAct, int maxPositionEmbeddings, int typeVocabSize) {
+    this(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
+        maxPositionEmbeddings, typeVocabSize, LAYER_NORM_EPS);
   }
 
   public int headSize() {

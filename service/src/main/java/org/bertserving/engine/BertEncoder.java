@@ -5,16 +5,21 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.bertserving.engine.Featurizer.Featurized;
+import org.bertserving.engine.hf.HfConfig;
 import org.bertserving.engine.tf.TfBertBackend;
+import org.bertserving.engine.tokenizer.BasicTokenizer;
 import org.bertserving.engine.tokenizer.FullTokenizer;
+import org.bertserving.engine.tokenizer.Normalization;
+import org.bertserving.engine.tokenizer.TokenizerJson;
 import org.bertserving.engine.tokenizer.Vocab;
+import org.bertserving.engine.tokenizer.WordpieceTokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The engine: texts in, vectors out, as bert-as-service. Tokenizes, cuts the rows into length-sorted
- * runs within the batch and token budget, runs the model, puts the rows back in input order.
- * Thread-safe; one instance per device.
+ * runs within the batch and token budget, runs the model, puts the rows back in input order, then
+ * truncates ({@code dimensions}) and normalizes as asked. Thread-safe; one instance per device.
  */
 public final class BertEncoder implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BertEncoder.class);
@@ -44,23 +49,53 @@ public final class BertEncoder implements AutoCloseable {
   public static BertEncoder load(EngineSettings settings) throws IOException {
     long start = System.nanoTime();
     ModelFiles files = ModelFiles.locate(settings);
-    BertConfig declared = files.config() != null ? BertConfig.read(files.config()) : null;
-    Vocab vocab = Vocab.load(files.vocab());
-    TfBertBackend backend = TfBertBackend.open(files.checkpoint(), declared, settings);
+    BertConfig declared = declaredConfig(files);
+    FullTokenizer tokenizer = tokenizer(files, settings);
+    Vocab vocab = tokenizer.vocab();
+    TfBertBackend backend = TfBertBackend.open(files, declared, settings);
     BertConfig config = backend.config();
     if (vocab.size() > config.vocabSize()) {
       backend.close();
-      throw new ModelLoadException("vocabulary " + files.vocab() + " has " + vocab.size()
-          + " entries but the model only " + config.vocabSize() + " (wrong vocab.txt?)");
+      throw new ModelLoadException("vocabulary " + (files.vocab() != null ? files.vocab()
+          : files.tokenizer()) + " has " + vocab.size() + " entries but the model only "
+          + config.vocabSize() + " (wrong vocabulary?)");
     }
-    boolean lowerCase = settings.doLowerCase() != null ? settings.doLowerCase()
-        : files.doLowerCase() != null ? files.doLowerCase() : true;
-    Featurizer featurizer = new Featurizer(
-        new FullTokenizer(vocab, lowerCase), vocab, settings, config.maxPositionEmbeddings());
-    LOG.info("loaded {} ({} layers, hidden {}, {}) in {} ms", files.modelDir(),
-        config.numHiddenLayers(), config.hiddenSize(), lowerCase ? "uncased" : "cased",
+    Featurizer featurizer = new Featurizer(tokenizer, vocab, settings, config.maxPositionEmbeddings());
+    LOG.info("loaded {} from {} ({} layers, hidden {}, max_seq_len {}, {}{}) in {} ms",
+        settings.modelName(), files.modelDir(), config.numHiddenLayers(), config.hiddenSize(),
+        settings.maxSeqLen() == null ? "NONE" : settings.maxSeqLen(),
+        settings.poolingStrategy(), settings.normalize() ? ", normalized" : "",
         (System.nanoTime() - start) / 1_000_000);
     return new BertEncoder(settings, config, featurizer, backend, files, declared);
+  }
+
+  /** {@code bert_config.json} for Google's layouts, {@code config.json} for Hugging Face's. */
+  private static BertConfig declaredConfig(ModelFiles files) throws IOException {
+    if (files.config() == null) {
+      return null;
+    }
+    return files.format() == ModelFiles.Format.CHECKPOINT
+        ? BertConfig.read(files.config()) : HfConfig.read(files.config());
+  }
+
+  /**
+   * Google's tokenizer over {@code vocab.txt} for Google's layouts; for Hugging Face's, the
+   * folder's {@code tokenizer.json}, or Hugging Face's BERT tokenizer over its {@code vocab.txt}.
+   */
+  private static FullTokenizer tokenizer(ModelFiles files, EngineSettings settings)
+      throws IOException {
+    if (files.tokenizer() != null) {
+      return TokenizerJson.read(files.tokenizer(), settings.doLowerCase());
+    }
+    Vocab vocab = Vocab.load(files.vocab());
+    boolean lowerCase = settings.doLowerCase() != null ? settings.doLowerCase()
+        : files.doLowerCase() != null ? files.doLowerCase() : true;
+    if (files.format() == ModelFiles.Format.CHECKPOINT) {
+      return new FullTokenizer(vocab, lowerCase);
+    }
+    return new FullTokenizer(vocab,
+        new BasicTokenizer(new Normalization(lowerCase, lowerCase, true, true, true)),
+        new WordpieceTokenizer(vocab, 100, "##"), List.of());
   }
 
   /**
@@ -74,7 +109,7 @@ public final class BertEncoder implements AutoCloseable {
     if (old != null) {
       old.close();
     }
-    backend = TfBertBackend.open(files.checkpoint(), declared, settings);
+    backend = TfBertBackend.open(files, declared, settings);
     LOG.info("new TensorFlow session for {} in {} ms", files.modelDir(),
         (System.nanoTime() - start) / 1_000_000);
   }
@@ -110,10 +145,20 @@ public final class BertEncoder implements AutoCloseable {
 
   /** Encodes texts (or token lists when {@code isTokenized}); all or nothing. */
   public EncodeResult encode(List<?> inputs, boolean isTokenized) {
-    Featurized featurized = featurizer.featurize(inputs, isTokenized);
-    List<float[]> rows = Arrays.asList(run(featurized.rows()));
+    return encode(inputs, isTokenized, CallOptions.DEFAULTS);
+  }
+
+  /**
+   * Encodes texts (or token lists) with a request's own prompt, normalization and dimensions.
+   *
+   * @throws InvalidInputException for bad input or dimensions; nothing is encoded then
+   */
+  public EncodeResult encode(List<?> inputs, boolean isTokenized, CallOptions options) {
+    int width = options.width(dim);
+    Featurized featurized = featurizer.featurize(inputs, isTokenized, options.prompt());
+    List<float[]> rows = Arrays.asList(output(pooled(featurized.rows()), options));
     List<List<String>> tokens = featurized.rows().stream().map(InputFeatures::tokens).toList();
-    return new EncodeResult(rows, dim, featurized.outputLength(),
+    return new EncodeResult(rows, width, featurized.outputLength(),
         settings.poolingStrategy().isTokenLevel(), tokens);
   }
 
@@ -124,9 +169,17 @@ public final class BertEncoder implements AutoCloseable {
 
   /**
    * Runs already featurized rows, possibly of several requests, in length-sorted runs; returns
-   * one array per row in the given order.
+   * one array per row in the given order, normalized when the settings say so.
    */
   public float[][] run(List<InputFeatures> rows) {
+    return output(pooled(rows), CallOptions.DEFAULTS);
+  }
+
+  /**
+   * The model's vectors for featurized rows, before {@link #output}: what a worker runs once for
+   * rows of several requests, each of which may then ask for its own normalization and dimensions.
+   */
+  public float[][] pooled(List<InputFeatures> rows) {
     float[][] out = new float[rows.size()][];
     for (int[] run : BatchPlanner.plan(rows, settings.maxBatchSize(), settings.tokenBudget())) {
       List<InputFeatures> batch = new ArrayList<>(run.length);
@@ -138,6 +191,22 @@ public final class BertEncoder implements AutoCloseable {
       for (int i = 0; i < run.length; i++) {
         out[run[i]] = vectors[i];
       }
+    }
+    return out;
+  }
+
+  /**
+   * Pooled vectors as a request asked: the first {@code dimensions} components of each
+   * (of each token's, for token-level output), L2-normalized when asked or configured.
+   *
+   * @throws InvalidInputException when {@code dimensions} is out of range
+   */
+  public float[][] output(float[][] pooled, CallOptions options) {
+    int keep = options.width(dim);
+    boolean normalize = options.normalize() != null ? options.normalize() : settings.normalize();
+    float[][] out = new float[pooled.length][];
+    for (int r = 0; r < out.length; r++) {
+      out[r] = VectorOutput.apply(pooled[r], dim, keep, normalize);
     }
     return out;
   }

@@ -7,13 +7,22 @@ import java.util.List;
  * Everything the engine needs to know, named after bert-as-service's flags ({@code max_seq_len} is
  * {@code maxSeqLen}). Built once at start; {@link #validate()} fails fast naming the flag.
  *
- * @param modelDir Google BERT folder or SavedModel folder; {@code null} for the default model
+ * <p>{@code maxSeqLen}, {@code poolingLayers}, {@code poolingStrategy} and {@code normalize} that
+ * the builder is not given come from the model ({@link ModelDefaults}): bert-as-service's for
+ * Google's BERTs, sentence-transformers' for the embedding models. The record holds the resolved
+ * values.
+ *
+ * @param model a named model ({@code -model all-minilm-l6-v2}), or {@code null}
+ * @param modelDir Google BERT, SavedModel or Hugging Face folder; {@code null} with no
+ *     {@code model} for the default model
  * @param maxSeqLen truncation length including {@code [CLS]}/{@code [SEP]}; {@code null} = NONE
  *     (the longest text of each batch, capped by {@code max_position_embeddings})
  * @param poolingLayers layer indices, negative from the end ({@code -1} = last encoder layer)
  * @param doLowerCase {@code null} = as the model says (uncased unless it declares otherwise)
  * @param deviceId GPU index, or {@code -1} for the CPU
  * @param tokenBudget at most this many rows x padded length in one TF run
+ * @param normalize L2-normalize every output vector
+ * @param prompt prefixed to every text before tokenization ({@code "query: "}); {@code ""} = none
  */
 public record EngineSettings(
     Path modelDir,
@@ -35,10 +44,14 @@ public record EngineSettings(
     boolean xla,
     double gpuMemoryFraction,
     int maxBatchSize,
-    int tokenBudget) {
+    int tokenBudget,
+    String model,
+    boolean normalize,
+    String prompt) {
 
   public EngineSettings {
     poolingLayers = List.copyOf(poolingLayers);
+    prompt = prompt == null ? "" : prompt;
   }
 
   public static Builder builder() {
@@ -55,7 +68,23 @@ public record EngineSettings(
     require(gpuMemoryFraction > 0 && gpuMemoryFraction <= 1,
         "gpu_memory_fraction", gpuMemoryFraction, "in (0, 1]");
     require(intraOpThreads >= 0 && interOpThreads >= 0, "threads", intraOpThreads, ">= 0");
+    require(model == null || modelDir == null, "model", model, "no -model_dir beside it");
     return this;
+  }
+
+  /**
+   * The name of the model served: the {@code -model} name, the {@code -model_dir} folder's name,
+   * or the default model's.
+   */
+  public String modelName() {
+    if (model != null) {
+      return NamedModel.of(model).modelName();
+    }
+    if (modelDir != null) {
+      Path name = modelDir.toAbsolutePath().normalize().getFileName();
+      return name == null ? modelDir.toString() : name.toString();
+    }
+    return NamedModel.BERT_BASE_UNCASED.modelName();
   }
 
   private static void require(boolean ok, String flag, Object value, String expected) {
@@ -64,13 +93,14 @@ public record EngineSettings(
     }
   }
 
+  /** A builder holding these values, the model-dependent ones as if given. */
   public Builder toBuilder() {
     Builder b = new Builder();
     b.modelDir = modelDir;
     b.tunedModelDir = tunedModelDir;
     b.ckptName = ckptName;
     b.configName = configName;
-    b.maxSeqLen = maxSeqLen;
+    b.maxSeqLen(maxSeqLen);
     b.poolingLayers = poolingLayers;
     b.poolingStrategy = poolingStrategy;
     b.maskClsSep = maskClsSep;
@@ -86,18 +116,22 @@ public record EngineSettings(
     b.gpuMemoryFraction = gpuMemoryFraction;
     b.maxBatchSize = maxBatchSize;
     b.tokenBudget = tokenBudget;
+    b.model = model;
+    b.normalize = normalize;
+    b.prompt = prompt;
     return b;
   }
 
-  /** Defaults are bert-as-service's. */
+  /** Defaults are bert-as-service's, or the model's where it has its own. */
   public static final class Builder {
     private Path modelDir;
     private Path tunedModelDir;
     private String ckptName = "bert_model.ckpt";
     private String configName = "bert_config.json";
-    private Integer maxSeqLen = 25;
-    private List<Integer> poolingLayers = List.of(-2);
-    private PoolingStrategy poolingStrategy = PoolingStrategy.REDUCE_MEAN;
+    private Integer maxSeqLen;
+    private boolean maxSeqLenGiven;
+    private List<Integer> poolingLayers;
+    private PoolingStrategy poolingStrategy;
     private boolean maskClsSep;
     private boolean noSpecialToken;
     private boolean fixedEmbedLength;
@@ -111,6 +145,9 @@ public record EngineSettings(
     private double gpuMemoryFraction = 0.5;
     private int maxBatchSize = 256;
     private int tokenBudget = 16384;
+    private String model;
+    private Boolean normalize;
+    private String prompt = "";
 
     private Builder() {}
 
@@ -118,7 +155,7 @@ public record EngineSettings(
     public Builder tunedModelDir(Path v) { tunedModelDir = v; return this; }
     public Builder ckptName(String v) { ckptName = v; return this; }
     public Builder configName(String v) { configName = v; return this; }
-    public Builder maxSeqLen(Integer v) { maxSeqLen = v; return this; }
+    public Builder maxSeqLen(Integer v) { maxSeqLen = v; maxSeqLenGiven = true; return this; }
     public Builder poolingLayers(List<Integer> v) { poolingLayers = v; return this; }
     public Builder poolingStrategy(PoolingStrategy v) { poolingStrategy = v; return this; }
     public Builder maskClsSep(boolean v) { maskClsSep = v; return this; }
@@ -134,12 +171,24 @@ public record EngineSettings(
     public Builder gpuMemoryFraction(double v) { gpuMemoryFraction = v; return this; }
     public Builder maxBatchSize(int v) { maxBatchSize = v; return this; }
     public Builder tokenBudget(int v) { tokenBudget = v; return this; }
+    /** A named model ({@link NamedModel}); {@code null} for {@code modelDir} or the default. */
+    public Builder model(String v) { model = v; return this; }
+    /** {@code null} = as the model says (on for sentence-embedding models). */
+    public Builder normalize(Boolean v) { normalize = v; return this; }
+    public Builder prompt(String v) { prompt = v; return this; }
 
     public EngineSettings build() {
-      return new EngineSettings(modelDir, tunedModelDir, ckptName, configName, maxSeqLen,
-          poolingLayers, poolingStrategy, maskClsSep, noSpecialToken, fixedEmbedLength,
-          doLowerCase, numLabels, deviceId, intraOpThreads, interOpThreads, fp16, xla,
-          gpuMemoryFraction, maxBatchSize, tokenBudget).validate();
+      String name = model == null || model.isBlank() ? null : NamedModel.of(model).modelName();
+      boolean complete = maxSeqLenGiven && poolingLayers != null && poolingStrategy != null
+          && normalize != null;
+      ModelDefaults d = complete ? null : ModelDefaults.of(name, modelDir);
+      return new EngineSettings(modelDir, tunedModelDir, ckptName, configName,
+          maxSeqLenGiven ? maxSeqLen : d.maxSeqLen(),
+          poolingLayers != null ? poolingLayers : d.poolingLayers(),
+          poolingStrategy != null ? poolingStrategy : d.poolingStrategy(),
+          maskClsSep, noSpecialToken, fixedEmbedLength, doLowerCase, numLabels, deviceId,
+          intraOpThreads, interOpThreads, fp16, xla, gpuMemoryFraction, maxBatchSize, tokenBudget,
+          name, normalize != null ? normalize : d.normalize(), prompt).validate();
     }
   }
 }

@@ -28,6 +28,7 @@ public final class Featurizer {
   private final boolean maskClsSep;
   private final boolean noSpecialToken;
   private final boolean fixedEmbedLength;
+  private final String prompt;
 
   public Featurizer(FullTokenizer tokenizer, Vocab vocab, EngineSettings settings, int maxPositions) {
     this.tokenizer = tokenizer;
@@ -37,6 +38,7 @@ public final class Featurizer {
     this.maskClsSep = settings.maskClsSep();
     this.noSpecialToken = settings.noSpecialToken();
     this.fixedEmbedLength = settings.fixedEmbedLength();
+    this.prompt = settings.prompt();
   }
 
   /**
@@ -46,14 +48,31 @@ public final class Featurizer {
    * @throws InvalidInputException naming the first bad input; nothing is featurized then
    */
   public Featurized featurize(List<?> inputs, boolean isTokenized) {
+    return featurize(inputs, isTokenized, null);
+  }
+
+  /**
+   * As {@link #featurize(List, boolean)}, with a prompt of the call's own.
+   *
+   * @param callPrompt prefixed to each text (its tokens to each token list) before truncation;
+   *     {@code null} = the configured {@code -prompt}
+   */
+  public Featurized featurize(List<?> inputs, boolean isTokenized, String callPrompt) {
     validate(inputs, isTokenized);
+    String prefix = callPrompt != null ? callPrompt : prompt;
+    List<String> promptTokens = isTokenized && !prefix.isEmpty() ? tokenizer.tokenize(prefix) : List.of();
     List<List<String>> first = new ArrayList<>(inputs.size());
     List<List<String>> second = new ArrayList<>(inputs.size());
     for (Object input : inputs) {
       if (isTokenized) {
         splitTokenized((List<?>) input, first, second);
+        if (!promptTokens.isEmpty()) {
+          List<String> withPrompt = new ArrayList<>(promptTokens);
+          withPrompt.addAll(first.get(first.size() - 1));
+          first.set(first.size() - 1, withPrompt);
+        }
       } else {
-        splitText((String) input, first, second);
+        splitText(prefix + input, first, second);
       }
     }
     int seqLen = maxSeqLen != null ? maxSeqLen : batchLength(first, second);

@@ -53,6 +53,35 @@ class StartArgsTest {
   }
 
   @Test
+  void aNamedModelBringsItsDefaultsAndFlagsOverrideThem() {
+    ServingSettings google = ServingSettings.create(StartArgs.parse().config());
+    assertEquals(25, google.engine().maxSeqLen());
+    assertEquals(List.of(-2), google.engine().poolingLayers());
+    assertEquals(PoolingStrategy.REDUCE_MEAN, google.engine().poolingStrategy());
+    assertTrue(!google.engine().normalize(), "Google's BERTs keep bert-as-service's vectors");
+    assertEquals("bert-base-uncased", google.engine().modelName());
+
+    ServingSettings minilm = ServingSettings.create(StartArgs.parse("-model", "all-minilm-l6-v2").config());
+    assertEquals("all-minilm-l6-v2", minilm.engine().model());
+    assertEquals(256, minilm.engine().maxSeqLen());
+    assertEquals(List.of(-1), minilm.engine().poolingLayers());
+    assertEquals(PoolingStrategy.REDUCE_MEAN, minilm.engine().poolingStrategy());
+    assertTrue(minilm.engine().normalize());
+
+    ServingSettings bge = ServingSettings.create(StartArgs.parse("-model", "BGE-small-en-v1.5",
+        "-max_seq_len", "128", "-normalize", "false", "-prompt", "query: ").config());
+    assertEquals(PoolingStrategy.FIRST_TOKEN, bge.engine().poolingStrategy());
+    assertEquals(128, bge.engine().maxSeqLen());
+    assertTrue(!bge.engine().normalize());
+    assertEquals("query: ", bge.engine().prompt());
+    assertTrue(bge.engineFor(0).normalize() == bge.engine().normalize(), "kept per worker");
+
+    ServingSettings normalized = ServingSettings.create(StartArgs.parse("-normalize", "-max_seq_len", "30").config());
+    assertTrue(normalized.engine().normalize(), "-normalize alone turns it on");
+    assertEquals(30, normalized.engine().maxSeqLen());
+  }
+
+  @Test
   void badFlagsAndValuesAreRefusedWithTheirName() {
     assertMessage("unknown flag -bogus", "-bogus");
     assertMessage("-max_seq_len 'x' is not an integer", "-max_seq_len", "x");
@@ -62,6 +91,12 @@ class StartArgsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> ServingSettings.create(StartArgs.parse("-pooling_strategy", "AVG").config()));
     assertTrue(e.getMessage().contains("unknown pooling_strategy 'AVG'"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> ServingSettings.create(StartArgs.parse("-model", "gpt-2").config()));
+    assertTrue(e.getMessage().contains("-model 'gpt-2': expected one of bert-base-uncased"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> ServingSettings.create(
+        StartArgs.parse("-model", "e5-small-v2", "-model_dir", "/tmp").config()));
+    assertTrue(e.getMessage().contains("-model e5-small-v2: expected no -model_dir beside it"), e.getMessage());
   }
 
   static void assertMessage(String fragment, String... args) {

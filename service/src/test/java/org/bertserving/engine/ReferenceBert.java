@@ -91,10 +91,20 @@ final class ReferenceBert {
     for (double[] r : inner) {
       for (int j = 0; j < r.length; j++) {
         double a = r[j];
-        r[j] = 0.5 * a * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a + 0.044715 * a * a * a)));
+        r[j] = c.hiddenAct().equals("gelu_exact")
+            ? 0.5 * a * (1 + erf(a / Math.sqrt(2)))
+            : 0.5 * a * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a + 0.044715 * a * a * a)));
       }
     }
     return layerNorm(scope + "/output/LayerNorm", add(dense(scope + "/output/dense", inner), attention));
+  }
+
+  /** Abramowitz and Stegun 7.1.26: within 1.5e-7 of erf, far inside the tests' tolerance. */
+  static double erf(double x) {
+    double t = 1 / (1 + 0.3275911 * Math.abs(x));
+    double y = 1 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741
+        + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-x * x);
+    return x < 0 ? -y : y;
   }
 
   private double[][] dense(String scope, double[][] x) {
@@ -129,7 +139,7 @@ final class ReferenceBert {
       var /= x[i].length;
       y[i] = new double[x[i].length];
       for (int j = 0; j < x[i].length; j++) {
-        y[i][j] = (x[i][j] - mean) / Math.sqrt(var + 1e-12) * get(scope + "/gamma", j)
+        y[i][j] = (x[i][j] - mean) / Math.sqrt(var + c.layerNormEps()) * get(scope + "/gamma", j)
             + get(scope + "/beta", j);
       }
     }

@@ -26,9 +26,6 @@ import org.tensorflow.types.family.TFloating;
  */
 @SuppressWarnings("unchecked")
 final class BertGraph<T extends TFloating> {
-  /** Google's {@code layer_norm} epsilon. */
-  private static final float LAYER_NORM_EPSILON = 1e-12f;
-
   private final Ops tf;
   private final Class<T> type;
   private final BertConfig config;
@@ -201,17 +198,23 @@ final class BertGraph<T extends TFloating> {
     Operand<TInt32> lastAxis = s.constant(new int[] {-1});
     Operand<T> mean = s.math.mean(x, lastAxis, Mean.keepDims(true));
     Operand<T> variance = s.math.mean(s.math.squaredDifference(x, mean), lastAxis, Mean.keepDims(true));
-    Operand<T> inv = s.math.mul(s.math.rsqrt(s.math.add(variance, scalar(s, LAYER_NORM_EPSILON))), gamma);
+    Operand<T> inv = s.math.mul(s.math.rsqrt(s.math.add(variance, scalar(s, (float) config.layerNormEps()))), gamma);
     return s.math.add(s.math.mul(x, inv), s.math.sub(beta, s.math.mul(mean, inv)));
   }
 
-  /** Google's tanh approximation of gelu, as in its {@code modeling.py}. */
+  /**
+   * Google's tanh approximation of gelu, as in its {@code modeling.py}; or the exact erf form,
+   * which PyTorch's BERT (and so every Hugging Face BERT) calls "gelu".
+   */
   private Operand<T> activation(Ops s, Operand<T> x) {
     switch (config.hiddenAct()) {
       case "relu":
         return s.nn.relu(x);
       case "tanh":
         return s.math.tanh(x);
+      case "gelu_exact":
+        Operand<T> erf = s.math.erf(s.math.mul(x, scalar(s, (float) (1 / Math.sqrt(2)))));
+        return s.math.mul(s.math.mul(x, scalar(s, 0.5f)), s.math.add(scalar(s, 1f), erf));
       default:
         // the exact op pattern of modeling.py, which TensorFlow's remapper fuses into the matmul
         Operand<T> cube = s.math.pow(x, scalar(s, 3f));

@@ -8,8 +8,12 @@ import org.bertserving.engine.BertConfig;
 import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.InputFeatures;
 import org.bertserving.engine.ModelBackend;
+import org.bertserving.engine.ModelFiles;
 import org.bertserving.engine.ModelLoadException;
 import org.bertserving.engine.PoolingStrategy;
+import org.bertserving.engine.hf.HfWeights;
+import org.bertserving.engine.hf.OnnxModel;
+import org.bertserving.engine.hf.Safetensors;
 import org.bertserving.engine.tf.CheckpointIndex.TensorInfo;
 import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
@@ -35,7 +39,8 @@ import org.tensorflow.types.family.TFloating;
 
 /**
  * BERT in one TensorFlow session on one device: the graph of {@link BertGraph}, its variables
- * restored by TensorFlow's own {@code RestoreV2} from the checkpoint, one run per batch.
+ * restored by TensorFlow's own {@code RestoreV2} from a checkpoint, or fed from a safetensors or
+ * ONNX file ({@link FedWeights}); one run per batch.
  */
 public final class TfBertBackend implements ModelBackend {
   /** Tensors restored per {@code RestoreV2} run: bounds the transient copy during loading. */
@@ -60,20 +65,53 @@ public final class TfBertBackend implements ModelBackend {
     this.dim = dim;
   }
 
+  /** One step of giving a new session its weights. */
+  @FunctionalInterface
+  interface LoadStep {
+    void run(Session session);
+  }
+
+  /** How the weights reach the variables of a graph, once it is built. */
+  @FunctionalInterface
+  interface WeightSource {
+    List<LoadStep> steps(Ops root, Ops device, BertGraph<?> bert);
+  }
+
   /**
-   * Opens the checkpoint at {@code checkpoint} (a path prefix, without {@code .index}): checks the
-   * settings against the model before anything is built, then builds and restores.
+   * Opens a model's weights: checks the settings against the model before anything is built,
+   * then builds and loads.
    *
-   * @param declared the model's {@code bert_config.json}, or {@code null} to derive it
+   * @param declared the model's {@code bert_config.json} or {@code config.json}, or {@code null}
+   *     to derive it from the tensors
    */
-  public static TfBertBackend open(Path checkpoint, BertConfig declared,
-      EngineSettings settings) throws IOException {
-    CheckpointLayout layout = CheckpointLayout.inspect(checkpoint, declared);
-    int layerCount = layout.config().numHiddenLayers();
+  public static TfBertBackend open(ModelFiles files, BertConfig declared, EngineSettings settings)
+      throws IOException {
+    Path origin = files.weights();
+    BertConfig config;
+    WeightSource source;
+    switch (files.format()) {
+      case CHECKPOINT -> {
+        CheckpointLayout layout = CheckpointLayout.inspect(origin, declared);
+        config = layout.config();
+        source = (root, device, bert) -> restoreSteps(root, device, bert, layout);
+      }
+      case SAFETENSORS -> {
+        HfWeights hf = HfWeights.of(origin, Safetensors.readAll(origin), declared, null);
+        config = hf.config();
+        source = (root, device, bert) -> FedWeights.steps(root, device, bert, hf);
+      }
+      default -> {
+        OnnxModel onnx = OnnxModel.read(origin);
+        HfWeights hf = HfWeights.of(origin, onnx.tensorsByModuleName(), declared, onnx);
+        config = hf.config();
+        source = (root, device, bert) -> FedWeights.steps(root, device, bert, hf);
+      }
+    }
+    int layerCount = config.numHiddenLayers();
     Integer maxSeqLen = settings.maxSeqLen();
-    if (maxSeqLen != null && maxSeqLen > layout.config().maxPositionEmbeddings()) {
+    if (maxSeqLen != null && maxSeqLen > config.maxPositionEmbeddings()) {
       throw new IllegalArgumentException("-max_seq_len " + maxSeqLen + " exceeds the model's "
-          + "max_position_embeddings " + layout.config().maxPositionEmbeddings());
+          + "max_position_embeddings " + config.maxPositionEmbeddings());
     }
     List<Integer> layers = new ArrayList<>();
     for (int layer : settings.poolingLayers()) {
@@ -83,7 +121,7 @@ public final class TfBertBackend implements ModelBackend {
       }
       layers.add(layer < 0 ? layerCount + layer : layer);
     }
-    return load(layout, layers, settings);
+    return load(config, origin, source, layers, settings);
   }
 
   /** The config the graph was built from (declared or derived from the checkpoint). */
@@ -92,32 +130,33 @@ public final class TfBertBackend implements ModelBackend {
   }
 
   /**
-   * Builds the graph for {@code settings} and restores its weights from {@code layout}.
+   * Builds the graph for {@code settings} and gives it its weights from {@code source}.
    *
    * @param layers pooling layers as 0-based encoder indices
    */
-  static TfBertBackend load(CheckpointLayout layout, List<Integer> layers, EngineSettings settings) {
+  static TfBertBackend load(BertConfig config, Path origin, WeightSource source,
+      List<Integer> layers, EngineSettings settings) {
     Graph graph = new Graph();
     try {
       Ops root = Ops.create(graph);
       Ops device = root.withDevice(device(settings.deviceId()));
       BertGraph<?> bert = settings.fp16()
-          ? new BertGraph<>(device, TFloat16.class, layout.config(), layers,
+          ? new BertGraph<>(device, TFloat16.class, config, layers,
               settings.poolingStrategy(), settings.numLabels())
-          : new BertGraph<>(device, TFloat32.class, layout.config(), layers,
+          : new BertGraph<>(device, TFloat32.class, config, layers,
               settings.poolingStrategy(), settings.numLabels());
-      List<Op> restores = restoreOps(root, device, bert, layout);
+      List<LoadStep> steps = source.steps(root, device, bert);
       long width = bert.output.shape().size(-1);
       Session session = new Session(graph, sessionConfig(settings));
       try {
-        for (Op restore : restores) {
-          session.runner().addTarget(restore).run();
+        for (LoadStep step : steps) {
+          step.run(session);
         }
         return new TfBertBackend(
-            graph, session, bert, settings.poolingStrategy(), (int) width, layout.config());
+            graph, session, bert, settings.poolingStrategy(), (int) width, config);
       } catch (TensorFlowException e) {
         session.close(); // before the graph, whose close waits for its sessions
-        throw new ModelLoadException("cannot restore the weights of " + layout.checkpoint()
+        throw new ModelLoadException("cannot restore the weights of " + origin
             + ": " + e.getMessage(), e);
       } catch (RuntimeException e) {
         session.close();
@@ -129,7 +168,7 @@ public final class TfBertBackend implements ModelBackend {
     }
   }
 
-  private static DeviceSpec device(int deviceId) {
+  static DeviceSpec device(int deviceId) {
     return deviceId < 0
         ? DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.CPU).deviceIndex(0).build()
         : DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.GPU).deviceIndex(deviceId).build();
@@ -155,12 +194,12 @@ public final class TfBertBackend implements ModelBackend {
    * fused weight is the concatenation of its sources on the last axis.
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static List<Op> restoreOps(Ops root, Ops device, BertGraph<?> bert,
+  private static List<LoadStep> restoreSteps(Ops root, Ops device, BertGraph<?> bert,
       CheckpointLayout layout) {
     Ops cpu = root.withDevice(device(-1)).withSubScope("restore");
     Operand<TString> prefix = cpu.constant(layout.checkpoint().toString());
     List<? extends BertGraph.Weight<?>> weights = bert.weights();
-    List<Op> restores = new ArrayList<>();
+    List<LoadStep> restores = new ArrayList<>();
     for (int start = 0; start < weights.size(); start += RESTORE_CHUNK) {
       List<? extends BertGraph.Weight<?>> chunk =
           weights.subList(start, Math.min(weights.size(), start + RESTORE_CHUNK));
@@ -196,7 +235,8 @@ public final class TfBertBackend implements ModelBackend {
         }
         assigns.add(device.assign(weight.variable(), value));
       }
-      restores.add(root.withControlDependencies(assigns).noOp());
+      Op chunkDone = root.withControlDependencies(assigns).noOp();
+      restores.add(session -> session.runner().addTarget(chunkDone).run());
     }
     return restores;
   }

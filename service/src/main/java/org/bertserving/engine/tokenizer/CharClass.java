@@ -55,6 +55,35 @@ final class CharClass {
   }
 
   /**
+   * Hugging Face's {@code is_control} ({@code char::is_other}), except tab, newline, carriage
+   * return: wider than Google's, private-use and surrogate code points go too. Unassigned ones
+   * stay (the Unicode tables it uses list none), as Hugging Face's tokenizers were seen to do.
+   */
+  static boolean isOther(int cp) {
+    if (cp == '\t' || cp == '\n' || cp == '\r') {
+      return false;
+    }
+    switch (Character.getType(cp)) {
+      case Character.CONTROL, Character.FORMAT, Character.PRIVATE_USE, Character.SURROGATE:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Rust's {@code char::is_whitespace}: Unicode's White_Space property. */
+  static boolean isUnicodeWhitespace(int cp) {
+    return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680
+        || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F
+        || cp == 0x205F || cp == 0x3000;
+  }
+
+  /** Hugging Face's {@code is_chinese_char}: Google's blocks, one range starting at U+2B920. */
+  static boolean isHfCjk(int cp) {
+    return !(cp >= 0x2B820 && cp < 0x2B920) && isCjk(cp);
+  }
+
+  /**
    * Python's {@code str.split()}: the separators of {@code str.isspace()}, which include a few
    * that survive clean-up (line and paragraph separators, information separators).
    */
@@ -68,11 +97,20 @@ final class CharClass {
   }
 
   static List<String> splitOnWhitespace(String text) {
+    return split(text, false);
+  }
+
+  /** Splits as Hugging Face's pre-tokenizers do, on {@link #isUnicodeWhitespace}. */
+  static List<String> splitOnUnicodeWhitespace(String text) {
+    return split(text, true);
+  }
+
+  private static List<String> split(String text, boolean unicode) {
     List<String> out = new ArrayList<>();
     int start = -1;
     for (int i = 0; i < text.length(); ) {
       int cp = text.codePointAt(i);
-      boolean space = isPythonSpace(cp);
+      boolean space = unicode ? isUnicodeWhitespace(cp) : isPythonSpace(cp);
       if (space && start >= 0) {
         out.add(text.substring(start, i));
         start = -1;

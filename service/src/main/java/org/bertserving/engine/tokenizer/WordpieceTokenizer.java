@@ -6,15 +6,24 @@ import java.util.List;
 /**
  * Google's {@code WordpieceTokenizer}: greedy longest-match-first over the vocabulary, with
  * {@code ##} marking a continuation; {@code [UNK]} for a word that cannot be split or is longer
- * than 200 characters (Google's default, which the reference fixtures confirm).
+ * than 200 characters (Google's default, which the reference fixtures confirm; Hugging Face's
+ * {@code tokenizer.json} files say 100).
  */
 public final class WordpieceTokenizer {
   static final int MAX_INPUT_CHARS_PER_WORD = 200;
 
   private final Vocab vocab;
+  private final int maxInputCharsPerWord;
+  private final String continuation;
 
   public WordpieceTokenizer(Vocab vocab) {
+    this(vocab, MAX_INPUT_CHARS_PER_WORD, "##");
+  }
+
+  public WordpieceTokenizer(Vocab vocab, int maxInputCharsPerWord, String continuation) {
     this.vocab = vocab;
+    this.maxInputCharsPerWord = maxInputCharsPerWord;
+    this.continuation = continuation;
   }
 
   public List<String> tokenize(String text) {
@@ -27,7 +36,7 @@ public final class WordpieceTokenizer {
 
   void tokenizeWord(String word, List<String> out) {
     int[] cps = word.codePoints().toArray();
-    if (cps.length > MAX_INPUT_CHARS_PER_WORD) {
+    if (cps.length > maxInputCharsPerWord) {
       out.add(Vocab.UNK);
       return;
     }
@@ -39,7 +48,7 @@ public final class WordpieceTokenizer {
       for (; end > start; end--) {
         String piece = new String(cps, start, end - start);
         if (start > 0) {
-          piece = "##" + piece;
+          piece = continuation + piece;
         }
         if (vocab.contains(piece)) {
           match = piece;

@@ -1,0 +1,137 @@
+package org.bertserving.tools;
+
+import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.function.Function;
+import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.EngineSettings;
+
+/**
+ * all-MiniLM-L6-v2 in this engine (ONNX weights imported into the TensorFlow graph) against the
+ * alternative a Java user has in process, LangChain4j's ONNX Runtime embedder of the same model:
+ * same texts, same JVM, one after the other. Prints a Markdown table: rows/s at batch 1, 32 and
+ * 256 of 10-60-token texts, the p50 latency of one short query, and how close the two vectors are.
+ *
+ * <pre>ops/bert-serving-benchmark-minilm [--seconds S]</pre>
+ */
+public final class MiniLmBenchmark {
+  private static final String[] WORDS = ("the a of to and in is it that for on with as was by at "
+      + "from this be are or an have not they which one you were all we can her has there been if "
+      + "more when will would who so no out up into do than time only new some could these two may "
+      + "first then any like my now over such our man me even most made after also did many before "
+      + "must through back years where much your way well down should because each just those "
+      + "people how too little state good very make world still own see men work long get here "
+      + "between both life being under never day same another know while last might us great old "
+      + "year off come since against go came right used take three search engine vector sentence "
+      + "embedding model cluster service request latency throughput batch token cooking rice pasta "
+      + "weather travel music science history football river mountain city library computer").split(" ");
+
+  private MiniLmBenchmark() {}
+
+  public static void main(String[] args) throws IOException {
+    double seconds = args.length > 1 && args[0].equals("--seconds") ? Double.parseDouble(args[1]) : 5;
+    try (BertEncoder engine = BertEncoder.load(
+        EngineSettings.builder().model("all-minilm-l6-v2").build())) {
+      AllMiniLmL6V2EmbeddingModel langchain4j = new AllMiniLmL6V2EmbeddingModel();
+      List<String> texts = texts(engine, 2048);
+      Function<List<String>, float[][]> ours = engine::encode;
+      Function<List<String>, float[][]> theirs = batch -> {
+        List<TextSegment> segments = batch.stream().map(TextSegment::from).toList();
+        return langchain4j.embedAll(segments).content().stream().map(Embedding::vector)
+            .toArray(float[][]::new);
+      };
+      double minCosine = minCosine(ours.apply(texts.subList(0, 64)), theirs.apply(texts.subList(0, 64)));
+
+      System.out.printf(Locale.ROOT, "# all-MiniLM-L6-v2: this engine vs LangChain4j (ONNX Runtime)%n%n"
+          + "%d cores, Java %s; %d texts of 10-60 tokens; %.0f s per cell; min cosine between the "
+          + "two on 64 texts: %.6f%n%n", Runtime.getRuntime().availableProcessors(),
+          System.getProperty("java.version"), texts.size(), seconds, minCosine);
+      System.out.println("| batch | engine rows/s | LangChain4j rows/s | ratio |");
+      System.out.println("|---:|---:|---:|---:|");
+      for (int batch : new int[] {1, 32, 256}) {
+        double a = rowsPerSecond(ours, texts, batch, seconds);
+        double b = rowsPerSecond(theirs, texts, batch, seconds);
+        System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.2f |%n", batch, a, b, a / b);
+      }
+      List<String> query = List.of("how do I cook rice?");
+      double p50Ours = p50Millis(ours, query, seconds);
+      double p50Theirs = p50Millis(theirs, query, seconds);
+      System.out.printf(Locale.ROOT, "%n| one short query | engine | LangChain4j |%n|---|---:|---:|%n"
+          + "| p50 latency (ms) | %.2f | %.2f |%n", p50Ours, p50Theirs);
+    }
+  }
+
+  /** Deterministic texts of 10 to 60 tokens ([CLS] and [SEP] included), by the model's tokenizer. */
+  static List<String> texts(BertEncoder engine, int count) {
+    Random random = new Random(42);
+    List<String> texts = new ArrayList<>(count);
+    while (texts.size() < count) {
+      int target = 10 + random.nextInt(51);
+      StringBuilder text = new StringBuilder(WORDS[random.nextInt(WORDS.length)]);
+      while (length(engine, text + " x") <= target) {
+        text.append(' ').append(WORDS[random.nextInt(WORDS.length)]);
+      }
+      texts.add(text.toString());
+    }
+    return texts;
+  }
+
+  private static int length(BertEncoder engine, String text) {
+    return engine.featurizer().featurize(List.of(text), false).rows().get(0).length();
+  }
+
+  /** Rows per second over {@code seconds}, after one warm-up batch. */
+  static double rowsPerSecond(Function<List<String>, float[][]> encode, List<String> texts,
+      int batch, double seconds) {
+    encode.apply(texts.subList(0, batch));
+    long rows = 0;
+    int next = 0;
+    long start = System.nanoTime();
+    long end = start + (long) (seconds * 1e9);
+    while (System.nanoTime() < end) {
+      if (next + batch > texts.size()) {
+        next = 0;
+      }
+      rows += encode.apply(texts.subList(next, next + batch)).length;
+      next += batch;
+    }
+    return rows / ((System.nanoTime() - start) / 1e9);
+  }
+
+  static double p50Millis(Function<List<String>, float[][]> encode, List<String> query, double seconds) {
+    for (int i = 0; i < 10; i++) {
+      encode.apply(query);
+    }
+    List<Long> nanos = new ArrayList<>();
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    while (System.nanoTime() < end || nanos.size() < 20) {
+      long start = System.nanoTime();
+      encode.apply(query);
+      nanos.add(System.nanoTime() - start);
+    }
+    long[] sorted = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
+    return sorted[sorted.length / 2] / 1e6;
+  }
+
+  static double minCosine(float[][] a, float[][] b) {
+    double min = 1;
+    for (int r = 0; r < a.length; r++) {
+      double dot = 0;
+      double aa = 0;
+      double bb = 0;
+      for (int d = 0; d < a[r].length; d++) {
+        dot += a[r][d] * b[r][d];
+        aa += a[r][d] * a[r][d];
+        bb += b[r][d] * b[r][d];
+      }
+      min = Math.min(min, dot / Math.sqrt(aa * bb));
+    }
+    return min;
+  }
+}

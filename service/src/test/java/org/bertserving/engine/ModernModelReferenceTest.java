@@ -1,0 +1,213 @@
+package org.bertserving.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.io.IOException;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Each named sentence-embedding model, at its own defaults, reproduces what ONNX Runtime computes
+ * from the same ONNX file with that model's own pooling (mean over the mask, or CLS for BGE) and
+ * L2 normalization, and its token ids are those of Hugging Face's own tokenizers (DJL's binding,
+ * loaded offline from the model's {@code tokenizer.json}, truncating at the model's
+ * {@code max_seq_length}, not at the file's own 128).
+ */
+class ModernModelReferenceTest {
+  private static final double MIN_COSINE = 0.9999;
+  private static final double MAX_ABS = 1e-4;
+
+  @BeforeAll
+  static void offline() {
+    System.setProperty("ai.djl.offline", "true"); // DJL must not reach for a hub
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = NamedModel.class, names = {"ALL_MINILM_L6_V2", "BGE_SMALL_EN_V15", "E5_SMALL_V2"})
+  void vectorsAndIdsEqualOnnxRuntimeAndHuggingFaceTokenizers(NamedModel model)
+      throws IOException, OrtException {
+    List<String> texts = ModernTexts.all();
+    assertTrue(texts.size() >= 50);
+    EngineSettings settings = EngineSettings.builder().model(model.modelName()).build();
+    assertEquals(model.defaults().maxSeqLen(), settings.maxSeqLen());
+    Path dir = model.unpacked();
+    try (BertEncoder engine = BertEncoder.load(settings);
+        Reference reference = new Reference(dir, settings.maxSeqLen(), settings.poolingStrategy())) {
+      float[][] ours = engine.encode(texts);
+      List<InputFeatures> rows = engine.featurizer().featurize(texts, false).rows();
+      double minCosine = 1;
+      double maxAbs = 0;
+      for (int i = 0; i < texts.size(); i++) {
+        long[] ids = reference.ids(texts.get(i));
+        assertArrayEquals(ids, toLong(rows.get(i).inputIds()), model + " ids of text " + i
+            + " " + rows.get(i).tokens());
+        float[] expected = reference.vector(ids);
+        double[] cmp = compare(expected, ours[i]);
+        minCosine = Math.min(minCosine, cmp[0]);
+        maxAbs = Math.max(maxAbs, cmp[1]);
+      }
+      System.out.printf("%s: %d texts, min cosine %.8f, max abs difference %.2e%n",
+          model.modelName(), texts.size(), minCosine, maxAbs);
+      assertTrue(minCosine > MIN_COSINE, model + " min cosine " + minCosine);
+      assertTrue(maxAbs < MAX_ABS, model + " max abs difference " + maxAbs);
+    }
+  }
+
+  /**
+   * Weights imported from ONNX serve every pooling strategy and layer, not only the model's own:
+   * the last layer's token vectors equal ONNX Runtime's last hidden state, and the other
+   * strategies of any layer agree with pooling the engine's own token vectors in plain Java.
+   */
+  @org.junit.jupiter.api.Test
+  void everyPoolingStrategyAndLayerOfAnOnnxModel() throws IOException, OrtException {
+    NamedModel model = NamedModel.ALL_MINILM_L6_V2;
+    List<String> texts = ModernTexts.all().subList(0, 12);
+    EngineSettings.Builder base = EngineSettings.builder().model(model.modelName()).maxSeqLen(64)
+        .normalize(false);
+    try (Reference reference = new Reference(model.unpacked(), 64, PoolingStrategy.NONE);
+        BertEncoder last = BertEncoder.load(base.poolingStrategy(PoolingStrategy.NONE).build())) {
+      EncodeResult tokens = last.encode(texts, false);
+      for (int i = 0; i < texts.size(); i++) {
+        float[][] hidden = reference.hidden(reference.ids(texts.get(i)));
+        float[] flat = new float[hidden.length * hidden[0].length];
+        for (int t = 0; t < hidden.length; t++) {
+          System.arraycopy(hidden[t], 0, flat, t * hidden[0].length, hidden[0].length);
+        }
+        double[] cmp = compare(flat, tokens.rows().get(i));
+        assertTrue(cmp[0] > MIN_COSINE && cmp[1] < MAX_ABS, "last layer of text " + i + ": "
+            + java.util.Arrays.toString(cmp));
+      }
+    }
+    for (List<Integer> layers : List.of(List.of(0, -2))) {
+      float[][] tokens;
+      try (BertEncoder none = BertEncoder.load(base.poolingStrategy(PoolingStrategy.NONE)
+          .poolingLayers(layers).build())) {
+        tokens = none.encode(texts, false).rows().toArray(new float[0][]);
+      }
+      for (PoolingStrategy strategy : List.of(PoolingStrategy.REDUCE_MAX,
+          PoolingStrategy.REDUCE_MEAN_MAX, PoolingStrategy.FIRST_TOKEN, PoolingStrategy.LAST_TOKEN)) {
+        try (BertEncoder encoder = BertEncoder.load(base.poolingStrategy(strategy)
+            .poolingLayers(layers).build())) {
+          float[][] pooled = encoder.encode(texts);
+          List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
+          int dim = 384 * layers.size();
+          for (int r = 0; r < rows.size(); r++) {
+            double[][] states = new double[rows.get(r).length()][dim];
+            for (int t = 0; t < states.length; t++) {
+              for (int d = 0; d < dim; d++) {
+                states[t][d] = tokens[r][t * dim + d];
+              }
+            }
+            TinyModelEngineTest.assertClose(TinyModelEngineTest.pool(strategy, states,
+                rows.get(r).inputMask()), pooled[r], strategy + " " + layers + " row " + r);
+          }
+        }
+      }
+    }
+    Throwable e = org.junit.jupiter.api.Assertions.assertThrows(ModelLoadException.class,
+        () -> BertEncoder.load(base.poolingStrategy(PoolingStrategy.CLS_POOLED).build()));
+    assertTrue(e.getMessage().contains("has no tensor 'pooler.dense.weight'"), e.getMessage());
+  }
+
+  /** Hugging Face's tokenizer and ONNX Runtime on the same files, one text at a time, unpadded. */
+  static final class Reference implements AutoCloseable {
+    private final HuggingFaceTokenizer tokenizer;
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtSession session;
+    private final PoolingStrategy pooling;
+
+    Reference(Path dir, int maxLength, PoolingStrategy pooling) throws IOException, OrtException {
+      this.tokenizer = HuggingFaceTokenizer.builder().optTokenizerPath(dir.resolve("tokenizer.json"))
+          .optMaxLength(maxLength).optTruncation(true).optPadding(false).build();
+      this.session = env.createSession(dir.resolve("model.onnx").toString(),
+          new OrtSession.SessionOptions());
+      this.pooling = pooling;
+    }
+
+    long[] ids(String text) {
+      Encoding e = tokenizer.encode(text);
+      return e.getIds();
+    }
+
+    /** sentence-transformers: pool the last hidden state over the mask, then L2-normalize. */
+    float[] vector(long[] ids) throws OrtException {
+      float[][] hidden = hidden(ids);
+      double[] pooled = new double[hidden[0].length];
+      for (int t = 0; t < hidden.length; t++) {
+        for (int d = 0; d < pooled.length; d++) {
+          if (pooling == PoolingStrategy.FIRST_TOKEN) {
+            pooled[d] = t == 0 ? hidden[t][d] : pooled[d];
+          } else {
+            pooled[d] += hidden[t][d] / (double) hidden.length;
+          }
+        }
+      }
+      double norm = 0;
+      for (double v : pooled) {
+        norm += v * v;
+      }
+      float[] out = new float[pooled.length];
+      for (int d = 0; d < out.length; d++) {
+        out[d] = (float) (pooled[d] / Math.sqrt(norm));
+      }
+      return out;
+    }
+
+    /** The last hidden state, {@code [T, H]}. */
+    float[][] hidden(long[] ids) throws OrtException {
+      long[] shape = {1, ids.length};
+      long[] ones = new long[ids.length];
+      java.util.Arrays.fill(ones, 1);
+      try (OnnxTensor inputIds = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
+          OnnxTensor mask = OnnxTensor.createTensor(env, LongBuffer.wrap(ones), shape);
+          OnnxTensor types = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape);
+          OrtSession.Result result = session.run(Map.of("input_ids", inputIds,
+              "attention_mask", mask, "token_type_ids", types))) {
+        return ((float[][][]) result.get(0).getValue())[0];
+      }
+    }
+
+    @Override
+    public void close() throws OrtException {
+      session.close();
+      tokenizer.close();
+    }
+  }
+
+  /** {cosine, max abs difference}. */
+  static double[] compare(float[] expected, float[] actual) {
+    assertEquals(expected.length, actual.length);
+    double dot = 0;
+    double ee = 0;
+    double aa = 0;
+    double maxAbs = 0;
+    for (int i = 0; i < expected.length; i++) {
+      dot += (double) expected[i] * actual[i];
+      ee += (double) expected[i] * expected[i];
+      aa += (double) actual[i] * actual[i];
+      maxAbs = Math.max(maxAbs, Math.abs(expected[i] - actual[i]));
+    }
+    return new double[] {dot / Math.sqrt(ee * aa), maxAbs};
+  }
+
+  static long[] toLong(int[] ids) {
+    long[] out = new long[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      out[i] = ids[i];
+    }
+    return out;
+  }
+}
