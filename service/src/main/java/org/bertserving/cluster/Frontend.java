@@ -22,6 +22,7 @@ import org.bertserving.client.protocol.EncodeReply;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.client.protocol.StatusReply;
 import org.bertserving.client.protocol.WireMessage;
+import org.bertserving.engine.CallOptions;
 import org.bertserving.engine.Featurizer;
 import org.bertserving.engine.InvalidInputException;
 
@@ -141,7 +142,8 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
         settings.requestTimeout(), encode.replyTo(), getContext().getSelf()), "request-" + requestId);
     active.put(requestId, System.nanoTime());
     admission.admitted(requestId, tokens, size);
-    queue.add(segment(requestId, aggregator, inputs, request.isTokenized(), deadline));
+    queue.add(segment(requestId, aggregator, inputs, request.isTokenized(), deadline,
+        new CallOptions(request.prompt(), request.normalize(), request.dimensions())));
     pendingRows += size;
     metrics.rows.add(size);
     dispatch();
@@ -151,11 +153,11 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   /** The whole request as one typed segment; the inputs are validated already. */
   @SuppressWarnings("unchecked")
   private static Job.Segment segment(String requestId, ActorRef<Aggregator.Command> aggregator,
-      List<Object> inputs, boolean isTokenized, long deadline) {
+      List<Object> inputs, boolean isTokenized, long deadline, CallOptions options) {
     List<?> typed = inputs;
     return isTokenized
-        ? new Job.Segment(requestId, aggregator, 0, null, (List<List<String>>) typed, deadline, 0)
-        : new Job.Segment(requestId, aggregator, 0, (List<String>) typed, null, deadline, 0);
+        ? new Job.Segment(requestId, aggregator, 0, null, (List<List<String>>) typed, deadline, 0, options)
+        : new Job.Segment(requestId, aggregator, 0, (List<String>) typed, null, deadline, 0, options);
   }
 
   /** Why a request cannot be taken whatever the load, or {@code null}. */
@@ -165,12 +167,16 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     } catch (InvalidInputException e) {
       return EncodeFailure.of(request.id(), 400, "invalid_input", e.getMessage());
     }
+    if (request.dimensions() != null && request.dimensions() < 1) {
+      return EncodeFailure.of(request.id(), 400, "invalid_input", "dimensions "
+          + request.dimensions() + " is out of range: expected at least 1");
+    }
     int size = inputs.size();
     if (size > settings.maxRequestRows()) {
       return EncodeFailure.of(request.id(), 413, "too_large", size + " texts in one request; at "
           + "most " + settings.maxRequestRows() + " (bert-serving.frontend.max-request-rows)");
     }
-    Job.Segment whole = segment("", null, inputs, request.isTokenized(), 0);
+    Job.Segment whole = segment("", null, inputs, request.isTokenized(), 0, CallOptions.DEFAULTS);
     for (int i = 0; i < size; i++) {
       if (whole.chars(i) > maxTextChars) {
         return EncodeFailure.of(request.id(), 413, "too_large", "text " + i + " has "

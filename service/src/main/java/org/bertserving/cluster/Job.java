@@ -3,6 +3,7 @@ package org.bertserving.cluster;
 import akka.actor.typed.ActorRef;
 import java.util.List;
 import org.bertserving.client.protocol.WireMessage;
+import org.bertserving.engine.CallOptions;
 
 /**
  * What a worker pulls: rows of one or several requests (cross-request batching), at most
@@ -23,6 +24,7 @@ public record Job(List<Segment> segments) implements WireMessage {
    * @param tokens the token lists, or {@code null} for plain texts
    * @param deadlineMillis epoch millis after which nobody waits for it any more
    * @param failures how many workers' engines have failed on these rows already
+   * @param options the request's own prompt, normalization and dimensions
    */
   public record Segment(
       String requestId,
@@ -31,7 +33,8 @@ public record Job(List<Segment> segments) implements WireMessage {
       List<String> texts,
       List<List<String>> tokens,
       long deadlineMillis,
-      int failures)
+      int failures,
+      CallOptions options)
       implements WireMessage {
 
     public boolean isTokenized() {
@@ -50,12 +53,14 @@ public record Job(List<Segment> segments) implements WireMessage {
     Segment slice(int from, int to) {
       return new Segment(requestId, aggregator, offset + from,
           texts == null ? null : List.copyOf(texts.subList(from, to)),
-          tokens == null ? null : List.copyOf(tokens.subList(from, to)), deadlineMillis, failures);
+          tokens == null ? null : List.copyOf(tokens.subList(from, to)), deadlineMillis, failures,
+          options);
     }
 
     /** The same rows after one more engine failed on them. */
     Segment failedOnce() {
-      return new Segment(requestId, aggregator, offset, texts, tokens, deadlineMillis, failures + 1);
+      return new Segment(requestId, aggregator, offset, texts, tokens, deadlineMillis, failures + 1,
+          options);
     }
 
     /** Characters of row {@code row}'s text or tokens: what the job message carries of it. */

@@ -128,7 +128,9 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
         continue; // its request has timed out: not computed for nobody
       }
       try {
-        Featurized f = encoder.featurizer().featurize(segment.inputs(), segment.isTokenized());
+        segment.options().width(encoder.dim()); // dimensions out of range: refused before any run
+        Featurized f = encoder.featurizer().featurize(segment.inputs(), segment.isTokenized(),
+            segment.options().prompt());
         live.add(segment);
         features.add(f);
         rows.addAll(f.rows());
@@ -141,7 +143,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     if (!rows.isEmpty()) {
       float[][] vectors;
       try {
-        vectors = encoder.run(rows);
+        vectors = encoder.pooled(rows);
       } catch (EngineException e) {
         getContext().getLog().error("worker {}: {}; restarting with a new session", name, e.getMessage());
         run.frontend().tell(new Frontend.JobFailed(run.jobId(), getContext().getSelf(), name,
@@ -152,7 +154,11 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
       for (int s = 0; s < live.size(); s++) {
         Featurized f = features.get(s);
         int n = f.rows().size();
-        chunker.send(live.get(s), f, vectors, next, encoder.dim());
+        // rows of several requests ran together; each gets its own normalization and dimensions
+        Job.Segment segment = live.get(s);
+        float[][] own = encoder.output(java.util.Arrays.copyOfRange(vectors, next, next + n),
+            segment.options());
+        chunker.send(segment, f, own, 0, segment.options().width(encoder.dim()));
         next += n;
       }
       for (InputFeatures row : rows) {

@@ -73,15 +73,54 @@ public final class ModelCache {
     }
   }
 
-  /** A classpath resource, or an error naming it and the Maven artifact that brings it. */
+  /**
+   * A model file from its Maven artifact: on the class path (the default model is a dependency of
+   * the service), else in the jar Maven put in the local repository (the other named models,
+   * fetched when first named, so that a fresh machine does not download every model to serve
+   * one), else an error naming the artifact and the command that fetches it.
+   */
   static InputStream resource(String resource, String artifact) throws IOException {
     InputStream in = ModelCache.class.getClassLoader().getResourceAsStream(resource);
-    if (in == null) {
-      throw new ModelLoadException("the model file " + resource + " is not on the classpath (it "
-          + "comes with the Maven artifact " + artifact + "); build with 'mvn package' or pass "
-          + "-model_dir");
+    if (in != null) {
+      return in;
     }
-    return in;
+    Path jar = localJar(artifact);
+    if (Files.isRegularFile(jar)) {
+      java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile());
+      ZipEntry entry = zip.getEntry(resource);
+      if (entry == null) {
+        zip.close();
+        throw new ModelLoadException(jar + " holds no " + resource + " (a different version of "
+            + artifact + "?)");
+      }
+      return new java.io.FilterInputStream(zip.getInputStream(entry)) {
+        @Override
+        public void close() throws IOException {
+          super.close();
+          zip.close();
+        }
+      };
+    }
+    throw new ModelLoadException("the model comes with the Maven artifact " + artifact + ", which"
+        + " is neither on the class path nor in the local Maven repository (" + jar + "); fetch it"
+        + " once with: mvn dependency:get -Dartifact=" + artifact + " -Dtransitive=false"
+        + " (ops/bert-serving-start does so when given -model)");
+  }
+
+  /** Whether the artifact's jar is on the class path or in the local Maven repository. */
+  static boolean available(String resource, String artifact) {
+    return ModelCache.class.getClassLoader().getResource(resource) != null
+        || Files.isRegularFile(localJar(artifact));
+  }
+
+  /** Where Maven keeps {@code group:artifact:version}'s jar on this machine. */
+  static Path localJar(String artifact) {
+    String[] gav = artifact.split(":");
+    String repository = System.getProperty("maven.repo.local");
+    Path repo = repository != null && !repository.isBlank() ? Path.of(repository)
+        : Path.of(System.getProperty("user.home"), ".m2", "repository");
+    return repo.resolve(gav[0].replace('.', '/')).resolve(gav[1]).resolve(gav[2])
+        .resolve(gav[1] + "-" + gav[2] + ".jar");
   }
 
   static void unzip(InputStream in, Path dir) throws IOException {

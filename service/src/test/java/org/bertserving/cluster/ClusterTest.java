@@ -115,6 +115,30 @@ class ClusterTest {
   }
 
   @Test
+  void eachRequestKeepsItsOwnOptionsAcrossNodesAndSharedRuns() throws Exception {
+    List<String> texts = texts(30);
+    CompletableFuture<HttpResponse<String>> plain = CLIENT.sendAsync(post(Map.of("texts", texts)),
+        HttpResponse.BodyHandlers.ofString());
+    CompletableFuture<HttpResponse<String>> own = CLIENT.sendAsync(post(Map.of("texts", texts,
+        "normalize", true, "dimensions", 5, "prompt", "hello ")), HttpResponse.BodyHandlers.ofString());
+    assertInOrder(texts, JSON.readTree(plain.get(60, TimeUnit.SECONDS).body()));
+    JsonNode result = JSON.readTree(own.get(60, TimeUnit.SECONDS).body()).get("result");
+    float[][] expected = direct.encode(texts, false,
+        new org.bertserving.engine.CallOptions("hello ", true, 5)).matrix();
+    for (int i = 0; i < texts.size(); i++) {
+      assertEquals(5, result.get(i).size());
+      for (int d = 0; d < 5; d++) {
+        assertEquals(expected[i][d], result.get(i).get(d).floatValue(), 1e-5, "row " + i);
+      }
+    }
+  }
+
+  HttpRequest post(Map<String, Object> body) throws Exception {
+    return HttpRequest.newBuilder(URI.create(base + "/encode")).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
+  }
+
+  @Test
   void thousandRowsOverManyJobsKeepTheirOrder() throws Exception {
     List<String> texts = texts(1000);
     assertInOrder(texts, encode(texts).get(60, TimeUnit.SECONDS));

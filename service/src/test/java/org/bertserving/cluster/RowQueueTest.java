@@ -16,7 +16,7 @@ class RowQueueTest {
 
   static Job.Segment request(String id, int rows) {
     return new Job.Segment(id, null, 0, new ArrayList<>(Collections.nCopies(rows, "text")), null,
-        Long.MAX_VALUE, 0);
+        Long.MAX_VALUE, 0, org.bertserving.engine.CallOptions.DEFAULTS);
   }
 
   static List<String> ids(Job job) {

@@ -133,7 +133,13 @@ class HttpApiTest {
         "{\"texts\": [\"ok\", [\"a\"]]}", "input 1: expected a string but got a list",
         "{\"texts\": [[\"a\"], \"b\"], \"is_tokenized\": true}", "input 1: expected a list of tokens",
         "{\"texts\": [\"ok\", \"a |||\"]}", "input 1: sentence pair has an empty side",
-        "{\"texts\": [[\"|||\", \"b\"]], \"is_tokenized\": true}", "input 0: sentence pair has an empty side");
+        "{\"texts\": [[\"|||\", \"b\"]], \"is_tokenized\": true}", "input 0: sentence pair has an empty side",
+        "{\"texts\": [\"a\"], \"show_tokens\": \"yes\"}", "'show_tokens' must be true or false",
+        "{\"texts\": [\"a\"], \"normalize\": 1}", "'normalize' must be true or false",
+        "{\"texts\": [\"a\"], \"dimensions\": \"8\"}", "'dimensions' must be an integer",
+        "{\"texts\": [\"a\"], \"dimensions\": 0}", "dimensions 0 is out of range",
+        "{\"texts\": [\"a\"], \"dimensions\": 33}", "dimensions 33 is out of range: expected 1 to 32",
+        "{\"texts\": [\"a\"], \"prompt\": 5}", "'prompt' must be a string");
     for (Map.Entry<String, String> e : bad.entrySet()) {
       HttpResponse<String> r = post(base, "/encode", e.getKey());
       assertEquals(400, r.statusCode(), e.getKey() + " -> " + r.body());
@@ -173,6 +179,32 @@ class HttpApiTest {
     }
     HttpResponse<String> r = post(base, "/encode", "{\"texts\": [\"x\"]}");
     assertEquals("*", r.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+  }
+
+  @Test
+  void aRequestMayAskForItsOwnPromptNormalizationAndDimensions() throws Exception {
+    List<String> texts = List.of("hello world", "how are you?");
+    JsonNode asked = json(post(base, "/encode", JSON.writeValueAsString(Map.of("texts", texts,
+        "prompt", "the ", "normalize", true, "dimensions", 8))));
+    float[][] expected = direct.encode(texts, false,
+        new org.bertserving.engine.CallOptions("the ", true, 8)).matrix();
+    for (int i = 0; i < texts.size(); i++) {
+      JsonNode row = asked.get("result").get(i);
+      assertEquals(8, row.size());
+      double norm = 0;
+      for (int d = 0; d < 8; d++) {
+        assertEquals(expected[i][d], row.get(d).floatValue(), 1e-6);
+        norm += row.get(d).floatValue() * row.get(d).floatValue();
+      }
+      assertEquals(1.0, norm, 1e-5, "renormalized after truncation");
+    }
+    // OpenAI's dimensions, and the served model's name
+    JsonNode openAi = json(post(base, "/v1/embeddings", "{\"input\": \"hello world\", \"dimensions\": 4}"));
+    assertEquals(4, openAi.get("data").get(0).get("embedding").size());
+    assertEquals(server.settings().engine().modelName(), openAi.get("model").asText());
+    JsonNode models = json(get(base, "/v1/models"));
+    assertEquals(server.settings().engine().modelName(), models.get("data").get(0).get("id").asText());
+    assertEquals("model", models.get("data").get(0).get("object").asText());
   }
 
   @Test

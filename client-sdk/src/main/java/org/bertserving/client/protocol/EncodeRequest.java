@@ -17,19 +17,37 @@ import java.util.List;
  *     {@code isTokenized}
  * @param isTokenized the texts are already tokenized
  * @param showTokens return the tokens the model saw with the vectors
+ * @param prompt prefixed to every text before tokenization (E5's {@code "query: "});
+ *     {@code null}: the server's {@code -prompt}
+ * @param normalize L2-normalize the vectors; {@code null}: as the server's {@code -normalize}
+ * @param dimensions keep the first N components of each vector (Matryoshka), renormalized when
+ *     normalizing; {@code null}: all
  */
 public record EncodeRequest(
     @JsonProperty("id") JsonNode id,
     @JsonProperty("texts") JsonNode texts,
     @JsonProperty("is_tokenized") boolean isTokenized,
-    @JsonProperty("show_tokens") boolean showTokens)
+    @JsonProperty("show_tokens") boolean showTokens,
+    @JsonProperty("prompt") String prompt,
+    @JsonProperty("normalize") Boolean normalize,
+    @JsonProperty("dimensions") Integer dimensions)
     implements WireMessage {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** A request with the server's prompt, normalization and full width. */
+  public EncodeRequest(JsonNode id, JsonNode texts, boolean isTokenized, boolean showTokens) {
+    this(id, texts, isTokenized, showTokens, null, null, null);
+  }
+
   /** A request for plain texts, or token lists when {@code isTokenized}. */
   public static EncodeRequest of(Object id, List<?> texts, boolean isTokenized, boolean showTokens) {
     return new EncodeRequest(JSON.valueToTree(id), JSON.valueToTree(texts), isTokenized, showTokens);
+  }
+
+  /** The same request with a prompt, normalization and dimensions of its own. */
+  public EncodeRequest with(String prompt, Boolean normalize, Integer dimensions) {
+    return new EncodeRequest(id, texts, isTokenized, showTokens, prompt, normalize, dimensions);
   }
 
   /**
