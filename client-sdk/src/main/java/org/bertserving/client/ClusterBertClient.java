@@ -84,7 +84,8 @@ final class ClusterBertClient implements BertClient {
 
   private CompletableFuture<EncodeResult> encodeAsync(List<?> inputs, EncodeOptions options, int attempt) {
     Outcomes.validate(inputs, options.isTokenized());
-    EncodeRequest request = EncodeRequest.of(null, inputs, options.isTokenized(), options.showTokens());
+    EncodeRequest request = EncodeRequest.of(null, inputs, options.isTokenized(), options.showTokens())
+        .with(options.prompt(), options.normalize(), options.dimensions());
     return ask(request).thenCompose(answer -> {
       if (answer instanceof EncodeReply reply) {
         return CompletableFuture.completedFuture(Outcomes.result(reply));

@@ -64,6 +64,15 @@ final class HttpBertClient implements BertClient {
     body.set("texts", JSON.valueToTree(inputs));
     body.put("is_tokenized", options.isTokenized());
     body.put("show_tokens", options.showTokens());
+    if (options.prompt() != null) {
+      body.put("prompt", options.prompt());
+    }
+    if (options.normalize() != null) {
+      body.put("normalize", options.normalize());
+    }
+    if (options.dimensions() != null) {
+      body.put("dimensions", options.dimensions());
+    }
     byte[] bytes;
     try {
       bytes = JSON.writeValueAsBytes(body);

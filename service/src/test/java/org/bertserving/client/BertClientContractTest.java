@@ -111,6 +111,10 @@ abstract class BertClientContractTest {
     assertRowsClose(direct.encode(List.of("hello world")),
         client.encodeTokenized(List.of(List.of("hello", "world"))));
     assertRowsClose(direct.encode(texts), client.encodeAsync(texts).get(30, TimeUnit.SECONDS));
+    // a sentence-embedding request: prompt, normalization, Matryoshka dimensions
+    EncodeResult own = client.encode(texts, EncodeOptions.DEFAULT.prompt("the ").normalize(true).dimensions(6));
+    assertRowsClose(direct.encode(texts, false, new org.bertserving.engine.CallOptions("the ", true, 6)).matrix(),
+        own.vectors());
   }
 
   @Test
