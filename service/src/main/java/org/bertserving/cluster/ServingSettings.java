@@ -35,7 +35,8 @@ public record ServingSettings(
     boolean managementEnabled,
     String managementInterface,
     int managementPort,
-    boolean chaosEnabled) {
+    boolean chaosEnabled,
+    boolean cpuOnly) {
 
   /** How long past the request timeout the layers around the frontend wait for its answer. */
   public static final Duration GRACE = Duration.ofSeconds(5);
@@ -57,7 +58,7 @@ public record ServingSettings(
           root.getStringList("akka.cluster.seed-nodes"), c.getBoolean("cluster.bootstrap"),
           root.getBytes("akka.remote.artery.advanced.maximum-frame-size"),
           m.getBoolean("enabled"), m.getString("interface"), m.getInt("port"),
-          c.getBoolean("chaos.enabled"));
+          c.getBoolean("chaos.enabled"), w.getBoolean("cpu"));
       require(s.numWorker >= 0, "bert-serving.workers.num-worker", "must be >= 0");
       require(s.prefetchSize >= 1, "bert-serving.workers.prefetch-size", "must be >= 1");
       require(s.maxPendingRows >= 1, "bert-serving.frontend.max-pending-rows", "must be >= 1");
@@ -146,8 +147,22 @@ public record ServingSettings(
 
   /** The engine settings of worker {@code index}: its device from the device map, in turn. */
   public EngineSettings engineFor(int index) {
-    int device = deviceMap.isEmpty() ? -1 : deviceMap.get(index % deviceMap.size());
-    return engine.toBuilder().deviceId(device).build();
+    return engineFor(index, deviceMap);
+  }
+
+  /**
+   * The engine settings of worker {@code index} under {@code devices} (the device map, or every
+   * visible GPU when none was given): its GPU in turn, and the one process-wide
+   * {@code visible_device_list} (the distinct GPUs, ascending), or the CPU when there are none.
+   */
+  public EngineSettings engineFor(int index, List<Integer> devices) {
+    if (devices.isEmpty()) {
+      return engine.toBuilder().deviceId(-1).visibleDevices("").build();
+    }
+    String visible = devices.stream().distinct().sorted().map(String::valueOf)
+        .collect(java.util.stream.Collectors.joining(","));
+    return engine.toBuilder().deviceId(devices.get(index % devices.size())).visibleDevices(visible)
+        .build();
   }
 
   private static void require(boolean ok, String key, String what) {

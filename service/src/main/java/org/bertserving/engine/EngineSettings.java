@@ -20,6 +20,9 @@ import java.util.List;
  * @param poolingLayers layer indices, negative from the end ({@code -1} = last encoder layer)
  * @param doLowerCase {@code null} = as the model says (uncased unless it declares otherwise)
  * @param deviceId GPU index, or {@code -1} for the CPU
+ * @param visibleDevices the process's one {@code visible_device_list} (the GPUs of
+ *     {@code -device_map}, e.g. {@code "0,1"}), {@code ""} for every GPU; TensorFlow numbers the
+ *     listed GPUs 0, 1, ... inside the process
  * @param tokenBudget at most this many rows x padded length in one TF run
  * @param normalize L2-normalize every output vector
  * @param prompt prefixed to every text before tokenization ({@code "query: "}); {@code ""} = none
@@ -38,6 +41,7 @@ public record EngineSettings(
     Boolean doLowerCase,
     int numLabels,
     int deviceId,
+    String visibleDevices,
     int intraOpThreads,
     int interOpThreads,
     boolean fp16,
@@ -109,6 +113,7 @@ public record EngineSettings(
     b.doLowerCase = doLowerCase;
     b.numLabels = numLabels;
     b.deviceId = deviceId;
+    b.visibleDevices = visibleDevices;
     b.intraOpThreads = intraOpThreads;
     b.interOpThreads = interOpThreads;
     b.fp16 = fp16;
@@ -138,6 +143,7 @@ public record EngineSettings(
     private Boolean doLowerCase;
     private int numLabels = 2;
     private int deviceId = -1;
+    private String visibleDevices = "";
     private int intraOpThreads;
     private int interOpThreads;
     private boolean fp16;
@@ -164,6 +170,7 @@ public record EngineSettings(
     public Builder doLowerCase(Boolean v) { doLowerCase = v; return this; }
     public Builder numLabels(int v) { numLabels = v; return this; }
     public Builder deviceId(int v) { deviceId = v; return this; }
+    public Builder visibleDevices(String v) { visibleDevices = v; return this; }
     public Builder intraOpThreads(int v) { intraOpThreads = v; return this; }
     public Builder interOpThreads(int v) { interOpThreads = v; return this; }
     public Builder fp16(boolean v) { fp16 = v; return this; }
@@ -187,7 +194,7 @@ public record EngineSettings(
           poolingLayers != null ? poolingLayers : d.poolingLayers(),
           poolingStrategy != null ? poolingStrategy : d.poolingStrategy(),
           maskClsSep, noSpecialToken, fixedEmbedLength, doLowerCase, numLabels, deviceId,
-          intraOpThreads, interOpThreads, fp16, xla, gpuMemoryFraction, maxBatchSize, tokenBudget,
+          visibleDevices, intraOpThreads, interOpThreads, fp16, xla, gpuMemoryFraction, maxBatchSize, tokenBudget,
           name, normalize != null ? normalize : d.normalize(), prompt).validate();
     }
   }

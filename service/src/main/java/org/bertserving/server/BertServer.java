@@ -19,6 +19,8 @@ import org.bertserving.cluster.NodeWorkers;
 import org.bertserving.cluster.ServingSettings;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.DefaultModel;
+import org.bertserving.engine.GpuPlatform;
+import org.bertserving.engine.tf.DeviceProbe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,9 +73,12 @@ public final class BertServer implements AutoCloseable {
     }
     List<BertEncoder> engines = new ArrayList<>();
     if (settings.isWorker()) {
+      List<Integer> devices = devices(settings);
+      int workers = devices.isEmpty() ? settings.numWorker()
+          : Math.max(settings.numWorker(), (int) devices.stream().distinct().count());
       try {
-        for (int i = 0; i < settings.numWorker(); i++) {
-          engines.add(BertEncoder.load(settings.engineFor(i)));
+        for (int i = 0; i < workers; i++) {
+          engines.add(BertEncoder.load(settings.engineFor(i, devices)));
         }
       } catch (IOException | RuntimeException e) {
         engines.forEach(BertEncoder::close);
@@ -88,6 +93,39 @@ public final class BertServer implements AutoCloseable {
       throw e;
     }
     return server;
+  }
+
+  /**
+   * The GPUs this node's workers run on, each proven first (a missing driver, CUDA, cuDNN or GPU
+   * stops the node in one line instead of a silent fall-back to the CPU): those of
+   * {@code -device_map}; with none, every visible GPU, as bert-as-service did; none with
+   * {@code -cpu} or when no GPU is visible.
+   */
+  static List<Integer> devices(ServingSettings settings) {
+    if (GpuPlatform.gpuBuild() && GpuPlatform.cpuBuild()) {
+      LOG.warn("both TensorFlow native builds (linux-x86_64 and linux-x86_64-gpu) are on the class"
+          + " path; the GPU build is used. Rebuild one of them (mvn clean package [-Pgpu])");
+    }
+    if (settings.cpuOnly()) {
+      LOG.info("-cpu: the workers run on the CPU");
+      return List.of();
+    }
+    List<Integer> devices = settings.deviceMap();
+    if (devices.isEmpty()) {
+      int visible = DeviceProbe.visibleGpus();
+      if (visible == 0) {
+        LOG.info("no -device_map and no GPU visible ({}): the workers run on the {}",
+            GpuPlatform.gpuBuild() ? GpuPlatform.diagnosis() : "TensorFlow's CPU build", GpuPlatform.cpu());
+        return List.of();
+      }
+      devices = java.util.stream.IntStream.range(0, visible).boxed().toList();
+      LOG.info("no -device_map: {} visible GPU(s), a worker on each: {}", visible, GpuPlatform.gpus());
+    }
+    String list = settings.engineFor(0, devices).visibleDevices();
+    for (int gpu : devices.stream().distinct().toList()) {
+      DeviceProbe.prove(gpu, list);
+    }
+    return devices;
   }
 
   /**

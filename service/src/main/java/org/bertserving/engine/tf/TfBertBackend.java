@@ -139,7 +139,8 @@ public final class TfBertBackend implements ModelBackend {
     Graph graph = new Graph();
     try {
       Ops root = Ops.create(graph);
-      Ops device = root.withDevice(device(settings.deviceId()));
+      Ops device = root.withDevice(device(settings.deviceId() < 0 ? -1
+          : virtualDevice(settings.deviceId(), settings.visibleDevices())));
       BertGraph<?> bert = settings.fp16()
           ? new BertGraph<>(device, TFloat16.class, config, layers,
               settings.poolingStrategy(), settings.numLabels())
@@ -174,14 +175,40 @@ public final class TfBertBackend implements ModelBackend {
         : DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.GPU).deviceIndex(deviceId).build();
   }
 
-  private static ConfigProto sessionConfig(EngineSettings s) {
+  /**
+   * The index TensorFlow gives GPU {@code physical} inside this process: its position in the
+   * {@code visible_device_list} ({@code "2,3"}: GPU 3 is {@code /device:GPU:1}).
+   */
+  static int virtualDevice(int physical, String visibleDevices) {
+    if (visibleDevices == null || visibleDevices.isBlank()) {
+      return physical;
+    }
+    java.util.List<String> visible = java.util.Arrays.asList(visibleDevices.split(","));
+    int virtual = visible.indexOf(String.valueOf(physical));
+    if (virtual < 0) {
+      throw new IllegalArgumentException("GPU " + physical + " is not in the visible devices "
+          + visibleDevices);
+    }
+    return virtual;
+  }
+
+  /**
+   * One session's options. The GPU options are process-wide in TensorFlow (one allocator per GPU
+   * per process), so every worker of a node passes the same {@code visible_device_list} and memory
+   * fraction: workers on one GPU share its fraction. A CPU worker creates no GPU device at all.
+   */
+  static ConfigProto sessionConfig(EngineSettings s) {
     ConfigProto.Builder config = ConfigProto.newBuilder()
         .setAllowSoftPlacement(true)
         .setIntraOpParallelismThreads(s.intraOpThreads())
         .setInterOpParallelismThreads(s.interOpThreads())
         .setGpuOptions(GPUOptions.newBuilder()
             .setAllowGrowth(true)
+            .setVisibleDeviceList(s.visibleDevices())
             .setPerProcessGpuMemoryFraction(s.gpuMemoryFraction()));
+    if (s.deviceId() < 0) {
+      config.putDeviceCount("GPU", 0);
+    }
     if (s.xla()) {
       config.setGraphOptions(GraphOptions.newBuilder().setOptimizerOptions(
           OptimizerOptions.newBuilder().setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1)));
