@@ -54,9 +54,21 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   public record JobFailed(long jobId, ActorRef<Worker.Command> worker, String workerName,
       String cause) implements Command, WireMessage {}
 
-  /** What a worker is: its name, device and the speed it measured at warm-up. */
+  /**
+   * What a worker is: its name, the device it really runs on, the speed it measured at warm-up,
+   * its TensorFlow, CUDA runtime and cuDNN, GPU memory (MiB; -1 on the CPU), XLA compiles at
+   * warm-up and on live traffic. Asked again every {@link #DESCRIBE_EVERY}.
+   */
   public record WorkerInfo(ActorRef<Worker.Command> worker, String name, double tokensPerSecond,
-      String device) implements Command, WireMessage {}
+      String device, String tensorflow, String cudaRuntime, String cudnn, long gpuMemoryUsedMib,
+      long gpuMemoryLimitMib, long warmCompiles, long liveCompiles) implements Command, WireMessage {}
+
+  private enum DescribeTick implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
+  /** How often the frontend asks its workers again (GPU memory, compiles). */
+  static final java.time.Duration DESCRIBE_EVERY = java.time.Duration.ofSeconds(10);
 
   // Messages from actors of this node only: they never cross nodes, so need no serializer.
 
@@ -84,8 +96,10 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private long nextJobId;
   private long pendingRows;
 
-  private Frontend(ActorContext<Command> context, ServingSettings settings, Metrics metrics) {
+  private Frontend(ActorContext<Command> context, ServingSettings settings, Metrics metrics,
+      akka.actor.typed.javadsl.TimerScheduler<Command> timers) {
     super(context);
+    timers.startTimerWithFixedDelay(DescribeTick.INSTANCE, DESCRIBE_EVERY);
     this.settings = settings;
     this.metrics = metrics;
     // a job, its texts as CBOR, must fit one message between nodes (up to 4 bytes a character)
@@ -98,7 +112,8 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   }
 
   public static Behavior<Command> create(ServingSettings settings, Metrics metrics) {
-    return Behaviors.setup(context -> new Frontend(context, settings, metrics));
+    return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+        new Frontend(context, settings, metrics, timers)));
   }
 
   @Override
@@ -111,7 +126,13 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
         .onMessage(RequestFinished.class, this::onRequestFinished)
         .onMessage(WorkersChanged.class, this::onWorkersChanged)
         .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessageEquals(DescribeTick.INSTANCE, this::onDescribeTick)
         .build();
+  }
+
+  private Behavior<Command> onDescribeTick() {
+    inFlight.keySet().forEach(w -> w.tell(new Worker.Describe(getContext().getSelf())));
+    return this;
   }
 
   private Behavior<Command> onEncode(Encode encode) {
@@ -270,8 +291,10 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
 
   private Behavior<Command> onWorkerInfo(WorkerInfo info) {
     if (inFlight.containsKey(info.worker())) {
-      described.put(info.worker(), info);
-      admission.workerJoined(info.worker(), info.tokensPerSecond());
+      if (described.put(info.worker(), info) == null) {
+        admission.workerJoined(info.worker(), info.tokensPerSecond());
+      }
+      metrics.workerDescribed(info);
       updateGauges();
     }
     return this;
@@ -280,7 +303,10 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   /** A worker stopped, or its node left, crashed or became unreachable: its unfinished jobs go first to the others. */
   private void workerGone(ActorRef<Worker.Command> worker) {
     Map<Long, Job> jobs = inFlight.remove(worker);
-    described.remove(worker);
+    WorkerInfo info = described.remove(worker);
+    if (info != null) {
+      metrics.described.remove(info.name());
+    }
     admission.workerLeft(worker);
     if (jobs != null && !jobs.isEmpty()) {
       getContext().getLog().warn("worker {} is gone with {} unfinished job(s): sending them again",
@@ -345,6 +371,15 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       w.put("worker", info != null ? info.name() : e.getKey().path().toString());
       w.put("device", info != null ? info.device() : null);
       w.put("jobs_in_flight", e.getValue().size());
+      if (info != null) {
+        w.put("tensorflow", info.tensorflow());
+        w.put("cuda_runtime", info.cudaRuntime());
+        w.put("cudnn", info.cudnn());
+        w.put("gpu_memory_used_mib", info.gpuMemoryUsedMib());
+        w.put("gpu_memory_limit_mib", info.gpuMemoryLimitMib());
+        w.put("xla_compiles_at_warm_up", info.warmCompiles());
+        w.put("xla_compiles_live", info.liveCompiles());
+      }
       workers.add(w);
     }
     get.replyTo().tell(new StatusReply(JSON.valueToTree(ServerStatus.of(settings, metrics,

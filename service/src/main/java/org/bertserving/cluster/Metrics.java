@@ -37,6 +37,13 @@ public final class Metrics {
   /** Per worker: rows, TF runs, busy nanoseconds. */
   public final Map<String, long[]> perWorker = new ConcurrentHashMap<>();
 
+  /** Per worker, what it said it runs on and what XLA compiled (the latest description). */
+  public final Map<String, Frontend.WorkerInfo> described = new ConcurrentHashMap<>();
+
+  void workerDescribed(Frontend.WorkerInfo info) {
+    described.put(info.name(), info);
+  }
+
   void reply(int status) {
     replies.computeIfAbsent(status, s -> new LongAdder()).increment();
   }

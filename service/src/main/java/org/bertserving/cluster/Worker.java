@@ -70,8 +70,9 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
         throw new EngineException("cannot open a new TensorFlow session: " + e.getMessage(), e);
       }
     }
-    // warm up and measure first, so that a registered worker answers at full speed (and /ready
-    // means ready), and the frontend knows its speed before the first job
+    // warm up (under -xla: compile every shape) and measure first, so that a registered worker
+    // answers at full speed (and /ready means ready), and the frontend knows its speed at once
+    encoder.warmUp();
     Integer maxSeqLen = encoder.settings().maxSeqLen();
     this.tokensPerSecond = encoder.calibrate(Math.min(16, encoder.settings().maxBatchSize()),
         Math.min(maxSeqLen == null ? 64 : maxSeqLen, 64));
@@ -111,8 +112,11 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   }
 
   private Behavior<Command> onDescribe(Describe describe) {
+    BertEncoder.DeviceReport device = encoder.device();
     describe.frontend().tell(new Frontend.WorkerInfo(getContext().getSelf(), name, tokensPerSecond,
-        encoder.settings().deviceId() < 0 ? "CPU" : "GPU:" + encoder.settings().deviceId()));
+        device.device(), device.tensorflow(), device.cudaRuntime(), device.cudnn(),
+        device.memoryUsedMib(), device.memoryLimitMib(), encoder.warmCompiles(),
+        encoder.liveCompiles()));
     return this;
   }
 

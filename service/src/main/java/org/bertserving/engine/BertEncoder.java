@@ -33,6 +33,9 @@ public final class BertEncoder implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong runs = new java.util.concurrent.atomic.AtomicLong();
   private final int dim;
   private volatile ModelBackend backend;
+  /** The shapes runs are padded to under {@code -xla}; {@code null} without XLA. */
+  private final XlaShapes xla;
+  private volatile int warmShapes;
 
   private BertEncoder(EngineSettings settings, BertConfig config, Featurizer featurizer,
       ModelBackend backend, ModelFiles files, BertConfig declared) {
@@ -43,6 +46,9 @@ public final class BertEncoder implements AutoCloseable {
     this.files = files;
     this.declared = declared;
     this.dim = backend.dim();
+    Integer cap = settings.maxSeqLen();
+    this.xla = settings.xla() ? new XlaShapes(cap != null ? cap : config.maxPositionEmbeddings(),
+        settings.maxBatchSize(), settings.tokenBudget()) : null;
   }
 
   /** Loads the model the settings name (the default model when none) onto their device. */
@@ -138,6 +144,34 @@ public final class BertEncoder implements AutoCloseable {
     return tokens / (nanos / 1e9);
   }
 
+  /**
+   * What this engine really runs on, for the status: the GPU's name and compute capability as the
+   * driver reports them (the GPU was proven at start), or the CPU and its instruction sets.
+   */
+  public DeviceReport device() {
+    String tensorflow = org.bertserving.engine.tf.TfBertBackend.tensorflowVersion();
+    String cuda = String.join(" ", GpuPlatform.cudaRuntimes());
+    String cudnn = String.join(" ", GpuPlatform.cudnns());
+    if (settings.deviceId() < 0) {
+      return new DeviceReport(GpuPlatform.cpu(), tensorflow, cuda, cudnn, -1, -1);
+    }
+    for (GpuPlatform.Gpu gpu : GpuPlatform.gpus()) {
+      if (gpu.index() == settings.deviceId()) {
+        return new DeviceReport("GPU " + gpu.index() + ": " + gpu.name() + " (compute capability "
+            + gpu.computeCapability() + ")", tensorflow, cuda, cudnn, gpu.memoryUsedMib(),
+            (long) (gpu.memoryTotalMib() * settings.gpuMemoryFraction()));
+      }
+    }
+    return new DeviceReport("GPU " + settings.deviceId(), tensorflow, cuda, cudnn, -1, -1);
+  }
+
+  /**
+   * @param memoryUsedMib the GPU's memory in use (every process), or -1
+   * @param memoryLimitMib what this process may take of it ({@code -gpu_memory_fraction}), or -1
+   */
+  public record DeviceReport(String device, String tensorflow, String cudaRuntime, String cudnn,
+      long memoryUsedMib, long memoryLimitMib) {}
+
   /** Faults to inject into this engine's runs (chaos tests). */
   public FaultInjector faults() {
     return faults;
@@ -182,17 +216,61 @@ public final class BertEncoder implements AutoCloseable {
   public float[][] pooled(List<InputFeatures> rows) {
     float[][] out = new float[rows.size()][];
     for (int[] run : BatchPlanner.plan(rows, settings.maxBatchSize(), settings.tokenBudget())) {
-      List<InputFeatures> batch = new ArrayList<>(run.length);
-      for (int i : run) {
-        batch.add(rows.get(i));
+      if (xla == null) {
+        place(out, rows, run, 0, run.length, run.length, 0);
+        continue;
       }
-      float[][] vectors = runOnce(batch);
-      runs.incrementAndGet();
-      for (int i = 0; i < run.length; i++) {
-        out[run[i]] = vectors[i];
+      // under XLA only the shapes compiled at warm-up: length and batch padded to their buckets
+      int length = xla.length(rows.get(run[0]).length()); // runs come longest row first
+      int from = 0;
+      for (int batch : xla.batches(run.length, length)) {
+        int to = Math.min(run.length, from + batch);
+        place(out, rows, run, from, to, batch, length);
+        from = to;
       }
     }
     return out;
+  }
+
+  /** Runs rows {@code run[from..to)} as one batch (padded to {@code batch} x {@code length} when > 0). */
+  private void place(float[][] out, List<InputFeatures> rows, int[] run, int from, int to, int batch,
+      int length) {
+    List<InputFeatures> part = new ArrayList<>(to - from);
+    for (int i = from; i < to; i++) {
+      part.add(rows.get(run[i]));
+    }
+    float[][] vectors = runOnce(part, batch, length);
+    runs.incrementAndGet();
+    for (int i = from; i < to; i++) {
+      out[run[i]] = vectors[i - from];
+    }
+  }
+
+  /**
+   * Compiles every shape this worker will run, before it takes work: under {@code -xla} each
+   * shape of {@link XlaShapes} three times (XLA compiles a shape only when it comes again); then
+   * counts the shapes, so that {@link #liveCompiles()} shows any compile on live traffic.
+   */
+  public void warmUp() {
+    if (xla != null) {
+      List<InputFeatures> one = featurizer.featurize(List.of("the"), false).rows();
+      for (int[] shape : xla.all()) {
+        for (int i = 0; i < 3; i++) {
+          runOnce(one, shape[0], shape[1]);
+        }
+      }
+    }
+    warmShapes = backend.shapes();
+  }
+
+  /** XLA compiles after warm-up: input shapes never seen at warm-up (0 under {@code -xla}). */
+  public long liveCompiles() {
+    return settings.xla() ? Math.max(0, backend.shapes() - warmShapes) : 0;
+  }
+
+  /** Shapes compiled at warm-up ({@code -xla}), else 0. */
+  public long warmCompiles() {
+    return settings.xla() ? warmShapes : 0;
   }
 
   /**
@@ -211,14 +289,14 @@ public final class BertEncoder implements AutoCloseable {
     return out;
   }
 
-  private float[][] runOnce(List<InputFeatures> batch) {
+  private float[][] runOnce(List<InputFeatures> batch, int padBatch, int padLength) {
     ModelBackend session = backend;
     if (session == null) {
       throw new EngineException("the TensorFlow session is being restarted");
     }
     faults.beforeRun(batch);
     try {
-      return session.run(batch);
+      return padLength > 0 ? session.run(batch, padBatch, padLength) : session.run(batch);
     } catch (EngineException e) {
       throw e;
     } catch (RuntimeException e) {

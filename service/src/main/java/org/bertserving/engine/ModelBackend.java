@@ -16,6 +16,15 @@ public interface ModelBackend extends AutoCloseable {
    */
   float[][] run(List<InputFeatures> rows);
 
+  /**
+   * Runs one batch padded to exactly {@code batch} rows of {@code length} tokens (XLA compiles per
+   * input shape: fixed shapes are compiled once); returns the given rows only.
+   */
+  float[][] run(List<InputFeatures> rows, int batch, int length);
+
+  /** The distinct input shapes run so far: what XLA compiled. */
+  int shapes();
+
   /** Width of a pooled vector, or of one token's vector for token-level pooling. */
   int dim();
 

@@ -43,7 +43,38 @@ final class PrometheusText {
     s.append("# HELP bert_worker_busy_seconds_total Time per worker spent on jobs (TensorFlow runs)\n# TYPE bert_worker_busy_seconds_total counter\n");
     m.perWorker.forEach((w, v) -> s.append("bert_worker_busy_seconds_total{worker=\"").append(w).append("\"} ")
         .append(String.format(Locale.ROOT, "%.6f", v[2] / 1e9)).append('\n'));
+    s.append("# HELP bert_worker_info What each worker runs on (value 1)\n# TYPE bert_worker_info gauge\n");
+    m.described.forEach((w, i) -> s.append("bert_worker_info{worker=\"").append(label(w))
+        .append("\",device=\"").append(label(i.device())).append("\",tensorflow=\"")
+        .append(label(i.tensorflow())).append("\",cuda_runtime=\"").append(label(i.cudaRuntime()))
+        .append("\",cudnn=\"").append(label(i.cudnn())).append("\"} 1\n"));
+    s.append("# HELP bert_worker_gpu_memory_used_mib GPU memory in use on the worker's GPU (all processes)\n"
+        + "# TYPE bert_worker_gpu_memory_used_mib gauge\n");
+    m.described.forEach((w, i) -> {
+      if (i.gpuMemoryUsedMib() >= 0) {
+        s.append("bert_worker_gpu_memory_used_mib{worker=\"").append(label(w)).append("\"} ")
+            .append(i.gpuMemoryUsedMib()).append('\n');
+      }
+    });
+    s.append("# HELP bert_worker_gpu_memory_limit_mib What the worker's process may take of its GPU (-gpu_memory_fraction)\n"
+        + "# TYPE bert_worker_gpu_memory_limit_mib gauge\n");
+    m.described.forEach((w, i) -> {
+      if (i.gpuMemoryLimitMib() >= 0) {
+        s.append("bert_worker_gpu_memory_limit_mib{worker=\"").append(label(w)).append("\"} ")
+            .append(i.gpuMemoryLimitMib()).append('\n');
+      }
+    });
+    s.append("# HELP bert_worker_xla_compiles XLA compiles of a worker under -xla, at warm-up and on live traffic\n"
+        + "# TYPE bert_worker_xla_compiles gauge\n");
+    m.described.forEach((w, i) -> s.append("bert_worker_xla_compiles{worker=\"").append(label(w))
+        .append("\",when=\"warm_up\"} ").append(i.warmCompiles()).append("\nbert_worker_xla_compiles{worker=\"")
+        .append(label(w)).append("\",when=\"live\"} ").append(i.liveCompiles()).append('\n'));
     return s.toString();
+  }
+
+  /** A label value as the exposition format wants it: backslash, quote and newline escaped. */
+  private static String label(String value) {
+    return value == null ? "" : value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
   }
 
   private static void counter(StringBuilder s, String name, String help, long value) {

@@ -37,6 +37,12 @@ public final class NodeProcess implements AutoCloseable {
    */
   public static NodeProcess start(String name, String classpath, List<String> jvm, List<String> args,
       Path logDir) {
+    return start(name, classpath, jvm, args, logDir, java.util.Map.of());
+  }
+
+  /** As {@link #start(String, String, List, List, Path)}, with more environment variables. */
+  public static NodeProcess start(String name, String classpath, List<String> jvm, List<String> args,
+      Path logDir, java.util.Map<String, String> env) {
     try {
       Files.createDirectories(logDir);
       Path log = logDir.resolve(name + "-" + System.currentTimeMillis() + ".log");
@@ -47,8 +53,10 @@ public final class NodeProcess implements AutoCloseable {
       command.add(classpath);
       command.add("org.bertserving.cli.Main");
       command.addAll(args);
-      Process process = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(log.toFile()).start();
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(log.toFile());
+      builder.environment().putAll(env);
+      Process process = builder.start();
       return new NodeProcess(name, process, log);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start node " + name, e);

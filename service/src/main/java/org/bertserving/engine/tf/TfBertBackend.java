@@ -53,6 +53,7 @@ public final class TfBertBackend implements ModelBackend {
   private final boolean feedsLastIndex;
   private final int dim;
   private final BertConfig config;
+  private final java.util.Set<Long> shapes = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private TfBertBackend(Graph graph, Session session, BertGraph<?> bert, PoolingStrategy strategy,
       int dim, BertConfig config) {
@@ -175,6 +176,11 @@ public final class TfBertBackend implements ModelBackend {
         : DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.GPU).deviceIndex(deviceId).build();
   }
 
+  /** The version of the TensorFlow native library this process loaded. */
+  public static String tensorflowVersion() {
+    return org.tensorflow.TensorFlow.version();
+  }
+
   /**
    * The index TensorFlow gives GPU {@code physical} inside this process: its position in the
    * {@code visible_device_list} ({@code "2,3"}: GPU 3 is {@code /device:GPU:1}).
@@ -270,7 +276,20 @@ public final class TfBertBackend implements ModelBackend {
 
   @Override
   public float[][] run(List<InputFeatures> rows) {
-    int length = rows.stream().mapToInt(InputFeatures::length).max().orElse(0);
+    return run(rows, rows.size(), rows.stream().mapToInt(InputFeatures::length).max().orElse(0));
+  }
+
+  @Override
+  public float[][] run(List<InputFeatures> given, int batch, int length) {
+    List<InputFeatures> rows = given;
+    if (batch > given.size()) {
+      // pad with copies of the first row: a valid row for every pooling, discarded after the run
+      rows = new ArrayList<>(given);
+      while (rows.size() < batch) {
+        rows.add(given.get(0));
+      }
+    }
+    shapes.add(((long) rows.size() << 32) | length);
     int[] last = rows.stream().mapToInt(r -> r.length() - 1).toArray();
     try (Padded padded = Padded.of(rows, length);
         TInt32 lastT = TInt32.vectorOf(last)) {
@@ -285,7 +304,7 @@ public final class TfBertBackend implements ModelBackend {
         TFloat32 out = (TFloat32) result.get(0);
         float[] flat = new float[(int) out.size()];
         out.copyTo(DataBuffers.of(flat, false, false));
-        return split(flat, rows, length);
+        return split(flat, given, length);
       }
     }
   }
@@ -304,6 +323,11 @@ public final class TfBertBackend implements ModelBackend {
   @Override
   public int dim() {
     return dim;
+  }
+
+  @Override
+  public int shapes() {
+    return shapes.size();
   }
 
   @Override
