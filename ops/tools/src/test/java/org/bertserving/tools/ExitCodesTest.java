@@ -59,6 +59,21 @@ class ExitCodesTest {
   }
 
   @Test
+  void aWorkerAskedForAGpuThatIsNotThereStopsNamingWhatIsMissing() throws Exception {
+    try (NodeProcess node = start("no-gpu", node(ChaosRun.freePort(), ChaosRun.freePort(),
+        "-device_map", "0"))) {
+      assertEquals(1, node.awaitExit(Duration.ofSeconds(60)), node.output());
+      String cause = cause(node);
+      assertTrue(cause.startsWith("bert-serving-start: GPU 0 (-device_map) is not usable: "
+          + "TensorFlow sees only [CPU:0]"), cause);
+      for (String named : List.of("CPU build", "-Pgpu", "NVIDIA driver", "CUDA 12", "cuDNN 9", "-cpu")) {
+        assertTrue(cause.contains(named), named + " in: " + cause);
+      }
+      assertTrue(node.output().lines().noneMatch(l -> l.contains("BertEncoder - loaded")), "no model was loaded");
+    }
+  }
+
+  @Test
   void aBadFlagExitsTwoAndAGracefulStopExitsZero() throws Exception {
     try (NodeProcess bad = start("bad-flag", List.of("-max_seq_len", "many"))) {
       assertEquals(2, bad.awaitExit(Duration.ofSeconds(60)), bad.output());

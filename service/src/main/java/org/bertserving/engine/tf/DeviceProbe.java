@@ -8,7 +8,6 @@ import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
-import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GPUOptions;
@@ -67,7 +66,7 @@ public final class DeviceProbe {
           var result = session.runner().fetch(probe).run()) {
         return null;
       }
-    } catch (TensorFlowException | IllegalStateException e) {
+    } catch (RuntimeException e) { // TensorFlow reports a placement failure as IllegalArgumentException
       String message = String.valueOf(e.getMessage());
       Matcher m = AVAILABLE.matcher(message);
       return m.find()
