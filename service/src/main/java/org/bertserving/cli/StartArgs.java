@@ -60,7 +60,7 @@ public final class StartArgs {
     flag("cased_tokenization", e + "cased-tokenization", Kind.SWITCH, "no lower-casing nor accent stripping");
     flag("fp16", e + "fp16", Kind.SWITCH, "float16 weights and compute (GPU)");
     flag("xla", e + "xla", Kind.SWITCH, "XLA JIT compilation (GPU)");
-    flag("gpu_memory_fraction", e + "gpu-memory-fraction", Kind.NUMBER, "share of GPU memory per worker (0.5)");
+    flag("gpu_memory_fraction", e + "gpu-memory-fraction", Kind.NUMBER, "share of each GPU this process may take, shared by its workers on that GPU (0.5)");
     flag("token_budget", e + "token-budget", Kind.INT, "rows x padded length per TensorFlow run (16384)");
     flag("intra_op_threads", e + "intra-op-threads", Kind.INT, "TensorFlow intra-op threads (0 = all cores)");
     flag("inter_op_threads", e + "inter-op-threads", Kind.INT, "TensorFlow inter-op threads (0 = default)");
