@@ -59,6 +59,7 @@ public final class StartArgs {
     flag("fixed_embed_length", e + "fixed-embed-length", Kind.SWITCH, "NONE pooling pads to max_position_embeddings");
     flag("cased_tokenization", e + "cased-tokenization", Kind.SWITCH, "no lower-casing nor accent stripping");
     flag("fp16", e + "fp16", Kind.SWITCH, "float16 weights and compute (GPU)");
+    flag("bf16", e + "bf16", Kind.SWITCH, "bfloat16 weights and matmuls (CPUs with AVX512_BF16 or AMX)");
     flag("xla", e + "xla", Kind.SWITCH, "XLA JIT compilation (GPU)");
     flag("gpu_memory_fraction", e + "gpu-memory-fraction", Kind.NUMBER, "share of each GPU this process may take, shared by its workers on that GPU (0.5)");
     flag("token_budget", e + "token-budget", Kind.INT, "rows x padded length per TensorFlow run (16384)");

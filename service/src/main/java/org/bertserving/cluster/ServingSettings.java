@@ -114,7 +114,7 @@ public record ServingSettings(
     b.numLabels(e.getInt("num-labels")).maskClsSep(e.getBoolean("mask-cls-sep"))
         .noSpecialToken(e.getBoolean("no-special-token"))
         .fixedEmbedLength(e.getBoolean("fixed-embed-length"))
-        .fp16(e.getBoolean("fp16")).xla(e.getBoolean("xla"))
+        .fp16(e.getBoolean("fp16")).bf16(e.getBoolean("bf16")).xla(e.getBoolean("xla"))
         .gpuMemoryFraction(e.getDouble("gpu-memory-fraction"))
         .tokenBudget(e.getInt("token-budget"))
         .intraOpThreads(e.getInt("intra-op-threads")).interOpThreads(e.getInt("inter-op-threads"))

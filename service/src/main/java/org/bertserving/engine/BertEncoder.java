@@ -53,6 +53,16 @@ public final class BertEncoder implements AutoCloseable {
 
   /** Loads the model the settings name (the default model when none) onto their device. */
   public static BertEncoder load(EngineSettings settings) throws IOException {
+    if (settings.bf16()) {
+      if (settings.deviceId() >= 0) {
+        throw new ModelLoadException("-bf16 is for CPUs (bfloat16 matmuls of AVX512_BF16 or AMX);"
+            + " on GPU " + settings.deviceId() + " use -fp16");
+      }
+      if (!GpuPlatform.cpuBf16()) {
+        throw new ModelLoadException("-bf16 needs a CPU with AVX512_BF16 or AMX; this one is a "
+            + GpuPlatform.cpu() + ", where bfloat16 would be emulated, slower than float32");
+      }
+    }
     long start = System.nanoTime();
     ModelFiles files = ModelFiles.locate(settings);
     BertConfig declared = declaredConfig(files);

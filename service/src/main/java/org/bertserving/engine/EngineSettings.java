@@ -45,6 +45,7 @@ public record EngineSettings(
     int intraOpThreads,
     int interOpThreads,
     boolean fp16,
+    boolean bf16,
     boolean xla,
     double gpuMemoryFraction,
     int maxBatchSize,
@@ -72,6 +73,7 @@ public record EngineSettings(
     require(gpuMemoryFraction > 0 && gpuMemoryFraction <= 1,
         "gpu_memory_fraction", gpuMemoryFraction, "in (0, 1]");
     require(intraOpThreads >= 0 && interOpThreads >= 0, "threads", intraOpThreads, ">= 0");
+    require(!(fp16 && bf16), "bf16", "with -fp16", "one of -fp16 (GPUs) and -bf16 (CPUs)");
     require(model == null || modelDir == null, "model", model, "no -model_dir beside it");
     return this;
   }
@@ -117,6 +119,7 @@ public record EngineSettings(
     b.intraOpThreads = intraOpThreads;
     b.interOpThreads = interOpThreads;
     b.fp16 = fp16;
+    b.bf16 = bf16;
     b.xla = xla;
     b.gpuMemoryFraction = gpuMemoryFraction;
     b.maxBatchSize = maxBatchSize;
@@ -147,6 +150,7 @@ public record EngineSettings(
     private int intraOpThreads;
     private int interOpThreads;
     private boolean fp16;
+    private boolean bf16;
     private boolean xla;
     private double gpuMemoryFraction = 0.5;
     private int maxBatchSize = 256;
@@ -174,6 +178,7 @@ public record EngineSettings(
     public Builder intraOpThreads(int v) { intraOpThreads = v; return this; }
     public Builder interOpThreads(int v) { interOpThreads = v; return this; }
     public Builder fp16(boolean v) { fp16 = v; return this; }
+    public Builder bf16(boolean v) { bf16 = v; return this; }
     public Builder xla(boolean v) { xla = v; return this; }
     public Builder gpuMemoryFraction(double v) { gpuMemoryFraction = v; return this; }
     public Builder maxBatchSize(int v) { maxBatchSize = v; return this; }
@@ -194,7 +199,7 @@ public record EngineSettings(
           poolingLayers != null ? poolingLayers : d.poolingLayers(),
           poolingStrategy != null ? poolingStrategy : d.poolingStrategy(),
           maskClsSep, noSpecialToken, fixedEmbedLength, doLowerCase, numLabels, deviceId,
-          visibleDevices, intraOpThreads, interOpThreads, fp16, xla, gpuMemoryFraction, maxBatchSize, tokenBudget,
+          visibleDevices, intraOpThreads, interOpThreads, fp16, bf16, xla, gpuMemoryFraction, maxBatchSize, tokenBudget,
           name, normalize != null ? normalize : d.normalize(), prompt).validate();
     }
   }

@@ -167,6 +167,12 @@ public final class GpuPlatform {
         : "; found " + String.join(", ", libs)) + ")";
   }
 
+  /** Whether this CPU multiplies bfloat16 in hardware (AVX512_BF16 or AMX): what -bf16 needs. */
+  public static boolean cpuBf16() {
+    String cpu = cpu();
+    return cpu.contains("AVX512_BF16") || cpu.contains("AMX_BF16");
+  }
+
   /** A short description of this CPU for the status: cores and the instruction sets that matter. */
   public static String cpu() {
     String flags = "";

@@ -31,6 +31,7 @@ import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GPUOptions;
 import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.OptimizerOptions;
+import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat16;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -142,7 +143,10 @@ public final class TfBertBackend implements ModelBackend {
       Ops root = Ops.create(graph);
       Ops device = root.withDevice(device(settings.deviceId() < 0 ? -1
           : virtualDevice(settings.deviceId(), settings.visibleDevices())));
-      BertGraph<?> bert = settings.fp16()
+      BertGraph<?> bert = settings.bf16()
+          ? new BertGraph<>(device, TBfloat16.class, config, layers,
+              settings.poolingStrategy(), settings.numLabels())
+          : settings.fp16()
           ? new BertGraph<>(device, TFloat16.class, config, layers,
               settings.poolingStrategy(), settings.numLabels())
           : new BertGraph<>(device, TFloat32.class, config, layers,
