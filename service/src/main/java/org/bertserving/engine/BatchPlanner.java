@@ -6,30 +6,84 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Cuts rows into TF runs: longest first, so each run pads only to its own longest row; at most
- * {@code maxBatchSize} rows and {@code tokenBudget} rows x padded length per run, so that long
- * texts do not blow up memory. A row longer than the budget still runs, alone.
+ * Cuts rows into TF runs, longest first, so that each run pads only to its own longest row, at
+ * most {@code maxBatchSize} rows and {@code tokenBudget} rows x padded length a run (long texts
+ * cannot blow up memory; a row longer than the budget still runs, alone). Within those bounds, the
+ * cut that costs least by the {@link CostModel}: a run of mixed lengths pays for its longest, a
+ * run more pays its overhead, so mixed lengths get runs of their own length when that is cheaper.
  */
 public final class BatchPlanner {
   private BatchPlanner() {}
 
-  /** Indices into {@code rows}, one array per run. */
+  /**
+   * What a TensorFlow run costs, in seconds: {@code overhead + rows x length x (token + length x
+   * attention)}. The quadratic term is attention's, the rest grows with padded tokens.
+   *
+   * @param overhead seconds a run costs whatever its size (session call, feeds, kernel launches)
+   * @param token seconds per padded token of the linear layers
+   * @param attention seconds per padded token per token of length (scores and context)
+   */
+  public record CostModel(double overhead, double token, double attention) {
+    /** Before a worker has measured itself: a run costs about as much as 100 tokens. */
+    public static final CostModel DEFAULT = new CostModel(1e-3, 1e-5, 1e-5 / 4096);
+
+    double run(int rows, int length) {
+      return overhead + rows * (double) length * (token + length * attention);
+    }
+
+    /**
+     * The model from two measured runs: one row of {@code shortLength}, and {@code rows} rows of
+     * {@code length}; attention's share from the model's width (per token and layer, the linear
+     * layers do about 24 x hidden^2 multiply-adds, attention 4 x length x hidden).
+     */
+    public static CostModel measured(double oneShort, int shortLength, double many, int rows,
+        int length, int hidden) {
+      double attentionPerToken = 1.0 / (6.0 * hidden); // of the linear cost, per token of length
+      double unitsShort = shortLength * (1 + shortLength * attentionPerToken);
+      double unitsMany = rows * (double) length * (1 + length * attentionPerToken);
+      double token = Math.max(1e-9, (many - oneShort) / Math.max(1, unitsMany - unitsShort));
+      double overhead = Math.max(0, oneShort - token * unitsShort);
+      return new CostModel(overhead, token, token * attentionPerToken);
+    }
+  }
+
+  /** Indices into {@code rows}, one array per run, by {@link CostModel#DEFAULT}. */
   public static List<int[]> plan(List<InputFeatures> rows, int maxBatchSize, int tokenBudget) {
-    Integer[] order = new Integer[rows.size()];
+    return plan(rows, maxBatchSize, tokenBudget, CostModel.DEFAULT);
+  }
+
+  /** Indices into {@code rows}, one array per run: the cheapest cut by {@code cost}. */
+  public static List<int[]> plan(List<InputFeatures> rows, int maxBatchSize, int tokenBudget,
+      CostModel cost) {
+    int n = rows.size();
+    Integer[] order = new Integer[n];
     Arrays.setAll(order, i -> i);
     Arrays.sort(order, Comparator.comparingInt((Integer i) -> rows.get(i).length()).reversed());
-    List<int[]> runs = new ArrayList<>();
-    int start = 0;
-    while (start < order.length) {
-      int padded = rows.get(order[start]).length();
-      int size = Math.max(1, Math.min(maxBatchSize, tokenBudget / Math.max(1, padded)));
-      int end = Math.min(order.length, start + size);
-      int[] run = new int[end - start];
-      for (int i = start; i < end; i++) {
-        run[i - start] = order[i];
+    // best[j]: the cheapest plan of the j longest rows; from[j]: where its last run starts
+    double[] best = new double[n + 1];
+    int[] from = new int[n + 1];
+    for (int j = 1; j <= n; j++) {
+      best[j] = Double.MAX_VALUE;
+      for (int i = j - 1; i >= 0; i--) {
+        int length = rows.get(order[i]).length(); // the run's longest row: it pads to this
+        int size = j - i;
+        if (size > 1 && (size > maxBatchSize || (long) size * length > tokenBudget)) {
+          break; // longer runs from here on are over a bound too
+        }
+        double total = best[i] + cost.run(size, length);
+        if (total < best[j]) {
+          best[j] = total;
+          from[j] = i;
+        }
       }
-      runs.add(run);
-      start = end;
+    }
+    List<int[]> runs = new ArrayList<>();
+    for (int j = n; j > 0; j = from[j]) {
+      int[] run = new int[j - from[j]];
+      for (int k = from[j]; k < j; k++) {
+        run[k - from[j]] = order[k];
+      }
+      runs.add(0, run);
     }
     return runs;
   }

@@ -36,6 +36,7 @@ public final class BertEncoder implements AutoCloseable {
   /** The shapes runs are padded to under {@code -xla}; {@code null} without XLA. */
   private final XlaShapes xla;
   private volatile int warmShapes;
+  private volatile BatchPlanner.CostModel cost = BatchPlanner.CostModel.DEFAULT;
 
   private BertEncoder(EngineSettings settings, BertConfig config, Featurizer featurizer,
       ModelBackend backend, ModelFiles files, BertConfig declared) {
@@ -136,22 +137,43 @@ public final class BertEncoder implements AutoCloseable {
    * the second run, the frontend's first estimate of this engine's speed.
    */
   public double calibrate(int rows, int length) {
-    List<String> texts = new ArrayList<>();
+    Featurized many = featurizer.featurize(texts(rows, length), false);
+    Featurized one = featurizer.featurize(texts(1, 8), false);
+    run(many.rows());
+    run(one.rows());
+    double manySeconds = seconds(many.rows(), 1);
+    double oneSeconds = seconds(one.rows(), 3);
+    // what a run costs whatever its size, and per token: the planner's cost model
+    cost = BatchPlanner.CostModel.measured(oneSeconds, one.rows().get(0).length(), manySeconds,
+        many.rows().size(), many.rows().get(0).length(), config.hiddenSize());
+    long tokens = many.rows().stream().mapToLong(InputFeatures::length).sum();
+    return tokens / manySeconds;
+  }
+
+  /** The planner's cost model: measured by {@link #calibrate}, a default before. */
+  public BatchPlanner.CostModel costModel() {
+    return cost;
+  }
+
+  /** {@code rows} texts of about {@code length} tokens. */
+  private static List<String> texts(int rows, int length) {
     String word = "the"; // one token in every BERT vocabulary ([UNK] would do as well)
     StringBuilder text = new StringBuilder(word);
     for (int i = 2; i < Math.max(1, length - 2); i++) {
       text.append(' ').append(word);
     }
-    for (int i = 0; i < rows; i++) {
-      texts.add(text.toString());
+    return java.util.Collections.nCopies(rows, text.toString());
+  }
+
+  /** The fastest of {@code times} runs of {@code rows}, in seconds. */
+  private double seconds(List<InputFeatures> rows, int times) {
+    long fastest = Long.MAX_VALUE;
+    for (int i = 0; i < times; i++) {
+      long start = System.nanoTime();
+      run(rows);
+      fastest = Math.min(fastest, System.nanoTime() - start);
     }
-    Featurized f = featurizer.featurize(texts, false);
-    run(f.rows());
-    long start = System.nanoTime();
-    run(f.rows());
-    long nanos = Math.max(1, System.nanoTime() - start);
-    long tokens = f.rows().stream().mapToLong(InputFeatures::length).sum();
-    return tokens / (nanos / 1e9);
+    return Math.max(1, fastest) / 1e9;
   }
 
   /**
@@ -225,7 +247,7 @@ public final class BertEncoder implements AutoCloseable {
    */
   public float[][] pooled(List<InputFeatures> rows) {
     float[][] out = new float[rows.size()][];
-    for (int[] run : BatchPlanner.plan(rows, settings.maxBatchSize(), settings.tokenBudget())) {
+    for (int[] run : BatchPlanner.plan(rows, settings.maxBatchSize(), settings.tokenBudget(), cost)) {
       if (xla == null) {
         place(out, rows, run, 0, run.length, run.length, 0);
         continue;

@@ -1,0 +1,71 @@
+package org.bertserving.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.bertserving.engine.BatchPlanner.CostModel;
+import org.junit.jupiter.api.Test;
+
+/** How rows are cut into runs: every row once, within the bounds, the cheapest cut by cost. */
+class BatchPlannerTest {
+
+  static List<InputFeatures> rows(int... lengths) {
+    List<InputFeatures> rows = new ArrayList<>();
+    for (int length : lengths) {
+      rows.add(new InputFeatures(new int[length], new int[length], new int[length], List.of()));
+    }
+    return rows;
+  }
+
+  static void assertEveryRowOnce(List<int[]> runs, int n) {
+    int[] seen = new int[n];
+    runs.forEach(run -> Arrays.stream(run).forEach(i -> seen[i]++));
+    assertTrue(Arrays.stream(seen).allMatch(c -> c == 1), Arrays.toString(seen));
+  }
+
+  @Test
+  void mixedLengthsGetRunsOfTheirOwnLengthWhenThatIsCheaper() {
+    // 128 rows of 40 tokens and 128 of 5: one run padded to 40 costs 256 x 40 tokens; two runs
+    // cost 128 x 40 + 128 x 5 and one overhead more
+    int[] lengths = new int[256];
+    Arrays.fill(lengths, 0, 128, 40);
+    Arrays.fill(lengths, 128, 256, 5);
+    List<InputFeatures> rows = rows(lengths);
+    CostModel cheapRuns = new CostModel(1e-3, 1e-5, 0);
+    List<int[]> runs = BatchPlanner.plan(rows, 256, 1 << 20, cheapRuns);
+    assertEquals(2, runs.size());
+    assertEveryRowOnce(runs, 256);
+    assertTrue(Arrays.stream(runs.get(1)).allMatch(i -> rows.get(i).length() == 5), "the short ones alone");
+
+    // when a run costs more than the padding it saves, one run
+    CostModel dearRuns = new CostModel(1.0, 1e-5, 0);
+    assertEquals(1, BatchPlanner.plan(rows, 256, 1 << 20, dearRuns).size());
+  }
+
+  @Test
+  void boundsHoldWhateverTheCost() {
+    List<InputFeatures> rows = rows(30, 30, 30, 30, 30, 10, 10, 10, 100);
+    List<int[]> runs = BatchPlanner.plan(rows, 3, 1 << 20, new CostModel(10, 1e-5, 0));
+    assertEveryRowOnce(runs, rows.size());
+    runs.forEach(run -> assertTrue(run.length <= 3, "max_batch_size"));
+    List<int[]> budget = BatchPlanner.plan(rows, 256, 90, new CostModel(10, 1e-5, 0));
+    assertEveryRowOnce(budget, rows.size());
+    for (int[] run : budget) {
+      int longest = Arrays.stream(run).map(i -> rows.get(i).length()).max().orElseThrow();
+      assertTrue(run.length == 1 || run.length * longest <= 90, "token budget");
+      assertEquals(longest, rows.get(run[0]).length(), "each run starts with its longest row");
+    }
+  }
+
+  @Test
+  void aMeasuredModelSplitsOverheadFromPerTokenCost() {
+    // one row of 8 tokens in 12 ms; 16 rows of 40 tokens in 100 ms
+    CostModel m = CostModel.measured(0.012, 8, 0.100, 16, 40, 768);
+    assertEquals(0.012, m.run(1, 8), 1e-6);
+    assertEquals(0.100, m.run(16, 40), 1e-6);
+    assertTrue(m.overhead() > 0.010 && m.overhead() < 0.012, "overhead " + m.overhead());
+  }
+}
