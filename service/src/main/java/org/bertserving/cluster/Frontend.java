@@ -54,6 +54,10 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   public record JobFailed(long jobId, ActorRef<Worker.Command> worker, String workerName,
       String cause) implements Command, WireMessage {}
 
+  /** A worker gives back a job it has not tried (it is restarting): it goes first to any worker. */
+  public record JobReturned(long jobId, ActorRef<Worker.Command> worker)
+      implements Command, WireMessage {}
+
   /**
    * What a worker is: its name, the device it really runs on, the speed it measured at warm-up,
    * its TensorFlow, CUDA runtime and cuDNN, GPU memory (MiB; -1 on the CPU), XLA compiles at
@@ -122,6 +126,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
         .onMessage(Encode.class, this::onEncode)
         .onMessage(JobDone.class, this::onJobDone)
         .onMessage(JobFailed.class, this::onJobFailed)
+        .onMessage(JobReturned.class, this::onJobReturned)
         .onMessage(WorkerInfo.class, this::onWorkerInfo)
         .onMessage(RequestFinished.class, this::onRequestFinished)
         .onMessage(WorkersChanged.class, this::onWorkersChanged)
@@ -284,6 +289,16 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       getContext().getLog().warn("worker {} failed a job of {} row(s): {}; trying {} segment(s) again",
           failed.workerName(), job.rows(), failed.cause(), again.size());
       queue.retryAlone(again);
+    }
+    dispatch();
+    return this;
+  }
+
+  private Behavior<Command> onJobReturned(JobReturned returned) {
+    Map<Long, Job> jobs = inFlight.get(returned.worker());
+    Job job = jobs == null ? null : jobs.remove(returned.jobId());
+    if (job != null) {
+      queue.requeueFirst(List.of(job));
     }
     dispatch();
     return this;

@@ -13,21 +13,21 @@ import akka.actor.typed.receptionist.Receptionist;
 import akka.actor.typed.receptionist.ServiceKey;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.bertserving.client.protocol.WireMessage;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.EngineException;
-import org.bertserving.engine.Featurizer.Featurized;
-import org.bertserving.engine.InputFeatures;
-import org.bertserving.engine.InvalidInputException;
 
 /**
  * One engine on one device, registered with the Receptionist once warmed up. Runs the rows of
  * all segments of a job together (one length-sorted batch plan), answers each segment's aggregator
  * (in chunks that fit a remote message), then tells the frontend the job is done so that it may
- * send another. The frontend never gives a worker more than {@code prefetch_size} jobs. Runs on
- * its own blocking dispatcher.
+ * send another. The frontend never gives a worker more than {@code prefetch_size} jobs. Pipelined:
+ * the TensorFlow run goes on a thread of the worker's blocking dispatcher while the actor tokenizes
+ * the next job, so the device never waits for CPU-side work between jobs.
  *
  * <p>A failed TensorFlow run fails that job (the frontend sends it elsewhere once) and restarts
  * the worker with a new session; a worker that cannot get a working session within
@@ -50,11 +50,18 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   /** A frontend that has just seen this worker asks for its {@link Frontend.WorkerInfo}. */
   public record Describe(ActorRef<Frontend.Command> frontend) implements Command, WireMessage {}
 
+  /** A TensorFlow run ended, on the worker's own thread. */
+  private record Ran(PreparedJob job, float[][] vectors, Throwable failure, long nanos, long runs)
+      implements Command, akka.actor.NoSerializationVerificationNeeded {}
+
   private final BertEncoder encoder;
   private final NodeWorkers node;
   private final ResultChunker chunker;
   private final String name;
   private final double tokensPerSecond;
+  /** Jobs tokenized and waiting for the run in progress to end (at most prefetch_size - 1). */
+  private final ArrayDeque<PreparedJob> waiting = new ArrayDeque<>();
+  private boolean running;
 
   private Worker(ActorContext<Command> context, BertEncoder encoder, NodeWorkers node,
       ResultChunker chunker, boolean restarted) {
@@ -101,6 +108,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     return newReceiveBuilder()
         .onMessage(Run.class, this::onRun)
         .onMessage(Describe.class, this::onDescribe)
+        .onMessage(Ran.class, this::onRan)
         .onSignal(PreRestart.class, s -> down())
         .onSignal(PostStop.class, s -> down())
         .build();
@@ -120,57 +128,64 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     return this;
   }
 
+  /** Tokenizes the job now (the run before it may still compute), then runs it when it is its turn. */
   private Behavior<Command> onRun(Run run) {
-    long start = System.nanoTime();
-    long runsBefore = encoder.runs();
-    long now = System.currentTimeMillis();
-    List<Job.Segment> live = new ArrayList<>();
-    List<Featurized> features = new ArrayList<>();
-    List<InputFeatures> rows = new ArrayList<>();
-    for (Job.Segment segment : run.job().segments()) {
-      if (segment.deadlineMillis() < now) {
-        continue; // its request has timed out: not computed for nobody
-      }
-      try {
-        segment.options().width(encoder.dim()); // dimensions out of range: refused before any run
-        Featurized f = encoder.featurizer().featurize(segment.inputs(), segment.isTokenized(),
-            segment.options().prompt());
-        live.add(segment);
-        features.add(f);
-        rows.addAll(f.rows());
-      } catch (InvalidInputException e) {
-        segment.aggregator().tell(Aggregator.JobResult.failed(segment.requestId(), segment.offset(),
-            400, "invalid_input", e.shifted(segment.offset()).getMessage()));
-      }
+    PreparedJob job = PreparedJob.prepare(run, encoder);
+    if (job.rows.isEmpty()) {
+      done(job, 0, 0);
+    } else {
+      waiting.add(job);
+      startNext();
     }
-    long tokens = 0;
-    if (!rows.isEmpty()) {
-      float[][] vectors;
-      try {
-        vectors = encoder.pooled(rows);
-      } catch (EngineException e) {
-        getContext().getLog().error("worker {}: {}; restarting with a new session", name, e.getMessage());
-        run.frontend().tell(new Frontend.JobFailed(run.jobId(), getContext().getSelf(), name,
-            e.getMessage()));
-        throw e;
-      }
-      int next = 0;
-      for (int s = 0; s < live.size(); s++) {
-        Featurized f = features.get(s);
-        int n = f.rows().size();
-        // rows of several requests ran together; each gets its own normalization and dimensions
-        Job.Segment segment = live.get(s);
-        float[][] own = encoder.output(java.util.Arrays.copyOfRange(vectors, next, next + n),
-            segment.options());
-        chunker.send(segment, f, own, 0, segment.options().width(encoder.dim()));
-        next += n;
-      }
-      for (InputFeatures row : rows) {
-        tokens += row.length();
-      }
-    }
-    run.frontend().tell(new Frontend.JobDone(run.jobId(), getContext().getSelf(), name,
-        rows.size(), tokens, encoder.runs() - runsBefore, System.nanoTime() - start));
     return this;
+  }
+
+  /** Starts the next prepared job's TensorFlow run on the worker's own threads, if none runs. */
+  private void startNext() {
+    while (!running && !waiting.isEmpty()) {
+      PreparedJob job = waiting.poll();
+      if (job.expired()) {
+        done(job, 0, 0); // its requests timed out while it waited: not computed for nobody
+        continue;
+      }
+      running = true;
+      long start = System.nanoTime();
+      long runsBefore = encoder.runs();
+      getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> encoder.pooled(job.rows),
+              getContext().getExecutionContext()),
+          (vectors, failure) -> new Ran(job, vectors, failure, System.nanoTime() - start,
+              encoder.runs() - runsBefore));
+    }
+  }
+
+  private Behavior<Command> onRan(Ran ran) {
+    running = false;
+    if (ran.failure() != null) {
+      Throwable cause = ran.failure() instanceof CompletionException && ran.failure().getCause() != null
+          ? ran.failure().getCause() : ran.failure();
+      EngineException e = cause instanceof EngineException engine ? engine
+          : new EngineException(String.valueOf(cause.getMessage()), cause);
+      getContext().getLog().error("worker {}: {}; restarting with a new session", name, e.getMessage());
+      Run run = ran.job().run;
+      run.frontend().tell(new Frontend.JobFailed(run.jobId(), getContext().getSelf(), name,
+          e.getMessage()));
+      // the jobs prepared behind it were not tried: back to the frontend, not failed
+      for (PreparedJob waitingJob : waiting) {
+        waitingJob.run.frontend().tell(new Frontend.JobReturned(waitingJob.run.jobId(),
+            getContext().getSelf()));
+      }
+      waiting.clear();
+      throw e;
+    }
+    ran.job().deliver(ran.vectors(), encoder, chunker);
+    done(ran.job(), ran.nanos(), ran.runs());
+    startNext();
+    return this;
+  }
+
+  private void done(PreparedJob job, long nanos, long runs) {
+    Run run = job.run;
+    run.frontend().tell(new Frontend.JobDone(run.jobId(), getContext().getSelf(), name,
+        job.rows.size(), job.tokens(), runs, nanos));
   }
 }

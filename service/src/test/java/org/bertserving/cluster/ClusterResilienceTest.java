@@ -123,17 +123,21 @@ class ClusterResilienceTest {
         BertEncoder direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel())
             .maxSeqLen(16).build())) {
       // once: the job is tried again (on the other worker or the restarted one) and succeeds
-      cluster.workers().get(0).faults().forEach(f -> f.failNextRuns(1));
+      // (one worker armed at a time, on whichever the frontend gives the requests to)
       List<String> texts = ClusterTest.texts(40);
       float[][] expected = direct.encode(texts);
-      for (int attempt = 0; attempt < 20 && cluster.frontend().metrics().engineFailures.sum() == 0;
-          attempt++) {
-        HttpResponse<String> r = encode(cluster.base(), texts);
-        assertEquals(200, r.statusCode(), r.body());
-        JsonNode result = JSON.readTree(r.body()).get("result");
-        for (int i = 0; i < texts.size(); i++) {
-          assertEquals(expected[i][3], result.get(i).get(3).floatValue(), 1e-5, "row " + i);
+      for (BertServer armed : cluster.workers()) {
+        armed.faults().forEach(f -> f.failNextRuns(1));
+        for (int attempt = 0; attempt < 5 && cluster.frontend().metrics().engineFailures.sum() == 0;
+            attempt++) {
+          HttpResponse<String> r = encode(cluster.base(), texts);
+          assertEquals(200, r.statusCode(), r.body());
+          JsonNode result = JSON.readTree(r.body()).get("result");
+          for (int i = 0; i < texts.size(); i++) {
+            assertEquals(expected[i][3], result.get(i).get(3).floatValue(), 1e-5, "row " + i);
+          }
         }
+        armed.faults().forEach(f -> f.reset());
       }
       assertEquals(1, cluster.frontend().metrics().engineFailures.sum(), "the run failed once");
       // the failed workers restarted with new sessions and are back
@@ -158,6 +162,35 @@ class ClusterResilienceTest {
       cluster.workers().forEach(w -> w.faults().forEach(f -> f.reset()));
       TestNodes.await(() -> encode(cluster.base(), List.of("hello world")).statusCode() == 200, 30,
           "the cluster serves on");
+    }
+  }
+
+  @Test
+  void aJobPreparedBehindAFailedRunIsGivenBackNotFailed() throws Exception {
+    // one worker holding two jobs: the second is tokenized while the first runs (pipelined);
+    // when the first run fails, the second goes back to the frontend untried
+    try (Cluster cluster = Cluster.start(1, Map.of("bert-serving.workers.max-batch-size", 10,
+            "bert-serving.workers.prefetch-size", 2));
+        BertEncoder direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel())
+            .maxSeqLen(16).build())) {
+      BertServer worker = cluster.workers().get(0);
+      worker.faults().forEach(f -> {
+        f.delay(400);
+        f.failNextRuns(1);
+      });
+      List<String> texts = ClusterTest.texts(20); // two jobs of 10
+      CompletableFuture<HttpResponse<String>> reply = encodeAsync(cluster.base(), texts);
+      TestNodes.await(() -> cluster.frontend().metrics().engineFailures.sum() == 1, 30, "the first run failed");
+      worker.faults().forEach(f -> f.delay(0));
+      HttpResponse<String> r = reply.get(60, TimeUnit.SECONDS);
+      assertEquals(200, r.statusCode(), r.body());
+      JsonNode result = JSON.readTree(r.body()).get("result");
+      float[][] expected = direct.encode(texts);
+      for (int i = 0; i < texts.size(); i++) {
+        assertEquals(expected[i][2], result.get(i).get(2).floatValue(), 1e-5, "row " + i);
+      }
+      assertEquals(1, cluster.frontend().metrics().engineFailures.sum(),
+          "the job waiting behind the failed run was given back, not run into the failure");
     }
   }
 }

@@ -1,0 +1,73 @@
+package org.bertserving.cluster;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.Featurizer.Featurized;
+import org.bertserving.engine.InputFeatures;
+import org.bertserving.engine.InvalidInputException;
+
+/**
+ * A job tokenized and ready for its TensorFlow run: what a worker prepares while the run before
+ * it still computes. Segments whose request timed out are left out (never computed for nobody);
+ * a segment with bad input is answered at once with its error.
+ */
+final class PreparedJob {
+  final Worker.Run run;
+  final List<Job.Segment> live = new ArrayList<>();
+  final List<Featurized> features = new ArrayList<>();
+  final List<InputFeatures> rows = new ArrayList<>();
+
+  private PreparedJob(Worker.Run run) {
+    this.run = run;
+  }
+
+  static PreparedJob prepare(Worker.Run run, BertEncoder encoder) {
+    PreparedJob job = new PreparedJob(run);
+    long now = System.currentTimeMillis();
+    for (Job.Segment segment : run.job().segments()) {
+      if (segment.deadlineMillis() < now) {
+        continue;
+      }
+      try {
+        segment.options().width(encoder.dim()); // dimensions out of range: refused before any run
+        Featurized f = encoder.featurizer().featurize(segment.inputs(), segment.isTokenized(),
+            segment.options().prompt());
+        job.live.add(segment);
+        job.features.add(f);
+        job.rows.addAll(f.rows());
+      } catch (InvalidInputException e) {
+        segment.aggregator().tell(Aggregator.JobResult.failed(segment.requestId(), segment.offset(),
+            400, "invalid_input", e.shifted(segment.offset()).getMessage()));
+      }
+    }
+    return job;
+  }
+
+  /** Whether every segment's request is still waiting now (they may time out in the queue). */
+  boolean expired() {
+    long now = System.currentTimeMillis();
+    return live.stream().allMatch(s -> s.deadlineMillis() < now);
+  }
+
+  long tokens() {
+    return rows.stream().mapToLong(InputFeatures::length).sum();
+  }
+
+  /**
+   * Sends each segment its rows: the rows of several requests ran together, each gets its own
+   * normalization and dimensions; a row array is handed on, never copied again.
+   */
+  void deliver(float[][] vectors, BertEncoder encoder, ResultChunker chunker) {
+    int next = 0;
+    for (int s = 0; s < live.size(); s++) {
+      Featurized f = features.get(s);
+      int n = f.rows().size();
+      Job.Segment segment = live.get(s);
+      float[][] own = encoder.output(Arrays.copyOfRange(vectors, next, next + n), segment.options());
+      chunker.send(segment, f, own, 0, segment.options().width(encoder.dim()));
+      next += n;
+    }
+  }
+}
