@@ -36,11 +36,20 @@ public final class MiniLmBenchmark {
 
   public static void main(String[] args) throws IOException {
     double seconds = args.length > 1 && args[0].equals("--seconds") ? Double.parseDouble(args[1]) : 5;
+    boolean bf16 = org.bertserving.engine.GpuPlatform.cpuBf16();
     try (BertEncoder engine = BertEncoder.load(
-        EngineSettings.builder().model("all-minilm-l6-v2").build())) {
+            EngineSettings.builder().model("all-minilm-l6-v2").build());
+        BertEncoder engineBf16 = bf16 ? BertEncoder.load(
+            EngineSettings.builder().model("all-minilm-l6-v2").bf16(true).build()) : null) {
       AllMiniLmL6V2EmbeddingModel langchain4j = new AllMiniLmL6V2EmbeddingModel();
       List<String> texts = texts(engine, 2048);
+      // as a worker does at its start: the planner's cost model measured on this machine
+      engine.calibrate(16, 64);
+      if (engineBf16 != null) {
+        engineBf16.calibrate(16, 64);
+      }
       Function<List<String>, float[][]> ours = engine::encode;
+      Function<List<String>, float[][]> oursBf16 = engineBf16 == null ? null : engineBf16::encode;
       Function<List<String>, float[][]> theirs = batch -> {
         List<TextSegment> segments = batch.stream().map(TextSegment::from).toList();
         return langchain4j.embedAll(segments).content().stream().map(Embedding::vector)
@@ -52,12 +61,14 @@ public final class MiniLmBenchmark {
           + "%d cores, Java %s; %d texts of 10-60 tokens; %.0f s per cell; min cosine between the "
           + "two on 64 texts: %.6f%n%n", Runtime.getRuntime().availableProcessors(),
           System.getProperty("java.version"), texts.size(), seconds, minCosine);
-      System.out.println("| batch | engine rows/s | LangChain4j rows/s | ratio |");
-      System.out.println("|---:|---:|---:|---:|");
+      System.out.println("| batch | engine rows/s | engine -bf16 rows/s | LangChain4j rows/s | ratio | ratio -bf16 |");
+      System.out.println("|---:|---:|---:|---:|---:|---:|");
       for (int batch : new int[] {1, 32, 256}) {
         double a = rowsPerSecond(ours, texts, batch, seconds);
+        double h = oursBf16 == null ? Double.NaN : rowsPerSecond(oursBf16, texts, batch, seconds);
         double b = rowsPerSecond(theirs, texts, batch, seconds);
-        System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.2f |%n", batch, a, b, a / b);
+        System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.2f | %.2f |%n", batch, a, h, b,
+            a / b, h / b);
       }
       List<String> query = List.of("how do I cook rice?");
       double p50Ours = p50Millis(ours, query, seconds);
