@@ -43,10 +43,16 @@ public final class NodeProcess implements AutoCloseable {
   /** As {@link #start(String, String, List, List, Path)}, with more environment variables. */
   public static NodeProcess start(String name, String classpath, List<String> jvm, List<String> args,
       Path logDir, java.util.Map<String, String> env) {
+    return start(name, classpath, jvm, args, logDir, env, List.of());
+  }
+
+  /** As above, the JVM started through {@code prefix} (e.g. {@code taskset -c 0}). */
+  public static NodeProcess start(String name, String classpath, List<String> jvm, List<String> args,
+      Path logDir, java.util.Map<String, String> env, List<String> prefix) {
     try {
       Files.createDirectories(logDir);
       Path log = logDir.resolve(name + "-" + System.currentTimeMillis() + ".log");
-      List<String> command = new ArrayList<>();
+      List<String> command = new ArrayList<>(prefix);
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.addAll(jvm);
       command.add("-cp");

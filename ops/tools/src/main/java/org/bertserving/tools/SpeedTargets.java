@@ -1,0 +1,247 @@
+package org.bertserving.tools;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.bertserving.client.BertClient;
+import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.DefaultModel;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.GpuPlatform;
+import org.bertserving.engine.InputFeatures;
+import org.bertserving.engine.tf.GoogleSavedModel;
+
+/**
+ * The speed targets, each a ratio measured in this one run on this machine (BERT-Base): the server
+ * (a node JVM, HTTP, the Java SDK) against Google's own float32 graph on the same texts, in
+ * float32 and with {@code -bf16}, on texts of 40 tokens and on one request of mixed lengths; one
+ * query at a time through HTTP against the engine alone; two worker JVMs pinned to a core each
+ * against one. Part of {@code ops/bert-serving-benchmark --targets}.
+ */
+public final class SpeedTargets {
+  private static final Path LOGS = Path.of("ops", "run", "targets");
+
+  private final double seconds;
+  private final List<String> rows = new ArrayList<>();
+
+  private SpeedTargets(double seconds) {
+    this.seconds = seconds;
+  }
+
+  public static void main(String[] args) throws Exception {
+    double seconds = args.length > 1 && args[0].equals("--seconds") ? Double.parseDouble(args[1]) : 8;
+    new SpeedTargets(seconds).run();
+    System.exit(0);
+  }
+
+  private void run() throws Exception {
+    Random random = new Random(5);
+    List<String> fixed = texts(256, 38, 38, random);
+    List<String> mixed = texts(256, 3, 38, random);
+    List<String> query = List.of("how do I cook rice tonight");
+    double googleFixed;
+    double googleMixed;
+    double engineOne;
+    try (BertEncoder tokenizer = BertEncoder.load(EngineSettings.builder().maxSeqLen(40).build());
+        GoogleSavedModel google = new GoogleSavedModel(DefaultModel.unpacked(), 0)) {
+      List<InputFeatures> f = tokenizer.featurizer().featurize(fixed, false).rows();
+      List<InputFeatures> m = tokenizer.featurizer().featurize(mixed, false).rows();
+      googleFixed = rate(() -> google.sequenceOutput(f, 40).length > 0, f.size());
+      googleMixed = rate(() -> google.sequenceOutput(m, 40).length > 0, m.size());
+      tokenizer.calibrate(16, 40);
+      engineOne = 1000 / p50(() -> tokenizer.encode(query).length > 0).get(0);
+    }
+    System.out.printf(Locale.ROOT, "# Speed targets%n%n%s, Java %s; BERT-Base, %.0f s a measure;"
+        + " Google's float32 graph: %.1f rows/s at 256 x 40, %.1f on 256 texts of 3-38 word pieces"
+        + " padded to 40%n%n", GpuPlatform.cpu(), System.getProperty("java.version"), seconds,
+        googleFixed, googleMixed);
+
+    List<String> modes = GpuPlatform.cpuBf16() ? List.of("float32", "-bf16") : List.of("float32");
+    for (String mode : modes) {
+      List<String> flags = mode.equals("-bf16") ? List.of("-bf16") : List.of();
+      try (Server server = new Server("server" + mode, flags, 1, null)) {
+        double fixedRate = server.rate(fixed, 1);
+        double mixedRate = server.rate(mixed, 1);
+        row("server " + mode + ", 256 x 40, rows/s", fixedRate, fixedRate / googleFixed,
+            mode.equals("-bf16") ? ">= 1.5" : "", "of Google's graph");
+        row("server " + mode + ", one request of 256 texts of 3-38 word pieces", mixedRate,
+            mixedRate / googleMixed, mode.equals("-bf16") ? ">= 2.2" : ">= 1.5",
+            "of Google's graph padded to 40");
+        if (mode.equals("float32")) {
+          List<Double> p = server.latency(query);
+          row("one 8-token query at a time through HTTP, p50 ms (p99 " + String.format(Locale.ROOT,
+              "%.1f", p.get(1)) + ")", p.get(0), p.get(0) / (1000 / engineOne), "<= 1.2",
+              "of the engine alone (" + String.format(Locale.ROOT, "%.1f", 1000 / engineOne) + " ms)");
+        }
+      }
+    }
+    // two worker JVMs, each pinned to one core, against one (a frontend JVM beside them)
+    double one;
+    double two;
+    // requests of 32 texts from 4 clients: enough to keep two workers busy, not so much that a
+    // single pinned worker (about 14 rows/s) would refuse them with 429
+    List<String> batch = fixed.subList(0, 32);
+    try (Server server = new Server("pinned-1", List.of(), 1, List.of("0"))) {
+      one = server.rate(batch, 4);
+    }
+    try (Server server = new Server("pinned-2", List.of(), 2, List.of("0", "1"))) {
+      two = server.rate(batch, 4);
+    }
+    row("two worker JVMs pinned to a core each, rows/s", two, two / one, ">= 1.8",
+        "of one (" + String.format(Locale.ROOT, "%.1f", one) + ")");
+    System.out.println("| measure | value | ratio | target |\n|---|---:|---:|---:|");
+    rows.forEach(System.out::println);
+  }
+
+  private void row(String measure, double value, double ratio, String target, String of) {
+    rows.add(String.format(Locale.ROOT, "| %s | %.1f | %.2f %s | %s |", measure, value, ratio, of, target));
+    System.err.println(rows.get(rows.size() - 1));
+  }
+
+  private double rate(Supplier<Boolean> batch, int size) {
+    batch.get();
+    long start = System.nanoTime();
+    long rows = 0;
+    do {
+      batch.get();
+      rows += size;
+    } while (System.nanoTime() - start < seconds * 1e9);
+    return rows / ((System.nanoTime() - start) / 1e9);
+  }
+
+  /** p50 and p99 in milliseconds. */
+  private List<Double> p50(Supplier<Boolean> call) {
+    for (int i = 0; i < 10; i++) {
+      call.get();
+    }
+    List<Double> ms = new ArrayList<>();
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    while (System.nanoTime() < end || ms.size() < 50) {
+      long t = System.nanoTime();
+      call.get();
+      ms.add((System.nanoTime() - t) / 1e6);
+    }
+    ms.sort(null);
+    return List.of(ms.get(ms.size() / 2), ms.get((int) Math.ceil(ms.size() * 0.99) - 1));
+  }
+
+  /** Texts of {@code min} to {@code max} word pieces of common one-piece words. */
+  static List<String> texts(int n, int min, int max, Random random) {
+    String[] words = ("the a of to and in is it that for on with as was by at from this be are or "
+        + "an have not they which one you were all we can her has there been if more when will "
+        + "would who so no out up into do than time only new some could these two may first then "
+        + "any like my now over such our man me even most made after also did many before must "
+        + "through back years where much your way well down should because each just those people "
+        + "how too little state good very make world still own see men work long get here between "
+        + "both life being under never day same another know while last might us great old year "
+        + "off come since against go came right used take three").split(" ");
+    List<String> texts = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int length = min + random.nextInt(max - min + 1);
+      StringBuilder s = new StringBuilder();
+      for (int w = 0; w < length; w++) {
+        s.append(w == 0 ? "" : " ").append(words[random.nextInt(words.length)]);
+      }
+      texts.add(s.toString());
+    }
+    return texts;
+  }
+
+  /**
+   * One node JVM with both roles; or, with {@code cores}, a frontend JVM and {@code workers} worker
+   * JVMs, worker i pinned to core {@code cores[i]} with {@code taskset}; measured through the SDK.
+   */
+  private final class Server implements AutoCloseable {
+    private final List<NodeProcess> nodes = new ArrayList<>();
+    private final int http = ChaosRun.freePort();
+    private final BertClient client;
+
+    Server(String name, List<String> flags, int workers, List<String> cores) throws Exception {
+      List<Integer> ports = new ArrayList<>();
+      for (int i = 0; i <= (cores == null ? 0 : workers); i++) {
+        ports.add(ChaosRun.freePort());
+      }
+      String seeds = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
+      for (int i = 0; i < ports.size(); i++) {
+        List<String> args = new ArrayList<>(List.of("-max_seq_len", "40", "-cluster_host", "127.0.0.1",
+            "-cluster_port", String.valueOf(ports.get(i)), "-seed_nodes", seeds,
+            "-management_interface", "127.0.0.1", "-management_port", String.valueOf(ChaosRun.freePort())));
+        args.addAll(flags);
+        List<String> prefix = List.of();
+        if (i == 0) {
+          args.addAll(List.of("-http_interface", "127.0.0.1", "-http_port", String.valueOf(http)));
+          if (cores != null) {
+            args.addAll(List.of("-role", "frontend"));
+          }
+        } else {
+          args.addAll(List.of("-role", "worker", "-intra_op_threads", "1", "-inter_op_threads", "1"));
+          prefix = List.of("taskset", "-c", cores.get(i - 1));
+        }
+        nodes.add(NodeProcess.start(name + "-" + i, NodeProcess.ownClasspath(), List.of("-Xmx2g"),
+            args, LOGS, Map.of(), prefix));
+      }
+      HttpClient probe = HttpClient.newHttpClient();
+      long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+      while (!ready(probe, workers)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(name + " not ready; logs in " + LOGS.toAbsolutePath());
+        }
+        Thread.sleep(200);
+      }
+      client = BertClient.builder().http(URI.create("http://127.0.0.1:" + http))
+          .timeout(Duration.ofMinutes(2)).retries(5).checkLength(false).build();
+    }
+
+    private boolean ready(HttpClient probe, int workers) {
+      try {
+        HttpResponse<String> status = probe.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + http + "/status/server")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        return status.statusCode() == 200 && status.body().contains("\"num_workers\":" + workers);
+      } catch (Exception e) {
+        return false;
+      }
+    }
+
+    double rate(List<String> texts, int clients) throws Exception {
+      client.encode(texts);
+      long start = System.nanoTime();
+      long end = start + (long) (seconds * 1e9);
+      List<CompletableFuture<Long>> running = new ArrayList<>();
+      for (int c = 0; c < clients; c++) {
+        running.add(CompletableFuture.supplyAsync(() -> {
+          long rows = 0;
+          while (System.nanoTime() < end) {
+            rows += client.encode(texts).length;
+          }
+          return rows;
+        }));
+      }
+      long rows = 0;
+      for (CompletableFuture<Long> r : running) {
+        rows += r.get();
+      }
+      return rows / ((System.nanoTime() - start) / 1e9);
+    }
+
+    List<Double> latency(List<String> query) {
+      return p50(() -> client.encode(query).length > 0);
+    }
+
+    @Override
+    public void close() {
+      client.close();
+      nodes.forEach(NodeProcess::close);
+    }
+  }
+}
