@@ -49,11 +49,8 @@ public final class ClusterGateway extends AbstractActor {
 
   private void onEncode(EncodeRequest request) {
     ActorRef sender = getSender();
-    var outcome = AskPattern.<Frontend.Command, EncodeOutcome>ask(frontend,
-            replyTo -> new Frontend.Encode(request, replyTo), timeout,
+    var outcome = FrontendAsk.encode(frontend, request, timeout,
             Adapter.toTyped(getContext().getSystem()).scheduler())
-        .exceptionally(e -> EncodeFailure.of(request.id(), 504, "timeout", "no answer from the "
-            + "frontend within " + timeout.toSeconds() + " s"))
         .thenApply(this::fitting);
     Patterns.pipe(outcome.toCompletableFuture(), getContext().getDispatcher()).to(sender);
   }
@@ -78,8 +75,7 @@ public final class ClusterGateway extends AbstractActor {
 
   private void onStatus() {
     ActorRef sender = getSender();
-    var status = AskPattern.<Frontend.Command, StatusReply>ask(frontend, Frontend.GetStatus::new,
-        ServingSettings.GRACE, Adapter.toTyped(getContext().getSystem()).scheduler());
+    var status = FrontendAsk.status(frontend, Adapter.toTyped(getContext().getSystem()).scheduler());
     Patterns.pipe(status.toCompletableFuture(), getContext().getDispatcher()).to(sender);
   }
 }

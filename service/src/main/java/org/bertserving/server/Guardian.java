@@ -91,7 +91,7 @@ final class Guardian {
             zmq.getInt("port-out"), settings.requestTimeout().plus(ServingSettings.GRACE),
             settings.showTokensToClient(), zmq.getBoolean("allow-termination") && loopback,
             settings.engine().fp16());
-        system.getWhenTerminated().thenRun(door::close);
+        door.stopWith(system);
       }
     }
     if (settings.httpEnabled()) {

@@ -5,24 +5,16 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeReply;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.client.protocol.StatusReply;
 import org.bertserving.cluster.Frontend;
+import org.bertserving.cluster.FrontendAsk;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
@@ -41,11 +33,10 @@ import org.zeromq.ZMsg;
  */
 public final class ZmqDoor implements AutoCloseable {
   /** What the stock Python client checks against its own version. */
-  static final String PROTOCOL_VERSION = "1.10.0";
+  static final String PROTOCOL_VERSION = ZmqFrames.PROTOCOL_VERSION;
 
   private static final Logger LOG = LoggerFactory.getLogger(ZmqDoor.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final long SUBSCRIPTION_WAIT_MS = 10_000;
 
   private final ActorSystem<?> system;
   private final ActorRef<Frontend.Command> frontend;
@@ -54,12 +45,9 @@ public final class ZmqDoor implements AutoCloseable {
   private final boolean allowTermination;
   private final boolean fp16;
   private final ZContext context = new ZContext();
-  private final ConcurrentLinkedQueue<Outgoing> outbox = new ConcurrentLinkedQueue<>();
+  private final ZmqPublisher publisher;
   private final Thread receiver;
-  private final Thread publisher;
   private volatile boolean running = true;
-
-  private record Outgoing(byte[] client, byte[] header, byte[] raw, byte[] reqId, long since) {}
 
   public ZmqDoor(ActorSystem<?> system, ActorRef<Frontend.Command> frontend, String iface,
       int port, int portOut, Duration timeout, boolean showTokens, boolean allowTermination,
@@ -77,12 +65,10 @@ public final class ZmqDoor implements AutoCloseable {
     pub.setXpubVerbose(true);
     bind(pub, iface, portOut, "-port_out");
     pub.setReceiveTimeOut(0);
+    publisher = new ZmqPublisher(pub);
     receiver = new Thread(() -> receive(pull), "zmq-door-in");
-    publisher = new Thread(() -> publish(pub), "zmq-door-out");
     receiver.setDaemon(true);
-    publisher.setDaemon(true);
     receiver.start();
-    publisher.start();
     LOG.info("ZeroMQ door on {}:{} (in) and {} (out)", iface, port, portOut);
   }
 
@@ -167,12 +153,9 @@ public final class ZmqDoor implements AutoCloseable {
     }
     boolean tokenized = texts.size() > 0 && texts.get(0).isArray();
     EncodeRequest request = new EncodeRequest(null, texts, tokenized, showTokens);
-    AskPattern.<Frontend.Command, EncodeOutcome>ask(frontend, r -> new Frontend.Encode(request, r),
-            timeout, system.scheduler())
+    FrontendAsk.encode(frontend, request, timeout, system.scheduler())
         .whenComplete((outcome, e) -> {
-          if (e != null) {
-            error(client, reqId, 504, "no answer in time");
-          } else if (outcome instanceof EncodeFailure f) {
+          if (outcome instanceof EncodeFailure f) {
             error(client, reqId, f.status(), f.description());
           } else {
             vectors(client, reqId, (EncodeReply) outcome);
@@ -181,49 +164,18 @@ public final class ZmqDoor implements AutoCloseable {
   }
 
   private void vectors(byte[] client, byte[] reqId, EncodeReply reply) {
-    int rows = reply.rows().size();
-    ObjectNode header = JSON.createObjectNode();
-    // float16 on the wire under -fp16, as the original; C order, little-endian
-    header.put("dtype", fp16 ? "float16" : "float32");
-    List<float[]> flat = new java.util.ArrayList<>();
-    if (reply.tokenLevel()) {
-      header.putArray("shape").add(rows).add(reply.outputLength()).add(reply.dim());
-      for (float[][] matrix : reply.tokenMatrices()) {
-        flat.addAll(java.util.Arrays.asList(matrix));
-      }
-    } else {
-      header.putArray("shape").add(rows).add(reply.dim());
-      flat.addAll(reply.rows());
-    }
-    int values = flat.stream().mapToInt(v -> v.length).sum();
-    ByteBuffer raw = ByteBuffer.allocate(values * (fp16 ? 2 : 4)).order(ByteOrder.LITTLE_ENDIAN);
-    for (float[] vector : flat) {
-      for (float v : vector) {
-        if (fp16) {
-          raw.putShort(Half.fromFloat(v));
-        } else {
-          raw.putFloat(v);
-        }
-      }
-    }
-    header.set("tokens", reply.tokens() == null ? JSON.getNodeFactory().textNode("")
-        : JSON.valueToTree(reply.tokens()));
-    send(client, header, raw.array(), reqId);
+    ZmqFrames.Reply frames = ZmqFrames.vectors(reply, fp16);
+    publisher.send(client, frames.header(), frames.raw(), reqId);
   }
 
   private void status(byte[] client, byte[] reqId) {
-    AskPattern.<Frontend.Command, StatusReply>ask(frontend, Frontend.GetStatus::new,
-            Duration.ofSeconds(5), system.scheduler())
+    FrontendAsk.status(frontend, system.scheduler())
         .whenComplete((status, e) -> {
           if (e != null) {
             error(client, reqId, 504, "no status in time");
             return;
           }
-          ObjectNode body = status.status().deepCopy();
-          body.put("server_version_jvm", body.path("server_version").asText());
-          body.put("server_version", PROTOCOL_VERSION);
-          body.put("client", new String(client, StandardCharsets.UTF_8));
-          outbox.add(new Outgoing(client, json(body), null, reqId, System.currentTimeMillis()));
+          publisher.send(client, ZmqFrames.status(status.status(), client), null, reqId);
         });
   }
 
@@ -240,98 +192,31 @@ public final class ZmqDoor implements AutoCloseable {
   }
 
   private void error(byte[] client, byte[] reqId, int status, String description) {
-    ObjectNode header = JSON.createObjectNode();
-    header.put("dtype", "ERROR " + status + ": " + description);
-    header.putArray("shape").add(0);
-    header.put("status", status);
-    header.put("error", description);
-    header.put("tokens", "");
-    send(client, header, new byte[0], reqId);
+    ZmqFrames.Reply frames = ZmqFrames.error(status, description);
+    publisher.send(client, frames.header(), frames.raw(), reqId);
   }
 
-  private void send(byte[] client, ObjectNode header, byte[] raw, byte[] reqId) {
-    outbox.add(new Outgoing(client, json(header), raw, reqId, System.currentTimeMillis()));
-  }
-
-  private static byte[] json(JsonNode node) {
-    try {
-      return JSON.writeValueAsBytes(node);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** One thread owns the publisher: it learns subscriptions and sends replies in order. */
-  private void publish(ZMQ.Socket pub) {
-    Set<String> subscribed = new HashSet<>();
-    Map<String, ArrayDeque<Outgoing>> waiting = new HashMap<>();
-    while (running) {
-      byte[] event;
-      while ((event = pub.recv(ZMQ.DONTWAIT)) != null) {
-        if (event.length > 0) {
-          String topic = new String(event, 1, event.length - 1, StandardCharsets.UTF_8);
-          if (event[0] == 1) {
-            subscribed.add(topic);
-            ArrayDeque<Outgoing> held = waiting.remove(topic);
-            if (held != null) {
-              held.forEach(o -> write(pub, o));
-            }
-          } else {
-            subscribed.remove(topic);
-          }
-        }
-      }
-      Outgoing o;
-      boolean idle = true;
-      while ((o = outbox.poll()) != null) {
-        idle = false;
-        String topic = new String(o.client(), StandardCharsets.UTF_8);
-        if (subscribed.contains(topic)) {
-          write(pub, o);
-        } else {
-          waiting.computeIfAbsent(topic, t -> new ArrayDeque<>()).add(o);
-        }
-      }
-      long now = System.currentTimeMillis();
-      waiting.values().forEach(q -> q.removeIf(w -> {
-        boolean stale = now - w.since() > SUBSCRIPTION_WAIT_MS;
-        if (stale) {
-          LOG.warn("dropping a reply for client {}: it never subscribed", new String(w.client(),
-              StandardCharsets.UTF_8));
-        }
-        return stale;
-      }));
-      if (idle) {
-        try {
-          Thread.sleep(1);
-        } catch (InterruptedException e) {
-          break;
-        }
-      }
-    }
-    pub.close();
-  }
-
-  private static void write(ZMQ.Socket pub, Outgoing o) {
-    ZMsg out = new ZMsg();
-    out.addLast(o.client());
-    out.addLast(o.header());
-    if (o.raw() != null) {
-      out.addLast(o.raw());
-    }
-    out.addLast(o.reqId());
-    out.send(pub);
+  /** Stops taking requests when the node stops (coordinated shutdown's first phase), then closes. */
+  public void stopWith(ActorSystem<?> system) {
+    akka.actor.CoordinatedShutdown.get(akka.actor.typed.javadsl.Adapter.toClassic(system)).addTask(
+        akka.actor.CoordinatedShutdown.PhaseServiceUnbind(), "zmq-door", () -> {
+          close();
+          return java.util.concurrent.CompletableFuture.completedFuture(akka.Done.done());
+        });
   }
 
   @Override
   public void close() {
+    if (!running) {
+      return;
+    }
     running = false;
     try {
       receiver.join(2000);
-      publisher.join(2000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    publisher.close();
     context.close();
   }
 }

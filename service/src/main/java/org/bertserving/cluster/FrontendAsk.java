@@ -1,0 +1,34 @@
+package org.bertserving.cluster;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Scheduler;
+import akka.actor.typed.javadsl.AskPattern;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import org.bertserving.client.protocol.EncodeFailure;
+import org.bertserving.client.protocol.EncodeOutcome;
+import org.bertserving.client.protocol.EncodeRequest;
+import org.bertserving.client.protocol.StatusReply;
+
+/**
+ * The doors' (HTTP, cluster client, ZeroMQ) one way of asking the frontend: the frontend answers
+ * every request by the request timeout itself; the ask's own timeout only covers a lost actor,
+ * and then the caller gets a 504 naming the frontend, never an exception.
+ */
+public final class FrontendAsk {
+  private FrontendAsk() {}
+
+  public static CompletionStage<EncodeOutcome> encode(ActorRef<Frontend.Command> frontend,
+      EncodeRequest request, Duration timeout, Scheduler scheduler) {
+    CompletionStage<EncodeOutcome> outcome = AskPattern.ask(frontend,
+        replyTo -> new Frontend.Encode(request, replyTo), timeout, scheduler);
+    return outcome.exceptionally(e -> EncodeFailure.of(request.id(), 504, "timeout",
+        "no answer from the frontend within " + timeout.toSeconds() + " s"));
+  }
+
+  /** Configuration and statistics, within {@link ServingSettings#GRACE}. */
+  public static CompletionStage<StatusReply> status(ActorRef<Frontend.Command> frontend,
+      Scheduler scheduler) {
+    return AskPattern.ask(frontend, Frontend.GetStatus::new, ServingSettings.GRACE, scheduler);
+  }
+}

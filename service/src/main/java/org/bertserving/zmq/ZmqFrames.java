@@ -1,0 +1,87 @@
+package org.bertserving.zmq;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.bertserving.client.protocol.EncodeReply;
+
+/**
+ * bert-as-service 1.10's reply frames: a JSON header ({@code dtype}, {@code shape},
+ * {@code tokens}) and the raw little-endian matrix in C order; errors as a header whose
+ * {@code dtype} carries the message, so that the stock Python client raises it.
+ */
+final class ZmqFrames {
+  /** What the stock Python client checks against its own version. */
+  static final String PROTOCOL_VERSION = "1.10.0";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A header and its raw bytes ({@code null} for a status reply, which has none). */
+  record Reply(byte[] header, byte[] raw) {}
+
+  private ZmqFrames() {}
+
+  /** Vectors as float32 (float16 under {@code -fp16}, as the original), token-level as [B, T, D]. */
+  static Reply vectors(EncodeReply reply, boolean fp16) {
+    int rows = reply.rows().size();
+    ObjectNode header = JSON.createObjectNode();
+    header.put("dtype", fp16 ? "float16" : "float32");
+    List<float[]> flat = new ArrayList<>();
+    if (reply.tokenLevel()) {
+      header.putArray("shape").add(rows).add(reply.outputLength()).add(reply.dim());
+      for (float[][] matrix : reply.tokenMatrices()) {
+        flat.addAll(Arrays.asList(matrix));
+      }
+    } else {
+      header.putArray("shape").add(rows).add(reply.dim());
+      flat.addAll(reply.rows());
+    }
+    int values = flat.stream().mapToInt(v -> v.length).sum();
+    ByteBuffer raw = ByteBuffer.allocate(values * (fp16 ? 2 : 4)).order(ByteOrder.LITTLE_ENDIAN);
+    for (float[] vector : flat) {
+      for (float v : vector) {
+        if (fp16) {
+          raw.putShort(Half.fromFloat(v));
+        } else {
+          raw.putFloat(v);
+        }
+      }
+    }
+    header.set("tokens", reply.tokens() == null ? JSON.getNodeFactory().textNode("")
+        : JSON.valueToTree(reply.tokens()));
+    return new Reply(json(header), raw.array());
+  }
+
+  static Reply error(int status, String description) {
+    ObjectNode header = JSON.createObjectNode();
+    header.put("dtype", "ERROR " + status + ": " + description);
+    header.putArray("shape").add(0);
+    header.put("status", status);
+    header.put("error", description);
+    header.put("tokens", "");
+    return new Reply(json(header), new byte[0]);
+  }
+
+  /** The server's status as SHOW_CONFIG answers it: the protocol's version, ours beside it. */
+  static byte[] status(JsonNode status, byte[] client) {
+    ObjectNode body = status.deepCopy();
+    body.put("server_version_jvm", body.path("server_version").asText());
+    body.put("server_version", PROTOCOL_VERSION);
+    body.put("client", new String(client, StandardCharsets.UTF_8));
+    return json(body);
+  }
+
+  private static byte[] json(JsonNode node) {
+    try {
+      return JSON.writeValueAsBytes(node);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
