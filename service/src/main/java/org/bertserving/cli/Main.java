@@ -33,7 +33,6 @@ public final class Main {
         System.setProperty("BERT_SERVING_LOG_LEVEL", "DEBUG");
       }
       config = parsed.config();
-      org.bertserving.cluster.ServingSettings.create(config).checkFormation();
     } catch (RuntimeException e) {
       fail(2, e.getMessage());
       return;

@@ -36,7 +36,16 @@ public record ServingSettings(
     String managementInterface,
     int managementPort,
     boolean chaosEnabled,
-    boolean cpuOnly) {
+    boolean cpuOnly,
+    Zmq zmq) {
+
+  /** bert-as-service's ZeroMQ door ({@code bert-serving.zmq}); off unless -port/-port_out. */
+  public record Zmq(boolean enabled, String iface, int port, int portOut, boolean allowTermination) {
+    /** TERMINATION is allowed only when asked for and the door listens on loopback alone. */
+    public boolean terminationAllowed() {
+      return allowTermination && (iface.equals("127.0.0.1") || iface.equals("localhost"));
+    }
+  }
 
   /** How long past the request timeout the layers around the frontend wait for its answer. */
   public static final Duration GRACE = Duration.ofSeconds(5);
@@ -58,7 +67,9 @@ public record ServingSettings(
           root.getStringList("akka.cluster.seed-nodes"), c.getBoolean("cluster.bootstrap"),
           root.getBytes("akka.remote.artery.advanced.maximum-frame-size"),
           m.getBoolean("enabled"), m.getString("interface"), m.getInt("port"),
-          c.getBoolean("chaos.enabled"), w.getBoolean("cpu"));
+          c.getBoolean("chaos.enabled"), w.getBoolean("cpu"), new Zmq(
+              c.getBoolean("zmq.enabled"), c.getString("zmq.interface"), c.getInt("zmq.port"),
+              c.getInt("zmq.port-out"), c.getBoolean("zmq.allow-termination")));
       require(s.numWorker >= 0, "bert-serving.workers.num-worker", "must be >= 0");
       require(s.prefetchSize >= 1, "bert-serving.workers.prefetch-size", "must be >= 1");
       require(s.maxPendingRows >= 1, "bert-serving.frontend.max-pending-rows", "must be >= 1");
@@ -77,6 +88,10 @@ public record ServingSettings(
   /** Keys left "" (or [] for the layers) follow the model: EngineSettings applies its defaults. */
   private static EngineSettings engine(Config e, Config w) {
     EngineSettings.Builder b = EngineSettings.builder();
+    String cache = e.getString("model-cache-dir");
+    if (!cache.isBlank()) {
+      b.cacheDir(Path.of(cache));
+    }
     String model = e.getString("model").trim();
     if (!model.isEmpty()) {
       b.model(model);

@@ -52,7 +52,8 @@ public record EngineSettings(
     int tokenBudget,
     String model,
     boolean normalize,
-    String prompt) {
+    String prompt,
+    Path cacheDir) {
 
   public EngineSettings {
     poolingLayers = List.copyOf(poolingLayers);
@@ -127,6 +128,7 @@ public record EngineSettings(
     b.model = model;
     b.normalize = normalize;
     b.prompt = prompt;
+    b.cacheDir = cacheDir;
     return b;
   }
 
@@ -158,6 +160,7 @@ public record EngineSettings(
     private String model;
     private Boolean normalize;
     private String prompt = "";
+    private Path cacheDir;
 
     private Builder() {}
 
@@ -188,6 +191,8 @@ public record EngineSettings(
     /** {@code null} = as the model says (on for sentence-embedding models). */
     public Builder normalize(Boolean v) { normalize = v; return this; }
     public Builder prompt(String v) { prompt = v; return this; }
+    /** Where models from Maven jars are unpacked; {@code null}: BERT_SERVING_CACHE or ~/.cache. */
+    public Builder cacheDir(Path v) { cacheDir = v; return this; }
 
     public EngineSettings build() {
       String name = model == null || model.isBlank() ? null : NamedModel.of(model).modelName();
@@ -200,7 +205,7 @@ public record EngineSettings(
           poolingStrategy != null ? poolingStrategy : d.poolingStrategy(),
           maskClsSep, noSpecialToken, fixedEmbedLength, doLowerCase, numLabels, deviceId,
           visibleDevices, intraOpThreads, interOpThreads, fp16, bf16, xla, gpuMemoryFraction, maxBatchSize, tokenBudget,
-          name, normalize != null ? normalize : d.normalize(), prompt).validate();
+          name, normalize != null ? normalize : d.normalize(), prompt, cacheDir).validate();
     }
   }
 }

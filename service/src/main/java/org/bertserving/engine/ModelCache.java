@@ -44,8 +44,13 @@ public final class ModelCache {
   }
 
   /** The folder {@code name} in the cache, written by {@code writer} if this machine has not yet. */
-  public static synchronized Path unpacked(String name, Writer writer) throws IOException {
-    Path target = dir().resolve(name);
+  public static Path unpacked(String name, Writer writer) throws IOException {
+    return unpacked(null, name, writer);
+  }
+
+  /** As {@link #unpacked(String, Writer)} in {@code cacheDir} ({@code null}: {@link #dir()}). */
+  public static synchronized Path unpacked(Path cacheDir, String name, Writer writer) throws IOException {
+    Path target = (cacheDir != null ? cacheDir : dir()).resolve(name);
     if (Files.isRegularFile(target.resolve(COMPLETE))) {
       return target;
     }

@@ -30,8 +30,9 @@ public record ModelFiles(Path modelDir, Format format, Path weights, Path config
 
   /** Finds the files for the given settings, unpacking a named or the default model first. */
   public static ModelFiles locate(EngineSettings settings) throws IOException {
-    Path modelDir = settings.model() != null ? NamedModel.of(settings.model()).unpacked()
-        : settings.modelDir() != null ? settings.modelDir() : DefaultModel.unpacked();
+    Path modelDir = settings.model() != null ? NamedModel.of(settings.model()).unpacked(settings.cacheDir())
+        : settings.modelDir() != null ? settings.modelDir()
+        : NamedModel.BERT_BASE_UNCASED.unpacked(settings.cacheDir());
     if (!Files.isDirectory(modelDir)) {
       throw new ModelLoadException("model folder " + modelDir + " does not exist (set by -model_dir)");
     }

