@@ -55,4 +55,24 @@ class ModelCacheTest {
       }
     }
   }
+
+  @Test
+  void aModelIsUnpackedOnceIntoTheCacheFolderTheSettingsName(@TempDir Path cache) throws Exception {
+    int[] writes = {0};
+    ModelCache.Writer writer = dir -> {
+      writes[0]++;
+      Files.writeString(dir.resolve("vocab.txt"), "[PAD]");
+    };
+    Path first = ModelCache.unpacked(cache, "tiny-1.0", writer);
+    Path again = ModelCache.unpacked(cache, "tiny-1.0", writer);
+    assertEquals(cache.resolve("tiny-1.0"), first);
+    assertEquals(first, again);
+    assertEquals(1, writes[0], "unpacked once");
+    assertTrue(Files.isRegularFile(first.resolve("vocab.txt")));
+    // -model_cache_dir reaches the engine as a setting, not through a system property
+    org.bertserving.cluster.ServingSettings settings = org.bertserving.cluster.ServingSettings.create(
+        org.bertserving.server.TestNodes.node(java.util.List.of("frontend", "worker"), 0, 0, 0,
+            java.util.Map.of("bert-serving.engine.model-cache-dir", cache.toString())));
+    assertEquals(cache, settings.engine().cacheDir());
+  }
 }
