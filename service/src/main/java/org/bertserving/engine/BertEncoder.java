@@ -33,13 +33,15 @@ public final class BertEncoder implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong runs = new java.util.concurrent.atomic.AtomicLong();
   private final int dim;
   private volatile ModelBackend backend;
+  private final ModelBackend.Opener opener;
   /** The shapes runs are padded to under {@code -xla}; {@code null} without XLA. */
   private final XlaShapes xla;
   private volatile int warmShapes;
   private volatile BatchPlanner.CostModel cost = BatchPlanner.CostModel.DEFAULT;
 
   private BertEncoder(EngineSettings settings, BertConfig config, Featurizer featurizer,
-      ModelBackend backend, ModelFiles files, BertConfig declared) {
+      ModelBackend backend, ModelFiles files, BertConfig declared, ModelBackend.Opener opener) {
+    this.opener = opener;
     this.settings = settings;
     this.config = config;
     this.featurizer = featurizer;
@@ -54,6 +56,12 @@ public final class BertEncoder implements AutoCloseable {
 
   /** Loads the model the settings name (the default model when none) onto their device. */
   public static BertEncoder load(EngineSettings settings) throws IOException {
+    return load(settings, TfBertBackend::open);
+  }
+
+  /** Loads the model onto a backend that {@code opener} opens (and opens again on a restart). */
+  public static BertEncoder load(EngineSettings settings, ModelBackend.Opener opener)
+      throws IOException {
     if (settings.bf16()) {
       if (settings.deviceId() >= 0) {
         throw new ModelLoadException("-bf16 is for CPUs (bfloat16 matmuls of AVX512_BF16 or AMX);"
@@ -69,7 +77,7 @@ public final class BertEncoder implements AutoCloseable {
     BertConfig declared = declaredConfig(files);
     FullTokenizer tokenizer = tokenizer(files, settings);
     Vocab vocab = tokenizer.vocab();
-    TfBertBackend backend = TfBertBackend.open(files, declared, settings);
+    ModelBackend backend = opener.open(files, declared, settings);
     BertConfig config = backend.config();
     if (vocab.size() > config.vocabSize()) {
       backend.close();
@@ -83,7 +91,7 @@ public final class BertEncoder implements AutoCloseable {
         settings.maxSeqLen() == null ? "NONE" : settings.maxSeqLen(),
         settings.poolingStrategy(), settings.normalize() ? ", normalized" : "",
         (System.nanoTime() - start) / 1_000_000);
-    return new BertEncoder(settings, config, featurizer, backend, files, declared);
+    return new BertEncoder(settings, config, featurizer, backend, files, declared, opener);
   }
 
   /** {@code bert_config.json} for Google's layouts, {@code config.json} for Hugging Face's. */
@@ -126,7 +134,7 @@ public final class BertEncoder implements AutoCloseable {
     if (old != null) {
       old.close();
     }
-    backend = TfBertBackend.open(files, declared, settings);
+    backend = opener.open(files, declared, settings);
     LOG.info("new TensorFlow session for {} in {} ms", files.modelDir(),
         (System.nanoTime() - start) / 1_000_000);
   }

@@ -1,5 +1,6 @@
 package org.bertserving.engine;
 
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -7,6 +8,18 @@ import java.util.List;
  * size; it pads each run only to its longest row. Implementations are thread-safe.
  */
 public interface ModelBackend extends AutoCloseable {
+
+  /**
+   * Opens a backend for a model's files: TensorFlow's ({@code TfBertBackend::open}) for serving,
+   * another beside it (a test's plain-Java forward pass). Called again to restart a session.
+   */
+  @FunctionalInterface
+  interface Opener {
+    ModelBackend open(ModelFiles files, BertConfig declared, EngineSettings settings) throws IOException;
+  }
+
+  /** The config the model was built from (declared, or derived from its weights). */
+  BertConfig config();
 
   /**
    * Runs one batch.

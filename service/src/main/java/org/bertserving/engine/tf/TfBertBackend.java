@@ -127,6 +127,7 @@ public final class TfBertBackend implements ModelBackend {
   }
 
   /** The config the graph was built from (declared or derived from the checkpoint). */
+  @Override
   public BertConfig config() {
     return config;
   }
