@@ -33,12 +33,18 @@ class SemanticSearchExampleTest {
           .filter(p -> p.contains("client-sdk") || p.matches(".*jackson-(core|databind|annotations).*"))
           .collect(Collectors.joining(File.pathSeparator));
       assertTrue(!sdkOnly.contains("akka"), sdkOnly);
+      // output to a file, never a pipe read to its end first: a hung child cannot hang the build
+      Path outFile = java.nio.file.Files.createTempFile("semantic-search", ".out");
       Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
           "-cp", sdkOnly, SemanticSearch.class.getName(), "127.0.0.1", String.valueOf(http),
           "the red dog")
-          .redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+          .redirectErrorStream(true).redirectOutput(outFile.toFile()).start();
+      boolean exited = p.waitFor(60, TimeUnit.SECONDS);
+      if (!exited) {
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+      String out = java.nio.file.Files.readString(outFile, StandardCharsets.UTF_8);
+      assertTrue(exited, "exited: " + out);
       assertEquals(0, p.exitValue(), out);
       assertTrue(out.startsWith("query: the red dog"), out);
       assertEquals(4, out.strip().lines().count(), "the query and the top 3: " + out);

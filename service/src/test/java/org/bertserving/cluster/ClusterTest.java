@@ -149,11 +149,7 @@ class ClusterTest {
   void aWorkerNodeTerminatedWithJobsInFlightLosesNothing() throws Exception {
     List<String> texts = texts(6000);
     CompletableFuture<JsonNode> reply = encode(texts);
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (rowsOn(workerB) == 0 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(2);
-    }
-    assertTrue(rowsOn(workerB) > 0, "worker B has started");
+    TestNodes.await(() -> rowsOn(workerB) > 0, 30, "worker B has started");
     assertFalse(reply.isDone(), "the request is still in flight when B goes");
     workerB.close();
     workerB = null;

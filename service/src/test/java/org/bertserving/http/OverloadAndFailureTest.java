@@ -46,10 +46,7 @@ class OverloadAndFailureTest {
           HttpRequest.newBuilder(URI.create(base + "/encode")).header("Content-Type", "application/json")
               .POST(HttpRequest.BodyPublishers.ofString(texts(8000))).build(),
           HttpResponse.BodyHandlers.ofString());
-      long deadline = System.currentTimeMillis() + 10_000;
-      while (server.metrics().pendingRows.get() == 0 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(1);
-      }
+      TestNodes.await(() -> server.metrics().pendingRows.get() > 0, 10, "the big request is pending");
       HttpResponse<String> refused = HttpApiTest.post(base, "/encode", texts(1));
       assertEquals(429, refused.statusCode(), refused.body());
       assertTrue(Integer.parseInt(refused.headers().firstValue("Retry-After").orElse("0")) >= 1);
