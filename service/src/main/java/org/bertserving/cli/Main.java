@@ -13,8 +13,6 @@ import sun.misc.Signal;
  * taken), each with one line naming the cause.
  */
 public final class Main {
-  public static final String VERSION = "0.1.0";
-
   private Main() {}
 
   public static void main(String[] args) {
@@ -26,7 +24,8 @@ public final class Main {
         return;
       }
       if (parsed.has("version")) {
-        System.out.println("bert-serving (JVM) " + VERSION + ", bert-as-service 1.10 compatible");
+        System.out.println("bert-serving (JVM) " + org.bertserving.cluster.StatusReport.VERSION
+            + ", bert-as-service 1.10 compatible");
         return;
       }
       if (parsed.has("verbose")) {

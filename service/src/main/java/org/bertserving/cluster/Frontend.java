@@ -397,7 +397,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       }
       workers.add(w);
     }
-    get.replyTo().tell(new StatusReply(JSON.valueToTree(ServerStatus.of(settings, metrics,
+    get.replyTo().tell(new StatusReply(JSON.valueToTree(StatusReport.of(settings, metrics,
         workersPerNode(), workers, pendingRows, queue.rows(), getContext().getSystem()))));
     return this;
   }

@@ -15,10 +15,11 @@ import org.bertserving.engine.EngineSettings;
  * {@code /status/server}: bert-as-service's {@code server_status} keys (its flags and a
  * {@code statistic} section), plus the cluster: members, workers per node, pending rows.
  */
-final class ServerStatus {
-  static final String VERSION = "0.1.0";
+public final class StatusReport {
+  /** This server's version, in one place: {@code -version}, the status, the ZeroMQ door. */
+  public static final String VERSION = "0.1.0";
 
-  private ServerStatus() {}
+  private StatusReport() {}
 
   static Map<String, Object> of(ServingSettings s, Metrics metrics, Map<String, Integer> workersPerNode,
       List<Map<String, Object>> workers, long pendingRows, long queuedRows, ActorSystem<?> system) {
