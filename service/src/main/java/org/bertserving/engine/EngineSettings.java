@@ -1,5 +1,7 @@
 package org.bertserving.engine;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -132,12 +134,17 @@ public record EngineSettings(
     return b;
   }
 
-  /** Defaults are bert-as-service's, or the model's where it has its own. */
+  /** reference.conf, read once. */
+  private static final class Reference {
+    static final Config CONFIG = ConfigFactory.defaultReference();
+  }
+
+  /** Defaults are reference.conf's (bert-as-service's), or the model's where it has its own. */
   public static final class Builder {
     private Path modelDir;
     private Path tunedModelDir;
-    private String ckptName = "bert_model.ckpt";
-    private String configName = "bert_config.json";
+    private String ckptName;
+    private String configName;
     private Integer maxSeqLen;
     private boolean maxSeqLenGiven;
     private List<Integer> poolingLayers;
@@ -146,7 +153,7 @@ public record EngineSettings(
     private boolean noSpecialToken;
     private boolean fixedEmbedLength;
     private Boolean doLowerCase;
-    private int numLabels = 2;
+    private int numLabels;
     private int deviceId = -1;
     private String visibleDevices = "";
     private int intraOpThreads;
@@ -154,15 +161,28 @@ public record EngineSettings(
     private boolean fp16;
     private boolean bf16;
     private boolean xla;
-    private double gpuMemoryFraction = 0.5;
-    private int maxBatchSize = 256;
-    private int tokenBudget = 16384;
+    private double gpuMemoryFraction;
+    private int maxBatchSize;
+    private int tokenBudget;
     private String model;
     private Boolean normalize;
-    private String prompt = "";
+    private String prompt;
     private Path cacheDir;
 
-    private Builder() {}
+    /** The defaults of reference.conf, the one place they are written (bert-as-service's). */
+    private Builder() {
+      Config reference = Reference.CONFIG;
+      Config e = reference.getConfig("bert-serving.engine");
+      ckptName = e.getString("ckpt-name");
+      configName = e.getString("config-name");
+      numLabels = e.getInt("num-labels");
+      gpuMemoryFraction = e.getDouble("gpu-memory-fraction");
+      tokenBudget = e.getInt("token-budget");
+      intraOpThreads = e.getInt("intra-op-threads");
+      interOpThreads = e.getInt("inter-op-threads");
+      prompt = e.getString("prompt");
+      maxBatchSize = reference.getInt("bert-serving.workers.max-batch-size");
+    }
 
     public Builder modelDir(Path v) { modelDir = v; return this; }
     public Builder tunedModelDir(Path v) { tunedModelDir = v; return this; }
