@@ -61,6 +61,9 @@ public final class NodeProcess implements AutoCloseable {
       command.addAll(args);
       ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(log.toFile());
+      // as ops/bert-serving-start: TensorFlow's tensors stay in glibc's heap between runs
+      builder.environment().putIfAbsent("MALLOC_MMAP_THRESHOLD_", "268435456");
+      builder.environment().putIfAbsent("MALLOC_TRIM_THRESHOLD_", "268435456");
       builder.environment().putAll(env);
       Process process = builder.start();
       return new NodeProcess(name, process, log);
