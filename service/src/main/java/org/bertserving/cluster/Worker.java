@@ -134,7 +134,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
       try {
         segment.options().width(encoder.dim()); // dimensions out of range: refused before any run
         Featurized f = encoder.featurizer().featurize(segment.inputs(), segment.isTokenized(),
-            segment.options().prompt());
+            segment.options());
         live.add(segment);
         features.add(f);
         rows.addAll(f.rows());
