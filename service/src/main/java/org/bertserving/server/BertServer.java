@@ -21,6 +21,7 @@ import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.DefaultModel;
 import org.bertserving.engine.GpuPlatform;
 import org.bertserving.engine.tf.DeviceProbe;
+import org.bertserving.http.HttpSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,7 @@ public final class BertServer implements AutoCloseable {
 
   private final Config config;
   private final ServingSettings settings;
+  private final HttpSettings http;
   private final List<BertEncoder> engines;
   private final Metrics metrics = new Metrics();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
@@ -53,9 +55,11 @@ public final class BertServer implements AutoCloseable {
   private volatile NodeWorkers workers;
   private volatile boolean stopping;
 
-  private BertServer(Config config, ServingSettings settings, List<BertEncoder> engines) {
+  private BertServer(Config config, ServingSettings settings, HttpSettings http,
+      List<BertEncoder> engines) {
     this.config = config;
     this.settings = settings;
+    this.http = http;
     this.engines = engines;
   }
 
@@ -67,6 +71,8 @@ public final class BertServer implements AutoCloseable {
   public static BertServer start(Config config) throws IOException {
     ServingSettings settings = ServingSettings.create(config);
     settings.checkFormation();
+    HttpSettings http = HttpSettings.create(config); // keys, certificates: before the model loads
+    ArteryTls.check(config);
     String cache = config.getString("bert-serving.engine.model-cache-dir");
     if (!cache.isBlank()) {
       System.setProperty(DefaultModel.CACHE_PROPERTY, cache);
@@ -85,7 +91,7 @@ public final class BertServer implements AutoCloseable {
         throw e;
       }
     }
-    BertServer server = new BertServer(derived(config, settings), settings, engines);
+    BertServer server = new BertServer(derived(config, settings), settings, http, engines);
     try {
       server.incarnate();
     } catch (RuntimeException e) {
@@ -156,7 +162,8 @@ public final class BertServer implements AutoCloseable {
     ActorSystem<Void> created;
     try {
       created = ActorSystem.create(
-          Guardian.create(config, settings, engines, metrics, incarnationWorkers, bound), SYSTEM_NAME, config);
+          Guardian.create(config, settings, http, engines, metrics, incarnationWorkers, bound),
+          SYSTEM_NAME, config);
     } catch (RuntimeException e) {
       throw new IllegalStateException("cannot open the cluster port "
           + config.getString("akka.remote.artery.canonical.hostname") + ":"
