@@ -28,7 +28,21 @@ final class Wire {
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }
-    return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return CLIENT.send(b.build(), Wire::body);
+  }
+
+  /** The body as text, unzipped when the server gzip'ed it (as clients that ask for it do). */
+  private static HttpResponse.BodySubscriber<String> body(HttpResponse.ResponseInfo info) {
+    boolean gzip = info.headers().firstValue("Content-Encoding").orElse("").equalsIgnoreCase("gzip");
+    return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArray(), bytes -> {
+      try {
+        byte[] plain = gzip ? new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(bytes))
+            .readAllBytes() : bytes;
+        return new String(plain, java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
   }
 
   /** A POST of JSON, as every JSON client sends it. */
