@@ -183,7 +183,8 @@ function render(status) {
   const flags = ['model', 'model_dir', 'max_seq_len', 'pooling_strategy', 'pooling_layer', 'normalize',
     'prompt', 'num_worker', 'device_map', 'max_batch_size', 'priority_batch_size', 'prefetch_size',
     'fp16', 'xla', 'request_timeout_ms', 'max_pending_rows', 'cors', 'show_tokens_to_client'];
-  table('flags', flags.filter((f) => f in status).map((f) => [f, JSON.stringify(status[f])]));
+  table('flags', flags.filter((f) => f in status).map((f) =>
+    [f, typeof status[f] === 'string' ? status[f] : JSON.stringify(status[f])]));
 }
 
 async function poll() {
