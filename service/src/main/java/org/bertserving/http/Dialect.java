@@ -11,7 +11,7 @@ enum Dialect {
 
   /** The family a request path belongs to; anything unknown answers as bert-as-service. */
   static Dialect of(String path) {
-    if (path.equals("/v1") || path.startsWith("/v1/")) {
+    if (path.equals("/v1") || path.startsWith("/v1/") || path.equals("/embeddings")) {
       return OPENAI;
     }
     switch (path) {

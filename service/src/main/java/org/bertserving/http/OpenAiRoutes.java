@@ -9,7 +9,8 @@ import java.util.Map;
 import org.bertserving.client.protocol.EncodeRequest;
 
 /**
- * OpenAI's {@code POST /v1/embeddings} and {@code GET /v1/models}, as its SDKs (Python, Node:
+ * OpenAI's {@code POST /v1/embeddings} (also at {@code /embeddings}, as text-embeddings-inference
+ * serves it) and {@code GET /v1/models}, as its SDKs (Python, Node:
  * {@code encoding_format} base64 by default), LangChain and LangChain4j call them. {@code model}
  * and {@code user} are read and ignored: the server serves one model, and names it in every answer.
  */
@@ -23,9 +24,12 @@ final class OpenAiRoutes extends AllDirectives {
   }
 
   Route routes() {
-    return pathPrefix("v1", () -> concat(
-        path("embeddings", () -> post(() -> api.body.json(Dialect.OPENAI, this::embeddings))),
-        path("models", () -> get(this::models))));
+    Route embeddings = post(() -> api.body.json(Dialect.OPENAI, this::embeddings));
+    return concat(
+        pathPrefix("v1", () -> concat(
+            path("embeddings", () -> embeddings),
+            path("models", () -> get(this::models)))),
+        path("embeddings", () -> embeddings));
   }
 
   private Route embeddings(JsonNode body) {

@@ -91,6 +91,12 @@ class OpenAiContractTest {
     assertEquals(200, r.statusCode(), r.body());
     assertArrayEquals(direct.encode(List.of("hello world"))[0],
         base64(Wire.json(r).get("data").get(0).get("embedding").asText()), 1e-6f);
+    // a base URL without /v1, as text-embeddings-inference also answers it
+    HttpResponse<String> root = Wire.post(base + "/embeddings", "{\"input\": \"hello world\"}",
+        "Authorization", "Bearer " + KEY);
+    assertEquals(200, root.statusCode(), root.body());
+    assertEquals(Wire.json(Wire.post(base + "/embeddings", "{}", "Authorization", "Bearer " + KEY))
+        .get("error").get("param").asText(), "input", "OpenAI's error shape there too");
   }
 
   @Test

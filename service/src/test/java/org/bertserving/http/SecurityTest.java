@@ -40,6 +40,7 @@ class SecurityTest {
       new Call("GET", "/status/server", null, Dialect.BERT),
       new Call("POST", "/v1/embeddings", "{\"input\": \"a\"}", Dialect.OPENAI),
       new Call("GET", "/v1/models", null, Dialect.OPENAI),
+      new Call("POST", "/embeddings", "{\"input\": \"a\"}", Dialect.OPENAI),
       new Call("POST", "/embed", "{\"inputs\": \"a\"}", Dialect.TEI),
       new Call("POST", "/", "{\"inputs\": \"a\"}", Dialect.TEI),
       new Call("POST", "/embed_all", "{\"inputs\": \"a\"}", Dialect.TEI),
