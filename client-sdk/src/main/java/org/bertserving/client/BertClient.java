@@ -65,7 +65,7 @@ public interface BertClient extends AutoCloseable {
   @Override
   void close();
 
-  /** An HTTP client for {@code http://host:port} with default settings. */
+  /** An HTTP client for {@code http://host:port} with default settings (see {@link #builder()} for HTTPS and API keys). */
   static BertClient http(String host, int port) {
     return builder().http(URI.create("http://" + host + ":" + port)).build();
   }
@@ -100,6 +100,8 @@ public interface BertClient extends AutoCloseable {
     Duration backoff = Duration.ofMillis(200);
     boolean checkLength = true;
     final Map<String, String> headers = new LinkedHashMap<>();
+    String apiKey;
+    javax.net.ssl.SSLContext sslContext;
 
     private Builder() {}
 
@@ -129,6 +131,34 @@ public interface BertClient extends AutoCloseable {
     /** Log a warning for texts longer than the server's {@code max_seq_len} (default on). */
     public Builder checkLength(boolean checkLength) {
       this.checkLength = checkLength;
+      return this;
+    }
+
+    /** The server's API key ({@code -api_key}), sent as {@code Authorization: Bearer <key>}. */
+    public Builder apiKey(String apiKey) {
+      this.apiKey = apiKey;
+      return this;
+    }
+
+    /**
+     * For {@code https://} servers whose certificate the JVM does not trust by default (a
+     * self-signed one, a private CA): trust the certificates of this PEM file (the server's, or
+     * its CA's), or of this PKCS#12 / JKS trust store without a password.
+     */
+    public Builder trust(java.nio.file.Path pemOrTrustStore) {
+      this.sslContext = Trust.of(pemOrTrustStore, null);
+      return this;
+    }
+
+    /** As {@link #trust(java.nio.file.Path)}, for a trust store with a password. */
+    public Builder trust(java.nio.file.Path trustStore, char[] password) {
+      this.sslContext = Trust.of(trustStore, password);
+      return this;
+    }
+
+    /** Trust the certificates of this (loaded) trust store. */
+    public Builder trust(java.security.KeyStore trustStore) {
+      this.sslContext = Trust.of(trustStore);
       return this;
     }
 

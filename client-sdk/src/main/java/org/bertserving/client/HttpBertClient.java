@@ -26,7 +26,7 @@ final class HttpBertClient implements BertClient {
   private static final System.Logger LOG = System.getLogger(BertClient.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http;
   private final BertClient.Builder settings;
   private final URI encodeUri;
   private final URI statusUri;
@@ -35,6 +35,11 @@ final class HttpBertClient implements BertClient {
 
   HttpBertClient(BertClient.Builder settings) {
     this.settings = settings;
+    HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+    if (settings.sslContext != null) {
+      client.sslContext(settings.sslContext);
+    }
+    this.http = client.build();
     String base = settings.uri.toString().replaceAll("/+$", "");
     this.encodeUri = URI.create(base + "/encode");
     this.statusUri = URI.create(base + "/status/server");
@@ -94,6 +99,9 @@ final class HttpBertClient implements BertClient {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(settings.timeout)
         .header("Accept", "application/json").header("Accept-Encoding", "gzip");
     settings.headers.forEach(b::header);
+    if (settings.apiKey != null) {
+      b.header("Authorization", "Bearer " + settings.apiKey);
+    }
     return b;
   }
 

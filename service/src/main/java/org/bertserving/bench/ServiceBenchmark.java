@@ -31,7 +31,12 @@ import org.knowm.xchart.CategoryChartBuilder;
  * SDK over HTTP. Prints Markdown tables (samples/s, latency p50/p99) and writes one PNG per
  * dimension.
  *
- * <pre>ops/bert-serving-benchmark [--quick] [--targets] [--seconds S] [--out DIR] [-model_dir DIR]</pre>
+ * <pre>ops/bert-serving-benchmark [--quick] [--targets] [--seconds S] [--out DIR] [-model_dir DIR]
+ *     [-api_key KEY] [-tls_cert CERT.pem -tls_key KEY.pem]</pre>
+ *
+ * <p>{@code -api_key} and {@code -tls_cert}/{@code -tls_key} start the nodes as the server flags
+ * of those names do, and the SDK sends the key and trusts the certificate: what a key check and
+ * HTTPS cost.
  *
  * <p>{@code --targets} adds DESIGN.md's service targets as ratios: HTTP vs the engine alone at
  * batch 256, and 32 clients sending one sentence each vs one client sending batches of 256.
@@ -55,10 +60,20 @@ public final class ServiceBenchmark {
 
   private final double seconds;
   private final String modelDir;
+  private final String apiKey;
+  private final String tlsCert;
+  private final String tlsKey;
 
-  private ServiceBenchmark(double seconds, String modelDir) {
+  private ServiceBenchmark(double seconds, String modelDir, String apiKey, String tlsCert, String tlsKey) {
     this.seconds = seconds;
     this.modelDir = modelDir;
+    this.apiKey = apiKey;
+    this.tlsCert = tlsCert;
+    this.tlsKey = tlsKey;
+  }
+
+  private static String flag(List<String> args, String name) {
+    return args.contains(name) ? args.get(args.indexOf(name) + 1) : "";
   }
 
   public static void main(String[] args) throws Exception {
@@ -68,7 +83,7 @@ public final class ServiceBenchmark {
     double seconds = a.contains("--seconds") ? Double.parseDouble(a.get(a.indexOf("--seconds") + 1))
         : quick ? 5 : 20;
     Path out = Path.of(a.contains("--out") ? a.get(a.indexOf("--out") + 1) : "ops/benchmark");
-    String modelDir = a.contains("-model_dir") ? a.get(a.indexOf("-model_dir") + 1) : "";
+    String modelDir = flag(a, "-model_dir");
     Files.createDirectories(out);
     Setting base = new Setting(40, 64, 1, 256, -2);
     Map<String, List<Integer>> grid = new LinkedHashMap<>();
@@ -82,7 +97,8 @@ public final class ServiceBenchmark {
         + "defaults: max_seq_len 40, client_batch_size 64, num_client 1, max_batch_size 256, "
         + "pooling_layer -2%n%n", Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"), seconds);
-    ServiceBenchmark bench = new ServiceBenchmark(seconds, modelDir);
+    ServiceBenchmark bench = new ServiceBenchmark(seconds, modelDir, flag(a, "-api_key"),
+        flag(a, "-tls_cert"), flag(a, "-tls_key"));
     for (Map.Entry<String, List<Integer>> dimension : grid.entrySet()) {
       List<Measured> results = new ArrayList<>();
       System.out.printf("## %s%n%n| %s | samples/s | p50 ms | p99 ms |%n|---:|---:|---:|---:|%n",
@@ -159,10 +175,19 @@ public final class ServiceBenchmark {
         "bert-serving.http.port", http,
         "akka.remote.artery.canonical.port", freePort(),
         "bert-serving.management.enabled", false,
-        "akka.loglevel", "WARNING")));
-    try (BertServer server = BertServer.start(config);
-        BertClient client = BertClient.builder().http(java.net.URI.create("http://127.0.0.1:" + http))
-            .checkLength(false).build()) {
+        "akka.loglevel", "WARNING")).withFallback(ConfigFactory.parseMap(Map.of(
+        "bert-serving.http.api-key", apiKey,
+        "bert-serving.http.tls.cert", tlsCert,
+        "bert-serving.http.tls.key", tlsKey))));
+    BertClient.Builder sdk = BertClient.builder().checkLength(false)
+        .http(java.net.URI.create((tlsCert.isEmpty() ? "http" : "https") + "://127.0.0.1:" + http));
+    if (!apiKey.isEmpty()) {
+      sdk.apiKey(apiKey);
+    }
+    if (!tlsCert.isEmpty()) {
+      sdk.trust(Path.of(tlsCert));
+    }
+    try (BertServer server = BertServer.start(config); BertClient client = sdk.build()) {
       server.started().get(60, TimeUnit.SECONDS);
       while (server.metrics().workers.get() == 0) {
         Thread.sleep(50);

@@ -80,7 +80,16 @@ public final class StartArgs {
     flag("http_max_connect", h + "max-connections", Kind.INT, "concurrent HTTP connections (4096)");
     flag("management_port", "bert-serving.management.port", Kind.INT, "probes and metrics port (8558)");
     flag("management_interface", "bert-serving.management.interface", Kind.TEXT, "management bind address (0.0.0.0)");
-    flag("cors", h + "cors", Kind.TEXT, "allowed CORS origin, \"\" for none (*)");
+    flag("cors", h + "cors", Kind.TEXT, "origins browsers may call from, comma-separated, \"*\" for any (none)");
+    flag("api_key", h + "api-key", Kind.TEXT, "API keys, comma-separated: Authorization: Bearer <key> "
+        + "on every route but /health, /ready, /metrics (none; also $BERT_SERVING_API_KEY)");
+    flag("api_key_file", h + "api-key-file", Kind.TEXT, "a file of API keys, one a line");
+    flag("tls_cert", h + "tls.cert", Kind.TEXT, "HTTPS: the certificate (chain), PEM");
+    flag("tls_key", h + "tls.key", Kind.TEXT, "HTTPS: its private key, PEM (PKCS#8, PKCS#1 or EC), unencrypted");
+    flag("max_client_batch_size", h + "tei.max-client-batch-size", Kind.INT,
+        "inputs per request on text-embeddings-inference's routes (32)");
+    flag("auto_truncate", h + "tei.auto-truncate", Kind.SWITCH_OR_BOOLEAN,
+        "cut long inputs on TEI's routes when a request does not say (off: 413)");
     flag("port", "bert-serving.zmq.port", Kind.INT, "ZeroMQ port for bert-as-service clients (5555; off unless given)");
     flag("port_out", "bert-serving.zmq.port-out", Kind.INT, "ZeroMQ reply port (5556; off unless given)");
     flag("role", "akka.cluster.roles", Kind.ROLE, "frontend, worker or both (both)");

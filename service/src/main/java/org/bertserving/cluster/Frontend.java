@@ -169,7 +169,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     active.put(requestId, System.nanoTime());
     admission.admitted(requestId, tokens, size);
     queue.add(segment(requestId, aggregator, inputs, request.isTokenized(), deadline,
-        new CallOptions(request.prompt(), request.normalize(), request.dimensions())));
+        options(request)));
     pendingRows += size;
     metrics.rows.add(size);
     dispatch();
@@ -186,12 +186,25 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
         : new Job.Segment(requestId, aggregator, 0, (List<String>) typed, null, deadline, 0, options);
   }
 
+  /** The request's own options for the engine; its direction is checked by {@link #refusal}. */
+  private static CallOptions options(EncodeRequest r) {
+    String direction = r.truncationDirection();
+    return new CallOptions(r.prompt(), r.normalize(), r.dimensions(), r.truncate(),
+        direction == null ? null : CallOptions.Direction.valueOf(direction.toUpperCase(java.util.Locale.ROOT)),
+        r.promptName());
+  }
+
   /** Why a request cannot be taken whatever the load, or {@code null}. */
   private EncodeFailure refusal(EncodeRequest request, List<Object> inputs) {
     try {
       Featurizer.validate(inputs, request.isTokenized());
     } catch (InvalidInputException e) {
       return EncodeFailure.of(request.id(), 400, "invalid_input", e.getMessage());
+    }
+    String direction = request.truncationDirection();
+    if (direction != null && !direction.equalsIgnoreCase("left") && !direction.equalsIgnoreCase("right")) {
+      return EncodeFailure.of(request.id(), 400, "invalid_input", "truncation_direction '"
+          + direction + "': expected Left or Right");
     }
     if (request.dimensions() != null && request.dimensions() < 1) {
       return EncodeFailure.of(request.id(), 400, "invalid_input", "dimensions "

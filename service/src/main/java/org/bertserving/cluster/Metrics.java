@@ -44,7 +44,8 @@ public final class Metrics {
     described.put(info.name(), info);
   }
 
-  void reply(int status) {
+  /** A reply of this status: the frontend's, and the HTTP layer's own errors. */
+  public void reply(int status) {
     replies.computeIfAbsent(status, s -> new LongAdder()).increment();
   }
 

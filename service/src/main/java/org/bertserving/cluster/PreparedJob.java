@@ -33,7 +33,7 @@ final class PreparedJob {
       try {
         segment.options().width(encoder.dim()); // dimensions out of range: refused before any run
         Featurized f = encoder.featurizer().featurize(segment.inputs(), segment.isTokenized(),
-            segment.options().prompt());
+            segment.options());
         job.live.add(segment);
         job.features.add(f);
         job.rows.addAll(f.rows());

@@ -229,7 +229,7 @@ public final class BertEncoder implements AutoCloseable {
    */
   public EncodeResult encode(List<?> inputs, boolean isTokenized, CallOptions options) {
     int width = options.width(dim);
-    Featurized featurized = featurizer.featurize(inputs, isTokenized, options.prompt());
+    Featurized featurized = featurizer.featurize(inputs, isTokenized, options);
     List<float[]> rows = Arrays.asList(output(pooled(featurized.rows()), options));
     List<List<String>> tokens = featurized.rows().stream().map(InputFeatures::tokens).toList();
     return new EncodeResult(rows, width, featurized.outputLength(),

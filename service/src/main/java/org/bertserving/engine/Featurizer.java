@@ -28,7 +28,7 @@ public final class Featurizer {
   private final boolean maskClsSep;
   private final boolean noSpecialToken;
   private final boolean fixedEmbedLength;
-  private final String prompt;
+  private final Prompts prompts;
 
   public Featurizer(FullTokenizer tokenizer, Vocab vocab, EngineSettings settings, int maxPositions) {
     this.tokenizer = tokenizer;
@@ -38,7 +38,7 @@ public final class Featurizer {
     this.maskClsSep = settings.maskClsSep();
     this.noSpecialToken = settings.noSpecialToken();
     this.fixedEmbedLength = settings.fixedEmbedLength();
-    this.prompt = settings.prompt();
+    this.prompts = Prompts.of(settings);
   }
 
   /**
@@ -48,7 +48,7 @@ public final class Featurizer {
    * @throws InvalidInputException naming the first bad input; nothing is featurized then
    */
   public Featurized featurize(List<?> inputs, boolean isTokenized) {
-    return featurize(inputs, isTokenized, null);
+    return featurize(inputs, isTokenized, CallOptions.DEFAULTS);
   }
 
   /**
@@ -58,8 +58,19 @@ public final class Featurizer {
    *     {@code null} = the configured {@code -prompt}
    */
   public Featurized featurize(List<?> inputs, boolean isTokenized, String callPrompt) {
+    return featurize(inputs, isTokenized, new CallOptions(callPrompt, null, null));
+  }
+
+  /**
+   * As {@link #featurize(List, boolean)}, with a call's own prompt (or named prompt) and
+   * truncation: the end or the start of a long input is cut, or (with {@code truncate} false)
+   * the input is refused, as text-embeddings-inference does.
+   *
+   * @throws InvalidInputException naming the first bad or (when refused) too long input
+   */
+  public Featurized featurize(List<?> inputs, boolean isTokenized, CallOptions options) {
     validate(inputs, isTokenized);
-    String prefix = callPrompt != null ? callPrompt : prompt;
+    String prefix = prompts.prefix(options);
     List<String> promptTokens = isTokenized && !prefix.isEmpty() ? tokenizer.tokenize(prefix) : List.of();
     List<List<String>> first = new ArrayList<>(inputs.size());
     List<List<String>> second = new ArrayList<>(inputs.size());
@@ -78,10 +89,15 @@ public final class Featurizer {
     int seqLen = maxSeqLen != null ? maxSeqLen : batchLength(first, second);
     List<InputFeatures> rows = new ArrayList<>(inputs.size());
     for (int i = 0; i < first.size(); i++) {
-      rows.add(features(first.get(i), second.get(i), seqLen, isTokenized));
+      rows.add(features(i, first.get(i), second.get(i), seqLen, isTokenized, options));
     }
     int outputLength = fixedEmbedLength && maxSeqLen == null ? maxPositions : seqLen;
     return new Featurized(rows, outputLength);
+  }
+
+  /** The tokenizer and prompts of this model, for {@code /tokenize} and {@code /decode}. */
+  public Tokenization tokenization() {
+    return new Tokenization(tokenizer, prompts);
   }
 
   /** Rows and the length token-level output is padded to. */
@@ -173,7 +189,14 @@ public final class Featurizer {
     if (value instanceof List) {
       return "a list";
     }
-    return "a " + value.getClass().getSimpleName();
+    // JSON's names, not Java's: the callers speak JSON
+    if (value instanceof Number) {
+      return "a number";
+    }
+    if (value instanceof Boolean) {
+      return "a boolean";
+    }
+    return value instanceof java.util.Map ? "an object" : "a " + value.getClass().getSimpleName();
   }
 
   /** {@code max_seq_len=NONE}: the longest text of this batch plus its special tokens. */
@@ -187,16 +210,22 @@ public final class Featurizer {
     return Math.min(longest + (anyPair ? 3 : 2), maxPositions);
   }
 
-  private InputFeatures features(List<String> a, List<String> b, int seqLen, boolean isTokenized) {
+  private InputFeatures features(int index, List<String> a, List<String> b, int seqLen,
+      boolean isTokenized, CallOptions options) {
     boolean special = !(noSpecialToken && isTokenized && b.isEmpty());
+    int extra = special ? (b.isEmpty() ? 2 : 3) : 0;
+    int given = a.size() + b.size() + extra;
+    if (given > seqLen && options.refuseLong()) {
+      throw new InvalidInputException(index, "`inputs` must have less than " + seqLen
+          + " tokens. Given: " + given + " (truncate: true cuts it)");
+    }
+    boolean left = options.cutLeft();
     if (!b.isEmpty()) {
       a = new ArrayList<>(a);
       b = new ArrayList<>(b);
-      truncatePair(a, b, seqLen - 3);
-    } else if (special && a.size() > seqLen - 2) {
-      a = a.subList(0, seqLen - 2);
-    } else if (!special && a.size() > seqLen) {
-      a = a.subList(0, seqLen);
+      truncatePair(a, b, seqLen - 3, left);
+    } else if (a.size() > seqLen - extra) {
+      a = left ? a.subList(a.size() - (seqLen - extra), a.size()) : a.subList(0, seqLen - extra);
     }
     int edge = maskClsSep ? 0 : 1;
     int length = special ? a.size() + 2 + (b.isEmpty() ? 0 : b.size() + 1) : a.size();
@@ -230,11 +259,14 @@ public final class Featurizer {
         tokenizer.convertTokensToIds(tokens), segments, mask, List.copyOf(tokens));
   }
 
-  /** Google's {@code _truncate_seq_pair}: drop from the end of the longer one first. */
-  private static void truncatePair(List<String> a, List<String> b, int maxLength) {
+  /**
+   * Google's {@code _truncate_seq_pair}: drop from the end of the longer one first (from its start
+   * when cutting on the left, as Hugging Face's longest-first truncation does).
+   */
+  private static void truncatePair(List<String> a, List<String> b, int maxLength, boolean left) {
     while (a.size() + b.size() > maxLength) {
       List<String> longer = a.size() > b.size() ? a : b;
-      longer.remove(longer.size() - 1);
+      longer.remove(left ? 0 : longer.size() - 1);
     }
   }
 }

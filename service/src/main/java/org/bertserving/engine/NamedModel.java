@@ -82,6 +82,19 @@ public enum NamedModel {
     return defaults;
   }
 
+  /**
+   * The prompts a request may name ({@code prompt_name}), as sentence-transformers' {@code prompts}
+   * for the model: E5's query and passage prefixes, BGE's query instruction.
+   */
+  public java.util.Map<String, String> prompts() {
+    return switch (this) {
+      case E5_SMALL_V2 -> java.util.Map.of("query", "query: ", "passage", "passage: ");
+      case BGE_SMALL_EN_V15 -> java.util.Map.of("query",
+          "Represent this sentence for searching relevant passages: ");
+      default -> java.util.Map.of();
+    };
+  }
+
   /** The Maven artifact that brings it. */
   public String artifact() {
     return source.artifact();

@@ -11,8 +11,20 @@ final class Fields {
   static final class BadField extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    private final String field;
+
     BadField(String field, String expected, JsonNode got) {
-      super("'" + field + "' must be " + expected + ", not " + got);
+      this(field, "'" + field + "' must be " + expected + ", not " + got);
+    }
+
+    BadField(String field, String message) {
+      super(message);
+      this.field = field;
+    }
+
+    /** The field at fault. */
+    String field() {
+      return field;
     }
   }
 

@@ -20,27 +20,31 @@ final class ManagementRoutes extends AllDirectives {
   private final Metrics metrics;
   private final List<FaultInjector> faults;
   private final Route extra;
+  private final ApiKeys apiKeys;
+  private final Errors errors;
 
   /**
    * @param faults the engines' fault switches, or an empty list when chaos is off
    * @param extra more routes (Akka Management's, for Cluster Bootstrap), or {@code null}
+   * @param apiKeys the keys {@code /chaos} needs (the probes and metrics need none; Cluster
+   *     Bootstrap's contact point is asked by the other nodes, which have none)
    */
   ManagementRoutes(Supplier<Readiness> readiness, Metrics metrics, List<FaultInjector> faults,
-      Route extra) {
+      Route extra, ApiKeys apiKeys) {
     this.readiness = readiness;
     this.metrics = metrics;
     this.faults = faults;
     this.extra = extra;
+    this.apiKeys = apiKeys;
+    this.errors = new Errors(metrics);
   }
 
   Route routes() {
     Route own = concat(
-        Probes.health(),
-        Probes.ready(readiness),
-        path("metrics", () -> Probes.getOrHead(() -> complete(PrometheusText.response(metrics)))),
-        pathPrefix("chaos", this::chaos));
+        Probes.all(readiness, metrics),
+        pathPrefix("chaos", () -> apiKeys.require(errors, this::chaos)));
     Route all = extra == null ? own : concat(own, extra);
-    return handleRejections(Errors.rejectionHandler(), () -> all);
+    return handleRejections(errors.rejections(Dialect.BERT), () -> all);
   }
 
   private Route chaos() {
@@ -58,8 +62,8 @@ final class ManagementRoutes extends AllDirectives {
     try {
       faults.forEach(fault);
     } catch (NumberFormatException e) {
-      return complete(Errors.response(400, "invalid_input", "not a number: " + e.getMessage()));
+      return errors.complete(Dialect.BERT, ApiError.of(400, "invalid_input", "not a number: " + e.getMessage()));
     }
-    return complete(Routes.json(200, Map.of("armed", true, "engines", faults.size())));
+    return complete(Json.response(200, Map.of("armed", true, "engines", faults.size())));
   }
 }

@@ -4,25 +4,38 @@ import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.bertserving.cluster.Metrics;
 import org.bertserving.cluster.Readiness;
 
-/** {@code /health} and {@code /ready}, as the request port and the management port serve them. */
+/**
+ * {@code /health}, {@code /ready} and {@code /metrics}, as the request port and the management
+ * port serve them: open to all (no API key), as text-embeddings-inference keeps them.
+ */
 final class Probes {
   private static final AllDirectives D = new AllDirectives() {};
 
   private Probes() {}
 
+  static Route all(Supplier<Readiness> readiness, Metrics metrics) {
+    return D.concat(health(), ready(readiness),
+        D.path("metrics", () -> getOrHead(() -> D.complete(PrometheusText.response(metrics)))));
+  }
+
   /** 200 while the process is up. */
   static Route health() {
-    return D.path("health", () -> getOrHead(() -> D.complete(Routes.json(200, Map.of("status", "ok")))));
+    return D.path("health", () -> getOrHead(() -> D.complete(healthy())));
+  }
+
+  static akka.http.javadsl.model.HttpResponse healthy() {
+    return Json.response(200, Map.of("status", "ok"));
   }
 
   /** 200 while the node can do its part ({@link Readiness}), else 503 saying why. */
   static Route ready(Supplier<Readiness> readiness) {
     return D.path("ready", () -> getOrHead(() -> {
       Readiness r = readiness.get();
-      return D.complete(r.ready() ? Routes.json(200, Map.of("ready", true, "reason", r.reason()))
-          : Errors.response(503, "not_ready", r.reason()));
+      return D.complete(r.ready() ? Json.response(200, Map.of("ready", true, "reason", r.reason()))
+          : Errors.render(Dialect.BERT, ApiError.of(503, "not_ready", r.reason())));
     }));
   }
 

@@ -4,6 +4,7 @@ import akka.http.javadsl.model.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,13 +13,17 @@ import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeReply;
 
-/** Encode outcomes as the JSON of bert-as-service's {@code /encode} and OpenAI's embeddings. */
+/**
+ * Encode outcomes as each route family answers them: bert-as-service's {@code /encode}, OpenAI's
+ * embeddings, text-embeddings-inference's {@code /embed} and {@code /embed_all}; failures through
+ * {@link Errors} in the family's shape.
+ */
 final class Rendering {
   private Rendering() {}
 
   static HttpResponse encode(EncodeOutcome outcome) {
     if (outcome instanceof EncodeFailure failure) {
-      return Errors.response(failure);
+      return Errors.render(Dialect.BERT, ApiError.of(failure));
     }
     EncodeReply reply = (EncodeReply) outcome;
     Map<String, Object> body = new LinkedHashMap<>();
@@ -28,12 +33,12 @@ final class Rendering {
       body.put("tokens", reply.tokens());
     }
     body.put("status", 200);
-    return Routes.json(200, body);
+    return Json.response(200, body);
   }
 
   static HttpResponse embeddings(EncodeOutcome outcome, String model, boolean base64) {
     if (outcome instanceof EncodeFailure failure) {
-      return Errors.response(failure);
+      return Errors.render(Dialect.OPENAI, ApiError.of(failure));
     }
     EncodeReply reply = (EncodeReply) outcome;
     List<Map<String, Object>> data = new ArrayList<>();
@@ -52,7 +57,33 @@ final class Rendering {
     body.put("data", data);
     body.put("model", model);
     body.put("usage", Map.of("prompt_tokens", tokens, "total_tokens", tokens));
-    return Routes.json(200, body);
+    return Json.response(200, body);
+  }
+
+  /** {@code /embed}: one vector per input, always a list of lists. */
+  static HttpResponse embed(EncodeOutcome outcome) {
+    if (outcome instanceof EncodeFailure failure) {
+      return Errors.render(Dialect.TEI, ApiError.of(failure));
+    }
+    return Json.response(200, ((EncodeReply) outcome).rows());
+  }
+
+  /** {@code /embed_all}: each input's token vectors, its own tokens only (no padding). */
+  static HttpResponse embedAll(EncodeOutcome outcome) {
+    if (outcome instanceof EncodeFailure failure) {
+      return Errors.render(Dialect.TEI, ApiError.of(failure));
+    }
+    EncodeReply reply = (EncodeReply) outcome;
+    int dim = reply.dim();
+    List<float[][]> out = new ArrayList<>(reply.rows().size());
+    for (float[] row : reply.rows()) {
+      float[][] vectors = new float[row.length / dim][];
+      for (int t = 0; t < vectors.length; t++) {
+        vectors[t] = Arrays.copyOfRange(row, t * dim, (t + 1) * dim);
+      }
+      out.add(vectors);
+    }
+    return Json.response(200, out);
   }
 
   /** Little-endian float32, as OpenAI's clients decode {@code encoding_format=base64}. */

@@ -20,6 +20,7 @@ import org.bertserving.cluster.ServingSettings;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.GpuPlatform;
 import org.bertserving.engine.tf.DeviceProbe;
+import org.bertserving.http.HttpSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +42,7 @@ public final class BertServer implements AutoCloseable {
 
   private final Config config;
   private final ServingSettings settings;
+  private final HttpSettings http;
   private final List<BertEncoder> engines;
   private final Metrics metrics = new Metrics();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
@@ -52,9 +54,11 @@ public final class BertServer implements AutoCloseable {
   private volatile NodeWorkers workers;
   private volatile boolean stopping;
 
-  private BertServer(Config config, ServingSettings settings, List<BertEncoder> engines) {
+  private BertServer(Config config, ServingSettings settings, HttpSettings http,
+      List<BertEncoder> engines) {
     this.config = config;
     this.settings = settings;
+    this.http = http;
     this.engines = engines;
   }
 
@@ -66,6 +70,8 @@ public final class BertServer implements AutoCloseable {
   public static BertServer start(Config config) throws IOException {
     ServingSettings settings = ServingSettings.create(config);
     settings.checkFormation();
+    HttpSettings http = HttpSettings.create(config); // keys, certificates: before the model loads
+    ArteryTls.check(config);
     List<BertEncoder> engines = new ArrayList<>();
     if (settings.isWorker()) {
       List<Integer> devices = devices(settings);
@@ -80,7 +86,7 @@ public final class BertServer implements AutoCloseable {
         throw e;
       }
     }
-    BertServer server = new BertServer(derived(config, settings), settings, engines);
+    BertServer server = new BertServer(derived(config, settings), settings, http, engines);
     try {
       server.incarnate();
     } catch (RuntimeException e) {
@@ -151,7 +157,8 @@ public final class BertServer implements AutoCloseable {
     ActorSystem<Void> created;
     try {
       created = ActorSystem.create(
-          Guardian.create(settings, engines, metrics, incarnationWorkers, bound), SYSTEM_NAME, config);
+          Guardian.create(settings, http, engines, metrics, incarnationWorkers, bound),
+          SYSTEM_NAME, config);
     } catch (RuntimeException e) {
       throw new IllegalStateException("cannot open the cluster port "
           + config.getString("akka.remote.artery.canonical.hostname") + ":"

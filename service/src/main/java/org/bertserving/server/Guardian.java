@@ -25,10 +25,12 @@ import org.bertserving.cluster.NodeWorkers;
 import org.bertserving.cluster.Readiness;
 import org.bertserving.cluster.ResultChunker;
 import org.bertserving.cluster.ServingSettings;
+import org.bertserving.cluster.Tokenizers;
 import org.bertserving.cluster.Worker;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.FaultInjector;
 import org.bertserving.http.HttpServer;
+import org.bertserving.http.HttpSettings;
 import org.bertserving.zmq.ZmqDoor;
 
 /**
@@ -39,12 +41,12 @@ import org.bertserving.zmq.ZmqDoor;
 final class Guardian {
   private Guardian() {}
 
-  static Behavior<Void> create(ServingSettings settings, List<BertEncoder> engines,
-      Metrics metrics, NodeWorkers workers, CompletableFuture<Void> bound) {
+  static Behavior<Void> create(ServingSettings settings, HttpSettings http,
+      List<BertEncoder> engines, Metrics metrics, NodeWorkers workers, CompletableFuture<Void> bound) {
     return Behaviors.setup(context -> {
       List<CompletionStage<?>> ports = new ArrayList<>();
       try {
-        wire(context, settings, engines, metrics, workers, ports);
+        wire(context, settings, http, engines, metrics, workers, ports);
       } catch (RuntimeException e) {
         ports.add(CompletableFuture.failedFuture(e));
       }
@@ -62,7 +64,8 @@ final class Guardian {
   }
 
   private static void wire(ActorContext<Void> context, ServingSettings settings,
-      List<BertEncoder> engines, Metrics metrics, NodeWorkers workers, List<CompletionStage<?>> ports) {
+      HttpSettings http, List<BertEncoder> engines, Metrics metrics, NodeWorkers workers,
+      List<CompletionStage<?>> ports) {
     ActorSystem<Void> system = context.getSystem();
     Route bootstrapRoutes = null;
     if (settings.bootstrap()) {
@@ -91,12 +94,17 @@ final class Guardian {
       }
     }
     if (settings.httpEnabled()) {
-      ports.add(HttpServer.requests(system, frontend, settings, metrics, readiness));
+      ports.add(HttpServer.requests(system, frontend, settings, http, metrics, readiness));
     }
     if (settings.managementEnabled()) {
       List<FaultInjector> faults = settings.chaosEnabled()
           ? engines.stream().map(BertEncoder::faults).toList() : List.of();
-      ports.add(HttpServer.management(system, settings, metrics, readiness, faults, bootstrapRoutes));
+      ports.add(HttpServer.management(system, settings, http, metrics, readiness, faults, bootstrapRoutes));
+    }
+    if (!engines.isEmpty()) {
+      // every engine of a node has the same tokenizer: one serves /tokenize and /decode
+      context.spawn(Tokenizers.create(engines.get(0).featurizer().tokenization()), "tokenizer",
+          DispatcherSelector.fromConfig("bert-serving-worker-dispatcher"));
     }
     ResultChunker chunker = new ResultChunker(settings.frameBytes());
     for (int i = 0; i < engines.size(); i++) {

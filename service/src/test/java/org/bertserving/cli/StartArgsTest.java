@@ -43,6 +43,24 @@ class StartArgsTest {
   }
 
   @Test
+  void theApiFlagsMapOntoTheHttpKeys() {
+    Config c = StartArgs.parse("-api_key", "k1,k2", "-api_key_file", "/etc/keys", "-tls_cert", "c.pem",
+        "-tls_key", "k.pem", "-cors", "https://a.example,https://b.example", "-max_client_batch_size", "64",
+        "-auto_truncate").config();
+    assertEquals("k1,k2", c.getString("bert-serving.http.api-key"));
+    assertEquals("/etc/keys", c.getString("bert-serving.http.api-key-file"));
+    assertEquals("c.pem", c.getString("bert-serving.http.tls.cert"));
+    assertEquals("k.pem", c.getString("bert-serving.http.tls.key"));
+    assertEquals("https://a.example,https://b.example", c.getString("bert-serving.http.cors"));
+    assertEquals(64, c.getInt("bert-serving.http.tei.max-client-batch-size"));
+    assertTrue(c.getBoolean("bert-serving.http.tei.auto-truncate"));
+    Config defaults = StartArgs.parse().config();
+    assertEquals("", defaults.getString("bert-serving.http.cors"), "no CORS unless asked");
+    assertEquals("", defaults.getString("bert-serving.http.tls.cert"), "plain HTTP unless asked");
+    assertTrue(!defaults.getBoolean("bert-serving.http.tei.auto-truncate"));
+  }
+
+  @Test
   void aConfigFileIsOverriddenByFlags(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("node.conf");
     Files.writeString(file, "bert-serving.engine.max-seq-len = 40\nbert-serving.http.port = 8000\n");

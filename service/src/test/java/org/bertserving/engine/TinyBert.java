@@ -35,6 +35,11 @@ public final class TinyBert {
 
   private TinyBert() {}
 
+  /** Writes the tiny model's Google folder to {@code args[0]} (ops/bert-serving-page-check --tiny). */
+  public static void main(String[] args) throws IOException {
+    System.out.println(writeGoogleFolder(Path.of(args[0]), CONFIG, 42, 0));
+  }
+
   /** A Google BERT folder: {@code bert_config.json}, {@code vocab.txt}, {@code bert_model.ckpt}. */
   public static Path writeGoogleFolder(Path dir, BertConfig config, long seed, int numLabels)
       throws IOException {

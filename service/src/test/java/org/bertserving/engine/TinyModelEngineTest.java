@@ -217,7 +217,7 @@ class TinyModelEngineTest {
       assertMessage(() -> encoder.encode(java.util.Arrays.asList("hello", null), false), "input 1: text is null");
       assertMessage(() -> encoder.encode(List.of("hello", "  "), false), "input 1: text is empty");
       assertMessage(() -> encoder.encode(List.of("hello", List.of("a")), false), "input 1: expected a string");
-      assertMessage(() -> encoder.encode(List.of("hello", 3), false), "input 1: expected a string but got a Integer");
+      assertMessage(() -> encoder.encode(List.of("hello", 3), false), "input 1: expected a string but got a number");
       assertMessage(() -> encoder.encode(List.of(List.of("a"), "b"), true), "input 1: expected a list of tokens");
       assertMessage(() -> encoder.encode(List.of(List.of()), true), "input 0: token list is empty");
       assertMessage(() -> encoder.encode(List.of(List.of("a", 5)), true), "input 0: token 1");

@@ -128,7 +128,7 @@ class HttpApiTest {
         "{\"texts\": \"hello\"}", "'texts' must be a list",
         "{\"texts\": []}", "no texts given",
         "{\"texts\": [\"ok\", \"\"]}", "input 1: text is empty",
-        "{\"texts\": [\"ok\", 5]}", "input 1: expected a string but got a Integer",
+        "{\"texts\": [\"ok\", 5]}", "input 1: expected a string but got a number",
         "{\"texts\": [\"ok\", null]}", "input 1: text is null",
         "{\"texts\": [\"ok\", [\"a\"]]}", "input 1: expected a string but got a list",
         "{\"texts\": [[\"a\"], \"b\"], \"is_tokenized\": true}", "input 1: expected a list of tokens",
@@ -178,7 +178,7 @@ class HttpApiTest {
       assertTrue(metrics.contains(name), name + " in\n" + metrics);
     }
     HttpResponse<String> r = post(base, "/encode", "{\"texts\": [\"x\"]}");
-    assertEquals("*", r.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+    assertTrue(r.headers().firstValue("Access-Control-Allow-Origin").isEmpty(), "no CORS by default");
   }
 
   @Test

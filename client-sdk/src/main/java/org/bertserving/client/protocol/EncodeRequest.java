@@ -22,6 +22,11 @@ import java.util.List;
  * @param normalize L2-normalize the vectors; {@code null}: as the server's {@code -normalize}
  * @param dimensions keep the first N components of each vector (Matryoshka), renormalized when
  *     normalizing; {@code null}: all
+ * @param promptName one of the model's named prompts (text-embeddings-inference's
+ *     {@code prompt_name}, e.g. {@code "query"}) in place of {@code prompt}; {@code null}: none
+ * @param truncate {@code false}: a text longer than the server's {@code max_seq_len} is refused;
+ *     {@code null} or {@code true}: it is cut
+ * @param truncationDirection {@code "Right"} (cut the end, the default) or {@code "Left"}
  */
 public record EncodeRequest(
     @JsonProperty("id") JsonNode id,
@@ -30,7 +35,10 @@ public record EncodeRequest(
     @JsonProperty("show_tokens") boolean showTokens,
     @JsonProperty("prompt") String prompt,
     @JsonProperty("normalize") Boolean normalize,
-    @JsonProperty("dimensions") Integer dimensions)
+    @JsonProperty("dimensions") Integer dimensions,
+    @JsonProperty("prompt_name") String promptName,
+    @JsonProperty("truncate") Boolean truncate,
+    @JsonProperty("truncation_direction") String truncationDirection)
     implements WireMessage {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -40,6 +48,12 @@ public record EncodeRequest(
     this(id, texts, isTokenized, showTokens, null, null, null);
   }
 
+  /** A request with its own prompt, normalization and dimensions, and the server's truncation. */
+  public EncodeRequest(JsonNode id, JsonNode texts, boolean isTokenized, boolean showTokens,
+      String prompt, Boolean normalize, Integer dimensions) {
+    this(id, texts, isTokenized, showTokens, prompt, normalize, dimensions, null, null, null);
+  }
+
   /** A request for plain texts, or token lists when {@code isTokenized}. */
   public static EncodeRequest of(Object id, List<?> texts, boolean isTokenized, boolean showTokens) {
     return new EncodeRequest(JSON.valueToTree(id), JSON.valueToTree(texts), isTokenized, showTokens);
@@ -47,7 +61,14 @@ public record EncodeRequest(
 
   /** The same request with a prompt, normalization and dimensions of its own. */
   public EncodeRequest with(String prompt, Boolean normalize, Integer dimensions) {
-    return new EncodeRequest(id, texts, isTokenized, showTokens, prompt, normalize, dimensions);
+    return new EncodeRequest(id, texts, isTokenized, showTokens, prompt, normalize, dimensions,
+        promptName, truncate, truncationDirection);
+  }
+
+  /** The same request with a named prompt and text-embeddings-inference's truncation. */
+  public EncodeRequest withTruncation(String promptName, Boolean truncate, String truncationDirection) {
+    return new EncodeRequest(id, texts, isTokenized, showTokens, prompt, normalize, dimensions,
+        promptName, truncate, truncationDirection);
   }
 
   /**

@@ -22,6 +22,10 @@ public final class BasicTokenizer {
     this.normalization = normalization;
   }
 
+  Normalization normalization() {
+    return normalization;
+  }
+
   public List<String> tokenize(String text) {
     return normalization.huggingFace() ? tokenizeHuggingFace(text) : tokenizeGoogle(text);
   }

@@ -58,6 +58,20 @@ public final class FullTokenizer {
     return best;
   }
 
+  /**
+   * Where each of {@code tokens} (this tokenizer's tokens of {@code text}) came from in
+   * {@code text}: {@code [start, end)} in UTF-16 units, or {@code null} where that cannot be told.
+   */
+  public int[][] offsets(String text, List<String> tokens) {
+    return new TokenOffsets(basic.normalization(), wordpiece.continuation(), addedTokens)
+        .align(text, tokens);
+  }
+
+  /** Tokens kept whole, never split ({@code tokenizer.json}'s added tokens, e.g. {@code [SEP]}). */
+  public List<String> addedTokens() {
+    return addedTokens;
+  }
+
   public int[] convertTokensToIds(List<String> tokens) {
     int[] ids = new int[tokens.size()];
     for (int i = 0; i < ids.length; i++) {

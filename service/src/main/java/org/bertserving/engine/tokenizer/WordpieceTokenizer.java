@@ -26,6 +26,10 @@ public final class WordpieceTokenizer {
     this.continuation = continuation;
   }
 
+  String continuation() {
+    return continuation;
+  }
+
   public List<String> tokenize(String text) {
     List<String> out = new ArrayList<>();
     for (String word : CharClass.splitOnWhitespace(text)) {

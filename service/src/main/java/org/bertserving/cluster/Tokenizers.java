@@ -1,0 +1,124 @@
+package org.bertserving.cluster;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.SupervisorStrategy;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.receptionist.Receptionist;
+import akka.actor.typed.receptionist.ServiceKey;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import org.bertserving.client.protocol.WireMessage;
+import org.bertserving.engine.CallOptions;
+import org.bertserving.engine.InvalidInputException;
+import org.bertserving.engine.Tokenization;
+
+/**
+ * The model's tokenizer for {@code /tokenize} and {@code /decode}, on every node that holds the
+ * model (a worker node). A frontend-only node has no model files, not even the vocabulary, so it
+ * asks one of these through the Receptionist, preferring its own node's: the vocabulary stays
+ * with the model, and a frontend never needs the model's folder.
+ */
+public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
+  public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "bert-tokenizers");
+
+  public interface Command {}
+
+  /** The tokens of each text, with their ids and offsets. */
+  public record Tokenize(List<String> texts, boolean addSpecialTokens, String promptName,
+      ActorRef<Reply> replyTo) implements Command, WireMessage {}
+
+  /** Each list of ids back to text. */
+  public record Decode(List<List<Integer>> ids, boolean skipSpecialTokens, ActorRef<Reply> replyTo)
+      implements Command, WireMessage {}
+
+  /** What a tokenizer answers. */
+  public sealed interface Reply extends WireMessage permits Tokens, Texts, Refused {}
+
+  public record Tokens(List<List<Tokenization.Token>> tokens) implements Reply {}
+
+  public record Texts(List<String> texts) implements Reply {}
+
+  /** Not done: {@code status} as HTTP (400 bad input, 503 no tokenizer reachable). */
+  public record Refused(int status, String type, String message) implements Reply {}
+
+  private final Tokenization tokenization;
+
+  private Tokenizers(ActorContext<Command> context, Tokenization tokenization) {
+    super(context);
+    this.tokenization = tokenization;
+    context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
+  }
+
+  /** Bad input is answered, never thrown; anything else restarts it (nothing to lose). */
+  public static Behavior<Command> create(Tokenization tokenization) {
+    return Behaviors.supervise(Behaviors.<Command>setup(c -> new Tokenizers(c, tokenization)))
+        .onFailure(SupervisorStrategy.restart());
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Tokenize.class, this::onTokenize)
+        .onMessage(Decode.class, this::onDecode)
+        .build();
+  }
+
+  private Behavior<Command> onTokenize(Tokenize t) {
+    CallOptions options = new CallOptions(null, null, null, null, null, t.promptName());
+    try {
+      List<List<Tokenization.Token>> out = new ArrayList<>(t.texts().size());
+      for (String text : t.texts()) {
+        out.add(tokenization.tokenize(text, t.addSpecialTokens(), options));
+      }
+      t.replyTo().tell(new Tokens(out));
+    } catch (InvalidInputException e) {
+      t.replyTo().tell(new Refused(400, "invalid_input", e.getMessage()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onDecode(Decode d) {
+    List<String> out = new ArrayList<>(d.ids().size());
+    for (List<Integer> ids : d.ids()) {
+      out.add(tokenization.decode(ids, d.skipSpecialTokens()));
+    }
+    d.replyTo().tell(new Texts(out));
+    return this;
+  }
+
+  /**
+   * Asks a tokenizer (this node's when it has one), or answers 503 when none is reachable.
+   *
+   * @param request the message, given where to reply
+   */
+  public static CompletionStage<Reply> ask(ActorSystem<?> system,
+      Function<ActorRef<Reply>, Command> request, Duration timeout) {
+    CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
+        (ActorRef<Receptionist.Listing> r) -> Receptionist.find(KEY, r), timeout, system.scheduler());
+    return listing.thenCompose(l -> {
+      Set<ActorRef<Command>> all = l.getServiceInstances(KEY);
+      if (all.isEmpty()) {
+        return CompletableFuture.<Reply>completedFuture(new Refused(503, "no_worker",
+            "no node with the model (a worker) is reachable to tokenize"));
+      }
+      List<ActorRef<Command>> local = all.stream()
+          .filter(ref -> ref.path().address().hasLocalScope()).toList();
+      List<ActorRef<Command>> choice = local.isEmpty() ? List.copyOf(all) : local;
+      ActorRef<Command> tokenizer = choice.get(ThreadLocalRandom.current().nextInt(choice.size()));
+      return AskPattern.ask(tokenizer, request::apply, timeout, system.scheduler());
+    }).exceptionally(e -> new Refused(504, "timeout", "no answer from the tokenizer within "
+        + timeout.toMillis() + " ms"));
+  }
+}

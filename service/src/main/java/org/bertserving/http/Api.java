@@ -1,0 +1,50 @@
+package org.bertserving.http;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.bertserving.client.protocol.EncodeFailure;
+import org.bertserving.client.protocol.EncodeOutcome;
+import org.bertserving.client.protocol.EncodeRequest;
+import org.bertserving.cluster.Frontend;
+import org.bertserving.cluster.ServingSettings;
+import org.bertserving.cluster.Tokenizers;
+
+/** What the route families share: the frontend and the tokenizers to ask, settings, errors. */
+final class Api {
+  final ActorSystem<?> system;
+  final ServingSettings settings;
+  final HttpSettings http;
+  final Errors errors;
+  final Body body;
+  private final ActorRef<Frontend.Command> frontend;
+  private final Duration askTimeout;
+
+  Api(ActorSystem<?> system, ActorRef<Frontend.Command> frontend, ServingSettings settings,
+      HttpSettings http, Errors errors) {
+    this.system = system;
+    this.frontend = frontend;
+    this.settings = settings;
+    this.http = http;
+    this.errors = errors;
+    this.body = new Body(http, errors);
+    // the frontend answers every request by its own timeout; this only guards against a lost actor
+    this.askTimeout = settings.requestTimeout().plus(ServingSettings.GRACE);
+  }
+
+  CompletionStage<EncodeOutcome> encode(EncodeRequest request) {
+    return org.bertserving.cluster.FrontendAsk.encode(frontend, request, askTimeout, system.scheduler());
+  }
+
+  CompletionStage<Tokenizers.Reply> tokenizer(
+      Function<ActorRef<Tokenizers.Reply>, Tokenizers.Command> request) {
+    return Tokenizers.ask(system, request, ServingSettings.GRACE.multipliedBy(2));
+  }
+
+  boolean tokenLevel() {
+    return settings.engine().poolingStrategy().isTokenLevel();
+  }
+}

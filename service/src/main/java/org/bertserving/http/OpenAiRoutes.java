@@ -1,0 +1,74 @@
+package org.bertserving.http;
+
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Route;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bertserving.client.protocol.EncodeRequest;
+
+/**
+ * OpenAI's {@code POST /v1/embeddings} (also at {@code /embeddings}, as text-embeddings-inference
+ * serves it) and {@code GET /v1/models}, as its SDKs (Python, Node:
+ * {@code encoding_format} base64 by default), LangChain and LangChain4j call them. {@code model}
+ * and {@code user} are read and ignored: the server serves one model, and names it in every answer.
+ */
+final class OpenAiRoutes extends AllDirectives {
+  private final Api api;
+  private final long started;
+
+  OpenAiRoutes(Api api, long startedEpochSecond) {
+    this.api = api;
+    this.started = startedEpochSecond;
+  }
+
+  Route routes() {
+    Route embeddings = post(() -> api.body.json(Dialect.OPENAI, this::embeddings));
+    return concat(
+        pathPrefix("v1", () -> concat(
+            path("embeddings", () -> embeddings),
+            path("models", () -> get(this::models)))),
+        path("embeddings", () -> embeddings));
+  }
+
+  private Route embeddings(JsonNode body) {
+    List<String> texts = Inputs.texts(body, "input");
+    if (texts == null) {
+      throw new Fields.BadField("input", "'input' is required: a string or a list of strings");
+    }
+    if (texts.isEmpty()) {
+      throw new Fields.BadField("input", "'input' must not be an empty list");
+    }
+    for (int i = 0; i < texts.size(); i++) {
+      if (texts.get(i).isBlank()) {
+        throw new Fields.BadField("input", "'input'[" + i + "] is an empty string");
+      }
+    }
+    String format = Fields.optionalString(body, "encoding_format");
+    if (format != null && !format.equals("float") && !format.equals("base64")) {
+      throw new Fields.BadField("encoding_format",
+          "'encoding_format' must be \"float\" or \"base64\", not \"" + format + "\"");
+    }
+    Integer dimensions = Fields.optionalInt(body, "dimensions");
+    if (api.tokenLevel()) {
+      return api.errors.complete(Dialect.OPENAI, ApiError.of(400, "unsupported", "this server "
+          + "returns token vectors (-pooling_strategy NONE); embeddings need one vector per input"));
+    }
+    EncodeRequest request = new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, true)
+        .with(null, null, dimensions);
+    boolean base64 = "base64".equals(format);
+    return completeWithFuture(api.encode(request).thenApply(outcome ->
+        Rendering.embeddings(outcome, api.settings.engine().modelName(), base64)));
+  }
+
+  /** OpenAI's model list: the one model this server serves. */
+  private Route models() {
+    Map<String, Object> model = new LinkedHashMap<>();
+    model.put("id", api.settings.engine().modelName());
+    model.put("object", "model");
+    model.put("created", started);
+    model.put("owned_by", "bert-serving");
+    return complete(Json.response(200, Map.of("object", "list", "data", List.of(model))));
+  }
+}
