@@ -19,7 +19,6 @@ import org.bertserving.engine.DefaultModel;
 import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.GpuPlatform;
 import org.bertserving.engine.InputFeatures;
-import org.bertserving.engine.tf.GoogleSavedModel;
 
 /**
  * The speed targets, each a ratio measured in this one run on this machine (BERT-Base): the server
@@ -53,7 +52,7 @@ public final class SpeedTargets {
     double googleMixed;
     double engineOne;
     try (BertEncoder tokenizer = BertEncoder.load(EngineSettings.builder().maxSeqLen(40).build());
-        GoogleSavedModel google = new GoogleSavedModel(DefaultModel.unpacked(), 0)) {
+        GoogleGraph google = new GoogleGraph(DefaultModel.unpacked(), 0)) {
       List<InputFeatures> f = tokenizer.featurizer().featurize(fixed, false).rows();
       List<InputFeatures> m = tokenizer.featurizer().featurize(mixed, false).rows();
       googleFixed = rate(() -> google.sequenceOutput(f, 40).length > 0, f.size());

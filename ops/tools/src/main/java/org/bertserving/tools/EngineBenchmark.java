@@ -1,4 +1,4 @@
-package org.bertserving.bench;
+package org.bertserving.tools;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,8 +13,6 @@ import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.DefaultModel;
 import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.InputFeatures;
-import org.bertserving.engine.tf.GoogleSavedModel;
-import org.bertserving.engine.tf.MatMulProbe;
 
 /**
  * Engine throughput on BERT-Base, printed as Markdown tables: seq/s over batch x max_seq_len, the
@@ -22,7 +20,7 @@ import org.bertserving.engine.tf.MatMulProbe;
  * machine's measured float32 matmul rate, the gain of length-sorted dynamic padding on a
  * mixed-length corpus, and peak resident memory.
  *
- * <pre>java -cp ... org.bertserving.bench.EngineBenchmark [--quick] [--seconds S]</pre>
+ * <pre>java -cp ... org.bertserving.tools.EngineBenchmark [--quick] [--seconds S]</pre>
  */
 public final class EngineBenchmark {
   private static final Random RANDOM = new Random(7);
@@ -55,7 +53,7 @@ public final class EngineBenchmark {
     EngineSettings allLayers = defaults.toBuilder().poolingLayers(List.of(-1)).build();
     try (BertEncoder engine = BertEncoder.load(defaults);
         BertEncoder full = BertEncoder.load(allLayers);
-        GoogleSavedModel google = new GoogleSavedModel(DefaultModel.unpacked(), 0)) {
+        GoogleGraph google = new GoogleGraph(DefaultModel.unpacked(), 0)) {
       BertConfig config = engine.config();
       for (int length : lengths) {
         for (int batch : batches) {

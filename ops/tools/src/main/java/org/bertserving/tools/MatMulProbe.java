@@ -1,4 +1,4 @@
-package org.bertserving.engine.tf;
+package org.bertserving.tools;
 
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;

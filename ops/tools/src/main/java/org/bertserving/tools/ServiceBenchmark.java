@@ -1,4 +1,4 @@
-package org.bertserving.bench;
+package org.bertserving.tools;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;

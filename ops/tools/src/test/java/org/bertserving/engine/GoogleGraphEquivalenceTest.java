@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.bertserving.engine.tf.GoogleSavedModel;
+import org.bertserving.tools.GoogleGraph;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,7 +33,7 @@ class GoogleGraphEquivalenceTest {
         .poolingStrategy(PoolingStrategy.NONE).poolingLayers(List.of(-1)).build();
     List<String> texts = mixedLengthTexts();
     try (BertEncoder encoder = BertEncoder.load(settings);
-        GoogleSavedModel google = new GoogleSavedModel(DefaultModel.unpacked(), 0)) {
+        GoogleGraph google = new GoogleGraph(DefaultModel.unpacked(), 0)) {
       EncodeResult ours = encoder.encode(texts, false);
       List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
       assertEquals(128, rows.stream().mapToInt(InputFeatures::length).max().orElseThrow(),

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.List;
-import org.bertserving.engine.tf.GoogleSavedModel;
+import org.bertserving.tools.GoogleGraph;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -27,7 +27,7 @@ class NamedGoogleModelsTest {
     EngineSettings settings = defaults.toBuilder().maxSeqLen(64)
         .poolingStrategy(PoolingStrategy.NONE).poolingLayers(List.of(-1)).build();
     try (BertEncoder encoder = BertEncoder.load(settings);
-        GoogleSavedModel google = new GoogleSavedModel(model.unpacked(), 0)) {
+        GoogleGraph google = new GoogleGraph(model.unpacked(), 0)) {
       List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
       assertTrue(rows.get(0).tokens().contains("Hello"), "cased: " + rows.get(0).tokens());
       assertTrue(String.join(" ", rows.get(1).tokens()).contains("Caf"), rows.get(1).tokens().toString());
