@@ -143,6 +143,9 @@ public final class StartArgs {
     if (parsed.has("http_port")) {
       // asking for a port means asking for HTTP, also on worker nodes (probes)
       parsed.overrides.put("bert-serving.http.enabled", true);
+    } else if ("worker".equals(parsed.given.get("role"))) {
+      // a worker takes no requests (its probes are on the management port): no port 8125 taken
+      parsed.overrides.put("bert-serving.http.enabled", false);
     }
     return parsed;
   }

@@ -116,6 +116,14 @@ class StartArgsTest {
     assertTrue(e.getMessage().contains("-model e5-small-v2: expected no -model_dir beside it"), e.getMessage());
   }
 
+  @Test
+  void aWorkerTakesNoRequestPortUnlessAsked() {
+    assertEquals(false, StartArgs.parse("-role", "worker").config().getBoolean("bert-serving.http.enabled"));
+    assertEquals(true, StartArgs.parse("-role", "worker", "-http_port", "9000").config()
+        .getBoolean("bert-serving.http.enabled"));
+    assertEquals(true, StartArgs.parse("-role", "frontend").config().getBoolean("bert-serving.http.enabled"));
+  }
+
   static void assertMessage(String fragment, String... args) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StartArgs.parse(args).config());
     assertTrue(e.getMessage().contains(fragment), e.getMessage());
