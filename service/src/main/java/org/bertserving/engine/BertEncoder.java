@@ -218,7 +218,7 @@ public final class BertEncoder implements AutoCloseable {
   }
 
   /** Encodes texts (or token lists when {@code isTokenized}); all or nothing. */
-  public EncodeResult encode(List<?> inputs, boolean isTokenized) {
+  public EncodedRows encode(List<?> inputs, boolean isTokenized) {
     return encode(inputs, isTokenized, CallOptions.DEFAULTS);
   }
 
@@ -227,12 +227,12 @@ public final class BertEncoder implements AutoCloseable {
    *
    * @throws InvalidInputException for bad input or dimensions; nothing is encoded then
    */
-  public EncodeResult encode(List<?> inputs, boolean isTokenized, CallOptions options) {
+  public EncodedRows encode(List<?> inputs, boolean isTokenized, CallOptions options) {
     int width = options.width(dim);
     Featurized featurized = featurizer.featurize(inputs, isTokenized, options);
     List<float[]> rows = Arrays.asList(output(pooled(featurized.rows()), options));
     List<List<String>> tokens = featurized.rows().stream().map(InputFeatures::tokens).toList();
-    return new EncodeResult(rows, width, featurized.outputLength(),
+    return new EncodedRows(rows, width, featurized.outputLength(),
         settings.poolingStrategy().isTokenLevel(), tokens);
   }
 

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.bertserving.engine.BertConfig;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.EngineSettings;
-import org.bertserving.engine.EncodeResult;
+import org.bertserving.engine.EncodedRows;
 import org.bertserving.engine.PoolingStrategy;
 import org.bertserving.engine.TinyBert;
 import org.bertserving.server.BertServer;
@@ -86,7 +86,7 @@ class ClusterResilienceTest {
       HttpResponse<String> r = encode(cluster.base(), texts);
       assertEquals(200, r.statusCode(), r.body());
       JsonNode result = JSON.readTree(r.body()).get("result");
-      EncodeResult expected = direct.encode(texts, false);
+      EncodedRows expected = direct.encode(texts, false);
       float[][][] matrices = expected.tokenMatrices();
       assertEquals(texts.size(), result.size(), "every row");
       for (int i = 0; i < texts.size(); i += 13) {

@@ -74,7 +74,7 @@ class HuggingFaceFolderTest {
     for (List<Integer> layers : List.of(List.of(-1), List.of(-2), List.of(-1, 0))) {
       try (BertEncoder encoder = BertEncoder.load(EngineSettings.builder().modelDir(plain)
           .maxSeqLen(16).poolingStrategy(PoolingStrategy.NONE).poolingLayers(layers).build())) {
-        EncodeResult result = encoder.encode(texts, false);
+        EncodedRows result = encoder.encode(texts, false);
         List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
         for (int r = 0; r < rows.size(); r++) {
           double[][] expected = masked(concat(reference.layers(rows.get(r)), layers), rows.get(r));
@@ -144,7 +144,7 @@ class HuggingFaceFolderTest {
       float[][] plain = encoder.encode(texts, false, new CallOptions("", null, null)).matrix();
       assertClose(normalized(pool(PoolingStrategy.REDUCE_MEAN, last(noPrompt), noPrompt.inputMask())),
           plain[0], "a call's empty prompt replaces -prompt");
-      EncodeResult tokenized = encoder.encode(List.of(List.of("the", "dog")), true,
+      EncodedRows tokenized = encoder.encode(List.of(List.of("the", "dog")), true,
           new CallOptions("how are", null, null));
       assertEquals(List.of("[CLS]", "how", "are", "the", "dog", "[SEP]"), tokenized.tokens().get(0));
 

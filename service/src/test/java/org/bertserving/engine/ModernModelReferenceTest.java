@@ -79,7 +79,7 @@ class ModernModelReferenceTest {
         .normalize(false);
     try (Reference reference = new Reference(model.unpacked(), 64, PoolingStrategy.NONE);
         BertEncoder last = BertEncoder.load(base.poolingStrategy(PoolingStrategy.NONE).build())) {
-      EncodeResult tokens = last.encode(texts, false);
+      EncodedRows tokens = last.encode(texts, false);
       for (int i = 0; i < texts.size(); i++) {
         float[][] hidden = reference.hidden(reference.ids(texts.get(i)));
         float[] flat = new float[hidden.length * hidden[0].length];

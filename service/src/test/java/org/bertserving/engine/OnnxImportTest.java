@@ -35,7 +35,7 @@ class OnnxImportTest {
     try (BertEncoder encoder = BertEncoder.load(EngineSettings.builder().modelDir(dir).maxSeqLen(16)
         .poolingStrategy(PoolingStrategy.NONE).poolingLayers(List.of(-1, 0)).build())) {
       assertEquals(CONFIG, encoder.config(), "4 heads from the scale sqrt(8), erf gelu, eps 1e-12");
-      EncodeResult result = encoder.encode(texts, false);
+      EncodedRows result = encoder.encode(texts, false);
       List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
       for (int r = 0; r < rows.size(); r++) {
         double[][] expected = masked(concat(reference.layers(rows.get(r)), List.of(-1, 0)), rows.get(r));

@@ -57,7 +57,7 @@ class TinyModelEngineTest {
         EngineSettings s = settings().poolingStrategy(PoolingStrategy.NONE).poolingLayers(layers)
             .maskClsSep(maskClsSep).build();
         try (BertEncoder encoder = BertEncoder.load(s)) {
-          EncodeResult result = encoder.encode(TEXTS, false);
+          EncodedRows result = encoder.encode(TEXTS, false);
           List<InputFeatures> rows = encoder.featurizer().featurize(TEXTS, false).rows();
           for (int r = 0; r < rows.size(); r++) {
             double[][] expected = masked(concat(reference.layers(rows.get(r)), layers), rows.get(r));
@@ -100,7 +100,7 @@ class TinyModelEngineTest {
     float[][] tokens;
     int dim;
     try (BertEncoder none = BertEncoder.load(settings().poolingStrategy(PoolingStrategy.NONE).build())) {
-      EncodeResult r = none.encode(TEXTS, false);
+      EncodedRows r = none.encode(TEXTS, false);
       tokens = r.rows().toArray(new float[0][]);
       dim = r.dim();
     }
@@ -170,7 +170,7 @@ class TinyModelEngineTest {
   void maxSeqLenNoneUsesTheLongestTextAndFixedEmbedLengthPadsToPositions() throws IOException {
     try (BertEncoder encoder = BertEncoder.load(settings().maxSeqLen(null)
         .poolingStrategy(PoolingStrategy.NONE).build())) {
-      EncodeResult r = encoder.encode(List.of("hello world", "how are you ?"), false);
+      EncodedRows r = encoder.encode(List.of("hello world", "how are you ?"), false);
       assertEquals(6, r.outputLength(), "longest text (4 tokens) + [CLS] + [SEP]");
       assertEquals(6, r.tokenMatrices()[0].length);
     }
@@ -183,7 +183,7 @@ class TinyModelEngineTest {
   @Test
   void tokenizedInputPairsUnknownTokensAndNoSpecialToken() throws IOException {
     try (BertEncoder encoder = BertEncoder.load(settings().build())) {
-      EncodeResult r = encoder.encode(List.of(List.of("hello", "zebra", "|||", "world")), true);
+      EncodedRows r = encoder.encode(List.of(List.of("hello", "zebra", "|||", "world")), true);
       assertEquals(List.of("[CLS]", "hello", "[UNK]", "[SEP]", "world", "[SEP]"), r.tokens().get(0));
       InputFeatures f = encoder.featurizer().featurize(List.of(List.of("hello", "|||", "world")), true)
           .rows().get(0);
@@ -193,7 +193,7 @@ class TinyModelEngineTest {
           encoder.encode(List.of(List.of("hello", "|||", "world")), true).matrix()[0], "pair");
     }
     try (BertEncoder encoder = BertEncoder.load(settings().noSpecialToken(true).build())) {
-      EncodeResult r = encoder.encode(List.of(List.of("hello", "world")), true);
+      EncodedRows r = encoder.encode(List.of(List.of("hello", "world")), true);
       assertEquals(List.of("hello", "world"), r.tokens().get(0));
     }
   }

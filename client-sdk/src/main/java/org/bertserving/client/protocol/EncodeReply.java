@@ -27,6 +27,14 @@ public record EncodeReply(
 
   /** Token vectors as {@code [B, T, dim]}, zero-padded. */
   public float[][][] tokenMatrices() {
+    return padded(rows, dim, outputLength);
+  }
+
+  /**
+   * Token-level rows as bert-as-service's NONE pooling answers them: {@code [B, T, dim]}, each
+   * text's {@code tokens x dim} values followed by zeros (cut at {@code T}).
+   */
+  public static float[][][] padded(List<float[]> rows, int dim, int outputLength) {
     float[][][] out = new float[rows.size()][outputLength][dim];
     for (int r = 0; r < out.length; r++) {
       float[] row = rows.get(r);

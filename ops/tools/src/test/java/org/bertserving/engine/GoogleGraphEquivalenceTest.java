@@ -34,7 +34,7 @@ class GoogleGraphEquivalenceTest {
     List<String> texts = mixedLengthTexts();
     try (BertEncoder encoder = BertEncoder.load(settings);
         GoogleGraph google = new GoogleGraph(DefaultModel.unpacked(), 0)) {
-      EncodeResult ours = encoder.encode(texts, false);
+      EncodedRows ours = encoder.encode(texts, false);
       List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
       assertEquals(128, rows.stream().mapToInt(InputFeatures::length).max().orElseThrow(),
           "the longest text is truncated to 128 tokens");

@@ -32,7 +32,7 @@ class NamedGoogleModelsTest {
       assertTrue(rows.get(0).tokens().contains("Hello"), "cased: " + rows.get(0).tokens());
       assertTrue(String.join(" ", rows.get(1).tokens()).contains("Caf"), rows.get(1).tokens().toString());
       assertEquals(64, rows.get(3).length(), "truncated to max_seq_len");
-      EncodeResult ours = encoder.encode(texts, false);
+      EncodedRows ours = encoder.encode(texts, false);
       int hidden = encoder.config().hiddenSize();
       float[] reference = google.sequenceOutput(rows, 64);
       for (int r = 0; r < rows.size(); r++) {

@@ -1,9 +1,11 @@
 package org.bertserving.engine;
 
 import java.util.List;
+import org.bertserving.client.protocol.EncodeReply;
 
 /**
- * Vectors of one request in input order.
+ * The engine's vectors of one call, in input order (the SDK's {@code EncodeResult} is what a
+ * client gets back).
  *
  * @param rows per text: the pooled vector, or for token-level pooling the text's own
  *     {@code length x dim} values (row-major, unpadded)
@@ -11,7 +13,7 @@ import java.util.List;
  * @param outputLength {@code T} that token-level rows are padded to in {@link #tokenMatrices()}
  * @param tokens per text the tokens fed, including {@code [CLS]}/{@code [SEP]}
  */
-public record EncodeResult(
+public record EncodedRows(
     List<float[]> rows, int dim, int outputLength, boolean tokenLevel, List<List<String>> tokens) {
 
   /** Pooled vectors as {@code [B, dim]}. */
@@ -27,13 +29,6 @@ public record EncodeResult(
     if (!tokenLevel) {
       throw new IllegalStateException("pooled result: use matrix()");
     }
-    float[][][] out = new float[rows.size()][outputLength][dim];
-    for (int r = 0; r < out.length; r++) {
-      float[] row = rows.get(r);
-      for (int t = 0; t < row.length / dim && t < outputLength; t++) {
-        System.arraycopy(row, t * dim, out[r][t], 0, dim);
-      }
-    }
-    return out;
+    return EncodeReply.padded(rows, dim, outputLength);
   }
 }
