@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.time.Duration;
 import org.awaitility.Awaitility;
 import org.bertserving.engine.TinyBert;
@@ -48,12 +50,30 @@ public final class TestNodes {
         .ignoreExceptions().until(condition);
   }
 
+  private static final int FIRST_PORT = 20000;
+  private static final int PORT_SPAN = 12768;
+  // test JVMs of different modules start apart, so that two suites on one machine rarely meet
+  private static final AtomicInteger NEXT_PORT =
+      new AtomicInteger((int) (ProcessHandle.current().pid() * 389 % PORT_SPAN));
+
+  /**
+   * A port no one listens on, from 20000-32767: below Linux's ephemeral range (32768-60999), so the
+   * kernel never hands it to an outgoing connection or to another bind-to-0 between this check and
+   * the node binding it, and never twice from one JVM.
+   */
   public static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    for (int i = 0; i < PORT_SPAN; i++) {
+      int port = FIRST_PORT + Math.floorMod(NEXT_PORT.getAndIncrement(), PORT_SPAN);
+      try (ServerSocket socket = new ServerSocket()) {
+        socket.setReuseAddress(false);
+        socket.bind(new InetSocketAddress("127.0.0.1", port));
+        return port;
+      } catch (IOException taken) {
+        // in use: try the next
+      }
     }
+    throw new UncheckedIOException(new IOException("no free port in " + FIRST_PORT + "-"
+        + (FIRST_PORT + PORT_SPAN - 1)));
   }
 
   /**
