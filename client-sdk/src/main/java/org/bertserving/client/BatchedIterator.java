@@ -8,8 +8,8 @@ import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Vectors of a large corpus, in order: texts go out in batches with several requests in flight
- * (as the Python client's {@code encode_async}/{@code fetch_all}), rows come back one by one.
+ * Vectors of a large corpus, in order: texts go out in batches with several requests in flight (as
+ * the Python client's {@code encode_async}/{@code fetch_all}), rows come back one by one.
  */
 final class BatchedIterator implements Iterator<float[]> {
   private final BertClient client;

@@ -2,12 +2,12 @@ package org.bertserving.client;
 
 import java.net.URI;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Spliterator;
 import java.util.Spliterators;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -25,7 +25,9 @@ public interface BertClient extends AutoCloseable {
   /** Pooled vectors {@code [B, D]} of plain texts ({@code "a ||| b"} is a sentence pair). */
   float[][] encode(List<String> texts);
 
-  /** Texts or, with {@code options.isTokenized()}, token lists given as {@code List<List<String>>}. */
+  /**
+   * Texts or, with {@code options.isTokenized()}, token lists given as {@code List<List<String>>}.
+   */
   EncodeResult encode(List<?> inputs, EncodeOptions options);
 
   /** Pre-tokenized inputs; tokens unknown to the model become {@code [UNK]}. */
@@ -49,11 +51,12 @@ public interface BertClient extends AutoCloseable {
    * Vectors of a corpus of any size, in order, sent in batches of {@code batchSize} with up to
    * {@code inFlight} requests at once; lazy: texts are read as the stream is consumed.
    */
-  default java.util.stream.Stream<float[]> encodeStream(java.util.stream.Stream<String> texts,
-      int batchSize, int inFlight) {
+  default java.util.stream.Stream<float[]> encodeStream(
+      java.util.stream.Stream<String> texts, int batchSize, int inFlight) {
     Iterator<float[]> rows = new BatchedIterator(this, texts.iterator(), batchSize, inFlight);
     return java.util.stream.StreamSupport.stream(
-        Spliterators.spliteratorUnknownSize(rows, Spliterator.ORDERED | Spliterator.NONNULL), false);
+        Spliterators.spliteratorUnknownSize(rows, Spliterator.ORDERED | Spliterator.NONNULL),
+        false);
   }
 
   ServerStatus serverStatus();
@@ -65,14 +68,17 @@ public interface BertClient extends AutoCloseable {
   @Override
   void close();
 
-  /** An HTTP client for {@code http://host:port} with default settings (see {@link #builder()} for HTTPS and API keys). */
+  /**
+   * An HTTP client for {@code http://host:port} with default settings (see {@link #builder()} for
+   * HTTPS and API keys).
+   */
   static BertClient http(String host, int port) {
     return builder().http(URI.create("http://" + host + ":" + port)).build();
   }
 
   /**
-   * A client through Akka's cluster client (needs {@code akka-cluster-tools} and
-   * {@code akka-serialization-jackson} on the classpath).
+   * A client through Akka's cluster client (needs {@code akka-cluster-tools} and {@code
+   * akka-serialization-jackson} on the classpath).
    *
    * @param contacts {@code host:port} of cluster nodes with the frontend role
    */
@@ -84,7 +90,8 @@ public interface BertClient extends AutoCloseable {
    * As {@link #cluster(String...)}, with the address the cluster reaches this client at, the
    * timeout and the retries on 429/503.
    */
-  static BertClient cluster(List<String> contacts, String clientHost, Duration timeout, int retries) {
+  static BertClient cluster(
+      List<String> contacts, String clientHost, Duration timeout, int retries) {
     return ClusterBertClient.create(contacts, clientHost, timeout, retries);
   }
 
@@ -122,7 +129,9 @@ public interface BertClient extends AutoCloseable {
       return this;
     }
 
-    /** First wait between retries when the server gives none (doubles each time; default 200 ms). */
+    /**
+     * First wait between retries when the server gives none (doubles each time; default 200 ms).
+     */
     public Builder backoff(Duration backoff) {
       this.backoff = backoff;
       return this;
@@ -142,8 +151,8 @@ public interface BertClient extends AutoCloseable {
 
     /**
      * For {@code https://} servers whose certificate the JVM does not trust by default (a
-     * self-signed one, a private CA): trust the certificates of this PEM file (the server's, or
-     * its CA's), or of this PKCS#12 / JKS trust store without a password.
+     * self-signed one, a private CA): trust the certificates of this PEM file (the server's, or its
+     * CA's), or of this PKCS#12 / JKS trust store without a password.
      */
     public Builder trust(java.nio.file.Path pemOrTrustStore) {
       this.sslContext = Trust.of(pemOrTrustStore, null);

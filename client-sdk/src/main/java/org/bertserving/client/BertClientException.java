@@ -1,6 +1,8 @@
 package org.bertserving.client;
 
-/** Base of every failure the client reports; unchecked, like {@link java.io.UncheckedIOException}. */
+/**
+ * Base of every failure the client reports; unchecked, like {@link java.io.UncheckedIOException}.
+ */
 public class BertClientException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 

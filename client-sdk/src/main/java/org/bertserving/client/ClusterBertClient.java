@@ -35,32 +35,41 @@ final class ClusterBertClient implements BertClient {
   private final Duration timeout;
   private final int retries;
 
-  private ClusterBertClient(List<String> contacts, String clientHost, Duration timeout, int retries) {
-    Config config = ConfigFactory.parseString(String.join("\n",
-            "akka.actor.provider = remote",
-            "akka.remote.artery.canonical.hostname = \"" + clientHost + "\"",
-            "akka.remote.artery.canonical.port = 0",
-            "akka.remote.artery.advanced.maximum-frame-size = 32 MiB",
-            "akka.actor.allow-java-serialization = off",
-            "akka.actor.serialization-bindings {",
-            "  \"org.bertserving.client.protocol.WireMessage\" = jackson-cbor",
-            "}",
-            "akka.coordinated-shutdown.exit-jvm = off",
-            "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off"))
-        .withFallback(ConfigFactory.load());
+  private ClusterBertClient(
+      List<String> contacts, String clientHost, Duration timeout, int retries) {
+    Config config =
+        ConfigFactory.parseString(
+                String.join(
+                    "\n",
+                    "akka.actor.provider = remote",
+                    "akka.remote.artery.canonical.hostname = \"" + clientHost + "\"",
+                    "akka.remote.artery.canonical.port = 0",
+                    "akka.remote.artery.advanced.maximum-frame-size = 32 MiB",
+                    "akka.actor.allow-java-serialization = off",
+                    "akka.actor.serialization-bindings {",
+                    "  \"org.bertserving.client.protocol.WireMessage\" = jackson-cbor",
+                    "}",
+                    "akka.coordinated-shutdown.exit-jvm = off",
+                    "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off"))
+            .withFallback(ConfigFactory.load());
     this.system = ActorSystem.create("bert-client", config);
     Set<akka.actor.ActorPath> initial = new HashSet<>();
     for (String contact : contacts) {
       initial.add(ActorPaths.fromString("akka://bert-serving@" + contact + "/system/receptionist"));
     }
-    this.clusterClient = system.actorOf(ClusterClient.props(
-        ClusterClientSettings.create(system).withInitialContacts(initial)), "cluster-client");
+    this.clusterClient =
+        system.actorOf(
+            ClusterClient.props(ClusterClientSettings.create(system).withInitialContacts(initial)),
+            "cluster-client");
     this.timeout = timeout;
     this.retries = retries;
   }
 
-  /** @param contacts {@code host:port} of cluster nodes with the frontend role */
-  static BertClient create(List<String> contacts, String clientHost, Duration timeout, int retries) {
+  /**
+   * @param contacts {@code host:port} of cluster nodes with the frontend role
+   */
+  static BertClient create(
+      List<String> contacts, String clientHost, Duration timeout, int retries) {
     if (contacts.isEmpty()) {
       throw new IllegalArgumentException("no cluster contact: give host:port of a frontend node");
     }
@@ -82,43 +91,53 @@ final class ClusterBertClient implements BertClient {
     return encodeAsync(texts, EncodeOptions.DEFAULT, 0).thenApply(EncodeResult::vectors);
   }
 
-  private CompletableFuture<EncodeResult> encodeAsync(List<?> inputs, EncodeOptions options, int attempt) {
+  private CompletableFuture<EncodeResult> encodeAsync(
+      List<?> inputs, EncodeOptions options, int attempt) {
     Outcomes.validate(inputs, options.isTokenized());
-    EncodeRequest request = EncodeRequest.of(null, inputs, options.isTokenized(), options.showTokens())
-        .with(options.prompt(), options.normalize(), options.dimensions());
-    return ask(request).thenCompose(answer -> {
-      if (answer instanceof EncodeReply reply) {
-        return CompletableFuture.completedFuture(Outcomes.result(reply));
-      }
-      EncodeFailure f = (EncodeFailure) answer;
-      if ((f.status() == 429 || f.status() == 503) && attempt < retries) {
-        long wait = Math.max(1, f.retryAfterSeconds()) * 1000L;
-        return CompletableFuture.supplyAsync(() -> null,
-                CompletableFuture.delayedExecutor(wait, java.util.concurrent.TimeUnit.MILLISECONDS))
-            .thenCompose(x -> encodeAsync(inputs, options, attempt + 1));
-      }
-      throw Outcomes.failure(f.status(), f.type(), f.description());
-    });
+    EncodeRequest request =
+        EncodeRequest.of(null, inputs, options.isTokenized(), options.showTokens())
+            .with(options.prompt(), options.normalize(), options.dimensions());
+    return ask(request)
+        .thenCompose(
+            answer -> {
+              if (answer instanceof EncodeReply reply) {
+                return CompletableFuture.completedFuture(Outcomes.result(reply));
+              }
+              EncodeFailure f = (EncodeFailure) answer;
+              if ((f.status() == 429 || f.status() == 503) && attempt < retries) {
+                long wait = Math.max(1, f.retryAfterSeconds()) * 1000L;
+                return CompletableFuture.supplyAsync(
+                        () -> null,
+                        CompletableFuture.delayedExecutor(
+                            wait, java.util.concurrent.TimeUnit.MILLISECONDS))
+                    .thenCompose(x -> encodeAsync(inputs, options, attempt + 1));
+              }
+              throw Outcomes.failure(f.status(), f.type(), f.description());
+            });
   }
 
   @Override
   public ServerStatus serverStatus() {
     StatusReply reply = (StatusReply) Outcomes.join(ask(StatusRequest.INSTANCE));
-    return new ServerStatus(JSON.convertValue(reply.status(),
-        new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, Object>>() {}));
+    return new ServerStatus(
+        JSON.convertValue(
+            reply.status(),
+            new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, Object>>() {}));
   }
 
   private CompletableFuture<Object> ask(Object message) {
     return Patterns.ask(clusterClient, new ClusterClient.Send(GATEWAY, message, true), timeout)
         .toCompletableFuture()
-        .exceptionally(e -> {
-          Throwable cause = e.getCause() != null ? e.getCause() : e;
-          if (cause instanceof TimeoutException || cause instanceof akka.pattern.AskTimeoutException) {
-            throw new BertTimeoutException("no answer from the cluster within " + timeout.toMillis()
-                + " ms", cause);
-          }
-          throw new BertClientException("cluster client failed: " + cause, cause);
-        });
+        .exceptionally(
+            e -> {
+              Throwable cause = e.getCause() != null ? e.getCause() : e;
+              if (cause instanceof TimeoutException
+                  || cause instanceof akka.pattern.AskTimeoutException) {
+                throw new BertTimeoutException(
+                    "no answer from the cluster within " + timeout.toMillis() + " ms", cause);
+              }
+              throw new BertClientException("cluster client failed: " + cause, cause);
+            });
   }
 
   @Override

@@ -11,8 +11,8 @@ package org.bertserving.client;
  * @param normalize L2-normalize the vectors; {@code null}: as the server does
  * @param dimensions keep the first N components of each vector; {@code null}: all
  */
-public record EncodeOptions(boolean isTokenized, boolean showTokens, String prompt,
-    Boolean normalize, Integer dimensions) {
+public record EncodeOptions(
+    boolean isTokenized, boolean showTokens, String prompt, Boolean normalize, Integer dimensions) {
   public static final EncodeOptions DEFAULT = new EncodeOptions(false, false);
 
   public EncodeOptions(boolean isTokenized, boolean showTokens) {

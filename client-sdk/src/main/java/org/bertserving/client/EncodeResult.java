@@ -9,4 +9,5 @@ import java.util.List;
  * @param tokenVectors {@code [B, T, D]} for {@code pooling_strategy=NONE}, otherwise {@code null}
  * @param tokens per input the tokens fed to the model, or {@code null} when not asked for
  */
-public record EncodeResult(float[][] vectors, float[][][] tokenVectors, List<List<String>> tokens) {}
+public record EncodeResult(
+    float[][] vectors, float[][][] tokenVectors, List<List<String>> tokens) {}

@@ -21,7 +21,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
-/** {@link BertClient} over HTTP: the JDK's {@link HttpClient} (kept-alive connections) and Jackson. */
+/**
+ * {@link BertClient} over HTTP: the JDK's {@link HttpClient} (kept-alive connections) and Jackson.
+ */
 final class HttpBertClient implements BertClient {
   private static final System.Logger LOG = System.getLogger(BertClient.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -84,8 +86,10 @@ final class HttpBertClient implements BertClient {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    HttpRequest.Builder request = request(encodeUri).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
+    HttpRequest.Builder request =
+        request(encodeUri)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
     return send(request.build(), 0, settings.backoff).thenApply(HttpBertClient::result);
   }
 
@@ -96,8 +100,11 @@ final class HttpBertClient implements BertClient {
   }
 
   private HttpRequest.Builder request(URI uri) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(settings.timeout)
-        .header("Accept", "application/json").header("Accept-Encoding", "gzip");
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri)
+            .timeout(settings.timeout)
+            .header("Accept", "application/json")
+            .header("Accept-Encoding", "gzip");
     settings.headers.forEach(b::header);
     if (settings.apiKey != null) {
       b.header("Authorization", "Bearer " + settings.apiKey);
@@ -112,27 +119,39 @@ final class HttpBertClient implements BertClient {
    */
   private CompletableFuture<JsonNode> send(HttpRequest request, int attempt, Duration backoff) {
     return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-        .handle((response, e) -> {
-          if (e == null) {
-            return answer(request, response, attempt, backoff);
-          }
-          Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-          if (cause instanceof HttpTimeoutException) {
-            throw new BertTimeoutException("no answer from " + request.uri() + " within "
-                + settings.timeout.toMillis() + " ms", cause);
-          }
-          if (cause instanceof IOException && attempt < settings.retries) {
-            LOG.log(System.Logger.Level.DEBUG, "{0}: {1}; retrying in {2} ms", request.uri(), cause,
-                backoff.toMillis());
-            return later(backoff.toMillis()).thenCompose(x -> send(request, attempt + 1, backoff.multipliedBy(2)));
-          }
-          throw new BertClientException("cannot reach " + request.uri() + ": " + cause, cause);
-        })
+        .handle(
+            (response, e) -> {
+              if (e == null) {
+                return answer(request, response, attempt, backoff);
+              }
+              Throwable cause =
+                  e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+              if (cause instanceof HttpTimeoutException) {
+                throw new BertTimeoutException(
+                    "no answer from "
+                        + request.uri()
+                        + " within "
+                        + settings.timeout.toMillis()
+                        + " ms",
+                    cause);
+              }
+              if (cause instanceof IOException && attempt < settings.retries) {
+                LOG.log(
+                    System.Logger.Level.DEBUG,
+                    "{0}: {1}; retrying in {2} ms",
+                    request.uri(),
+                    cause,
+                    backoff.toMillis());
+                return later(backoff.toMillis())
+                    .thenCompose(x -> send(request, attempt + 1, backoff.multipliedBy(2)));
+              }
+              throw new BertClientException("cannot reach " + request.uri() + ": " + cause, cause);
+            })
         .thenCompose(next -> next);
   }
 
-  private CompletableFuture<JsonNode> answer(HttpRequest request, HttpResponse<byte[]> response,
-      int attempt, Duration backoff) {
+  private CompletableFuture<JsonNode> answer(
+      HttpRequest request, HttpResponse<byte[]> response, int attempt, Duration backoff) {
     int status = response.statusCode();
     JsonNode body = parse(response);
     if (status == 200) {
@@ -141,8 +160,12 @@ final class HttpBertClient implements BertClient {
     String type = body.path("type").asText("error");
     String description = body.path("description").asText(new String(response.body()));
     if ((status == 429 || status == 503) && attempt < settings.retries) {
-      long wait = response.headers().firstValue("Retry-After")
-          .map(s -> Long.parseLong(s.trim()) * 1000).orElse(backoff.toMillis());
+      long wait =
+          response
+              .headers()
+              .firstValue("Retry-After")
+              .map(s -> Long.parseLong(s.trim()) * 1000)
+              .orElse(backoff.toMillis());
       LOG.log(System.Logger.Level.DEBUG, "{0} {1}; retrying in {2} ms", status, type, wait);
       return later(wait).thenCompose(x -> send(request, attempt + 1, backoff.multipliedBy(2)));
     }
@@ -150,8 +173,8 @@ final class HttpBertClient implements BertClient {
   }
 
   private static CompletableFuture<Void> later(long millis) {
-    return CompletableFuture.runAsync(() -> {},
-        CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS));
+    return CompletableFuture.runAsync(
+        () -> {}, CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS));
   }
 
   private static JsonNode parse(HttpResponse<byte[]> response) {
@@ -168,9 +191,12 @@ final class HttpBertClient implements BertClient {
 
   private static EncodeResult result(JsonNode body) {
     JsonNode result = body.get("result");
-    List<List<String>> tokens = body.has("tokens")
-        ? JSON.convertValue(body.get("tokens"), new TypeReference<List<List<String>>>() {}) : null;
-    boolean tokenLevel = result.size() > 0 && result.get(0).size() > 0 && result.get(0).get(0).isArray();
+    List<List<String>> tokens =
+        body.has("tokens")
+            ? JSON.convertValue(body.get("tokens"), new TypeReference<List<List<String>>>() {})
+            : null;
+    boolean tokenLevel =
+        result.size() > 0 && result.get(0).size() > 0 && result.get(0).get(0).isArray();
     if (!tokenLevel) {
       return new EncodeResult(matrix(result), null, tokens);
     }
@@ -214,9 +240,12 @@ final class HttpBertClient implements BertClient {
       }
     }
     if (!long_.isEmpty()) {
-      LOG.log(System.Logger.Level.WARNING, "texts {0} are longer than the server''s max_seq_len {1}"
-          + " and will be truncated; start the server with a larger -max_seq_len if that matters",
-          long_, limit);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "texts {0} are longer than the server''s max_seq_len {1}"
+              + " and will be truncated; start the server with a larger -max_seq_len if that matters",
+          long_,
+          limit);
     }
   }
 

@@ -19,10 +19,14 @@ final class Outcomes {
       if (input == null) {
         throw new IllegalArgumentException("input " + i + " is null");
       }
-      if (isTokenized ? !(input instanceof List<?> l) || l.isEmpty()
+      if (isTokenized
+          ? !(input instanceof List<?> l) || l.isEmpty()
           : !(input instanceof String s) || s.isBlank()) {
-        throw new IllegalArgumentException("input " + i + " is "
-            + (isTokenized ? "not a non-empty token list" : "not a non-empty string"));
+        throw new IllegalArgumentException(
+            "input "
+                + i
+                + " is "
+                + (isTokenized ? "not a non-empty token list" : "not a non-empty string"));
       }
     }
   }

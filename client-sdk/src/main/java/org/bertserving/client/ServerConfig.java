@@ -10,8 +10,15 @@ import java.util.Set;
  * Python client's {@code server_config} returns. Unknown fields are kept in {@link #fields()}.
  */
 public record ServerConfig(Map<String, Object> fields) {
-  private static final Set<String> RUNTIME = Set.of("statistic", "server_current_time",
-      "pending_rows", "queued_rows", "cluster_members", "workers_per_node", "num_workers");
+  private static final Set<String> RUNTIME =
+      Set.of(
+          "statistic",
+          "server_current_time",
+          "pending_rows",
+          "queued_rows",
+          "cluster_members",
+          "workers_per_node",
+          "num_workers");
 
   public ServerConfig {
     fields = Collections.unmodifiableMap(fields);

@@ -29,8 +29,9 @@ final class Trust {
         store = KeyStore.getInstance(KeyStore.getDefaultType());
         store.load(null, null);
         int n = 0;
-        for (Certificate c : CertificateFactory.getInstance("X.509")
-            .generateCertificates(new ByteArrayInputStream(bytes))) {
+        for (Certificate c :
+            CertificateFactory.getInstance("X.509")
+                .generateCertificates(new ByteArrayInputStream(bytes))) {
           store.setCertificateEntry("ca-" + n++, c);
         }
       } else {
@@ -38,7 +39,8 @@ final class Trust {
       }
       return of(store);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the trust file " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read the trust file " + file + ": " + e.getMessage(), e);
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException("trust file " + file + ": " + e.getMessage(), e);
     }
@@ -46,7 +48,8 @@ final class Trust {
 
   static SSLContext of(KeyStore store) {
     try {
-      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory trust =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       trust.init(store);
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, trust.getTrustManagers(), null);

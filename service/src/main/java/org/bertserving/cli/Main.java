@@ -24,8 +24,10 @@ public final class Main {
         return;
       }
       if (parsed.has("version")) {
-        System.out.println("bert-serving (JVM) " + org.bertserving.cluster.StatusReport.VERSION
-            + ", bert-as-service 1.10 compatible");
+        System.out.println(
+            "bert-serving (JVM) "
+                + org.bertserving.cluster.StatusReport.VERSION
+                + ", bert-as-service 1.10 compatible");
         return;
       }
       if (parsed.has("verbose")) {
@@ -63,10 +65,13 @@ public final class Main {
   }
 
   private static void stop(BertServer server) {
-    new Thread(() -> {
-      server.close();
-      System.exit(0);
-    }, "bert-serving-stop").start();
+    new Thread(
+            () -> {
+              server.close();
+              System.exit(0);
+            },
+            "bert-serving-stop")
+        .start();
   }
 
   private static String oneLine(Throwable e) {

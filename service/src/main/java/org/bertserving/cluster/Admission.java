@@ -41,20 +41,25 @@ final class Admission {
   private final Map<String, Owed> owed = new HashMap<>();
   private double backlog;
 
-  /** @param maxTokensPerText what one text costs at most ({@code max_seq_len}, or the model's limit) */
+  /**
+   * @param maxTokensPerText what one text costs at most ({@code max_seq_len}, or the model's limit)
+   */
   Admission(Duration timeout, int maxTokensPerText) {
     this.timeoutSeconds = timeout.toMillis() / 1000.0;
     this.maxTokensPerText = maxTokensPerText;
   }
 
   /**
-   * Word pieces a text will cost, estimated without the vocabulary (frontends hold no model):
-   * about 1.3 pieces a word plus {@code [CLS]}/{@code [SEP]}, cut at {@code max_seq_len}.
+   * Word pieces a text will cost, estimated without the vocabulary (frontends hold no model): about
+   * 1.3 pieces a word plus {@code [CLS]}/{@code [SEP]}, cut at {@code max_seq_len}.
    */
   long estimate(List<?> inputs, boolean isTokenized) {
     long tokens = 0;
     for (Object input : inputs) {
-      int pieces = isTokenized ? ((List<?>) input).size() + 2 : (int) Math.ceil(words((String) input) * 1.3) + 2;
+      int pieces =
+          isTokenized
+              ? ((List<?>) input).size() + 2
+              : (int) Math.ceil(words((String) input) * 1.3) + 2;
       tokens += Math.min(maxTokensPerText, pieces);
     }
     return tokens;
@@ -114,18 +119,33 @@ final class Admission {
     }
     double alone = tokens / capacity;
     if (alone > timeoutSeconds) {
-      return new Decision(413, 0, String.format(java.util.Locale.ROOT, "this request needs about "
-          + "%.0f s at the measured %.0f tokens/s, more than the request timeout of %.0f s "
-          + "(bert-serving.frontend.request-timeout): send fewer texts per request", alone,
-          capacity, timeoutSeconds));
+      return new Decision(
+          413,
+          0,
+          String.format(
+              java.util.Locale.ROOT,
+              "this request needs about "
+                  + "%.0f s at the measured %.0f tokens/s, more than the request timeout of %.0f s "
+                  + "(bert-serving.frontend.request-timeout): send fewer texts per request",
+              alone,
+              capacity,
+              timeoutSeconds));
     }
     double wait = (backlog + tokens) / capacity;
     double budget = timeoutSeconds * MARGIN;
     if (backlog > 0 && wait > budget) {
       int retryAfter = (int) Math.max(1, Math.ceil(wait - budget));
-      return new Decision(429, retryAfter, String.format(java.util.Locale.ROOT, "overloaded: %.0f s"
-          + " of work queued at the measured %.0f tokens/s; this request would not finish within"
-          + " the request timeout of %.0f s", backlog / capacity, capacity, timeoutSeconds));
+      return new Decision(
+          429,
+          retryAfter,
+          String.format(
+              java.util.Locale.ROOT,
+              "overloaded: %.0f s"
+                  + " of work queued at the measured %.0f tokens/s; this request would not finish within"
+                  + " the request timeout of %.0f s",
+              backlog / capacity,
+              capacity,
+              timeoutSeconds));
     }
     return Decision.ADMIT;
   }

@@ -18,8 +18,8 @@ import org.bertserving.client.protocol.WireMessage;
 
 /**
  * One per request: places each job's rows at their offsets (a row that arrives twice, from a job
- * sent again after a worker died, counts once), answers the caller once all rows are in, in
- * input order, or fails the request on timeout. Tells the frontend when it is done either way.
+ * sent again after a worker died, counts once), answers the caller once all rows are in, in input
+ * order, or fails the request on timeout. Tells the frontend when it is done either way.
  */
 public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
 
@@ -31,8 +31,16 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
    * @param rows per input the pooled vector or the token vectors, {@code null} on error
    * @param status on error, the HTTP-like status the request fails with; 0 otherwise
    */
-  public record JobResult(String requestId, int offset, int dim, int outputLength,
-      List<float[]> rows, List<List<String>> tokens, int status, String errorType, String error)
+  public record JobResult(
+      String requestId,
+      int offset,
+      int dim,
+      int outputLength,
+      List<float[]> rows,
+      List<List<String>> tokens,
+      int status,
+      String errorType,
+      String error)
       implements Command, WireMessage {
 
     static JobResult failed(String requestId, int offset, int status, String type, String error) {
@@ -57,8 +65,14 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
   private int outputLength;
 
   @SuppressWarnings("unchecked")
-  private Aggregator(ActorContext<Command> context, String requestId, JsonNode clientId, int size,
-      boolean tokenLevel, boolean showTokens, ActorRef<EncodeOutcome> replyTo,
+  private Aggregator(
+      ActorContext<Command> context,
+      String requestId,
+      JsonNode clientId,
+      int size,
+      boolean tokenLevel,
+      boolean showTokens,
+      ActorRef<EncodeOutcome> replyTo,
       ActorRef<Frontend.Command> frontend) {
     super(context);
     this.requestId = requestId;
@@ -71,14 +85,30 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
     this.tokens = new List[size];
   }
 
-  static Behavior<Command> create(String requestId, JsonNode clientId, int size, boolean tokenLevel,
-      boolean showTokens, Duration timeout, ActorRef<EncodeOutcome> replyTo,
+  static Behavior<Command> create(
+      String requestId,
+      JsonNode clientId,
+      int size,
+      boolean tokenLevel,
+      boolean showTokens,
+      Duration timeout,
+      ActorRef<EncodeOutcome> replyTo,
       ActorRef<Frontend.Command> frontend) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      timers.startSingleTimer(Timeout.INSTANCE, timeout);
-      return new Aggregator(context, requestId, clientId, size, tokenLevel, showTokens, replyTo,
-          frontend);
-    }));
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  timers.startSingleTimer(Timeout.INSTANCE, timeout);
+                  return new Aggregator(
+                      context,
+                      requestId,
+                      clientId,
+                      size,
+                      tokenLevel,
+                      showTokens,
+                      replyTo,
+                      frontend);
+                }));
   }
 
   @Override
@@ -91,7 +121,8 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
 
   private Behavior<Command> onResult(JobResult result) {
     if (result.error() != null) {
-      return finish(EncodeFailure.of(clientId, result.status(), result.errorType(), result.error()));
+      return finish(
+          EncodeFailure.of(clientId, result.status(), result.errorType(), result.error()));
     }
     dim = result.dim();
     outputLength = Math.max(outputLength, result.outputLength());
@@ -106,13 +137,29 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
     if (received < rows.length) {
       return this;
     }
-    return finish(new EncodeReply(clientId, dim, outputLength, tokenLevel, Arrays.asList(rows),
-        showTokens ? Arrays.asList(tokens) : null));
+    return finish(
+        new EncodeReply(
+            clientId,
+            dim,
+            outputLength,
+            tokenLevel,
+            Arrays.asList(rows),
+            showTokens ? Arrays.asList(tokens) : null));
   }
 
   private Behavior<Command> onTimeout() {
-    return finish(EncodeFailure.of(clientId, 504, "timeout", "request " + requestId
-        + " timed out with " + received + " of " + rows.length + " rows encoded"));
+    return finish(
+        EncodeFailure.of(
+            clientId,
+            504,
+            "timeout",
+            "request "
+                + requestId
+                + " timed out with "
+                + received
+                + " of "
+                + rows.length
+                + " rows encoded"));
   }
 
   private Behavior<Command> finish(EncodeOutcome outcome) {

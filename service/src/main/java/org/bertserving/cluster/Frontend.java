@@ -27,14 +27,14 @@ import org.bertserving.engine.Featurizer;
 import org.bertserving.engine.InvalidInputException;
 
 /**
- * Takes requests, validates them, admits them by the work they bring against the speed it
- * measures of its workers ({@link Admission}), gives each an {@link Aggregator}, and queues their
- * rows. Work distribution is demand-driven and cluster-aware: workers on any node register with
- * the Receptionist; a worker holds at most {@code prefetch_size} jobs; a job is cut only when a
- * worker has room, from the rows of all waiting requests, small requests first, so rows of many
- * small requests share one job and one TensorFlow run. The jobs of a worker that stops, leaves or
- * becomes unreachable are queued again (the aggregators drop rows that arrive twice); rows whose
- * engine failed are tried once more, alone, and fail their request if they fail again.
+ * Takes requests, validates them, admits them by the work they bring against the speed it measures
+ * of its workers ({@link Admission}), gives each an {@link Aggregator}, and queues their rows. Work
+ * distribution is demand-driven and cluster-aware: workers on any node register with the
+ * Receptionist; a worker holds at most {@code prefetch_size} jobs; a job is cut only when a worker
+ * has room, from the rows of all waiting requests, small requests first, so rows of many small
+ * requests share one job and one TensorFlow run. The jobs of a worker that stops, leaves or becomes
+ * unreachable are queued again (the aggregators drop rows that arrive twice); rows whose engine
+ * failed are tried once more, alone, and fail their request if they fail again.
  */
 public final class Frontend extends AbstractBehavior<Frontend.Command> {
   public interface Command {}
@@ -47,25 +47,43 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   public record GetStatus(ActorRef<StatusReply> replyTo) implements Command, WireMessage {}
 
   /** A worker finished a job: it has room again. */
-  public record JobDone(long jobId, ActorRef<Worker.Command> worker, String workerName, int rows,
-      long tokens, long runs, long nanos) implements Command, WireMessage {}
+  public record JobDone(
+      long jobId,
+      ActorRef<Worker.Command> worker,
+      String workerName,
+      int rows,
+      long tokens,
+      long runs,
+      long nanos)
+      implements Command, WireMessage {}
 
   /** A worker's engine failed on a job; the worker restarts with a new session. */
-  public record JobFailed(long jobId, ActorRef<Worker.Command> worker, String workerName,
-      String cause) implements Command, WireMessage {}
+  public record JobFailed(
+      long jobId, ActorRef<Worker.Command> worker, String workerName, String cause)
+      implements Command, WireMessage {}
 
   /** A worker gives back a job it has not tried (it is restarting): it goes first to any worker. */
   public record JobReturned(long jobId, ActorRef<Worker.Command> worker)
       implements Command, WireMessage {}
 
   /**
-   * What a worker is: its name, the device it really runs on, the speed it measured at warm-up,
-   * its TensorFlow, CUDA runtime and cuDNN, GPU memory (MiB; -1 on the CPU), XLA compiles at
-   * warm-up and on live traffic. Asked again every {@link #DESCRIBE_EVERY}.
+   * What a worker is: its name, the device it really runs on, the speed it measured at warm-up, its
+   * TensorFlow, CUDA runtime and cuDNN, GPU memory (MiB; -1 on the CPU), XLA compiles at warm-up
+   * and on live traffic. Asked again every {@link #DESCRIBE_EVERY}.
    */
-  public record WorkerInfo(ActorRef<Worker.Command> worker, String name, double tokensPerSecond,
-      String device, String tensorflow, String cudaRuntime, String cudnn, long gpuMemoryUsedMib,
-      long gpuMemoryLimitMib, long warmCompiles, long liveCompiles) implements Command, WireMessage {}
+  public record WorkerInfo(
+      ActorRef<Worker.Command> worker,
+      String name,
+      double tokensPerSecond,
+      String device,
+      String tensorflow,
+      String cudaRuntime,
+      String cudnn,
+      long gpuMemoryUsedMib,
+      long gpuMemoryLimitMib,
+      long warmCompiles,
+      long liveCompiles)
+      implements Command, WireMessage {}
 
   private enum DescribeTick implements Command, NoSerializationVerificationNeeded {
     INSTANCE
@@ -94,13 +112,18 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private final Admission admission;
   private final long maxTextChars;
   private final Map<String, Long> active = new HashMap<>();
+
   /** Per registered worker, its jobs not yet done, in the order of registration. */
   private final Map<ActorRef<Worker.Command>, Map<Long, Job>> inFlight = new LinkedHashMap<>();
+
   private final Map<ActorRef<Worker.Command>, WorkerInfo> described = new HashMap<>();
   private long nextJobId;
   private long pendingRows;
 
-  private Frontend(ActorContext<Command> context, ServingSettings settings, Metrics metrics,
+  private Frontend(
+      ActorContext<Command> context,
+      ServingSettings settings,
+      Metrics metrics,
       akka.actor.typed.javadsl.TimerScheduler<Command> timers) {
     super(context);
     timers.startTimerWithFixedDelay(DescribeTick.INSTANCE, DESCRIBE_EVERY);
@@ -108,16 +131,23 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     this.metrics = metrics;
     // a job, its texts as CBOR, must fit one message between nodes (up to 4 bytes a character)
     this.maxTextChars = settings.frameBytes() / 4;
-    this.queue = new RowQueue(settings.priorityBatchSize(), settings.engine().maxBatchSize(), maxTextChars);
+    this.queue =
+        new RowQueue(settings.priorityBatchSize(), settings.engine().maxBatchSize(), maxTextChars);
     Integer maxSeqLen = settings.engine().maxSeqLen();
     this.admission = new Admission(settings.requestTimeout(), maxSeqLen == null ? 512 : maxSeqLen);
-    context.getSystem().receptionist().tell(Receptionist.subscribe(Worker.SERVICE_KEY,
-        context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new)));
+    context
+        .getSystem()
+        .receptionist()
+        .tell(
+            Receptionist.subscribe(
+                Worker.SERVICE_KEY,
+                context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new)));
   }
 
   public static Behavior<Command> create(ServingSettings settings, Metrics metrics) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-        new Frontend(context, settings, metrics, timers)));
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(timers -> new Frontend(context, settings, metrics, timers)));
   }
 
   @Override
@@ -149,9 +179,13 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     if (refused == null) {
       Admission.Decision decision = admission.decide(tokens);
       if (decision.status() != 0) {
-        refused = new EncodeFailure(request.id(), decision.status(),
-            decision.status() == 429 ? "overloaded" : "too_large", decision.reason(),
-            decision.retryAfterSeconds());
+        refused =
+            new EncodeFailure(
+                request.id(),
+                decision.status(),
+                decision.status() == 429 ? "overloaded" : "too_large",
+                decision.reason(),
+                decision.retryAfterSeconds());
       }
     }
     if (refused != null) {
@@ -163,13 +197,23 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     String requestId = UUID.randomUUID().toString();
     long deadline = System.currentTimeMillis() + settings.requestTimeout().toMillis();
     boolean showTokens = request.showTokens() || settings.showTokensToClient();
-    ActorRef<Aggregator.Command> aggregator = getContext().spawn(Aggregator.create(requestId,
-        request.id(), size, settings.engine().poolingStrategy().isTokenLevel(), showTokens,
-        settings.requestTimeout(), encode.replyTo(), getContext().getSelf()), "request-" + requestId);
+    ActorRef<Aggregator.Command> aggregator =
+        getContext()
+            .spawn(
+                Aggregator.create(
+                    requestId,
+                    request.id(),
+                    size,
+                    settings.engine().poolingStrategy().isTokenLevel(),
+                    showTokens,
+                    settings.requestTimeout(),
+                    encode.replyTo(),
+                    getContext().getSelf()),
+                "request-" + requestId);
     active.put(requestId, System.nanoTime());
     admission.admitted(requestId, tokens, size);
-    queue.add(segment(requestId, aggregator, inputs, request.isTokenized(), deadline,
-        options(request)));
+    queue.add(
+        segment(requestId, aggregator, inputs, request.isTokenized(), deadline, options(request)));
     pendingRows += size;
     metrics.rows.add(size);
     dispatch();
@@ -178,19 +222,32 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
 
   /** The whole request as one typed segment; the inputs are validated already. */
   @SuppressWarnings("unchecked")
-  private static Job.Segment segment(String requestId, ActorRef<Aggregator.Command> aggregator,
-      List<Object> inputs, boolean isTokenized, long deadline, CallOptions options) {
+  private static Job.Segment segment(
+      String requestId,
+      ActorRef<Aggregator.Command> aggregator,
+      List<Object> inputs,
+      boolean isTokenized,
+      long deadline,
+      CallOptions options) {
     List<?> typed = inputs;
     return isTokenized
-        ? new Job.Segment(requestId, aggregator, 0, null, (List<List<String>>) typed, deadline, 0, options)
-        : new Job.Segment(requestId, aggregator, 0, (List<String>) typed, null, deadline, 0, options);
+        ? new Job.Segment(
+            requestId, aggregator, 0, null, (List<List<String>>) typed, deadline, 0, options)
+        : new Job.Segment(
+            requestId, aggregator, 0, (List<String>) typed, null, deadline, 0, options);
   }
 
   /** The request's own options for the engine; its direction is checked by {@link #refusal}. */
   private static CallOptions options(EncodeRequest r) {
     String direction = r.truncationDirection();
-    return new CallOptions(r.prompt(), r.normalize(), r.dimensions(), r.truncate(),
-        direction == null ? null : CallOptions.Direction.valueOf(direction.toUpperCase(java.util.Locale.ROOT)),
+    return new CallOptions(
+        r.prompt(),
+        r.normalize(),
+        r.dimensions(),
+        r.truncate(),
+        direction == null
+            ? null
+            : CallOptions.Direction.valueOf(direction.toUpperCase(java.util.Locale.ROOT)),
         r.promptName());
   }
 
@@ -202,34 +259,65 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       return EncodeFailure.of(request.id(), 400, "invalid_input", e.getMessage());
     }
     String direction = request.truncationDirection();
-    if (direction != null && !direction.equalsIgnoreCase("left") && !direction.equalsIgnoreCase("right")) {
-      return EncodeFailure.of(request.id(), 400, "invalid_input", "truncation_direction '"
-          + direction + "': expected Left or Right");
+    if (direction != null
+        && !direction.equalsIgnoreCase("left")
+        && !direction.equalsIgnoreCase("right")) {
+      return EncodeFailure.of(
+          request.id(),
+          400,
+          "invalid_input",
+          "truncation_direction '" + direction + "': expected Left or Right");
     }
     if (request.dimensions() != null && request.dimensions() < 1) {
-      return EncodeFailure.of(request.id(), 400, "invalid_input", "dimensions "
-          + request.dimensions() + " is out of range: expected at least 1");
+      return EncodeFailure.of(
+          request.id(),
+          400,
+          "invalid_input",
+          "dimensions " + request.dimensions() + " is out of range: expected at least 1");
     }
     int size = inputs.size();
     if (size > settings.maxRequestRows()) {
-      return EncodeFailure.of(request.id(), 413, "too_large", size + " texts in one request; at "
-          + "most " + settings.maxRequestRows() + " (bert-serving.frontend.max-request-rows)");
+      return EncodeFailure.of(
+          request.id(),
+          413,
+          "too_large",
+          size
+              + " texts in one request; at "
+              + "most "
+              + settings.maxRequestRows()
+              + " (bert-serving.frontend.max-request-rows)");
     }
     Job.Segment whole = segment("", null, inputs, request.isTokenized(), 0, CallOptions.DEFAULTS);
     for (int i = 0; i < size; i++) {
       if (whole.chars(i) > maxTextChars) {
-        return EncodeFailure.of(request.id(), 413, "too_large", "text " + i + " has "
-            + whole.chars(i) + " characters; at most " + maxTextChars + " travel to a worker in "
-            + "one message (akka.remote.artery.advanced.maximum-frame-size)");
+        return EncodeFailure.of(
+            request.id(),
+            413,
+            "too_large",
+            "text "
+                + i
+                + " has "
+                + whole.chars(i)
+                + " characters; at most "
+                + maxTextChars
+                + " travel to a worker in "
+                + "one message (akka.remote.artery.advanced.maximum-frame-size)");
       }
     }
     if (inFlight.isEmpty()) {
-      return new EncodeFailure(request.id(), 503, "no_worker",
-          "no worker is registered in the cluster yet", 1);
+      return new EncodeFailure(
+          request.id(), 503, "no_worker", "no worker is registered in the cluster yet", 1);
     }
     if (pendingRows > 0 && pendingRows + size > settings.maxPendingRows()) {
-      return new EncodeFailure(request.id(), 429, "overloaded", pendingRows + " rows pending; "
-          + "at most " + settings.maxPendingRows() + " (bert-serving.frontend.max-pending-rows)",
+      return new EncodeFailure(
+          request.id(),
+          429,
+          "overloaded",
+          pendingRows
+              + " rows pending; "
+              + "at most "
+              + settings.maxPendingRows()
+              + " (bert-serving.frontend.max-pending-rows)",
           (int) Math.max(1, Math.ceil(admission.backlogSeconds())));
     }
     return null;
@@ -292,15 +380,32 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       for (Job.Segment segment : job.segments()) {
         Job.Segment failedOnce = segment.failedOnce();
         if (failedOnce.failures() >= MAX_FAILURES) {
-          segment.aggregator().tell(Aggregator.JobResult.failed(segment.requestId(),
-              segment.offset(), 500, "engine_error", "encoding failed on " + MAX_FAILURES
-                  + " attempts; the last, on worker " + failed.workerName() + ": " + failed.cause()));
+          segment
+              .aggregator()
+              .tell(
+                  Aggregator.JobResult.failed(
+                      segment.requestId(),
+                      segment.offset(),
+                      500,
+                      "engine_error",
+                      "encoding failed on "
+                          + MAX_FAILURES
+                          + " attempts; the last, on worker "
+                          + failed.workerName()
+                          + ": "
+                          + failed.cause()));
         } else {
           again.add(failedOnce);
         }
       }
-      getContext().getLog().warn("worker {} failed a job of {} row(s): {}; trying {} segment(s) again",
-          failed.workerName(), job.rows(), failed.cause(), again.size());
+      getContext()
+          .getLog()
+          .warn(
+              "worker {} failed a job of {} row(s): {}; trying {} segment(s) again",
+              failed.workerName(),
+              job.rows(),
+              failed.cause(),
+              again.size());
       queue.retryAlone(again);
     }
     dispatch();
@@ -328,7 +433,10 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     return this;
   }
 
-  /** A worker stopped, or its node left, crashed or became unreachable: its unfinished jobs go first to the others. */
+  /**
+   * A worker stopped, or its node left, crashed or became unreachable: its unfinished jobs go first
+   * to the others.
+   */
   private void workerGone(ActorRef<Worker.Command> worker) {
     Map<Long, Job> jobs = inFlight.remove(worker);
     WorkerInfo info = described.remove(worker);
@@ -337,8 +445,12 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     }
     admission.workerLeft(worker);
     if (jobs != null && !jobs.isEmpty()) {
-      getContext().getLog().warn("worker {} is gone with {} unfinished job(s): sending them again",
-          worker.path(), jobs.size());
+      getContext()
+          .getLog()
+          .warn(
+              "worker {} is gone with {} unfinished job(s): sending them again",
+              worker.path(),
+              jobs.size());
       queue.requeueFirst(new ArrayList<>(jobs.values()));
     }
   }
@@ -347,8 +459,10 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     Long started = active.remove(finished.requestId());
     admission.finished(finished.requestId());
     pendingRows -= finished.rows();
-    int status = finished.outcome() instanceof EncodeReply ? 200
-        : ((EncodeFailure) finished.outcome()).status();
+    int status =
+        finished.outcome() instanceof EncodeReply
+            ? 200
+            : ((EncodeFailure) finished.outcome()).status();
     metrics.reply(status);
     if (started != null) {
       metrics.latency.observe((System.nanoTime() - started) / 1e9);
@@ -360,12 +474,13 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   /**
    * The reachable workers changed: new ones are described, missing ones are gone. The listing is
    * the one source of truth: the Receptionist drops a worker that stops, whose node becomes
-   * unreachable or is removed, and lists it again when it is reachable again. (A death watch
-   * would add nothing, and a watch of a restarted node's new worker can end at once, from its
+   * unreachable or is removed, and lists it again when it is reachable again. (A death watch would
+   * add nothing, and a watch of a restarted node's new worker can end at once, from its
    * predecessor's removal, losing a healthy worker for good.)
    */
   private Behavior<Command> onWorkersChanged(WorkersChanged changed) {
-    Set<ActorRef<Worker.Command>> listed = changed.listing().getServiceInstances(Worker.SERVICE_KEY);
+    Set<ActorRef<Worker.Command>> listed =
+        changed.listing().getServiceInstances(Worker.SERVICE_KEY);
     for (ActorRef<Worker.Command> worker : listed) {
       if (!inFlight.containsKey(worker)) {
         inFlight.put(worker, new LinkedHashMap<>());
@@ -410,8 +525,18 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       }
       workers.add(w);
     }
-    get.replyTo().tell(new StatusReply(JSON.valueToTree(StatusReport.of(settings, metrics,
-        workersPerNode(), workers, pendingRows, queue.rows(), getContext().getSystem()))));
+    get.replyTo()
+        .tell(
+            new StatusReply(
+                JSON.valueToTree(
+                    StatusReport.of(
+                        settings,
+                        metrics,
+                        workersPerNode(),
+                        workers,
+                        pendingRows,
+                        queue.rows(),
+                        getContext().getSystem()))));
     return this;
   }
 }

@@ -12,23 +12,32 @@ import org.bertserving.client.protocol.StatusReply;
 
 /**
  * The doors' (HTTP, cluster client, ZeroMQ) one way of asking the frontend: the frontend answers
- * every request by the request timeout itself; the ask's own timeout only covers a lost actor,
- * and then the caller gets a 504 naming the frontend, never an exception.
+ * every request by the request timeout itself; the ask's own timeout only covers a lost actor, and
+ * then the caller gets a 504 naming the frontend, never an exception.
  */
 public final class FrontendAsk {
   private FrontendAsk() {}
 
-  public static CompletionStage<EncodeOutcome> encode(ActorRef<Frontend.Command> frontend,
-      EncodeRequest request, Duration timeout, Scheduler scheduler) {
-    CompletionStage<EncodeOutcome> outcome = AskPattern.ask(frontend,
-        replyTo -> new Frontend.Encode(request, replyTo), timeout, scheduler);
-    return outcome.exceptionally(e -> EncodeFailure.of(request.id(), 504, "timeout",
-        "no answer from the frontend within " + timeout.toSeconds() + " s"));
+  public static CompletionStage<EncodeOutcome> encode(
+      ActorRef<Frontend.Command> frontend,
+      EncodeRequest request,
+      Duration timeout,
+      Scheduler scheduler) {
+    CompletionStage<EncodeOutcome> outcome =
+        AskPattern.ask(
+            frontend, replyTo -> new Frontend.Encode(request, replyTo), timeout, scheduler);
+    return outcome.exceptionally(
+        e ->
+            EncodeFailure.of(
+                request.id(),
+                504,
+                "timeout",
+                "no answer from the frontend within " + timeout.toSeconds() + " s"));
   }
 
   /** Configuration and statistics, within {@link ServingSettings#GRACE}. */
-  public static CompletionStage<StatusReply> status(ActorRef<Frontend.Command> frontend,
-      Scheduler scheduler) {
+  public static CompletionStage<StatusReply> status(
+      ActorRef<Frontend.Command> frontend, Scheduler scheduler) {
     return AskPattern.ask(frontend, Frontend.GetStatus::new, ServingSettings.GRACE, scheduler);
   }
 }

@@ -6,9 +6,8 @@ import org.bertserving.client.protocol.WireMessage;
 import org.bertserving.engine.CallOptions;
 
 /**
- * What a worker pulls: rows of one or several requests (cross-request batching), at most
- * {@code max_batch_size} in all, to be run together.
- *
+ * What a worker pulls: rows of one or several requests (cross-request batching), at most {@code
+ * max_batch_size} in all, to be run together.
  */
 public record Job(List<Segment> segments) implements WireMessage {
 
@@ -51,16 +50,21 @@ public record Job(List<Segment> segments) implements WireMessage {
 
     /** The rows {@code [from, to)} of this segment as a segment of their own. */
     Segment slice(int from, int to) {
-      return new Segment(requestId, aggregator, offset + from,
+      return new Segment(
+          requestId,
+          aggregator,
+          offset + from,
           texts == null ? null : List.copyOf(texts.subList(from, to)),
-          tokens == null ? null : List.copyOf(tokens.subList(from, to)), deadlineMillis, failures,
+          tokens == null ? null : List.copyOf(tokens.subList(from, to)),
+          deadlineMillis,
+          failures,
           options);
     }
 
     /** The same rows after one more engine failed on them. */
     Segment failedOnce() {
-      return new Segment(requestId, aggregator, offset, texts, tokens, deadlineMillis, failures + 1,
-          options);
+      return new Segment(
+          requestId, aggregator, offset, texts, tokens, deadlineMillis, failures + 1, options);
     }
 
     /** Characters of row {@code row}'s text or tokens: what the job message carries of it. */

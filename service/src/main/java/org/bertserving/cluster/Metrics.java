@@ -11,7 +11,9 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Metrics {
   /** Upper bounds (seconds) of the request latency buckets. */
-  static final double[] LATENCY_BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  static final double[] LATENCY_BUCKETS = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
+  };
 
   /** Upper bounds (rows) of the job size buckets. */
   static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
@@ -24,16 +26,22 @@ public final class Metrics {
   public final AtomicLong pendingRows = new AtomicLong();
   public final AtomicLong queuedRows = new AtomicLong();
   public final AtomicLong workers = new AtomicLong();
+
   /** Tokens per second of all workers together, as the frontend measures them. */
   public final Gauge capacityTokensPerSecond = new Gauge();
+
   /** Seconds the accepted, unfinished work needs at that speed. */
   public final Gauge backlogSeconds = new Gauge();
+
   /** TensorFlow runs that failed (each restarts its worker's session). */
   public final LongAdder engineFailures = new LongAdder();
+
   /** Times this node was removed from the cluster and joined again as a new incarnation. */
   public final LongAdder rejoins = new LongAdder();
+
   /** When this node started (not the first status call). */
   public final java.time.Instant started = java.time.Instant.now();
+
   /** Per worker: rows, TF runs, busy nanoseconds. */
   public final Map<String, long[]> perWorker = new ConcurrentHashMap<>();
 
@@ -50,14 +58,17 @@ public final class Metrics {
   }
 
   void workerRan(Frontend.JobDone done) {
-    perWorker.merge(done.workerName(), new long[] {done.rows(), done.runs(), done.nanos()}, (a, b) -> {
-      synchronized (a) {
-        a[0] += b[0];
-        a[1] += b[1];
-        a[2] += b[2];
-      }
-      return a;
-    });
+    perWorker.merge(
+        done.workerName(),
+        new long[] {done.rows(), done.runs(), done.nanos()},
+        (a, b) -> {
+          synchronized (a) {
+            a[0] += b[0];
+            a[1] += b[1];
+            a[2] += b[2];
+          }
+          return a;
+        });
   }
 
   /** A value that goes up and down. */
@@ -78,7 +89,8 @@ public final class Metrics {
     private final double[] bounds;
     private final LongAdder[] counts;
     private final LongAdder count = new LongAdder();
-    private final java.util.concurrent.atomic.DoubleAdder sum = new java.util.concurrent.atomic.DoubleAdder();
+    private final java.util.concurrent.atomic.DoubleAdder sum =
+        new java.util.concurrent.atomic.DoubleAdder();
 
     Histogram(double[] bounds) {
       this.bounds = bounds;

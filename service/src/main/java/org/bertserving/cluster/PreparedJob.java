@@ -9,9 +9,9 @@ import org.bertserving.engine.InputFeatures;
 import org.bertserving.engine.InvalidInputException;
 
 /**
- * A job tokenized and ready for its TensorFlow run: what a worker prepares while the run before
- * it still computes. Segments whose request timed out are left out (never computed for nobody);
- * a segment with bad input is answered at once with its error.
+ * A job tokenized and ready for its TensorFlow run: what a worker prepares while the run before it
+ * still computes. Segments whose request timed out are left out (never computed for nobody); a
+ * segment with bad input is answered at once with its error.
  */
 final class PreparedJob {
   final Worker.Run run;
@@ -32,14 +32,23 @@ final class PreparedJob {
       }
       try {
         segment.options().width(encoder.dim()); // dimensions out of range: refused before any run
-        Featurized f = encoder.featurizer().featurize(segment.inputs(), segment.isTokenized(),
-            segment.options());
+        Featurized f =
+            encoder
+                .featurizer()
+                .featurize(segment.inputs(), segment.isTokenized(), segment.options());
         job.live.add(segment);
         job.features.add(f);
         job.rows.addAll(f.rows());
       } catch (InvalidInputException e) {
-        segment.aggregator().tell(Aggregator.JobResult.failed(segment.requestId(), segment.offset(),
-            400, "invalid_input", e.shifted(segment.offset()).getMessage()));
+        segment
+            .aggregator()
+            .tell(
+                Aggregator.JobResult.failed(
+                    segment.requestId(),
+                    segment.offset(),
+                    400,
+                    "invalid_input",
+                    e.shifted(segment.offset()).getMessage()));
       }
     }
     return job;
@@ -65,7 +74,8 @@ final class PreparedJob {
       Featurized f = features.get(s);
       int n = f.rows().size();
       Job.Segment segment = live.get(s);
-      float[][] own = encoder.output(Arrays.copyOfRange(vectors, next, next + n), segment.options());
+      float[][] own =
+          encoder.output(Arrays.copyOfRange(vectors, next, next + n), segment.options());
       chunker.send(segment, f, own, 0, segment.options().width(encoder.dim()));
       next += n;
     }

@@ -20,7 +20,9 @@ public final class ResultChunker {
   private final long budget;
   private final long frame;
 
-  /** @param frameBytes the Artery frame size; chunks stay under three quarters of it */
+  /**
+   * @param frameBytes the Artery frame size; chunks stay under three quarters of it
+   */
   public ResultChunker(long frameBytes) {
     this.frame = frameBytes;
     this.budget = frameBytes * 3 / 4;
@@ -32,8 +34,19 @@ public final class ResultChunker {
     List<float[]> rows = Arrays.asList(Arrays.copyOfRange(vectors, from, from + n));
     List<List<String>> tokens = f.rows().stream().map(InputFeatures::tokens).toList();
     if (segment.aggregator().path().address().hasLocalScope()) {
-      segment.aggregator().tell(new Aggregator.JobResult(segment.requestId(), segment.offset(), dim,
-          f.outputLength(), rows, tokens, 0, null, null));
+      segment
+          .aggregator()
+          .tell(
+              new Aggregator.JobResult(
+                  segment.requestId(),
+                  segment.offset(),
+                  dim,
+                  f.outputLength(),
+                  rows,
+                  tokens,
+                  0,
+                  null,
+                  null));
       return;
     }
     int start = 0;
@@ -41,11 +54,24 @@ public final class ResultChunker {
     for (int i = 0; i < n; i++) {
       long row = bytes(rows.get(i), tokens.get(i));
       if (row > budget) {
-        segment.aggregator().tell(Aggregator.JobResult.failed(segment.requestId(), segment.offset(),
-            413, "too_large", String.format(Locale.ROOT, "the result of text %d is %.1f MB, over the"
-                + " %.1f MB one message between nodes may carry (akka.remote.artery.advanced."
-                + "maximum-frame-size %d bytes); lower -max_seq_len, pool fewer layers or raise the"
-                + " frame size", segment.offset() + i, row / 1e6, budget / 1e6, frame)));
+        segment
+            .aggregator()
+            .tell(
+                Aggregator.JobResult.failed(
+                    segment.requestId(),
+                    segment.offset(),
+                    413,
+                    "too_large",
+                    String.format(
+                        Locale.ROOT,
+                        "the result of text %d is %.1f MB, over the"
+                            + " %.1f MB one message between nodes may carry (akka.remote.artery.advanced."
+                            + "maximum-frame-size %d bytes); lower -max_seq_len, pool fewer layers or raise the"
+                            + " frame size",
+                        segment.offset() + i,
+                        row / 1e6,
+                        budget / 1e6,
+                        frame)));
         return;
       }
       if (size + row > budget) {
@@ -58,12 +84,28 @@ public final class ResultChunker {
     chunk(segment, f, rows, tokens, start, n, dim);
   }
 
-  private static void chunk(Job.Segment segment, Featurized f, List<float[]> rows,
-      List<List<String>> tokens, int from, int to, int dim) {
+  private static void chunk(
+      Job.Segment segment,
+      Featurized f,
+      List<float[]> rows,
+      List<List<String>> tokens,
+      int from,
+      int to,
+      int dim) {
     if (from < to) {
-      segment.aggregator().tell(new Aggregator.JobResult(segment.requestId(), segment.offset() + from,
-          dim, f.outputLength(), new ArrayList<>(rows.subList(from, to)),
-          new ArrayList<>(tokens.subList(from, to)), 0, null, null));
+      segment
+          .aggregator()
+          .tell(
+              new Aggregator.JobResult(
+                  segment.requestId(),
+                  segment.offset() + from,
+                  dim,
+                  f.outputLength(),
+                  new ArrayList<>(rows.subList(from, to)),
+                  new ArrayList<>(tokens.subList(from, to)),
+                  0,
+                  null,
+                  null));
     }
   }
 

@@ -6,11 +6,11 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * The frontend's rows that are not yet in a job, plain Java: two queues (requests under
- * {@code priority_batch_size} rows go first), cut into jobs of at most {@code max_batch_size} rows
- * and a character budget (so that a job fits one message between nodes) across requests, segments
- * of dead requests dropped, jobs of a lost worker put back in front. Rows an engine failed on are
- * retried alone, one segment a job, so that a poisonous request cannot fail its neighbours twice.
+ * The frontend's rows that are not yet in a job, plain Java: two queues (requests under {@code
+ * priority_batch_size} rows go first), cut into jobs of at most {@code max_batch_size} rows and a
+ * character budget (so that a job fits one message between nodes) across requests, segments of dead
+ * requests dropped, jobs of a lost worker put back in front. Rows an engine failed on are retried
+ * alone, one segment a job, so that a poisonous request cannot fail its neighbours twice.
  */
 final class RowQueue {
   /** A request's rows that are not yet in a job. */

@@ -40,7 +40,8 @@ public record ServingSettings(
     Zmq zmq) {
 
   /** bert-as-service's ZeroMQ door ({@code bert-serving.zmq}); off unless -port/-port_out. */
-  public record Zmq(boolean enabled, String iface, int port, int portOut, boolean allowTermination) {
+  public record Zmq(
+      boolean enabled, String iface, int port, int portOut, boolean allowTermination) {
     /** TERMINATION is allowed only when asked for and the door listens on loopback alone. */
     public boolean terminationAllowed() {
       return allowTermination && (iface.equals("127.0.0.1") || iface.equals("localhost"));
@@ -57,28 +58,52 @@ public record ServingSettings(
       Config f = c.getConfig("frontend");
       Config h = c.getConfig("http");
       Config m = c.getConfig("management");
-      ServingSettings s = new ServingSettings(engine(c.getConfig("engine"), w),
-          w.getInt("num-worker"), w.getBoolean("cpu") ? List.of() : w.getIntList("device-map"),
-          w.getInt("prefetch-size"), f.getInt("priority-batch-size"), f.getInt("max-pending-rows"),
-          f.getInt("max-request-rows"), f.getDuration("request-timeout"),
-          f.getBoolean("show-tokens-to-client"), h.getBoolean("enabled"), h.getString("interface"),
-          h.getInt("port"), h.getInt("max-connections"), h.getString("cors"),
-          h.getBytes("max-body-bytes"), root.getStringList("akka.cluster.roles"),
-          root.getStringList("akka.cluster.seed-nodes"), c.getBoolean("cluster.bootstrap"),
-          root.getBytes("akka.remote.artery.advanced.maximum-frame-size"),
-          m.getBoolean("enabled"), m.getString("interface"), m.getInt("port"),
-          c.getBoolean("chaos.enabled"), w.getBoolean("cpu"), new Zmq(
-              c.getBoolean("zmq.enabled"), c.getString("zmq.interface"), c.getInt("zmq.port"),
-              c.getInt("zmq.port-out"), c.getBoolean("zmq.allow-termination")));
+      ServingSettings s =
+          new ServingSettings(
+              engine(c.getConfig("engine"), w),
+              w.getInt("num-worker"),
+              w.getBoolean("cpu") ? List.of() : w.getIntList("device-map"),
+              w.getInt("prefetch-size"),
+              f.getInt("priority-batch-size"),
+              f.getInt("max-pending-rows"),
+              f.getInt("max-request-rows"),
+              f.getDuration("request-timeout"),
+              f.getBoolean("show-tokens-to-client"),
+              h.getBoolean("enabled"),
+              h.getString("interface"),
+              h.getInt("port"),
+              h.getInt("max-connections"),
+              h.getString("cors"),
+              h.getBytes("max-body-bytes"),
+              root.getStringList("akka.cluster.roles"),
+              root.getStringList("akka.cluster.seed-nodes"),
+              c.getBoolean("cluster.bootstrap"),
+              root.getBytes("akka.remote.artery.advanced.maximum-frame-size"),
+              m.getBoolean("enabled"),
+              m.getString("interface"),
+              m.getInt("port"),
+              c.getBoolean("chaos.enabled"),
+              w.getBoolean("cpu"),
+              new Zmq(
+                  c.getBoolean("zmq.enabled"),
+                  c.getString("zmq.interface"),
+                  c.getInt("zmq.port"),
+                  c.getInt("zmq.port-out"),
+                  c.getBoolean("zmq.allow-termination")));
       require(s.numWorker >= 0, "bert-serving.workers.num-worker", "must be >= 0");
       require(s.prefetchSize >= 1, "bert-serving.workers.prefetch-size", "must be >= 1");
       require(s.maxPendingRows >= 1, "bert-serving.frontend.max-pending-rows", "must be >= 1");
       require(s.httpPort >= 0 && s.httpPort < 65536, "bert-serving.http.port", "must be a port");
-      require(s.managementPort >= 0 && s.managementPort < 65536, "bert-serving.management.port",
+      require(
+          s.managementPort >= 0 && s.managementPort < 65536,
+          "bert-serving.management.port",
           "must be a port");
-      require(s.requestTimeout.toMillis() > 0, "bert-serving.frontend.request-timeout", "must be > 0");
-      require(!s.roles.isEmpty() && List.of("frontend", "worker").containsAll(s.roles),
-          "akka.cluster.roles", "must be frontend, worker or both");
+      require(
+          s.requestTimeout.toMillis() > 0, "bert-serving.frontend.request-timeout", "must be > 0");
+      require(
+          !s.roles.isEmpty() && List.of("frontend", "worker").containsAll(s.roles),
+          "akka.cluster.roles",
+          "must be frontend, worker or both");
       return s;
     } catch (ConfigException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
@@ -120,19 +145,24 @@ public record ServingSettings(
         b.poolingStrategy(PoolingStrategy.parse(strategy));
       }
     } catch (IllegalArgumentException ex) {
-      throw new IllegalArgumentException("bert-serving.engine.pooling-strategy: " + ex.getMessage());
+      throw new IllegalArgumentException(
+          "bert-serving.engine.pooling-strategy: " + ex.getMessage());
     }
     if (!e.getString("normalize").trim().isEmpty()) {
       b.normalize(e.getBoolean("normalize"));
     }
     b.prompt(e.getString("prompt"));
-    b.numLabels(e.getInt("num-labels")).maskClsSep(e.getBoolean("mask-cls-sep"))
+    b.numLabels(e.getInt("num-labels"))
+        .maskClsSep(e.getBoolean("mask-cls-sep"))
         .noSpecialToken(e.getBoolean("no-special-token"))
         .fixedEmbedLength(e.getBoolean("fixed-embed-length"))
-        .fp16(e.getBoolean("fp16")).bf16(e.getBoolean("bf16")).xla(e.getBoolean("xla"))
+        .fp16(e.getBoolean("fp16"))
+        .bf16(e.getBoolean("bf16"))
+        .xla(e.getBoolean("xla"))
         .gpuMemoryFraction(e.getDouble("gpu-memory-fraction"))
         .tokenBudget(e.getInt("token-budget"))
-        .intraOpThreads(e.getInt("intra-op-threads")).interOpThreads(e.getInt("inter-op-threads"))
+        .intraOpThreads(e.getInt("intra-op-threads"))
+        .interOpThreads(e.getInt("inter-op-threads"))
         .maxBatchSize(w.getInt("max-batch-size"));
     if (e.getBoolean("cased-tokenization")) {
       b.doLowerCase(false);
@@ -154,9 +184,12 @@ public record ServingSettings(
    */
   public void checkFormation() {
     if (roles.size() == 1 && seedNodes.isEmpty() && !bootstrap) {
-      throw new IllegalArgumentException("a " + roles.get(0) + "-only node needs -seed_nodes "
-          + "(several, e.g. every node of the cluster) or bert-serving.cluster.bootstrap = on; "
-          + "alone it would form a cluster of its own");
+      throw new IllegalArgumentException(
+          "a "
+              + roles.get(0)
+              + "-only node needs -seed_nodes "
+              + "(several, e.g. every node of the cluster) or bert-serving.cluster.bootstrap = on; "
+              + "alone it would form a cluster of its own");
     }
   }
 
@@ -167,16 +200,22 @@ public record ServingSettings(
 
   /**
    * The engine settings of worker {@code index} under {@code devices} (the device map, or every
-   * visible GPU when none was given): its GPU in turn, and the one process-wide
-   * {@code visible_device_list} (the distinct GPUs, ascending), or the CPU when there are none.
+   * visible GPU when none was given): its GPU in turn, and the one process-wide {@code
+   * visible_device_list} (the distinct GPUs, ascending), or the CPU when there are none.
    */
   public EngineSettings engineFor(int index, List<Integer> devices) {
     if (devices.isEmpty()) {
       return engine.toBuilder().deviceId(-1).visibleDevices("").build();
     }
-    String visible = devices.stream().distinct().sorted().map(String::valueOf)
-        .collect(java.util.stream.Collectors.joining(","));
-    return engine.toBuilder().deviceId(devices.get(index % devices.size())).visibleDevices(visible)
+    String visible =
+        devices.stream()
+            .distinct()
+            .sorted()
+            .map(String::valueOf)
+            .collect(java.util.stream.Collectors.joining(","));
+    return engine.toBuilder()
+        .deviceId(devices.get(index % devices.size()))
+        .visibleDevices(visible)
         .build();
   }
 
@@ -185,5 +224,4 @@ public record ServingSettings(
       throw new IllegalArgumentException(key + " " + what);
     }
   }
-
 }

@@ -12,8 +12,8 @@ import java.util.TreeMap;
 import org.bertserving.engine.EngineSettings;
 
 /**
- * {@code /status/server}: bert-as-service's {@code server_status} keys (its flags and a
- * {@code statistic} section), plus the cluster: members, workers per node, pending rows.
+ * {@code /status/server}: bert-as-service's {@code server_status} keys (its flags and a {@code
+ * statistic} section), plus the cluster: members, workers per node, pending rows.
  */
 public final class StatusReport {
   /** This server's version, in one place: {@code -version}, the status, the ZeroMQ door. */
@@ -21,16 +21,25 @@ public final class StatusReport {
 
   private StatusReport() {}
 
-  static Map<String, Object> of(ServingSettings s, Metrics metrics, Map<String, Integer> workersPerNode,
-      List<Map<String, Object>> workers, long pendingRows, long queuedRows, ActorSystem<?> system) {
+  static Map<String, Object> of(
+      ServingSettings s,
+      Metrics metrics,
+      Map<String, Integer> workersPerNode,
+      List<Map<String, Object>> workers,
+      long pendingRows,
+      long queuedRows,
+      ActorSystem<?> system) {
     EngineSettings e = s.engine();
     Map<String, Object> status = new LinkedHashMap<>();
     status.put("server_version", VERSION);
     status.put("server_start_time", metrics.started.toString());
     status.put("server_current_time", Instant.now().toString());
     status.put("model", e.modelName());
-    status.put("model_dir", e.modelDir() != null ? e.modelDir().toString()
-        : e.model() != null ? "(-model) " + e.model() : "(default) BERT-Base Uncased");
+    status.put(
+        "model_dir",
+        e.modelDir() != null
+            ? e.modelDir().toString()
+            : e.model() != null ? "(-model) " + e.model() : "(default) BERT-Base Uncased");
     status.put("tuned_model_dir", e.tunedModelDir() == null ? null : e.tunedModelDir().toString());
     status.put("ckpt_name", e.ckptName());
     status.put("config_name", e.configName());
@@ -62,7 +71,8 @@ public final class StatusReport {
     long requests = metrics.requests.sum();
     statistic.put("num_data_request", requests);
     statistic.put("num_total_seq", metrics.rows.sum());
-    statistic.put("avg_size_per_request", requests == 0 ? 0 : metrics.rows.sum() / (double) requests);
+    statistic.put(
+        "avg_size_per_request", requests == 0 ? 0 : metrics.rows.sum() / (double) requests);
     Map<String, Long> replies = new TreeMap<>();
     metrics.replies.forEach((code, n) -> replies.put(String.valueOf(code), n.sum()));
     statistic.put("replies_by_status", replies);
@@ -78,14 +88,18 @@ public final class StatusReport {
     status.put("backlog_seconds", Math.round(metrics.backlogSeconds.get() * 10) / 10.0);
     status.put("queued_rows", queuedRows);
     List<Map<String, Object>> members = new ArrayList<>();
-    Cluster.get(system).state().getMembers().forEach(m -> {
-      Map<String, Object> member = new LinkedHashMap<>();
-      member.put("address", m.address().toString());
-      member.put("status", m.status().toString());
-      member.put("roles", new ArrayList<>(m.getRoles()));
-      member.put("up", m.status() == MemberStatus.up());
-      members.add(member);
-    });
+    Cluster.get(system)
+        .state()
+        .getMembers()
+        .forEach(
+            m -> {
+              Map<String, Object> member = new LinkedHashMap<>();
+              member.put("address", m.address().toString());
+              member.put("status", m.status().toString());
+              member.put("roles", new ArrayList<>(m.getRoles()));
+              member.put("up", m.status() == MemberStatus.up());
+              members.add(member);
+            });
     status.put("cluster_members", members);
     return status;
   }

@@ -27,8 +27,8 @@ import org.bertserving.engine.Tokenization;
 /**
  * The model's tokenizer for {@code /tokenize} and {@code /decode}, on every node that holds the
  * model (a worker node). A frontend-only node has no model files, not even the vocabulary, so it
- * asks one of these through the Receptionist, preferring its own node's: the vocabulary stays
- * with the model, and a frontend never needs the model's folder.
+ * asks one of these through the Receptionist, preferring its own node's: the vocabulary stays with
+ * the model, and a frontend never needs the model's folder.
  */
 public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
   public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "bert-tokenizers");
@@ -36,8 +36,9 @@ public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
   public interface Command {}
 
   /** The tokens of each text, with their ids and offsets. */
-  public record Tokenize(List<String> texts, boolean addSpecialTokens, String promptName,
-      ActorRef<Reply> replyTo) implements Command, WireMessage {}
+  public record Tokenize(
+      List<String> texts, boolean addSpecialTokens, String promptName, ActorRef<Reply> replyTo)
+      implements Command, WireMessage {}
 
   /** Each list of ids back to text. */
   public record Decode(List<List<Integer>> ids, boolean skipSpecialTokens, ActorRef<Reply> replyTo)
@@ -103,22 +104,37 @@ public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
    *
    * @param request the message, given where to reply
    */
-  public static CompletionStage<Reply> ask(ActorSystem<?> system,
-      Function<ActorRef<Reply>, Command> request, Duration timeout) {
-    CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
-        (ActorRef<Receptionist.Listing> r) -> Receptionist.find(KEY, r), timeout, system.scheduler());
-    return listing.thenCompose(l -> {
-      Set<ActorRef<Command>> all = l.getServiceInstances(KEY);
-      if (all.isEmpty()) {
-        return CompletableFuture.<Reply>completedFuture(new Refused(503, "no_worker",
-            "no node with the model (a worker) is reachable to tokenize"));
-      }
-      List<ActorRef<Command>> local = all.stream()
-          .filter(ref -> ref.path().address().hasLocalScope()).toList();
-      List<ActorRef<Command>> choice = local.isEmpty() ? List.copyOf(all) : local;
-      ActorRef<Command> tokenizer = choice.get(ThreadLocalRandom.current().nextInt(choice.size()));
-      return AskPattern.ask(tokenizer, request::apply, timeout, system.scheduler());
-    }).exceptionally(e -> new Refused(504, "timeout", "no answer from the tokenizer within "
-        + timeout.toMillis() + " ms"));
+  public static CompletionStage<Reply> ask(
+      ActorSystem<?> system, Function<ActorRef<Reply>, Command> request, Duration timeout) {
+    CompletionStage<Receptionist.Listing> listing =
+        AskPattern.ask(
+            system.receptionist(),
+            (ActorRef<Receptionist.Listing> r) -> Receptionist.find(KEY, r),
+            timeout,
+            system.scheduler());
+    return listing
+        .thenCompose(
+            l -> {
+              Set<ActorRef<Command>> all = l.getServiceInstances(KEY);
+              if (all.isEmpty()) {
+                return CompletableFuture.<Reply>completedFuture(
+                    new Refused(
+                        503,
+                        "no_worker",
+                        "no node with the model (a worker) is reachable to tokenize"));
+              }
+              List<ActorRef<Command>> local =
+                  all.stream().filter(ref -> ref.path().address().hasLocalScope()).toList();
+              List<ActorRef<Command>> choice = local.isEmpty() ? List.copyOf(all) : local;
+              ActorRef<Command> tokenizer =
+                  choice.get(ThreadLocalRandom.current().nextInt(choice.size()));
+              return AskPattern.ask(tokenizer, request::apply, timeout, system.scheduler());
+            })
+        .exceptionally(
+            e ->
+                new Refused(
+                    504,
+                    "timeout",
+                    "no answer from the tokenizer within " + timeout.toMillis() + " ms"));
   }
 }

@@ -6,11 +6,11 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Cuts rows into TF runs, longest first, so that each run pads only to its own longest row, at
- * most {@code maxBatchSize} rows and {@code tokenBudget} rows x padded length a run (long texts
- * cannot blow up memory; a row longer than the budget still runs, alone). Within those bounds, the
- * cut that costs least by the {@link CostModel}: a run of mixed lengths pays for its longest, a
- * run more pays its overhead, so mixed lengths get runs of their own length when that is cheaper.
+ * Cuts rows into TF runs, longest first, so that each run pads only to its own longest row, at most
+ * {@code maxBatchSize} rows and {@code tokenBudget} rows x padded length a run (long texts cannot
+ * blow up memory; a row longer than the budget still runs, alone). Within those bounds, the cut
+ * that costs least by the {@link CostModel}: a run of mixed lengths pays for its longest, a run
+ * more pays its overhead, so mixed lengths get runs of their own length when that is cheaper.
  */
 public final class BatchPlanner {
   private BatchPlanner() {}
@@ -36,8 +36,8 @@ public final class BatchPlanner {
      * {@code length}; attention's share from the model's width (per token and layer, the linear
      * layers do about 24 x hidden^2 multiply-adds, attention 4 x length x hidden).
      */
-    public static CostModel measured(double oneShort, int shortLength, double many, int rows,
-        int length, int hidden) {
+    public static CostModel measured(
+        double oneShort, int shortLength, double many, int rows, int length, int hidden) {
       double attentionPerToken = 1.0 / (6.0 * hidden); // of the linear cost, per token of length
       double unitsShort = shortLength * (1 + shortLength * attentionPerToken);
       double unitsMany = rows * (double) length * (1 + length * attentionPerToken);
@@ -53,8 +53,8 @@ public final class BatchPlanner {
   }
 
   /** Indices into {@code rows}, one array per run: the cheapest cut by {@code cost}. */
-  public static List<int[]> plan(List<InputFeatures> rows, int maxBatchSize, int tokenBudget,
-      CostModel cost) {
+  public static List<int[]> plan(
+      List<InputFeatures> rows, int maxBatchSize, int tokenBudget, CostModel cost) {
     int n = rows.size();
     Integer[] order = new Integer[n];
     Arrays.setAll(order, i -> i);

@@ -10,8 +10,8 @@ import java.nio.file.Path;
  * The hyper-parameters of a BERT model, as in Google's {@code bert_config.json}. Only the fields
  * that shape the graph are kept; dropout does not matter for inference.
  *
- * @param hiddenAct Google's names: {@code gelu} is the tanh approximation of Google's
- *     {@code modeling.py}; {@code gelu_exact} the erf form that PyTorch's BERT calls "gelu"
+ * @param hiddenAct Google's names: {@code gelu} is the tanh approximation of Google's {@code
+ *     modeling.py}; {@code gelu_exact} the erf form that PyTorch's BERT calls "gelu"
  * @param layerNormEps 1e-12 in Google's and Hugging Face's BERTs
  */
 public record BertConfig(
@@ -34,7 +34,9 @@ public record BertConfig(
   public BertConfig {
     if (numAttentionHeads <= 0 || hiddenSize % numAttentionHeads != 0) {
       throw new IllegalArgumentException(
-          "hidden_size " + hiddenSize + " is not a multiple of num_attention_heads "
+          "hidden_size "
+              + hiddenSize
+              + " is not a multiple of num_attention_heads "
               + numAttentionHeads);
     }
     if (!ACTIVATIONS.contains(hiddenAct)) {
@@ -43,10 +45,25 @@ public record BertConfig(
   }
 
   /** A config with Google's layer-norm epsilon. */
-  public BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int numAttentionHeads,
-      int intermediateSize, String hiddenAct, int maxPositionEmbeddings, int typeVocabSize) {
-    this(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
-        maxPositionEmbeddings, typeVocabSize, LAYER_NORM_EPS);
+  public BertConfig(
+      int vocabSize,
+      int hiddenSize,
+      int numHiddenLayers,
+      int numAttentionHeads,
+      int intermediateSize,
+      String hiddenAct,
+      int maxPositionEmbeddings,
+      int typeVocabSize) {
+    this(
+        vocabSize,
+        hiddenSize,
+        numHiddenLayers,
+        numAttentionHeads,
+        intermediateSize,
+        hiddenAct,
+        maxPositionEmbeddings,
+        typeVocabSize,
+        LAYER_NORM_EPS);
   }
 
   public int headSize() {
@@ -94,6 +111,7 @@ public record BertConfig(
     json.put("hidden_dropout_prob", 0.1);
     json.put("attention_probs_dropout_prob", 0.1);
     json.put("initializer_range", 0.02);
-    Files.writeString(file, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json));
+    Files.writeString(
+        file, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json));
   }
 }

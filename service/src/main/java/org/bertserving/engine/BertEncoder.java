@@ -17,9 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine: texts in, vectors out, as bert-as-service. Tokenizes, cuts the rows into length-sorted
- * runs within the batch and token budget, runs the model, puts the rows back in input order, then
- * truncates ({@code dimensions}) and normalizes as asked. Thread-safe; one instance per device.
+ * The engine: texts in, vectors out, as bert-as-service. Tokenizes, cuts the rows into
+ * length-sorted runs within the batch and token budget, runs the model, puts the rows back in input
+ * order, then truncates ({@code dimensions}) and normalizes as asked. Thread-safe; one instance per
+ * device.
  */
 public final class BertEncoder implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BertEncoder.class);
@@ -30,17 +31,26 @@ public final class BertEncoder implements AutoCloseable {
   private final ModelFiles files;
   private final BertConfig declared;
   private final FaultInjector faults = new FaultInjector();
-  private final java.util.concurrent.atomic.AtomicLong runs = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong runs =
+      new java.util.concurrent.atomic.AtomicLong();
   private final int dim;
   private volatile ModelBackend backend;
   private final ModelBackend.Opener opener;
+
   /** The shapes runs are padded to under {@code -xla}; {@code null} without XLA. */
   private final XlaShapes xla;
+
   private volatile int warmShapes;
   private volatile BatchPlanner.CostModel cost = BatchPlanner.CostModel.DEFAULT;
 
-  private BertEncoder(EngineSettings settings, BertConfig config, Featurizer featurizer,
-      ModelBackend backend, ModelFiles files, BertConfig declared, ModelBackend.Opener opener) {
+  private BertEncoder(
+      EngineSettings settings,
+      BertConfig config,
+      Featurizer featurizer,
+      ModelBackend backend,
+      ModelFiles files,
+      BertConfig declared,
+      ModelBackend.Opener opener) {
     this.opener = opener;
     this.settings = settings;
     this.config = config;
@@ -50,8 +60,13 @@ public final class BertEncoder implements AutoCloseable {
     this.declared = declared;
     this.dim = backend.dim();
     Integer cap = settings.maxSeqLen();
-    this.xla = settings.xla() ? new XlaShapes(cap != null ? cap : config.maxPositionEmbeddings(),
-        settings.maxBatchSize(), settings.tokenBudget()) : null;
+    this.xla =
+        settings.xla()
+            ? new XlaShapes(
+                cap != null ? cap : config.maxPositionEmbeddings(),
+                settings.maxBatchSize(),
+                settings.tokenBudget())
+            : null;
   }
 
   /** Loads the model the settings name (the default model when none) onto their device. */
@@ -64,12 +79,17 @@ public final class BertEncoder implements AutoCloseable {
       throws IOException {
     if (settings.bf16()) {
       if (settings.deviceId() >= 0) {
-        throw new ModelLoadException("-bf16 is for CPUs (bfloat16 matmuls of AVX512_BF16 or AMX);"
-            + " on GPU " + settings.deviceId() + " use -fp16");
+        throw new ModelLoadException(
+            "-bf16 is for CPUs (bfloat16 matmuls of AVX512_BF16 or AMX);"
+                + " on GPU "
+                + settings.deviceId()
+                + " use -fp16");
       }
       if (!GpuPlatform.cpuBf16()) {
-        throw new ModelLoadException("-bf16 needs a CPU with AVX512_BF16 or AMX; this one is a "
-            + GpuPlatform.cpu() + ", where bfloat16 would be emulated, slower than float32");
+        throw new ModelLoadException(
+            "-bf16 needs a CPU with AVX512_BF16 or AMX; this one is a "
+                + GpuPlatform.cpu()
+                + ", where bfloat16 would be emulated, slower than float32");
       }
     }
     long start = System.nanoTime();
@@ -81,15 +101,26 @@ public final class BertEncoder implements AutoCloseable {
     BertConfig config = backend.config();
     if (vocab.size() > config.vocabSize()) {
       backend.close();
-      throw new ModelLoadException("vocabulary " + (files.vocab() != null ? files.vocab()
-          : files.tokenizer()) + " has " + vocab.size() + " entries but the model only "
-          + config.vocabSize() + " (wrong vocabulary?)");
+      throw new ModelLoadException(
+          "vocabulary "
+              + (files.vocab() != null ? files.vocab() : files.tokenizer())
+              + " has "
+              + vocab.size()
+              + " entries but the model only "
+              + config.vocabSize()
+              + " (wrong vocabulary?)");
     }
-    Featurizer featurizer = new Featurizer(tokenizer, vocab, settings, config.maxPositionEmbeddings());
-    LOG.info("loaded {} from {} ({} layers, hidden {}, max_seq_len {}, {}{}) in {} ms",
-        settings.modelName(), files.modelDir(), config.numHiddenLayers(), config.hiddenSize(),
+    Featurizer featurizer =
+        new Featurizer(tokenizer, vocab, settings, config.maxPositionEmbeddings());
+    LOG.info(
+        "loaded {} from {} ({} layers, hidden {}, max_seq_len {}, {}{}) in {} ms",
+        settings.modelName(),
+        files.modelDir(),
+        config.numHiddenLayers(),
+        config.hiddenSize(),
         settings.maxSeqLen() == null ? "NONE" : settings.maxSeqLen(),
-        settings.poolingStrategy(), settings.normalize() ? ", normalized" : "",
+        settings.poolingStrategy(),
+        settings.normalize() ? ", normalized" : "",
         (System.nanoTime() - start) / 1_000_000);
     return new BertEncoder(settings, config, featurizer, backend, files, declared, opener);
   }
@@ -100,7 +131,8 @@ public final class BertEncoder implements AutoCloseable {
       return null;
     }
     return files.format() == ModelFiles.Format.CHECKPOINT
-        ? BertConfig.read(files.config()) : HfConfig.read(files.config());
+        ? BertConfig.read(files.config())
+        : HfConfig.read(files.config());
   }
 
   /**
@@ -113,19 +145,23 @@ public final class BertEncoder implements AutoCloseable {
       return TokenizerJson.read(files.tokenizer(), settings.doLowerCase());
     }
     Vocab vocab = Vocab.load(files.vocab());
-    boolean lowerCase = settings.doLowerCase() != null ? settings.doLowerCase()
-        : files.doLowerCase() != null ? files.doLowerCase() : true;
+    boolean lowerCase =
+        settings.doLowerCase() != null
+            ? settings.doLowerCase()
+            : files.doLowerCase() != null ? files.doLowerCase() : true;
     if (files.format() == ModelFiles.Format.CHECKPOINT) {
       return new FullTokenizer(vocab, lowerCase);
     }
-    return new FullTokenizer(vocab,
+    return new FullTokenizer(
+        vocab,
         new BasicTokenizer(new Normalization(lowerCase, lowerCase, true, true, true)),
-        new WordpieceTokenizer(vocab, 100, "##"), List.of());
+        new WordpieceTokenizer(vocab, 100, "##"),
+        List.of());
   }
 
   /**
-   * Closes the TensorFlow session and opens a new one from the same files: what a worker does
-   * after a failed run, since a session that failed (out of memory, a bad kernel) is suspect.
+   * Closes the TensorFlow session and opens a new one from the same files: what a worker does after
+   * a failed run, since a session that failed (out of memory, a bad kernel) is suspect.
    */
   public synchronized void restartSession() throws IOException {
     long start = System.nanoTime();
@@ -135,14 +171,16 @@ public final class BertEncoder implements AutoCloseable {
       old.close();
     }
     backend = opener.open(files, declared, settings);
-    LOG.info("new TensorFlow session for {} in {} ms", files.modelDir(),
+    LOG.info(
+        "new TensorFlow session for {} in {} ms",
+        files.modelDir(),
         (System.nanoTime() - start) / 1_000_000);
   }
 
   /**
-   * Warms the session up and measures it: {@code rows} texts of about {@code length} tokens,
-   * run twice (the first run pays for graph optimisation); returns the real tokens per second of
-   * the second run, the frontend's first estimate of this engine's speed.
+   * Warms the session up and measures it: {@code rows} texts of about {@code length} tokens, run
+   * twice (the first run pays for graph optimisation); returns the real tokens per second of the
+   * second run, the frontend's first estimate of this engine's speed.
    */
   public double calibrate(int rows, int length) {
     Featurized many = featurizer.featurize(texts(rows, length), false);
@@ -152,8 +190,14 @@ public final class BertEncoder implements AutoCloseable {
     double manySeconds = seconds(many.rows(), 1);
     double oneSeconds = seconds(one.rows(), 3);
     // what a run costs whatever its size, and per token: the planner's cost model
-    cost = BatchPlanner.CostModel.measured(oneSeconds, one.rows().get(0).length(), manySeconds,
-        many.rows().size(), many.rows().get(0).length(), config.hiddenSize());
+    cost =
+        BatchPlanner.CostModel.measured(
+            oneSeconds,
+            one.rows().get(0).length(),
+            manySeconds,
+            many.rows().size(),
+            many.rows().get(0).length(),
+            config.hiddenSize());
     long tokens = many.rows().stream().mapToLong(InputFeatures::length).sum();
     return tokens / manySeconds;
   }
@@ -197,8 +241,18 @@ public final class BertEncoder implements AutoCloseable {
     }
     for (GpuPlatform.Gpu gpu : GpuPlatform.gpus()) {
       if (gpu.index() == settings.deviceId()) {
-        return new DeviceReport("GPU " + gpu.index() + ": " + gpu.name() + " (compute capability "
-            + gpu.computeCapability() + ")", tensorflow, cuda, cudnn, gpu.memoryUsedMib(),
+        return new DeviceReport(
+            "GPU "
+                + gpu.index()
+                + ": "
+                + gpu.name()
+                + " (compute capability "
+                + gpu.computeCapability()
+                + ")",
+            tensorflow,
+            cuda,
+            cudnn,
+            gpu.memoryUsedMib(),
             (long) (gpu.memoryTotalMib() * settings.gpuMemoryFraction()));
       }
     }
@@ -209,8 +263,13 @@ public final class BertEncoder implements AutoCloseable {
    * @param memoryUsedMib the GPU's memory in use (every process), or -1
    * @param memoryLimitMib what this process may take of it ({@code -gpu_memory_fraction}), or -1
    */
-  public record DeviceReport(String device, String tensorflow, String cudaRuntime, String cudnn,
-      long memoryUsedMib, long memoryLimitMib) {}
+  public record DeviceReport(
+      String device,
+      String tensorflow,
+      String cudaRuntime,
+      String cudnn,
+      long memoryUsedMib,
+      long memoryLimitMib) {}
 
   /** Faults to inject into this engine's runs (chaos tests). */
   public FaultInjector faults() {
@@ -232,8 +291,8 @@ public final class BertEncoder implements AutoCloseable {
     Featurized featurized = featurizer.featurize(inputs, isTokenized, options);
     List<float[]> rows = Arrays.asList(output(pooled(featurized.rows()), options));
     List<List<String>> tokens = featurized.rows().stream().map(InputFeatures::tokens).toList();
-    return new EncodedRows(rows, width, featurized.outputLength(),
-        settings.poolingStrategy().isTokenLevel(), tokens);
+    return new EncodedRows(
+        rows, width, featurized.outputLength(), settings.poolingStrategy().isTokenLevel(), tokens);
   }
 
   /** Convenience for plain texts at the configured pooling: {@code [B, dim]}. */
@@ -242,8 +301,8 @@ public final class BertEncoder implements AutoCloseable {
   }
 
   /**
-   * Runs already featurized rows, possibly of several requests, in length-sorted runs; returns
-   * one array per row in the given order, normalized when the settings say so.
+   * Runs already featurized rows, possibly of several requests, in length-sorted runs; returns one
+   * array per row in the given order, normalized when the settings say so.
    */
   public float[][] run(List<InputFeatures> rows) {
     return output(pooled(rows), CallOptions.DEFAULTS);
@@ -255,7 +314,8 @@ public final class BertEncoder implements AutoCloseable {
    */
   public float[][] pooled(List<InputFeatures> rows) {
     float[][] out = new float[rows.size()][];
-    for (int[] run : BatchPlanner.plan(rows, settings.maxBatchSize(), settings.tokenBudget(), cost)) {
+    for (int[] run :
+        BatchPlanner.plan(rows, settings.maxBatchSize(), settings.tokenBudget(), cost)) {
       if (xla == null) {
         place(out, rows, run, 0, run.length, run.length, 0);
         continue;
@@ -272,9 +332,12 @@ public final class BertEncoder implements AutoCloseable {
     return out;
   }
 
-  /** Runs rows {@code run[from..to)} as one batch (padded to {@code batch} x {@code length} when > 0). */
-  private void place(float[][] out, List<InputFeatures> rows, int[] run, int from, int to, int batch,
-      int length) {
+  /**
+   * Runs rows {@code run[from..to)} as one batch (padded to {@code batch} x {@code length} when >
+   * 0).
+   */
+  private void place(
+      float[][] out, List<InputFeatures> rows, int[] run, int from, int to, int batch, int length) {
     List<InputFeatures> part = new ArrayList<>(to - from);
     for (int i = from; i < to; i++) {
       part.add(rows.get(run[i]));
@@ -287,9 +350,9 @@ public final class BertEncoder implements AutoCloseable {
   }
 
   /**
-   * Compiles every shape this worker will run, before it takes work: under {@code -xla} each
-   * shape of {@link XlaShapes} three times (XLA compiles a shape only when it comes again); then
-   * counts the shapes, so that {@link #liveCompiles()} shows any compile on live traffic.
+   * Compiles every shape this worker will run, before it takes work: under {@code -xla} each shape
+   * of {@link XlaShapes} three times (XLA compiles a shape only when it comes again); then counts
+   * the shapes, so that {@link #liveCompiles()} shows any compile on live traffic.
    */
   public void warmUp() {
     if (xla != null) {
@@ -314,8 +377,8 @@ public final class BertEncoder implements AutoCloseable {
   }
 
   /**
-   * Pooled vectors as a request asked: the first {@code dimensions} components of each
-   * (of each token's, for token-level output), L2-normalized when asked or configured.
+   * Pooled vectors as a request asked: the first {@code dimensions} components of each (of each
+   * token's, for token-level output), L2-normalized when asked or configured.
    *
    * @throws InvalidInputException when {@code dimensions} is out of range
    */
@@ -340,8 +403,8 @@ public final class BertEncoder implements AutoCloseable {
     } catch (EngineException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw new EngineException("TensorFlow run of " + batch.size() + " rows failed: "
-          + e.getMessage(), e);
+      throw new EngineException(
+          "TensorFlow run of " + batch.size() + " rows failed: " + e.getMessage(), e);
     }
   }
 

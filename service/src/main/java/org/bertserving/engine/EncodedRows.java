@@ -4,11 +4,11 @@ import java.util.List;
 import org.bertserving.client.protocol.EncodeReply;
 
 /**
- * The engine's vectors of one call, in input order (the SDK's {@code EncodeResult} is what a
- * client gets back).
+ * The engine's vectors of one call, in input order (the SDK's {@code EncodeResult} is what a client
+ * gets back).
  *
- * @param rows per text: the pooled vector, or for token-level pooling the text's own
- *     {@code length x dim} values (row-major, unpadded)
+ * @param rows per text: the pooled vector, or for token-level pooling the text's own {@code length
+ *     x dim} values (row-major, unpadded)
  * @param dim width of a pooled vector, or of one token's vector
  * @param outputLength {@code T} that token-level rows are padded to in {@link #tokenMatrices()}
  * @param tokens per text the tokens fed, including {@code [CLS]}/{@code [SEP]}

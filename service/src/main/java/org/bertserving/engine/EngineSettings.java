@@ -15,16 +15,16 @@ import java.util.List;
  * values.
  *
  * @param model a named model ({@code -model all-minilm-l6-v2}), or {@code null}
- * @param modelDir Google BERT, SavedModel or Hugging Face folder; {@code null} with no
- *     {@code model} for the default model
+ * @param modelDir Google BERT, SavedModel or Hugging Face folder; {@code null} with no {@code
+ *     model} for the default model
  * @param maxSeqLen truncation length including {@code [CLS]}/{@code [SEP]}; {@code null} = NONE
  *     (the longest text of each batch, capped by {@code max_position_embeddings})
  * @param poolingLayers layer indices, negative from the end ({@code -1} = last encoder layer)
  * @param doLowerCase {@code null} = as the model says (uncased unless it declares otherwise)
  * @param deviceId GPU index, or {@code -1} for the CPU
- * @param visibleDevices the process's one {@code visible_device_list} (the GPUs of
- *     {@code -device_map}, e.g. {@code "0,1"}), {@code ""} for every GPU; TensorFlow numbers the
- *     listed GPUs 0, 1, ... inside the process
+ * @param visibleDevices the process's one {@code visible_device_list} (the GPUs of {@code
+ *     -device_map}, e.g. {@code "0,1"}), {@code ""} for every GPU; TensorFlow numbers the listed
+ *     GPUs 0, 1, ... inside the process
  * @param tokenBudget at most this many rows x padded length in one TF run
  * @param normalize L2-normalize every output vector
  * @param prompt prefixed to every text before tokenization ({@code "query: "}); {@code ""} = none
@@ -73,8 +73,11 @@ public record EngineSettings(
     require(numLabels >= 1, "num_labels", numLabels, "at least 1");
     require(maxBatchSize >= 1, "max_batch_size", maxBatchSize, "at least 1");
     require(tokenBudget >= 1, "token_budget", tokenBudget, "at least 1");
-    require(gpuMemoryFraction > 0 && gpuMemoryFraction <= 1,
-        "gpu_memory_fraction", gpuMemoryFraction, "in (0, 1]");
+    require(
+        gpuMemoryFraction > 0 && gpuMemoryFraction <= 1,
+        "gpu_memory_fraction",
+        gpuMemoryFraction,
+        "in (0, 1]");
     require(intraOpThreads >= 0 && interOpThreads >= 0, "threads", intraOpThreads, ">= 0");
     require(!(fp16 && bf16), "bf16", "with -fp16", "one of -fp16 (GPUs) and -bf16 (CPUs)");
     require(model == null || modelDir == null, "model", model, "no -model_dir beside it");
@@ -82,8 +85,8 @@ public record EngineSettings(
   }
 
   /**
-   * The name of the model served: the {@code -model} name, the {@code -model_dir} folder's name,
-   * or the default model's.
+   * The name of the model served: the {@code -model} name, the {@code -model_dir} folder's name, or
+   * the default model's.
    */
   public String modelName() {
     if (model != null) {
@@ -184,48 +187,173 @@ public record EngineSettings(
       maxBatchSize = reference.getInt("bert-serving.workers.max-batch-size");
     }
 
-    public Builder modelDir(Path v) { modelDir = v; return this; }
-    public Builder tunedModelDir(Path v) { tunedModelDir = v; return this; }
-    public Builder ckptName(String v) { ckptName = v; return this; }
-    public Builder configName(String v) { configName = v; return this; }
-    public Builder maxSeqLen(Integer v) { maxSeqLen = v; maxSeqLenGiven = true; return this; }
-    public Builder poolingLayers(List<Integer> v) { poolingLayers = v; return this; }
-    public Builder poolingStrategy(PoolingStrategy v) { poolingStrategy = v; return this; }
-    public Builder maskClsSep(boolean v) { maskClsSep = v; return this; }
-    public Builder noSpecialToken(boolean v) { noSpecialToken = v; return this; }
-    public Builder fixedEmbedLength(boolean v) { fixedEmbedLength = v; return this; }
-    public Builder doLowerCase(Boolean v) { doLowerCase = v; return this; }
-    public Builder numLabels(int v) { numLabels = v; return this; }
-    public Builder deviceId(int v) { deviceId = v; return this; }
-    public Builder visibleDevices(String v) { visibleDevices = v; return this; }
-    public Builder intraOpThreads(int v) { intraOpThreads = v; return this; }
-    public Builder interOpThreads(int v) { interOpThreads = v; return this; }
-    public Builder fp16(boolean v) { fp16 = v; return this; }
-    public Builder bf16(boolean v) { bf16 = v; return this; }
-    public Builder xla(boolean v) { xla = v; return this; }
-    public Builder gpuMemoryFraction(double v) { gpuMemoryFraction = v; return this; }
-    public Builder maxBatchSize(int v) { maxBatchSize = v; return this; }
-    public Builder tokenBudget(int v) { tokenBudget = v; return this; }
+    public Builder modelDir(Path v) {
+      modelDir = v;
+      return this;
+    }
+
+    public Builder tunedModelDir(Path v) {
+      tunedModelDir = v;
+      return this;
+    }
+
+    public Builder ckptName(String v) {
+      ckptName = v;
+      return this;
+    }
+
+    public Builder configName(String v) {
+      configName = v;
+      return this;
+    }
+
+    public Builder maxSeqLen(Integer v) {
+      maxSeqLen = v;
+      maxSeqLenGiven = true;
+      return this;
+    }
+
+    public Builder poolingLayers(List<Integer> v) {
+      poolingLayers = v;
+      return this;
+    }
+
+    public Builder poolingStrategy(PoolingStrategy v) {
+      poolingStrategy = v;
+      return this;
+    }
+
+    public Builder maskClsSep(boolean v) {
+      maskClsSep = v;
+      return this;
+    }
+
+    public Builder noSpecialToken(boolean v) {
+      noSpecialToken = v;
+      return this;
+    }
+
+    public Builder fixedEmbedLength(boolean v) {
+      fixedEmbedLength = v;
+      return this;
+    }
+
+    public Builder doLowerCase(Boolean v) {
+      doLowerCase = v;
+      return this;
+    }
+
+    public Builder numLabels(int v) {
+      numLabels = v;
+      return this;
+    }
+
+    public Builder deviceId(int v) {
+      deviceId = v;
+      return this;
+    }
+
+    public Builder visibleDevices(String v) {
+      visibleDevices = v;
+      return this;
+    }
+
+    public Builder intraOpThreads(int v) {
+      intraOpThreads = v;
+      return this;
+    }
+
+    public Builder interOpThreads(int v) {
+      interOpThreads = v;
+      return this;
+    }
+
+    public Builder fp16(boolean v) {
+      fp16 = v;
+      return this;
+    }
+
+    public Builder bf16(boolean v) {
+      bf16 = v;
+      return this;
+    }
+
+    public Builder xla(boolean v) {
+      xla = v;
+      return this;
+    }
+
+    public Builder gpuMemoryFraction(double v) {
+      gpuMemoryFraction = v;
+      return this;
+    }
+
+    public Builder maxBatchSize(int v) {
+      maxBatchSize = v;
+      return this;
+    }
+
+    public Builder tokenBudget(int v) {
+      tokenBudget = v;
+      return this;
+    }
+
     /** A named model ({@link NamedModel}); {@code null} for {@code modelDir} or the default. */
-    public Builder model(String v) { model = v; return this; }
+    public Builder model(String v) {
+      model = v;
+      return this;
+    }
+
     /** {@code null} = as the model says (on for sentence-embedding models). */
-    public Builder normalize(Boolean v) { normalize = v; return this; }
-    public Builder prompt(String v) { prompt = v; return this; }
+    public Builder normalize(Boolean v) {
+      normalize = v;
+      return this;
+    }
+
+    public Builder prompt(String v) {
+      prompt = v;
+      return this;
+    }
+
     /** Where models from Maven jars are unpacked; {@code null}: BERT_SERVING_CACHE or ~/.cache. */
-    public Builder cacheDir(Path v) { cacheDir = v; return this; }
+    public Builder cacheDir(Path v) {
+      cacheDir = v;
+      return this;
+    }
 
     public EngineSettings build() {
       String name = model == null || model.isBlank() ? null : NamedModel.of(model).modelName();
-      boolean complete = maxSeqLenGiven && poolingLayers != null && poolingStrategy != null
-          && normalize != null;
+      boolean complete =
+          maxSeqLenGiven && poolingLayers != null && poolingStrategy != null && normalize != null;
       ModelDefaults d = complete ? null : ModelDefaults.of(name, modelDir);
-      return new EngineSettings(modelDir, tunedModelDir, ckptName, configName,
-          maxSeqLenGiven ? maxSeqLen : d.maxSeqLen(),
-          poolingLayers != null ? poolingLayers : d.poolingLayers(),
-          poolingStrategy != null ? poolingStrategy : d.poolingStrategy(),
-          maskClsSep, noSpecialToken, fixedEmbedLength, doLowerCase, numLabels, deviceId,
-          visibleDevices, intraOpThreads, interOpThreads, fp16, bf16, xla, gpuMemoryFraction, maxBatchSize, tokenBudget,
-          name, normalize != null ? normalize : d.normalize(), prompt, cacheDir).validate();
+      return new EngineSettings(
+              modelDir,
+              tunedModelDir,
+              ckptName,
+              configName,
+              maxSeqLenGiven ? maxSeqLen : d.maxSeqLen(),
+              poolingLayers != null ? poolingLayers : d.poolingLayers(),
+              poolingStrategy != null ? poolingStrategy : d.poolingStrategy(),
+              maskClsSep,
+              noSpecialToken,
+              fixedEmbedLength,
+              doLowerCase,
+              numLabels,
+              deviceId,
+              visibleDevices,
+              intraOpThreads,
+              interOpThreads,
+              fp16,
+              bf16,
+              xla,
+              gpuMemoryFraction,
+              maxBatchSize,
+              tokenBudget,
+              name,
+              normalize != null ? normalize : d.normalize(),
+              prompt,
+              cacheDir)
+          .validate();
     }
   }
 }

@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Faults on demand, for chaos runs: the engine consults it before every TensorFlow run. Off (and
- * free) unless an operator arms it through the management port with {@code bert-serving.chaos}
- * on; a real session still does the work of every run that is not failed.
+ * free) unless an operator arms it through the management port with {@code bert-serving.chaos} on;
+ * a real session still does the work of every run that is not failed.
  */
 public final class FaultInjector {
   private final AtomicInteger failRuns = new AtomicInteger();
@@ -20,7 +20,9 @@ public final class FaultInjector {
     failRuns.set(Math.max(0, runs));
   }
 
-  /** Every run holding a text that contains {@code text} (as the model sees it) fails; "" = none. */
+  /**
+   * Every run holding a text that contains {@code text} (as the model sees it) fails; "" = none.
+   */
   public void poison(String text) {
     poison.set(text == null ? "" : text.toLowerCase(java.util.Locale.ROOT));
   }

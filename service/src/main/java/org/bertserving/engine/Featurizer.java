@@ -30,7 +30,8 @@ public final class Featurizer {
   private final boolean fixedEmbedLength;
   private final Prompts prompts;
 
-  public Featurizer(FullTokenizer tokenizer, Vocab vocab, EngineSettings settings, int maxPositions) {
+  public Featurizer(
+      FullTokenizer tokenizer, Vocab vocab, EngineSettings settings, int maxPositions) {
     this.tokenizer = tokenizer;
     this.vocab = vocab;
     this.maxSeqLen = settings.maxSeqLen();
@@ -63,15 +64,16 @@ public final class Featurizer {
 
   /**
    * As {@link #featurize(List, boolean)}, with a call's own prompt (or named prompt) and
-   * truncation: the end or the start of a long input is cut, or (with {@code truncate} false)
-   * the input is refused, as text-embeddings-inference does.
+   * truncation: the end or the start of a long input is cut, or (with {@code truncate} false) the
+   * input is refused, as text-embeddings-inference does.
    *
    * @throws InvalidInputException naming the first bad or (when refused) too long input
    */
   public Featurized featurize(List<?> inputs, boolean isTokenized, CallOptions options) {
     validate(inputs, isTokenized);
     String prefix = prompts.prefix(options);
-    List<String> promptTokens = isTokenized && !prefix.isEmpty() ? tokenizer.tokenize(prefix) : List.of();
+    List<String> promptTokens =
+        isTokenized && !prefix.isEmpty() ? tokenizer.tokenize(prefix) : List.of();
     List<List<String>> first = new ArrayList<>(inputs.size());
     List<List<String>> second = new ArrayList<>(inputs.size());
     for (Object input : inputs) {
@@ -104,8 +106,8 @@ public final class Featurizer {
   public record Featurized(List<InputFeatures> rows, int outputLength) {}
 
   /**
-   * The checks that need no vocabulary, so that a frontend without the model can refuse bad
-   * input before any of it is dispatched.
+   * The checks that need no vocabulary, so that a frontend without the model can refuse bad input
+   * before any of it is dispatched.
    *
    * @throws InvalidInputException naming the first bad input
    */
@@ -117,28 +119,32 @@ public final class Featurizer {
       Object input = inputs.get(i);
       if (isTokenized) {
         if (!(input instanceof List<?> list)) {
-          throw new InvalidInputException(i, "expected a list of tokens (is_tokenized=true) but got "
-              + describe(input));
+          throw new InvalidInputException(
+              i, "expected a list of tokens (is_tokenized=true) but got " + describe(input));
         }
         if (list.isEmpty()) {
           throw new InvalidInputException(i, "token list is empty");
         }
         for (int j = 0; j < list.size(); j++) {
           if (!(list.get(j) instanceof String token) || token.isEmpty()) {
-            throw new InvalidInputException(i, "token " + j + " is not a non-empty string but "
-                + describe(list.get(j)));
+            throw new InvalidInputException(
+                i, "token " + j + " is not a non-empty string but " + describe(list.get(j)));
           }
         }
         int separator = list.indexOf(PAIR_TOKEN);
         if (separator == 0 || separator == list.size() - 1) {
-          throw new InvalidInputException(i, "sentence pair has an empty side: tokens before and "
-              + "after \"|||\" are needed");
+          throw new InvalidInputException(
+              i,
+              "sentence pair has an empty side: tokens before and " + "after \"|||\" are needed");
         }
       } else if (input == null) {
         throw new InvalidInputException(i, "text is null");
       } else if (!(input instanceof String text)) {
-        throw new InvalidInputException(i, "expected a string but got " + describe(input)
-            + (input instanceof List ? " (send is_tokenized=true for token lists)" : ""));
+        throw new InvalidInputException(
+            i,
+            "expected a string but got "
+                + describe(input)
+                + (input instanceof List ? " (send is_tokenized=true for token lists)" : ""));
       } else if (text.isBlank()) {
         throw new InvalidInputException(i, "text is empty");
       } else if (EMPTY_SIDE.matcher(text.strip()).matches()) {
@@ -210,14 +216,24 @@ public final class Featurizer {
     return Math.min(longest + (anyPair ? 3 : 2), maxPositions);
   }
 
-  private InputFeatures features(int index, List<String> a, List<String> b, int seqLen,
-      boolean isTokenized, CallOptions options) {
+  private InputFeatures features(
+      int index,
+      List<String> a,
+      List<String> b,
+      int seqLen,
+      boolean isTokenized,
+      CallOptions options) {
     boolean special = !(noSpecialToken && isTokenized && b.isEmpty());
     int extra = special ? (b.isEmpty() ? 2 : 3) : 0;
     int given = a.size() + b.size() + extra;
     if (given > seqLen && options.refuseLong()) {
-      throw new InvalidInputException(index, "`inputs` must have less than " + seqLen
-          + " tokens. Given: " + given + " (truncate: true cuts it)");
+      throw new InvalidInputException(
+          index,
+          "`inputs` must have less than "
+              + seqLen
+              + " tokens. Given: "
+              + given
+              + " (truncate: true cuts it)");
     }
     boolean left = options.cutLeft();
     if (!b.isEmpty()) {

@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
 /**
  * What this machine offers TensorFlow's GPU build, read without TensorFlow: which native build is
  * on the class path, the NVIDIA driver, the CUDA runtime and cuDNN libraries found, and the GPUs
- * {@code nvidia-smi} lists (name, compute capability, memory). So that a GPU that cannot be used
- * is reported in one line naming what is missing, and the status can say what each worker runs on.
+ * {@code nvidia-smi} lists (name, compute capability, memory). So that a GPU that cannot be used is
+ * reported in one line naming what is missing, and the status can say what each worker runs on.
  */
 public final class GpuPlatform {
   /** TensorFlow 2.18's GPU build is linked against these. */
@@ -28,8 +28,8 @@ public final class GpuPlatform {
   private static final String NATIVE = "org/tensorflow/internal/c_api/";
 
   /** One GPU as {@code nvidia-smi} describes it. */
-  public record Gpu(int index, String name, String computeCapability, long memoryUsedMib,
-      long memoryTotalMib) {}
+  public record Gpu(
+      int index, String name, String computeCapability, long memoryUsedMib, long memoryTotalMib) {}
 
   private GpuPlatform() {}
 
@@ -76,8 +76,13 @@ public final class GpuPlatform {
         }
       }
     }
-    for (String dir : List.of("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/cuda/lib64",
-        "/usr/local/cuda/lib", "/usr/lib")) {
+    for (String dir :
+        List.of(
+            "/usr/lib/x86_64-linux-gnu",
+            "/usr/lib64",
+            "/usr/local/cuda/lib64",
+            "/usr/local/cuda/lib",
+            "/usr/lib")) {
       dirs.add(Path.of(dir));
     }
     try (DirectoryStream<Path> cudas = Files.newDirectoryStream(Path.of("/usr/local"), "cuda-*")) {
@@ -107,9 +112,13 @@ public final class GpuPlatform {
   /** The GPUs {@code nvidia-smi} lists; empty when it is not installed or finds none. */
   public static List<Gpu> gpus() {
     try {
-      Process p = new ProcessBuilder("nvidia-smi",
-          "--query-gpu=index,name,compute_cap,memory.used,memory.total",
-          "--format=csv,noheader,nounits").redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(
+                  "nvidia-smi",
+                  "--query-gpu=index,name,compute_cap,memory.used,memory.total",
+                  "--format=csv,noheader,nounits")
+              .redirectErrorStream(true)
+              .start();
       if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
         p.destroyForcibly();
         return List.of();
@@ -132,8 +141,13 @@ public final class GpuPlatform {
         continue;
       }
       try {
-        gpus.add(new Gpu(Integer.parseInt(f[0].trim()), f[1].trim(), f[2].trim(),
-            Long.parseLong(f[3].trim()), Long.parseLong(f[4].trim())));
+        gpus.add(
+            new Gpu(
+                Integer.parseInt(f[0].trim()),
+                f[1].trim(),
+                f[2].trim(),
+                Long.parseLong(f[3].trim()),
+                Long.parseLong(f[4].trim())));
       } catch (NumberFormatException e) {
         // a header or a message, not a GPU
       }
@@ -148,13 +162,17 @@ public final class GpuPlatform {
   public static String diagnosis() {
     List<String> parts = new ArrayList<>();
     if (!gpuBuild()) {
-      parts.add("this is TensorFlow's CPU build (tensorflow-core-native linux-x86_64; build with"
-          + " -Pgpu, or run ops/bert-serving-start with BERT_SERVING_GPU=1)");
+      parts.add(
+          "this is TensorFlow's CPU build (tensorflow-core-native linux-x86_64; build with"
+              + " -Pgpu, or run ops/bert-serving-start with BERT_SERVING_GPU=1)");
     }
     String driver = driverVersion();
-    parts.add(driver == null ? "no NVIDIA driver is loaded (no /proc/driver/nvidia/version)"
-        : "NVIDIA driver " + driver);
-    parts.add(found("CUDA " + CUDA_MAJOR + " runtime", "libcudart.so." + CUDA_MAJOR, cudaRuntimes()));
+    parts.add(
+        driver == null
+            ? "no NVIDIA driver is loaded (no /proc/driver/nvidia/version)"
+            : "NVIDIA driver " + driver);
+    parts.add(
+        found("CUDA " + CUDA_MAJOR + " runtime", "libcudart.so." + CUDA_MAJOR, cudaRuntimes()));
     parts.add(found("cuDNN " + CUDNN_MAJOR, "libcudnn.so." + CUDNN_MAJOR, cudnns()));
     return String.join("; ", parts);
   }
@@ -163,8 +181,12 @@ public final class GpuPlatform {
     if (libs.contains(needed)) {
       return what + ": " + needed + " found";
     }
-    return what + " missing (" + needed + " not found" + (libs.isEmpty() ? ""
-        : "; found " + String.join(", ", libs)) + ")";
+    return what
+        + " missing ("
+        + needed
+        + " not found"
+        + (libs.isEmpty() ? "" : "; found " + String.join(", ", libs))
+        + ")";
   }
 
   /** Whether this CPU multiplies bfloat16 in hardware (AVX512_BF16 or AMX): what -bf16 needs. */
@@ -177,8 +199,11 @@ public final class GpuPlatform {
   public static String cpu() {
     String flags = "";
     try {
-      flags = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-          .filter(l -> l.startsWith("flags")).findFirst().orElse("");
+      flags =
+          Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+              .filter(l -> l.startsWith("flags"))
+              .findFirst()
+              .orElse("");
     } catch (IOException e) {
       // not Linux
     }
@@ -188,7 +213,10 @@ public final class GpuPlatform {
         sets.add(f.toUpperCase(Locale.ROOT));
       }
     }
-    return "CPU (" + Runtime.getRuntime().availableProcessors() + " cores"
-        + (sets.isEmpty() ? "" : ", " + String.join(" ", sets)) + ")";
+    return "CPU ("
+        + Runtime.getRuntime().availableProcessors()
+        + " cores"
+        + (sets.isEmpty() ? "" : ", " + String.join(" ", sets))
+        + ")";
   }
 }

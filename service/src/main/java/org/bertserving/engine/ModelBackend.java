@@ -15,7 +15,8 @@ public interface ModelBackend extends AutoCloseable {
    */
   @FunctionalInterface
   interface Opener {
-    ModelBackend open(ModelFiles files, BertConfig declared, EngineSettings settings) throws IOException;
+    ModelBackend open(ModelFiles files, BertConfig declared, EngineSettings settings)
+        throws IOException;
   }
 
   /** The config the model was built from (declared, or derived from its weights). */

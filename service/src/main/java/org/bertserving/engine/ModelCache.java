@@ -14,8 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The folder where models shipped inside Maven jars are unpacked, once per machine: the first
- * start writes a model there, later starts reuse it.
+ * The folder where models shipped inside Maven jars are unpacked, once per machine: the first start
+ * writes a model there, later starts reuse it.
  */
 public final class ModelCache {
   /** Overrides the cache folder; the {@code BERT_SERVING_CACHE} environment variable also does. */
@@ -43,13 +43,16 @@ public final class ModelCache {
     return Path.of(dir);
   }
 
-  /** The folder {@code name} in the cache, written by {@code writer} if this machine has not yet. */
+  /**
+   * The folder {@code name} in the cache, written by {@code writer} if this machine has not yet.
+   */
   public static Path unpacked(String name, Writer writer) throws IOException {
     return unpacked(null, name, writer);
   }
 
   /** As {@link #unpacked(String, Writer)} in {@code cacheDir} ({@code null}: {@link #dir()}). */
-  public static synchronized Path unpacked(Path cacheDir, String name, Writer writer) throws IOException {
+  public static synchronized Path unpacked(Path cacheDir, String name, Writer writer)
+      throws IOException {
     Path target = (cacheDir != null ? cacheDir : dir()).resolve(name);
     if (Files.isRegularFile(target.resolve(COMPLETE))) {
       return target;
@@ -81,8 +84,8 @@ public final class ModelCache {
   /**
    * A model file from its Maven artifact: on the class path (the default model is a dependency of
    * the service), else in the jar Maven put in the local repository (the other named models,
-   * fetched when first named, so that a fresh machine does not download every model to serve
-   * one), else an error naming the artifact and the command that fetches it.
+   * fetched when first named, so that a fresh machine does not download every model to serve one),
+   * else an error naming the artifact and the command that fetches it.
    */
   static InputStream resource(String resource, String artifact) throws IOException {
     InputStream in = ModelCache.class.getClassLoader().getResourceAsStream(resource);
@@ -95,8 +98,8 @@ public final class ModelCache {
       ZipEntry entry = zip.getEntry(resource);
       if (entry == null) {
         zip.close();
-        throw new ModelLoadException(jar + " holds no " + resource + " (a different version of "
-            + artifact + "?)");
+        throw new ModelLoadException(
+            jar + " holds no " + resource + " (a different version of " + artifact + "?)");
       }
       return new java.io.FilterInputStream(zip.getInputStream(entry)) {
         @Override
@@ -106,10 +109,17 @@ public final class ModelCache {
         }
       };
     }
-    throw new ModelLoadException("the model comes with the Maven artifact " + artifact + ", which"
-        + " is neither on the class path nor in the local Maven repository (" + jar + "); fetch it"
-        + " once with: mvn dependency:get -Dartifact=" + artifact + " -Dtransitive=false"
-        + " (ops/bert-serving-start does so when given -model)");
+    throw new ModelLoadException(
+        "the model comes with the Maven artifact "
+            + artifact
+            + ", which"
+            + " is neither on the class path nor in the local Maven repository ("
+            + jar
+            + "); fetch it"
+            + " once with: mvn dependency:get -Dartifact="
+            + artifact
+            + " -Dtransitive=false"
+            + " (ops/bert-serving-start does so when given -model)");
   }
 
   /** Whether the artifact's jar is on the class path or in the local Maven repository. */
@@ -122,9 +132,13 @@ public final class ModelCache {
   static Path localJar(String artifact) {
     String[] gav = artifact.split(":");
     String repository = System.getProperty("maven.repo.local");
-    Path repo = repository != null && !repository.isBlank() ? Path.of(repository)
-        : Path.of(System.getProperty("user.home"), ".m2", "repository");
-    return repo.resolve(gav[0].replace('.', '/')).resolve(gav[1]).resolve(gav[2])
+    Path repo =
+        repository != null && !repository.isBlank()
+            ? Path.of(repository)
+            : Path.of(System.getProperty("user.home"), ".m2", "repository");
+    return repo.resolve(gav[0].replace('.', '/'))
+        .resolve(gav[1])
+        .resolve(gav[2])
         .resolve(gav[1] + "-" + gav[2] + ".jar");
   }
 

@@ -14,15 +14,18 @@ import org.bertserving.engine.hf.SentenceTransformers;
  * @param maxSeqLen {@code null} = NONE
  */
 public record ModelDefaults(
-    Integer maxSeqLen, List<Integer> poolingLayers, PoolingStrategy poolingStrategy, boolean normalize) {
+    Integer maxSeqLen,
+    List<Integer> poolingLayers,
+    PoolingStrategy poolingStrategy,
+    boolean normalize) {
 
   /** bert-as-service 1.10's defaults. */
   public static final ModelDefaults BERT_AS_SERVICE =
       new ModelDefaults(25, List.of(-2), PoolingStrategy.REDUCE_MEAN, false);
 
   /** A sentence-transformers model: its own pooling over the last layer. */
-  public static ModelDefaults sentenceTransformers(int maxSeqLen, PoolingStrategy pooling,
-      boolean normalize) {
+  public static ModelDefaults sentenceTransformers(
+      int maxSeqLen, PoolingStrategy pooling, boolean normalize) {
     return new ModelDefaults(maxSeqLen, List.of(-1), pooling, normalize);
   }
 

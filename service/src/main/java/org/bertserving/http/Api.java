@@ -2,11 +2,9 @@ package org.bertserving.http;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
-import akka.actor.typed.javadsl.AskPattern;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
-import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.cluster.Frontend;
@@ -23,8 +21,12 @@ final class Api {
   private final ActorRef<Frontend.Command> frontend;
   private final Duration askTimeout;
 
-  Api(ActorSystem<?> system, ActorRef<Frontend.Command> frontend, ServingSettings settings,
-      HttpSettings http, Errors errors) {
+  Api(
+      ActorSystem<?> system,
+      ActorRef<Frontend.Command> frontend,
+      ServingSettings settings,
+      HttpSettings http,
+      Errors errors) {
     this.system = system;
     this.frontend = frontend;
     this.settings = settings;
@@ -36,7 +38,8 @@ final class Api {
   }
 
   CompletionStage<EncodeOutcome> encode(EncodeRequest request) {
-    return org.bertserving.cluster.FrontendAsk.encode(frontend, request, askTimeout, system.scheduler());
+    return org.bertserving.cluster.FrontendAsk.encode(
+        frontend, request, askTimeout, system.scheduler());
   }
 
   CompletionStage<Tokenizers.Reply> tokenizer(

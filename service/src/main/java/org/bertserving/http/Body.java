@@ -18,12 +18,12 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
 /**
- * The JSON body of a request, or the error why there is none: 415 unless the body is
- * {@code application/json} (so that a browser cannot post it from a foreign page without CORS's
- * consent), 413 over {@code max-body-bytes}, 400 for invalid JSON, each in the route family's
- * shape and without the internals of the libraries that found it. A body over the limit is
- * still read and thrown away (up to {@code drain-bytes}): Python's urllib and requests send the
- * whole body before they read, and an answer sent while they write reaches them as a broken pipe.
+ * The JSON body of a request, or the error why there is none: 415 unless the body is {@code
+ * application/json} (so that a browser cannot post it from a foreign page without CORS's consent),
+ * 413 over {@code max-body-bytes}, 400 for invalid JSON, each in the route family's shape and
+ * without the internals of the libraries that found it. A body over the limit is still read and
+ * thrown away (up to {@code drain-bytes}): Python's urllib and requests send the whole body before
+ * they read, and an answer sent while they write reaches them as a broken pipe.
  */
 final class Body extends AllDirectives {
   private final HttpSettings settings;
@@ -38,35 +38,52 @@ final class Body extends AllDirectives {
   private record Read(ByteString kept, long total) {}
 
   Route json(Dialect dialect, Function<JsonNode, Route> handler) {
-    return extractRequestEntity(entity -> extractMaterializer(materializer -> {
-      boolean isJson = entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
-      long declared = entity.getContentLengthOption().orElse(-1);
-      if (declared > settings.drainBytes()) {
-        // too much to read away: answer now, and say the connection ends
-        return respondWithHeader(Connection.create("close"), () ->
-            errors.complete(dialect, Errors.tooLarge(settings.maxBodyBytes())));
-      }
-      long keep = isJson ? settings.maxBodyBytes() : 0;
-      return onComplete(read(entity, keep, materializer), result -> {
-        if (result.isFailure()) {
-          return errors.complete(dialect, result.failed().get() instanceof EntityStreamSizeException
-              ? Errors.tooLarge(settings.maxBodyBytes())
-              : ApiError.of(400, "invalid_json", "the request body could not be read"));
-        }
-        Read read = result.get();
-        if (read.total() > keep && isJson) {
-          Route tooLarge = errors.complete(dialect, Errors.tooLarge(settings.maxBodyBytes()));
-          return read.total() > settings.drainBytes()
-              ? respondWithHeader(Connection.create("close"), () -> tooLarge) : tooLarge;
-        }
-        if (!isJson) {
-          return errors.complete(dialect, ApiError.of(415, "unsupported_media_type",
-              "Content-Type must be application/json, not " + entity.getContentType()
-                  + " (send the header Content-Type: application/json)"));
-        }
-        return parsed(dialect, read.kept(), handler);
-      });
-    }));
+    return extractRequestEntity(
+        entity ->
+            extractMaterializer(
+                materializer -> {
+                  boolean isJson =
+                      entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
+                  long declared = entity.getContentLengthOption().orElse(-1);
+                  if (declared > settings.drainBytes()) {
+                    // too much to read away: answer now, and say the connection ends
+                    return respondWithHeader(
+                        Connection.create("close"),
+                        () -> errors.complete(dialect, Errors.tooLarge(settings.maxBodyBytes())));
+                  }
+                  long keep = isJson ? settings.maxBodyBytes() : 0;
+                  return onComplete(
+                      read(entity, keep, materializer),
+                      result -> {
+                        if (result.isFailure()) {
+                          return errors.complete(
+                              dialect,
+                              result.failed().get() instanceof EntityStreamSizeException
+                                  ? Errors.tooLarge(settings.maxBodyBytes())
+                                  : ApiError.of(
+                                      400, "invalid_json", "the request body could not be read"));
+                        }
+                        Read read = result.get();
+                        if (read.total() > keep && isJson) {
+                          Route tooLarge =
+                              errors.complete(dialect, Errors.tooLarge(settings.maxBodyBytes()));
+                          return read.total() > settings.drainBytes()
+                              ? respondWithHeader(Connection.create("close"), () -> tooLarge)
+                              : tooLarge;
+                        }
+                        if (!isJson) {
+                          return errors.complete(
+                              dialect,
+                              ApiError.of(
+                                  415,
+                                  "unsupported_media_type",
+                                  "Content-Type must be application/json, not "
+                                      + entity.getContentType()
+                                      + " (send the header Content-Type: application/json)"));
+                        }
+                        return parsed(dialect, read.kept(), handler);
+                      });
+                }));
   }
 
   private Route parsed(Dialect dialect, ByteString bytes, Function<JsonNode, Route> handler) {
@@ -79,10 +96,12 @@ final class Body extends AllDirectives {
       return errors.complete(dialect, ApiError.of(400, "invalid_json", "body is not valid JSON"));
     }
     if (node == null || node.isMissingNode()) {
-      return errors.complete(dialect, ApiError.of(400, "invalid_json", "body is empty: expected a JSON object"));
+      return errors.complete(
+          dialect, ApiError.of(400, "invalid_json", "body is empty: expected a JSON object"));
     }
     if (!node.isObject()) {
-      return errors.complete(dialect, ApiError.of(400, "invalid_json", "body must be a JSON object"));
+      return errors.complete(
+          dialect, ApiError.of(400, "invalid_json", "body must be a JSON object"));
     }
     try {
       return handler.apply(node);
@@ -101,21 +120,25 @@ final class Body extends AllDirectives {
   }
 
   /**
-   * Reads the body, keeping at most {@code keep} bytes and reading on (throwing away) up to
-   * {@code drain-bytes}; past that it stops reading, and the connection will be closed.
+   * Reads the body, keeping at most {@code keep} bytes and reading on (throwing away) up to {@code
+   * drain-bytes}; past that it stops reading, and the connection will be closed.
    */
   private CompletionStage<Read> read(HttpEntity entity, long keep, Materializer materializer) {
     long[] total = {0};
     ByteStringBuilder kept = ByteString.createBuilder();
     long drain = settings.drainBytes();
-    return entity.withoutSizeLimit().getDataBytes()
-        .takeWhile(chunk -> {
-          total[0] += chunk.size();
-          if (total[0] <= keep) {
-            kept.append(chunk);
-          }
-          return total[0] <= drain;
-        }, true)
+    return entity
+        .withoutSizeLimit()
+        .getDataBytes()
+        .takeWhile(
+            chunk -> {
+              total[0] += chunk.size();
+              if (total[0] <= keep) {
+                kept.append(chunk);
+              }
+              return total[0] <= drain;
+            },
+            true)
         .runWith(Sink.ignore(), materializer)
         .thenApply(done -> new Read(kept.result(), total[0]));
   }

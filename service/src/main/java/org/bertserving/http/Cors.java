@@ -10,11 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * CORS for the origins {@code -cors} names, none by default: a page of another origin may call
- * this server from a browser only when asked for ({@code "*"} must be written out). The
- * preflight allows {@code Authorization} (the API key) and {@code Content-Type: application/json};
- * a foreign origin's preflight gets 403 and its other requests no CORS headers, so its page
- * cannot read the answers.
+ * CORS for the origins {@code -cors} names, none by default: a page of another origin may call this
+ * server from a browser only when asked for ({@code "*"} must be written out). The preflight allows
+ * {@code Authorization} (the API key) and {@code Content-Type: application/json}; a foreign
+ * origin's preflight gets 403 and its other requests no CORS headers, so its page cannot read the
+ * answers.
  */
 final class Cors extends AllDirectives {
   private static final String METHODS = "GET, HEAD, POST, OPTIONS";
@@ -32,33 +32,46 @@ final class Cors extends AllDirectives {
     if (origins.isEmpty()) {
       return inner;
     }
-    return optionalHeaderValueByName("Origin", origin -> {
-      if (origin.isEmpty()) {
-        return inner;
-      }
-      boolean allowed = origins.contains("*") || origins.contains(origin.get());
-      return extractRequest(request -> {
-        boolean preflight = request.method().equals(HttpMethods.OPTIONS)
-            && request.getHeader("Access-Control-Request-Method").isPresent();
-        if (!allowed) {
-          return preflight ? extractUri(uri -> errors.complete(Dialect.of(uri.path()),
-              ApiError.of(403, "origin_not_allowed", "origin " + origin.get() + " is not one of -cors"))) : inner;
-        }
-        List<HttpHeader> headers = headers(origin.get());
-        if (preflight) {
-          headers.add(RawHeader.create("Access-Control-Allow-Methods", METHODS));
-          headers.add(RawHeader.create("Access-Control-Allow-Headers", HEADERS));
-          headers.add(RawHeader.create("Access-Control-Max-Age", "600"));
-          return complete(HttpResponse.create().withStatus(204).addHeaders(headers));
-        }
-        return respondWithHeaders(headers, () -> inner);
-      });
-    });
+    return optionalHeaderValueByName(
+        "Origin",
+        origin -> {
+          if (origin.isEmpty()) {
+            return inner;
+          }
+          boolean allowed = origins.contains("*") || origins.contains(origin.get());
+          return extractRequest(
+              request -> {
+                boolean preflight =
+                    request.method().equals(HttpMethods.OPTIONS)
+                        && request.getHeader("Access-Control-Request-Method").isPresent();
+                if (!allowed) {
+                  return preflight
+                      ? extractUri(
+                          uri ->
+                              errors.complete(
+                                  Dialect.of(uri.path()),
+                                  ApiError.of(
+                                      403,
+                                      "origin_not_allowed",
+                                      "origin " + origin.get() + " is not one of -cors")))
+                      : inner;
+                }
+                List<HttpHeader> headers = headers(origin.get());
+                if (preflight) {
+                  headers.add(RawHeader.create("Access-Control-Allow-Methods", METHODS));
+                  headers.add(RawHeader.create("Access-Control-Allow-Headers", HEADERS));
+                  headers.add(RawHeader.create("Access-Control-Max-Age", "600"));
+                  return complete(HttpResponse.create().withStatus(204).addHeaders(headers));
+                }
+                return respondWithHeaders(headers, () -> inner);
+              });
+        });
   }
 
   private List<HttpHeader> headers(String origin) {
     List<HttpHeader> headers = new ArrayList<>();
-    headers.add(RawHeader.create("Access-Control-Allow-Origin", origins.contains("*") ? "*" : origin));
+    headers.add(
+        RawHeader.create("Access-Control-Allow-Origin", origins.contains("*") ? "*" : origin));
     headers.add(RawHeader.create("Vary", "Origin"));
     // a browser client reads Retry-After to back off on 429
     headers.add(RawHeader.create("Access-Control-Expose-Headers", "Retry-After"));

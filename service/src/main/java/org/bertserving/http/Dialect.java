@@ -1,8 +1,8 @@
 package org.bertserving.http;
 
 /**
- * The route families, each with its own error shape (see {@link Errors}): bert-as-service's
- * routes, OpenAI's under {@code /v1}, text-embeddings-inference's.
+ * The route families, each with its own error shape (see {@link Errors}): bert-as-service's routes,
+ * OpenAI's under {@code /v1}, text-embeddings-inference's.
  */
 enum Dialect {
   BERT,

@@ -18,12 +18,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every error answer, in the shape of its route family, mapped in this one place:
- * bert-as-service's {@code {"status", "type", "description"}}, OpenAI's
- * {@code {"error": {"message", "type", "param", "code"}}} on {@code /v1}, and
- * text-embeddings-inference's {@code {"error", "error_type"}} with its status codes (as TEI 1.8
- * answers: a validation error is 413). Errors made by the HTTP layer itself (404, 405, 413, 415,
- * 401, invalid JSON, ...) are counted in {@code /metrics} here; the frontend counts its own.
+ * Every error answer, in the shape of its route family, mapped in this one place: bert-as-service's
+ * {@code {"status", "type", "description"}}, OpenAI's {@code {"error": {"message", "type", "param",
+ * "code"}}} on {@code /v1}, and text-embeddings-inference's {@code {"error", "error_type"}} with
+ * its status codes (as TEI 1.8 answers: a validation error is 413). Errors made by the HTTP layer
+ * itself (404, 405, 413, 415, 401, invalid JSON, ...) are counted in {@code /metrics} here; the
+ * frontend counts its own.
  */
 final class Errors extends AllDirectives {
   private static final Logger LOG = LoggerFactory.getLogger(Errors.class);
@@ -40,7 +40,9 @@ final class Errors extends AllDirectives {
     }
   }
 
-  /** An error the HTTP layer made: answered, and counted when it is (not when the route is built). */
+  /**
+   * An error the HTTP layer made: answered, and counted when it is (not when the route is built).
+   */
   Route complete(Dialect dialect, ApiError error) {
     return extractRequest(request -> complete(made(dialect, error)));
   }
@@ -53,17 +55,24 @@ final class Errors extends AllDirectives {
 
   /** An error in {@code dialect}'s shape, not counted (the frontend counted its own). */
   static HttpResponse render(Dialect dialect, ApiError e) {
-    HttpResponse response = switch (dialect) {
-      case BERT -> bert(e);
-      case OPENAI -> openAi(e);
-      case TEI -> tei(e);
-    };
+    HttpResponse response =
+        switch (dialect) {
+          case BERT -> bert(e);
+          case OPENAI -> openAi(e);
+          case TEI -> tei(e);
+        };
     if (e.retryAfterSeconds() > 0) {
-      response = response.addHeader(RawHeader.create("Retry-After", String.valueOf(e.retryAfterSeconds())));
+      response =
+          response.addHeader(
+              RawHeader.create("Retry-After", String.valueOf(e.retryAfterSeconds())));
     }
     if (e.status() == 401) {
-      response = response.addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"bert-serving\""
-          + (e.type().equals("invalid_api_key") ? ", error=\"invalid_token\"" : "")));
+      response =
+          response.addHeader(
+              RawHeader.create(
+                  "WWW-Authenticate",
+                  "Bearer realm=\"bert-serving\""
+                      + (e.type().equals("invalid_api_key") ? ", error=\"invalid_token\"" : "")));
     }
     return response;
   }
@@ -81,13 +90,16 @@ final class Errors extends AllDirectives {
 
   /** OpenAI's shape; its SDKs pick the exception by status, people read message and code. */
   private static HttpResponse openAi(ApiError e) {
-    String type = e.status() >= 500 ? "server_error" : e.status() == 429 ? "requests"
-        : "invalid_request_error";
-    String code = switch (e.status()) {
-      case 401 -> "invalid_api_key";
-      case 429 -> "rate_limit_exceeded";
-      default -> e.type();
-    };
+    String type =
+        e.status() >= 500
+            ? "server_error"
+            : e.status() == 429 ? "requests" : "invalid_request_error";
+    String code =
+        switch (e.status()) {
+          case 401 -> "invalid_api_key";
+          case 429 -> "rate_limit_exceeded";
+          default -> e.type();
+        };
     Map<String, Object> error = new LinkedHashMap<>();
     error.put("message", e.message());
     error.put("type", type);
@@ -97,28 +109,51 @@ final class Errors extends AllDirectives {
   }
 
   /**
-   * text-embeddings-inference's error types and their statuses: empty 400, validation 413 (a
-   * field of the wrong shape 422, as its JSON extractor answers), overloaded 429, backend 424,
-   * unhealthy 503. Errors TEI has no type for keep their status and our type.
+   * text-embeddings-inference's error types and their statuses: empty 400, validation 413 (a field
+   * of the wrong shape 422, as its JSON extractor answers), overloaded 429, backend 424, unhealthy
+   * 503. Errors TEI has no type for keep their status and our type.
    */
   private static HttpResponse tei(ApiError e) {
     String type;
     int status;
     switch (e.type()) {
-      case "empty" -> { type = "empty"; status = 400; }
+      case "empty" -> {
+        type = "empty";
+        status = 400;
+      }
       case "invalid_input", "too_large", "validation" -> {
         type = "validation";
         status = e.param() != null ? 422 : e.status() == 422 ? 422 : 413;
       }
-      case "invalid_json" -> { type = "validation"; status = 400; }
-      case "overloaded" -> { type = "overloaded"; status = 429; }
-      case "engine_error", "unsupported", "backend" -> { type = "backend"; status = 424; }
-      case "no_worker", "not_ready" -> { type = "unhealthy"; status = 503; }
-      case "timeout" -> { type = "backend"; status = e.status(); }
-      default -> { type = e.type(); status = e.status(); }
+      case "invalid_json" -> {
+        type = "validation";
+        status = 400;
+      }
+      case "overloaded" -> {
+        type = "overloaded";
+        status = 429;
+      }
+      case "engine_error", "unsupported", "backend" -> {
+        type = "backend";
+        status = 424;
+      }
+      case "no_worker", "not_ready" -> {
+        type = "unhealthy";
+        status = 503;
+      }
+      case "timeout" -> {
+        type = "backend";
+        status = e.status();
+      }
+      default -> {
+        type = e.type();
+        status = e.status();
+      }
     }
-    String message = type.equals("validation") || type.equals("empty")
-        ? "Input validation error: " + e.message() : e.message();
+    String message =
+        type.equals("validation") || type.equals("empty")
+            ? "Input validation error: " + e.message()
+            : e.message();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("error", message);
     body.put("error_type", type);
@@ -136,35 +171,60 @@ final class Errors extends AllDirectives {
 
   private RejectionHandler rejectionHandler(Dialect dialect) {
     return RejectionHandler.newBuilder()
-        .handleAll(MethodRejection.class, rejections -> {
-          String allow = rejections.stream().map(r -> r.supported().name()).distinct()
-              .collect(Collectors.joining(", "));
-          return complete(made(dialect, ApiError.of(405, "method_not_allowed", "use " + allow))
-              .addHeader(RawHeader.create("Allow", allow)));
-        })
-        .handleNotFound(complete(dialect, ApiError.of(404, "not_found", "no such route; try "
-            + "POST /encode, POST /v1/embeddings, POST /embed, GET /status/server")))
+        .handleAll(
+            MethodRejection.class,
+            rejections -> {
+              String allow =
+                  rejections.stream()
+                      .map(r -> r.supported().name())
+                      .distinct()
+                      .collect(Collectors.joining(", "));
+              return complete(
+                  made(dialect, ApiError.of(405, "method_not_allowed", "use " + allow))
+                      .addHeader(RawHeader.create("Allow", allow)));
+            })
+        .handleNotFound(
+            complete(
+                dialect,
+                ApiError.of(
+                    404,
+                    "not_found",
+                    "no such route; try "
+                        + "POST /encode, POST /v1/embeddings, POST /embed, GET /status/server")))
         .build()
         .withFallback(RejectionHandler.defaultHandler())
-        .mapRejectionResponse(r -> r.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)
-            ? r : made(dialect, ApiError.of(r.status().intValue(), type(r.status().intValue()), text(r))));
+        .mapRejectionResponse(
+            r ->
+                r.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)
+                    ? r
+                    : made(
+                        dialect,
+                        ApiError.of(r.status().intValue(), type(r.status().intValue()), text(r))));
   }
 
   private ExceptionHandler exceptionHandler(Dialect dialect) {
     return ExceptionHandler.newBuilder()
         .match(EntityStreamSizeException.class, e -> complete(dialect, tooLarge(e.limit())))
-        .matchAny(e -> {
-          LOG.error("answering 500", e);
-          return complete(dialect, ApiError.of(500, "internal_error",
-              "internal error; the server's log has the details"));
-        })
+        .matchAny(
+            e -> {
+              LOG.error("answering 500", e);
+              return complete(
+                  dialect,
+                  ApiError.of(
+                      500, "internal_error", "internal error; the server's log has the details"));
+            })
         .build();
   }
 
   /** The 413 of a body over the limit, naming the limit and the key that sets it. */
   static ApiError tooLarge(long limit) {
-    return ApiError.of(413, "too_large", "request body is over " + limit + " bytes, the limit "
-        + "(bert-serving.http.max-body-bytes)");
+    return ApiError.of(
+        413,
+        "too_large",
+        "request body is over "
+            + limit
+            + " bytes, the limit "
+            + "(bert-serving.http.max-body-bytes)");
   }
 
   private static String type(int status) {
@@ -178,7 +238,8 @@ final class Errors extends AllDirectives {
   }
 
   private static String text(HttpResponse r) {
-    return r.entity() instanceof HttpEntity.Strict strict ? strict.getData().utf8String()
+    return r.entity() instanceof HttpEntity.Strict strict
+        ? strict.getData().utf8String()
         : r.status().reason();
   }
 }

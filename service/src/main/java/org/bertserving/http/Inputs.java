@@ -8,14 +8,15 @@ import java.util.List;
  * The texts of an OpenAI or text-embeddings-inference body: a string or a list of strings, each
  * problem a 400 naming the field and, in JSON's words, what was there instead. Token ids get an
  * answer of their own: LangChain's Python {@code OpenAIEmbeddings} sends them by default
- * (tiktoken's ids, meaningless to a BERT vocabulary), and its users need to know which switch
- * makes it send text.
+ * (tiktoken's ids, meaningless to a BERT vocabulary), and its users need to know which switch makes
+ * it send text.
  */
 final class Inputs {
-  static final String TOKEN_IDS = "'input' holds token ids (lists of integers such as "
-      + "[[15339, 1917]]); this server tokenizes texts itself, with its own model's vocabulary, so "
-      + "send the texts as strings. LangChain's OpenAIEmbeddings (Python) sends token ids unless it "
-      + "is created with check_embedding_ctx_length=False.";
+  static final String TOKEN_IDS =
+      "'input' holds token ids (lists of integers such as "
+          + "[[15339, 1917]]); this server tokenizes texts itself, with its own model's vocabulary, so "
+          + "send the texts as strings. LangChain's OpenAIEmbeddings (Python) sends token ids unless it "
+          + "is created with check_embedding_ctx_length=False.";
 
   private Inputs() {}
 
@@ -33,19 +34,20 @@ final class Inputs {
       return List.of(node.textValue());
     }
     if (!node.isArray()) {
-      throw new Fields.BadField(field, "'" + field + "' must be a string or a list of strings, not "
-          + kind(node));
+      throw new Fields.BadField(
+          field, "'" + field + "' must be a string or a list of strings, not " + kind(node));
     }
     if (isTokenIds(node)) {
-      throw new Fields.BadField(field, field.equals("input") ? TOKEN_IDS
-          : TOKEN_IDS.replace("'input'", "'" + field + "'"));
+      throw new Fields.BadField(
+          field,
+          field.equals("input") ? TOKEN_IDS : TOKEN_IDS.replace("'input'", "'" + field + "'"));
     }
     List<String> texts = new ArrayList<>(node.size());
     for (int i = 0; i < node.size(); i++) {
       JsonNode element = node.get(i);
       if (!element.isTextual()) {
-        throw new Fields.BadField(field, "'" + field + "'[" + i + "] must be a string, not "
-            + kind(element));
+        throw new Fields.BadField(
+            field, "'" + field + "'[" + i + "] must be a string, not " + kind(element));
       }
       texts.add(element.textValue());
     }
@@ -58,8 +60,9 @@ final class Inputs {
       return false;
     }
     for (JsonNode element : array) {
-      boolean ids = element.isIntegralNumber()
-          || (element.isArray() && !element.isEmpty() && allIntegers(element));
+      boolean ids =
+          element.isIntegralNumber()
+              || (element.isArray() && !element.isEmpty() && allIntegers(element));
       if (!ids) {
         return false;
       }

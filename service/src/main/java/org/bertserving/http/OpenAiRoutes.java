@@ -10,9 +10,9 @@ import org.bertserving.client.protocol.EncodeRequest;
 
 /**
  * OpenAI's {@code POST /v1/embeddings} (also at {@code /embeddings}, as text-embeddings-inference
- * serves it) and {@code GET /v1/models}, as its SDKs (Python, Node:
- * {@code encoding_format} base64 by default), LangChain and LangChain4j call them. {@code model}
- * and {@code user} are read and ignored: the server serves one model, and names it in every answer.
+ * serves it) and {@code GET /v1/models}, as its SDKs (Python, Node: {@code encoding_format} base64
+ * by default), LangChain and LangChain4j call them. {@code model} and {@code user} are read and
+ * ignored: the server serves one model, and names it in every answer.
  */
 final class OpenAiRoutes extends AllDirectives {
   private final Api api;
@@ -26,9 +26,11 @@ final class OpenAiRoutes extends AllDirectives {
   Route routes() {
     Route embeddings = post(() -> api.body.json(Dialect.OPENAI, this::embeddings));
     return concat(
-        pathPrefix("v1", () -> concat(
-            path("embeddings", () -> embeddings),
-            path("models", () -> get(this::models)))),
+        pathPrefix(
+            "v1",
+            () ->
+                concat(
+                    path("embeddings", () -> embeddings), path("models", () -> get(this::models)))),
         path("embeddings", () -> embeddings));
   }
 
@@ -47,19 +49,29 @@ final class OpenAiRoutes extends AllDirectives {
     }
     String format = Fields.optionalString(body, "encoding_format");
     if (format != null && !format.equals("float") && !format.equals("base64")) {
-      throw new Fields.BadField("encoding_format",
+      throw new Fields.BadField(
+          "encoding_format",
           "'encoding_format' must be \"float\" or \"base64\", not \"" + format + "\"");
     }
     Integer dimensions = Fields.optionalInt(body, "dimensions");
     if (api.tokenLevel()) {
-      return api.errors.complete(Dialect.OPENAI, ApiError.of(400, "unsupported", "this server "
-          + "returns token vectors (-pooling_strategy NONE); embeddings need one vector per input"));
+      return api.errors.complete(
+          Dialect.OPENAI,
+          ApiError.of(
+              400,
+              "unsupported",
+              "this server "
+                  + "returns token vectors (-pooling_strategy NONE); embeddings need one vector per input"));
     }
-    EncodeRequest request = new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, true)
-        .with(null, null, dimensions);
+    EncodeRequest request =
+        new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, true)
+            .with(null, null, dimensions);
     boolean base64 = "base64".equals(format);
-    return completeWithFuture(api.encode(request).thenApply(outcome ->
-        Rendering.embeddings(outcome, api.settings.engine().modelName(), base64)));
+    return completeWithFuture(
+        api.encode(request)
+            .thenApply(
+                outcome ->
+                    Rendering.embeddings(outcome, api.settings.engine().modelName(), base64)));
   }
 
   /** OpenAI's model list: the one model this server serves. */

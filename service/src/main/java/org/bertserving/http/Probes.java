@@ -8,8 +8,8 @@ import org.bertserving.cluster.Metrics;
 import org.bertserving.cluster.Readiness;
 
 /**
- * {@code /health}, {@code /ready} and {@code /metrics}, as the request port and the management
- * port serve them: open to all (no API key), as text-embeddings-inference keeps them.
+ * {@code /health}, {@code /ready} and {@code /metrics}, as the request port and the management port
+ * serve them: open to all (no API key), as text-embeddings-inference keeps them.
  */
 final class Probes {
   private static final AllDirectives D = new AllDirectives() {};
@@ -17,7 +17,9 @@ final class Probes {
   private Probes() {}
 
   static Route all(Supplier<Readiness> readiness, Metrics metrics) {
-    return D.concat(health(), ready(readiness),
+    return D.concat(
+        health(),
+        ready(readiness),
         D.path("metrics", () -> getOrHead(() -> D.complete(PrometheusText.response(metrics)))));
   }
 
@@ -32,11 +34,17 @@ final class Probes {
 
   /** 200 while the node can do its part ({@link Readiness}), else 503 saying why. */
   static Route ready(Supplier<Readiness> readiness) {
-    return D.path("ready", () -> getOrHead(() -> {
-      Readiness r = readiness.get();
-      return D.complete(r.ready() ? Json.response(200, Map.of("ready", true, "reason", r.reason()))
-          : Errors.render(Dialect.BERT, ApiError.of(503, "not_ready", r.reason())));
-    }));
+    return D.path(
+        "ready",
+        () ->
+            getOrHead(
+                () -> {
+                  Readiness r = readiness.get();
+                  return D.complete(
+                      r.ready()
+                          ? Json.response(200, Map.of("ready", true, "reason", r.reason()))
+                          : Errors.render(Dialect.BERT, ApiError.of(503, "not_ready", r.reason())));
+                }));
   }
 
   /** GET, and HEAD as orchestrators' probes may send it. */

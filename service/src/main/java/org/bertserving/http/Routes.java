@@ -2,7 +2,6 @@ package org.bertserving.http;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
-import akka.actor.typed.javadsl.AskPattern;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,11 +15,11 @@ import org.bertserving.cluster.Readiness;
 import org.bertserving.cluster.ServingSettings;
 
 /**
- * The request port: bert-as-service's {@code POST /encode} and {@code GET /status/server},
- * OpenAI's routes ({@link OpenAiRoutes}), text-embeddings-inference's ({@link TeiRoutes}), the
- * probes, metrics and the status page. Around them, outermost first: CORS ({@code -cors}), the
- * API key (everything but the probes, metrics and the page's static files), errors in each route
- * family's shape ({@link Errors}), gzip.
+ * The request port: bert-as-service's {@code POST /encode} and {@code GET /status/server}, OpenAI's
+ * routes ({@link OpenAiRoutes}), text-embeddings-inference's ({@link TeiRoutes}), the probes,
+ * metrics and the status page. Around them, outermost first: CORS ({@code -cors}), the API key
+ * (everything but the probes, metrics and the page's static files), errors in each route family's
+ * shape ({@link Errors}), gzip.
  */
 public final class Routes extends AllDirectives {
   private final ActorSystem<?> system;
@@ -31,9 +30,16 @@ public final class Routes extends AllDirectives {
   private final Errors errors;
   private final Api api;
 
-  /** @param frontend the frontend, or {@code null} on a worker-only node (probes only) */
-  public Routes(ActorSystem<?> system, ActorRef<Frontend.Command> frontend,
-      ServingSettings settings, HttpSettings http, Metrics metrics, Supplier<Readiness> readiness) {
+  /**
+   * @param frontend the frontend, or {@code null} on a worker-only node (probes only)
+   */
+  public Routes(
+      ActorSystem<?> system,
+      ActorRef<Frontend.Command> frontend,
+      ServingSettings settings,
+      HttpSettings http,
+      Metrics metrics,
+      Supplier<Readiness> readiness) {
     this.system = system;
     this.frontend = frontend;
     this.metrics = metrics;
@@ -45,25 +51,41 @@ public final class Routes extends AllDirectives {
 
   public Route routes() {
     Route open = concat(Probes.all(readiness, metrics), new StatusPage().routes());
-    Route api = frontend == null
-        ? pathPrefix("encode", () -> errors.complete(Dialect.BERT, ApiError.of(404, "not_found",
-            "this node is a worker: send requests to a frontend")))
-        : concat(
-            path("encode", () -> post(() -> this.api.body.json(Dialect.BERT, this::encode))),
-            pathPrefix("status", () -> path("server", () -> get(this::status))),
-            new OpenAiRoutes(this.api, metrics.started.getEpochSecond()).routes(),
-            new TeiRoutes(this.api).routes());
+    Route api =
+        frontend == null
+            ? pathPrefix(
+                "encode",
+                () ->
+                    errors.complete(
+                        Dialect.BERT,
+                        ApiError.of(
+                            404,
+                            "not_found",
+                            "this node is a worker: send requests to a frontend")))
+            : concat(
+                path("encode", () -> post(() -> this.api.body.json(Dialect.BERT, this::encode))),
+                pathPrefix("status", () -> path("server", () -> get(this::status))),
+                new OpenAiRoutes(this.api, metrics.started.getEpochSecond()).routes(),
+                new TeiRoutes(this.api).routes());
     Route all = concat(open, http.apiKeys().require(errors, () -> api));
-    Route guarded = extractUri(uri -> {
-      Dialect dialect = Dialect.of(uri.path());
-      return handleExceptions(errors.exceptions(dialect), () ->
-          handleRejections(errors.rejections(dialect), () ->
-              decodeRequest(() -> encodeResponse(() -> all))));
-    });
+    Route guarded =
+        extractUri(
+            uri -> {
+              Dialect dialect = Dialect.of(uri.path());
+              return handleExceptions(
+                  errors.exceptions(dialect),
+                  () ->
+                      handleRejections(
+                          errors.rejections(dialect),
+                          () -> decodeRequest(() -> encodeResponse(() -> all))));
+            });
     // akka-http's own timeout is set past ours (BertServer derives it); should it ever fire, it
     // answers in the family's shape like every other error
-    return withRequestTimeoutResponse(request -> errors.made(Dialect.of(request.getUri().path()),
-        ApiError.of(504, "timeout", "no answer within the HTTP server's request timeout")),
+    return withRequestTimeoutResponse(
+        request ->
+            errors.made(
+                Dialect.of(request.getUri().path()),
+                ApiError.of(504, "timeout", "no answer within the HTTP server's request timeout")),
         () -> new Cors(http.corsOrigins(), errors).wrap(guarded));
   }
 
@@ -72,13 +94,22 @@ public final class Routes extends AllDirectives {
   private Route encode(JsonNode body) {
     JsonNode texts = body.get("texts");
     if (texts == null || !texts.isArray()) {
-      return errors.complete(Dialect.BERT, ApiError.of(400, "invalid_input",
-          "'texts' must be a list of strings (or of token lists with \"is_tokenized\": true)"));
+      return errors.complete(
+          Dialect.BERT,
+          ApiError.of(
+              400,
+              "invalid_input",
+              "'texts' must be a list of strings (or of token lists with \"is_tokenized\": true)"));
     }
-    EncodeRequest request = new EncodeRequest(body.get("id"), texts,
-        Fields.flag(body, "is_tokenized", false), Fields.flag(body, "show_tokens", false),
-        Fields.optionalString(body, "prompt"), Fields.optionalBoolean(body, "normalize"),
-        Fields.optionalInt(body, "dimensions"));
+    EncodeRequest request =
+        new EncodeRequest(
+            body.get("id"),
+            texts,
+            Fields.flag(body, "is_tokenized", false),
+            Fields.flag(body, "show_tokens", false),
+            Fields.optionalString(body, "prompt"),
+            Fields.optionalBoolean(body, "normalize"),
+            Fields.optionalInt(body, "dimensions"));
     return completeWithFuture(api.encode(request).thenApply(Rendering::encode));
   }
 

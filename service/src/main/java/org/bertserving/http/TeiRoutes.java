@@ -13,10 +13,10 @@ import org.bertserving.cluster.Tokenizers;
 import org.bertserving.engine.EngineSettings;
 
 /**
- * Hugging Face text-embeddings-inference's routes, with its field names and defaults:
- * {@code POST /embed} (and {@code POST /}, where huggingface_hub and Haystack post),
- * {@code /embed_all}, {@code /tokenize}, {@code /decode}, {@code GET /info}. Errors are TEI's
- * {@code {"error", "error_type"}} (see {@link Errors}).
+ * Hugging Face text-embeddings-inference's routes, with its field names and defaults: {@code POST
+ * /embed} (and {@code POST /}, where huggingface_hub and Haystack post), {@code /embed_all}, {@code
+ * /tokenize}, {@code /decode}, {@code GET /info}. Errors are TEI's {@code {"error", "error_type"}}
+ * (see {@link Errors}).
  */
 final class TeiRoutes extends AllDirectives {
   static final String VERSION = org.bertserving.cluster.StatusReport.VERSION;
@@ -41,14 +41,22 @@ final class TeiRoutes extends AllDirectives {
     List<String> texts = Inputs.texts(body, "inputs");
     ApiError refused = refusal(texts);
     if (refused == null && api.tokenLevel()) {
-      refused = ApiError.of(424, "backend", "this server returns token vectors "
-          + "(-pooling_strategy NONE): use /embed_all, or start it with a pooling strategy");
+      refused =
+          ApiError.of(
+              424,
+              "backend",
+              "this server returns token vectors "
+                  + "(-pooling_strategy NONE): use /embed_all, or start it with a pooling strategy");
     }
     boolean normalize = Fields.flag(body, "normalize", true);
     Integer dimensions = Fields.optionalInt(body, "dimensions");
-    EncodeRequest request = truncation(body, new EncodeRequest(null, Json.MAPPER.valueToTree(texts),
-        false, false).with(null, normalize, dimensions));
-    return refused != null ? api.errors.complete(Dialect.TEI, refused)
+    EncodeRequest request =
+        truncation(
+            body,
+            new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
+                .with(null, normalize, dimensions));
+    return refused != null
+        ? api.errors.complete(Dialect.TEI, refused)
         : completeWithFuture(api.encode(request).thenApply(Rendering::embed));
   }
 
@@ -57,13 +65,23 @@ final class TeiRoutes extends AllDirectives {
     List<String> texts = Inputs.texts(body, "inputs");
     ApiError refused = refusal(texts);
     if (refused == null && !api.tokenLevel()) {
-      refused = ApiError.of(424, "backend", "`embed_all` needs token vectors: this server pools "
-          + "them (" + api.settings.engine().poolingStrategy() + "); start it with "
-          + "-pooling_strategy NONE");
+      refused =
+          ApiError.of(
+              424,
+              "backend",
+              "`embed_all` needs token vectors: this server pools "
+                  + "them ("
+                  + api.settings.engine().poolingStrategy()
+                  + "); start it with "
+                  + "-pooling_strategy NONE");
     }
-    EncodeRequest request = truncation(body, new EncodeRequest(null, Json.MAPPER.valueToTree(texts),
-        false, false).with(null, false, null));
-    return refused != null ? api.errors.complete(Dialect.TEI, refused)
+    EncodeRequest request =
+        truncation(
+            body,
+            new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
+                .with(null, false, null));
+    return refused != null
+        ? api.errors.complete(Dialect.TEI, refused)
         : completeWithFuture(api.encode(request).thenApply(Rendering::embedAll));
   }
 
@@ -81,9 +99,12 @@ final class TeiRoutes extends AllDirectives {
   private Route decode(JsonNode body) {
     List<List<Integer>> ids = ids(body.get("ids"));
     boolean skip = Fields.flag(body, "skip_special_tokens", true);
-    ApiError refused = ids.isEmpty() ? ApiError.of(400, "empty", "`ids` cannot be empty")
-        : ids.stream().anyMatch(List::isEmpty) ? ApiError.of(400, "empty", "`input_ids` cannot be empty")
-        : ids.size() > api.http.maxClientBatchSize() ? batchTooLarge(ids.size()) : null;
+    ApiError refused =
+        ids.isEmpty()
+            ? ApiError.of(400, "empty", "`ids` cannot be empty")
+            : ids.stream().anyMatch(List::isEmpty)
+                ? ApiError.of(400, "empty", "`input_ids` cannot be empty")
+                : ids.size() > api.http.maxClientBatchSize() ? batchTooLarge(ids.size()) : null;
     if (refused != null) {
       return api.errors.complete(Dialect.TEI, refused);
     }
@@ -91,16 +112,18 @@ final class TeiRoutes extends AllDirectives {
   }
 
   private Route ask(java.util.concurrent.CompletionStage<Tokenizers.Reply> reply) {
-    return onSuccess(reply, answer -> {
-      if (answer instanceof Tokenizers.Tokens t) {
-        return complete(Json.response(200, t.tokens()));
-      }
-      if (answer instanceof Tokenizers.Texts t) {
-        return complete(Json.response(200, t.texts()));
-      }
-      Tokenizers.Refused r = (Tokenizers.Refused) answer;
-      return api.errors.complete(Dialect.TEI, ApiError.of(r.status(), r.type(), r.message()));
-    });
+    return onSuccess(
+        reply,
+        answer -> {
+          if (answer instanceof Tokenizers.Tokens t) {
+            return complete(Json.response(200, t.tokens()));
+          }
+          if (answer instanceof Tokenizers.Texts t) {
+            return complete(Json.response(200, t.texts()));
+          }
+          Tokenizers.Refused r = (Tokenizers.Refused) answer;
+          return api.errors.complete(Dialect.TEI, ApiError.of(r.status(), r.type(), r.message()));
+        });
   }
 
   /** TEI's checks before any work: inputs given, none empty, not too many. */
@@ -115,16 +138,28 @@ final class TeiRoutes extends AllDirectives {
   }
 
   private ApiError batchTooLarge(int size) {
-    return ApiError.of(413, "validation", "batch size " + size + " > maximum allowed batch size "
-        + api.http.maxClientBatchSize() + " (-max_client_batch_size)");
+    return ApiError.of(
+        413,
+        "validation",
+        "batch size "
+            + size
+            + " > maximum allowed batch size "
+            + api.http.maxClientBatchSize()
+            + " (-max_client_batch_size)");
   }
 
-  /** {@code truncate} (default: {@code -auto_truncate}), {@code truncation_direction}, {@code prompt_name}. */
+  /**
+   * {@code truncate} (default: {@code -auto_truncate}), {@code truncation_direction}, {@code
+   * prompt_name}.
+   */
   private EncodeRequest truncation(JsonNode body, EncodeRequest request) {
     boolean truncate = Fields.flag(body, "truncate", api.http.autoTruncate());
     String direction = Fields.optionalString(body, "truncation_direction");
-    if (direction != null && !direction.equalsIgnoreCase("left") && !direction.equalsIgnoreCase("right")) {
-      throw new Fields.BadField("truncation_direction",
+    if (direction != null
+        && !direction.equalsIgnoreCase("left")
+        && !direction.equalsIgnoreCase("right")) {
+      throw new Fields.BadField(
+          "truncation_direction",
           "'truncation_direction' must be \"Left\" or \"Right\", not \"" + direction + "\"");
     }
     return request.withTruncation(Fields.optionalString(body, "prompt_name"), truncate, direction);
@@ -133,8 +168,9 @@ final class TeiRoutes extends AllDirectives {
   /** {@code [1, 2]} or {@code [[1, 2], [3]]}: token ids, each a non-negative integer. */
   private static List<List<Integer>> ids(JsonNode node) {
     if (node == null || !node.isArray()) {
-      throw new Fields.BadField("ids", "'ids' must be a list of token ids or a list of such lists, not "
-          + Inputs.kind(node));
+      throw new Fields.BadField(
+          "ids",
+          "'ids' must be a list of token ids or a list of such lists, not " + Inputs.kind(node));
     }
     boolean batch = node.size() > 0 && node.get(0).isArray();
     List<List<Integer>> out = new ArrayList<>();

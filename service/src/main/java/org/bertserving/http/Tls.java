@@ -23,16 +23,18 @@ import javax.net.ssl.SSLContext;
 
 /**
  * HTTPS from PEM files as openssl writes them, with the JDK alone: a certificate (chain) and an
- * unencrypted private key, PKCS#8 ({@code BEGIN PRIVATE KEY}), PKCS#1 RSA
- * ({@code BEGIN RSA PRIVATE KEY}) or SEC1 EC ({@code BEGIN EC PRIVATE KEY}). The JDK reads only
- * PKCS#8, so the other two are wrapped into it (a few DER bytes). A key that does not belong to
- * the certificate is refused at start, not at the first handshake.
+ * unencrypted private key, PKCS#8 ({@code BEGIN PRIVATE KEY}), PKCS#1 RSA ({@code BEGIN RSA PRIVATE
+ * KEY}) or SEC1 EC ({@code BEGIN EC PRIVATE KEY}). The JDK reads only PKCS#8, so the other two are
+ * wrapped into it (a few DER bytes). A key that does not belong to the certificate is refused at
+ * start, not at the first handshake.
  */
 final class Tls {
-  private static final Pattern BLOCK = Pattern.compile(
-      "-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \\1-----", Pattern.DOTALL);
+  private static final Pattern BLOCK =
+      Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \\1-----", Pattern.DOTALL);
+
   /** rsaEncryption and id-ecPublicKey, DER-encoded object identifiers. */
   private static final byte[] RSA_OID = hex("06092a864886f70d010101");
+
   private static final byte[] EC_OID = hex("06072a8648ce3d0201");
 
   private Tls() {}
@@ -47,7 +49,8 @@ final class Tls {
       store.load(null, null);
       char[] password = new char[0];
       store.setKeyEntry("server", key, password, chain.toArray(new X509Certificate[0]));
-      KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      KeyManagerFactory keys =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       keys.init(store, password);
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(keys.getKeyManagers(), null, null);
@@ -59,14 +62,17 @@ final class Tls {
 
   static List<X509Certificate> certificates(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
-      List<X509Certificate> chain = CertificateFactory.getInstance("X.509").generateCertificates(in)
-          .stream().map(c -> (X509Certificate) c).toList();
+      List<X509Certificate> chain =
+          CertificateFactory.getInstance("X.509").generateCertificates(in).stream()
+              .map(c -> (X509Certificate) c)
+              .toList();
       if (chain.isEmpty()) {
         throw new IOException("-tls_cert " + file + ": no certificate in it");
       }
       return chain;
     } catch (GeneralSecurityException e) {
-      throw new IOException("-tls_cert " + file + ": not a PEM certificate (" + e.getMessage() + ")", e);
+      throw new IOException(
+          "-tls_cert " + file + ": not a PEM certificate (" + e.getMessage() + ")", e);
     }
   }
 
@@ -76,8 +82,13 @@ final class Tls {
       String kind = block.group(1);
       String body = block.group(2);
       if (kind.equals("ENCRYPTED PRIVATE KEY") || body.contains("ENCRYPTED")) {
-        throw new IOException("-tls_key " + file + " is encrypted; write it without a passphrase: "
-            + "openssl pkey -in " + file + " -out key.pem");
+        throw new IOException(
+            "-tls_key "
+                + file
+                + " is encrypted; write it without a passphrase: "
+                + "openssl pkey -in "
+                + file
+                + " -out key.pem");
       }
       byte[] der;
       try {
@@ -96,7 +107,8 @@ final class Tls {
           // openssl ecparam writes EC PARAMETERS before the key; skip such blocks
       }
     }
-    throw new IOException("-tls_key " + file + ": no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block");
+    throw new IOException(
+        "-tls_key " + file + ": no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block");
   }
 
   private static PrivateKey pkcs8(byte[] der, Path file) throws IOException {
@@ -140,11 +152,12 @@ final class Tls {
 
   private static void checkPair(PrivateKey key, X509Certificate cert, Path certFile, Path keyFile)
       throws GeneralSecurityException {
-    String algorithm = switch (key.getAlgorithm()) {
-      case "RSA" -> "SHA256withRSA";
-      case "EC" -> "SHA256withECDSA";
-      default -> key.getAlgorithm();
-    };
+    String algorithm =
+        switch (key.getAlgorithm()) {
+          case "RSA" -> "SHA256withRSA";
+          case "EC" -> "SHA256withECDSA";
+          default -> key.getAlgorithm();
+        };
     byte[] probe = "bert-serving".getBytes(StandardCharsets.US_ASCII);
     Signature sign = Signature.getInstance(algorithm);
     sign.initSign(key);
@@ -160,7 +173,8 @@ final class Tls {
     } catch (GeneralSecurityException e) {
       // a key of another kind than the certificate's: not its pair either
     }
-    throw new GeneralSecurityException("-tls_key " + keyFile + " is not the key of -tls_cert " + certFile);
+    throw new GeneralSecurityException(
+        "-tls_key " + keyFile + " is not the key of -tls_cert " + certFile);
   }
 
   private static byte[] integer0() {

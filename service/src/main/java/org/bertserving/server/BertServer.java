@@ -27,16 +27,16 @@ import org.slf4j.LoggerFactory;
 /**
  * One node of the service. Loads the engines its {@code worker} role needs once (failing fast,
  * before joining the cluster), then runs them in an actor system whose {@link Guardian} wires the
- * frontend, the ports and the workers. When the cluster removes the node (downed by the
- * split-brain resolver after a pause or a partition, or because its only frontend was lost), the
- * node joins again in-process as a new incarnation, a new actor system with the same engines,
- * instead of exiting: no supervisor and no model reload are needed to heal. Tests start several
- * in one JVM.
+ * frontend, the ports and the workers. When the cluster removes the node (downed by the split-brain
+ * resolver after a pause or a partition, or because its only frontend was lost), the node joins
+ * again in-process as a new incarnation, a new actor system with the same engines, instead of
+ * exiting: no supervisor and no model reload are needed to heal. Tests start several in one JVM.
  */
 public final class BertServer implements AutoCloseable {
   public static final String SYSTEM_NAME = "bert-serving";
 
   private static final Logger LOG = LoggerFactory.getLogger(BertServer.class);
+
   /** Pause before a removed node joins again, and between attempts when that fails. */
   private static final Duration REJOIN_DELAY = Duration.ofSeconds(1);
 
@@ -48,14 +48,14 @@ public final class BertServer implements AutoCloseable {
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   // not a daemon: between two incarnations it is what keeps the JVM alive
-  private final ScheduledExecutorService rejoins = Executors.newSingleThreadScheduledExecutor(
-      r -> new Thread(r, "bert-serving-rejoin"));
+  private final ScheduledExecutorService rejoins =
+      Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "bert-serving-rejoin"));
   private volatile ActorSystem<Void> system;
   private volatile NodeWorkers workers;
   private volatile boolean stopping;
 
-  private BertServer(Config config, ServingSettings settings, HttpSettings http,
-      List<BertEncoder> engines) {
+  private BertServer(
+      Config config, ServingSettings settings, HttpSettings http, List<BertEncoder> engines) {
     this.config = config;
     this.settings = settings;
     this.http = http;
@@ -75,8 +75,10 @@ public final class BertServer implements AutoCloseable {
     List<BertEncoder> engines = new ArrayList<>();
     if (settings.isWorker()) {
       List<Integer> devices = devices(settings);
-      int workers = devices.isEmpty() ? settings.numWorker()
-          : Math.max(settings.numWorker(), (int) devices.stream().distinct().count());
+      int workers =
+          devices.isEmpty()
+              ? settings.numWorker()
+              : Math.max(settings.numWorker(), (int) devices.stream().distinct().count());
       try {
         for (int i = 0; i < workers; i++) {
           engines.add(BertEncoder.load(settings.engineFor(i, devices)));
@@ -98,14 +100,15 @@ public final class BertServer implements AutoCloseable {
 
   /**
    * The GPUs this node's workers run on, each proven first (a missing driver, CUDA, cuDNN or GPU
-   * stops the node in one line instead of a silent fall-back to the CPU): those of
-   * {@code -device_map}; with none, every visible GPU, as bert-as-service did; none with
-   * {@code -cpu} or when no GPU is visible.
+   * stops the node in one line instead of a silent fall-back to the CPU): those of {@code
+   * -device_map}; with none, every visible GPU, as bert-as-service did; none with {@code -cpu} or
+   * when no GPU is visible.
    */
   static List<Integer> devices(ServingSettings settings) {
     if (GpuPlatform.gpuBuild() && GpuPlatform.cpuBuild()) {
-      LOG.warn("both TensorFlow native builds (linux-x86_64 and linux-x86_64-gpu) are on the class"
-          + " path; the GPU build is used. Rebuild one of them (mvn clean package [-Pgpu])");
+      LOG.warn(
+          "both TensorFlow native builds (linux-x86_64 and linux-x86_64-gpu) are on the class"
+              + " path; the GPU build is used. Rebuild one of them (mvn clean package [-Pgpu])");
     }
     if (settings.cpuOnly()) {
       LOG.info("-cpu: the workers run on the CPU");
@@ -115,12 +118,15 @@ public final class BertServer implements AutoCloseable {
     if (devices.isEmpty()) {
       int visible = DeviceProbe.visibleGpus();
       if (visible == 0) {
-        LOG.info("no -device_map and no GPU visible ({}): the workers run on the {}",
-            GpuPlatform.gpuBuild() ? GpuPlatform.diagnosis() : "TensorFlow's CPU build", GpuPlatform.cpu());
+        LOG.info(
+            "no -device_map and no GPU visible ({}): the workers run on the {}",
+            GpuPlatform.gpuBuild() ? GpuPlatform.diagnosis() : "TensorFlow's CPU build",
+            GpuPlatform.cpu());
         return List.of();
       }
       devices = java.util.stream.IntStream.range(0, visible).boxed().toList();
-      LOG.info("no -device_map: {} visible GPU(s), a worker on each: {}", visible, GpuPlatform.gpus());
+      LOG.info(
+          "no -device_map: {} visible GPU(s), a worker on each: {}", visible, GpuPlatform.gpus());
     }
     String list = settings.engineFor(0, devices).visibleDevices();
     for (int gpu : devices.stream().distinct().toList()) {
@@ -130,24 +136,27 @@ public final class BertServer implements AutoCloseable {
   }
 
   /**
-   * The config with every timeout derived from the one request timeout: akka-http answers after
-   * the frontend and its ask would have (so a client always gets the frontend's JSON error), idle
+   * The config with every timeout derived from the one request timeout: akka-http answers after the
+   * frontend and its ask would have (so a client always gets the frontend's JSON error), idle
    * connections live longer than a request, and a graceful stop waits for requests in flight.
    */
   static Config derived(Config config, ServingSettings s) {
     Duration timeout = s.requestTimeout();
     Duration idle = config.getDuration("akka.http.server.idle-timeout");
     Duration minIdle = timeout.plus(ServingSettings.GRACE.multipliedBy(3));
-    return ConfigFactory.parseMap(Map.of(
-            "akka.http.server.request-timeout",
-            timeout.plus(ServingSettings.GRACE.multipliedBy(2)).toMillis() + "ms",
-            "akka.http.server.idle-timeout",
-            (idle.compareTo(minIdle) < 0 ? minIdle : idle).toMillis() + "ms",
-            "akka.coordinated-shutdown.phases.service-requests-done.timeout",
-            timeout.plus(ServingSettings.GRACE).toMillis() + "ms",
-            // Cluster Bootstrap's contact point is our management port
-            "akka.management.http.hostname", config.getString("akka.remote.artery.canonical.hostname"),
-            "akka.management.http.port", s.managementPort()))
+    return ConfigFactory.parseMap(
+            Map.of(
+                "akka.http.server.request-timeout",
+                timeout.plus(ServingSettings.GRACE.multipliedBy(2)).toMillis() + "ms",
+                "akka.http.server.idle-timeout",
+                (idle.compareTo(minIdle) < 0 ? minIdle : idle).toMillis() + "ms",
+                "akka.coordinated-shutdown.phases.service-requests-done.timeout",
+                timeout.plus(ServingSettings.GRACE).toMillis() + "ms",
+                // Cluster Bootstrap's contact point is our management port
+                "akka.management.http.hostname",
+                config.getString("akka.remote.artery.canonical.hostname"),
+                "akka.management.http.port",
+                s.managementPort()))
         .withFallback(config);
   }
 
@@ -156,29 +165,37 @@ public final class BertServer implements AutoCloseable {
     CompletableFuture<Void> bound = new CompletableFuture<>();
     ActorSystem<Void> created;
     try {
-      created = ActorSystem.create(
-          Guardian.create(settings, http, engines, metrics, incarnationWorkers, bound),
-          SYSTEM_NAME, config);
+      created =
+          ActorSystem.create(
+              Guardian.create(settings, http, engines, metrics, incarnationWorkers, bound),
+              SYSTEM_NAME,
+              config);
     } catch (RuntimeException e) {
-      throw new IllegalStateException("cannot open the cluster port "
-          + config.getString("akka.remote.artery.canonical.hostname") + ":"
-          + config.getInt("akka.remote.artery.canonical.port") + " (-cluster_port): " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot open the cluster port "
+              + config.getString("akka.remote.artery.canonical.hostname")
+              + ":"
+              + config.getInt("akka.remote.artery.canonical.port")
+              + " (-cluster_port): "
+              + e.getMessage(),
+          e);
     }
     workers = incarnationWorkers;
     system = created;
-    bound.whenComplete((ok, e) -> {
-      if (e != null) {
-        LOG.error("{}", e.getMessage());
-        created.terminate();
-      }
-      if (!started.isDone()) {
-        if (e == null) {
-          started.complete(null);
-        } else {
-          started.completeExceptionally(e);
-        }
-      }
-    });
+    bound.whenComplete(
+        (ok, e) -> {
+          if (e != null) {
+            LOG.error("{}", e.getMessage());
+            created.terminate();
+          }
+          if (!started.isDone()) {
+            if (e == null) {
+              started.complete(null);
+            } else {
+              started.completeExceptionally(e);
+            }
+          }
+        });
     created.getWhenTerminated().thenRun(() -> terminated(created));
   }
 
@@ -188,27 +205,35 @@ public final class BertServer implements AutoCloseable {
       stopped.complete(null);
       return;
     }
-    String reason = CoordinatedShutdown.get(Adapter.toClassic(ended)).getShutdownReason()
-        .map(Object::toString).orElse("terminated");
+    String reason =
+        CoordinatedShutdown.get(Adapter.toClassic(ended))
+            .getShutdownReason()
+            .map(Object::toString)
+            .orElse("terminated");
     metrics.rejoins.increment();
-    LOG.warn("this node left the cluster ({}); joining again as a new incarnation in {} ms",
-        reason, REJOIN_DELAY.toMillis());
+    LOG.warn(
+        "this node left the cluster ({}); joining again as a new incarnation in {} ms",
+        reason,
+        REJOIN_DELAY.toMillis());
     scheduleRejoin();
   }
 
   private void scheduleRejoin() {
-    rejoins.schedule(() -> {
-      if (stopping) {
-        stopped.complete(null);
-        return;
-      }
-      try {
-        incarnate();
-      } catch (RuntimeException e) {
-        LOG.error("cannot start a new incarnation ({}); trying again", e.getMessage());
-        scheduleRejoin();
-      }
-    }, REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+    rejoins.schedule(
+        () -> {
+          if (stopping) {
+            stopped.complete(null);
+            return;
+          }
+          try {
+            incarnate();
+          } catch (RuntimeException e) {
+            LOG.error("cannot start a new incarnation ({}); trying again", e.getMessage());
+            scheduleRejoin();
+          }
+        },
+        REJOIN_DELAY.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   /** The current incarnation's actor system. */
@@ -216,7 +241,10 @@ public final class BertServer implements AutoCloseable {
     return system;
   }
 
-  /** Completes once the first incarnation has opened all its ports; fails naming the one it could not. */
+  /**
+   * Completes once the first incarnation has opened all its ports; fails naming the one it could
+   * not.
+   */
   public CompletableFuture<Void> started() {
     return started;
   }

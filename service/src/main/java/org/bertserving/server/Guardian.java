@@ -41,30 +41,48 @@ import org.bertserving.zmq.ZmqDoor;
 final class Guardian {
   private Guardian() {}
 
-  static Behavior<Void> create(ServingSettings settings, HttpSettings http,
-      List<BertEncoder> engines, Metrics metrics, NodeWorkers workers, CompletableFuture<Void> bound) {
-    return Behaviors.setup(context -> {
-      List<CompletionStage<?>> ports = new ArrayList<>();
-      try {
-        wire(context, settings, http, engines, metrics, workers, ports);
-      } catch (RuntimeException e) {
-        ports.add(CompletableFuture.failedFuture(e));
-      }
-      CompletableFuture.allOf(ports.stream().map(CompletionStage::toCompletableFuture)
-          .toArray(CompletableFuture[]::new)).whenComplete((ok, e) -> {
-            if (e == null) {
-              bound.complete(null);
-            } else {
-              bound.completeExceptionally(e instanceof java.util.concurrent.CompletionException
-                  && e.getCause() != null ? e.getCause() : e);
-            }
-          });
-      return Behaviors.empty();
-    });
+  static Behavior<Void> create(
+      ServingSettings settings,
+      HttpSettings http,
+      List<BertEncoder> engines,
+      Metrics metrics,
+      NodeWorkers workers,
+      CompletableFuture<Void> bound) {
+    return Behaviors.setup(
+        context -> {
+          List<CompletionStage<?>> ports = new ArrayList<>();
+          try {
+            wire(context, settings, http, engines, metrics, workers, ports);
+          } catch (RuntimeException e) {
+            ports.add(CompletableFuture.failedFuture(e));
+          }
+          CompletableFuture.allOf(
+                  ports.stream()
+                      .map(CompletionStage::toCompletableFuture)
+                      .toArray(CompletableFuture[]::new))
+              .whenComplete(
+                  (ok, e) -> {
+                    if (e == null) {
+                      bound.complete(null);
+                    } else {
+                      bound.completeExceptionally(
+                          e instanceof java.util.concurrent.CompletionException
+                                  && e.getCause() != null
+                              ? e.getCause()
+                              : e);
+                    }
+                  });
+          return Behaviors.empty();
+        });
   }
 
-  private static void wire(ActorContext<Void> context, ServingSettings settings,
-      HttpSettings http, List<BertEncoder> engines, Metrics metrics, NodeWorkers workers,
+  private static void wire(
+      ActorContext<Void> context,
+      ServingSettings settings,
+      HttpSettings http,
+      List<BertEncoder> engines,
+      Metrics metrics,
+      NodeWorkers workers,
       List<CompletionStage<?>> ports) {
     ActorSystem<Void> system = context.getSystem();
     Route bootstrapRoutes = null;
@@ -82,14 +100,28 @@ final class Guardian {
       frontend = context.spawn(Frontend.create(settings, metrics), "frontend");
       // JVMs next to the cluster reach the service through Akka's cluster client, at
       // /user/bert-gateway with the SDK's wire types; the frontend itself stays internal
-      ClusterClientReceptionist.get(Adapter.toClassic(system)).registerService(Adapter.actorOf(context,
-          ClusterGateway.props(frontend, settings.requestTimeout().plus(ServingSettings.GRACE),
-              settings.frameBytes()), ClusterGateway.NAME));
+      ClusterClientReceptionist.get(Adapter.toClassic(system))
+          .registerService(
+              Adapter.actorOf(
+                  context,
+                  ClusterGateway.props(
+                      frontend,
+                      settings.requestTimeout().plus(ServingSettings.GRACE),
+                      settings.frameBytes()),
+                  ClusterGateway.NAME));
       ServingSettings.Zmq zmq = settings.zmq();
       if (zmq.enabled()) {
-        ZmqDoor door = new ZmqDoor(system, frontend, zmq.iface(), zmq.port(), zmq.portOut(),
-            settings.requestTimeout().plus(ServingSettings.GRACE), settings.showTokensToClient(),
-            zmq.terminationAllowed(), settings.engine().fp16());
+        ZmqDoor door =
+            new ZmqDoor(
+                system,
+                frontend,
+                zmq.iface(),
+                zmq.port(),
+                zmq.portOut(),
+                settings.requestTimeout().plus(ServingSettings.GRACE),
+                settings.showTokensToClient(),
+                zmq.terminationAllowed(),
+                settings.engine().fp16());
         door.stopWith(system);
       }
     }
@@ -97,18 +129,24 @@ final class Guardian {
       ports.add(HttpServer.requests(system, frontend, settings, http, metrics, readiness));
     }
     if (settings.managementEnabled()) {
-      List<FaultInjector> faults = settings.chaosEnabled()
-          ? engines.stream().map(BertEncoder::faults).toList() : List.of();
-      ports.add(HttpServer.management(system, settings, http, metrics, readiness, faults, bootstrapRoutes));
+      List<FaultInjector> faults =
+          settings.chaosEnabled() ? engines.stream().map(BertEncoder::faults).toList() : List.of();
+      ports.add(
+          HttpServer.management(
+              system, settings, http, metrics, readiness, faults, bootstrapRoutes));
     }
     if (!engines.isEmpty()) {
       // every engine of a node has the same tokenizer: one serves /tokenize and /decode
-      context.spawn(Tokenizers.create(engines.get(0).featurizer().tokenization()), "tokenizer",
+      context.spawn(
+          Tokenizers.create(engines.get(0).featurizer().tokenization()),
+          "tokenizer",
           DispatcherSelector.fromConfig("bert-serving-worker-dispatcher"));
     }
     ResultChunker chunker = new ResultChunker(settings.frameBytes());
     for (int i = 0; i < engines.size(); i++) {
-      context.spawn(Worker.create(engines.get(i), workers, chunker), "worker-" + i,
+      context.spawn(
+          Worker.create(engines.get(i), workers, chunker),
+          "worker-" + i,
           DispatcherSelector.fromConfig("bert-serving-worker-dispatcher"));
     }
   }

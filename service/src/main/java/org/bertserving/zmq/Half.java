@@ -1,8 +1,8 @@
 package org.bertserving.zmq;
 
 /**
- * IEEE 754 binary16 from float32, rounding to nearest with ties to even, as IEEE and numpy's
- * {@code astype(np.float16)} do (Java 17 has no {@code Float.floatToFloat16}).
+ * IEEE 754 binary16 from float32, rounding to nearest with ties to even, as IEEE and numpy's {@code
+ * astype(np.float16)} do (Java 17 has no {@code Float.floatToFloat16}).
  */
 final class Half {
   private Half() {}

@@ -2,17 +2,14 @@ package org.bertserving.zmq;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
-import akka.actor.typed.javadsl.AskPattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.bertserving.client.protocol.EncodeFailure;
-import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeReply;
 import org.bertserving.client.protocol.EncodeRequest;
-import org.bertserving.client.protocol.StatusReply;
 import org.bertserving.cluster.Frontend;
 import org.bertserving.cluster.FrontendAsk;
 import org.slf4j.Logger;
@@ -23,13 +20,13 @@ import org.zeromq.ZMQ;
 import org.zeromq.ZMsg;
 
 /**
- * bert-as-service 1.10's ZeroMQ protocol in front of the same frontend as HTTP: requests
- * {@code [client, payload, req_id, msg_len]} on a PULL socket ({@code -port}), replies
- * {@code [client, header, raw, req_id]} on a publisher ({@code -port_out}) with the client id as
- * topic. The publisher is an XPUB, so it sees subscriptions: a reply waits for its client's
- * subscription instead of being lost to the PUB/SUB slow joiner. Errors, which the original
- * answered with silence, come back as a header whose {@code dtype} carries the message, so the
- * stock client raises it instead of hanging.
+ * bert-as-service 1.10's ZeroMQ protocol in front of the same frontend as HTTP: requests {@code
+ * [client, payload, req_id, msg_len]} on a PULL socket ({@code -port}), replies {@code [client,
+ * header, raw, req_id]} on a publisher ({@code -port_out}) with the client id as topic. The
+ * publisher is an XPUB, so it sees subscriptions: a reply waits for its client's subscription
+ * instead of being lost to the PUB/SUB slow joiner. Errors, which the original answered with
+ * silence, come back as a header whose {@code dtype} carries the message, so the stock client
+ * raises it instead of hanging.
  */
 public final class ZmqDoor implements AutoCloseable {
   /** What the stock Python client checks against its own version. */
@@ -49,8 +46,15 @@ public final class ZmqDoor implements AutoCloseable {
   private final Thread receiver;
   private volatile boolean running = true;
 
-  public ZmqDoor(ActorSystem<?> system, ActorRef<Frontend.Command> frontend, String iface,
-      int port, int portOut, Duration timeout, boolean showTokens, boolean allowTermination,
+  public ZmqDoor(
+      ActorSystem<?> system,
+      ActorRef<Frontend.Command> frontend,
+      String iface,
+      int port,
+      int portOut,
+      Duration timeout,
+      boolean showTokens,
+      boolean allowTermination,
       boolean fp16) {
     this.fp16 = fp16;
     this.system = system;
@@ -78,9 +82,18 @@ public final class ZmqDoor implements AutoCloseable {
       socket.bind("tcp://" + iface + ":" + port);
     } catch (org.zeromq.ZMQException e) {
       context.close();
-      throw new IllegalStateException("cannot bind the ZeroMQ door to " + iface + ":" + port + " ("
-          + flag + "): " + (e.getErrorCode() == ZMQ.Error.EADDRINUSE.getCode()
-              ? "address already in use" : e.getMessage()), e);
+      throw new IllegalStateException(
+          "cannot bind the ZeroMQ door to "
+              + iface
+              + ":"
+              + port
+              + " ("
+              + flag
+              + "): "
+              + (e.getErrorCode() == ZMQ.Error.EADDRINUSE.getCode()
+                  ? "address already in use"
+                  : e.getMessage()),
+          e);
     }
   }
 
@@ -112,9 +125,14 @@ public final class ZmqDoor implements AutoCloseable {
     byte[] client = frames.isEmpty() ? null : frames.get(0);
     byte[] reqId = frames.size() >= 3 ? frames.get(2) : "-1".getBytes(StandardCharsets.US_ASCII);
     if (frames.size() != 4) {
-      LOG.warn("ZeroMQ request with {} frames, expected [client, payload, req_id, msg_len]", frames.size());
+      LOG.warn(
+          "ZeroMQ request with {} frames, expected [client, payload, req_id, msg_len]",
+          frames.size());
       if (client != null) {
-        error(client, frames.size() >= 3 ? reqId : "-1".getBytes(StandardCharsets.US_ASCII), 400,
+        error(
+            client,
+            frames.size() >= 3 ? reqId : "-1".getBytes(StandardCharsets.US_ASCII),
+            400,
             "expected 4 frames [client, payload, req_id, msg_len], got " + frames.size());
       }
       return;
@@ -123,7 +141,8 @@ public final class ZmqDoor implements AutoCloseable {
     switch (payload) {
       case "SHOW_CONFIG", "SHOW_STATUS" -> status(client, reqId);
       case "TERMINATION" -> terminate(client, reqId);
-      default -> encode(client, reqId, payload, new String(frames.get(3), StandardCharsets.US_ASCII));
+      default ->
+          encode(client, reqId, payload, new String(frames.get(3), StandardCharsets.US_ASCII));
     }
   }
 
@@ -147,20 +166,24 @@ public final class ZmqDoor implements AutoCloseable {
       return;
     }
     if (declared != texts.size()) {
-      error(client, reqId, 400, "msg_len " + declared + " does not match the " + texts.size()
-          + " texts sent");
+      error(
+          client,
+          reqId,
+          400,
+          "msg_len " + declared + " does not match the " + texts.size() + " texts sent");
       return;
     }
     boolean tokenized = texts.size() > 0 && texts.get(0).isArray();
     EncodeRequest request = new EncodeRequest(null, texts, tokenized, showTokens);
     FrontendAsk.encode(frontend, request, timeout, system.scheduler())
-        .whenComplete((outcome, e) -> {
-          if (outcome instanceof EncodeFailure f) {
-            error(client, reqId, f.status(), f.description());
-          } else {
-            vectors(client, reqId, (EncodeReply) outcome);
-          }
-        });
+        .whenComplete(
+            (outcome, e) -> {
+              if (outcome instanceof EncodeFailure f) {
+                error(client, reqId, f.status(), f.description());
+              } else {
+                vectors(client, reqId, (EncodeReply) outcome);
+              }
+            });
   }
 
   private void vectors(byte[] client, byte[] reqId, EncodeReply reply) {
@@ -170,21 +193,26 @@ public final class ZmqDoor implements AutoCloseable {
 
   private void status(byte[] client, byte[] reqId) {
     FrontendAsk.status(frontend, system.scheduler())
-        .whenComplete((status, e) -> {
-          if (e != null) {
-            error(client, reqId, 504, "no status in time");
-            return;
-          }
-          publisher.send(client, ZmqFrames.status(status.status(), client), null, reqId);
-        });
+        .whenComplete(
+            (status, e) -> {
+              if (e != null) {
+                error(client, reqId, 504, "no status in time");
+                return;
+              }
+              publisher.send(client, ZmqFrames.status(status.status(), client), null, reqId);
+            });
   }
 
   private void terminate(byte[] client, byte[] reqId) {
     // a PULL socket does not say who sent a message: termination is only ever allowed when the
     // door itself listens on loopback alone
     if (!allowTermination) {
-      error(client, reqId, 403, "TERMINATION is refused (start with bert-serving.zmq.allow-termination"
-          + " = on and a loopback interface to allow it)");
+      error(
+          client,
+          reqId,
+          403,
+          "TERMINATION is refused (start with bert-serving.zmq.allow-termination"
+              + " = on and a loopback interface to allow it)");
       return;
     }
     LOG.warn("TERMINATION received on the ZeroMQ door: stopping the node");
@@ -196,13 +224,18 @@ public final class ZmqDoor implements AutoCloseable {
     publisher.send(client, frames.header(), frames.raw(), reqId);
   }
 
-  /** Stops taking requests when the node stops (coordinated shutdown's first phase), then closes. */
+  /**
+   * Stops taking requests when the node stops (coordinated shutdown's first phase), then closes.
+   */
   public void stopWith(ActorSystem<?> system) {
-    akka.actor.CoordinatedShutdown.get(akka.actor.typed.javadsl.Adapter.toClassic(system)).addTask(
-        akka.actor.CoordinatedShutdown.PhaseServiceUnbind(), "zmq-door", () -> {
-          close();
-          return java.util.concurrent.CompletableFuture.completedFuture(akka.Done.done());
-        });
+    akka.actor.CoordinatedShutdown.get(akka.actor.typed.javadsl.Adapter.toClassic(system))
+        .addTask(
+            akka.actor.CoordinatedShutdown.PhaseServiceUnbind(),
+            "zmq-door",
+            () -> {
+              close();
+              return java.util.concurrent.CompletableFuture.completedFuture(akka.Done.done());
+            });
   }
 
   @Override

@@ -12,9 +12,9 @@ import java.util.List;
 import org.bertserving.client.protocol.EncodeReply;
 
 /**
- * bert-as-service 1.10's reply frames: a JSON header ({@code dtype}, {@code shape},
- * {@code tokens}) and the raw little-endian matrix in C order; errors as a header whose
- * {@code dtype} carries the message, so that the stock Python client raises it.
+ * bert-as-service 1.10's reply frames: a JSON header ({@code dtype}, {@code shape}, {@code tokens})
+ * and the raw little-endian matrix in C order; errors as a header whose {@code dtype} carries the
+ * message, so that the stock Python client raises it.
  */
 final class ZmqFrames {
   /** What the stock Python client checks against its own version. */
@@ -27,7 +27,9 @@ final class ZmqFrames {
 
   private ZmqFrames() {}
 
-  /** Vectors as float32 (float16 under {@code -fp16}, as the original), token-level as [B, T, D]. */
+  /**
+   * Vectors as float32 (float16 under {@code -fp16}, as the original), token-level as [B, T, D].
+   */
   static Reply vectors(EncodeReply reply, boolean fp16) {
     int rows = reply.rows().size();
     ObjectNode header = JSON.createObjectNode();
@@ -53,8 +55,11 @@ final class ZmqFrames {
         }
       }
     }
-    header.set("tokens", reply.tokens() == null ? JSON.getNodeFactory().textNode("")
-        : JSON.valueToTree(reply.tokens()));
+    header.set(
+        "tokens",
+        reply.tokens() == null
+            ? JSON.getNodeFactory().textNode("")
+            : JSON.valueToTree(reply.tokens()));
     return new Reply(json(header), raw.array());
   }
 

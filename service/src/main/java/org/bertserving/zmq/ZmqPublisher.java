@@ -82,14 +82,20 @@ final class ZmqPublisher implements AutoCloseable {
   /** Replies for clients that never subscribed go after a while; so do emptied queues. */
   private static void dropStale(Map<String, ArrayDeque<Outgoing>> waiting) {
     long now = System.currentTimeMillis();
-    waiting.values().forEach(q -> q.removeIf(w -> {
-      boolean stale = now - w.since() > SUBSCRIPTION_WAIT_MS;
-      if (stale) {
-        LOG.warn("dropping a reply for client {}: it never subscribed", new String(w.client(),
-            StandardCharsets.UTF_8));
-      }
-      return stale;
-    }));
+    waiting
+        .values()
+        .forEach(
+            q ->
+                q.removeIf(
+                    w -> {
+                      boolean stale = now - w.since() > SUBSCRIPTION_WAIT_MS;
+                      if (stale) {
+                        LOG.warn(
+                            "dropping a reply for client {}: it never subscribed",
+                            new String(w.client(), StandardCharsets.UTF_8));
+                      }
+                      return stale;
+                    }));
     waiting.values().removeIf(ArrayDeque::isEmpty);
   }
 

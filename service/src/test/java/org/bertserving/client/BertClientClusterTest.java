@@ -7,7 +7,7 @@ import java.util.List;
 class BertClientClusterTest extends BertClientContractTest {
   @Override
   BertClient connect(Node node, int retries) {
-    return BertClient.cluster(List.of("127.0.0.1:" + node.clusterPort()), "127.0.0.1",
-        Duration.ofSeconds(60), retries);
+    return BertClient.cluster(
+        List.of("127.0.0.1:" + node.clusterPort()), "127.0.0.1", Duration.ofSeconds(60), retries);
   }
 }

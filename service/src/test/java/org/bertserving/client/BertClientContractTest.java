@@ -23,15 +23,17 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * What every transport of the Java SDK must do, against real servers (tiny model) on loopback;
- * one subclass per transport.
+ * What every transport of the Java SDK must do, against real servers (tiny model) on loopback; one
+ * subclass per transport.
  */
 abstract class BertClientContractTest {
   static BertEncoder direct;
   BertServer server;
   BertClient client;
 
-  /** A client of this transport for a node with these ports, retrying 429/503 {@code retries} times. */
+  /**
+   * A client of this transport for a node with these ports, retrying 429/503 {@code retries} times.
+   */
   abstract BertClient connect(Node node, int retries);
 
   /** A started node and its ports. */
@@ -55,7 +57,9 @@ abstract class BertClientContractTest {
 
   @BeforeAll
   static void loadDirect() throws Exception {
-    direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    direct =
+        BertEncoder.load(
+            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
   }
 
   @AfterAll
@@ -80,10 +84,12 @@ abstract class BertClientContractTest {
 
   @Test
   void streamsTenThousandRowsInOrder() {
-    List<String> words = List.of("hello", "world", "the", "dog", "cat", "red", "blue", "big", "small", "city");
+    List<String> words =
+        List.of("hello", "world", "the", "dog", "cat", "red", "blue", "big", "small", "city");
     List<String> corpus = new ArrayList<>();
     for (int i = 0; i < 10_000; i++) {
-      corpus.add(words.get(i % 10) + " " + words.get((i / 10) % 10) + " " + words.get((i / 100) % 10));
+      corpus.add(
+          words.get(i % 10) + " " + words.get((i / 10) % 10) + " " + words.get((i / 100) % 10));
     }
     List<float[]> rows = client.encodeStream(corpus.stream(), 256, 4).toList();
     assertEquals(10_000, rows.size());
@@ -108,12 +114,17 @@ abstract class BertClientContractTest {
     EncodeResult withTokens = client.encode(texts, EncodeOptions.withTokens());
     assertEquals(List.of("[CLS]", "hello", "world", "[SEP]"), withTokens.tokens().get(0));
     assertNull(client.encode(texts, EncodeOptions.DEFAULT).tokens());
-    assertRowsClose(direct.encode(List.of("hello world")),
+    assertRowsClose(
+        direct.encode(List.of("hello world")),
         client.encodeTokenized(List.of(List.of("hello", "world"))));
     assertRowsClose(direct.encode(texts), client.encodeAsync(texts).get(30, TimeUnit.SECONDS));
     // a sentence-embedding request: prompt, normalization, Matryoshka dimensions
-    EncodeResult own = client.encode(texts, EncodeOptions.DEFAULT.prompt("the ").normalize(true).dimensions(6));
-    assertRowsClose(direct.encode(texts, false, new org.bertserving.engine.CallOptions("the ", true, 6)).matrix(),
+    EncodeResult own =
+        client.encode(texts, EncodeOptions.DEFAULT.prompt("the ").normalize(true).dimensions(6));
+    assertRowsClose(
+        direct
+            .encode(texts, false, new org.bertserving.engine.CallOptions("the ", true, 6))
+            .matrix(),
         own.vectors());
   }
 
@@ -123,21 +134,23 @@ abstract class BertClientContractTest {
     List<Future<Boolean>> results = new ArrayList<>();
     for (int t = 0; t < 32; t++) {
       int thread = t;
-      results.add(pool.submit(() -> {
-        for (int i = 0; i < 10; i++) {
-          List<String> texts = List.of("the dog " + thread, "a cat " + i);
-          float[][] got = client.encode(texts);
-          float[][] want = direct.encode(texts);
-          for (int r = 0; r < 2; r++) {
-            for (int d = 0; d < want[r].length; d++) {
-              if (Math.abs(want[r][d] - got[r][d]) > 1e-5) {
-                return false;
-              }
-            }
-          }
-        }
-        return true;
-      }));
+      results.add(
+          pool.submit(
+              () -> {
+                for (int i = 0; i < 10; i++) {
+                  List<String> texts = List.of("the dog " + thread, "a cat " + i);
+                  float[][] got = client.encode(texts);
+                  float[][] want = direct.encode(texts);
+                  for (int r = 0; r < 2; r++) {
+                    for (int d = 0; d < want[r].length; d++) {
+                      if (Math.abs(want[r][d] - got[r][d]) > 1e-5) {
+                        return false;
+                      }
+                    }
+                  }
+                }
+                return true;
+              }));
     }
     for (Future<Boolean> r : results) {
       assertTrue(r.get(120, TimeUnit.SECONDS), "every thread got its own rows");
@@ -167,7 +180,8 @@ abstract class BertClientContractTest {
     assertThrows(IllegalArgumentException.class, () -> client.encode(List.of()));
     assertEquals(requests, server.metrics().requests.sum(), "nothing was sent");
 
-    BertServerException bad = assertThrows(BertServerException.class, () -> client.encode(List.of("a |||")));
+    BertServerException bad =
+        assertThrows(BertServerException.class, () -> client.encode(List.of("a |||")));
     assertEquals(400, bad.status());
     assertEquals("invalid_input", bad.type());
     assertTrue(bad.description().contains("input 0"), bad.description());
@@ -175,14 +189,16 @@ abstract class BertClientContractTest {
     try (Node noWorkers = start(List.of("frontend"), Map.of());
         BertClient impatient = connect(noWorkers, 1)) {
       long start = System.nanoTime();
-      BertOverloadedException overloaded = assertThrows(BertOverloadedException.class,
-          () -> impatient.encode(List.of("hello")));
+      BertOverloadedException overloaded =
+          assertThrows(BertOverloadedException.class, () -> impatient.encode(List.of("hello")));
       assertEquals(503, overloaded.status());
       assertTrue(System.nanoTime() - start >= 900_000_000L, "waited Retry-After (1 s) once");
     }
 
-    try (Node timesOut = start(List.of("frontend", "worker"), Map.of(
-            "bert-serving.frontend.request-timeout", "300ms"));
+    try (Node timesOut =
+            start(
+                List.of("frontend", "worker"),
+                Map.of("bert-serving.frontend.request-timeout", "300ms"));
         BertClient c = connect(timesOut, 0)) {
       timesOut.server().faults().forEach(f -> f.delay(1500)); // a stalled device
       assertThrows(BertTimeoutException.class, () -> c.encode(List.of("the red dog")));
@@ -191,7 +207,10 @@ abstract class BertClientContractTest {
 
   @Test
   void tokenVectorsFromANonePoolingServer() throws Exception {
-    try (Node none = start(List.of("frontend", "worker"), Map.of("bert-serving.engine.pooling-strategy", "NONE"));
+    try (Node none =
+            start(
+                List.of("frontend", "worker"),
+                Map.of("bert-serving.engine.pooling-strategy", "NONE"));
         BertClient c = connect(none, 0)) {
       float[][][] tokens = c.encodeTokens(List.of("hello world", "a"));
       assertEquals(16, tokens[0].length, "padded to max_seq_len");

@@ -14,25 +14,29 @@ import org.junit.jupiter.api.Test;
 class BertClientHttpTest extends BertClientContractTest {
   @Override
   BertClient connect(Node node, int retries) {
-    return BertClient.builder().http(URI.create("http://127.0.0.1:" + node.httpPort()))
-        .retries(retries).build();
+    return BertClient.builder()
+        .http(URI.create("http://127.0.0.1:" + node.httpPort()))
+        .retries(retries)
+        .build();
   }
 
   @Test
   void warnsAboutTextsLongerThanTheServersMaxSeqLen() {
     List<String> messages = new ArrayList<>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        messages.add(java.text.MessageFormat.format(record.getMessage(), record.getParameters()));
-      }
+    Handler capture =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            messages.add(
+                java.text.MessageFormat.format(record.getMessage(), record.getParameters()));
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
+          @Override
+          public void close() {}
+        };
     Logger logger = Logger.getLogger(BertClient.class.getName());
     logger.addHandler(capture);
     try {
@@ -40,7 +44,8 @@ class BertClientHttpTest extends BertClientContractTest {
     } finally {
       logger.removeHandler(capture);
     }
-    assertTrue(messages.stream().anyMatch(m -> m.contains("[1]") && m.contains("max_seq_len 16")),
+    assertTrue(
+        messages.stream().anyMatch(m -> m.contains("[1]") && m.contains("max_seq_len 16")),
         "warning: " + messages);
   }
 }

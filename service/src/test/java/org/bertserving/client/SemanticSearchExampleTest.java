@@ -17,28 +17,42 @@ import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's example runs in a JVM whose classpath holds only the SDK and Jackson, no Akka:
- * the HTTP transport needs nothing else.
+ * The README's example runs in a JVM whose classpath holds only the SDK and Jackson, no Akka: the
+ * HTTP transport needs nothing else.
  */
 class SemanticSearchExampleTest {
 
   @Test
   void theExampleRunsWithTheSdkAndJacksonOnly() throws Exception {
     int http = TestNodes.freePort();
-    try (BertServer server = BertServer.start(TestNodes.node(List.of("frontend", "worker"),
-        TestNodes.freePort(), 0, http, Map.of()))) {
+    try (BertServer server =
+        BertServer.start(
+            TestNodes.node(
+                List.of("frontend", "worker"), TestNodes.freePort(), 0, http, Map.of()))) {
       server.started().get(30, TimeUnit.SECONDS);
       TestNodes.awaitWorkers(server, 1);
-      String sdkOnly = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-          .filter(p -> p.contains("client-sdk") || p.matches(".*jackson-(core|databind|annotations).*"))
-          .collect(Collectors.joining(File.pathSeparator));
+      String sdkOnly =
+          Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+              .filter(
+                  p ->
+                      p.contains("client-sdk")
+                          || p.matches(".*jackson-(core|databind|annotations).*"))
+              .collect(Collectors.joining(File.pathSeparator));
       assertTrue(!sdkOnly.contains("akka"), sdkOnly);
       // output to a file, never a pipe read to its end first: a hung child cannot hang the build
       Path outFile = java.nio.file.Files.createTempFile("semantic-search", ".out");
-      Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-cp", sdkOnly, SemanticSearch.class.getName(), "127.0.0.1", String.valueOf(http),
-          "the red dog")
-          .redirectErrorStream(true).redirectOutput(outFile.toFile()).start();
+      Process p =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-cp",
+                  sdkOnly,
+                  SemanticSearch.class.getName(),
+                  "127.0.0.1",
+                  String.valueOf(http),
+                  "the red dog")
+              .redirectErrorStream(true)
+              .redirectOutput(outFile.toFile())
+              .start();
       boolean exited = p.waitFor(60, TimeUnit.SECONDS);
       if (!exited) {
         p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

@@ -18,8 +18,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.bertserving.engine.BertConfig;
 import org.bertserving.engine.BertEncoder;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.EncodedRows;
+import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.PoolingStrategy;
 import org.bertserving.engine.TinyBert;
 import org.bertserving.server.BertServer;
@@ -36,19 +36,22 @@ class ClusterResilienceTest {
   static final HttpClient CLIENT = HttpClient.newHttpClient();
 
   /** A frontend-only node with HTTP and {@code workers} worker-only nodes, every node a seed. */
-  record Cluster(BertServer frontend, List<BertServer> workers, String base) implements AutoCloseable {
+  record Cluster(BertServer frontend, List<BertServer> workers, String base)
+      implements AutoCloseable {
     static Cluster start(int workers, Map<String, Object> overrides) throws Exception {
       List<Integer> ports = new ArrayList<>();
       for (int i = 0; i <= workers; i++) {
         ports.add(TestNodes.freePort());
       }
       int http = TestNodes.freePort();
-      BertServer frontend = BertServer.start(TestNodes.node(List.of("frontend"), ports.get(0),
-          ports.get(0), http, overrides));
+      BertServer frontend =
+          BertServer.start(
+              TestNodes.node(List.of("frontend"), ports.get(0), ports.get(0), http, overrides));
       List<BertServer> nodes = new ArrayList<>();
       for (int i = 1; i <= workers; i++) {
-        nodes.add(BertServer.start(TestNodes.node(List.of("worker"), ports.get(i), ports.get(0), 0,
-            overrides)));
+        nodes.add(
+            BertServer.start(
+                TestNodes.node(List.of("worker"), ports.get(i), ports.get(0), 0, overrides)));
       }
       TestNodes.awaitWorkers(frontend, workers);
       return new Cluster(frontend, nodes, "http://127.0.0.1:" + http);
@@ -67,22 +70,32 @@ class ClusterResilienceTest {
 
   static CompletableFuture<HttpResponse<String>> encodeAsync(String base, List<String> texts)
       throws Exception {
-    return CLIENT.sendAsync(HttpRequest.newBuilder(URI.create(base + "/encode"))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("texts", texts))))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    return CLIENT.sendAsync(
+        HttpRequest.newBuilder(URI.create(base + "/encode"))
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    JSON.writeValueAsString(Map.of("texts", texts))))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
   void resultsLargerThanAFrameCrossNodesInChunksAndARowTooLargeFailsAtOnceNamingTheLimit()
       throws Exception {
-    Map<String, Object> small = Map.of(
-        "akka.remote.artery.advanced.maximum-frame-size", "40000b",
-        "bert-serving.engine.pooling-strategy", "NONE");
+    Map<String, Object> small =
+        Map.of(
+            "akka.remote.artery.advanced.maximum-frame-size", "40000b",
+            "bert-serving.engine.pooling-strategy", "NONE");
     List<String> texts = ClusterTest.texts(300); // ~300 x 5 tokens x 32 floats: ~300 KB, ~10 frames
     try (Cluster cluster = Cluster.start(1, small);
-        BertEncoder direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel())
-            .maxSeqLen(16).poolingStrategy(PoolingStrategy.NONE).build())) {
+        BertEncoder direct =
+            BertEncoder.load(
+                EngineSettings.builder()
+                    .modelDir(TestNodes.tinyModel())
+                    .maxSeqLen(16)
+                    .poolingStrategy(PoolingStrategy.NONE)
+                    .build())) {
       HttpResponse<String> r = encode(cluster.base(), texts);
       assertEquals(200, r.statusCode(), r.body());
       JsonNode result = JSON.readTree(r.body()).get("result");
@@ -91,7 +104,10 @@ class ClusterResilienceTest {
       assertEquals(texts.size(), result.size(), "every row");
       for (int i = 0; i < texts.size(); i += 13) {
         for (int t = 0; t < matrices[i].length; t += 3) {
-          assertEquals(matrices[i][t][5], result.get(i).get(t).get(5).floatValue(), 1e-5,
+          assertEquals(
+              matrices[i][t][5],
+              result.get(i).get(t).get(5).floatValue(),
+              1e-5,
               "row " + i + " token " + t);
         }
       }
@@ -99,36 +115,46 @@ class ClusterResilienceTest {
 
     // one row of 60 tokens x 256 floats is ~77 KB, more than a 40 KB frame can carry
     Path wide = Files.createTempDirectory("wide-bert");
-    TinyBert.writeGoogleFolder(wide, new BertConfig(TinyBert.VOCAB.size(), 256, 2, 4, 256, "gelu",
-        64, 2), 7, 0);
-    Map<String, Object> wideModel = Map.of(
-        "akka.remote.artery.advanced.maximum-frame-size", "40000b",
-        "bert-serving.engine.pooling-strategy", "NONE",
-        "bert-serving.engine.max-seq-len", 64,
-        "bert-serving.engine.model-dir", wide.toString());
+    TinyBert.writeGoogleFolder(
+        wide, new BertConfig(TinyBert.VOCAB.size(), 256, 2, 4, 256, "gelu", 64, 2), 7, 0);
+    Map<String, Object> wideModel =
+        Map.of(
+            "akka.remote.artery.advanced.maximum-frame-size",
+            "40000b",
+            "bert-serving.engine.pooling-strategy",
+            "NONE",
+            "bert-serving.engine.max-seq-len",
+            64,
+            "bert-serving.engine.model-dir",
+            wide.toString());
     try (Cluster cluster = Cluster.start(1, wideModel)) {
       long start = System.nanoTime();
       HttpResponse<String> r = encode(cluster.base(), List.of("a", "the dog ".repeat(40).strip()));
       assertEquals(413, r.statusCode(), r.body());
       String description = JSON.readTree(r.body()).get("description").asText();
-      assertTrue(description.contains("text 1") && description.contains("maximum-frame-size"), description);
+      assertTrue(
+          description.contains("text 1") && description.contains("maximum-frame-size"),
+          description);
       assertTrue(System.nanoTime() - start < 10_000_000_000L, "at once, not at the timeout");
       assertEquals(200, encode(cluster.base(), List.of("a", "the dog")).statusCode(), "serves on");
     }
   }
 
   @Test
-  void anEngineThatThrowsFailsItsJobOnceAndRowsThatFailTwiceFailOnlyTheirRequest() throws Exception {
+  void anEngineThatThrowsFailsItsJobOnceAndRowsThatFailTwiceFailOnlyTheirRequest()
+      throws Exception {
     try (Cluster cluster = Cluster.start(2, Map.of());
-        BertEncoder direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel())
-            .maxSeqLen(16).build())) {
+        BertEncoder direct =
+            BertEncoder.load(
+                EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build())) {
       // once: the job is tried again (on the other worker or the restarted one) and succeeds
       // (one worker armed at a time, on whichever the frontend gives the requests to)
       List<String> texts = ClusterTest.texts(40);
       float[][] expected = direct.encode(texts);
       for (BertServer armed : cluster.workers()) {
         armed.faults().forEach(f -> f.failNextRuns(1));
-        for (int attempt = 0; attempt < 5 && cluster.frontend().metrics().engineFailures.sum() == 0;
+        for (int attempt = 0;
+            attempt < 5 && cluster.frontend().metrics().engineFailures.sum() == 0;
             attempt++) {
           HttpResponse<String> r = encode(cluster.base(), texts);
           assertEquals(200, r.statusCode(), r.body());
@@ -141,8 +167,12 @@ class ClusterResilienceTest {
       }
       assertEquals(1, cluster.frontend().metrics().engineFailures.sum(), "the run failed once");
       // the failed workers restarted with new sessions and are back
-      TestNodes.await(() -> cluster.workers().stream().allMatch(w -> w.workers().allReady())
-          && cluster.frontend().metrics().workers.get() == 2, 30, "both workers back");
+      TestNodes.await(
+          () ->
+              cluster.workers().stream().allMatch(w -> w.workers().allReady())
+                  && cluster.frontend().metrics().workers.get() == 2,
+          30,
+          "both workers back");
 
       // poison: fails on every engine; its request fails with 500 naming the cause, others pass
       cluster.workers().forEach(w -> w.faults().forEach(f -> f.poison("new york")));
@@ -157,10 +187,14 @@ class ClusterResilienceTest {
       assertEquals("engine_error", error.get("type").asText());
       assertTrue(error.get("description").asText().contains("poison"), bad.body());
       assertEquals(200, innocent.get(60, TimeUnit.SECONDS).statusCode());
-      assertEquals(failuresBefore + 2, cluster.frontend().metrics().engineFailures.sum(),
+      assertEquals(
+          failuresBefore + 2,
+          cluster.frontend().metrics().engineFailures.sum(),
           "tried twice, then given up: no third worker poisoned");
       cluster.workers().forEach(w -> w.faults().forEach(f -> f.reset()));
-      TestNodes.await(() -> encode(cluster.base(), List.of("hello world")).statusCode() == 200, 30,
+      TestNodes.await(
+          () -> encode(cluster.base(), List.of("hello world")).statusCode() == 200,
+          30,
           "the cluster serves on");
     }
   }
@@ -169,18 +203,29 @@ class ClusterResilienceTest {
   void aJobPreparedBehindAFailedRunIsGivenBackNotFailed() throws Exception {
     // one worker holding two jobs: the second is tokenized while the first runs (pipelined);
     // when the first run fails, the second goes back to the frontend untried
-    try (Cluster cluster = Cluster.start(1, Map.of("bert-serving.workers.max-batch-size", 10,
-            "bert-serving.workers.prefetch-size", 2));
-        BertEncoder direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel())
-            .maxSeqLen(16).build())) {
+    try (Cluster cluster =
+            Cluster.start(
+                1,
+                Map.of(
+                    "bert-serving.workers.max-batch-size",
+                    10,
+                    "bert-serving.workers.prefetch-size",
+                    2));
+        BertEncoder direct =
+            BertEncoder.load(
+                EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build())) {
       BertServer worker = cluster.workers().get(0);
-      worker.faults().forEach(f -> {
-        f.delay(400);
-        f.failNextRuns(1);
-      });
+      worker
+          .faults()
+          .forEach(
+              f -> {
+                f.delay(400);
+                f.failNextRuns(1);
+              });
       List<String> texts = ClusterTest.texts(20); // two jobs of 10
       CompletableFuture<HttpResponse<String>> reply = encodeAsync(cluster.base(), texts);
-      TestNodes.await(() -> cluster.frontend().metrics().engineFailures.sum() == 1, 30, "the first run failed");
+      TestNodes.await(
+          () -> cluster.frontend().metrics().engineFailures.sum() == 1, 30, "the first run failed");
       worker.faults().forEach(f -> f.delay(0));
       HttpResponse<String> r = reply.get(60, TimeUnit.SECONDS);
       assertEquals(200, r.statusCode(), r.body());
@@ -189,7 +234,9 @@ class ClusterResilienceTest {
       for (int i = 0; i < texts.size(); i++) {
         assertEquals(expected[i][2], result.get(i).get(2).floatValue(), 1e-5, "row " + i);
       }
-      assertEquals(1, cluster.frontend().metrics().engineFailures.sum(),
+      assertEquals(
+          1,
+          cluster.frontend().metrics().engineFailures.sum(),
           "the job waiting behind the failed run was given back, not run into the failure");
     }
   }

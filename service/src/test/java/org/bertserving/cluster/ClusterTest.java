@@ -25,8 +25,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Three ActorSystems in one JVM, as three nodes of one cluster on loopback: a frontend (with
- * HTTP) and two workers, every message serialized (serialize-messages on).
+ * Three ActorSystems in one JVM, as three nodes of one cluster on loopback: a frontend (with HTTP)
+ * and two workers, every message serialized (serialize-messages on).
  */
 class ClusterTest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -44,11 +44,15 @@ class ClusterTest {
     int http = TestNodes.freePort();
     Map<String, Object> small = Map.of("bert-serving.workers.max-batch-size", 8);
     frontend = BertServer.start(TestNodes.node(List.of("frontend"), seed, seed, http, small));
-    workerA = BertServer.start(TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, small));
-    workerB = BertServer.start(TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, small));
+    workerA =
+        BertServer.start(TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, small));
+    workerB =
+        BertServer.start(TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, small));
     base = "http://127.0.0.1:" + http;
     TestNodes.awaitWorkers(frontend, 2);
-    direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    direct =
+        BertEncoder.load(
+            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
   }
 
   @AfterEach
@@ -66,25 +70,35 @@ class ClusterTest {
     List<String> words = TinyBert.VOCAB.subList(5, TinyBert.VOCAB.size());
     List<String> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(words.get(i % words.size()) + " " + words.get((i / words.size()) % words.size())
-          + " " + words.get((i * 7 + 3) % words.size()));
+      out.add(
+          words.get(i % words.size())
+              + " "
+              + words.get((i / words.size()) % words.size())
+              + " "
+              + words.get((i * 7 + 3) % words.size()));
     }
     return out;
   }
 
   CompletableFuture<JsonNode> encode(List<String> texts) throws Exception {
-    return CLIENT.sendAsync(HttpRequest.newBuilder(URI.create(base + "/encode"))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("texts", texts))))
-            .build(), HttpResponse.BodyHandlers.ofString())
-        .thenApply(r -> {
-          try {
-            assertEquals(200, r.statusCode(), r.body());
-            return JSON.readTree(r.body());
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
+    return CLIENT
+        .sendAsync(
+            HttpRequest.newBuilder(URI.create(base + "/encode"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        JSON.writeValueAsString(Map.of("texts", texts))))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .thenApply(
+            r -> {
+              try {
+                assertEquals(200, r.statusCode(), r.body());
+                return JSON.readTree(r.body());
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
   }
 
   void assertInOrder(List<String> texts, JsonNode body) {
@@ -93,7 +107,8 @@ class ClusterTest {
     assertEquals(texts.size(), result.size(), "no missing or extra rows");
     for (int i = 0; i < texts.size(); i++) {
       for (int d = 0; d < expected[i].length; d += 7) {
-        assertEquals(expected[i][d], result.get(i).get(d).floatValue(), 1e-5, "row " + i + " dim " + d);
+        assertEquals(
+            expected[i][d], result.get(i).get(d).floatValue(), 1e-5, "row " + i + " dim " + d);
       }
     }
   }
@@ -102,14 +117,16 @@ class ClusterTest {
     String address = worker.system().address().toString();
     return frontend.metrics().perWorker.entrySet().stream()
         .filter(e -> e.getKey().startsWith(address + "/"))
-        .mapToLong(e -> e.getValue()[0]).sum();
+        .mapToLong(e -> e.getValue()[0])
+        .sum();
   }
 
   @Test
   void oneRequestRunsOnBothWorkersAndComesBackInOrder() throws Exception {
     List<String> texts = texts(200);
     assertInOrder(texts, encode(texts).get(60, TimeUnit.SECONDS));
-    assertTrue(rowsOn(workerA) > 0 && rowsOn(workerB) > 0,
+    assertTrue(
+        rowsOn(workerA) > 0 && rowsOn(workerB) > 0,
         "rows per worker: " + rowsOn(workerA) + ", " + rowsOn(workerB));
     assertEquals(200, rowsOn(workerA) + rowsOn(workerB));
   }
@@ -117,14 +134,18 @@ class ClusterTest {
   @Test
   void eachRequestKeepsItsOwnOptionsAcrossNodesAndSharedRuns() throws Exception {
     List<String> texts = texts(30);
-    CompletableFuture<HttpResponse<String>> plain = CLIENT.sendAsync(post(Map.of("texts", texts)),
-        HttpResponse.BodyHandlers.ofString());
-    CompletableFuture<HttpResponse<String>> own = CLIENT.sendAsync(post(Map.of("texts", texts,
-        "normalize", true, "dimensions", 5, "prompt", "hello ")), HttpResponse.BodyHandlers.ofString());
+    CompletableFuture<HttpResponse<String>> plain =
+        CLIENT.sendAsync(post(Map.of("texts", texts)), HttpResponse.BodyHandlers.ofString());
+    CompletableFuture<HttpResponse<String>> own =
+        CLIENT.sendAsync(
+            post(Map.of("texts", texts, "normalize", true, "dimensions", 5, "prompt", "hello ")),
+            HttpResponse.BodyHandlers.ofString());
     assertInOrder(texts, JSON.readTree(plain.get(60, TimeUnit.SECONDS).body()));
     JsonNode result = JSON.readTree(own.get(60, TimeUnit.SECONDS).body()).get("result");
-    float[][] expected = direct.encode(texts, false,
-        new org.bertserving.engine.CallOptions("hello ", true, 5)).matrix();
+    float[][] expected =
+        direct
+            .encode(texts, false, new org.bertserving.engine.CallOptions("hello ", true, 5))
+            .matrix();
     for (int i = 0; i < texts.size(); i++) {
       assertEquals(5, result.get(i).size());
       for (int d = 0; d < 5; d++) {
@@ -134,8 +155,10 @@ class ClusterTest {
   }
 
   HttpRequest post(Map<String, Object> body) throws Exception {
-    return HttpRequest.newBuilder(URI.create(base + "/encode")).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
+    return HttpRequest.newBuilder(URI.create(base + "/encode"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+        .build();
   }
 
   @Test

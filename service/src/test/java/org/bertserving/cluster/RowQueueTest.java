@@ -15,12 +15,21 @@ import org.junit.jupiter.api.Test;
 class RowQueueTest {
 
   static Job.Segment request(String id, int rows) {
-    return new Job.Segment(id, null, 0, new ArrayList<>(Collections.nCopies(rows, "text")), null,
-        Long.MAX_VALUE, 0, org.bertserving.engine.CallOptions.DEFAULTS);
+    return new Job.Segment(
+        id,
+        null,
+        0,
+        new ArrayList<>(Collections.nCopies(rows, "text")),
+        null,
+        Long.MAX_VALUE,
+        0,
+        org.bertserving.engine.CallOptions.DEFAULTS);
   }
 
   static List<String> ids(Job job) {
-    return job.segments().stream().map(s -> s.requestId() + "@" + s.offset() + "+" + s.size()).toList();
+    return job.segments().stream()
+        .map(s -> s.requestId() + "@" + s.offset() + "+" + s.size())
+        .toList();
   }
 
   @Test

@@ -72,19 +72,26 @@ class BackendSeamTest {
   void anotherBackendSitsBesideTensorFlowsBehindTheSameEngine(@TempDir Path tmp) throws Exception {
     Path model = TinyBert.writeGoogleFolder(tmp.resolve("tiny"), TinyBert.CONFIG, 42, 0);
     Map<String, Tensor> weights = TinyBert.weights(TinyBert.CONFIG, 42, 0, "");
-    EngineSettings settings = EngineSettings.builder().modelDir(model).maxSeqLen(16)
-        .poolingStrategy(PoolingStrategy.FIRST_TOKEN).poolingLayers(List.of(-1)).build();
+    EngineSettings settings =
+        EngineSettings.builder()
+            .modelDir(model)
+            .maxSeqLen(16)
+            .poolingStrategy(PoolingStrategy.FIRST_TOKEN)
+            .poolingLayers(List.of(-1))
+            .build();
     int[] opened = {0};
-    ModelBackend.Opener plainJava = (files, declared, s) -> {
-      opened[0]++;
-      return new PlainJavaBackend(TinyBert.CONFIG, weights);
-    };
+    ModelBackend.Opener plainJava =
+        (files, declared, s) -> {
+          opened[0]++;
+          return new PlainJavaBackend(TinyBert.CONFIG, weights);
+        };
     List<String> texts = List.of("hello world", "the dog sat on the mat.", "a");
     try (BertEncoder tensorflow = BertEncoder.load(settings);
         BertEncoder java = BertEncoder.load(settings, plainJava)) {
       float[][] expected = tensorflow.encode(texts);
       float[][] actual = java.encode(texts, false, new CallOptions(null, true, 8)).matrix();
-      float[][] expectedOwn = tensorflow.encode(texts, false, new CallOptions(null, true, 8)).matrix();
+      float[][] expectedOwn =
+          tensorflow.encode(texts, false, new CallOptions(null, true, 8)).matrix();
       for (int i = 0; i < texts.size(); i++) {
         for (int d = 0; d < 8; d++) {
           assertEquals(expectedOwn[i][d], actual[i][d], 2e-4, "row " + i + " dim " + d);

@@ -38,7 +38,9 @@ class BatchPlannerTest {
     List<int[]> runs = BatchPlanner.plan(rows, 256, 1 << 20, cheapRuns);
     assertEquals(2, runs.size());
     assertEveryRowOnce(runs, 256);
-    assertTrue(Arrays.stream(runs.get(1)).allMatch(i -> rows.get(i).length() == 5), "the short ones alone");
+    assertTrue(
+        Arrays.stream(runs.get(1)).allMatch(i -> rows.get(i).length() == 5),
+        "the short ones alone");
 
     // when a run costs more than the padding it saves, one run
     CostModel dearRuns = new CostModel(1.0, 1e-5, 0);

@@ -41,9 +41,12 @@ class Bf16AccuracyTest {
 
   @Test
   void bf16IsRefusedOnAGpuWithTheFlagToUseInstead() {
-    ModelLoadException e = assertThrows(ModelLoadException.class, () ->
-        BertEncoder.load(EngineSettings.builder().bf16(true).deviceId(0).build()));
-    assertEquals("-bf16 is for CPUs (bfloat16 matmuls of AVX512_BF16 or AMX); on GPU 0 use -fp16",
+    ModelLoadException e =
+        assertThrows(
+            ModelLoadException.class,
+            () -> BertEncoder.load(EngineSettings.builder().bf16(true).deviceId(0).build()));
+    assertEquals(
+        "-bf16 is for CPUs (bfloat16 matmuls of AVX512_BF16 or AMX); on GPU 0 use -fp16",
         e.getMessage());
   }
 }

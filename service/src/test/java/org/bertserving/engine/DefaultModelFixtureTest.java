@@ -44,8 +44,11 @@ public class DefaultModelFixtureTest {
 
   @Test
   void lastLayerClsMatchesGooglesFinalLayer() throws IOException {
-    EngineSettings settings = EngineSettings.builder()
-        .poolingStrategy(PoolingStrategy.FIRST_TOKEN).poolingLayers(List.of(-1)).build();
+    EngineSettings settings =
+        EngineSettings.builder()
+            .poolingStrategy(PoolingStrategy.FIRST_TOKEN)
+            .poolingLayers(List.of(-1))
+            .build();
     try (BertEncoder encoder = BertEncoder.load(settings)) {
       float[][] vectors = encoder.encode(texts);
       for (int i = 0; i < texts.size(); i++) {

@@ -14,13 +14,14 @@ public final class Fixtures {
 
   public static Path dir() {
     String configured = System.getProperty("bert.fixtures");
-    for (String candidate : new String[] {configured, "../shared/fixtures", "../../shared/fixtures"}) {
+    for (String candidate :
+        new String[] {configured, "../shared/fixtures", "../../shared/fixtures"}) {
       if (candidate != null && Files.isDirectory(Path.of(candidate))) {
         return Path.of(candidate);
       }
     }
-    throw new IllegalStateException("shared/fixtures not found beside the checkout (bert.fixtures="
-        + configured + ")");
+    throw new IllegalStateException(
+        "shared/fixtures not found beside the checkout (bert.fixtures=" + configured + ")");
   }
 
   public static Path file(String name) {

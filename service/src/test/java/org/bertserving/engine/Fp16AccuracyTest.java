@@ -9,9 +9,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code -fp16} on the real model (BERT-Base, the fixtures' texts), with CPU kernels: half-precision
- * weights and matmuls, norms, softmax and pooling in float32, within cosine 0.999 of float32. The
- * tiny model cannot show this: its 32-wide rows keep their variance in half precision.
+ * {@code -fp16} on the real model (BERT-Base, the fixtures' texts), with CPU kernels:
+ * half-precision weights and matmuls, norms, softmax and pooling in float32, within cosine 0.999 of
+ * float32. The tiny model cannot show this: its 32-wide rows keep their variance in half precision.
  */
 class Fp16AccuracyTest {
 

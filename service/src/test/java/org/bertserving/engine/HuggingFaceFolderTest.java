@@ -26,7 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HuggingFaceFolderTest {
   /** Hugging Face's BERT: erf gelu, which its config.json calls "gelu". */
-  static final BertConfig CONFIG = new BertConfig(TinyBert.VOCAB.size(), 32, 2, 4, 64, "gelu_exact", 64, 2);
+  static final BertConfig CONFIG =
+      new BertConfig(TinyBert.VOCAB.size(), 32, 2, 4, 64, "gelu_exact", 64, 2);
+
   private static final long SEED = 11;
 
   @TempDir static Path tmp;
@@ -35,8 +37,8 @@ class HuggingFaceFolderTest {
 
   @BeforeAll
   static void writeModels() throws IOException {
-    sentenceTransformers = TinyHuggingFace.write(tmp.resolve("st"), CONFIG, SEED,
-        Layout.sentenceTransformers());
+    sentenceTransformers =
+        TinyHuggingFace.write(tmp.resolve("st"), CONFIG, SEED, Layout.sentenceTransformers());
     reference = new ReferenceBert(CONFIG, TinyHuggingFace.stored(CONFIG, SEED, "F32"), "");
   }
 
@@ -52,15 +54,23 @@ class HuggingFaceFolderTest {
       float[][] vectors = encoder.encode(texts);
       List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
       for (int r = 0; r < rows.size(); r++) {
-        double[] mean = pool(PoolingStrategy.REDUCE_MEAN, last(rows.get(r)), rows.get(r).inputMask());
+        double[] mean =
+            pool(PoolingStrategy.REDUCE_MEAN, last(rows.get(r)), rows.get(r).inputMask());
         assertClose(normalized(mean), vectors[r], "row " + r);
       }
       // truncation at max_seq_length (16), not at the tokenizer.json's own 4
-      assertEquals(16, encoder.featurizer().featurize(List.of("the dog ".repeat(20)), false)
-          .rows().get(0).length());
+      assertEquals(
+          16,
+          encoder
+              .featurizer()
+              .featurize(List.of("the dog ".repeat(20)), false)
+              .rows()
+              .get(0)
+              .length());
       // a worker's new session after a failed run reads the same weights again
       encoder.restartSession();
-      assertClose(TinyModelEngineTest.toDouble(vectors[2]), encoder.encode(texts)[2], "after restart");
+      assertClose(
+          TinyModelEngineTest.toDouble(vectors[2]), encoder.encode(texts)[2], "after restart");
     }
   }
 
@@ -72,8 +82,14 @@ class HuggingFaceFolderTest {
     assertTrue(!defaults.normalize());
     List<String> texts = TinyModelEngineTest.TEXTS;
     for (List<Integer> layers : List.of(List.of(-1), List.of(-2), List.of(-1, 0))) {
-      try (BertEncoder encoder = BertEncoder.load(EngineSettings.builder().modelDir(plain)
-          .maxSeqLen(16).poolingStrategy(PoolingStrategy.NONE).poolingLayers(layers).build())) {
+      try (BertEncoder encoder =
+          BertEncoder.load(
+              EngineSettings.builder()
+                  .modelDir(plain)
+                  .maxSeqLen(16)
+                  .poolingStrategy(PoolingStrategy.NONE)
+                  .poolingLayers(layers)
+                  .build())) {
         EncodedRows result = encoder.encode(texts, false);
         List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
         for (int r = 0; r < rows.size(); r++) {
@@ -82,20 +98,35 @@ class HuggingFaceFolderTest {
         }
       }
     }
-    for (PoolingStrategy strategy : List.of(PoolingStrategy.REDUCE_MAX,
-        PoolingStrategy.REDUCE_MEAN_MAX, PoolingStrategy.FIRST_TOKEN, PoolingStrategy.LAST_TOKEN)) {
-      try (BertEncoder encoder = BertEncoder.load(EngineSettings.builder().modelDir(plain)
-          .maxSeqLen(16).poolingStrategy(strategy).build())) {
+    for (PoolingStrategy strategy :
+        List.of(
+            PoolingStrategy.REDUCE_MAX,
+            PoolingStrategy.REDUCE_MEAN_MAX,
+            PoolingStrategy.FIRST_TOKEN,
+            PoolingStrategy.LAST_TOKEN)) {
+      try (BertEncoder encoder =
+          BertEncoder.load(
+              EngineSettings.builder()
+                  .modelDir(plain)
+                  .maxSeqLen(16)
+                  .poolingStrategy(strategy)
+                  .build())) {
         float[][] vectors = encoder.encode(texts);
         List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
         for (int r = 0; r < rows.size(); r++) {
           double[][] states = concat(reference.layers(rows.get(r)), List.of(-2));
-          assertClose(pool(strategy, states, rows.get(r).inputMask()), vectors[r], strategy + " row " + r);
+          assertClose(
+              pool(strategy, states, rows.get(r).inputMask()), vectors[r], strategy + " row " + r);
         }
       }
     }
-    try (BertEncoder encoder = BertEncoder.load(EngineSettings.builder().modelDir(plain)
-        .maxSeqLen(16).poolingStrategy(PoolingStrategy.CLS_POOLED).build())) {
+    try (BertEncoder encoder =
+        BertEncoder.load(
+            EngineSettings.builder()
+                .modelDir(plain)
+                .maxSeqLen(16)
+                .poolingStrategy(PoolingStrategy.CLS_POOLED)
+                .build())) {
       List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
       float[][] vectors = encoder.encode(texts);
       for (int r = 0; r < rows.size(); r++) {
@@ -106,15 +137,21 @@ class HuggingFaceFolderTest {
 
   @Test
   void bfloat16WeightsAndClsPooling() throws IOException {
-    Path dir = TinyHuggingFace.write(tmp.resolve("bf16"), CONFIG, SEED,
-        new Layout("bert.", "BF16", "cls_token", false, 12, true));
-    ReferenceBert rounded = new ReferenceBert(CONFIG, TinyHuggingFace.stored(CONFIG, SEED, "BF16"), "");
+    Path dir =
+        TinyHuggingFace.write(
+            tmp.resolve("bf16"),
+            CONFIG,
+            SEED,
+            new Layout("bert.", "BF16", "cls_token", false, 12, true));
+    ReferenceBert rounded =
+        new ReferenceBert(CONFIG, TinyHuggingFace.stored(CONFIG, SEED, "BF16"), "");
     EngineSettings settings = EngineSettings.builder().modelDir(dir).build();
     assertEquals(PoolingStrategy.FIRST_TOKEN, settings.poolingStrategy());
     assertTrue(!settings.normalize());
     try (BertEncoder encoder = BertEncoder.load(settings)) {
       float[][] vectors = encoder.encode(TinyModelEngineTest.TEXTS);
-      List<InputFeatures> rows = encoder.featurizer().featurize(TinyModelEngineTest.TEXTS, false).rows();
+      List<InputFeatures> rows =
+          encoder.featurizer().featurize(TinyModelEngineTest.TEXTS, false).rows();
       for (int r = 0; r < rows.size(); r++) {
         assertClose(last(rounded, rows.get(r))[0], vectors[r], "CLS row " + r);
       }
@@ -123,12 +160,15 @@ class HuggingFaceFolderTest {
 
   @Test
   void aCallsPromptNormalizationAndDimensions() throws IOException {
-    try (BertEncoder encoder = BertEncoder.load(EngineSettings.builder().modelDir(sentenceTransformers)
-        .prompt("hello ").build())) {
+    try (BertEncoder encoder =
+        BertEncoder.load(
+            EngineSettings.builder().modelDir(sentenceTransformers).prompt("hello ").build())) {
       List<String> texts = List.of("the dog sat on the mat.", "how are you?");
       InputFeatures prompted = encoder.featurizer().featurize(texts, false).rows().get(0);
-      assertEquals(List.of("[CLS]", "hello", "the", "dog", "sat", "on", "the", "mat", ".", "[SEP]"),
-          prompted.tokens(), "-prompt goes before each text");
+      assertEquals(
+          List.of("[CLS]", "hello", "the", "dog", "sat", "on", "the", "mat", ".", "[SEP]"),
+          prompted.tokens(),
+          "-prompt goes before each text");
       double[] mean = pool(PoolingStrategy.REDUCE_MEAN, last(prompted), prompted.inputMask());
 
       float[][] raw = encoder.encode(texts, false, new CallOptions(null, false, null)).matrix();
@@ -142,25 +182,36 @@ class HuggingFaceFolderTest {
 
       InputFeatures noPrompt = encoder.featurizer().featurize(texts, false, "").rows().get(0);
       float[][] plain = encoder.encode(texts, false, new CallOptions("", null, null)).matrix();
-      assertClose(normalized(pool(PoolingStrategy.REDUCE_MEAN, last(noPrompt), noPrompt.inputMask())),
-          plain[0], "a call's empty prompt replaces -prompt");
-      EncodedRows tokenized = encoder.encode(List.of(List.of("the", "dog")), true,
-          new CallOptions("how are", null, null));
-      assertEquals(List.of("[CLS]", "how", "are", "the", "dog", "[SEP]"), tokenized.tokens().get(0));
+      assertClose(
+          normalized(pool(PoolingStrategy.REDUCE_MEAN, last(noPrompt), noPrompt.inputMask())),
+          plain[0],
+          "a call's empty prompt replaces -prompt");
+      EncodedRows tokenized =
+          encoder.encode(
+              List.of(List.of("the", "dog")), true, new CallOptions("how are", null, null));
+      assertEquals(
+          List.of("[CLS]", "how", "are", "the", "dog", "[SEP]"), tokenized.tokens().get(0));
 
-      assertMessage(() -> encoder.encode(texts, false, new CallOptions(null, null, 0)),
+      assertMessage(
+          () -> encoder.encode(texts, false, new CallOptions(null, null, 0)),
           "dimensions 0 is out of range: expected 1 to 32");
-      assertMessage(() -> encoder.encode(texts, false, new CallOptions(null, null, 33)),
+      assertMessage(
+          () -> encoder.encode(texts, false, new CallOptions(null, null, 33)),
           "dimensions 33 is out of range: expected 1 to 32");
-      assertTrue(org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
-          () -> encoder.encode(texts, false, new CallOptions(null, null, 33))).index() < 0);
+      assertTrue(
+          org.junit.jupiter.api.Assertions.assertThrows(
+                      InvalidInputException.class,
+                      () -> encoder.encode(texts, false, new CallOptions(null, null, 33)))
+                  .index()
+              < 0);
     }
   }
 
   @Test
   void aGoogleModelIsNotNormalizedUnlessAsked() throws IOException {
     Path google = TinyBert.writeGoogleFolder(tmp.resolve("google"), TinyBert.CONFIG, 42, 0);
-    try (BertEncoder encoder = BertEncoder.load(EngineSettings.builder().modelDir(google).maxSeqLen(16).build())) {
+    try (BertEncoder encoder =
+        BertEncoder.load(EngineSettings.builder().modelDir(google).maxSeqLen(16).build())) {
       List<String> texts = List.of("hello world");
       float[] plain = encoder.encode(texts)[0];
       float[] unit = encoder.encode(texts, false, new CallOptions(null, true, null)).matrix()[0];
@@ -182,9 +233,14 @@ class HuggingFaceFolderTest {
     assertFails(() -> load(empty), "has no weights: expected model.safetensors or model.onnx");
 
     Path roberta = TinyHuggingFace.write(tmp.resolve("roberta"), CONFIG, SEED, layout);
-    edit(roberta.resolve("config.json"), "\"model_type\":\"bert\"", "\"model_type\":\"xlm-roberta\"");
-    assertFails(() -> load(roberta), roberta.resolve("config.json")
-        + ": model_type is 'xlm-roberta' ([\"BertModel\"]), expected 'bert' or 'electra'");
+    edit(
+        roberta.resolve("config.json"),
+        "\"model_type\":\"bert\"",
+        "\"model_type\":\"xlm-roberta\"");
+    assertFails(
+        () -> load(roberta),
+        roberta.resolve("config.json")
+            + ": model_type is 'xlm-roberta' ([\"BertModel\"]), expected 'bert' or 'electra'");
 
     Path silu = TinyHuggingFace.write(tmp.resolve("silu"), CONFIG, SEED, layout);
     edit(silu.resolve("config.json"), "\"hidden_act\":\"gelu\"", "\"hidden_act\":\"silu\"");
@@ -192,42 +248,58 @@ class HuggingFaceFolderTest {
 
     Path bpe = TinyHuggingFace.write(tmp.resolve("bpe"), CONFIG, SEED, layout);
     edit(bpe.resolve("tokenizer.json"), "\"type\":\"WordPiece\"", "\"type\":\"BPE\"");
-    assertFails(() -> load(bpe), bpe.resolve("tokenizer.json")
-        + ": model.type is 'BPE', expected 'WordPiece'");
+    assertFails(
+        () -> load(bpe),
+        bpe.resolve("tokenizer.json") + ": model.type is 'BPE', expected 'WordPiece'");
 
     Path noTokenizer = TinyHuggingFace.write(tmp.resolve("no-tokenizer"), CONFIG, SEED, layout);
     Files.delete(noTokenizer.resolve("tokenizer.json"));
-    assertFails(() -> load(noTokenizer), "has no WordPiece tokenizer: expected tokenizer.json or vocab.txt");
+    assertFails(
+        () -> load(noTokenizer),
+        "has no WordPiece tokenizer: expected tokenizer.json or vocab.txt");
 
     Path wide = TinyHuggingFace.write(tmp.resolve("wide"), CONFIG, SEED, layout);
     edit(wide.resolve("config.json"), "\"intermediate_size\":64", "\"intermediate_size\":128");
-    assertFails(() -> load(wide), wide.resolve("model.safetensors")
-        + ": tensor 'encoder.layer.0.intermediate.dense.weight' has shape [64, 32], the config needs [128, 32]");
+    assertFails(
+        () -> load(wide),
+        wide.resolve("model.safetensors")
+            + ": tensor 'encoder.layer.0.intermediate.dense.weight' has shape [64, 32], the config needs [128, 32]");
 
     Path deep = TinyHuggingFace.write(tmp.resolve("deep"), CONFIG, SEED, layout);
     edit(deep.resolve("config.json"), "\"num_hidden_layers\":2", "\"num_hidden_layers\":3");
-    assertFails(() -> load(deep), deep.resolve("model.safetensors")
-        + " has no tensor 'encoder.layer.2.attention.self.query.weight'");
+    assertFails(
+        () -> load(deep),
+        deep.resolve("model.safetensors")
+            + " has no tensor 'encoder.layer.2.attention.self.query.weight'");
 
     Path dense = TinyHuggingFace.write(tmp.resolve("dense"), CONFIG, SEED, layout);
-    edit(dense.resolve("modules.json"), "sentence_transformers.models.Normalize",
+    edit(
+        dense.resolve("modules.json"),
+        "sentence_transformers.models.Normalize",
         "sentence_transformers.models.Dense");
     assertFails(() -> load(dense), "module '2_Normalize' is sentence_transformers.models.Dense");
 
-    Path sqrt = TinyHuggingFace.write(tmp.resolve("sqrt"), CONFIG, SEED,
-        new Layout("", "F32", "mean_sqrt_len_tokens", true, 16, true));
+    Path sqrt =
+        TinyHuggingFace.write(
+            tmp.resolve("sqrt"),
+            CONFIG,
+            SEED,
+            new Layout("", "F32", "mean_sqrt_len_tokens", true, 16, true));
     assertFails(() -> load(sqrt), "pooling modes [mean_sqrt_len_tokens], expected exactly one of");
 
     Path truncated = TinyHuggingFace.write(tmp.resolve("truncated"), CONFIG, SEED, layout);
     Path weights = truncated.resolve("model.safetensors");
-    Files.write(weights, java.util.Arrays.copyOf(Files.readAllBytes(weights), (int) Files.size(weights) - 100));
+    Files.write(
+        weights,
+        java.util.Arrays.copyOf(Files.readAllBytes(weights), (int) Files.size(weights) - 100));
     assertFails(() -> load(truncated), "safetensors file " + weights + ": tensor");
   }
 
   /** A model error: an IOException (a file that cannot be read) or a ModelLoadException. */
   private static void assertFails(org.junit.jupiter.api.function.Executable call, String fragment) {
     Throwable e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, call);
-    assertTrue(e.getMessage().contains(fragment),
+    assertTrue(
+        e.getMessage().contains(fragment),
         "expected a message containing '" + fragment + "' but got: " + e.getMessage());
   }
 

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Named models other than the default come from the jar Maven keeps in the local repository, so
- * that serving the default model never downloads every model; a missing one names the command
- * that fetches it.
+ * that serving the default model never downloads every model; a missing one names the command that
+ * fetches it.
  */
 class ModelCacheTest {
 
@@ -30,14 +30,18 @@ class ModelCacheTest {
     System.setProperty("maven.repo.local", repo.toString());
     try {
       assertFalse(ModelCache.available("tiny.onnx", artifact));
-      ModelLoadException missing = assertThrows(ModelLoadException.class,
-          () -> ModelCache.resource("tiny.onnx", artifact));
-      assertTrue(missing.getMessage().contains("mvn dependency:get -Dartifact=" + artifact
-          + " -Dtransitive=false"), missing.getMessage());
+      ModelLoadException missing =
+          assertThrows(ModelLoadException.class, () -> ModelCache.resource("tiny.onnx", artifact));
+      assertTrue(
+          missing
+              .getMessage()
+              .contains("mvn dependency:get -Dartifact=" + artifact + " -Dtransitive=false"),
+          missing.getMessage());
 
       Path jar = repo.resolve("org/example/models/tiny-model/1.2.3/tiny-model-1.2.3.jar");
       Files.createDirectories(jar.getParent());
-      try (OutputStream out = Files.newOutputStream(jar); ZipOutputStream zip = new ZipOutputStream(out)) {
+      try (OutputStream out = Files.newOutputStream(jar);
+          ZipOutputStream zip = new ZipOutputStream(out)) {
         zip.putNextEntry(new ZipEntry("tiny.onnx"));
         zip.write("weights".getBytes(StandardCharsets.UTF_8));
         zip.closeEntry();
@@ -59,10 +63,11 @@ class ModelCacheTest {
   @Test
   void aModelIsUnpackedOnceIntoTheCacheFolderTheSettingsName(@TempDir Path cache) throws Exception {
     int[] writes = {0};
-    ModelCache.Writer writer = dir -> {
-      writes[0]++;
-      Files.writeString(dir.resolve("vocab.txt"), "[PAD]");
-    };
+    ModelCache.Writer writer =
+        dir -> {
+          writes[0]++;
+          Files.writeString(dir.resolve("vocab.txt"), "[PAD]");
+        };
     Path first = ModelCache.unpacked(cache, "tiny-1.0", writer);
     Path again = ModelCache.unpacked(cache, "tiny-1.0", writer);
     assertEquals(cache.resolve("tiny-1.0"), first);
@@ -70,9 +75,14 @@ class ModelCacheTest {
     assertEquals(1, writes[0], "unpacked once");
     assertTrue(Files.isRegularFile(first.resolve("vocab.txt")));
     // -model_cache_dir reaches the engine as a setting, not through a system property
-    org.bertserving.cluster.ServingSettings settings = org.bertserving.cluster.ServingSettings.create(
-        org.bertserving.server.TestNodes.node(java.util.List.of("frontend", "worker"), 0, 0, 0,
-            java.util.Map.of("bert-serving.engine.model-cache-dir", cache.toString())));
+    org.bertserving.cluster.ServingSettings settings =
+        org.bertserving.cluster.ServingSettings.create(
+            org.bertserving.server.TestNodes.node(
+                java.util.List.of("frontend", "worker"),
+                0,
+                0,
+                0,
+                java.util.Map.of("bert-serving.engine.model-cache-dir", cache.toString())));
     assertEquals(cache, settings.engine().cacheDir());
   }
 }

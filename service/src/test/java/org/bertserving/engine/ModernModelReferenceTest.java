@@ -21,10 +21,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Each named sentence-embedding model, at its own defaults, reproduces what ONNX Runtime computes
- * from the same ONNX file with that model's own pooling (mean over the mask, or CLS for BGE) and
- * L2 normalization, and its token ids are those of Hugging Face's own tokenizers (DJL's binding,
- * loaded offline from the model's {@code tokenizer.json}, truncating at the model's
- * {@code max_seq_length}, not at the file's own 128).
+ * from the same ONNX file with that model's own pooling (mean over the mask, or CLS for BGE) and L2
+ * normalization, and its token ids are those of Hugging Face's own tokenizers (DJL's binding,
+ * loaded offline from the model's {@code tokenizer.json}, truncating at the model's {@code
+ * max_seq_length}, not at the file's own 128).
  */
 class ModernModelReferenceTest {
   private static final double MIN_COSINE = 0.9999;
@@ -36,7 +36,9 @@ class ModernModelReferenceTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = NamedModel.class, names = {"ALL_MINILM_L6_V2", "BGE_SMALL_EN_V15", "E5_SMALL_V2"})
+  @EnumSource(
+      value = NamedModel.class,
+      names = {"ALL_MINILM_L6_V2", "BGE_SMALL_EN_V15", "E5_SMALL_V2"})
   void vectorsAndIdsEqualOnnxRuntimeAndHuggingFaceTokenizers(NamedModel model)
       throws IOException, OrtException {
     List<String> texts = ModernTexts.all();
@@ -45,21 +47,25 @@ class ModernModelReferenceTest {
     assertEquals(model.defaults().maxSeqLen(), settings.maxSeqLen());
     Path dir = model.unpacked();
     try (BertEncoder engine = BertEncoder.load(settings);
-        Reference reference = new Reference(dir, settings.maxSeqLen(), settings.poolingStrategy())) {
+        Reference reference =
+            new Reference(dir, settings.maxSeqLen(), settings.poolingStrategy())) {
       float[][] ours = engine.encode(texts);
       List<InputFeatures> rows = engine.featurizer().featurize(texts, false).rows();
       double minCosine = 1;
       double maxAbs = 0;
       for (int i = 0; i < texts.size(); i++) {
         long[] ids = reference.ids(texts.get(i));
-        assertArrayEquals(ids, toLong(rows.get(i).inputIds()), model + " ids of text " + i
-            + " " + rows.get(i).tokens());
+        assertArrayEquals(
+            ids,
+            toLong(rows.get(i).inputIds()),
+            model + " ids of text " + i + " " + rows.get(i).tokens());
         float[] expected = reference.vector(ids);
         double[] cmp = compare(expected, ours[i]);
         minCosine = Math.min(minCosine, cmp[0]);
         maxAbs = Math.max(maxAbs, cmp[1]);
       }
-      System.out.printf("%s: %d texts, min cosine %.8f, max abs difference %.2e%n",
+      System.out.printf(
+          "%s: %d texts, min cosine %.8f, max abs difference %.2e%n",
           model.modelName(), texts.size(), minCosine, maxAbs);
       assertTrue(minCosine > MIN_COSINE, model + " min cosine " + minCosine);
       assertTrue(maxAbs < MAX_ABS, model + " max abs difference " + maxAbs);
@@ -68,15 +74,15 @@ class ModernModelReferenceTest {
 
   /**
    * Weights imported from ONNX serve every pooling strategy and layer, not only the model's own:
-   * the last layer's token vectors equal ONNX Runtime's last hidden state, and the other
-   * strategies of any layer agree with pooling the engine's own token vectors in plain Java.
+   * the last layer's token vectors equal ONNX Runtime's last hidden state, and the other strategies
+   * of any layer agree with pooling the engine's own token vectors in plain Java.
    */
   @org.junit.jupiter.api.Test
   void everyPoolingStrategyAndLayerOfAnOnnxModel() throws IOException, OrtException {
     NamedModel model = NamedModel.ALL_MINILM_L6_V2;
     List<String> texts = ModernTexts.all().subList(0, 12);
-    EngineSettings.Builder base = EngineSettings.builder().model(model.modelName()).maxSeqLen(64)
-        .normalize(false);
+    EngineSettings.Builder base =
+        EngineSettings.builder().model(model.modelName()).maxSeqLen(64).normalize(false);
     try (Reference reference = new Reference(model.unpacked(), 64, PoolingStrategy.NONE);
         BertEncoder last = BertEncoder.load(base.poolingStrategy(PoolingStrategy.NONE).build())) {
       EncodedRows tokens = last.encode(texts, false);
@@ -87,20 +93,26 @@ class ModernModelReferenceTest {
           System.arraycopy(hidden[t], 0, flat, t * hidden[0].length, hidden[0].length);
         }
         double[] cmp = compare(flat, tokens.rows().get(i));
-        assertTrue(cmp[0] > MIN_COSINE && cmp[1] < MAX_ABS, "last layer of text " + i + ": "
-            + java.util.Arrays.toString(cmp));
+        assertTrue(
+            cmp[0] > MIN_COSINE && cmp[1] < MAX_ABS,
+            "last layer of text " + i + ": " + java.util.Arrays.toString(cmp));
       }
     }
     for (List<Integer> layers : List.of(List.of(0, -2))) {
       float[][] tokens;
-      try (BertEncoder none = BertEncoder.load(base.poolingStrategy(PoolingStrategy.NONE)
-          .poolingLayers(layers).build())) {
+      try (BertEncoder none =
+          BertEncoder.load(
+              base.poolingStrategy(PoolingStrategy.NONE).poolingLayers(layers).build())) {
         tokens = none.encode(texts, false).rows().toArray(new float[0][]);
       }
-      for (PoolingStrategy strategy : List.of(PoolingStrategy.REDUCE_MAX,
-          PoolingStrategy.REDUCE_MEAN_MAX, PoolingStrategy.FIRST_TOKEN, PoolingStrategy.LAST_TOKEN)) {
-        try (BertEncoder encoder = BertEncoder.load(base.poolingStrategy(strategy)
-            .poolingLayers(layers).build())) {
+      for (PoolingStrategy strategy :
+          List.of(
+              PoolingStrategy.REDUCE_MAX,
+              PoolingStrategy.REDUCE_MEAN_MAX,
+              PoolingStrategy.FIRST_TOKEN,
+              PoolingStrategy.LAST_TOKEN)) {
+        try (BertEncoder encoder =
+            BertEncoder.load(base.poolingStrategy(strategy).poolingLayers(layers).build())) {
           float[][] pooled = encoder.encode(texts);
           List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
           int dim = 384 * layers.size();
@@ -111,14 +123,18 @@ class ModernModelReferenceTest {
                 states[t][d] = tokens[r][t * dim + d];
               }
             }
-            TinyModelEngineTest.assertClose(TinyModelEngineTest.pool(strategy, states,
-                rows.get(r).inputMask()), pooled[r], strategy + " " + layers + " row " + r);
+            TinyModelEngineTest.assertClose(
+                TinyModelEngineTest.pool(strategy, states, rows.get(r).inputMask()),
+                pooled[r],
+                strategy + " " + layers + " row " + r);
           }
         }
       }
     }
-    Throwable e = org.junit.jupiter.api.Assertions.assertThrows(ModelLoadException.class,
-        () -> BertEncoder.load(base.poolingStrategy(PoolingStrategy.CLS_POOLED).build()));
+    Throwable e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            ModelLoadException.class,
+            () -> BertEncoder.load(base.poolingStrategy(PoolingStrategy.CLS_POOLED).build()));
     assertTrue(e.getMessage().contains("has no tensor 'pooler.dense.weight'"), e.getMessage());
   }
 
@@ -130,10 +146,15 @@ class ModernModelReferenceTest {
     private final PoolingStrategy pooling;
 
     Reference(Path dir, int maxLength, PoolingStrategy pooling) throws IOException, OrtException {
-      this.tokenizer = HuggingFaceTokenizer.builder().optTokenizerPath(dir.resolve("tokenizer.json"))
-          .optMaxLength(maxLength).optTruncation(true).optPadding(false).build();
-      this.session = env.createSession(dir.resolve("model.onnx").toString(),
-          new OrtSession.SessionOptions());
+      this.tokenizer =
+          HuggingFaceTokenizer.builder()
+              .optTokenizerPath(dir.resolve("tokenizer.json"))
+              .optMaxLength(maxLength)
+              .optTruncation(true)
+              .optPadding(false)
+              .build();
+      this.session =
+          env.createSession(dir.resolve("model.onnx").toString(), new OrtSession.SessionOptions());
       this.pooling = pooling;
     }
 
@@ -173,9 +194,11 @@ class ModernModelReferenceTest {
       java.util.Arrays.fill(ones, 1);
       try (OnnxTensor inputIds = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
           OnnxTensor mask = OnnxTensor.createTensor(env, LongBuffer.wrap(ones), shape);
-          OnnxTensor types = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape);
-          OrtSession.Result result = session.run(Map.of("input_ids", inputIds,
-              "attention_mask", mask, "token_type_ids", types))) {
+          OnnxTensor types =
+              OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape);
+          OrtSession.Result result =
+              session.run(
+                  Map.of("input_ids", inputIds, "attention_mask", mask, "token_type_ids", types))) {
         return ((float[][][]) result.get(0).getValue())[0];
       }
     }

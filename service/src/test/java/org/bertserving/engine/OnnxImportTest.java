@@ -32,18 +32,30 @@ class OnnxImportTest {
     Path dir = TinyOnnx.writeFolder(tmp.resolve("onnx"), CONFIG, SEED, Variant.EXPORT);
     ReferenceBert reference = new ReferenceBert(CONFIG, TinyBert.weights(CONFIG, SEED, 0, ""), "");
     List<String> texts = TinyModelEngineTest.TEXTS;
-    try (BertEncoder encoder = BertEncoder.load(EngineSettings.builder().modelDir(dir).maxSeqLen(16)
-        .poolingStrategy(PoolingStrategy.NONE).poolingLayers(List.of(-1, 0)).build())) {
+    try (BertEncoder encoder =
+        BertEncoder.load(
+            EngineSettings.builder()
+                .modelDir(dir)
+                .maxSeqLen(16)
+                .poolingStrategy(PoolingStrategy.NONE)
+                .poolingLayers(List.of(-1, 0))
+                .build())) {
       assertEquals(CONFIG, encoder.config(), "4 heads from the scale sqrt(8), erf gelu, eps 1e-12");
       EncodedRows result = encoder.encode(texts, false);
       List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
       for (int r = 0; r < rows.size(); r++) {
-        double[][] expected = masked(concat(reference.layers(rows.get(r)), List.of(-1, 0)), rows.get(r));
+        double[][] expected =
+            masked(concat(reference.layers(rows.get(r)), List.of(-1, 0)), rows.get(r));
         assertClose(flatten(expected), result.rows().get(r), "row " + r);
       }
     }
-    try (BertEncoder encoder = BertEncoder.load(EngineSettings.builder().modelDir(dir).maxSeqLen(16)
-        .poolingStrategy(PoolingStrategy.CLS_POOLED).build())) {
+    try (BertEncoder encoder =
+        BertEncoder.load(
+            EngineSettings.builder()
+                .modelDir(dir)
+                .maxSeqLen(16)
+                .poolingStrategy(PoolingStrategy.CLS_POOLED)
+                .build())) {
       List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
       float[][] vectors = encoder.encode(texts);
       for (int r = 0; r < rows.size(); r++) {
@@ -55,25 +67,37 @@ class OnnxImportTest {
   @Test
   void graphsItCannotTakeAreRefusedNamingWhy() throws IOException {
     Path fused = TinyOnnx.writeFolder(tmp.resolve("fused"), CONFIG, SEED, Variant.FUSED_ATTENTION);
-    assertFails(fused, fused.resolve("model.onnx") + ": node 'Attention_0' is a Attention (an ONNX "
-        + "Runtime-optimized or quantized graph)");
+    assertFails(
+        fused,
+        fused.resolve("model.onnx")
+            + ": node 'Attention_0' is a Attention (an ONNX "
+            + "Runtime-optimized or quantized graph)");
     Path int8 = TinyOnnx.writeFolder(tmp.resolve("int8"), CONFIG, SEED, Variant.INT8_EMBEDDINGS);
-    assertFails(int8, int8.resolve("model.onnx") + ": tensor 'embeddings.word_embeddings.weight' is I8, "
-        + "expected F32, F16 or BF16");
+    assertFails(
+        int8,
+        int8.resolve("model.onnx")
+            + ": tensor 'embeddings.word_embeddings.weight' is I8, "
+            + "expected F32, F16 or BF16");
     Path noScale = TinyOnnx.writeFolder(tmp.resolve("no-scale"), CONFIG, SEED, Variant.NO_SCALE);
-    assertFails(noScale, "no config.json beside it, and its graph does not show the attention head "
-        + "size; put the model's config.json beside it");
+    assertFails(
+        noScale,
+        "no config.json beside it, and its graph does not show the attention head "
+            + "size; put the model's config.json beside it");
     // with the model's config.json beside it, the same file loads
     TinyHuggingFace.writeConfig(noScale.resolve("config.json"), CONFIG);
-    try (BertEncoder encoder = BertEncoder.load(EngineSettings.builder().modelDir(noScale).build())) {
+    try (BertEncoder encoder =
+        BertEncoder.load(EngineSettings.builder().modelDir(noScale).build())) {
       assertEquals(CONFIG, encoder.config());
     }
   }
 
   private static void assertFails(Path dir, String fragment) {
-    Throwable e = assertThrows(Exception.class,
-        () -> BertEncoder.load(EngineSettings.builder().modelDir(dir).build()));
-    assertTrue(e.getMessage().contains(fragment),
+    Throwable e =
+        assertThrows(
+            Exception.class,
+            () -> BertEncoder.load(EngineSettings.builder().modelDir(dir).build()));
+    assertTrue(
+        e.getMessage().contains(fragment),
         "expected a message containing '" + fragment + "' but got: " + e.getMessage());
   }
 }

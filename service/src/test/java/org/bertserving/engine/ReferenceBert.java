@@ -27,9 +27,10 @@ final class ReferenceBert {
     double[][] x = new double[t][h];
     for (int i = 0; i < t; i++) {
       for (int j = 0; j < h; j++) {
-        x[i][j] = get("bert/embeddings/word_embeddings", row.inputIds()[i] * h + j)
-            + get("bert/embeddings/token_type_embeddings", row.segmentIds()[i] * h + j)
-            + get("bert/embeddings/position_embeddings", i * h + j);
+        x[i][j] =
+            get("bert/embeddings/word_embeddings", row.inputIds()[i] * h + j)
+                + get("bert/embeddings/token_type_embeddings", row.segmentIds()[i] * h + j)
+                + get("bert/embeddings/position_embeddings", i * h + j);
       }
     }
     x = layerNorm("bert/embeddings/LayerNorm", x);
@@ -85,25 +86,33 @@ final class ReferenceBert {
         }
       }
     }
-    double[][] attention = layerNorm(scope + "/attention/output/LayerNorm",
-        add(dense(scope + "/attention/output/dense", context), x));
+    double[][] attention =
+        layerNorm(
+            scope + "/attention/output/LayerNorm",
+            add(dense(scope + "/attention/output/dense", context), x));
     double[][] inner = dense(scope + "/intermediate/dense", attention);
     for (double[] r : inner) {
       for (int j = 0; j < r.length; j++) {
         double a = r[j];
-        r[j] = c.hiddenAct().equals("gelu_exact")
-            ? 0.5 * a * (1 + erf(a / Math.sqrt(2)))
-            : 0.5 * a * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a + 0.044715 * a * a * a)));
+        r[j] =
+            c.hiddenAct().equals("gelu_exact")
+                ? 0.5 * a * (1 + erf(a / Math.sqrt(2)))
+                : 0.5 * a * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a + 0.044715 * a * a * a)));
       }
     }
-    return layerNorm(scope + "/output/LayerNorm", add(dense(scope + "/output/dense", inner), attention));
+    return layerNorm(
+        scope + "/output/LayerNorm", add(dense(scope + "/output/dense", inner), attention));
   }
 
   /** Abramowitz and Stegun 7.1.26: within 1.5e-7 of erf, far inside the tests' tolerance. */
   static double erf(double x) {
     double t = 1 / (1 + 0.3275911 * Math.abs(x));
-    double y = 1 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741
-        + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-x * x);
+    double y =
+        1
+            - t
+                * (0.254829592
+                    + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+                * Math.exp(-x * x);
     return x < 0 ? -y : y;
   }
 
@@ -139,8 +148,9 @@ final class ReferenceBert {
       var /= x[i].length;
       y[i] = new double[x[i].length];
       for (int j = 0; j < x[i].length; j++) {
-        y[i][j] = (x[i][j] - mean) / Math.sqrt(var + c.layerNormEps()) * get(scope + "/gamma", j)
-            + get(scope + "/beta", j);
+        y[i][j] =
+            (x[i][j] - mean) / Math.sqrt(var + c.layerNormEps()) * get(scope + "/gamma", j)
+                + get(scope + "/beta", j);
       }
     }
     return y;

@@ -24,18 +24,21 @@ import org.tensorflow.types.TFloat32;
  * The shared helper of all tests that need a model but not its quality.
  */
 public final class TinyBert {
-  public static final List<String> VOCAB = List.of(
-      "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "a", "is", "hello", "world", "how",
-      "are", "you", "i", "am", "fine", "good", "bad", "dog", "cat", "run", "##s", "##ing", "##ed",
-      "sat", "on", "mat", "?", "!", ".", ",", "new", "york", "city", "big", "small", "red",
-      "blue", "to", "be");
+  public static final List<String> VOCAB =
+      List.of(
+          "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "a", "is", "hello", "world", "how",
+          "are", "you", "i", "am", "fine", "good", "bad", "dog", "cat", "run", "##s", "##ing",
+          "##ed", "sat", "on", "mat", "?", "!", ".", ",", "new", "york", "city", "big", "small",
+          "red", "blue", "to", "be");
 
   /** 2 layers, hidden 32 in 4 heads: fast enough for every test. */
   public static final BertConfig CONFIG = new BertConfig(VOCAB.size(), 32, 2, 4, 64, "gelu", 64, 2);
 
   private TinyBert() {}
 
-  /** Writes the tiny model's Google folder to {@code args[0]} (ops/bert-serving-page-check --tiny). */
+  /**
+   * Writes the tiny model's Google folder to {@code args[0]} (ops/bert-serving-page-check --tiny).
+   */
   public static void main(String[] args) throws IOException {
     System.out.println(writeGoogleFolder(Path.of(args[0]), CONFIG, 42, 0));
   }
@@ -51,7 +54,8 @@ public final class TinyBert {
   }
 
   /** A SavedModel-style folder: {@code variables/variables.*} under {@code module/}, no config. */
-  public static Path writeSavedModelFolder(Path dir, BertConfig config, long seed) throws IOException {
+  public static Path writeSavedModelFolder(Path dir, BertConfig config, long seed)
+      throws IOException {
     Files.createDirectories(dir.resolve("variables"));
     Files.createDirectories(dir.resolve("assets"));
     Files.write(dir.resolve("assets").resolve("vocab.txt"), VOCAB);
@@ -66,7 +70,13 @@ public final class TinyBert {
     int h = c.hiddenSize();
     put(w, random, prefix + "bert/embeddings/word_embeddings", 0.5f, c.vocabSize(), h);
     put(w, random, prefix + "bert/embeddings/token_type_embeddings", 0.5f, c.typeVocabSize(), h);
-    put(w, random, prefix + "bert/embeddings/position_embeddings", 0.5f, c.maxPositionEmbeddings(), h);
+    put(
+        w,
+        random,
+        prefix + "bert/embeddings/position_embeddings",
+        0.5f,
+        c.maxPositionEmbeddings(),
+        h);
     layerNorm(w, random, prefix + "bert/embeddings/LayerNorm", h);
     for (int i = 0; i < c.numHiddenLayers(); i++) {
       String layer = prefix + "bert/encoder/layer_" + i;
@@ -103,7 +113,8 @@ public final class TinyBert {
     }
   }
 
-  private static Tensor put(Map<String, Tensor> w, Random r, String name, float scale, long... shape) {
+  private static Tensor put(
+      Map<String, Tensor> w, Random r, String name, float scale, long... shape) {
     long size = 1;
     for (long d : shape) {
       size *= d;
@@ -123,18 +134,21 @@ public final class TinyBert {
       Ops tf = Ops.create(g);
       List<Output<?>> values = new ArrayList<>();
       for (Tensor t : tensors.values()) {
-        Operand<TFloat32> c = tf.constant(Shape.of(t.shape()), DataBuffers.of(t.values(), true, false));
+        Operand<TFloat32> c =
+            tf.constant(Shape.of(t.shape()), DataBuffers.of(t.values(), true, false));
         values.add(c.asOutput());
       }
       String[] names = tensors.keySet().toArray(new String[0]);
       String[] slices = new String[names.length];
       java.util.Arrays.fill(slices, "");
-      var save = tf.scope().opBuilder("SaveV2", "save")
-          .addInput(tf.constant(prefix.toString()).asOutput())
-          .addInput(tf.constant(NdArrays.vectorOfObjects(names)).asOutput())
-          .addInput(tf.constant(NdArrays.vectorOfObjects(slices)).asOutput())
-          .addInputList(values.toArray(new Output<?>[0]))
-          .build();
+      var save =
+          tf.scope()
+              .opBuilder("SaveV2", "save")
+              .addInput(tf.constant(prefix.toString()).asOutput())
+              .addInput(tf.constant(NdArrays.vectorOfObjects(names)).asOutput())
+              .addInput(tf.constant(NdArrays.vectorOfObjects(slices)).asOutput())
+              .addInputList(values.toArray(new Output<?>[0]))
+              .build();
       try (Session s = new Session(g)) {
         s.runner().addTarget(save).run();
       }

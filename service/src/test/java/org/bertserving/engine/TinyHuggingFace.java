@@ -15,9 +15,9 @@ import java.util.Map;
 import org.bertserving.engine.TinyBert.Tensor;
 
 /**
- * Writes {@link TinyBert}'s weights as a Hugging Face folder: {@code config.json},
- * {@code model.safetensors} under PyTorch's names and layout ({@code [out, in]} dense weights),
- * {@code tokenizer.json} or {@code vocab.txt}, and optionally sentence-transformers' files. The
+ * Writes {@link TinyBert}'s weights as a Hugging Face folder: {@code config.json}, {@code
+ * model.safetensors} under PyTorch's names and layout ({@code [out, in]} dense weights), {@code
+ * tokenizer.json} or {@code vocab.txt}, and optionally sentence-transformers' files. The
  * safetensors writer is this test helper's own, written from the format's description.
  */
 public final class TinyHuggingFace {
@@ -28,12 +28,17 @@ public final class TinyHuggingFace {
    *
    * @param prefix before every BERT tensor name, e.g. {@code "bert."} or {@code ""}
    * @param dtype {@code F32} or {@code BF16}
-   * @param pooling sentence-transformers' pooling mode ({@code mean_tokens}, {@code cls_token}),
-   *     or {@code null} for a plain Hugging Face folder without sentence-transformers' files
+   * @param pooling sentence-transformers' pooling mode ({@code mean_tokens}, {@code cls_token}), or
+   *     {@code null} for a plain Hugging Face folder without sentence-transformers' files
    * @param tokenizerJson a {@code tokenizer.json}, else {@code vocab.txt}
    */
-  public record Layout(String prefix, String dtype, String pooling, boolean normalize,
-      int maxSeqLength, boolean tokenizerJson) {
+  public record Layout(
+      String prefix,
+      String dtype,
+      String pooling,
+      boolean normalize,
+      int maxSeqLength,
+      boolean tokenizerJson) {
     public static Layout sentenceTransformers() {
       return new Layout("", "F32", "mean_tokens", true, 16, true);
     }
@@ -46,12 +51,17 @@ public final class TinyHuggingFace {
   private TinyHuggingFace() {}
 
   /** The folder, with the weights {@code TinyBert.weights(config, seed, 0, "")}. */
-  public static Path write(Path dir, BertConfig config, long seed, Layout layout) throws IOException {
+  public static Path write(Path dir, BertConfig config, long seed, Layout layout)
+      throws IOException {
     Files.createDirectories(dir);
     writeConfig(dir.resolve("config.json"), config);
     Map<String, Tensor> tensors = new LinkedHashMap<>();
-    TinyBert.weights(config, seed, 0, "").forEach((name, t) -> tensors.put(
-        layout.prefix() + pytorchName(name), name.endsWith("/kernel") ? transpose(t) : t));
+    TinyBert.weights(config, seed, 0, "")
+        .forEach(
+            (name, t) ->
+                tensors.put(
+                    layout.prefix() + pytorchName(name),
+                    name.endsWith("/kernel") ? transpose(t) : t));
     writeSafetensors(dir.resolve("model.safetensors"), tensors, layout.dtype());
     if (layout.tokenizerJson()) {
       writeTokenizerJson(dir.resolve("tokenizer.json"));
@@ -60,23 +70,40 @@ public final class TinyHuggingFace {
     }
     if (layout.pooling() != null) {
       ArrayNode modules = JSON.createArrayNode();
-      modules.addObject().put("idx", 0).put("name", "0").put("path", "")
+      modules
+          .addObject()
+          .put("idx", 0)
+          .put("name", "0")
+          .put("path", "")
           .put("type", "sentence_transformers.models.Transformer");
-      modules.addObject().put("idx", 1).put("name", "1").put("path", "1_Pooling")
+      modules
+          .addObject()
+          .put("idx", 1)
+          .put("name", "1")
+          .put("path", "1_Pooling")
           .put("type", "sentence_transformers.models.Pooling");
       if (layout.normalize()) {
-        modules.addObject().put("idx", 2).put("name", "2").put("path", "2_Normalize")
+        modules
+            .addObject()
+            .put("idx", 2)
+            .put("name", "2")
+            .put("path", "2_Normalize")
             .put("type", "sentence_transformers.models.Normalize");
       }
       JSON.writeValue(dir.resolve("modules.json").toFile(), modules);
       Files.createDirectories(dir.resolve("1_Pooling"));
-      ObjectNode pooling = JSON.createObjectNode().put("word_embedding_dimension", config.hiddenSize());
-      for (String mode : new String[] {"cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens"}) {
+      ObjectNode pooling =
+          JSON.createObjectNode().put("word_embedding_dimension", config.hiddenSize());
+      for (String mode :
+          new String[] {"cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens"}) {
         pooling.put("pooling_mode_" + mode, mode.equals(layout.pooling()));
       }
       JSON.writeValue(dir.resolve("1_Pooling").resolve("config.json").toFile(), pooling);
-      JSON.writeValue(dir.resolve("sentence_bert_config.json").toFile(), JSON.createObjectNode()
-          .put("max_seq_length", layout.maxSeqLength()).put("do_lower_case", false));
+      JSON.writeValue(
+          dir.resolve("sentence_bert_config.json").toFile(),
+          JSON.createObjectNode()
+              .put("max_seq_length", layout.maxSeqLength())
+              .put("do_lower_case", false));
     }
     return dir;
   }
@@ -84,21 +111,27 @@ public final class TinyHuggingFace {
   /** The weights as the engine should see them after a round trip through {@code dtype}. */
   public static Map<String, Tensor> stored(BertConfig config, long seed, String dtype) {
     Map<String, Tensor> out = new LinkedHashMap<>();
-    TinyBert.weights(config, seed, 0, "").forEach((name, t) -> {
-      float[] v = t.values().clone();
-      if (dtype.equals("BF16")) {
-        for (int i = 0; i < v.length; i++) {
-          v[i] = Float.intBitsToFloat(bfloat16(v[i]) << 16);
-        }
-      }
-      out.put(name, new Tensor(t.shape(), v));
-    });
+    TinyBert.weights(config, seed, 0, "")
+        .forEach(
+            (name, t) -> {
+              float[] v = t.values().clone();
+              if (dtype.equals("BF16")) {
+                for (int i = 0; i < v.length; i++) {
+                  v[i] = Float.intBitsToFloat(bfloat16(v[i]) << 16);
+                }
+              }
+              out.put(name, new Tensor(t.shape(), v));
+            });
     return out;
   }
 
-  /** Google's name to PyTorch's: {@code bert/encoder/layer_0/.../kernel} to {@code encoder.layer.0....weight}. */
+  /**
+   * Google's name to PyTorch's: {@code bert/encoder/layer_0/.../kernel} to {@code
+   * encoder.layer.0....weight}.
+   */
   static String pytorchName(String google) {
-    String path = google.replaceFirst("^bert/", "").replaceAll("layer_(\\d+)", "layer.$1").replace('/', '.');
+    String path =
+        google.replaceFirst("^bert/", "").replaceAll("layer_(\\d+)", "layer.$1").replace('/', '.');
     if (path.endsWith(".kernel") || path.endsWith(".gamma")) {
       return path.substring(0, path.lastIndexOf('.')) + ".weight";
     }
@@ -121,17 +154,18 @@ public final class TinyHuggingFace {
   }
 
   static void writeConfig(Path file, BertConfig c) throws IOException {
-    ObjectNode json = JSON.createObjectNode()
-        .put("model_type", "bert")
-        .put("vocab_size", c.vocabSize())
-        .put("hidden_size", c.hiddenSize())
-        .put("num_hidden_layers", c.numHiddenLayers())
-        .put("num_attention_heads", c.numAttentionHeads())
-        .put("intermediate_size", c.intermediateSize())
-        .put("hidden_act", c.hiddenAct().equals("gelu_exact") ? "gelu" : "gelu_new")
-        .put("max_position_embeddings", c.maxPositionEmbeddings())
-        .put("type_vocab_size", c.typeVocabSize())
-        .put("layer_norm_eps", c.layerNormEps());
+    ObjectNode json =
+        JSON.createObjectNode()
+            .put("model_type", "bert")
+            .put("vocab_size", c.vocabSize())
+            .put("hidden_size", c.hiddenSize())
+            .put("num_hidden_layers", c.numHiddenLayers())
+            .put("num_attention_heads", c.numAttentionHeads())
+            .put("intermediate_size", c.intermediateSize())
+            .put("hidden_act", c.hiddenAct().equals("gelu_exact") ? "gelu" : "gelu_new")
+            .put("max_position_embeddings", c.maxPositionEmbeddings())
+            .put("type_vocab_size", c.typeVocabSize())
+            .put("layer_norm_eps", c.layerNormEps());
     json.putArray("architectures").add("BertModel");
     JSON.writeValue(file.toFile(), json);
   }
@@ -160,7 +194,8 @@ public final class TinyHuggingFace {
       out.write(json);
       out.write(" ".repeat(padded - json.length).getBytes(StandardCharsets.US_ASCII));
       for (Tensor t : tensors.values()) {
-        ByteBuffer b = ByteBuffer.allocate(t.values().length * width).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b =
+            ByteBuffer.allocate(t.values().length * width).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : t.values()) {
           if (width == 2) {
             b.putShort((short) bfloat16(v));
@@ -179,25 +214,39 @@ public final class TinyHuggingFace {
     return (bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16;
   }
 
-  /** A BERT {@code tokenizer.json} over {@link TinyBert#VOCAB}, with its own truncation to ignore. */
+  /**
+   * A BERT {@code tokenizer.json} over {@link TinyBert#VOCAB}, with its own truncation to ignore.
+   */
   static void writeTokenizerJson(Path file) throws IOException {
     ObjectNode json = JSON.createObjectNode().put("version", "1.0");
     json.putObject("truncation").put("max_length", 4).put("strategy", "LongestFirst");
     ArrayNode added = json.putArray("added_tokens");
     for (String special : new String[] {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}) {
-      added.addObject().put("id", TinyBert.VOCAB.indexOf(special)).put("content", special)
-          .put("normalized", false).put("special", true);
+      added
+          .addObject()
+          .put("id", TinyBert.VOCAB.indexOf(special))
+          .put("content", special)
+          .put("normalized", false)
+          .put("special", true);
     }
-    json.putObject("normalizer").put("type", "BertNormalizer").put("clean_text", true)
-        .put("handle_chinese_chars", true).putNull("strip_accents").put("lowercase", true);
+    json.putObject("normalizer")
+        .put("type", "BertNormalizer")
+        .put("clean_text", true)
+        .put("handle_chinese_chars", true)
+        .putNull("strip_accents")
+        .put("lowercase", true);
     json.putObject("pre_tokenizer").put("type", "BertPreTokenizer");
     ObjectNode post = json.putObject("post_processor").put("type", "TemplateProcessing");
     ArrayNode single = post.putArray("single");
     single.addObject().putObject("SpecialToken").put("id", "[CLS]").put("type_id", 0);
     single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
     single.addObject().putObject("SpecialToken").put("id", "[SEP]").put("type_id", 0);
-    ObjectNode model = json.putObject("model").put("type", "WordPiece").put("unk_token", "[UNK]")
-        .put("continuing_subword_prefix", "##").put("max_input_chars_per_word", 100);
+    ObjectNode model =
+        json.putObject("model")
+            .put("type", "WordPiece")
+            .put("unk_token", "[UNK]")
+            .put("continuing_subword_prefix", "##")
+            .put("max_input_chars_per_word", 100);
     ObjectNode vocab = model.putObject("vocab");
     for (int i = 0; i < TinyBert.VOCAB.size(); i++) {
       vocab.put(TinyBert.VOCAB.get(i), i);

@@ -25,14 +25,15 @@ class TinyModelEngineTest {
   private static final long SEED = 42;
   private static final int LABELS = 3;
 
-  static final List<String> TEXTS = List.of(
-      "hello world",
-      "how are you?",
-      "the dog sat on the mat.",
-      "new york city is big ||| the cat is small!",
-      "a",
-      "the red dog runs to the blue cat, the small cat runs to the big dog.",
-      "zebra unknownword hello");
+  static final List<String> TEXTS =
+      List.of(
+          "hello world",
+          "how are you?",
+          "the dog sat on the mat.",
+          "new york city is big ||| the cat is small!",
+          "a",
+          "the red dog runs to the blue cat, the small cat runs to the big dog.",
+          "zebra unknownword hello");
 
   @TempDir static Path tmp;
   static Path model;
@@ -54,14 +55,21 @@ class TinyModelEngineTest {
   void tokenLevelOutputEqualsReferenceForEveryLayerChoice() throws IOException {
     for (List<Integer> layers : List.of(List.of(-1), List.of(-2), List.of(0), List.of(-1, 0))) {
       for (boolean maskClsSep : new boolean[] {false, true}) {
-        EngineSettings s = settings().poolingStrategy(PoolingStrategy.NONE).poolingLayers(layers)
-            .maskClsSep(maskClsSep).build();
+        EngineSettings s =
+            settings()
+                .poolingStrategy(PoolingStrategy.NONE)
+                .poolingLayers(layers)
+                .maskClsSep(maskClsSep)
+                .build();
         try (BertEncoder encoder = BertEncoder.load(s)) {
           EncodedRows result = encoder.encode(TEXTS, false);
           List<InputFeatures> rows = encoder.featurizer().featurize(TEXTS, false).rows();
           for (int r = 0; r < rows.size(); r++) {
-            double[][] expected = masked(concat(reference.layers(rows.get(r)), layers), rows.get(r));
-            assertClose(flatten(expected), result.rows().get(r),
+            double[][] expected =
+                masked(concat(reference.layers(rows.get(r)), layers), rows.get(r));
+            assertClose(
+                flatten(expected),
+                result.rows().get(r),
                 "NONE " + layers + " maskClsSep=" + maskClsSep + " row " + r);
           }
           float[][][] padded = result.tokenMatrices();
@@ -73,20 +81,30 @@ class TinyModelEngineTest {
 
   @Test
   void everyPoolingStrategyEqualsJavaPoolingForEveryLayerChoice() throws IOException {
-    List<PoolingStrategy> strategies = List.of(PoolingStrategy.REDUCE_MEAN,
-        PoolingStrategy.REDUCE_MAX, PoolingStrategy.REDUCE_MEAN_MAX, PoolingStrategy.FIRST_TOKEN,
-        PoolingStrategy.LAST_TOKEN);
+    List<PoolingStrategy> strategies =
+        List.of(
+            PoolingStrategy.REDUCE_MEAN,
+            PoolingStrategy.REDUCE_MAX,
+            PoolingStrategy.REDUCE_MEAN_MAX,
+            PoolingStrategy.FIRST_TOKEN,
+            PoolingStrategy.LAST_TOKEN);
     for (List<Integer> layers : List.of(List.of(-2), List.of(-1), List.of(-1, -2, 0))) {
       for (boolean maskClsSep : new boolean[] {false, true}) {
         for (PoolingStrategy strategy : strategies) {
-          EngineSettings s = settings().poolingStrategy(strategy).poolingLayers(layers)
-              .maskClsSep(maskClsSep).build();
+          EngineSettings s =
+              settings()
+                  .poolingStrategy(strategy)
+                  .poolingLayers(layers)
+                  .maskClsSep(maskClsSep)
+                  .build();
           try (BertEncoder encoder = BertEncoder.load(s)) {
             float[][] vectors = encoder.encode(TEXTS, false).matrix();
             List<InputFeatures> rows = encoder.featurizer().featurize(TEXTS, false).rows();
             for (int r = 0; r < rows.size(); r++) {
               double[][] states = concat(reference.layers(rows.get(r)), layers);
-              assertClose(pool(strategy, states, rows.get(r).inputMask()), vectors[r],
+              assertClose(
+                  pool(strategy, states, rows.get(r).inputMask()),
+                  vectors[r],
                   strategy + " " + layers + " maskClsSep=" + maskClsSep + " row " + r);
             }
           }
@@ -99,13 +117,18 @@ class TinyModelEngineTest {
   void poolingFromTheEnginesOwnTokenOutputAgrees() throws IOException {
     float[][] tokens;
     int dim;
-    try (BertEncoder none = BertEncoder.load(settings().poolingStrategy(PoolingStrategy.NONE).build())) {
+    try (BertEncoder none =
+        BertEncoder.load(settings().poolingStrategy(PoolingStrategy.NONE).build())) {
       EncodedRows r = none.encode(TEXTS, false);
       tokens = r.rows().toArray(new float[0][]);
       dim = r.dim();
     }
-    for (PoolingStrategy strategy : List.of(PoolingStrategy.REDUCE_MEAN, PoolingStrategy.REDUCE_MAX,
-        PoolingStrategy.FIRST_TOKEN, PoolingStrategy.LAST_TOKEN)) {
+    for (PoolingStrategy strategy :
+        List.of(
+            PoolingStrategy.REDUCE_MEAN,
+            PoolingStrategy.REDUCE_MAX,
+            PoolingStrategy.FIRST_TOKEN,
+            PoolingStrategy.LAST_TOKEN)) {
       try (BertEncoder encoder = BertEncoder.load(settings().poolingStrategy(strategy).build())) {
         float[][] pooled = encoder.encode(TEXTS, false).matrix();
         List<InputFeatures> rows = encoder.featurizer().featurize(TEXTS, false).rows();
@@ -116,7 +139,8 @@ class TinyModelEngineTest {
               states[t][d] = tokens[r][t * dim + d];
             }
           }
-          assertClose(pool(strategy, states, rows.get(r).inputMask()), pooled[r], strategy + " row " + r);
+          assertClose(
+              pool(strategy, states, rows.get(r).inputMask()), pooled[r], strategy + " row " + r);
         }
       }
     }
@@ -124,21 +148,32 @@ class TinyModelEngineTest {
 
   @Test
   void pooledClassificationAndRegressionHeads() throws IOException {
-    Path regressionModel = TinyBert.writeGoogleFolder(tmp.resolve("regression"), TinyBert.CONFIG, SEED, 1);
-    for (PoolingStrategy strategy : List.of(PoolingStrategy.CLS_POOLED, PoolingStrategy.CLASSIFICATION,
-        PoolingStrategy.REGRESSION)) {
+    Path regressionModel =
+        TinyBert.writeGoogleFolder(tmp.resolve("regression"), TinyBert.CONFIG, SEED, 1);
+    for (PoolingStrategy strategy :
+        List.of(
+            PoolingStrategy.CLS_POOLED,
+            PoolingStrategy.CLASSIFICATION,
+            PoolingStrategy.REGRESSION)) {
       int labels = strategy == PoolingStrategy.REGRESSION ? 1 : LABELS;
       Path dir = labels == 1 ? regressionModel : model;
-      EngineSettings s = settings().modelDir(dir).poolingStrategy(strategy).numLabels(labels)
-          .poolingLayers(List.of(0)).build();
+      EngineSettings s =
+          settings()
+              .modelDir(dir)
+              .poolingStrategy(strategy)
+              .numLabels(labels)
+              .poolingLayers(List.of(0))
+              .build();
       try (BertEncoder encoder = BertEncoder.load(s)) {
         float[][] vectors = encoder.encode(TEXTS, false).matrix();
         List<InputFeatures> rows = encoder.featurizer().featurize(TEXTS, false).rows();
         Map<String, Tensor> w = TinyBert.weights(TinyBert.CONFIG, SEED, labels, "");
         for (int r = 0; r < rows.size(); r++) {
           double[] pooled = reference.pooled(rows.get(r));
-          double[] expected = strategy == PoolingStrategy.CLS_POOLED ? pooled
-              : head(pooled, w, strategy == PoolingStrategy.CLASSIFICATION);
+          double[] expected =
+              strategy == PoolingStrategy.CLS_POOLED
+                  ? pooled
+                  : head(pooled, w, strategy == PoolingStrategy.CLASSIFICATION);
           assertClose(expected, vectors[r], strategy + " row " + r);
         }
       }
@@ -152,8 +187,9 @@ class TinyModelEngineTest {
       float[][] dynamic = encoder.run(rows);
       List<InputFeatures> fixed = new ArrayList<>();
       for (InputFeatures row : rows) {
-        fixed.add(new InputFeatures(pad(row.inputIds()), pad(row.segmentIds()),
-            pad(row.inputMask()), row.tokens()));
+        fixed.add(
+            new InputFeatures(
+                pad(row.inputIds()), pad(row.segmentIds()), pad(row.inputMask()), row.tokens()));
       }
       float[][] padded = encoder.run(fixed);
       for (int r = 0; r < rows.size(); r++) {
@@ -168,14 +204,20 @@ class TinyModelEngineTest {
 
   @Test
   void maxSeqLenNoneUsesTheLongestTextAndFixedEmbedLengthPadsToPositions() throws IOException {
-    try (BertEncoder encoder = BertEncoder.load(settings().maxSeqLen(null)
-        .poolingStrategy(PoolingStrategy.NONE).build())) {
+    try (BertEncoder encoder =
+        BertEncoder.load(
+            settings().maxSeqLen(null).poolingStrategy(PoolingStrategy.NONE).build())) {
       EncodedRows r = encoder.encode(List.of("hello world", "how are you ?"), false);
       assertEquals(6, r.outputLength(), "longest text (4 tokens) + [CLS] + [SEP]");
       assertEquals(6, r.tokenMatrices()[0].length);
     }
-    try (BertEncoder encoder = BertEncoder.load(settings().maxSeqLen(null).fixedEmbedLength(true)
-        .poolingStrategy(PoolingStrategy.NONE).build())) {
+    try (BertEncoder encoder =
+        BertEncoder.load(
+            settings()
+                .maxSeqLen(null)
+                .fixedEmbedLength(true)
+                .poolingStrategy(PoolingStrategy.NONE)
+                .build())) {
       assertEquals(64, encoder.encode(List.of("hello world"), false).tokenMatrices()[0].length);
     }
   }
@@ -184,13 +226,20 @@ class TinyModelEngineTest {
   void tokenizedInputPairsUnknownTokensAndNoSpecialToken() throws IOException {
     try (BertEncoder encoder = BertEncoder.load(settings().build())) {
       EncodedRows r = encoder.encode(List.of(List.of("hello", "zebra", "|||", "world")), true);
-      assertEquals(List.of("[CLS]", "hello", "[UNK]", "[SEP]", "world", "[SEP]"), r.tokens().get(0));
-      InputFeatures f = encoder.featurizer().featurize(List.of(List.of("hello", "|||", "world")), true)
-          .rows().get(0);
+      assertEquals(
+          List.of("[CLS]", "hello", "[UNK]", "[SEP]", "world", "[SEP]"), r.tokens().get(0));
+      InputFeatures f =
+          encoder
+              .featurizer()
+              .featurize(List.of(List.of("hello", "|||", "world")), true)
+              .rows()
+              .get(0);
       assertArrayEquals(new int[] {0, 0, 0, 1, 1}, f.segmentIds());
       // the same as the text form
-      assertClose(toDouble(encoder.encode(List.of("hello ||| world"))[0]),
-          encoder.encode(List.of(List.of("hello", "|||", "world")), true).matrix()[0], "pair");
+      assertClose(
+          toDouble(encoder.encode(List.of("hello ||| world"))[0]),
+          encoder.encode(List.of(List.of("hello", "|||", "world")), true).matrix()[0],
+          "pair");
     }
     try (BertEncoder encoder = BertEncoder.load(settings().noSpecialToken(true).build())) {
       EncodedRows r = encoder.encode(List.of(List.of("hello", "world")), true);
@@ -202,9 +251,11 @@ class TinyModelEngineTest {
   void truncationKeepsTheFirstTokensAndPairsLongestFirst() throws IOException {
     try (BertEncoder encoder = BertEncoder.load(settings().maxSeqLen(6).build())) {
       Featurizer f = encoder.featurizer();
-      assertEquals(List.of("[CLS]", "the", "dog", "sat", "on", "[SEP]"),
+      assertEquals(
+          List.of("[CLS]", "the", "dog", "sat", "on", "[SEP]"),
           f.featurize(List.of("the dog sat on the mat"), false).rows().get(0).tokens());
-      assertEquals(List.of("[CLS]", "the", "dog", "[SEP]", "hello", "[SEP]"),
+      assertEquals(
+          List.of("[CLS]", "the", "dog", "[SEP]", "hello", "[SEP]"),
           f.featurize(List.of("the dog sat on ||| hello"), false).rows().get(0).tokens());
     }
   }
@@ -214,11 +265,19 @@ class TinyModelEngineTest {
     try (BertEncoder encoder = BertEncoder.load(settings().build())) {
       assertMessage(() -> encoder.encode(List.of(), false), "no texts");
       assertMessage(() -> encoder.encode(null, false), "no texts");
-      assertMessage(() -> encoder.encode(java.util.Arrays.asList("hello", null), false), "input 1: text is null");
+      assertMessage(
+          () -> encoder.encode(java.util.Arrays.asList("hello", null), false),
+          "input 1: text is null");
       assertMessage(() -> encoder.encode(List.of("hello", "  "), false), "input 1: text is empty");
-      assertMessage(() -> encoder.encode(List.of("hello", List.of("a")), false), "input 1: expected a string");
-      assertMessage(() -> encoder.encode(List.of("hello", 3), false), "input 1: expected a string but got a number");
-      assertMessage(() -> encoder.encode(List.of(List.of("a"), "b"), true), "input 1: expected a list of tokens");
+      assertMessage(
+          () -> encoder.encode(List.of("hello", List.of("a")), false),
+          "input 1: expected a string");
+      assertMessage(
+          () -> encoder.encode(List.of("hello", 3), false),
+          "input 1: expected a string but got a number");
+      assertMessage(
+          () -> encoder.encode(List.of(List.of("a"), "b"), true),
+          "input 1: expected a list of tokens");
       assertMessage(() -> encoder.encode(List.of(List.of()), true), "input 0: token list is empty");
       assertMessage(() -> encoder.encode(List.of(List.of("a", 5)), true), "input 0: token 1");
       // and the engine still works
@@ -259,7 +318,8 @@ class TinyModelEngineTest {
             bb += approx[r][d] * approx[r][d];
           }
           double cosine = dot / Math.sqrt(aa * bb);
-          assertTrue(cosine > 0.999, (s.fp16() ? "fp16" : "xla") + " row " + r + " cosine " + cosine);
+          assertTrue(
+              cosine > 0.999, (s.fp16() ? "fp16" : "xla") + " row " + r + " cosine " + cosine);
         }
       }
     }
@@ -270,16 +330,22 @@ class TinyModelEngineTest {
     Path base = TinyBert.writeGoogleFolder(tmp.resolve("pretrained"), TinyBert.CONFIG, 1, 0);
     Path tuned = TinyBert.writeGoogleFolder(tmp.resolve("fine-tuned"), TinyBert.CONFIG, 2, LABELS);
     Files.delete(tuned.resolve("vocab.txt")); // fine-tuned folders often ship no vocabulary
-    EngineSettings.Builder classify = settings().poolingStrategy(PoolingStrategy.CLASSIFICATION)
-        .numLabels(LABELS);
-    try (BertEncoder viaTuned = BertEncoder.load(classify.modelDir(base).tunedModelDir(tuned).build())) {
+    EngineSettings.Builder classify =
+        settings().poolingStrategy(PoolingStrategy.CLASSIFICATION).numLabels(LABELS);
+    try (BertEncoder viaTuned =
+        BertEncoder.load(classify.modelDir(base).tunedModelDir(tuned).build())) {
       float[][] probabilities = viaTuned.encode(TEXTS);
-      ReferenceBert tunedReference = new ReferenceBert(TinyBert.CONFIG,
-          TinyBert.weights(TinyBert.CONFIG, 2, LABELS, ""), "");
+      ReferenceBert tunedReference =
+          new ReferenceBert(TinyBert.CONFIG, TinyBert.weights(TinyBert.CONFIG, 2, LABELS, ""), "");
       List<InputFeatures> rows = viaTuned.featurizer().featurize(TEXTS, false).rows();
       for (int r = 0; r < rows.size(); r++) {
-        assertClose(head(tunedReference.pooled(rows.get(r)), TinyBert.weights(TinyBert.CONFIG, 2,
-            LABELS, ""), true), probabilities[r], "fine-tuned row " + r);
+        assertClose(
+            head(
+                tunedReference.pooled(rows.get(r)),
+                TinyBert.weights(TinyBert.CONFIG, 2, LABELS, ""),
+                true),
+            probabilities[r],
+            "fine-tuned row " + r);
       }
     }
   }
@@ -288,24 +354,36 @@ class TinyModelEngineTest {
   void modelProblemsNameTheFileTensorAndFlag() throws IOException {
     Path broken = TinyBert.writeGoogleFolder(tmp.resolve("broken"), TinyBert.CONFIG, SEED, 0);
     Files.delete(broken.resolve("vocab.txt"));
-    assertMessage(() -> BertEncoder.load(settings().modelDir(broken).build()),
+    assertMessage(
+        () -> BertEncoder.load(settings().modelDir(broken).build()),
         broken.resolve("vocab.txt") + " not found (set by -model_dir)");
-    assertMessage(() -> BertEncoder.load(settings().modelDir(tmp.resolve("nowhere")).build()),
+    assertMessage(
+        () -> BertEncoder.load(settings().modelDir(tmp.resolve("nowhere")).build()),
         "does not exist (set by -model_dir)");
-    assertMessage(() -> BertEncoder.load(settings().ckptName("other.ckpt").build()),
+    assertMessage(
+        () -> BertEncoder.load(settings().ckptName("other.ckpt").build()),
         "other.ckpt.index not found (set by -model_dir and -ckpt_name)");
     Path mismatched = TinyBert.writeGoogleFolder(tmp.resolve("mismatch"), TinyBert.CONFIG, SEED, 0);
     new BertConfig(TinyBert.VOCAB.size(), 32, 3, 4, 64, "gelu", 64, 2)
         .write(mismatched.resolve("bert_config.json"));
-    assertMessage(() -> BertEncoder.load(settings().modelDir(mismatched).poolingLayers(List.of(-1)).build()),
+    assertMessage(
+        () -> BertEncoder.load(settings().modelDir(mismatched).poolingLayers(List.of(-1)).build()),
         "has no tensor 'bert/encoder/layer_2/attention/self/query/kernel'");
-    assertMessage(() -> BertEncoder.load(settings().maxSeqLen(65).build()),
+    assertMessage(
+        () -> BertEncoder.load(settings().maxSeqLen(65).build()),
         "-max_seq_len 65 exceeds the model's max_position_embeddings 64");
-    assertMessage(() -> BertEncoder.load(settings().poolingLayers(List.of(-3)).build()),
+    assertMessage(
+        () -> BertEncoder.load(settings().poolingLayers(List.of(-3)).build()),
         "-pooling_layer -3 is out of range");
     Path noHead = TinyBert.writeGoogleFolder(tmp.resolve("no-head"), TinyBert.CONFIG, SEED, 0);
-    assertMessage(() -> BertEncoder.load(settings().modelDir(noHead)
-        .poolingStrategy(PoolingStrategy.CLASSIFICATION).build()), "has no tensor 'output_weights'");
+    assertMessage(
+        () ->
+            BertEncoder.load(
+                settings()
+                    .modelDir(noHead)
+                    .poolingStrategy(PoolingStrategy.CLASSIFICATION)
+                    .build()),
+        "has no tensor 'output_weights'");
   }
 
   // ---- plain-Java pooling, written from bert-as-service's graph.py ----------------------------
@@ -419,14 +497,16 @@ class TinyModelEngineTest {
     assertEquals(expected.length, actual.length, what + ": length");
     for (int i = 0; i < expected.length; i++) {
       double diff = Math.abs(expected[i] - actual[i]);
-      assertTrue(diff <= TOLERANCE * Math.max(1, Math.abs(expected[i])),
+      assertTrue(
+          diff <= TOLERANCE * Math.max(1, Math.abs(expected[i])),
           what + ": component " + i + " expected " + expected[i] + " but was " + actual[i]);
     }
   }
 
   static void assertMessage(org.junit.jupiter.api.function.Executable call, String fragment) {
     Throwable e = assertThrows(RuntimeException.class, call);
-    assertTrue(e.getMessage().contains(fragment),
+    assertTrue(
+        e.getMessage().contains(fragment),
         "expected a message containing '" + fragment + "' but got: " + e.getMessage());
   }
 }

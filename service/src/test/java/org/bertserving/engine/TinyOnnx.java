@@ -23,7 +23,12 @@ import org.bertserving.engine.TinyBert.Tensor;
  */
 public final class TinyOnnx {
   /** Variations that a test may ask for. */
-  public enum Variant { EXPORT, FUSED_ATTENTION, NO_SCALE, INT8_EMBEDDINGS }
+  public enum Variant {
+    EXPORT,
+    FUSED_ATTENTION,
+    NO_SCALE,
+    INT8_EMBEDDINGS
+  }
 
   private final List<byte[]> nodes = new ArrayList<>();
   private final List<byte[]> initializers = new ArrayList<>();
@@ -48,24 +53,46 @@ public final class TinyOnnx {
         String weight = onnx.anonymous("MatMul");
         onnx.initializer(weight, t, 1);
         String module = name.substring(0, name.length() - ".weight".length()).replace('.', '/');
-        onnx.node("/" + module.replace("layer/", "layer.") + "/MatMul", "MatMul",
-            List.of("x", weight), null, null);
+        onnx.node(
+            "/" + module.replace("layer/", "layer.") + "/MatMul",
+            "MatMul",
+            List.of("x", weight),
+            null,
+            null);
       } else {
-        boolean int8 = variant == Variant.INT8_EMBEDDINGS && name.equals("embeddings.word_embeddings.weight");
+        boolean int8 =
+            variant == Variant.INT8_EMBEDDINGS && name.equals("embeddings.word_embeddings.weight");
         onnx.initializer(name, t, int8 ? 3 : 1);
       }
     }
     if (variant != Variant.NO_SCALE) {
-      onnx.node("/encoder/layer.0/attention/self/Constant_12", "Constant", List.of(), null,
+      onnx.node(
+          "/encoder/layer.0/attention/self/Constant_12",
+          "Constant",
+          List.of(),
+          null,
           (float) Math.sqrt(config.headSize()));
-      onnx.node("/encoder/layer.0/attention/self/Div", "Div",
-          List.of("scores", "/encoder/layer.0/attention/self/Constant_12_output_0"), null, null);
+      onnx.node(
+          "/encoder/layer.0/attention/self/Div",
+          "Div",
+          List.of("scores", "/encoder/layer.0/attention/self/Constant_12_output_0"),
+          null,
+          null);
     }
-    onnx.node("/encoder/layer.0/intermediate/intermediate_act_fn/Erf", "Erf", List.of("h"), null, null);
-    onnx.node("/embeddings/LayerNorm/Constant_1", "Constant", List.of(), null,
+    onnx.node(
+        "/encoder/layer.0/intermediate/intermediate_act_fn/Erf", "Erf", List.of("h"), null, null);
+    onnx.node(
+        "/embeddings/LayerNorm/Constant_1",
+        "Constant",
+        List.of(),
+        null,
         (float) config.layerNormEps());
-    onnx.node("/embeddings/LayerNorm/Add", "Add",
-        List.of("variance", "/embeddings/LayerNorm/Constant_1_output_0"), null, null);
+    onnx.node(
+        "/embeddings/LayerNorm/Add",
+        "Add",
+        List.of("variance", "/embeddings/LayerNorm/Constant_1_output_0"),
+        null,
+        null);
     if (variant == Variant.FUSED_ATTENTION) {
       onnx.node("Attention_0", "Attention", List.of("x"), null, null);
     }
@@ -95,62 +122,82 @@ public final class TinyOnnx {
     initializers.add(tensor(name, t.shape(), dataType, raw.array()));
   }
 
-  private static byte[] tensor(String name, long[] shape, int dataType, byte[] raw) throws IOException {
-    return message(out -> {
-      for (long d : shape) {
-        out.writeInt64(1, d);
-      }
-      out.writeInt32(2, dataType);
-      out.writeString(8, name);
-      out.writeBytes(9, ByteString.copyFrom(raw));
-    });
+  private static byte[] tensor(String name, long[] shape, int dataType, byte[] raw)
+      throws IOException {
+    return message(
+        out -> {
+          for (long d : shape) {
+            out.writeInt64(1, d);
+          }
+          out.writeInt32(2, dataType);
+          out.writeString(8, name);
+          out.writeBytes(9, ByteString.copyFrom(raw));
+        });
   }
 
-  /** A NodeProto: input 1, output 2, name 3, op_type 4, attribute 5 (transB as i, or value as t). */
+  /**
+   * A NodeProto: input 1, output 2, name 3, op_type 4, attribute 5 (transB as i, or value as t).
+   */
   private void node(String name, String op, List<String> inputs, Long transB, Float value)
       throws IOException {
-    byte[] attribute = transB != null
-        ? message(a -> {
-          a.writeString(1, "transB");
-          a.writeInt64(3, transB);
-          a.writeInt32(20, 2);
-        })
-        : value != null
-            ? message(a -> {
-              a.writeString(1, "value");
-              a.writeByteArray(5, tensor("", new long[0], 1,
-                  ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(value).array()));
-              a.writeInt32(20, 4);
-            })
-            : null;
-    nodes.add(message(out -> {
-      for (String input : inputs) {
-        out.writeString(1, input);
-      }
-      out.writeString(2, name + "_output_0");
-      out.writeString(3, name);
-      out.writeString(4, op);
-      if (attribute != null) {
-        out.writeByteArray(5, attribute);
-      }
-    }));
+    byte[] attribute =
+        transB != null
+            ? message(
+                a -> {
+                  a.writeString(1, "transB");
+                  a.writeInt64(3, transB);
+                  a.writeInt32(20, 2);
+                })
+            : value != null
+                ? message(
+                    a -> {
+                      a.writeString(1, "value");
+                      a.writeByteArray(
+                          5,
+                          tensor(
+                              "",
+                              new long[0],
+                              1,
+                              ByteBuffer.allocate(4)
+                                  .order(ByteOrder.LITTLE_ENDIAN)
+                                  .putFloat(value)
+                                  .array()));
+                      a.writeInt32(20, 4);
+                    })
+                : null;
+    nodes.add(
+        message(
+            out -> {
+              for (String input : inputs) {
+                out.writeString(1, input);
+              }
+              out.writeString(2, name + "_output_0");
+              out.writeString(3, name);
+              out.writeString(4, op);
+              if (attribute != null) {
+                out.writeByteArray(5, attribute);
+              }
+            }));
   }
 
   /** A ModelProto: ir_version 1, graph 7 (GraphProto: node 1, name 2, initializer 5). */
   private byte[] model() throws IOException {
-    byte[] graph = message(out -> {
-      for (byte[] node : nodes) {
-        out.writeByteArray(1, node);
-      }
-      out.writeString(2, "tiny");
-      for (byte[] init : initializers) {
-        out.writeByteArray(5, init);
-      }
-    });
-    return message(out -> {
-      out.writeInt64(1, 8);
-      out.writeByteArray(7, graph);
-    });
+    byte[] graph =
+        message(
+            out -> {
+              for (byte[] node : nodes) {
+                out.writeByteArray(1, node);
+              }
+              out.writeString(2, "tiny");
+              for (byte[] init : initializers) {
+                out.writeByteArray(5, init);
+              }
+            });
+    return message(
+        out -> {
+          out.writeInt64(1, 8);
+          out.writeByteArray(7, graph);
+        });
   }
 
   private interface Body {

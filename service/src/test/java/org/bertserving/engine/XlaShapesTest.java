@@ -19,14 +19,16 @@ class XlaShapesTest {
     assertEquals(List.of(64, 128, 256, 512), none.lengths());
     assertEquals(32, none.large(512), "the token budget bounds the large batch");
     assertEquals(256, none.large(64));
-    for (XlaShapes shapes : List.of(defaults, none, new XlaShapes(128, 32, 4096), new XlaShapes(3, 1, 10))) {
+    for (XlaShapes shapes :
+        List.of(defaults, none, new XlaShapes(128, 32, 4096), new XlaShapes(3, 1, 10))) {
       assertTrue(shapes.all().size() <= 8, "at most 8 shapes (XLA stops compiling past 10)");
       for (int rows = 1; rows <= 600; rows += 7) {
         for (int length : shapes.lengths()) {
           List<Integer> batches = shapes.batches(rows, length);
           assertTrue(batches.stream().mapToInt(Integer::intValue).sum() >= rows, "every row runs");
           for (int batch : batches) {
-            assertTrue(shapes.all().stream().anyMatch(s -> s[0] == batch && s[1] == length),
+            assertTrue(
+                shapes.all().stream().anyMatch(s -> s[0] == batch && s[1] == length),
                 batch + " x " + length + " is a warmed shape");
           }
         }

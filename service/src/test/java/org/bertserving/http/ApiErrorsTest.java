@@ -38,15 +38,27 @@ class ApiErrorsTest {
     }
   }
 
-  static final List<Family> FAMILIES = List.of(new Family(Dialect.BERT, "/encode", "texts"),
-      new Family(Dialect.OPENAI, "/v1/embeddings", "input"), new Family(Dialect.TEI, "/embed", "inputs"));
+  static final List<Family> FAMILIES =
+      List.of(
+          new Family(Dialect.BERT, "/encode", "texts"),
+          new Family(Dialect.OPENAI, "/v1/embeddings", "input"),
+          new Family(Dialect.TEI, "/embed", "inputs"));
 
   @BeforeAll
   static void start() throws Exception {
     int http = TestNodes.freePort();
-    server = BertServer.start(TestNodes.node(List.of("frontend", "worker"), TestNodes.freePort(), 0,
-        http, Map.of("bert-serving.frontend.max-pending-rows", 2,
-            "bert-serving.frontend.request-timeout", "1500ms")));
+    server =
+        BertServer.start(
+            TestNodes.node(
+                List.of("frontend", "worker"),
+                TestNodes.freePort(),
+                0,
+                http,
+                Map.of(
+                    "bert-serving.frontend.max-pending-rows",
+                    2,
+                    "bert-serving.frontend.request-timeout",
+                    "1500ms")));
     server.started().get(30, TimeUnit.SECONDS);
     base = "http://127.0.0.1:" + http;
     HttpApiTest.awaitReady(base);
@@ -57,13 +69,17 @@ class ApiErrorsTest {
     server.close();
   }
 
-  /** The family's shape, the status, our type (or OpenAI's code, TEI's error_type); no internals. */
+  /**
+   * The family's shape, the status, our type (or OpenAI's code, TEI's error_type); no internals.
+   */
   static JsonNode assertError(Dialect dialect, HttpResponse<String> r, int status, String type)
       throws Exception {
     assertEquals(status, r.statusCode(), r.body());
     assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(""), r.body());
-    for (String internal : List.of("akka.", "jackson", "fasterxml", "scala", "exception", "java.")) {
-      assertFalse(r.body().toLowerCase(Locale.ROOT).contains(internal), internal + " in " + r.body());
+    for (String internal :
+        List.of("akka.", "jackson", "fasterxml", "scala", "exception", "java.")) {
+      assertFalse(
+          r.body().toLowerCase(Locale.ROOT).contains(internal), internal + " in " + r.body());
     }
     JsonNode body = Wire.json(r);
     switch (dialect) {
@@ -93,21 +109,40 @@ class ApiErrorsTest {
       Dialect d = f.dialect();
       boolean tei = d == Dialect.TEI;
       String url = base + f.path();
-      JsonNode invalid = assertError(d, Wire.post(url, "{\"" + f.field() + "\": [\"a\""), 400,
-          tei ? "validation" : "invalid_json");
-      String text = d == Dialect.TEI ? invalid.get("error").asText() : d == Dialect.OPENAI
-          ? invalid.get("error").get("message").asText() : invalid.get("description").asText();
+      JsonNode invalid =
+          assertError(
+              d,
+              Wire.post(url, "{\"" + f.field() + "\": [\"a\""),
+              400,
+              tei ? "validation" : "invalid_json");
+      String text =
+          d == Dialect.TEI
+              ? invalid.get("error").asText()
+              : d == Dialect.OPENAI
+                  ? invalid.get("error").get("message").asText()
+                  : invalid.get("description").asText();
       assertTrue(text.contains("line 1, column"), text);
       assertError(d, Wire.post(url, "[1, 2]"), 400, tei ? "validation" : "invalid_json");
       assertError(d, Wire.post(url, "{}"), tei ? 422 : 400, tei ? "validation" : "invalid_input");
       assertError(d, Wire.post(url, f.body(List.of())), 400, tei ? "empty" : "invalid_input");
-      assertError(d, Wire.post(url, "{\"" + f.field() + "\": [\"a\"], \"dimensions\": \"8\"}"),
-          tei ? 422 : 400, tei ? "validation" : "invalid_input");
-      assertError(d, Wire.post(url, "{\"" + f.field() + "\": [\"a\"], \"dimensions\": 0}"),
-          tei ? 413 : 400, tei ? "validation" : "invalid_input");
-      JsonNode media = assertError(d, Wire.send("POST", url, f.body(List.of("a")), "Content-Type",
-          "text/plain"), 415, "unsupported_media_type");
-      assertTrue(media.toString().contains("application/json"), "names the expected type: " + media);
+      assertError(
+          d,
+          Wire.post(url, "{\"" + f.field() + "\": [\"a\"], \"dimensions\": \"8\"}"),
+          tei ? 422 : 400,
+          tei ? "validation" : "invalid_input");
+      assertError(
+          d,
+          Wire.post(url, "{\"" + f.field() + "\": [\"a\"], \"dimensions\": 0}"),
+          tei ? 413 : 400,
+          tei ? "validation" : "invalid_input");
+      JsonNode media =
+          assertError(
+              d,
+              Wire.send("POST", url, f.body(List.of("a")), "Content-Type", "text/plain"),
+              415,
+              "unsupported_media_type");
+      assertTrue(
+          media.toString().contains("application/json"), "names the expected type: " + media);
       HttpResponse<String> get = Wire.send("GET", url, null);
       assertError(d, get, 405, "method_not_allowed");
       assertEquals("POST", get.headers().firstValue("Allow").orElse(null));
@@ -122,22 +157,31 @@ class ApiErrorsTest {
     for (Family f : FAMILIES) {
       server.faults().forEach(fault -> fault.delay(2500));
       try {
-        CompletableFuture<HttpResponse<String>> slow = CompletableFuture.supplyAsync(() -> {
-          try {
-            return Wire.post(base + f.path(), f.body(List.of("the dog", "the cat")));
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
+        CompletableFuture<HttpResponse<String>> slow =
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return Wire.post(base + f.path(), f.body(List.of("the dog", "the cat")));
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
         TestNodes.await(() -> server.metrics().pendingRows.get() > 0, 10, "a request pending");
         HttpResponse<String> refused = Wire.post(base + f.path(), f.body(List.of("a")));
-        assertError(f.dialect(), refused, 429, switch (f.dialect()) {
-          case BERT -> "overloaded";
-          case OPENAI -> "rate_limit_exceeded";
-          case TEI -> "overloaded";
-        });
+        assertError(
+            f.dialect(),
+            refused,
+            429,
+            switch (f.dialect()) {
+              case BERT -> "overloaded";
+              case OPENAI -> "rate_limit_exceeded";
+              case TEI -> "overloaded";
+            });
         assertTrue(Integer.parseInt(refused.headers().firstValue("Retry-After").orElse("0")) >= 1);
-        assertError(f.dialect(), slow.get(30, TimeUnit.SECONDS), 504,
+        assertError(
+            f.dialect(),
+            slow.get(30, TimeUnit.SECONDS),
+            504,
             f.dialect() == Dialect.TEI ? "backend" : "timeout");
       } finally {
         server.faults().forEach(fault -> fault.reset());
@@ -148,8 +192,11 @@ class ApiErrorsTest {
     // minute, so one family only here; the others' mapping is in errorsAreMappedInOnePlace)
     server.faults().forEach(fault -> fault.poison("cat"));
     try {
-      assertError(Dialect.OPENAI, Wire.post(base + "/v1/embeddings", "{\"input\": \"a cat\"}"),
-          500, "engine_error");
+      assertError(
+          Dialect.OPENAI,
+          Wire.post(base + "/v1/embeddings", "{\"input\": \"a cat\"}"),
+          500,
+          "engine_error");
     } finally {
       server.faults().forEach(fault -> fault.reset());
     }
@@ -160,10 +207,12 @@ class ApiErrorsTest {
   void aFrontendWithoutWorkersAnswers503InEachShape() throws Exception {
     int http = TestNodes.freePort();
     int port = TestNodes.freePort();
-    try (BertServer alone = BertServer.start(TestNodes.node(List.of("frontend"), port, port, http, Map.of()))) {
+    try (BertServer alone =
+        BertServer.start(TestNodes.node(List.of("frontend"), port, port, http, Map.of()))) {
       alone.started().get(30, TimeUnit.SECONDS);
       for (Family f : FAMILIES) {
-        HttpResponse<String> r = Wire.post("http://127.0.0.1:" + http + f.path(), f.body(List.of("a")));
+        HttpResponse<String> r =
+            Wire.post("http://127.0.0.1:" + http + f.path(), f.body(List.of("a")));
         assertError(f.dialect(), r, 503, f.dialect() == Dialect.TEI ? "unhealthy" : "no_worker");
         assertTrue(r.headers().firstValue("Retry-After").isPresent());
       }
@@ -173,10 +222,12 @@ class ApiErrorsTest {
   @Test
   void aTwentyMegabyteBodyIsReadThenAnswered413AsPythonClientsExpect() throws Exception {
     // as urllib and requests do: the whole body first, then the answer is read
-    byte[] body = ("{\"input\": [\"" + "a ".repeat(10_000_000) + "\"]}").getBytes(StandardCharsets.UTF_8);
+    byte[] body =
+        ("{\"input\": [\"" + "a ".repeat(10_000_000) + "\"]}").getBytes(StandardCharsets.UTF_8);
     String answer = rawPost("/v1/embeddings", body.length, body);
     assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
-    assertTrue(answer.contains("\"code\":\"too_large\"") && answer.contains("max-body-bytes"), answer);
+    assertTrue(
+        answer.contains("\"code\":\"too_large\"") && answer.contains("max-body-bytes"), answer);
     // declared larger than the server reads away (64 MiB): answered at once, connection closed
     String refused = rawPost("/encode", 100_000_000, new byte[0]);
     assertTrue(refused.startsWith("HTTP/1.1 413"), refused);
@@ -188,8 +239,14 @@ class ApiErrorsTest {
     try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(base.replaceAll(".*:", "")))) {
       socket.setSoTimeout(60_000);
       OutputStream out = socket.getOutputStream();
-      out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-          + "Content-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("POST "
+                  + path
+                  + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: "
+                  + length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.write(body);
       out.flush();
       InputStream in = socket.getInputStream();
@@ -221,7 +278,8 @@ class ApiErrorsTest {
     String after = Wire.get(base + "/metrics").body();
     for (String status : List.of("404", "405", "415", "400")) {
       String sample = "bert_replies_total{status=\"" + status + "\"}";
-      assertEquals(Wire.metric(before, sample) + 1, Wire.metric(after, sample), sample + "\n" + after);
+      assertEquals(
+          Wire.metric(before, sample) + 1, Wire.metric(after, sample), sample + "\n" + after);
     }
   }
 
@@ -229,19 +287,25 @@ class ApiErrorsTest {
   void errorsAreMappedInOnePlace() throws Exception {
     // status, our type -> TEI's status and error_type (as TEI 1.8: validation is 413)
     Object[][] tei = {
-        {400, "empty", 400, "empty"}, {400, "invalid_input", 413, "validation"},
-        {413, "too_large", 413, "validation"}, {429, "overloaded", 429, "overloaded"},
-        {500, "engine_error", 424, "backend"}, {503, "no_worker", 503, "unhealthy"},
-        {504, "timeout", 504, "backend"}, {401, "unauthorized", 401, "unauthorized"},
-        {415, "unsupported_media_type", 415, "unsupported_media_type"}};
+      {400, "empty", 400, "empty"}, {400, "invalid_input", 413, "validation"},
+      {413, "too_large", 413, "validation"}, {429, "overloaded", 429, "overloaded"},
+      {500, "engine_error", 424, "backend"}, {503, "no_worker", 503, "unhealthy"},
+      {504, "timeout", 504, "backend"}, {401, "unauthorized", 401, "unauthorized"},
+      {415, "unsupported_media_type", 415, "unsupported_media_type"}
+    };
     for (Object[] row : tei) {
       var r = Errors.render(Dialect.TEI, ApiError.of((int) row[0], (String) row[1], "m"));
       assertEquals(row[2], r.status().intValue(), row[1].toString());
-      assertTrue(((akka.http.javadsl.model.HttpEntity.Strict) r.entity()).getData().utf8String()
-          .contains("\"error_type\":\"" + row[3] + "\""), row[1].toString());
+      assertTrue(
+          ((akka.http.javadsl.model.HttpEntity.Strict) r.entity())
+              .getData()
+              .utf8String()
+              .contains("\"error_type\":\"" + row[3] + "\""),
+          row[1].toString());
     }
     var field = Errors.render(Dialect.TEI, ApiError.field("normalize", "m"));
-    assertEquals(422, field.status().intValue(), "a field of the wrong type, as TEI's JSON extractor");
+    assertEquals(
+        422, field.status().intValue(), "a field of the wrong type, as TEI's JSON extractor");
     for (int status : new int[] {400, 401, 413, 415, 429, 500, 503, 504}) {
       var openAi = Errors.render(Dialect.OPENAI, ApiError.of(status, "t", "m"));
       assertEquals(status, openAi.status().intValue(), "OpenAI keeps our statuses");

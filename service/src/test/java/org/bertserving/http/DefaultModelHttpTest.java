@@ -20,23 +20,35 @@ class DefaultModelHttpTest {
 
   @Test
   void encodeOnTheDefaultModelReproducesTheFixtures() throws Exception {
-    JsonNode fixture = new ObjectMapper().readTree(Fixtures.file("embeddings_public.json").toFile());
+    JsonNode fixture =
+        new ObjectMapper().readTree(Fixtures.file("embeddings_public.json").toFile());
     List<String> texts = new ArrayList<>();
     fixture.get("cases").forEach(c -> texts.add(c.get("text").asText()));
     int http = TestNodes.freePort();
     String base = "http://127.0.0.1:" + http;
-    try (BertServer server = BertServer.start(TestNodes.node(List.of("frontend", "worker"),
-        TestNodes.freePort(), 0, http, Map.of("bert-serving.engine.model-dir", "",
-            "bert-serving.engine.max-seq-len", 25)))) {
+    try (BertServer server =
+        BertServer.start(
+            TestNodes.node(
+                List.of("frontend", "worker"),
+                TestNodes.freePort(),
+                0,
+                http,
+                Map.of(
+                    "bert-serving.engine.model-dir", "", "bert-serving.engine.max-seq-len", 25)))) {
       server.started().get(60, TimeUnit.SECONDS);
       HttpApiTest.awaitReady(base);
-      HttpResponse<String> r = HttpApiTest.post(base, "/encode",
-          new ObjectMapper().writeValueAsString(Map.of("id", 7, "texts", texts)));
+      HttpResponse<String> r =
+          HttpApiTest.post(
+              base,
+              "/encode",
+              new ObjectMapper().writeValueAsString(Map.of("id", 7, "texts", texts)));
       assertEquals(200, r.statusCode(), r.body());
       JsonNode result = HttpApiTest.json(r).get("result");
       for (int i = 0; i < texts.size(); i++) {
-        DefaultModelFixtureTest.assertMatches(floats(fixture.get("cases").get(i).get("embedding")),
-            floats(result.get(i)), "case " + i);
+        DefaultModelFixtureTest.assertMatches(
+            floats(fixture.get("cases").get(i).get("embedding")),
+            floats(result.get(i)),
+            "case " + i);
       }
     }
   }

@@ -36,12 +36,20 @@ class HttpApiTest {
   @BeforeAll
   static void start() throws Exception {
     int http = TestNodes.freePort();
-    server = BertServer.start(TestNodes.node(List.of("frontend", "worker"), TestNodes.freePort(),
-        0, http, Map.of("bert-serving.frontend.max-request-rows", 2000)));
+    server =
+        BertServer.start(
+            TestNodes.node(
+                List.of("frontend", "worker"),
+                TestNodes.freePort(),
+                0,
+                http,
+                Map.of("bert-serving.frontend.max-request-rows", 2000)));
     base = "http://127.0.0.1:" + http;
     server.started().get(30, TimeUnit.SECONDS);
     awaitReady(base);
-    direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    direct =
+        BertEncoder.load(
+            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
   }
 
   @AfterAll
@@ -59,14 +67,18 @@ class HttpApiTest {
   }
 
   static HttpResponse<String> get(String base, String path) throws Exception {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(),
+    return CLIENT.send(
+        HttpRequest.newBuilder(URI.create(base + path)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   static HttpResponse<String> post(String base, String path, String body) throws Exception {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create(base + path))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    return CLIENT.send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   static JsonNode json(HttpResponse<String> response) throws IOException {
@@ -76,8 +88,11 @@ class HttpApiTest {
   @Test
   void encodeAnswersLikeBertAsServiceInInputOrder() throws Exception {
     List<String> texts = List.of("hello world", "how are you?", "new york ||| big city", "a");
-    HttpResponse<String> r = post(base, "/encode", JSON.writeValueAsString(
-        Map.of("id", 123, "texts", texts, "show_tokens", true)));
+    HttpResponse<String> r =
+        post(
+            base,
+            "/encode",
+            JSON.writeValueAsString(Map.of("id", 123, "texts", texts, "show_tokens", true)));
     assertEquals(200, r.statusCode(), r.body());
     JsonNode body = json(r);
     assertEquals(123, body.get("id").asInt());
@@ -96,17 +111,29 @@ class HttpApiTest {
 
   @Test
   void tokenizedInputAndEmbeddingsEndpoint() throws Exception {
-    HttpResponse<String> r = post(base, "/encode",
-        "{\"texts\": [[\"hello\", \"world\"]], \"is_tokenized\": true}");
+    HttpResponse<String> r =
+        post(base, "/encode", "{\"texts\": [[\"hello\", \"world\"]], \"is_tokenized\": true}");
     assertEquals(200, r.statusCode(), r.body());
-    assertEquals(direct.encode(List.of("hello world"))[0][0], json(r).get("result").get(0).get(0).floatValue(), 1e-6);
+    assertEquals(
+        direct.encode(List.of("hello world"))[0][0],
+        json(r).get("result").get(0).get(0).floatValue(),
+        1e-6);
 
-    JsonNode floats = json(post(base, "/v1/embeddings", "{\"input\": [\"hello world\", \"a\"], \"model\": \"m\"}"));
+    JsonNode floats =
+        json(
+            post(
+                base, "/v1/embeddings", "{\"input\": [\"hello world\", \"a\"], \"model\": \"m\"}"));
     assertEquals("list", floats.get("object").asText());
     assertEquals(1, floats.get("data").get(1).get("index").asInt());
     assertEquals("embedding", floats.get("data").get(0).get("object").asText());
-    assertEquals(4 + 3, floats.get("usage").get("total_tokens").asInt(), "tokens incl. [CLS]/[SEP]");
-    JsonNode b64 = json(post(base, "/v1/embeddings", "{\"input\": \"hello world\", \"encoding_format\": \"base64\"}"));
+    assertEquals(
+        4 + 3, floats.get("usage").get("total_tokens").asInt(), "tokens incl. [CLS]/[SEP]");
+    JsonNode b64 =
+        json(
+            post(
+                base,
+                "/v1/embeddings",
+                "{\"input\": \"hello world\", \"encoding_format\": \"base64\"}"));
     byte[] bytes = Base64.getDecoder().decode(b64.get("data").get(0).get("embedding").asText());
     float first = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getFloat(0);
     assertEquals(floats.get("data").get(0).get("embedding").get(0).floatValue(), first, 1e-5);
@@ -114,39 +141,52 @@ class HttpApiTest {
 
   @Test
   void everyBadInputGetsItsStatusAndAMessageAndTheServerStaysReady() throws Exception {
-    Map<String, String> bad = pairs(
-        "not json", "invalid_json",
-        "[1, 2]", "body must be a JSON object",
-        "{\"id\": 1}", "'texts' must be a list",
-        "{\"texts\": \"hello\"}", "'texts' must be a list",
-        "{\"texts\": []}", "no texts given",
-        "{\"texts\": [\"ok\", \"\"]}", "input 1: text is empty",
-        "{\"texts\": [\"ok\", 5]}", "input 1: expected a string but got a number",
-        "{\"texts\": [\"ok\", null]}", "input 1: text is null",
-        "{\"texts\": [\"ok\", [\"a\"]]}", "input 1: expected a string but got a list",
-        "{\"texts\": [[\"a\"], \"b\"], \"is_tokenized\": true}", "input 1: expected a list of tokens",
-        "{\"texts\": [\"ok\", \"a |||\"]}", "input 1: sentence pair has an empty side",
-        "{\"texts\": [[\"|||\", \"b\"]], \"is_tokenized\": true}", "input 0: sentence pair has an empty side",
-        "{\"texts\": [\"a\"], \"show_tokens\": \"yes\"}", "'show_tokens' must be true or false",
-        "{\"texts\": [\"a\"], \"normalize\": 1}", "'normalize' must be true or false",
-        "{\"texts\": [\"a\"], \"dimensions\": \"8\"}", "'dimensions' must be an integer",
-        "{\"texts\": [\"a\"], \"dimensions\": 0}", "dimensions 0 is out of range",
-        "{\"texts\": [\"a\"], \"dimensions\": 33}", "dimensions 33 is out of range: expected 1 to 32",
-        "{\"texts\": [\"a\"], \"prompt\": 5}", "'prompt' must be a string");
+    Map<String, String> bad =
+        pairs(
+            "not json", "invalid_json",
+            "[1, 2]", "body must be a JSON object",
+            "{\"id\": 1}", "'texts' must be a list",
+            "{\"texts\": \"hello\"}", "'texts' must be a list",
+            "{\"texts\": []}", "no texts given",
+            "{\"texts\": [\"ok\", \"\"]}", "input 1: text is empty",
+            "{\"texts\": [\"ok\", 5]}", "input 1: expected a string but got a number",
+            "{\"texts\": [\"ok\", null]}", "input 1: text is null",
+            "{\"texts\": [\"ok\", [\"a\"]]}", "input 1: expected a string but got a list",
+            "{\"texts\": [[\"a\"], \"b\"], \"is_tokenized\": true}",
+                "input 1: expected a list of tokens",
+            "{\"texts\": [\"ok\", \"a |||\"]}", "input 1: sentence pair has an empty side",
+            "{\"texts\": [[\"|||\", \"b\"]], \"is_tokenized\": true}",
+                "input 0: sentence pair has an empty side",
+            "{\"texts\": [\"a\"], \"show_tokens\": \"yes\"}", "'show_tokens' must be true or false",
+            "{\"texts\": [\"a\"], \"normalize\": 1}", "'normalize' must be true or false",
+            "{\"texts\": [\"a\"], \"dimensions\": \"8\"}", "'dimensions' must be an integer",
+            "{\"texts\": [\"a\"], \"dimensions\": 0}", "dimensions 0 is out of range",
+            "{\"texts\": [\"a\"], \"dimensions\": 33}",
+                "dimensions 33 is out of range: expected 1 to 32",
+            "{\"texts\": [\"a\"], \"prompt\": 5}", "'prompt' must be a string");
     for (Map.Entry<String, String> e : bad.entrySet()) {
       HttpResponse<String> r = post(base, "/encode", e.getKey());
       assertEquals(400, r.statusCode(), e.getKey() + " -> " + r.body());
       JsonNode body = json(r);
       assertEquals(400, body.get("status").asInt());
-      assertTrue(body.get("description").asText().contains(e.getValue()) || body.get("type").asText().equals(e.getValue()),
+      assertTrue(
+          body.get("description").asText().contains(e.getValue())
+              || body.get("type").asText().equals(e.getValue()),
           e.getKey() + " -> " + r.body());
     }
     assertEquals(400, post(base, "/v1/embeddings", "{\"input\": 3}").statusCode());
-    assertEquals(400, post(base, "/v1/embeddings", "{\"input\": \"a\", \"encoding_format\": \"hex\"}").statusCode());
-    HttpResponse<String> tooMany = post(base, "/encode", JSON.writeValueAsString(
-        Map.of("texts", java.util.Collections.nCopies(2001, "a"))));
+    assertEquals(
+        400,
+        post(base, "/v1/embeddings", "{\"input\": \"a\", \"encoding_format\": \"hex\"}")
+            .statusCode());
+    HttpResponse<String> tooMany =
+        post(
+            base,
+            "/encode",
+            JSON.writeValueAsString(Map.of("texts", java.util.Collections.nCopies(2001, "a"))));
     assertEquals(413, tooMany.statusCode(), tooMany.body());
-    HttpResponse<String> tooLarge = post(base, "/encode", "{\"texts\": [\"" + "a ".repeat(9_000_000) + "\"]}");
+    HttpResponse<String> tooLarge =
+        post(base, "/encode", "{\"texts\": [\"" + "a ".repeat(9_000_000) + "\"]}");
     assertEquals(413, tooLarge.statusCode());
     assertEquals("too_large", json(tooLarge).get("type").asText());
     assertEquals(404, get(base, "/nowhere").statusCode());
@@ -166,21 +206,36 @@ class HttpApiTest {
     assertEquals(1, status.get("cluster_members").size());
     assertEquals(200, get(base, "/health").statusCode());
     String metrics = get(base, "/metrics").body();
-    for (String name : List.of("bert_requests_total", "bert_rows_total", "bert_request_duration_seconds_bucket",
-        "bert_job_rows_bucket", "bert_queued_rows", "bert_worker_tf_runs_total", "bert_worker_busy_seconds_total")) {
+    for (String name :
+        List.of(
+            "bert_requests_total",
+            "bert_rows_total",
+            "bert_request_duration_seconds_bucket",
+            "bert_job_rows_bucket",
+            "bert_queued_rows",
+            "bert_worker_tf_runs_total",
+            "bert_worker_busy_seconds_total")) {
       assertTrue(metrics.contains(name), name + " in\n" + metrics);
     }
     HttpResponse<String> r = post(base, "/encode", "{\"texts\": [\"x\"]}");
-    assertTrue(r.headers().firstValue("Access-Control-Allow-Origin").isEmpty(), "no CORS by default");
+    assertTrue(
+        r.headers().firstValue("Access-Control-Allow-Origin").isEmpty(), "no CORS by default");
   }
 
   @Test
   void aRequestMayAskForItsOwnPromptNormalizationAndDimensions() throws Exception {
     List<String> texts = List.of("hello world", "how are you?");
-    JsonNode asked = json(post(base, "/encode", JSON.writeValueAsString(Map.of("texts", texts,
-        "prompt", "the ", "normalize", true, "dimensions", 8))));
-    float[][] expected = direct.encode(texts, false,
-        new org.bertserving.engine.CallOptions("the ", true, 8)).matrix();
+    JsonNode asked =
+        json(
+            post(
+                base,
+                "/encode",
+                JSON.writeValueAsString(
+                    Map.of("texts", texts, "prompt", "the ", "normalize", true, "dimensions", 8))));
+    float[][] expected =
+        direct
+            .encode(texts, false, new org.bertserving.engine.CallOptions("the ", true, 8))
+            .matrix();
     for (int i = 0; i < texts.size(); i++) {
       JsonNode row = asked.get("result").get(i);
       assertEquals(8, row.size());
@@ -192,22 +247,31 @@ class HttpApiTest {
       assertEquals(1.0, norm, 1e-5, "renormalized after truncation");
     }
     // OpenAI's dimensions, and the served model's name
-    JsonNode openAi = json(post(base, "/v1/embeddings", "{\"input\": \"hello world\", \"dimensions\": 4}"));
+    JsonNode openAi =
+        json(post(base, "/v1/embeddings", "{\"input\": \"hello world\", \"dimensions\": 4}"));
     assertEquals(4, openAi.get("data").get(0).get("embedding").size());
     assertEquals(server.settings().engine().modelName(), openAi.get("model").asText());
     JsonNode models = json(get(base, "/v1/models"));
-    assertEquals(server.settings().engine().modelName(), models.get("data").get(0).get("id").asText());
+    assertEquals(
+        server.settings().engine().modelName(), models.get("data").get(0).get("id").asText());
     assertEquals("model", models.get("data").get(0).get("object").asText());
   }
 
   @Test
   void gzipWhenAsked() throws Exception {
-    HttpResponse<byte[]> r = CLIENT.send(HttpRequest.newBuilder(URI.create(base + "/encode"))
-        .header("Content-Type", "application/json").header("Accept-Encoding", "gzip")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"texts\": [\"hello world\"]}")).build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> r =
+        CLIENT.send(
+            HttpRequest.newBuilder(URI.create(base + "/encode"))
+                .header("Content-Type", "application/json")
+                .header("Accept-Encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"texts\": [\"hello world\"]}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertEquals("gzip", r.headers().firstValue("Content-Encoding").orElse(null));
-    String body = new String(new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(r.body())).readAllBytes());
+    String body =
+        new String(
+            new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(r.body()))
+                .readAllBytes());
     assertEquals(200, JSON.readTree(body).get("status").asInt());
   }
 
@@ -216,7 +280,8 @@ class HttpApiTest {
     long tfRunsBefore = totalRuns();
     long requestsBefore = server.metrics().requests.sum();
     // 32 clients, each sending one sentence at a time, as many services would
-    java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(32);
+    java.util.concurrent.ExecutorService clients =
+        java.util.concurrent.Executors.newFixedThreadPool(32);
     List<java.util.concurrent.Future<Integer>> calls = new ArrayList<>();
     for (int i = 0; i < 320; i++) {
       String body = "{\"texts\": [\"the dog sat on the mat " + i + "\"]}";
@@ -228,7 +293,8 @@ class HttpApiTest {
     clients.shutdown();
     long requests = server.metrics().requests.sum() - requestsBefore;
     long runs = totalRuns() - tfRunsBefore;
-    assertTrue(runs < requests, runs + " TensorFlow runs for " + requests + " requests: no merging");
+    assertTrue(
+        runs < requests, runs + " TensorFlow runs for " + requests + " requests: no merging");
   }
 
   static Map<String, String> pairs(String... keysAndValues) {

@@ -24,16 +24,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * HTTPS from PEM files (a certificate keytool made, its key as PKCS#8 and PKCS#1; openssl's EC
- * keys when the machine has openssl), and the Java SDK over it with an API key and the
- * certificate as its trust.
+ * HTTPS from PEM files (a certificate keytool made, its key as PKCS#8 and PKCS#1; openssl's EC keys
+ * when the machine has openssl), and the Java SDK over it with an API key and the certificate as
+ * its trust.
  */
 class HttpsTest {
   @TempDir Path tmp;
 
   static BertServer start(int http, Map<String, Object> overrides) throws Exception {
-    BertServer server = BertServer.start(TestNodes.node(List.of("frontend", "worker"),
-        TestNodes.freePort(), 0, http, overrides));
+    BertServer server =
+        BertServer.start(
+            TestNodes.node(
+                List.of("frontend", "worker"), TestNodes.freePort(), 0, http, overrides));
     server.started().get(30, TimeUnit.SECONDS);
     TestNodes.awaitWorkers(server, 1);
     return server;
@@ -45,10 +47,19 @@ class HttpsTest {
     int http = TestNodes.freePort();
     URI uri = URI.create("https://127.0.0.1:" + http);
     List<String> texts = List.of("hello world", "how are you?");
-    try (BertServer server = start(http, Map.of("bert-serving.http.tls.cert", pem.cert().toString(),
-            "bert-serving.http.tls.key", pem.pkcs1Key().toString(), "bert-serving.http.api-key", "k1,k2"));
-        BertEncoder direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel())
-            .maxSeqLen(16).build());
+    try (BertServer server =
+            start(
+                http,
+                Map.of(
+                    "bert-serving.http.tls.cert",
+                    pem.cert().toString(),
+                    "bert-serving.http.tls.key",
+                    pem.pkcs1Key().toString(),
+                    "bert-serving.http.api-key",
+                    "k1,k2"));
+        BertEncoder direct =
+            BertEncoder.load(
+                EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
         BertClient client = BertClient.builder().http(uri).apiKey("k2").trust(pem.cert()).build()) {
       float[][] vectors = client.encode(texts);
       float[][] expected = direct.encode(texts);
@@ -60,13 +71,20 @@ class HttpsTest {
         BertServerException e = assertThrows(BertServerException.class, () -> noKey.encode(texts));
         assertEquals(401, e.status());
       }
-      try (BertClient distrustful = BertClient.builder().http(uri).apiKey("k1").retries(0).build()) {
-        assertThrows(BertClientException.class, () -> distrustful.encode(texts),
+      try (BertClient distrustful =
+          BertClient.builder().http(uri).apiKey("k1").retries(0).build()) {
+        assertThrows(
+            BertClientException.class,
+            () -> distrustful.encode(texts),
             "a self-signed certificate is not trusted unless told");
       }
       // a trust store works as well as the PEM file
-      try (BertClient stored = BertClient.builder().http(uri).apiKey("k1")
-          .trust(pem.cert().resolveSibling("server.p12"), "changeit".toCharArray()).build()) {
+      try (BertClient stored =
+          BertClient.builder()
+              .http(uri)
+              .apiKey("k1")
+              .trust(pem.cert().resolveSibling("server.p12"), "changeit".toCharArray())
+              .build()) {
         assertEquals(2, stored.encode(texts).length);
       }
     }
@@ -78,34 +96,85 @@ class HttpsTest {
     assertNotNull(Tls.serverContext(pem.cert(), pem.pkcs8Key()));
     assertNotNull(Tls.serverContext(pem.cert(), pem.pkcs1Key()));
     TestCerts.Pem other = TestCerts.selfSigned(tmp.resolve("other"));
-    IllegalArgumentException wrongPair = assertThrows(IllegalArgumentException.class,
-        () -> Tls.serverContext(pem.cert(), other.pkcs8Key()));
-    assertTrue(wrongPair.getMessage().contains("is not the key of -tls_cert"), wrongPair.getMessage());
-    IllegalArgumentException notPem = assertThrows(IllegalArgumentException.class,
-        () -> Tls.serverContext(pem.cert(), pem.cert()));
+    IllegalArgumentException wrongPair =
+        assertThrows(
+            IllegalArgumentException.class, () -> Tls.serverContext(pem.cert(), other.pkcs8Key()));
+    assertTrue(
+        wrongPair.getMessage().contains("is not the key of -tls_cert"), wrongPair.getMessage());
+    IllegalArgumentException notPem =
+        assertThrows(
+            IllegalArgumentException.class, () -> Tls.serverContext(pem.cert(), pem.cert()));
     assertTrue(notPem.getMessage().contains("-tls_key"), notPem.getMessage());
 
-    Assumptions.assumeTrue(TestCerts.hasOpenssl(), "openssl is not installed: its own key files not tried");
+    Assumptions.assumeTrue(
+        TestCerts.hasOpenssl(), "openssl is not installed: its own key files not tried");
     Path dir = Files.createDirectories(tmp.resolve("openssl"));
     // openssl ecparam writes an EC PARAMETERS block before the SEC1 key
-    TestCerts.run(List.of("openssl", "ecparam", "-name", "prime256v1", "-genkey", "-out", "ec.pem"), dir);
-    TestCerts.run(List.of("openssl", "req", "-new", "-x509", "-key", "ec.pem", "-out", "ec.crt", "-days", "2",
-        "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"), dir);
+    TestCerts.run(
+        List.of("openssl", "ecparam", "-name", "prime256v1", "-genkey", "-out", "ec.pem"), dir);
+    TestCerts.run(
+        List.of(
+            "openssl",
+            "req",
+            "-new",
+            "-x509",
+            "-key",
+            "ec.pem",
+            "-out",
+            "ec.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1"),
+        dir);
     TestCerts.run(List.of("openssl", "genrsa", "-traditional", "-out", "rsa1.pem", "2048"), dir);
-    TestCerts.run(List.of("openssl", "req", "-new", "-x509", "-key", "rsa1.pem", "-out", "rsa1.crt", "-days", "2",
-        "-subj", "/CN=localhost"), dir);
-    TestCerts.run(List.of("openssl", "genpkey", "-algorithm", "RSA", "-aes256", "-pass", "pass:secret",
-        "-out", "encrypted.pem"), dir);
+    TestCerts.run(
+        List.of(
+            "openssl",
+            "req",
+            "-new",
+            "-x509",
+            "-key",
+            "rsa1.pem",
+            "-out",
+            "rsa1.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost"),
+        dir);
+    TestCerts.run(
+        List.of(
+            "openssl",
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-aes256",
+            "-pass",
+            "pass:secret",
+            "-out",
+            "encrypted.pem"),
+        dir);
     assertTrue(Files.readString(dir.resolve("rsa1.pem")).contains("BEGIN RSA PRIVATE KEY"));
     assertNotNull(Tls.serverContext(dir.resolve("rsa1.crt"), dir.resolve("rsa1.pem")));
-    IllegalArgumentException encrypted = assertThrows(IllegalArgumentException.class,
-        () -> Tls.serverContext(dir.resolve("rsa1.crt"), dir.resolve("encrypted.pem")));
+    IllegalArgumentException encrypted =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Tls.serverContext(dir.resolve("rsa1.crt"), dir.resolve("encrypted.pem")));
     assertTrue(encrypted.getMessage().contains("is encrypted"), encrypted.getMessage());
     // an EC certificate serves HTTPS end to end
     int http = TestNodes.freePort();
     URI uri = URI.create("https://127.0.0.1:" + http);
-    try (BertServer server = start(http, Map.of("bert-serving.http.tls.cert", dir.resolve("ec.crt").toString(),
-            "bert-serving.http.tls.key", dir.resolve("ec.pem").toString()));
+    try (BertServer server =
+            start(
+                http,
+                Map.of(
+                    "bert-serving.http.tls.cert",
+                    dir.resolve("ec.crt").toString(),
+                    "bert-serving.http.tls.key",
+                    dir.resolve("ec.pem").toString()));
         BertClient client = BertClient.builder().http(uri).trust(dir.resolve("ec.crt")).build()) {
       assertEquals(1, client.encode(List.of("hello")).length);
     }

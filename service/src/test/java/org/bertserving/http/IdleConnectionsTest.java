@@ -31,8 +31,14 @@ class IdleConnectionsTest {
     int management = TestNodes.freePort();
     int port = TestNodes.freePort();
     List<Socket> idle = new ArrayList<>();
-    try (BertServer server = BertServer.start(TestNodes.node(List.of("frontend", "worker"), port, port,
-        http, Map.of("bert-serving.management.port", management)))) {
+    try (BertServer server =
+        BertServer.start(
+            TestNodes.node(
+                List.of("frontend", "worker"),
+                port,
+                port,
+                http,
+                Map.of("bert-serving.management.port", management)))) {
       server.started().get(30, TimeUnit.SECONDS);
       String base = "http://127.0.0.1:" + http;
       HttpApiTest.awaitReady(base);
@@ -44,10 +50,14 @@ class IdleConnectionsTest {
       // a fresh client: its own new connection, past the thousand idle ones
       HttpClient fresh = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
       long start = System.nanoTime();
-      HttpResponse<String> r = fresh.send(HttpRequest.newBuilder(URI.create(base + "/encode"))
-          .timeout(Duration.ofSeconds(5)).header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"texts\": [\"hello world\"]}")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          fresh.send(
+              HttpRequest.newBuilder(URI.create(base + "/encode"))
+                  .timeout(Duration.ofSeconds(5))
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"texts\": [\"hello world\"]}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertEquals(200, r.statusCode(), r.body());
       for (String probe : List.of("/health", "/ready", "/metrics")) {
         assertEquals(200, get(fresh, "http://127.0.0.1:" + management + probe).statusCode(), probe);
@@ -67,9 +77,18 @@ class IdleConnectionsTest {
     int management = TestNodes.freePort();
     int port = TestNodes.freePort();
     List<Socket> idle = new ArrayList<>();
-    try (BertServer server = BertServer.start(TestNodes.node(List.of("frontend", "worker"), port, port,
-        http, Map.of("bert-serving.management.port", management,
-            "bert-serving.http.max-connections", 20)))) {
+    try (BertServer server =
+        BertServer.start(
+            TestNodes.node(
+                List.of("frontend", "worker"),
+                port,
+                port,
+                http,
+                Map.of(
+                    "bert-serving.management.port",
+                    management,
+                    "bert-serving.http.max-connections",
+                    20)))) {
       server.started().get(30, TimeUnit.SECONDS);
       HttpApiTest.awaitReady("http://127.0.0.1:" + http);
       for (int i = 0; i < 50; i++) {
@@ -89,7 +108,8 @@ class IdleConnectionsTest {
   }
 
   static HttpResponse<String> get(HttpClient client, String uri) throws Exception {
-    return client.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(3)).build(),
+    return client.send(
+        HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(3)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -26,9 +26,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code /v1/embeddings} as today's OpenAI clients call it, byte for byte: the Python and Node
- * SDKs (base64 by default, headers of their own), LangChain's Python OpenAIEmbeddings (token ids),
- * and LangChain4j's OpenAiEmbeddingModel end to end; against a node that wants an API key, as a
+ * {@code /v1/embeddings} as today's OpenAI clients call it, byte for byte: the Python and Node SDKs
+ * (base64 by default, headers of their own), LangChain's Python OpenAIEmbeddings (token ids), and
+ * LangChain4j's OpenAiEmbeddingModel end to end; against a node that wants an API key, as a
  * deployed one would.
  */
 class OpenAiContractTest {
@@ -41,12 +41,20 @@ class OpenAiContractTest {
   @BeforeAll
   static void start() throws Exception {
     int http = TestNodes.freePort();
-    server = BertServer.start(TestNodes.node(List.of("frontend", "worker"), TestNodes.freePort(), 0,
-        http, Map.of("bert-serving.http.api-key", KEY)));
+    server =
+        BertServer.start(
+            TestNodes.node(
+                List.of("frontend", "worker"),
+                TestNodes.freePort(),
+                0,
+                http,
+                Map.of("bert-serving.http.api-key", KEY)));
     server.started().get(30, TimeUnit.SECONDS);
     base = "http://127.0.0.1:" + http;
     TestNodes.awaitWorkers(server, 1);
-    direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    direct =
+        BertEncoder.load(
+            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
   }
 
   @AfterAll
@@ -56,7 +64,8 @@ class OpenAiContractTest {
   }
 
   static float[] base64(String encoded) {
-    ByteBuffer bytes = ByteBuffer.wrap(Base64.getDecoder().decode(encoded)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer bytes =
+        ByteBuffer.wrap(Base64.getDecoder().decode(encoded)).order(ByteOrder.LITTLE_ENDIAN);
     float[] out = new float[bytes.remaining() / 4];
     bytes.asFloatBuffer().get(out);
     return out;
@@ -65,50 +74,83 @@ class OpenAiContractTest {
   @Test
   void thePythonSdksRequestBase64ByDefault() throws Exception {
     // openai-python 1.x: client.embeddings.create(input=[...], model=...) as it goes on the wire
-    HttpResponse<String> r = Wire.post(base + "/v1/embeddings",
-        "{\"input\": [\"hello world\", \"how are you?\"], \"model\": \"text-embedding-3-small\", "
-            + "\"encoding_format\": \"base64\"}",
-        "Authorization", "Bearer " + KEY, "Accept", "application/json",
-        "User-Agent", "OpenAI/Python 1.99.9", "X-Stainless-Lang", "python",
-        "X-Stainless-Package-Version", "1.99.9", "X-Stainless-Retry-Count", "0");
+    HttpResponse<String> r =
+        Wire.post(
+            base + "/v1/embeddings",
+            "{\"input\": [\"hello world\", \"how are you?\"], \"model\": \"text-embedding-3-small\", "
+                + "\"encoding_format\": \"base64\"}",
+            "Authorization",
+            "Bearer " + KEY,
+            "Accept",
+            "application/json",
+            "User-Agent",
+            "OpenAI/Python 1.99.9",
+            "X-Stainless-Lang",
+            "python",
+            "X-Stainless-Package-Version",
+            "1.99.9",
+            "X-Stainless-Retry-Count",
+            "0");
     assertEquals(200, r.statusCode(), r.body());
     JsonNode body = Wire.json(r);
     float[][] expected = direct.encode(TEXTS);
     for (int i = 0; i < TEXTS.size(); i++) {
       assertEquals(i, body.get("data").get(i).get("index").asInt());
-      assertArrayEquals(expected[i], base64(body.get("data").get(i).get("embedding").asText()), 1e-6f);
+      assertArrayEquals(
+          expected[i], base64(body.get("data").get(i).get("embedding").asText()), 1e-6f);
     }
-    assertEquals(server.settings().engine().modelName(), body.get("model").asText(),
+    assertEquals(
+        server.settings().engine().modelName(),
+        body.get("model").asText(),
         "the served model, whatever the client named");
     assertTrue(body.get("usage").get("prompt_tokens").asInt() > 0);
   }
 
   @Test
   void theNodeSdkSendsOneStringAndBase64() throws Exception {
-    HttpResponse<String> r = Wire.post(base + "/v1/embeddings",
-        "{\"model\":\"text-embedding-3-small\",\"input\":\"hello world\",\"encoding_format\":\"base64\"}",
-        "Authorization", "Bearer " + KEY, "User-Agent", "OpenAI/JS 5.12.2", "X-Stainless-Lang", "js");
+    HttpResponse<String> r =
+        Wire.post(
+            base + "/v1/embeddings",
+            "{\"model\":\"text-embedding-3-small\",\"input\":\"hello world\",\"encoding_format\":\"base64\"}",
+            "Authorization",
+            "Bearer " + KEY,
+            "User-Agent",
+            "OpenAI/JS 5.12.2",
+            "X-Stainless-Lang",
+            "js");
     assertEquals(200, r.statusCode(), r.body());
-    assertArrayEquals(direct.encode(List.of("hello world"))[0],
-        base64(Wire.json(r).get("data").get(0).get("embedding").asText()), 1e-6f);
+    assertArrayEquals(
+        direct.encode(List.of("hello world"))[0],
+        base64(Wire.json(r).get("data").get(0).get("embedding").asText()),
+        1e-6f);
     // a base URL without /v1, as text-embeddings-inference also answers it
-    HttpResponse<String> root = Wire.post(base + "/embeddings", "{\"input\": \"hello world\"}",
-        "Authorization", "Bearer " + KEY);
+    HttpResponse<String> root =
+        Wire.post(
+            base + "/embeddings", "{\"input\": \"hello world\"}", "Authorization", "Bearer " + KEY);
     assertEquals(200, root.statusCode(), root.body());
-    assertEquals(Wire.json(Wire.post(base + "/embeddings", "{}", "Authorization", "Bearer " + KEY))
-        .get("error").get("param").asText(), "input", "OpenAI's error shape there too");
+    assertEquals(
+        Wire.json(Wire.post(base + "/embeddings", "{}", "Authorization", "Bearer " + KEY))
+            .get("error")
+            .get("param")
+            .asText(),
+        "input",
+        "OpenAI's error shape there too");
   }
 
   @Test
   void dimensionsUserAndUnknownFields() throws Exception {
-    HttpResponse<String> r = Wire.post(base + "/v1/embeddings",
-        "{\"input\": [\"hello world\"], \"model\": \"m\", \"dimensions\": 8, \"encoding_format\": \"float\", "
-            + "\"user\": \"user-42\", \"extra_body_field\": {\"a\": [1, 2]}}",
-        "Authorization", "Bearer " + KEY);
+    HttpResponse<String> r =
+        Wire.post(
+            base + "/v1/embeddings",
+            "{\"input\": [\"hello world\"], \"model\": \"m\", \"dimensions\": 8, \"encoding_format\": \"float\", "
+                + "\"user\": \"user-42\", \"extra_body_field\": {\"a\": [1, 2]}}",
+            "Authorization",
+            "Bearer " + KEY);
     assertEquals(200, r.statusCode(), r.body());
     JsonNode embedding = Wire.json(r).get("data").get(0).get("embedding");
     assertEquals(8, embedding.size());
-    float[] expected = direct.encode(List.of("hello world"), false, new CallOptions(null, null, 8)).matrix()[0];
+    float[] expected =
+        direct.encode(List.of("hello world"), false, new CallOptions(null, null, 8)).matrix()[0];
     for (int d = 0; d < 8; d++) {
       assertEquals(expected[d], embedding.get(d).floatValue(), 1e-6f);
     }
@@ -116,11 +158,17 @@ class OpenAiContractTest {
 
   @Test
   void langChainsTokenIdsGetAnAnswerAPythonUserCanActOn() throws Exception {
-    // LangChain's OpenAIEmbeddings (check_embedding_ctx_length=True, its default) sends tiktoken ids
+    // LangChain's OpenAIEmbeddings (check_embedding_ctx_length=True, its default) sends tiktoken
+    // ids
     for (String input : List.of("[[15339, 1917], [1820, 3290]]", "[15339, 1917]")) {
-      HttpResponse<String> r = Wire.post(base + "/v1/embeddings", "{\"input\": " + input
-          + ", \"model\": \"text-embedding-ada-002\", \"encoding_format\": \"base64\"}",
-          "Authorization", "Bearer " + KEY);
+      HttpResponse<String> r =
+          Wire.post(
+              base + "/v1/embeddings",
+              "{\"input\": "
+                  + input
+                  + ", \"model\": \"text-embedding-ada-002\", \"encoding_format\": \"base64\"}",
+              "Authorization",
+              "Bearer " + KEY);
       assertEquals(400, r.statusCode(), r.body());
       JsonNode error = Wire.json(r).get("error");
       String message = error.get("message").asText();
@@ -132,25 +180,40 @@ class OpenAiContractTest {
       assertEquals("input", error.get("param").asText());
       assertEquals("invalid_request_error", error.get("type").asText());
     }
-    HttpResponse<String> mixed = Wire.post(base + "/v1/embeddings", "{\"input\": [\"a\", 5]}",
-        "Authorization", "Bearer " + KEY);
-    assertEquals("'input'[1] must be a string, not a number",
+    HttpResponse<String> mixed =
+        Wire.post(
+            base + "/v1/embeddings", "{\"input\": [\"a\", 5]}", "Authorization", "Bearer " + KEY);
+    assertEquals(
+        "'input'[1] must be a string, not a number",
         Wire.json(mixed).get("error").get("message").asText());
   }
 
   @Test
   void langChain4jsOpenAiEmbeddingModelEndToEnd() throws Exception {
-    OpenAiEmbeddingModel model = OpenAiEmbeddingModel.builder().baseUrl(base + "/v1").apiKey(KEY)
-        .modelName("text-embedding-3-small").maxRetries(0).build();
-    List<Embedding> embeddings = model.embedAll(TEXTS.stream().map(TextSegment::from).toList()).content();
+    OpenAiEmbeddingModel model =
+        OpenAiEmbeddingModel.builder()
+            .baseUrl(base + "/v1")
+            .apiKey(KEY)
+            .modelName("text-embedding-3-small")
+            .maxRetries(0)
+            .build();
+    List<Embedding> embeddings =
+        model.embedAll(TEXTS.stream().map(TextSegment::from).toList()).content();
     float[][] expected = direct.encode(TEXTS);
     for (int i = 0; i < TEXTS.size(); i++) {
       assertArrayEquals(expected[i], embeddings.get(i).vector(), 1e-6f);
     }
-    OpenAiEmbeddingModel shorter = OpenAiEmbeddingModel.builder().baseUrl(base + "/v1").apiKey(KEY)
-        .modelName("text-embedding-3-small").dimensions(8).maxRetries(0).build();
+    OpenAiEmbeddingModel shorter =
+        OpenAiEmbeddingModel.builder()
+            .baseUrl(base + "/v1")
+            .apiKey(KEY)
+            .modelName("text-embedding-3-small")
+            .dimensions(8)
+            .maxRetries(0)
+            .build();
     assertEquals(8, shorter.embed("hello world").content().dimension());
-    assertEquals(List.of(server.settings().engine().modelName()),
+    assertEquals(
+        List.of(server.settings().engine().modelName()),
         Wire.json(get("/v1/models")).findValuesAsText("id"));
   }
 

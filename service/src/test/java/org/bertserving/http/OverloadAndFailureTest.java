@@ -31,28 +31,39 @@ class OverloadAndFailureTest {
   }
 
   static String texts(int n) {
-    return "{\"texts\": [" + String.join(",", Collections.nCopies(n, "\"the red dog runs to the blue cat\"")) + "]}";
+    return "{\"texts\": ["
+        + String.join(",", Collections.nCopies(n, "\"the red dog runs to the blue cat\""))
+        + "]}";
   }
 
   @Test
   void overloadGets429WithRetryAfterAndTheServerServesAgainOnceLoadDrops() throws Exception {
     int http = TestNodes.freePort();
     String base = "http://127.0.0.1:" + http;
-    try (BertServer server = start(List.of("frontend", "worker"), http, Map.of(
-        "bert-serving.frontend.max-pending-rows", 100,
-        "bert-serving.workers.max-batch-size", 4))) {
+    try (BertServer server =
+        start(
+            List.of("frontend", "worker"),
+            http,
+            Map.of(
+                "bert-serving.frontend.max-pending-rows", 100,
+                "bert-serving.workers.max-batch-size", 4))) {
       HttpApiTest.awaitReady(base);
-      CompletableFuture<HttpResponse<String>> big = HttpApiTest.CLIENT.sendAsync(
-          HttpRequest.newBuilder(URI.create(base + "/encode")).header("Content-Type", "application/json")
-              .POST(HttpRequest.BodyPublishers.ofString(texts(8000))).build(),
-          HttpResponse.BodyHandlers.ofString());
-      TestNodes.await(() -> server.metrics().pendingRows.get() > 0, 10, "the big request is pending");
+      CompletableFuture<HttpResponse<String>> big =
+          HttpApiTest.CLIENT.sendAsync(
+              HttpRequest.newBuilder(URI.create(base + "/encode"))
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString(texts(8000)))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      TestNodes.await(
+          () -> server.metrics().pendingRows.get() > 0, 10, "the big request is pending");
       HttpResponse<String> refused = HttpApiTest.post(base, "/encode", texts(1));
       assertEquals(429, refused.statusCode(), refused.body());
       assertTrue(Integer.parseInt(refused.headers().firstValue("Retry-After").orElse("0")) >= 1);
       assertEquals("overloaded", HttpApiTest.json(refused).get("type").asText());
       assertEquals(200, HttpApiTest.get(base, "/ready").statusCode(), "overloaded is still ready");
-      assertEquals(200, big.get(120, TimeUnit.SECONDS).statusCode(), "the accepted request completes");
+      assertEquals(
+          200, big.get(120, TimeUnit.SECONDS).statusCode(), "the accepted request completes");
       assertEquals(200, HttpApiTest.post(base, "/encode", texts(1)).statusCode(), "serves again");
     }
   }
@@ -61,8 +72,11 @@ class OverloadAndFailureTest {
   void aRequestOnAStalledWorkerGets504WithinItsTimeout() throws Exception {
     int http = TestNodes.freePort();
     String base = "http://127.0.0.1:" + http;
-    try (BertServer server = start(List.of("frontend", "worker"), http, Map.of(
-        "bert-serving.frontend.request-timeout", "500ms"))) {
+    try (BertServer server =
+        start(
+            List.of("frontend", "worker"),
+            http,
+            Map.of("bert-serving.frontend.request-timeout", "500ms"))) {
       HttpApiTest.awaitReady(base);
       server.faults().forEach(f -> f.delay(2000)); // a stalled device
       long start = System.nanoTime();
@@ -80,16 +94,23 @@ class OverloadAndFailureTest {
   void aRequestThatCouldNotFinishEvenAloneGets413NamingTheTimeout() throws Exception {
     int http = TestNodes.freePort();
     String base = "http://127.0.0.1:" + http;
-    try (BertServer server = start(List.of("frontend", "worker"), http, Map.of(
-        "bert-serving.frontend.request-timeout", "100ms"))) {
+    try (BertServer server =
+        start(
+            List.of("frontend", "worker"),
+            http,
+            Map.of("bert-serving.frontend.request-timeout", "100ms"))) {
       HttpApiTest.awaitReady(base);
-      TestNodes.await(() -> server.metrics().capacityTokensPerSecond.get() > 0, 10, "speed measured");
+      TestNodes.await(
+          () -> server.metrics().capacityTokensPerSecond.get() > 0, 10, "speed measured");
       // 9,000 texts of ~13 tokens: over 1 s of work at the tiny model's ~100,000 tokens/s
-      assertTrue(server.metrics().capacityTokensPerSecond.get() < 500_000, "the tiny model is not that fast");
+      assertTrue(
+          server.metrics().capacityTokensPerSecond.get() < 500_000,
+          "the tiny model is not that fast");
       HttpResponse<String> r = HttpApiTest.post(base, "/encode", texts(9000));
       assertEquals(413, r.statusCode(), r.body());
       String description = HttpApiTest.json(r).get("description").asText();
-      assertTrue(description.contains("request timeout") && description.contains("tokens/s"), description);
+      assertTrue(
+          description.contains("request timeout") && description.contains("tokens/s"), description);
       assertEquals(1, server.metrics().requests.sum());
       assertEquals(0, server.metrics().pendingRows.get());
     }

@@ -24,32 +24,55 @@ import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
 
 /**
- * A burst far beyond capacity gets 200s and 429s only, never 504: the frontend admits work by
- * its measured speed, and a client that honours {@code Retry-After} gets through.
+ * A burst far beyond capacity gets 200s and 429s only, never 504: the frontend admits work by its
+ * measured speed, and a client that honours {@code Retry-After} gets through.
  */
 class OverloadBurstTest {
 
   @Test
   void sixtyRequestsOfTwoHundredTextsGet200Or429AndARetryingClientGetsThrough() throws Exception {
     // a model slow enough that the burst is many times what 3 s can take (hidden 128, 4 layers)
-    Path model = TinyBert.writeGoogleFolder(Files.createTempDirectory("medium-bert").resolve("m"),
-        new BertConfig(TinyBert.VOCAB.size(), 128, 4, 4, 512, "gelu", 64, 2), 3, 0);
+    Path model =
+        TinyBert.writeGoogleFolder(
+            Files.createTempDirectory("medium-bert").resolve("m"),
+            new BertConfig(TinyBert.VOCAB.size(), 128, 4, 4, 512, "gelu", 64, 2),
+            3,
+            0);
     int http = TestNodes.freePort();
     int port = TestNodes.freePort();
     String base = "http://127.0.0.1:" + http;
-    try (BertServer server = BertServer.start(TestNodes.node(List.of("frontend", "worker"), port, port,
-        http, Map.of("bert-serving.engine.model-dir", model.toString(),
-            "bert-serving.engine.max-seq-len", 32,
-            "bert-serving.frontend.request-timeout", "3s")))) {
+    try (BertServer server =
+        BertServer.start(
+            TestNodes.node(
+                List.of("frontend", "worker"),
+                port,
+                port,
+                http,
+                Map.of(
+                    "bert-serving.engine.model-dir",
+                    model.toString(),
+                    "bert-serving.engine.max-seq-len",
+                    32,
+                    "bert-serving.frontend.request-timeout",
+                    "3s")))) {
       server.started().get(30, TimeUnit.SECONDS);
       HttpApiTest.awaitReady(base);
-      String body = "{\"texts\": [" + String.join(",", Collections.nCopies(200,
-          "\"the red dog runs to the blue cat and the small cat sat on the mat\"")) + "]}";
+      String body =
+          "{\"texts\": ["
+              + String.join(
+                  ",",
+                  Collections.nCopies(
+                      200, "\"the red dog runs to the blue cat and the small cat sat on the mat\""))
+              + "]}";
       List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
       for (int i = 0; i < 60; i++) {
-        burst.add(HttpApiTest.CLIENT.sendAsync(HttpRequest.newBuilder(URI.create(base + "/encode"))
-            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))
-            .build(), HttpResponse.BodyHandlers.ofString()));
+        burst.add(
+            HttpApiTest.CLIENT.sendAsync(
+                HttpRequest.newBuilder(URI.create(base + "/encode"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString()));
       }
       Map<Integer, Integer> statuses = new TreeMap<>();
       List<Integer> retryAfter = new ArrayList<>();
@@ -61,17 +84,31 @@ class OverloadBurstTest {
         }
       }
       System.out.println("burst: " + statuses + ", Retry-After " + retryAfter);
-      assertEquals(List.of(200, 429), List.copyOf(statuses.keySet()), "only 200 and 429: " + statuses);
+      assertEquals(
+          List.of(200, 429), List.copyOf(statuses.keySet()), "only 200 and 429: " + statuses);
       assertTrue(statuses.get(429) >= 20, "most of the burst is refused at once: " + statuses);
-      assertTrue(retryAfter.stream().allMatch(s -> s >= 1 && s <= 3), "Retry-After within the"
-          + " time the queue needs: " + retryAfter);
-      assertEquals(0, server.metrics().replies.getOrDefault(504, new java.util.concurrent.atomic.LongAdder()).sum());
+      assertTrue(
+          retryAfter.stream().allMatch(s -> s >= 1 && s <= 3),
+          "Retry-After within the" + " time the queue needs: " + retryAfter);
+      assertEquals(
+          0,
+          server
+              .metrics()
+              .replies
+              .getOrDefault(504, new java.util.concurrent.atomic.LongAdder())
+              .sum());
 
       // a client that honours Retry-After, in a second burst, gets through
-      try (BertClient client = BertClient.builder().http(URI.create(base)).retries(10)
-          .timeout(Duration.ofSeconds(10)).checkLength(false).build()) {
+      try (BertClient client =
+          BertClient.builder()
+              .http(URI.create(base))
+              .retries(10)
+              .timeout(Duration.ofSeconds(10))
+              .checkLength(false)
+              .build()) {
         List<CompletableFuture<float[][]>> again = new ArrayList<>();
-        List<String> texts = Collections.nCopies(200, "the red dog runs to the blue cat and the small cat");
+        List<String> texts =
+            Collections.nCopies(200, "the red dog runs to the blue cat and the small cat");
         for (int i = 0; i < 20; i++) {
           again.add(client.encodeAsync(texts));
         }
@@ -79,7 +116,13 @@ class OverloadBurstTest {
           assertEquals(200, f.get(120, TimeUnit.SECONDS).length);
         }
       }
-      assertEquals(0, server.metrics().replies.getOrDefault(504, new java.util.concurrent.atomic.LongAdder()).sum());
+      assertEquals(
+          0,
+          server
+              .metrics()
+              .replies
+              .getOrDefault(504, new java.util.concurrent.atomic.LongAdder())
+              .sum());
     }
   }
 }

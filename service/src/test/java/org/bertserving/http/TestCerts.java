@@ -14,8 +14,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Self-signed certificates for tests, made by the JDK's keytool (always there) and written as
- * the PEM files openssl would write, or by openssl itself when the machine has it.
+ * Self-signed certificates for tests, made by the JDK's keytool (always there) and written as the
+ * PEM files openssl would write, or by openssl itself when the machine has it.
  */
 public final class TestCerts {
   private TestCerts() {}
@@ -27,16 +27,37 @@ public final class TestCerts {
   public static Pem selfSigned(Path dir) throws Exception {
     Files.createDirectories(dir);
     Path store = dir.resolve("server.p12");
-    run(List.of(keytool(), "-genkeypair", "-alias", "server", "-keyalg", "RSA", "-keysize", "2048",
-        "-validity", "2", "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
-        "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "changeit"), dir);
+    run(
+        List.of(
+            keytool(),
+            "-genkeypair",
+            "-alias",
+            "server",
+            "-keyalg",
+            "RSA",
+            "-keysize",
+            "2048",
+            "-validity",
+            "2",
+            "-dname",
+            "CN=localhost",
+            "-ext",
+            "SAN=ip:127.0.0.1,dns:localhost",
+            "-keystore",
+            store.toString(),
+            "-storetype",
+            "PKCS12",
+            "-storepass",
+            "changeit"),
+        dir);
     KeyStore ks = KeyStore.getInstance("PKCS12");
     try (InputStream in = Files.newInputStream(store)) {
       ks.load(in, "changeit".toCharArray());
     }
     PrivateKey key = (PrivateKey) ks.getKey("server", "changeit".toCharArray());
     Certificate cert = ks.getCertificate("server");
-    Pem pem = new Pem(dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("key-pkcs1.pem"));
+    Pem pem =
+        new Pem(dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("key-pkcs1.pem"));
     write(pem.cert(), "CERTIFICATE", cert.getEncoded());
     write(pem.pkcs8Key(), "PRIVATE KEY", key.getEncoded());
     write(pem.pkcs1Key(), "RSA PRIVATE KEY", pkcs1(key.getEncoded()));
@@ -72,8 +93,10 @@ public final class TestCerts {
   }
 
   public static void write(Path file, String kind, byte[] der) throws IOException {
-    String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
-    Files.writeString(file, "-----BEGIN " + kind + "-----\n" + body + "\n-----END " + kind + "-----\n");
+    String body =
+        Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
+    Files.writeString(
+        file, "-----BEGIN " + kind + "-----\n" + body + "\n-----END " + kind + "-----\n");
   }
 
   public static boolean hasOpenssl() {
@@ -86,10 +109,12 @@ public final class TestCerts {
 
   /** Runs a command in {@code dir}, failing with its output unless it exits 0 within a minute. */
   public static void run(List<String> command, Path dir) throws Exception {
-    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
     try {
       if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException(command + ": " + new String(p.getInputStream().readAllBytes()));
+        throw new IllegalStateException(
+            command + ": " + new String(p.getInputStream().readAllBytes()));
       }
     } finally {
       p.destroyForcibly();

@@ -12,7 +12,8 @@ import java.time.Duration;
 /** Requests with exactly the method, headers and body a client sends, on the JDK's client. */
 final class Wire {
   static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  static final HttpClient CLIENT =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   private Wire() {}
 
@@ -22,9 +23,14 @@ final class Wire {
    */
   static HttpResponse<String> send(String method, String url, String body, String... headers)
       throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(60))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }
@@ -33,16 +39,22 @@ final class Wire {
 
   /** The body as text, unzipped when the server gzip'ed it (as clients that ask for it do). */
   private static HttpResponse.BodySubscriber<String> body(HttpResponse.ResponseInfo info) {
-    boolean gzip = info.headers().firstValue("Content-Encoding").orElse("").equalsIgnoreCase("gzip");
-    return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArray(), bytes -> {
-      try {
-        byte[] plain = gzip ? new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(bytes))
-            .readAllBytes() : bytes;
-        return new String(plain, java.nio.charset.StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
+    boolean gzip =
+        info.headers().firstValue("Content-Encoding").orElse("").equalsIgnoreCase("gzip");
+    return HttpResponse.BodySubscribers.mapping(
+        HttpResponse.BodySubscribers.ofByteArray(),
+        bytes -> {
+          try {
+            byte[] plain =
+                gzip
+                    ? new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(bytes))
+                        .readAllBytes()
+                    : bytes;
+            return new String(plain, java.nio.charset.StandardCharsets.UTF_8);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
   }
 
   /** A POST of JSON, as every JSON client sends it. */
@@ -55,7 +67,8 @@ final class Wire {
     return send("POST", url, body, all);
   }
 
-  static HttpResponse<String> get(String url, String... headers) throws IOException, InterruptedException {
+  static HttpResponse<String> get(String url, String... headers)
+      throws IOException, InterruptedException {
     return send("GET", url, null, headers);
   }
 

@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The shipped multi-node files' Artery over TLS ({@code cluster-conf/tls.conf}) with stores made
- * as the README says ({@code ops/bert-serving-tls-stores}): a frontend and a worker form a cluster
- * and serve; a node whose certificate another CA signed is not let in.
+ * The shipped multi-node files' Artery over TLS ({@code cluster-conf/tls.conf}) with stores made as
+ * the README says ({@code ops/bert-serving-tls-stores}): a frontend and a worker form a cluster and
+ * serve; a node whose certificate another CA signed is not let in.
  */
 class ArteryTlsTest {
   @TempDir Path tmp;
@@ -33,10 +33,14 @@ class ArteryTlsTest {
     return Files.isDirectory(fromModule.resolve("cluster-conf")) ? fromModule : Path.of(".");
   }
 
-  /** Makes stores for {@code nodes} in {@code dir} with the shipped script; returns the password. */
+  /**
+   * Makes stores for {@code nodes} in {@code dir} with the shipped script; returns the password.
+   */
   static String stores(Path dir, String... nodes) throws Exception {
-    List<String> command = new java.util.ArrayList<>(List.of("bash",
-        root().resolve("ops/bert-serving-tls-stores").toString(), dir.toString()));
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                "bash", root().resolve("ops/bert-serving-tls-stores").toString(), dir.toString()));
     command.addAll(List.of(nodes));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().remove("BERT_TLS_PASSWORD");
@@ -53,17 +57,23 @@ class ArteryTlsTest {
 
   /** A node as tls.conf configures it, with its own key store (as BERT_TLS_KEYSTORE would say). */
   static Config node(Config base, Path stores, String name, String password) {
-    return ConfigFactory.parseMap(Map.of(
-            "akka.remote.artery.ssl.config-ssl-engine.key-store", stores.resolve(name + ".p12").toString(),
-            "akka.remote.artery.ssl.config-ssl-engine.trust-store", stores.resolve("trust.p12").toString(),
-            "akka.remote.artery.ssl.config-ssl-engine.key-store-password", password))
+    return ConfigFactory.parseMap(
+            Map.of(
+                "akka.remote.artery.ssl.config-ssl-engine.key-store",
+                    stores.resolve(name + ".p12").toString(),
+                "akka.remote.artery.ssl.config-ssl-engine.trust-store",
+                    stores.resolve("trust.p12").toString(),
+                "akka.remote.artery.ssl.config-ssl-engine.key-store-password", password))
         .withFallback(ConfigFactory.parseFile(root().resolve("cluster-conf/tls.conf").toFile()))
-        .withFallback(base).resolve();
+        .withFallback(base)
+        .resolve();
   }
 
   static long upMembers(BertServer server) {
-    return StreamSupport.stream(Cluster.get(server.system()).state().getMembers().spliterator(), false)
-        .filter(m -> m.status() == MemberStatus.up()).count();
+    return StreamSupport.stream(
+            Cluster.get(server.system()).state().getMembers().spliterator(), false)
+        .filter(m -> m.status() == MemberStatus.up())
+        .count();
   }
 
   @Test
@@ -72,12 +82,21 @@ class ArteryTlsTest {
     String password = stores(ours, "frontend", "worker");
     int seed = TestNodes.freePort();
     int http = TestNodes.freePort();
-    Config frontendConfig = node(TestNodes.node(List.of("frontend"), seed, seed, http, Map.of()), ours,
-        "frontend", password);
+    Config frontendConfig =
+        node(
+            TestNodes.node(List.of("frontend"), seed, seed, http, Map.of()),
+            ours,
+            "frontend",
+            password);
     assertEquals("tls-tcp", frontendConfig.getString("akka.remote.artery.transport"));
     try (BertServer frontend = BertServer.start(frontendConfig);
-        BertServer worker = BertServer.start(node(TestNodes.node(List.of("worker"), TestNodes.freePort(),
-            seed, 0, Map.of()), ours, "worker", password));
+        BertServer worker =
+            BertServer.start(
+                node(
+                    TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, Map.of()),
+                    ours,
+                    "worker",
+                    password));
         BertClient client = BertClient.http("127.0.0.1", http)) {
       frontend.started().get(30, TimeUnit.SECONDS);
       TestNodes.awaitWorkers(frontend, 1);
@@ -86,21 +105,34 @@ class ArteryTlsTest {
 
       Path theirs = tmp.resolve("theirs");
       String other = stores(theirs, "stranger");
-      try (BertServer stranger = BertServer.start(node(TestNodes.node(List.of("worker"),
-          TestNodes.freePort(), seed, 0, Map.of()), theirs, "stranger", other))) {
-        Awaitility.await("a certificate of another CA never joins").during(Duration.ofSeconds(6))
-            .atMost(Duration.ofSeconds(8)).until(() -> upMembers(frontend) == 2
-                && frontend.metrics().workers.get() == 1);
+      try (BertServer stranger =
+          BertServer.start(
+              node(
+                  TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, Map.of()),
+                  theirs,
+                  "stranger",
+                  other))) {
+        Awaitility.await("a certificate of another CA never joins")
+            .during(Duration.ofSeconds(6))
+            .atMost(Duration.ofSeconds(8))
+            .until(() -> upMembers(frontend) == 2 && frontend.metrics().workers.get() == 1);
       }
     }
   }
 
   @Test
   void aMissingStoreStopsTheStartNamingItsVariable() {
-    Config config = node(TestNodes.node(List.of("frontend", "worker"), TestNodes.freePort(), 0, 0,
-        Map.of()), tmp.resolve("nowhere"), "node", "x");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BertServer.start(config));
-    assertTrue(e.getMessage().contains("BERT_TLS_KEYSTORE") && e.getMessage().contains("ops/bert-serving-tls-stores"),
+    Config config =
+        node(
+            TestNodes.node(List.of("frontend", "worker"), TestNodes.freePort(), 0, 0, Map.of()),
+            tmp.resolve("nowhere"),
+            "node",
+            "x");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> BertServer.start(config));
+    assertTrue(
+        e.getMessage().contains("BERT_TLS_KEYSTORE")
+            && e.getMessage().contains("ops/bert-serving-tls-stores"),
         e.getMessage());
   }
 }

@@ -9,28 +9,40 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Formation without seed nodes, as on Kubernetes: Akka Management's Cluster Bootstrap finds the
- * contact points (here from config discovery instead of the Kubernetes API) on the management
- * port, forms one cluster, and a frontend restarted alone joins the running cluster, not an
- * island of its own.
+ * contact points (here from config discovery instead of the Kubernetes API) on the management port,
+ * forms one cluster, and a frontend restarted alone joins the running cluster, not an island of its
+ * own.
  */
 class ClusterBootstrapTest {
 
   static Map<String, Object> bootstrap(int management, int... contactPoints) {
     StringBuilder endpoints = new StringBuilder();
     for (int port : contactPoints) {
-      endpoints.append(endpoints.length() == 0 ? "" : ",")
-          .append("{host = \"127.0.0.1\", port = ").append(port).append("}");
+      endpoints
+          .append(endpoints.length() == 0 ? "" : ",")
+          .append("{host = \"127.0.0.1\", port = ")
+          .append(port)
+          .append("}");
     }
     return Map.of(
-        "bert-serving.cluster.bootstrap", true,
-        "bert-serving.management.port", management,
+        "bert-serving.cluster.bootstrap",
+        true,
+        "bert-serving.management.port",
+        management,
         "akka.discovery.config.services.bert-serving.endpoints",
-        com.typesafe.config.ConfigFactory.parseString("e = [" + endpoints + "]").getList("e").unwrapped(),
-        "akka.management.cluster.bootstrap.contact-point-discovery.discovery-method", "config",
-        "akka.management.cluster.bootstrap.contact-point-discovery.service-name", "bert-serving",
-        "akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr", 2,
-        "akka.management.cluster.bootstrap.contact-point-discovery.stable-margin", "1s",
-        "akka.management.cluster.bootstrap.contact-point.filter-on-fallback-port", false);
+        com.typesafe.config.ConfigFactory.parseString("e = [" + endpoints + "]")
+            .getList("e")
+            .unwrapped(),
+        "akka.management.cluster.bootstrap.contact-point-discovery.discovery-method",
+        "config",
+        "akka.management.cluster.bootstrap.contact-point-discovery.service-name",
+        "bert-serving",
+        "akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr",
+        2,
+        "akka.management.cluster.bootstrap.contact-point-discovery.stable-margin",
+        "1s",
+        "akka.management.cluster.bootstrap.contact-point.filter-on-fallback-port",
+        false);
   }
 
   @Test
@@ -39,11 +51,18 @@ class ClusterBootstrapTest {
     int workerPort = TestNodes.freePort();
     int frontendManagement = TestNodes.freePort();
     int workerManagement = TestNodes.freePort();
-    Map<String, Object> frontendConfig = bootstrap(frontendManagement, frontendManagement, workerManagement);
-    try (BertServer worker = BertServer.start(TestNodes.node(List.of("worker"), workerPort, 0, 0,
-        bootstrap(workerManagement, frontendManagement, workerManagement)))) {
-      BertServer frontend = BertServer.start(TestNodes.node(List.of("frontend"), frontendPort, 0, 0,
-          frontendConfig));
+    Map<String, Object> frontendConfig =
+        bootstrap(frontendManagement, frontendManagement, workerManagement);
+    try (BertServer worker =
+        BertServer.start(
+            TestNodes.node(
+                List.of("worker"),
+                workerPort,
+                0,
+                0,
+                bootstrap(workerManagement, frontendManagement, workerManagement)))) {
+      BertServer frontend =
+          BertServer.start(TestNodes.node(List.of("frontend"), frontendPort, 0, 0, frontendConfig));
       try {
         TestNodes.awaitWorkers(frontend, 1);
         assertEquals(2, Cluster.get(frontend.system()).state().members().size());
@@ -51,12 +70,14 @@ class ClusterBootstrapTest {
         frontend.close();
       }
       // the frontend comes back alone: the worker's cluster is still there and takes it in
-      BertServer again = BertServer.start(TestNodes.node(List.of("frontend"), frontendPort, 0, 0,
-          frontendConfig));
+      BertServer again =
+          BertServer.start(TestNodes.node(List.of("frontend"), frontendPort, 0, 0, frontendConfig));
       try {
         TestNodes.awaitWorkers(again, 1);
-        assertEquals(Cluster.get(worker.system()).state().getLeader(),
-            Cluster.get(again.system()).state().getLeader(), "one cluster, not two");
+        assertEquals(
+            Cluster.get(worker.system()).state().getLeader(),
+            Cluster.get(again.system()).state().getLeader(),
+            "one cluster, not two");
         assertEquals(0, worker.metrics().rejoins.sum(), "the worker stayed in its cluster");
       } finally {
         again.close();

@@ -44,14 +44,18 @@ class ClusterConfFilesTest {
         assertThrows(IllegalArgumentException.class, settings::checkFormation, file.toString());
       } else {
         settings.checkFormation();
-        assertTrue(settings.bootstrap() || settings.seedNodes().size() >= 2
-            || settings.roles().size() == 2, file + ": several seeds or bootstrap");
+        assertTrue(
+            settings.bootstrap()
+                || settings.seedNodes().size() >= 2
+                || settings.roles().size() == 2,
+            file + ": several seeds or bootstrap");
       }
       List<String> roles = config.getStringList("akka.cluster.roles");
       assertFalse(roles.isEmpty(), file + ": roles");
       assertTrue(List.of("frontend", "worker").containsAll(roles), file + ": roles " + roles);
-      Config own = ConfigFactory.parseFile(file.toFile())
-          .resolve(ConfigResolveOptions.defaults().setAllowUnresolved(true));
+      Config own =
+          ConfigFactory.parseFile(file.toFile())
+              .resolve(ConfigResolveOptions.defaults().setAllowUnresolved(true));
       for (var entry : own.entrySet()) {
         String key = entry.getKey();
         if (key.startsWith("bert-serving.")) {
@@ -63,36 +67,47 @@ class ClusterConfFilesTest {
 
   @Test
   void theLocalClusterIsOneFrontendAndTwoWorkersOnLoopbackEachASeedOfAll() throws IOException {
-    List<String> all = List.of("akka://bert-serving@127.0.0.1:25520",
-        "akka://bert-serving@127.0.0.1:25521", "akka://bert-serving@127.0.0.1:25522");
+    List<String> all =
+        List.of(
+            "akka://bert-serving@127.0.0.1:25520",
+            "akka://bert-serving@127.0.0.1:25521",
+            "akka://bert-serving@127.0.0.1:25522");
     Config one = load(dir().resolve("local1.conf"));
     assertEquals(List.of("frontend"), one.getStringList("akka.cluster.roles"));
     assertEquals(25520, one.getInt("akka.remote.artery.canonical.port"));
     assertEquals(8125, one.getInt("bert-serving.http.port"));
     assertEquals(all, one.getStringList("akka.cluster.seed-nodes"));
-    List<Integer> managementPorts = new java.util.ArrayList<>(List.of(one.getInt("bert-serving.management.port")));
+    List<Integer> managementPorts =
+        new java.util.ArrayList<>(List.of(one.getInt("bert-serving.management.port")));
     for (int n = 2; n <= 3; n++) {
       Config worker = load(dir().resolve("local" + n + ".conf"));
       assertEquals(List.of("worker"), worker.getStringList("akka.cluster.roles"));
       assertEquals(25520 + n - 1, worker.getInt("akka.remote.artery.canonical.port"));
       assertEquals("127.0.0.1", worker.getString("akka.remote.artery.canonical.hostname"));
-      assertEquals(all, worker.getStringList("akka.cluster.seed-nodes"), "the same list everywhere");
+      assertEquals(
+          all, worker.getStringList("akka.cluster.seed-nodes"), "the same list everywhere");
       assertFalse(worker.getBoolean("bert-serving.http.enabled"));
       managementPorts.add(worker.getInt("bert-serving.management.port"));
     }
     assertEquals(3, managementPorts.stream().distinct().count(), "one management port per node");
     // the local cluster script gives every node every node as a seed, too
     String script = Files.readString(dir().resolveSibling("ops").resolve("bert-serving-cluster"));
-    assertTrue(script.contains("-seed_nodes \"$seeds\"") && script.contains("seeds=\"$seeds,127.0.0.1:"),
+    assertTrue(
+        script.contains("-seed_nodes \"$seeds\"") && script.contains("seeds=\"$seeds,127.0.0.1:"),
         "ops/bert-serving-cluster seeds every node with all");
   }
 
   @Test
   void theSplitBrainStrategyCountsFrontendsOnly() {
-    for (Config config : List.of(load(dir().resolve("application.conf")), NodeConfig.load(ConfigFactory.empty()))) {
-      assertEquals("keep-majority", config.getString("akka.cluster.split-brain-resolver.active-strategy"));
-      assertEquals("frontend", config.getString("akka.cluster.split-brain-resolver.keep-majority.role"));
-      assertFalse(config.getBoolean("akka.coordinated-shutdown.exit-jvm"), "the node decides about the JVM");
+    for (Config config :
+        List.of(load(dir().resolve("application.conf")), NodeConfig.load(ConfigFactory.empty()))) {
+      assertEquals(
+          "keep-majority", config.getString("akka.cluster.split-brain-resolver.active-strategy"));
+      assertEquals(
+          "frontend", config.getString("akka.cluster.split-brain-resolver.keep-majority.role"));
+      assertFalse(
+          config.getBoolean("akka.coordinated-shutdown.exit-jvm"),
+          "the node decides about the JVM");
     }
   }
 }

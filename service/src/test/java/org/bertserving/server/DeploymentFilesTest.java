@@ -60,7 +60,8 @@ class DeploymentFilesTest {
       assertEquals("management", container.at("/readinessProbe/httpGet/port").asText());
       assertEquals("management", container.at("/livenessProbe/httpGet/port").asText());
       assertTrue(ports(container).contains(8558), "management port declared");
-      assertTrue(workload.at("/spec/template/spec/terminationGracePeriodSeconds").asInt() >= 70,
+      assertTrue(
+          workload.at("/spec/template/spec/terminationGracePeriodSeconds").asInt() >= 70,
           "graceful termination covers the request timeout");
       // Cluster Bootstrap finds the pods: no seed pod that could form an island when restarted
       assertEquals("bert-serving", workload.at("/spec/template/metadata/labels/app").asText());
@@ -70,19 +71,26 @@ class DeploymentFilesTest {
       assertFalse(args.contains("-seed_nodes"), workload.at("/metadata/name") + ": no seed nodes");
       assertEquals("cluster-conf/kubernetes.conf", args.get(args.indexOf("-config") + 1));
       // the flags must be ones bert-serving-start knows (env references stay literal here)
-      StartArgs.parse(args.stream().map(a -> a.replace("$(POD_IP)", "10.0.0.1")).toArray(String[]::new));
+      StartArgs.parse(
+          args.stream().map(a -> a.replace("$(POD_IP)", "10.0.0.1")).toArray(String[]::new));
     }
-    assertEquals(1, worker.at("/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu").asInt());
+    assertEquals(
+        1, worker.at("/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu").asInt());
     JsonNode role = find(all, "Role", "pod-reader");
     assertTrue(role.at("/rules/0/verbs").toString().contains("list"), "bootstrap may list pods");
     find(all, "RoleBinding", "bert-serving-reads-pods");
     find(all, "ServiceAccount", "bert-serving");
-    Config kubernetes = ClusterConfFilesTest.load(ClusterConfFilesTest.dir().resolve("kubernetes.conf"));
+    Config kubernetes =
+        ClusterConfFilesTest.load(ClusterConfFilesTest.dir().resolve("kubernetes.conf"));
     assertTrue(kubernetes.getBoolean("bert-serving.cluster.bootstrap"));
-    assertEquals("kubernetes-api", kubernetes.getString(
-        "akka.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
-    assertEquals("management", kubernetes.getString(
-        "akka.management.cluster.bootstrap.contact-point-discovery.port-name"));
+    assertEquals(
+        "kubernetes-api",
+        kubernetes.getString(
+            "akka.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
+    assertEquals(
+        "management",
+        kubernetes.getString(
+            "akka.management.cluster.bootstrap.contact-point-discovery.port-name"));
   }
 
   static List<Integer> ports(JsonNode container) {
@@ -92,18 +100,25 @@ class DeploymentFilesTest {
   }
 
   static JsonNode find(List<JsonNode> docs, String kind, String name) {
-    return docs.stream().filter(d -> d.path("kind").asText().equals(kind)
-            && d.at("/metadata/name").asText().equals(name)).findFirst()
+    return docs.stream()
+        .filter(
+            d ->
+                d.path("kind").asText().equals(kind)
+                    && d.at("/metadata/name").asText().equals(name))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no " + kind + " " + name));
   }
 
   @Test
   void theSystemdUnitAndTheContainerFileRunTheStartCommand() throws IOException {
-    List<String> unit = Files.readAllLines(deploy().resolve("systemd").resolve("bert-serving.service"));
+    List<String> unit =
+        Files.readAllLines(deploy().resolve("systemd").resolve("bert-serving.service"));
     for (String section : List.of("[Unit]", "[Service]", "[Install]")) {
       assertTrue(unit.contains(section), section);
     }
-    assertTrue(unit.stream().anyMatch(l -> l.startsWith("ExecStart=") && l.contains("ops/bert-serving-start")));
+    assertTrue(
+        unit.stream()
+            .anyMatch(l -> l.startsWith("ExecStart=") && l.contains("ops/bert-serving-start")));
     assertTrue(unit.contains("KillSignal=SIGTERM"));
     assertTrue(unit.contains("Restart=on-failure"), "a failed start is restarted");
     assertTrue(unit.contains("SuccessExitStatus=143"), "a SIGTERM is never a failure");
@@ -112,7 +127,8 @@ class DeploymentFilesTest {
     List<String> image = Files.readAllLines(deploy().resolve("container").resolve("Containerfile"));
     assertEquals(2, image.stream().filter(l -> l.startsWith("FROM ")).count(), "multi-stage");
     assertTrue(image.stream().anyMatch(l -> l.startsWith("RUN mvn ")), "built by Maven");
-    String user = image.stream().filter(l -> l.startsWith("USER ")).reduce((a, b) -> b).orElse("USER root");
+    String user =
+        image.stream().filter(l -> l.startsWith("USER ")).reduce((a, b) -> b).orElse("USER root");
     assertFalse(user.endsWith("root") || user.endsWith(" 0"), "runs as non-root: " + user);
     assertTrue(image.stream().anyMatch(l -> l.contains("org.bertserving.cli.Main")));
   }

@@ -8,18 +8,18 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.time.Duration;
 import org.awaitility.Awaitility;
 import org.bertserving.engine.TinyBert;
 
 /**
- * The one test helper that starts nodes: configs for loopback nodes on free ports, on the tiny
- * BERT (written once per JVM) unless a test names another model, with serialize-messages on.
+ * The one test helper that starts nodes: configs for loopback nodes on free ports, on the tiny BERT
+ * (written once per JVM) unless a test names another model, with serialize-messages on.
  */
 public final class TestNodes {
   private static Path tinyModel;
@@ -46,8 +46,11 @@ public final class TestNodes {
 
   /** Waits (polling, never a fixed sleep) until {@code condition} holds; fails naming it. */
   public static void await(Callable<Boolean> condition, int seconds, String what) {
-    Awaitility.await(what).atMost(Duration.ofSeconds(seconds)).pollInterval(Duration.ofMillis(20))
-        .ignoreExceptions().until(condition);
+    Awaitility.await(what)
+        .atMost(Duration.ofSeconds(seconds))
+        .pollInterval(Duration.ofMillis(20))
+        .ignoreExceptions()
+        .until(condition);
   }
 
   private static final int FIRST_PORT = 20000;
@@ -72,8 +75,8 @@ public final class TestNodes {
         // in use: try the next
       }
     }
-    throw new UncheckedIOException(new IOException("no free port in " + FIRST_PORT + "-"
-        + (FIRST_PORT + PORT_SPAN - 1)));
+    throw new UncheckedIOException(
+        new IOException("no free port in " + FIRST_PORT + "-" + (FIRST_PORT + PORT_SPAN - 1)));
   }
 
   /**
@@ -83,31 +86,50 @@ public final class TestNodes {
    * @param seedPort the artery port of the seed node, or 0 for a cluster of one
    * @param overrides more keys, e.g. {@code bert-serving.frontend.max-pending-rows}
    */
-  public static Config node(List<String> roles, int clusterPort, int seedPort, int httpPort,
+  public static Config node(
+      List<String> roles,
+      int clusterPort,
+      int seedPort,
+      int httpPort,
       Map<String, Object> overrides) {
     List<String> seeds = new ArrayList<>();
     if (seedPort > 0) {
       seeds.add("akka://bert-serving@127.0.0.1:" + seedPort);
     }
-    Config base = ConfigFactory.parseMap(Map.of(
-            "akka.cluster.roles", roles,
-            "akka.cluster.seed-nodes", seeds,
-            "akka.remote.artery.canonical.hostname", "127.0.0.1",
-            "akka.remote.artery.canonical.port", clusterPort,
-            "bert-serving.http.interface", "127.0.0.1",
-            "bert-serving.http.port", httpPort,
-            "bert-serving.http.enabled", httpPort > 0,
-            "bert-serving.management.interface", "127.0.0.1",
-            "bert-serving.management.port", 0,
-            "bert-serving.engine.model-dir", tinyModel().toString()))
-        .withFallback(ConfigFactory.parseString(String.join("\n",
-            "akka.actor.serialize-messages = on",
-            "akka.coordinated-shutdown.exit-jvm = off",
-            "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
-            "akka.cluster.jmx.enabled = off",
-            "akka.cluster.split-brain-resolver.stable-after = 3s",
-            "akka.loglevel = WARNING",
-            "bert-serving.engine.max-seq-len = 16")));
+    Config base =
+        ConfigFactory.parseMap(
+                Map.of(
+                    "akka.cluster.roles",
+                    roles,
+                    "akka.cluster.seed-nodes",
+                    seeds,
+                    "akka.remote.artery.canonical.hostname",
+                    "127.0.0.1",
+                    "akka.remote.artery.canonical.port",
+                    clusterPort,
+                    "bert-serving.http.interface",
+                    "127.0.0.1",
+                    "bert-serving.http.port",
+                    httpPort,
+                    "bert-serving.http.enabled",
+                    httpPort > 0,
+                    "bert-serving.management.interface",
+                    "127.0.0.1",
+                    "bert-serving.management.port",
+                    0,
+                    "bert-serving.engine.model-dir",
+                    tinyModel().toString()))
+            .withFallback(
+                ConfigFactory.parseString(
+                    String.join(
+                        "\n",
+                        "akka.actor.serialize-messages = on",
+                        "akka.coordinated-shutdown.exit-jvm = off",
+                        "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
+                        "akka.cluster.jmx.enabled = off",
+                        "akka.cluster.split-brain-resolver.stable-after = 3s",
+                        "akka.loglevel = WARNING",
+                        "bert-serving.engine.max-seq-len = 16")));
     return NodeConfig.load(ConfigFactory.parseMap(overrides).withFallback(base));
   }
 }

@@ -26,8 +26,8 @@ import org.zeromq.ZMQ;
 import org.zeromq.ZMsg;
 
 /**
- * The ZeroMQ door driven by a JeroMQ client that builds the frames as bert-as-service 1.10's
- * Python client does: PUSH [client, payload, req_id, msg_len], SUB on the client id.
+ * The ZeroMQ door driven by a JeroMQ client that builds the frames as bert-as-service 1.10's Python
+ * client does: PUSH [client, payload, req_id, msg_len], SUB on the client id.
  */
 class ZmqDoorTest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -41,12 +41,28 @@ class ZmqDoorTest {
   static void start() throws Exception {
     port = TestNodes.freePort();
     portOut = TestNodes.freePort();
-    server = BertServer.start(TestNodes.node(List.of("frontend", "worker"), TestNodes.freePort(), 0, 0,
-        Map.of("bert-serving.zmq.enabled", true, "bert-serving.zmq.interface", "127.0.0.1",
-            "bert-serving.zmq.port", port, "bert-serving.zmq.port-out", portOut,
-            "bert-serving.frontend.show-tokens-to-client", true)));
+    server =
+        BertServer.start(
+            TestNodes.node(
+                List.of("frontend", "worker"),
+                TestNodes.freePort(),
+                0,
+                0,
+                Map.of(
+                    "bert-serving.zmq.enabled",
+                    true,
+                    "bert-serving.zmq.interface",
+                    "127.0.0.1",
+                    "bert-serving.zmq.port",
+                    port,
+                    "bert-serving.zmq.port-out",
+                    portOut,
+                    "bert-serving.frontend.show-tokens-to-client",
+                    true)));
     TestNodes.awaitWorkers(server, 1);
-    direct = BertEncoder.load(EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    direct =
+        BertEncoder.load(
+            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
   }
 
   @AfterAll
@@ -134,12 +150,19 @@ class ZmqDoorTest {
       for (String command : List.of("SHOW_CONFIG", "SHOW_STATUS")) {
         int req = c.send(command, 0);
         List<byte[]> reply = c.receive();
-        assertEquals(String.valueOf(req), new String(reply.get(reply.size() - 1), StandardCharsets.US_ASCII));
+        assertEquals(
+            String.valueOf(req),
+            new String(reply.get(reply.size() - 1), StandardCharsets.US_ASCII));
         JsonNode config = JSON.readTree(reply.get(1));
-        assertEquals("1.10.0", config.get("server_version").asText(), "the stock client's version check");
+        assertEquals(
+            "1.10.0", config.get("server_version").asText(), "the stock client's version check");
         assertEquals(16, config.get("max_seq_len").asInt());
-        assertTrue(config.has("pooling_strategy") && config.has("show_tokens_to_client")
-            && config.has("statistic") && config.has("server_version_jvm"), config.toString());
+        assertTrue(
+            config.has("pooling_strategy")
+                && config.has("show_tokens_to_client")
+                && config.has("statistic")
+                && config.has("server_version_jvm"),
+            config.toString());
       }
     }
   }
@@ -148,7 +171,11 @@ class ZmqDoorTest {
   void badRequestsGetAnErrorReplyAndTheDoorKeepsServing() throws Exception {
     try (Client c = new Client()) {
       c.send("[\"a\", \"b\"]", 3);
-      assertTrue(JSON.readTree(c.receive().get(1)).get("dtype").asText().contains("msg_len 3 does not match"));
+      assertTrue(
+          JSON.readTree(c.receive().get(1))
+              .get("dtype")
+              .asText()
+              .contains("msg_len 3 does not match"));
       c.send("[\"ok\", \"\"]", 2);
       JsonNode empty = JSON.readTree(c.receive().get(1));
       assertEquals(400, empty.get("status").asInt());
@@ -173,10 +200,26 @@ class ZmqDoorTest {
   void tokenLevelFloat16RepliesUnderNoneAndFp16() throws Exception {
     int in = TestNodes.freePort();
     int out = TestNodes.freePort();
-    try (BertServer none = BertServer.start(TestNodes.node(List.of("frontend", "worker"), TestNodes.freePort(), 0, 0,
-        Map.of("bert-serving.zmq.enabled", true, "bert-serving.zmq.interface", "127.0.0.1",
-            "bert-serving.zmq.port", in, "bert-serving.zmq.port-out", out,
-            "bert-serving.engine.pooling-strategy", "NONE", "bert-serving.engine.fp16", true)))) {
+    try (BertServer none =
+        BertServer.start(
+            TestNodes.node(
+                List.of("frontend", "worker"),
+                TestNodes.freePort(),
+                0,
+                0,
+                Map.of(
+                    "bert-serving.zmq.enabled",
+                    true,
+                    "bert-serving.zmq.interface",
+                    "127.0.0.1",
+                    "bert-serving.zmq.port",
+                    in,
+                    "bert-serving.zmq.port-out",
+                    out,
+                    "bert-serving.engine.pooling-strategy",
+                    "NONE",
+                    "bert-serving.engine.fp16",
+                    true)))) {
       TestNodes.awaitWorkers(none, 1);
       int savedPort = port;
       int savedOut = portOut;
@@ -187,8 +230,11 @@ class ZmqDoorTest {
         List<byte[]> reply = c.receive();
         JsonNode header = JSON.readTree(reply.get(1));
         assertEquals("float16", header.get("dtype").asText());
-        assertEquals(List.of(2, 16, 32), JSON.convertValue(header.get("shape"),
-            new com.fasterxml.jackson.core.type.TypeReference<List<Integer>>() {}));
+        assertEquals(
+            List.of(2, 16, 32),
+            JSON.convertValue(
+                header.get("shape"),
+                new com.fasterxml.jackson.core.type.TypeReference<List<Integer>>() {}));
         assertEquals(2 * 16 * 32 * 2, reply.get(2).length, "two bytes a value");
       } finally {
         port = savedPort;

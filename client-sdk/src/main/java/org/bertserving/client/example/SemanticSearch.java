@@ -6,21 +6,21 @@ import java.util.stream.IntStream;
 import org.bertserving.client.BertClient;
 
 /**
- * Semantic search over a handful of sentences: the closest ones to a query by cosine similarity,
- * as in bert-as-service's README. Run against a server:
- * {@code java -cp client-sdk.jar:jackson-*.jar org.bertserving.client.example.SemanticSearch
- * 127.0.0.1 8125 "how do I cook rice?"}
+ * Semantic search over a handful of sentences: the closest ones to a query by cosine similarity, as
+ * in bert-as-service's README. Run against a server: {@code java -cp client-sdk.jar:jackson-*.jar
+ * org.bertserving.client.example.SemanticSearch 127.0.0.1 8125 "how do I cook rice?"}
  */
 public final class SemanticSearch {
-  static final List<String> SENTENCES = List.of(
-      "How to cook rice in a pot",
-      "The best way to boil pasta",
-      "Stock markets fell sharply today",
-      "Central banks raised interest rates",
-      "My cat sleeps all day on the sofa",
-      "Dogs need a walk every morning",
-      "How long should rice simmer?",
-      "The football team won the championship");
+  static final List<String> SENTENCES =
+      List.of(
+          "How to cook rice in a pot",
+          "The best way to boil pasta",
+          "Stock markets fell sharply today",
+          "Central banks raised interest rates",
+          "My cat sleeps all day on the sofa",
+          "Dogs need a walk every morning",
+          "How long should rice simmer?",
+          "The football team won the championship");
 
   private SemanticSearch() {}
 
@@ -33,7 +33,8 @@ public final class SemanticSearch {
       float[][] docs = bc.encode(SENTENCES);
       float[] q = bc.encode(List.of(query))[0];
       System.out.println("query: " + query);
-      IntStream.range(0, docs.length).boxed()
+      IntStream.range(0, docs.length)
+          .boxed()
           .sorted(Comparator.comparingDouble(i -> -cosine(q, docs[i])))
           .limit(k)
           .forEach(i -> System.out.printf("%.4f  %s%n", cosine(q, docs[i]), SENTENCES.get(i)));

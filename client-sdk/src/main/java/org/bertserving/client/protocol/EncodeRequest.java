@@ -8,22 +8,22 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A request to encode texts, with the field names of bert-as-service's HTTP API. The texts stay
- * a JSON tree until the frontend has validated them, so that a bad element can be reported with
- * its index and type, whichever transport brought it.
+ * A request to encode texts, with the field names of bert-as-service's HTTP API. The texts stay a
+ * JSON tree until the frontend has validated them, so that a bad element can be reported with its
+ * index and type, whichever transport brought it.
  *
  * @param id echoed in the reply; any JSON value, may be {@code null}
  * @param texts an array of strings ({@code "a ||| b"} for a sentence pair), or of token arrays when
  *     {@code isTokenized}
  * @param isTokenized the texts are already tokenized
  * @param showTokens return the tokens the model saw with the vectors
- * @param prompt prefixed to every text before tokenization (E5's {@code "query: "});
- *     {@code null}: the server's {@code -prompt}
+ * @param prompt prefixed to every text before tokenization (E5's {@code "query: "}); {@code null}:
+ *     the server's {@code -prompt}
  * @param normalize L2-normalize the vectors; {@code null}: as the server's {@code -normalize}
  * @param dimensions keep the first N components of each vector (Matryoshka), renormalized when
  *     normalizing; {@code null}: all
- * @param promptName one of the model's named prompts (text-embeddings-inference's
- *     {@code prompt_name}, e.g. {@code "query"}) in place of {@code prompt}; {@code null}: none
+ * @param promptName one of the model's named prompts (text-embeddings-inference's {@code
+ *     prompt_name}, e.g. {@code "query"}) in place of {@code prompt}; {@code null}: none
  * @param truncate {@code false}: a text longer than the server's {@code max_seq_len} is refused;
  *     {@code null} or {@code true}: it is cut
  * @param truncationDirection {@code "Right"} (cut the end, the default) or {@code "Left"}
@@ -49,26 +49,53 @@ public record EncodeRequest(
   }
 
   /** A request with its own prompt, normalization and dimensions, and the server's truncation. */
-  public EncodeRequest(JsonNode id, JsonNode texts, boolean isTokenized, boolean showTokens,
-      String prompt, Boolean normalize, Integer dimensions) {
+  public EncodeRequest(
+      JsonNode id,
+      JsonNode texts,
+      boolean isTokenized,
+      boolean showTokens,
+      String prompt,
+      Boolean normalize,
+      Integer dimensions) {
     this(id, texts, isTokenized, showTokens, prompt, normalize, dimensions, null, null, null);
   }
 
   /** A request for plain texts, or token lists when {@code isTokenized}. */
-  public static EncodeRequest of(Object id, List<?> texts, boolean isTokenized, boolean showTokens) {
-    return new EncodeRequest(JSON.valueToTree(id), JSON.valueToTree(texts), isTokenized, showTokens);
+  public static EncodeRequest of(
+      Object id, List<?> texts, boolean isTokenized, boolean showTokens) {
+    return new EncodeRequest(
+        JSON.valueToTree(id), JSON.valueToTree(texts), isTokenized, showTokens);
   }
 
   /** The same request with a prompt, normalization and dimensions of its own. */
   public EncodeRequest with(String prompt, Boolean normalize, Integer dimensions) {
-    return new EncodeRequest(id, texts, isTokenized, showTokens, prompt, normalize, dimensions,
-        promptName, truncate, truncationDirection);
+    return new EncodeRequest(
+        id,
+        texts,
+        isTokenized,
+        showTokens,
+        prompt,
+        normalize,
+        dimensions,
+        promptName,
+        truncate,
+        truncationDirection);
   }
 
   /** The same request with a named prompt and text-embeddings-inference's truncation. */
-  public EncodeRequest withTruncation(String promptName, Boolean truncate, String truncationDirection) {
-    return new EncodeRequest(id, texts, isTokenized, showTokens, prompt, normalize, dimensions,
-        promptName, truncate, truncationDirection);
+  public EncodeRequest withTruncation(
+      String promptName, Boolean truncate, String truncationDirection) {
+    return new EncodeRequest(
+        id,
+        texts,
+        isTokenized,
+        showTokens,
+        prompt,
+        normalize,
+        dimensions,
+        promptName,
+        truncate,
+        truncationDirection);
   }
 
   /**

@@ -31,17 +31,28 @@ final class Burst {
   static void run(Path modelDir, int requests, int texts, Path logDir) throws Exception {
     int http = ChaosRun.freePort();
     int cluster = ChaosRun.freePort();
-    List<String> args = new ArrayList<>(List.of("-cluster_host", "127.0.0.1",
-        "-cluster_port", String.valueOf(cluster), "-http_interface", "127.0.0.1",
-        "-http_port", String.valueOf(http), "-management_interface", "127.0.0.1",
-        "-management_port", String.valueOf(ChaosRun.freePort())));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "-cluster_host",
+                "127.0.0.1",
+                "-cluster_port",
+                String.valueOf(cluster),
+                "-http_interface",
+                "127.0.0.1",
+                "-http_port",
+                String.valueOf(http),
+                "-management_interface",
+                "127.0.0.1",
+                "-management_port",
+                String.valueOf(ChaosRun.freePort())));
     if (modelDir != null) {
       args.addAll(List.of("-model_dir", modelDir.toString()));
     }
     String base = "http://127.0.0.1:" + http;
     HttpClient client = HttpClient.newHttpClient();
-    try (NodeProcess node = NodeProcess.start("burst", NodeProcess.ownClasspath(), List.of("-Xmx2g"),
-        args, logDir)) {
+    try (NodeProcess node =
+        NodeProcess.start("burst", NodeProcess.ownClasspath(), List.of("-Xmx2g"), args, logDir)) {
       long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
       while (!ready(client, base)) {
         if (System.nanoTime() > deadline) {
@@ -50,34 +61,58 @@ final class Burst {
         Thread.sleep(200);
       }
       List<String> batch = Chaos.corpus(texts, new java.util.Random(3));
-      String body = "{\"texts\": [" + String.join(",", batch.stream().map(t -> "\"" + t + "\"").toList()) + "]}";
+      String body =
+          "{\"texts\": ["
+              + String.join(",", batch.stream().map(t -> "\"" + t + "\"").toList())
+              + "]}";
       long start = System.nanoTime();
       record Answer(HttpResponse<String> response, long millis) {}
       List<CompletableFuture<Answer>> burst = new ArrayList<>();
       for (int i = 0; i < requests; i++) {
-        burst.add(client.sendAsync(HttpRequest.newBuilder(URI.create(base + "/encode"))
-            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))
-            .build(), HttpResponse.BodyHandlers.ofString())
-            .thenApply(r -> new Answer(r, (System.nanoTime() - start) / 1_000_000)));
+        burst.add(
+            client
+                .sendAsync(
+                    HttpRequest.newBuilder(URI.create(base + "/encode"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .thenApply(r -> new Answer(r, (System.nanoTime() - start) / 1_000_000)));
       }
       Map<Integer, List<Long>> byStatus = new TreeMap<>();
       List<Integer> retryAfter = new ArrayList<>();
       for (CompletableFuture<Answer> f : burst) {
         Answer a = f.get(5, TimeUnit.MINUTES);
         byStatus.computeIfAbsent(a.response().statusCode(), s -> new ArrayList<>()).add(a.millis());
-        a.response().headers().firstValue("Retry-After").ifPresent(v -> retryAfter.add(Integer.parseInt(v)));
+        a.response()
+            .headers()
+            .firstValue("Retry-After")
+            .ifPresent(v -> retryAfter.add(Integer.parseInt(v)));
       }
-      System.out.printf(Locale.ROOT, "%d concurrent requests of %d texts on one worker (request timeout 60 s):%n%n",
-          requests, texts);
+      System.out.printf(
+          Locale.ROOT,
+          "%d concurrent requests of %d texts on one worker (request timeout 60 s):%n%n",
+          requests,
+          texts);
       System.out.println("| status | requests | last answer after ms |\n|---:|---:|---:|");
-      byStatus.forEach((status, times) -> System.out.printf(Locale.ROOT, "| %d | %d | %d |%n", status,
-          times.size(), Collections.max(times)));
+      byStatus.forEach(
+          (status, times) ->
+              System.out.printf(
+                  Locale.ROOT, "| %d | %d | %d |%n", status, times.size(), Collections.max(times)));
       if (!retryAfter.isEmpty()) {
-        System.out.printf(Locale.ROOT, "%nRetry-After: %d to %d s%n", Collections.min(retryAfter),
+        System.out.printf(
+            Locale.ROOT,
+            "%nRetry-After: %d to %d s%n",
+            Collections.min(retryAfter),
             Collections.max(retryAfter));
       }
-      try (BertClient sdk = BertClient.builder().http(URI.create(base)).retries(20)
-          .timeout(Duration.ofSeconds(90)).checkLength(false).build()) {
+      try (BertClient sdk =
+          BertClient.builder()
+              .http(URI.create(base))
+              .retries(20)
+              .timeout(Duration.ofSeconds(90))
+              .checkLength(false)
+              .build()) {
         long again = System.nanoTime();
         List<CompletableFuture<float[][]>> retried = new ArrayList<>();
         int clients = Math.min(requests, SDK_CLIENTS);
@@ -88,8 +123,13 @@ final class Burst {
         for (CompletableFuture<float[][]> f : retried) {
           ok += f.get(30, TimeUnit.MINUTES).length == texts ? 1 : 0;
         }
-        System.out.printf(Locale.ROOT, "%n%d such requests at once through the SDK (it honours Retry-After):"
-            + " %d answered 200, all within %.0f s%n", clients, ok, (System.nanoTime() - again) / 1e9);
+        System.out.printf(
+            Locale.ROOT,
+            "%n%d such requests at once through the SDK (it honours Retry-After):"
+                + " %d answered 200, all within %.0f s%n",
+            clients,
+            ok,
+            (System.nanoTime() - again) / 1e9);
       }
       node.stop(Duration.ofSeconds(120));
     }
@@ -97,8 +137,12 @@ final class Burst {
 
   private static boolean ready(HttpClient client, String base) {
     try {
-      return client.send(HttpRequest.newBuilder(URI.create(base + "/ready")).build(),
-          HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+      return client
+              .send(
+                  HttpRequest.newBuilder(URI.create(base + "/ready")).build(),
+                  HttpResponse.BodyHandlers.discarding())
+              .statusCode()
+          == 200;
     } catch (Exception e) {
       return false;
     }

@@ -12,15 +12,18 @@ import java.util.Random;
  * model, or {@code -model_dir}, under steady load, through every fault of {@link ChaosRun.Fault};
  * prints the table of what the clients saw.
  *
- * <pre>ops/bert-serving-chaos [-model_dir DIR] [-max_seq_len N] [-clients N] [-faults KILL_WORKER,...]
+ * <pre>
+ * ops/bert-serving-chaos [-model_dir DIR] [-max_seq_len N] [-clients N] [-faults KILL_WORKER,...]
  * ops/bert-serving-chaos -burst    (60 concurrent requests of 200 texts on one node)</pre>
  */
 public final class Chaos {
-  private static final String[] WORDS = ("the a one my your our this that new old good bad big small "
-      + "quick slow red blue green dog cat bird fish car train plane house city river mountain "
-      + "book song movie idea plan team company market price user server model vector query "
-      + "runs jumps sees likes finds builds reads writes sends keeps needs makes takes gives "
-      + "today tomorrow again always never often quickly slowly well here there").split(" ");
+  private static final String[] WORDS =
+      ("the a one my your our this that new old good bad big small "
+              + "quick slow red blue green dog cat bird fish car train plane house city river mountain "
+              + "book song movie idea plan team company market price user server model vector query "
+              + "runs jumps sees likes finds builds reads writes sends keeps needs makes takes gives "
+              + "today tomorrow again always never often quickly slowly well here there")
+          .split(" ");
 
   private Chaos() {}
 
@@ -36,10 +39,14 @@ public final class Chaos {
         case "-model_dir" -> modelDir = Path.of(args[++i]);
         case "-max_seq_len" -> maxSeqLen = Integer.parseInt(args[++i]);
         case "-clients" -> clients = Integer.parseInt(args[++i]);
-        case "-faults" -> faults = Arrays.stream(args[++i].split(",")).map(ChaosRun.Fault::valueOf).toList();
+        case "-faults" ->
+            faults = Arrays.stream(args[++i].split(",")).map(ChaosRun.Fault::valueOf).toList();
         default -> {
-          System.err.println("usage: ops/bert-serving-chaos [-model_dir DIR] [-max_seq_len N] "
-              + "[-clients N] [-faults " + Arrays.toString(ChaosRun.Fault.values()) + "] | -burst");
+          System.err.println(
+              "usage: ops/bert-serving-chaos [-model_dir DIR] [-max_seq_len N] "
+                  + "[-clients N] [-faults "
+                  + Arrays.toString(ChaosRun.Fault.values())
+                  + "] | -burst");
           System.exit(2);
         }
       }
@@ -48,9 +55,20 @@ public final class Chaos {
       Burst.run(modelDir, 60, 200, Path.of("ops", "run", "chaos"));
       return;
     }
-    ChaosRun.Options options = new ChaosRun.Options(modelDir, maxSeqLen, 2, clients, 4,
-        Duration.ofSeconds(20), Duration.ofSeconds(3), NodeProcess.ownClasspath(),
-        List.of("-Xmx2g"), corpus(200, new Random(7)), Path.of("ops", "run", "chaos"), System.err);
+    ChaosRun.Options options =
+        new ChaosRun.Options(
+            modelDir,
+            maxSeqLen,
+            2,
+            clients,
+            4,
+            Duration.ofSeconds(20),
+            Duration.ofSeconds(3),
+            NodeProcess.ownClasspath(),
+            List.of("-Xmx2g"),
+            corpus(200, new Random(7)),
+            Path.of("ops", "run", "chaos"),
+            System.err);
     try (ChaosRun run = new ChaosRun(options)) {
       run.start();
       List<ChaosRun.Row> rows = run.runAll(faults);

@@ -24,9 +24,9 @@ import org.bertserving.client.BertClient;
  * A cluster of real node JVMs on loopback (one frontend, {@code workers} worker nodes, every node a
  * seed, as {@code cluster-conf/} ships them) under steady load through the SDK, put through one
  * fault after another: kill -9, SIGSTOP, SIGTERM-and-restart of each kind of node, an engine that
- * throws. For each fault it counts what the clients saw (answers, errors, lost and wrong rows,
- * p99 latency) and how long the cluster took, from the node's return, to be at full capacity
- * again. The chaos tool prints this; the fault suite asserts on it.
+ * throws. For each fault it counts what the clients saw (answers, errors, lost and wrong rows, p99
+ * latency) and how long the cluster took, from the node's return, to be at full capacity again. The
+ * chaos tool prints this; the fault suite asserts on it.
  */
 public final class ChaosRun implements AutoCloseable {
 
@@ -48,8 +48,19 @@ public final class ChaosRun implements AutoCloseable {
   }
 
   /** What the clients saw during one fault, and how long healing took. */
-  public record Row(Fault fault, int requests, int ok, int errors, int lost, int wrong,
-      long p99Millis, long maxMillis, double healSeconds, int exitCode, long rejoins, String notes) {}
+  public record Row(
+      Fault fault,
+      int requests,
+      int ok,
+      int errors,
+      int lost,
+      int wrong,
+      long p99Millis,
+      long maxMillis,
+      double healSeconds,
+      int exitCode,
+      long rejoins,
+      String notes) {}
 
   /**
    * How to run.
@@ -59,18 +70,30 @@ public final class ChaosRun implements AutoCloseable {
    * @param jvm JVM options of every node
    * @param corpus texts the clients send
    */
-  public record Options(Path modelDir, int maxSeqLen, int workers, int clients, int maxTexts,
-      Duration pause, Duration downtime, String classpath, List<String> jvm, List<String> corpus,
-      Path logDir, PrintStream log) {}
+  public record Options(
+      Path modelDir,
+      int maxSeqLen,
+      int workers,
+      int clients,
+      int maxTexts,
+      Duration pause,
+      Duration downtime,
+      String classpath,
+      List<String> jvm,
+      List<String> corpus,
+      Path logDir,
+      PrintStream log) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration READY = Duration.ofMinutes(3);
   private static final Duration HEALED = Duration.ofSeconds(90);
+
   /** Load kept on after healing, so that the requests right after it count too. */
   private static final Duration TAIL = Duration.ofSeconds(5);
 
   private final Options options;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final int httpPort = freePort();
   private final int[] clusterPorts;
   private final int[] managementPorts;
@@ -96,18 +119,29 @@ public final class ChaosRun implements AutoCloseable {
     }
     awaitHealthy(READY);
     Map<String, float[]> expected = new HashMap<>();
-    try (BertClient baseline = BertClient.builder().http(LoadDriver.uri(httpPort))
-        .timeout(Duration.ofMinutes(2)).checkLength(false).build()) {
+    try (BertClient baseline =
+        BertClient.builder()
+            .http(LoadDriver.uri(httpPort))
+            .timeout(Duration.ofMinutes(2))
+            .checkLength(false)
+            .build()) {
       for (int from = 0; from < options.corpus().size(); from += 32) {
-        List<String> batch = options.corpus().subList(from, Math.min(options.corpus().size(), from + 32));
+        List<String> batch =
+            options.corpus().subList(from, Math.min(options.corpus().size(), from + 32));
         float[][] vectors = baseline.encode(batch);
         for (int i = 0; i < batch.size(); i++) {
           expected.put(batch.get(i), vectors[i]);
         }
       }
     }
-    load = new LoadDriver(LoadDriver.uri(httpPort), options.corpus(), expected, options.clients(),
-        options.maxTexts(), Duration.ofSeconds(70));
+    load =
+        new LoadDriver(
+            LoadDriver.uri(httpPort),
+            options.corpus(),
+            expected,
+            options.clients(),
+            options.maxTexts(),
+            Duration.ofSeconds(70));
     load.start();
   }
 
@@ -130,7 +164,8 @@ public final class ChaosRun implements AutoCloseable {
     switch (fault) {
       case KILL_WORKER -> {
         nodes[worker].kill();
-        Thread.sleep(options.downtime().toMillis()); // the outage itself, then the supervisor's restart
+        Thread.sleep(
+            options.downtime().toMillis()); // the outage itself, then the supervisor's restart
         launch(worker);
       }
       case PAUSE_WORKER -> pauseFor(worker);
@@ -210,10 +245,23 @@ public final class ChaosRun implements AutoCloseable {
       }
     }
     latencies.sort(null);
-    long p99 = latencies.isEmpty() ? 0 : latencies.get((int) Math.ceil(latencies.size() * 0.99) - 1);
+    long p99 =
+        latencies.isEmpty() ? 0 : latencies.get((int) Math.ceil(latencies.size() * 0.99) - 1);
     long max = latencies.isEmpty() ? 0 : latencies.get(latencies.size() - 1);
-    Row row = new Row(fault, window.size(), ok, errors, lost, wrong, p99, max, heal, exitCode,
-        rejoins, notes.toString());
+    Row row =
+        new Row(
+            fault,
+            window.size(),
+            ok,
+            errors,
+            lost,
+            wrong,
+            p99,
+            max,
+            heal,
+            exitCode,
+            rejoins,
+            notes.toString());
     options.log().println("chaos: " + row);
     return row;
   }
@@ -272,8 +320,10 @@ public final class ChaosRun implements AutoCloseable {
   /** The frontend's count of failed TensorFlow runs. */
   private long engineFailures() {
     try {
-      return JSON.readTree(get(httpPort, "/status/server").body()).path("statistic")
-          .path("engine_failures").asLong();
+      return JSON.readTree(get(httpPort, "/status/server").body())
+          .path("statistic")
+          .path("engine_failures")
+          .asLong();
     } catch (IOException e) {
       return -1;
     } catch (InterruptedException e) {
@@ -283,14 +333,21 @@ public final class ChaosRun implements AutoCloseable {
   }
 
   private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(2))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private void post(int port, String path) throws IOException, InterruptedException {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.noBody()).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(5))
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new IllegalStateException("POST " + path + ": " + r.statusCode() + " " + r.body());
     }
@@ -302,12 +359,23 @@ public final class ChaosRun implements AutoCloseable {
     for (int port : clusterPorts) {
       seeds.add("127.0.0.1:" + port);
     }
-    List<String> args = new ArrayList<>(List.of(
-        "-role", i == 0 ? "frontend" : "worker",
-        "-cluster_host", "127.0.0.1", "-cluster_port", String.valueOf(clusterPorts[i]),
-        "-seed_nodes", String.join(",", seeds),
-        "-management_interface", "127.0.0.1", "-management_port", String.valueOf(managementPorts[i]),
-        "-max_seq_len", String.valueOf(options.maxSeqLen())));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "-role",
+                i == 0 ? "frontend" : "worker",
+                "-cluster_host",
+                "127.0.0.1",
+                "-cluster_port",
+                String.valueOf(clusterPorts[i]),
+                "-seed_nodes",
+                String.join(",", seeds),
+                "-management_interface",
+                "127.0.0.1",
+                "-management_port",
+                String.valueOf(managementPorts[i]),
+                "-max_seq_len",
+                String.valueOf(options.maxSeqLen())));
     if (i == 0) {
       args.addAll(List.of("-http_interface", "127.0.0.1", "-http_port", String.valueOf(httpPort)));
     } else {
@@ -321,8 +389,9 @@ public final class ChaosRun implements AutoCloseable {
     if (i != 0) {
       jvm.add("-Dbert-serving.http.enabled=off");
     }
-    nodes[i] = NodeProcess.start(i == 0 ? "frontend" : "worker" + i, options.classpath(), jvm, args,
-        options.logDir());
+    nodes[i] =
+        NodeProcess.start(
+            i == 0 ? "frontend" : "worker" + i, options.classpath(), jvm, args, options.logDir());
   }
 
   /** The nodes' outputs, for a failure report. */
@@ -338,13 +407,28 @@ public final class ChaosRun implements AutoCloseable {
 
   /** The table the chaos tool prints (Markdown). */
   public static String table(List<Row> rows) {
-    StringBuilder s = new StringBuilder("| fault | requests | ok | errors | lost | wrong | p99 ms"
-        + " | max ms | in-process rejoins | s back to full capacity |\n"
-        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    StringBuilder s =
+        new StringBuilder(
+            "| fault | requests | ok | errors | lost | wrong | p99 ms"
+                + " | max ms | in-process rejoins | s back to full capacity |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Row r : rows) {
-      s.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %s |%n",
-          r.fault().description, r.requests(), r.ok(), r.errors(), r.lost(), r.wrong(),
-          r.p99Millis(), r.maxMillis(), r.rejoins(), r.healSeconds() < 0 ? "not healed" : String.format(Locale.ROOT, "%.1f", r.healSeconds())));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %s |%n",
+              r.fault().description,
+              r.requests(),
+              r.ok(),
+              r.errors(),
+              r.lost(),
+              r.wrong(),
+              r.p99Millis(),
+              r.maxMillis(),
+              r.rejoins(),
+              r.healSeconds() < 0
+                  ? "not healed"
+                  : String.format(Locale.ROOT, "%.1f", r.healSeconds())));
     }
     return s.toString();
   }

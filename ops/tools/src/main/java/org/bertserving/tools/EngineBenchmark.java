@@ -33,20 +33,25 @@ public final class EngineBenchmark {
     int[] batches = quick ? new int[] {1, 32} : new int[] {1, 8, 32, 128, 256};
     int[] lengths = quick ? new int[] {40} : new int[] {20, 40, 80, 160};
 
-    System.out.printf(Locale.ROOT, "# Engine benchmark%n%n%d cores, Java %s, %s%n%n",
-        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
+    System.out.printf(
+        Locale.ROOT,
+        "# Engine benchmark%n%n%d cores, Java %s, %s%n%n",
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"),
         cpuModel());
     double matmul = MatMulProbe.gflops(seconds);
-    System.out.printf(Locale.ROOT, "float32 matmul (1280x768 x 768x3072, TensorFlow): %.1f GFLOP/s%n%n",
-        matmul);
+    System.out.printf(
+        Locale.ROOT, "float32 matmul (1280x768 x 768x3072, TensorFlow): %.1f GFLOP/s%n%n", matmul);
 
     System.out.println("## Throughput (seq/s), engine vs Google's SavedModel graph, same rows");
     System.out.println();
-    System.out.println("Engine at bert-as-service's defaults (pooling_layer -2, REDUCE_MEAN, 11 layers run);"
-        + " 'same work' = engine with pooling_layer -1 (all 12 layers, as Google's graph).");
+    System.out.println(
+        "Engine at bert-as-service's defaults (pooling_layer -2, REDUCE_MEAN, 11 layers run);"
+            + " 'same work' = engine with pooling_layer -1 (all 12 layers, as Google's graph).");
     System.out.println();
-    System.out.println("| batch | max_seq_len | engine seq/s | engine (12 layers) seq/s | Google graph seq/s "
-        + "| ratio (same work) | share of matmul rate |");
+    System.out.println(
+        "| batch | max_seq_len | engine seq/s | engine (12 layers) seq/s | Google graph seq/s "
+            + "| ratio (same work) | share of matmul rate |");
     System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
     int maxLen = Arrays.stream(lengths).max().orElseThrow();
     EngineSettings defaults = EngineSettings.builder().maxSeqLen(maxLen).build();
@@ -62,8 +67,16 @@ public final class EngineBenchmark {
           double ours12 = rate(() -> full.run(rows), batch, seconds);
           double theirs = rate(() -> google.sequenceOutput(rows, length), batch, seconds);
           double gflops = ours12 * flopsPerSequence(config, length) / 1e9;
-          System.out.printf(Locale.ROOT, "| %d | %d | %.1f | %.1f | %.1f | %.2f | %.0f %% |%n",
-              batch, length, ours, ours12, theirs, ours12 / theirs, 100 * gflops / matmul);
+          System.out.printf(
+              Locale.ROOT,
+              "| %d | %d | %.1f | %.1f | %.1f | %.2f | %.0f %% |%n",
+              batch,
+              length,
+              ours,
+              ours12,
+              theirs,
+              ours12 / theirs,
+              100 * gflops / matmul);
         }
       }
       System.out.println();
@@ -88,7 +101,8 @@ public final class EngineBenchmark {
       System.out.println("| padding | seq/s |");
       System.out.println("|---|---:|");
       System.out.printf(Locale.ROOT, "| fixed to max_seq_len 128 | %.1f |%n", fixed);
-      System.out.printf(Locale.ROOT, "| length-sorted, each run to its longest row | %.1f |%n", dynamic);
+      System.out.printf(
+          Locale.ROOT, "| length-sorted, each run to its longest row | %.1f |%n", dynamic);
       System.out.printf(Locale.ROOT, "| speed-up | %.2f x |%n", dynamic / fixed);
     }
   }
@@ -135,8 +149,11 @@ public final class EngineBenchmark {
   }
 
   private static InputFeatures padTo(InputFeatures r, int length) {
-    return new InputFeatures(Arrays.copyOf(r.inputIds(), length),
-        Arrays.copyOf(r.segmentIds(), length), Arrays.copyOf(r.inputMask(), length), r.tokens());
+    return new InputFeatures(
+        Arrays.copyOf(r.inputIds(), length),
+        Arrays.copyOf(r.segmentIds(), length),
+        Arrays.copyOf(r.inputMask(), length),
+        r.tokens());
   }
 
   private static String peakRss() throws IOException {

@@ -12,10 +12,10 @@ import org.bertserving.engine.tf.TfBertBackend;
 
 /**
  * {@code ops/bert-serving-gpu-check}: what an operator runs on a GPU box and sends back. Prints the
- * platform (TensorFlow's native build, driver, CUDA runtime, cuDNN, the GPUs), proves every
- * visible GPU, compares {@code -fp16} with float32 on the default model, and measures rows/s at
- * batch 1, 32 and 256 of 40-token texts with and without {@code -fp16} and {@code -xla}.
- * {@code --cpu} runs the same on the CPU (a dry run of the tool itself).
+ * platform (TensorFlow's native build, driver, CUDA runtime, cuDNN, the GPUs), proves every visible
+ * GPU, compares {@code -fp16} with float32 on the default model, and measures rows/s at batch 1, 32
+ * and 256 of 40-token texts with and without {@code -fp16} and {@code -xla}. {@code --cpu} runs the
+ * same on the CPU (a dry run of the tool itself).
  */
 public final class GpuCheck {
   private GpuCheck() {}
@@ -31,16 +31,33 @@ public final class GpuCheck {
     System.out.println("# bert-serving GPU check\n");
     System.out.println("| | |\n|---|---|");
     System.out.println("| TensorFlow | " + TfBertBackend.tensorflowVersion() + " |");
-    System.out.println("| native build | " + (GpuPlatform.gpuBuild() ? "GPU (linux-x86_64-gpu)" : "CPU (linux-x86_64)")
-        + (GpuPlatform.gpuBuild() && GpuPlatform.cpuBuild() ? ", CPU too (rebuild!)" : "") + " |");
+    System.out.println(
+        "| native build | "
+            + (GpuPlatform.gpuBuild() ? "GPU (linux-x86_64-gpu)" : "CPU (linux-x86_64)")
+            + (GpuPlatform.gpuBuild() && GpuPlatform.cpuBuild() ? ", CPU too (rebuild!)" : "")
+            + " |");
     System.out.println("| NVIDIA driver | " + orNone(GpuPlatform.driverVersion()) + " |");
-    System.out.println("| CUDA runtime (needs " + GpuPlatform.CUDA_MAJOR + ") | "
-        + orNone(String.join(" ", GpuPlatform.cudaRuntimes())) + " |");
-    System.out.println("| cuDNN (needs " + GpuPlatform.CUDNN_MAJOR + ") | "
-        + orNone(String.join(" ", GpuPlatform.cudnns())) + " |");
+    System.out.println(
+        "| CUDA runtime (needs "
+            + GpuPlatform.CUDA_MAJOR
+            + ") | "
+            + orNone(String.join(" ", GpuPlatform.cudaRuntimes()))
+            + " |");
+    System.out.println(
+        "| cuDNN (needs "
+            + GpuPlatform.CUDNN_MAJOR
+            + ") | "
+            + orNone(String.join(" ", GpuPlatform.cudnns()))
+            + " |");
     for (GpuPlatform.Gpu gpu : GpuPlatform.gpus()) {
-      System.out.printf(Locale.ROOT, "| GPU %d | %s, compute capability %s, %d of %d MiB in use |%n",
-          gpu.index(), gpu.name(), gpu.computeCapability(), gpu.memoryUsedMib(), gpu.memoryTotalMib());
+      System.out.printf(
+          Locale.ROOT,
+          "| GPU %d | %s, compute capability %s, %d of %d MiB in use |%n",
+          gpu.index(),
+          gpu.name(),
+          gpu.computeCapability(),
+          gpu.memoryUsedMib(),
+          gpu.memoryTotalMib());
     }
     int visible = DeviceProbe.visibleGpus();
     System.out.println("| GPUs TensorFlow can use | " + visible + " |\n");
@@ -67,11 +84,16 @@ public final class GpuCheck {
     for (int i = 0; i < full.length; i++) {
       worst = Math.min(worst, cosine(full[i], half[i]));
     }
-    System.out.printf(Locale.ROOT, "-fp16 against float32 on %s, 32 texts of 40 tokens: worst cosine %.6f%n%n",
-        where, worst);
+    System.out.printf(
+        Locale.ROOT,
+        "-fp16 against float32 on %s, 32 texts of 40 tokens: worst cosine %.6f%n%n",
+        where,
+        worst);
 
-    System.out.println("rows/s on " + where + " (BERT-Base, texts of 40 tokens, " + seconds + " s a cell):\n");
-    System.out.println("| batch | float32 | -fp16 | -xla | -fp16 -xla |\n|---:|---:|---:|---:|---:|");
+    System.out.println(
+        "rows/s on " + where + " (BERT-Base, texts of 40 tokens, " + seconds + " s a cell):\n");
+    System.out.println(
+        "| batch | float32 | -fp16 | -xla | -fp16 -xla |\n|---:|---:|---:|---:|---:|");
     int[] batches = cpu ? new int[] {1, 32} : new int[] {1, 32, 256};
     double[][] rates = new double[batches.length][4];
     boolean[][] modes = {{false, false}, {true, false}, {false, true}, {true, true}};
@@ -84,14 +106,25 @@ public final class GpuCheck {
       }
     }
     for (int b = 0; b < batches.length; b++) {
-      System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.1f |%n", batches[b], rates[b][0],
-          rates[b][1], rates[b][2], rates[b][3]);
+      System.out.printf(
+          Locale.ROOT,
+          "| %d | %.1f | %.1f | %.1f | %.1f |%n",
+          batches[b],
+          rates[b][0],
+          rates[b][1],
+          rates[b][2],
+          rates[b][3]);
     }
   }
 
   private static EngineSettings settings(int device, boolean fp16, boolean xla) {
-    return EngineSettings.builder().maxSeqLen(40).deviceId(device)
-        .visibleDevices(device < 0 ? "" : String.valueOf(device)).fp16(fp16).xla(xla).build();
+    return EngineSettings.builder()
+        .maxSeqLen(40)
+        .deviceId(device)
+        .visibleDevices(device < 0 ? "" : String.valueOf(device))
+        .fp16(fp16)
+        .xla(xla)
+        .build();
   }
 
   private static double rate(BertEncoder engine, List<String> batch, double seconds) {

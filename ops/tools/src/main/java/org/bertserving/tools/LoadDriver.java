@@ -16,9 +16,9 @@ import org.bertserving.client.BertTimeoutException;
 
 /**
  * Steady load through the Java SDK (HTTP, retrying as it does: 429/503 after Retry-After, broken
- * connections with backoff): each client sends requests of a few texts of a fixed corpus, one
- * after the other, and checks every answer row by row against the vectors the healthy cluster
- * gave for the same texts. Each request's outcome is kept with its start and end.
+ * connections with backoff): each client sends requests of a few texts of a fixed corpus, one after
+ * the other, and checks every answer row by row against the vectors the healthy cluster gave for
+ * the same texts. Each request's outcome is kept with its start and end.
  */
 final class LoadDriver implements AutoCloseable {
   /** What became of one request. */
@@ -46,8 +46,10 @@ final class LoadDriver implements AutoCloseable {
   private final int maxTexts;
   private final ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
   private final List<Thread> threads = new ArrayList<>();
+
   /** Per client, when its request in flight started, or 0. */
   private long[] inFlight = new long[0];
+
   private volatile boolean running;
   private CountDownLatch done;
 
@@ -55,10 +57,21 @@ final class LoadDriver implements AutoCloseable {
    * @param expected per text of the corpus, its vector from the healthy cluster
    * @param timeout per attempt: the server's request timeout plus a margin
    */
-  LoadDriver(URI base, List<String> corpus, Map<String, float[]> expected, int clients, int maxTexts,
+  LoadDriver(
+      URI base,
+      List<String> corpus,
+      Map<String, float[]> expected,
+      int clients,
+      int maxTexts,
       Duration timeout) {
-    this.client = BertClient.builder().http(base).timeout(timeout).retries(12)
-        .backoff(Duration.ofMillis(200)).checkLength(false).build();
+    this.client =
+        BertClient.builder()
+            .http(base)
+            .timeout(timeout)
+            .retries(12)
+            .backoff(Duration.ofMillis(200))
+            .checkLength(false)
+            .build();
     this.corpus = corpus;
     this.expected = expected;
     this.clients = clients;
@@ -72,22 +85,25 @@ final class LoadDriver implements AutoCloseable {
     for (int c = 0; c < clients; c++) {
       Random random = new Random(c);
       int client = c;
-      Thread t = new Thread(() -> {
-        try {
-          while (running) {
-            synchronized (this) {
-              inFlight[client] = System.nanoTime();
-            }
-            Outcome outcome = one(random);
-            synchronized (this) {
-              outcomes.add(outcome);
-              inFlight[client] = 0;
-            }
-          }
-        } finally {
-          done.countDown();
-        }
-      }, "load-" + c);
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  while (running) {
+                    synchronized (this) {
+                      inFlight[client] = System.nanoTime();
+                    }
+                    Outcome outcome = one(random);
+                    synchronized (this) {
+                      outcomes.add(outcome);
+                      inFlight[client] = 0;
+                    }
+                  }
+                } finally {
+                  done.countDown();
+                }
+              },
+              "load-" + c);
       t.setDaemon(true);
       threads.add(t);
       t.start();
@@ -149,7 +165,8 @@ final class LoadDriver implements AutoCloseable {
   void stop(Duration timeout) throws InterruptedException {
     running = false;
     if (done != null && !done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      throw new IllegalStateException("load clients did not finish within " + timeout.toSeconds() + " s");
+      throw new IllegalStateException(
+          "load clients did not finish within " + timeout.toSeconds() + " s");
     }
   }
 

@@ -21,8 +21,12 @@ public final class MatMulProbe {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       // variables, so that constant folding cannot precompute the product
-      var a = tf.variable(tf.random.randomStandardNormal(tf.constant(new int[] {m, k}), TFloat32.class));
-      var b = tf.variable(tf.random.randomStandardNormal(tf.constant(new int[] {k, n}), TFloat32.class));
+      var a =
+          tf.variable(
+              tf.random.randomStandardNormal(tf.constant(new int[] {m, k}), TFloat32.class));
+      var b =
+          tf.variable(
+              tf.random.randomStandardNormal(tf.constant(new int[] {k, n}), TFloat32.class));
       Operand<TFloat32> product = tf.linalg.matMul(a, b);
       Operand<TFloat32> sum = tf.sum(product, tf.constant(new int[] {0, 1}));
       try (Session s = new Session(g)) {

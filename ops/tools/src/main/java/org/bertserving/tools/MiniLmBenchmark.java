@@ -15,32 +15,38 @@ import org.bertserving.engine.EngineSettings;
 /**
  * all-MiniLM-L6-v2 in this engine (ONNX weights imported into the TensorFlow graph) against the
  * alternative a Java user has in process, LangChain4j's ONNX Runtime embedder of the same model:
- * same texts, same JVM, one after the other. Prints a Markdown table: rows/s at batch 1, 32 and
- * 256 of 10-60-token texts, the p50 latency of one short query, and how close the two vectors are.
+ * same texts, same JVM, one after the other. Prints a Markdown table: rows/s at batch 1, 32 and 256
+ * of 10-60-token texts, the p50 latency of one short query, and how close the two vectors are.
  *
  * <pre>ops/bert-serving-benchmark-minilm [--seconds S]</pre>
  */
 public final class MiniLmBenchmark {
-  private static final String[] WORDS = ("the a of to and in is it that for on with as was by at "
-      + "from this be are or an have not they which one you were all we can her has there been if "
-      + "more when will would who so no out up into do than time only new some could these two may "
-      + "first then any like my now over such our man me even most made after also did many before "
-      + "must through back years where much your way well down should because each just those "
-      + "people how too little state good very make world still own see men work long get here "
-      + "between both life being under never day same another know while last might us great old "
-      + "year off come since against go came right used take three search engine vector sentence "
-      + "embedding model cluster service request latency throughput batch token cooking rice pasta "
-      + "weather travel music science history football river mountain city library computer").split(" ");
+  private static final String[] WORDS =
+      ("the a of to and in is it that for on with as was by at "
+              + "from this be are or an have not they which one you were all we can her has there been if "
+              + "more when will would who so no out up into do than time only new some could these two may "
+              + "first then any like my now over such our man me even most made after also did many before "
+              + "must through back years where much your way well down should because each just those "
+              + "people how too little state good very make world still own see men work long get here "
+              + "between both life being under never day same another know while last might us great old "
+              + "year off come since against go came right used take three search engine vector sentence "
+              + "embedding model cluster service request latency throughput batch token cooking rice pasta "
+              + "weather travel music science history football river mountain city library computer")
+          .split(" ");
 
   private MiniLmBenchmark() {}
 
   public static void main(String[] args) throws IOException {
-    double seconds = args.length > 1 && args[0].equals("--seconds") ? Double.parseDouble(args[1]) : 5;
+    double seconds =
+        args.length > 1 && args[0].equals("--seconds") ? Double.parseDouble(args[1]) : 5;
     boolean bf16 = org.bertserving.engine.GpuPlatform.cpuBf16();
-    try (BertEncoder engine = BertEncoder.load(
-            EngineSettings.builder().model("all-minilm-l6-v2").build());
-        BertEncoder engineBf16 = bf16 ? BertEncoder.load(
-            EngineSettings.builder().model("all-minilm-l6-v2").bf16(true).build()) : null) {
+    try (BertEncoder engine =
+            BertEncoder.load(EngineSettings.builder().model("all-minilm-l6-v2").build());
+        BertEncoder engineBf16 =
+            bf16
+                ? BertEncoder.load(
+                    EngineSettings.builder().model("all-minilm-l6-v2").bf16(true).build())
+                : null) {
       AllMiniLmL6V2EmbeddingModel langchain4j = new AllMiniLmL6V2EmbeddingModel();
       List<String> texts = texts(engine, 2048);
       // as a worker does at its start: the planner's cost model measured on this machine
@@ -50,35 +56,58 @@ public final class MiniLmBenchmark {
       }
       Function<List<String>, float[][]> ours = engine::encode;
       Function<List<String>, float[][]> oursBf16 = engineBf16 == null ? null : engineBf16::encode;
-      Function<List<String>, float[][]> theirs = batch -> {
-        List<TextSegment> segments = batch.stream().map(TextSegment::from).toList();
-        return langchain4j.embedAll(segments).content().stream().map(Embedding::vector)
-            .toArray(float[][]::new);
-      };
-      double minCosine = minCosine(ours.apply(texts.subList(0, 64)), theirs.apply(texts.subList(0, 64)));
+      Function<List<String>, float[][]> theirs =
+          batch -> {
+            List<TextSegment> segments = batch.stream().map(TextSegment::from).toList();
+            return langchain4j.embedAll(segments).content().stream()
+                .map(Embedding::vector)
+                .toArray(float[][]::new);
+          };
+      double minCosine =
+          minCosine(ours.apply(texts.subList(0, 64)), theirs.apply(texts.subList(0, 64)));
 
-      System.out.printf(Locale.ROOT, "# all-MiniLM-L6-v2: this engine vs LangChain4j (ONNX Runtime)%n%n"
-          + "%d cores, Java %s; %d texts of 10-60 tokens; %.0f s per cell; min cosine between the "
-          + "two on 64 texts: %.6f%n%n", Runtime.getRuntime().availableProcessors(),
-          System.getProperty("java.version"), texts.size(), seconds, minCosine);
-      System.out.println("| batch | engine rows/s | engine -bf16 rows/s | LangChain4j rows/s | ratio | ratio -bf16 |");
+      System.out.printf(
+          Locale.ROOT,
+          "# all-MiniLM-L6-v2: this engine vs LangChain4j (ONNX Runtime)%n%n"
+              + "%d cores, Java %s; %d texts of 10-60 tokens; %.0f s per cell; min cosine between the "
+              + "two on 64 texts: %.6f%n%n",
+          Runtime.getRuntime().availableProcessors(),
+          System.getProperty("java.version"),
+          texts.size(),
+          seconds,
+          minCosine);
+      System.out.println(
+          "| batch | engine rows/s | engine -bf16 rows/s | LangChain4j rows/s | ratio | ratio -bf16 |");
       System.out.println("|---:|---:|---:|---:|---:|---:|");
       for (int batch : new int[] {1, 32, 256}) {
         double a = rowsPerSecond(ours, texts, batch, seconds);
         double h = oursBf16 == null ? Double.NaN : rowsPerSecond(oursBf16, texts, batch, seconds);
         double b = rowsPerSecond(theirs, texts, batch, seconds);
-        System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.2f | %.2f |%n", batch, a, h, b,
-            a / b, h / b);
+        System.out.printf(
+            Locale.ROOT,
+            "| %d | %.1f | %.1f | %.1f | %.2f | %.2f |%n",
+            batch,
+            a,
+            h,
+            b,
+            a / b,
+            h / b);
       }
       List<String> query = List.of("how do I cook rice?");
       double p50Ours = p50Millis(ours, query, seconds);
       double p50Theirs = p50Millis(theirs, query, seconds);
-      System.out.printf(Locale.ROOT, "%n| one short query | engine | LangChain4j |%n|---|---:|---:|%n"
-          + "| p50 latency (ms) | %.2f | %.2f |%n", p50Ours, p50Theirs);
+      System.out.printf(
+          Locale.ROOT,
+          "%n| one short query | engine | LangChain4j |%n|---|---:|---:|%n"
+              + "| p50 latency (ms) | %.2f | %.2f |%n",
+          p50Ours,
+          p50Theirs);
     }
   }
 
-  /** Deterministic texts of 10 to 60 tokens ([CLS] and [SEP] included), by the model's tokenizer. */
+  /**
+   * Deterministic texts of 10 to 60 tokens ([CLS] and [SEP] included), by the model's tokenizer.
+   */
   static List<String> texts(BertEncoder engine, int count) {
     Random random = new Random(42);
     List<String> texts = new ArrayList<>(count);
@@ -98,8 +127,8 @@ public final class MiniLmBenchmark {
   }
 
   /** Rows per second over {@code seconds}, after one warm-up batch. */
-  static double rowsPerSecond(Function<List<String>, float[][]> encode, List<String> texts,
-      int batch, double seconds) {
+  static double rowsPerSecond(
+      Function<List<String>, float[][]> encode, List<String> texts, int batch, double seconds) {
     encode.apply(texts.subList(0, batch));
     long rows = 0;
     int next = 0;
@@ -115,7 +144,8 @@ public final class MiniLmBenchmark {
     return rows / ((System.nanoTime() - start) / 1e9);
   }
 
-  static double p50Millis(Function<List<String>, float[][]> encode, List<String> query, double seconds) {
+  static double p50Millis(
+      Function<List<String>, float[][]> encode, List<String> query, double seconds) {
     for (int i = 0; i < 10; i++) {
       encode.apply(query);
     }

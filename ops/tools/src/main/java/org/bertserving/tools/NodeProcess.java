@@ -35,20 +35,31 @@ public final class NodeProcess implements AutoCloseable {
    * @param jvm JVM options, e.g. {@code -Xmx1g} or {@code -Dbert-serving.chaos.enabled=on}
    * @param args the flags of {@code bert-serving-start}
    */
-  public static NodeProcess start(String name, String classpath, List<String> jvm, List<String> args,
-      Path logDir) {
+  public static NodeProcess start(
+      String name, String classpath, List<String> jvm, List<String> args, Path logDir) {
     return start(name, classpath, jvm, args, logDir, java.util.Map.of());
   }
 
   /** As {@link #start(String, String, List, List, Path)}, with more environment variables. */
-  public static NodeProcess start(String name, String classpath, List<String> jvm, List<String> args,
-      Path logDir, java.util.Map<String, String> env) {
+  public static NodeProcess start(
+      String name,
+      String classpath,
+      List<String> jvm,
+      List<String> args,
+      Path logDir,
+      java.util.Map<String, String> env) {
     return start(name, classpath, jvm, args, logDir, env, List.of());
   }
 
   /** As above, the JVM started through {@code prefix} (e.g. {@code taskset -c 0}). */
-  public static NodeProcess start(String name, String classpath, List<String> jvm, List<String> args,
-      Path logDir, java.util.Map<String, String> env, List<String> prefix) {
+  public static NodeProcess start(
+      String name,
+      String classpath,
+      List<String> jvm,
+      List<String> args,
+      Path logDir,
+      java.util.Map<String, String> env,
+      List<String> prefix) {
     try {
       Files.createDirectories(logDir);
       Path log = logDir.resolve(name + "-" + System.currentTimeMillis() + ".log");
@@ -59,8 +70,8 @@ public final class NodeProcess implements AutoCloseable {
       command.add(classpath);
       command.add("org.bertserving.cli.Main");
       command.addAll(args);
-      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(log.toFile());
+      ProcessBuilder builder =
+          new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
       // as ops/bert-serving-start: TensorFlow's tensors stay in glibc's heap between runs
       builder.environment().putIfAbsent("MALLOC_MMAP_THRESHOLD_", "268435456");
       builder.environment().putIfAbsent("MALLOC_TRIM_THRESHOLD_", "268435456");
@@ -134,8 +145,10 @@ public final class NodeProcess implements AutoCloseable {
 
   private void signal(String signal) {
     try {
-      Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid()))
-          .redirectErrorStream(true).start();
+      Process kill =
+          new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid()))
+              .redirectErrorStream(true)
+              .start();
       if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
         throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
       }

@@ -26,31 +26,36 @@ import org.knowm.xchart.CategoryChartBuilder;
 /**
  * bert-as-service's benchmark, on this service: for each of its dimensions ({@code max_seq_len},
  * {@code client_batch_size}, {@code num_client}, {@code max_batch_size}, {@code pooling_layer}) one
- * value changes while the others stay at the defaults. Server-side settings need a restart, so
- * the tool starts a node per server setting on loopback; clients talk to it only through the Java
- * SDK over HTTP. Prints Markdown tables (samples/s, latency p50/p99) and writes one PNG per
- * dimension.
+ * value changes while the others stay at the defaults. Server-side settings need a restart, so the
+ * tool starts a node per server setting on loopback; clients talk to it only through the Java SDK
+ * over HTTP. Prints Markdown tables (samples/s, latency p50/p99) and writes one PNG per dimension.
  *
  * <pre>ops/bert-serving-benchmark [--quick] [--targets] [--seconds S] [--out DIR] [-model_dir DIR]
  *     [-api_key KEY] [-tls_cert CERT.pem -tls_key KEY.pem]</pre>
  *
- * <p>{@code -api_key} and {@code -tls_cert}/{@code -tls_key} start the nodes as the server flags
- * of those names do, and the SDK sends the key and trusts the certificate: what a key check and
- * HTTPS cost.
+ * <p>{@code -api_key} and {@code -tls_cert}/{@code -tls_key} start the nodes as the server flags of
+ * those names do, and the SDK sends the key and trusts the certificate: what a key check and HTTPS
+ * cost.
  *
  * <p>{@code --targets} adds DESIGN.md's service targets as ratios: HTTP vs the engine alone at
  * batch 256, and 32 clients sending one sentence each vs one client sending batches of 256.
  */
 public final class ServiceBenchmark {
-  private static final String[] WORDS = ("the of and to in is was he for it with as his on be at by "
-      + "had are but from or have an they which one you were her all she there would their we him "
-      + "been has when who will more no if out so said what up its about into than them can only "
-      + "other new some could time these two may then do first any my now such like our over man "
-      + "me even most made after also did many before must through back years where much your way")
-      .split(" ");
+  private static final String[] WORDS =
+      ("the of and to in is was he for it with as his on be at by "
+              + "had are but from or have an they which one you were her all she there would their we him "
+              + "been has when who will more no if out so said what up its about into than them can only "
+              + "other new some could time these two may then do first any my now such like our over man "
+              + "me even most made after also did many before must through back years where much your way")
+          .split(" ");
 
-  private record Setting(int maxSeqLen, int clientBatchSize, int numClient, int maxBatchSize,
-      int poolingLayer, int prefetchSize) {
+  private record Setting(
+      int maxSeqLen,
+      int clientBatchSize,
+      int numClient,
+      int maxBatchSize,
+      int poolingLayer,
+      int prefetchSize) {
     Setting(int maxSeqLen, int clientBatchSize, int numClient, int maxBatchSize, int poolingLayer) {
       this(maxSeqLen, clientBatchSize, numClient, maxBatchSize, poolingLayer, 2);
     }
@@ -64,7 +69,8 @@ public final class ServiceBenchmark {
   private final String tlsCert;
   private final String tlsKey;
 
-  private ServiceBenchmark(double seconds, String modelDir, String apiKey, String tlsCert, String tlsKey) {
+  private ServiceBenchmark(
+      double seconds, String modelDir, String apiKey, String tlsCert, String tlsKey) {
     this.seconds = seconds;
     this.modelDir = modelDir;
     this.apiKey = apiKey;
@@ -80,8 +86,10 @@ public final class ServiceBenchmark {
     System.setProperty("java.awt.headless", "true");
     List<String> a = Arrays.asList(args);
     boolean quick = a.contains("--quick");
-    double seconds = a.contains("--seconds") ? Double.parseDouble(a.get(a.indexOf("--seconds") + 1))
-        : quick ? 5 : 20;
+    double seconds =
+        a.contains("--seconds")
+            ? Double.parseDouble(a.get(a.indexOf("--seconds") + 1))
+            : quick ? 5 : 20;
     Path out = Path.of(a.contains("--out") ? a.get(a.indexOf("--out") + 1) : "ops/benchmark");
     String modelDir = flag(a, "-model_dir");
     Files.createDirectories(out);
@@ -93,24 +101,34 @@ public final class ServiceBenchmark {
     grid.put("max_batch_size", quick ? List.of(16, 256) : List.of(8, 32, 128, 256));
     grid.put("pooling_layer", quick ? List.of(-1, -12) : List.of(-1, -2, -4, -8, -12));
 
-    System.out.printf(Locale.ROOT, "# Service benchmark%n%n%d cores, Java %s, %s s per setting; "
-        + "defaults: max_seq_len 40, client_batch_size 64, num_client 1, max_batch_size 256, "
-        + "pooling_layer -2%n%n", Runtime.getRuntime().availableProcessors(),
-        System.getProperty("java.version"), seconds);
-    ServiceBenchmark bench = new ServiceBenchmark(seconds, modelDir, flag(a, "-api_key"),
-        flag(a, "-tls_cert"), flag(a, "-tls_key"));
+    System.out.printf(
+        Locale.ROOT,
+        "# Service benchmark%n%n%d cores, Java %s, %s s per setting; "
+            + "defaults: max_seq_len 40, client_batch_size 64, num_client 1, max_batch_size 256, "
+            + "pooling_layer -2%n%n",
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"),
+        seconds);
+    ServiceBenchmark bench =
+        new ServiceBenchmark(
+            seconds, modelDir, flag(a, "-api_key"), flag(a, "-tls_cert"), flag(a, "-tls_key"));
     for (Map.Entry<String, List<Integer>> dimension : grid.entrySet()) {
       List<Measured> results = new ArrayList<>();
-      System.out.printf("## %s%n%n| %s | samples/s | p50 ms | p99 ms |%n|---:|---:|---:|---:|%n",
+      System.out.printf(
+          "## %s%n%n| %s | samples/s | p50 ms | p99 ms |%n|---:|---:|---:|---:|%n",
           dimension.getKey(), dimension.getKey());
       for (int value : dimension.getValue()) {
         Measured m = bench.run(vary(base, dimension.getKey(), value));
         results.add(m);
-        System.out.printf(Locale.ROOT, "| %d | %.1f | %.0f | %.0f |%n", value, m.samplesPerSecond,
-            m.p50, m.p99);
+        System.out.printf(
+            Locale.ROOT, "| %d | %.1f | %.0f | %.0f |%n", value, m.samplesPerSecond, m.p50, m.p99);
       }
       System.out.println();
-      chart(out.resolve(dimension.getKey() + ".png"), dimension.getKey(), dimension.getValue(), results);
+      chart(
+          out.resolve(dimension.getKey() + ".png"),
+          dimension.getKey(),
+          dimension.getValue(),
+          results);
     }
     if (a.contains("--targets")) {
       bench.targets(base);
@@ -122,9 +140,12 @@ public final class ServiceBenchmark {
   /** DESIGN.md's service targets as ratios measured in this run. */
   private void targets(Setting base) throws Exception {
     double engine;
-    try (org.bertserving.engine.BertEncoder encoder = org.bertserving.engine.BertEncoder.load(
-        org.bertserving.engine.EngineSettings.builder().maxSeqLen(base.maxSeqLen)
-            .modelDir(modelDir.isBlank() ? null : Path.of(modelDir)).build())) {
+    try (org.bertserving.engine.BertEncoder encoder =
+        org.bertserving.engine.BertEncoder.load(
+            org.bertserving.engine.EngineSettings.builder()
+                .maxSeqLen(base.maxSeqLen)
+                .modelDir(modelDir.isBlank() ? null : Path.of(modelDir))
+                .build())) {
       List<String> batch = sentences(256, base.maxSeqLen, new Random(1));
       encoder.encode(batch);
       int runs = 0;
@@ -135,15 +156,26 @@ public final class ServiceBenchmark {
       } while (System.nanoTime() - start < seconds * 1e9);
       engine = runs * 256 / ((System.nanoTime() - start) / 1e9);
     }
-    double http256 = run(new Setting(base.maxSeqLen, 256, 1, 256, base.poolingLayer)).samplesPerSecond;
-    double singles2 = run(new Setting(base.maxSeqLen, 1, 32, 256, base.poolingLayer, 2)).samplesPerSecond;
-    double singles1 = run(new Setting(base.maxSeqLen, 1, 32, 256, base.poolingLayer, 1)).samplesPerSecond;
-    System.out.printf(Locale.ROOT, "## Targets (max_seq_len %d)%n%n| measure | samples/s | ratio | target |%n"
-        + "|---|---:|---:|---:|%n| engine alone, batch 256 | %.1f | | |%n"
-        + "| HTTP, 1 client x 256 | %.1f | %.2f of engine | >= 0.95 |%n"
-        + "| HTTP, 32 clients x 1 sentence, prefetch_size 2 | %.1f | %.2f of batched | >= 0.80 |%n"
-        + "| HTTP, 32 clients x 1 sentence, prefetch_size 1 | %.1f | %.2f of batched | >= 0.80 |%n%n",
-        base.maxSeqLen, engine, http256, http256 / engine, singles2, singles2 / http256, singles1,
+    double http256 =
+        run(new Setting(base.maxSeqLen, 256, 1, 256, base.poolingLayer)).samplesPerSecond;
+    double singles2 =
+        run(new Setting(base.maxSeqLen, 1, 32, 256, base.poolingLayer, 2)).samplesPerSecond;
+    double singles1 =
+        run(new Setting(base.maxSeqLen, 1, 32, 256, base.poolingLayer, 1)).samplesPerSecond;
+    System.out.printf(
+        Locale.ROOT,
+        "## Targets (max_seq_len %d)%n%n| measure | samples/s | ratio | target |%n"
+            + "|---|---:|---:|---:|%n| engine alone, batch 256 | %.1f | | |%n"
+            + "| HTTP, 1 client x 256 | %.1f | %.2f of engine | >= 0.95 |%n"
+            + "| HTTP, 32 clients x 1 sentence, prefetch_size 2 | %.1f | %.2f of batched | >= 0.80 |%n"
+            + "| HTTP, 32 clients x 1 sentence, prefetch_size 1 | %.1f | %.2f of batched | >= 0.80 |%n%n",
+        base.maxSeqLen,
+        engine,
+        http256,
+        http256 / engine,
+        singles2,
+        singles2 / http256,
+        singles1,
         singles1 / http256);
   }
 
@@ -165,29 +197,50 @@ public final class ServiceBenchmark {
   /** One node with the setting's server side, its clients for about {@code seconds}. */
   private Measured run(Setting s) throws Exception {
     int http = freePort();
-    Config config = org.bertserving.server.NodeConfig.load(ConfigFactory.parseMap(Map.of(
-        "bert-serving.engine.model-dir", modelDir,
-        "bert-serving.engine.max-seq-len", s.maxSeqLen,
-        "bert-serving.engine.pooling-layer", List.of(s.poolingLayer),
-        "bert-serving.workers.max-batch-size", s.maxBatchSize,
-        "bert-serving.workers.prefetch-size", s.prefetchSize,
-        "bert-serving.http.interface", "127.0.0.1",
-        "bert-serving.http.port", http,
-        "akka.remote.artery.canonical.port", freePort(),
-        "bert-serving.management.enabled", false,
-        "akka.loglevel", "WARNING")).withFallback(ConfigFactory.parseMap(Map.of(
-        "bert-serving.http.api-key", apiKey,
-        "bert-serving.http.tls.cert", tlsCert,
-        "bert-serving.http.tls.key", tlsKey))));
-    BertClient.Builder sdk = BertClient.builder().checkLength(false)
-        .http(java.net.URI.create((tlsCert.isEmpty() ? "http" : "https") + "://127.0.0.1:" + http));
+    Config config =
+        org.bertserving.server.NodeConfig.load(
+            ConfigFactory.parseMap(
+                    Map.of(
+                        "bert-serving.engine.model-dir",
+                        modelDir,
+                        "bert-serving.engine.max-seq-len",
+                        s.maxSeqLen,
+                        "bert-serving.engine.pooling-layer",
+                        List.of(s.poolingLayer),
+                        "bert-serving.workers.max-batch-size",
+                        s.maxBatchSize,
+                        "bert-serving.workers.prefetch-size",
+                        s.prefetchSize,
+                        "bert-serving.http.interface",
+                        "127.0.0.1",
+                        "bert-serving.http.port",
+                        http,
+                        "akka.remote.artery.canonical.port",
+                        freePort(),
+                        "bert-serving.management.enabled",
+                        false,
+                        "akka.loglevel",
+                        "WARNING"))
+                .withFallback(
+                    ConfigFactory.parseMap(
+                        Map.of(
+                            "bert-serving.http.api-key", apiKey,
+                            "bert-serving.http.tls.cert", tlsCert,
+                            "bert-serving.http.tls.key", tlsKey))));
+    BertClient.Builder sdk =
+        BertClient.builder()
+            .checkLength(false)
+            .http(
+                java.net.URI.create(
+                    (tlsCert.isEmpty() ? "http" : "https") + "://127.0.0.1:" + http));
     if (!apiKey.isEmpty()) {
       sdk.apiKey(apiKey);
     }
     if (!tlsCert.isEmpty()) {
       sdk.trust(Path.of(tlsCert));
     }
-    try (BertServer server = BertServer.start(config); BertClient client = sdk.build()) {
+    try (BertServer server = BertServer.start(config);
+        BertClient client = sdk.build()) {
       server.started().get(60, TimeUnit.SECONDS);
       while (server.metrics().workers.get() == 0) {
         Thread.sleep(50);
@@ -199,15 +252,17 @@ public final class ServiceBenchmark {
       long start = System.nanoTime();
       List<Future<List<Double>>> clients = new ArrayList<>();
       for (int c = 0; c < s.numClient; c++) {
-        clients.add(pool.submit(() -> {
-          List<Double> latencies = new ArrayList<>();
-          do {
-            long t = System.nanoTime();
-            client.encode(batch);
-            latencies.add((System.nanoTime() - t) / 1e6);
-          } while (System.nanoTime() < end);
-          return latencies;
-        }));
+        clients.add(
+            pool.submit(
+                () -> {
+                  List<Double> latencies = new ArrayList<>();
+                  do {
+                    long t = System.nanoTime();
+                    client.encode(batch);
+                    latencies.add((System.nanoTime() - t) / 1e6);
+                  } while (System.nanoTime() < end);
+                  return latencies;
+                }));
       }
       List<Double> latencies = new ArrayList<>();
       for (Future<List<Double>> f : clients) {
@@ -216,8 +271,10 @@ public final class ServiceBenchmark {
       double elapsed = (System.nanoTime() - start) / 1e9;
       pool.shutdown();
       latencies.sort(Double::compare);
-      return new Measured(latencies.size() * (double) s.clientBatchSize / elapsed,
-          percentile(latencies, 0.5), percentile(latencies, 0.99));
+      return new Measured(
+          latencies.size() * (double) s.clientBatchSize / elapsed,
+          percentile(latencies, 0.5),
+          percentile(latencies, 0.99));
     }
   }
 
@@ -238,15 +295,24 @@ public final class ServiceBenchmark {
     return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1));
   }
 
-  private static void chart(Path file, String dimension, List<Integer> values, List<Measured> results)
+  private static void chart(
+      Path file, String dimension, List<Integer> values, List<Measured> results)
       throws IOException {
-    CategoryChart chart = new CategoryChartBuilder().width(640).height(400)
-        .title("samples/s by " + dimension).xAxisTitle(dimension).yAxisTitle("samples/s").build();
+    CategoryChart chart =
+        new CategoryChartBuilder()
+            .width(640)
+            .height(400)
+            .title("samples/s by " + dimension)
+            .xAxisTitle(dimension)
+            .yAxisTitle("samples/s")
+            .build();
     chart.getStyler().setLegendVisible(false);
-    chart.addSeries("samples/s", values.stream().map(String::valueOf).toList(),
+    chart.addSeries(
+        "samples/s",
+        values.stream().map(String::valueOf).toList(),
         results.stream().map(Measured::samplesPerSecond).toList());
-    BitmapEncoder.saveBitmap(chart, file.toString().replaceAll("\\.png$", ""),
-        BitmapEncoder.BitmapFormat.PNG);
+    BitmapEncoder.saveBitmap(
+        chart, file.toString().replaceAll("\\.png$", ""), BitmapEncoder.BitmapFormat.PNG);
   }
 
   private static int freePort() throws IOException {

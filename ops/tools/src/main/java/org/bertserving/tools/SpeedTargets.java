@@ -22,10 +22,10 @@ import org.bertserving.engine.InputFeatures;
 
 /**
  * The speed targets, each a ratio measured in this one run on this machine (BERT-Base): the server
- * (a node JVM, HTTP, the Java SDK) against Google's own float32 graph on the same texts, in
- * float32 and with {@code -bf16}, on texts of 40 tokens and on one request of mixed lengths; one
- * query at a time through HTTP against the engine alone; two worker JVMs pinned to a core each
- * against one. Part of {@code ops/bert-serving-benchmark --targets}.
+ * (a node JVM, HTTP, the Java SDK) against Google's own float32 graph on the same texts, in float32
+ * and with {@code -bf16}, on texts of 40 tokens and on one request of mixed lengths; one query at a
+ * time through HTTP against the engine alone; two worker JVMs pinned to a core each against one.
+ * Part of {@code ops/bert-serving-benchmark --targets}.
  */
 public final class SpeedTargets {
   private static final Path LOGS = Path.of("ops", "run", "targets");
@@ -38,7 +38,8 @@ public final class SpeedTargets {
   }
 
   public static void main(String[] args) throws Exception {
-    double seconds = args.length > 1 && args[0].equals("--seconds") ? Double.parseDouble(args[1]) : 8;
+    double seconds =
+        args.length > 1 && args[0].equals("--seconds") ? Double.parseDouble(args[1]) : 8;
     new SpeedTargets(seconds).run();
     System.exit(0);
   }
@@ -61,10 +62,16 @@ public final class SpeedTargets {
       warmUp(() -> tokenizer.encode(query).length > 0);
       engineOne = 1000 / p50(() -> tokenizer.encode(query).length > 0).get(0);
     }
-    System.out.printf(Locale.ROOT, "# Speed targets%n%n%s, Java %s; BERT-Base, %.0f s a measure;"
-        + " Google's float32 graph: %.1f rows/s at 256 x 40, %.1f on 256 texts of 3-38 word pieces"
-        + " padded to 40%n%n", GpuPlatform.cpu(), System.getProperty("java.version"), seconds,
-        googleFixed, googleMixed);
+    System.out.printf(
+        Locale.ROOT,
+        "# Speed targets%n%n%s, Java %s; BERT-Base, %.0f s a measure;"
+            + " Google's float32 graph: %.1f rows/s at 256 x 40, %.1f on 256 texts of 3-38 word pieces"
+            + " padded to 40%n%n",
+        GpuPlatform.cpu(),
+        System.getProperty("java.version"),
+        seconds,
+        googleFixed,
+        googleMixed);
 
     List<String> modes = GpuPlatform.cpuBf16() ? List.of("float32", "-bf16") : List.of("float32");
     for (String mode : modes) {
@@ -72,18 +79,34 @@ public final class SpeedTargets {
       try (Server server = new Server("server" + mode, flags, 1, null)) {
         double fixedRate = server.rate(fixed, 1);
         double mixedRate = server.rate(mixed, 1);
-        row("server " + mode + ", 256 x 40, rows/s", fixedRate, fixedRate / googleFixed,
-            mode.equals("-bf16") ? ">= 1.5" : "", "of Google's graph");
-        row("server " + mode + ", one request of 256 texts of 3-38 word pieces", mixedRate,
-            mixedRate / googleMixed, mode.equals("-bf16") ? ">= 2.2" : ">= 1.5",
+        row(
+            "server " + mode + ", 256 x 40, rows/s",
+            fixedRate,
+            fixedRate / googleFixed,
+            mode.equals("-bf16") ? ">= 1.5" : "",
+            "of Google's graph");
+        row(
+            "server " + mode + ", one request of 256 texts of 3-38 word pieces",
+            mixedRate,
+            mixedRate / googleMixed,
+            mode.equals("-bf16") ? ">= 2.2" : ">= 1.5",
             "of Google's graph padded to 40");
         if (mode.equals("float32")) {
           List<Double> p = server.latency(query);
           // where the time goes: the worker's own time per job (its /metrics) and the rest
-          row("one 8-token query at a time through HTTP, p50 ms (p99 " + String.format(Locale.ROOT,
-              "%.1f", p.get(1)) + ")", p.get(0), p.get(0) / (1000 / engineOne), "<= 1.2",
-              String.format(Locale.ROOT, "of the engine alone (%.1f ms); in the worker %.1f ms a"
-                  + " query, HTTP + client + actors the rest", 1000 / engineOne, p.get(2)));
+          row(
+              "one 8-token query at a time through HTTP, p50 ms (p99 "
+                  + String.format(Locale.ROOT, "%.1f", p.get(1))
+                  + ")",
+              p.get(0),
+              p.get(0) / (1000 / engineOne),
+              "<= 1.2",
+              String.format(
+                  Locale.ROOT,
+                  "of the engine alone (%.1f ms); in the worker %.1f ms a"
+                      + " query, HTTP + client + actors the rest",
+                  1000 / engineOne,
+                  p.get(2)));
         }
       }
     }
@@ -102,15 +125,24 @@ public final class SpeedTargets {
       besideWorkers = server.frontendAndClientCores;
     }
     // the frontend JVM and this client are not pinned: they take their CPU from the workers' cores
-    row("two worker JVMs pinned to a core each, rows/s", two, two / one, ">= 1.8",
-        String.format(Locale.ROOT, "of one (%.1f; frontend + client used %.2f of the 2 cores)", one,
+    row(
+        "two worker JVMs pinned to a core each, rows/s",
+        two,
+        two / one,
+        ">= 1.8",
+        String.format(
+            Locale.ROOT,
+            "of one (%.1f; frontend + client used %.2f of the 2 cores)",
+            one,
             besideWorkers));
     System.out.println("| measure | value | ratio | target |\n|---|---:|---:|---:|");
     rows.forEach(System.out::println);
   }
 
   private void row(String measure, double value, double ratio, String target, String of) {
-    rows.add(String.format(Locale.ROOT, "| %s | %.1f | %.2f %s | %s |", measure, value, ratio, of, target));
+    rows.add(
+        String.format(
+            Locale.ROOT, "| %s | %.1f | %.2f %s | %s |", measure, value, ratio, of, target));
     System.err.println(rows.get(rows.size() - 1));
   }
 
@@ -148,14 +180,16 @@ public final class SpeedTargets {
 
   /** Texts of {@code min} to {@code max} word pieces of common one-piece words. */
   static List<String> texts(int n, int min, int max, Random random) {
-    String[] words = ("the a of to and in is it that for on with as was by at from this be are or "
-        + "an have not they which one you were all we can her has there been if more when will "
-        + "would who so no out up into do than time only new some could these two may first then "
-        + "any like my now over such our man me even most made after also did many before must "
-        + "through back years where much your way well down should because each just those people "
-        + "how too little state good very make world still own see men work long get here between "
-        + "both life being under never day same another know while last might us great old year "
-        + "off come since against go came right used take three").split(" ");
+    String[] words =
+        ("the a of to and in is it that for on with as was by at from this be are or "
+                + "an have not they which one you were all we can her has there been if more when will "
+                + "would who so no out up into do than time only new some could these two may first then "
+                + "any like my now over such our man me even most made after also did many before must "
+                + "through back years where much your way well down should because each just those people "
+                + "how too little state good very make world still own see men work long get here between "
+                + "both life being under never day same another know while last might us great old year "
+                + "off come since against go came right used take three")
+            .split(" ");
     List<String> texts = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       int length = min + random.nextInt(max - min + 1);
@@ -184,9 +218,21 @@ public final class SpeedTargets {
       }
       String seeds = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
       for (int i = 0; i < ports.size(); i++) {
-        List<String> args = new ArrayList<>(List.of("-max_seq_len", "40", "-cluster_host", "127.0.0.1",
-            "-cluster_port", String.valueOf(ports.get(i)), "-seed_nodes", seeds,
-            "-management_interface", "127.0.0.1", "-management_port", String.valueOf(ChaosRun.freePort())));
+        List<String> args =
+            new ArrayList<>(
+                List.of(
+                    "-max_seq_len",
+                    "40",
+                    "-cluster_host",
+                    "127.0.0.1",
+                    "-cluster_port",
+                    String.valueOf(ports.get(i)),
+                    "-seed_nodes",
+                    seeds,
+                    "-management_interface",
+                    "127.0.0.1",
+                    "-management_port",
+                    String.valueOf(ChaosRun.freePort())));
         args.addAll(flags);
         List<String> prefix = List.of();
         if (i == 0) {
@@ -195,11 +241,19 @@ public final class SpeedTargets {
             args.addAll(List.of("-role", "frontend"));
           }
         } else {
-          args.addAll(List.of("-role", "worker", "-intra_op_threads", "1", "-inter_op_threads", "1"));
+          args.addAll(
+              List.of("-role", "worker", "-intra_op_threads", "1", "-inter_op_threads", "1"));
           prefix = List.of("taskset", "-c", cores.get(i - 1));
         }
-        nodes.add(NodeProcess.start(name + "-" + i, NodeProcess.ownClasspath(), List.of("-Xmx2g"),
-            args, LOGS, Map.of(), prefix));
+        nodes.add(
+            NodeProcess.start(
+                name + "-" + i,
+                NodeProcess.ownClasspath(),
+                List.of("-Xmx2g"),
+                args,
+                LOGS,
+                Map.of(),
+                prefix));
       }
       HttpClient probe = HttpClient.newHttpClient();
       long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
@@ -209,15 +263,22 @@ public final class SpeedTargets {
         }
         Thread.sleep(200);
       }
-      client = BertClient.builder().http(URI.create("http://127.0.0.1:" + http))
-          .timeout(Duration.ofMinutes(2)).retries(5).checkLength(false).build();
+      client =
+          BertClient.builder()
+              .http(URI.create("http://127.0.0.1:" + http))
+              .timeout(Duration.ofMinutes(2))
+              .retries(5)
+              .checkLength(false)
+              .build();
     }
 
     private boolean ready(HttpClient probe, int workers) {
       try {
-        HttpResponse<String> status = probe.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + http + "/status/server")).build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> status =
+            probe.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/status/server"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         return status.statusCode() == 200 && status.body().contains("\"num_workers\":" + workers);
       } catch (Exception e) {
         return false;
@@ -234,13 +295,15 @@ public final class SpeedTargets {
       long end = start + (long) (seconds * 1e9);
       List<CompletableFuture<Long>> running = new ArrayList<>();
       for (int c = 0; c < clients; c++) {
-        running.add(CompletableFuture.supplyAsync(() -> {
-          long rows = 0;
-          while (System.nanoTime() < end) {
-            rows += client.encode(texts).length;
-          }
-          return rows;
-        }));
+        running.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  long rows = 0;
+                  while (System.nanoTime() < end) {
+                    rows += client.encode(texts).length;
+                  }
+                  return rows;
+                }));
       }
       long rows = 0;
       for (CompletableFuture<Long> r : running) {
@@ -252,13 +315,20 @@ public final class SpeedTargets {
     }
 
     private long frontendAndClientCpuNanos() {
-      long frontend = ProcessHandle.of(nodes.get(0).pid()).flatMap(h -> h.info().totalCpuDuration())
-          .map(Duration::toNanos).orElse(0L);
-      return frontend + ((com.sun.management.OperatingSystemMXBean)
-          java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+      long frontend =
+          ProcessHandle.of(nodes.get(0).pid())
+              .flatMap(h -> h.info().totalCpuDuration())
+              .map(Duration::toNanos)
+              .orElse(0L);
+      return frontend
+          + ((com.sun.management.OperatingSystemMXBean)
+                  java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+              .getProcessCpuTime();
     }
 
-    /** p50 and p99 of one query at a time, and the worker's mean time per query meanwhile, in ms. */
+    /**
+     * p50 and p99 of one query at a time, and the worker's mean time per query meanwhile, in ms.
+     */
     List<Double> latency(List<String> query) throws Exception {
       warmUp(() -> client.encode(query).length > 0);
       double[] before = workerBusy();
@@ -270,13 +340,19 @@ public final class SpeedTargets {
 
     /** Sums of bert_worker_busy_seconds_total and bert_worker_tf_runs_total. */
     private double[] workerBusy() throws Exception {
-      String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + http + "/metrics")).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
+      String metrics =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
       double[] sums = new double[2];
       for (String line : metrics.split("\n")) {
-        int at = line.startsWith("bert_worker_busy_seconds_total{") ? 0
-            : line.startsWith("bert_worker_tf_runs_total{") ? 1 : -1;
+        int at =
+            line.startsWith("bert_worker_busy_seconds_total{")
+                ? 0
+                : line.startsWith("bert_worker_tf_runs_total{") ? 1 : -1;
         if (at >= 0) {
           sums[at] += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
         }

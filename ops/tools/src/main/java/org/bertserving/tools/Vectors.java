@@ -4,7 +4,9 @@ import java.util.Locale;
 
 /** Whether a vector is the one expected, up to the float rounding of a different batch. */
 final class Vectors {
-  /** A row computed in another batch (other padding, other kernels' order) differs by about 1e-6. */
+  /**
+   * A row computed in another batch (other padding, other kernels' order) differs by about 1e-6.
+   */
   static final double MAX_ABS = 1e-3;
 
   static final double MIN_COSINE = 0.99999;

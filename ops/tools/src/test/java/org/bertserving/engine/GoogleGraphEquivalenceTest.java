@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
 class GoogleGraphEquivalenceTest {
 
   static List<String> mixedLengthTexts() {
-    String base = "The quick brown fox jumps over the lazy dog while the cat, unimpressed, "
-        + "watches from the window and wonders why anyone would run at all. ";
+    String base =
+        "The quick brown fox jumps over the lazy dog while the cat, unimpressed, "
+            + "watches from the window and wonders why anyone would run at all. ";
     List<String> texts = new ArrayList<>();
     texts.add("hello world");
     texts.add(base.repeat(6));
@@ -29,14 +30,20 @@ class GoogleGraphEquivalenceTest {
 
   @Test
   void finalLayerEqualsGooglesGraphUpTo128Tokens() throws IOException {
-    EngineSettings settings = EngineSettings.builder().maxSeqLen(128)
-        .poolingStrategy(PoolingStrategy.NONE).poolingLayers(List.of(-1)).build();
+    EngineSettings settings =
+        EngineSettings.builder()
+            .maxSeqLen(128)
+            .poolingStrategy(PoolingStrategy.NONE)
+            .poolingLayers(List.of(-1))
+            .build();
     List<String> texts = mixedLengthTexts();
     try (BertEncoder encoder = BertEncoder.load(settings);
         GoogleGraph google = new GoogleGraph(DefaultModel.unpacked(), 0)) {
       EncodedRows ours = encoder.encode(texts, false);
       List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
-      assertEquals(128, rows.stream().mapToInt(InputFeatures::length).max().orElseThrow(),
+      assertEquals(
+          128,
+          rows.stream().mapToInt(InputFeatures::length).max().orElseThrow(),
           "the longest text is truncated to 128 tokens");
       int hidden = encoder.config().hiddenSize();
       float[] reference = google.sequenceOutput(rows, 128);

@@ -17,20 +17,36 @@ import org.junit.jupiter.params.provider.EnumSource;
 class NamedGoogleModelsTest {
 
   @ParameterizedTest
-  @EnumSource(value = NamedModel.class, names = {"BERT_BASE_CASED", "BERT_BASE_MULTILINGUAL_CASED"})
+  @EnumSource(
+      value = NamedModel.class,
+      names = {"BERT_BASE_CASED", "BERT_BASE_MULTILINGUAL_CASED"})
   void casedGoogleModelsEqualGooglesOwnGraph(NamedModel model) throws IOException {
     EngineSettings defaults = EngineSettings.builder().model(model.modelName()).build();
-    assertEquals(ModelDefaults.BERT_AS_SERVICE, new ModelDefaults(defaults.maxSeqLen(),
-        defaults.poolingLayers(), defaults.poolingStrategy(), defaults.normalize()));
-    List<String> texts = List.of("Hello World from Paris", "naïve Café in São Paulo",
-        "深度学习 and 東京 ||| 한국어 문장", "The quick brown Fox jumps over the lazy Dog. ".repeat(8));
-    EngineSettings settings = defaults.toBuilder().maxSeqLen(64)
-        .poolingStrategy(PoolingStrategy.NONE).poolingLayers(List.of(-1)).build();
+    assertEquals(
+        ModelDefaults.BERT_AS_SERVICE,
+        new ModelDefaults(
+            defaults.maxSeqLen(),
+            defaults.poolingLayers(),
+            defaults.poolingStrategy(),
+            defaults.normalize()));
+    List<String> texts =
+        List.of(
+            "Hello World from Paris",
+            "naïve Café in São Paulo",
+            "深度学习 and 東京 ||| 한국어 문장",
+            "The quick brown Fox jumps over the lazy Dog. ".repeat(8));
+    EngineSettings settings =
+        defaults.toBuilder()
+            .maxSeqLen(64)
+            .poolingStrategy(PoolingStrategy.NONE)
+            .poolingLayers(List.of(-1))
+            .build();
     try (BertEncoder encoder = BertEncoder.load(settings);
         GoogleGraph google = new GoogleGraph(model.unpacked(), 0)) {
       List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
       assertTrue(rows.get(0).tokens().contains("Hello"), "cased: " + rows.get(0).tokens());
-      assertTrue(String.join(" ", rows.get(1).tokens()).contains("Caf"), rows.get(1).tokens().toString());
+      assertTrue(
+          String.join(" ", rows.get(1).tokens()).contains("Caf"), rows.get(1).tokens().toString());
       assertEquals(64, rows.get(3).length(), "truncated to max_seq_len");
       EncodedRows ours = encoder.encode(texts, false);
       int hidden = encoder.config().hiddenSize();
@@ -41,7 +57,8 @@ class NamedGoogleModelsTest {
           float[] actual = new float[hidden];
           System.arraycopy(reference, (r * 64 + t) * hidden, expected, 0, hidden);
           System.arraycopy(ours.rows().get(r), t * hidden, actual, 0, hidden);
-          DefaultModelFixtureTest.assertMatches(expected, actual, model + " row " + r + " token " + t);
+          DefaultModelFixtureTest.assertMatches(
+              expected, actual, model + " row " + r + " token " + t);
         }
       }
     }

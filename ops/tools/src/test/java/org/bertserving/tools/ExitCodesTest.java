@@ -17,18 +17,32 @@ import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
 
 /**
- * What a supervisor (systemd's Restart=on-failure, Kubernetes) sees of a node process: a start
- * that fails exits non-zero with one line naming the cause; a graceful SIGTERM exits 0.
+ * What a supervisor (systemd's Restart=on-failure, Kubernetes) sees of a node process: a start that
+ * fails exits non-zero with one line naming the cause; a graceful SIGTERM exits 0.
  */
 class ExitCodesTest {
   static final Path LOGS = Path.of("target", "exit-codes");
 
   static List<String> node(int clusterPort, int httpPort, String... more) {
-    List<String> args = new ArrayList<>(List.of("-model_dir", TestNodes.tinyModel().toString(),
-        "-max_seq_len", "16", "-cluster_host", "127.0.0.1",
-        "-cluster_port", String.valueOf(clusterPort), "-http_interface", "127.0.0.1",
-        "-http_port", String.valueOf(httpPort), "-management_interface", "127.0.0.1",
-        "-management_port", String.valueOf(ChaosRun.freePort())));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "-model_dir",
+                TestNodes.tinyModel().toString(),
+                "-max_seq_len",
+                "16",
+                "-cluster_host",
+                "127.0.0.1",
+                "-cluster_port",
+                String.valueOf(clusterPort),
+                "-http_interface",
+                "127.0.0.1",
+                "-http_port",
+                String.valueOf(httpPort),
+                "-management_interface",
+                "127.0.0.1",
+                "-management_port",
+                String.valueOf(ChaosRun.freePort())));
     args.addAll(List.of(more));
     return args;
   }
@@ -39,37 +53,65 @@ class ExitCodesTest {
 
   @Test
   void aTakenPortExitsOneWithOneLineNamingIt() throws Exception {
-    try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+    try (ServerSocket taken =
+        new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
       int port = taken.getLocalPort();
       try (NodeProcess http = start("http-taken", node(ChaosRun.freePort(), port));
-          NodeProcess zmq = start("zmq-taken", node(ChaosRun.freePort(), ChaosRun.freePort(),
-              "-port", String.valueOf(port), "-port_out", String.valueOf(ChaosRun.freePort())));
+          NodeProcess zmq =
+              start(
+                  "zmq-taken",
+                  node(
+                      ChaosRun.freePort(),
+                      ChaosRun.freePort(),
+                      "-port",
+                      String.valueOf(port),
+                      "-port_out",
+                      String.valueOf(ChaosRun.freePort())));
           NodeProcess cluster = start("cluster-taken", node(port, ChaosRun.freePort()))) {
         assertEquals(1, http.awaitExit(Duration.ofSeconds(60)), http.output());
-        assertTrue(cause(http).matches("bert-serving-start: cannot bind HTTP to 127\\.0\\.0\\.1:" + port
-            + ": .*"), http.output());
+        assertTrue(
+            cause(http)
+                .matches(
+                    "bert-serving-start: cannot bind HTTP to 127\\.0\\.0\\.1:" + port + ": .*"),
+            http.output());
         assertEquals(1, zmq.awaitExit(Duration.ofSeconds(60)), zmq.output());
-        assertTrue(cause(zmq).equals("bert-serving-start: cannot bind the ZeroMQ door to *:" + port
-            + " (-port): address already in use"), zmq.output());
+        assertTrue(
+            cause(zmq)
+                .equals(
+                    "bert-serving-start: cannot bind the ZeroMQ door to *:"
+                        + port
+                        + " (-port): address already in use"),
+            zmq.output());
         assertEquals(1, cluster.awaitExit(Duration.ofSeconds(60)), cluster.output());
-        assertTrue(cause(cluster).startsWith("bert-serving-start: cannot open the cluster port 127.0.0.1:"
-            + port + " (-cluster_port): "), cluster.output());
+        assertTrue(
+            cause(cluster)
+                .startsWith(
+                    "bert-serving-start: cannot open the cluster port 127.0.0.1:"
+                        + port
+                        + " (-cluster_port): "),
+            cluster.output());
       }
     }
   }
 
   @Test
   void aWorkerAskedForAGpuThatIsNotThereStopsNamingWhatIsMissing() throws Exception {
-    try (NodeProcess node = start("no-gpu", node(ChaosRun.freePort(), ChaosRun.freePort(),
-        "-device_map", "0"))) {
+    try (NodeProcess node =
+        start("no-gpu", node(ChaosRun.freePort(), ChaosRun.freePort(), "-device_map", "0"))) {
       assertEquals(1, node.awaitExit(Duration.ofSeconds(60)), node.output());
       String cause = cause(node);
-      assertTrue(cause.startsWith("bert-serving-start: GPU 0 (-device_map) is not usable: "
-          + "TensorFlow sees only [CPU:0]"), cause);
-      for (String named : List.of("CPU build", "-Pgpu", "NVIDIA driver", "CUDA 12", "cuDNN 9", "-cpu")) {
+      assertTrue(
+          cause.startsWith(
+              "bert-serving-start: GPU 0 (-device_map) is not usable: "
+                  + "TensorFlow sees only [CPU:0]"),
+          cause);
+      for (String named :
+          List.of("CPU build", "-Pgpu", "NVIDIA driver", "CUDA 12", "cuDNN 9", "-cpu")) {
         assertTrue(cause.contains(named), named + " in: " + cause);
       }
-      assertTrue(node.output().lines().noneMatch(l -> l.contains("BertEncoder - loaded")), "no model was loaded");
+      assertTrue(
+          node.output().lines().noneMatch(l -> l.contains("BertEncoder - loaded")),
+          "no model was loaded");
     }
   }
 
@@ -82,22 +124,42 @@ class ExitCodesTest {
     int http = ChaosRun.freePort();
     // the class path as ops/ scripts give it (lib/*: alphabetical, Akka's jars before the
     // service's): the node's Akka settings must win over Akka's defaults all the same
-    List<String> entries = new ArrayList<>(List.of(System.getProperty("surefire.test.class.path",
-        System.getProperty("java.class.path")).split(java.io.File.pathSeparator)));
+    List<String> entries =
+        new ArrayList<>(
+            List.of(
+                System.getProperty(
+                        "surefire.test.class.path", System.getProperty("java.class.path"))
+                    .split(java.io.File.pathSeparator)));
     entries.sort(java.util.Comparator.comparing(e -> Path.of(e).getFileName().toString()));
-    try (NodeProcess node = NodeProcess.start("graceful", String.join(java.io.File.pathSeparator, entries),
-        List.of("-Xmx384m"), node(ChaosRun.freePort(), http), LOGS)) {
+    try (NodeProcess node =
+        NodeProcess.start(
+            "graceful",
+            String.join(java.io.File.pathSeparator, entries),
+            List.of("-Xmx384m"),
+            node(ChaosRun.freePort(), http),
+            LOGS)) {
       HttpClient client = HttpClient.newHttpClient();
-      Awaitility.await("ready").atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
-          client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/ready")).build(),
-              HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+      Awaitility.await("ready")
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .until(
+              () ->
+                  client
+                          .send(
+                              HttpRequest.newBuilder(
+                                      URI.create("http://127.0.0.1:" + http + "/ready"))
+                                  .build(),
+                              HttpResponse.BodyHandlers.ofString())
+                          .statusCode()
+                      == 200);
       assertEquals(0, node.stop(Duration.ofSeconds(90)), node.output());
     }
   }
 
   /** The one line the node printed about why it stopped (Akka may log its shutdown after it). */
   static String cause(NodeProcess node) {
-    List<String> lines = node.output().lines().filter(l -> l.startsWith("bert-serving-start: ")).toList();
+    List<String> lines =
+        node.output().lines().filter(l -> l.startsWith("bert-serving-start: ")).toList();
     assertEquals(1, lines.size(), "one line naming the cause: " + node.output());
     return lines.get(0);
   }

@@ -13,19 +13,30 @@ import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every single fault of a real cluster: node JVMs on loopback (the tiny model), under steady
- * load through the SDK, each killed (kill -9), paused (SIGSTOP, 20 s), restarted (SIGTERM), and a
- * worker whose engine throws. Nothing may be lost, duplicated, reordered or wrong; every request
- * ends with 200 (the SDK retries what a node's absence refuses); every graceful stop exits 0; the
- * cluster is at full capacity again within 30 s of the node's return, with no manual step.
+ * Every single fault of a real cluster: node JVMs on loopback (the tiny model), under steady load
+ * through the SDK, each killed (kill -9), paused (SIGSTOP, 20 s), restarted (SIGTERM), and a worker
+ * whose engine throws. Nothing may be lost, duplicated, reordered or wrong; every request ends with
+ * 200 (the SDK retries what a node's absence refuses); every graceful stop exits 0; the cluster is
+ * at full capacity again within 30 s of the node's return, with no manual step.
  */
 class FaultSuiteTest {
 
   @Test
   void everySingleFaultHealsByItselfAndLosesNothing() throws Exception {
-    ChaosRun.Options options = new ChaosRun.Options(TestNodes.tinyModel(), 16, 2, 3, 6,
-        Duration.ofSeconds(20), Duration.ofSeconds(3), NodeProcess.ownClasspath(),
-        List.of("-Xmx384m", "-XX:+UseSerialGC"), corpus(), Path.of("target", "chaos"), System.out);
+    ChaosRun.Options options =
+        new ChaosRun.Options(
+            TestNodes.tinyModel(),
+            16,
+            2,
+            3,
+            6,
+            Duration.ofSeconds(20),
+            Duration.ofSeconds(3),
+            NodeProcess.ownClasspath(),
+            List.of("-Xmx384m", "-XX:+UseSerialGC"),
+            corpus(),
+            Path.of("target", "chaos"),
+            System.out);
     List<ChaosRun.Row> rows = new ArrayList<>();
     ChaosRun run = new ChaosRun(options);
     try {
@@ -50,18 +61,28 @@ class FaultSuiteTest {
       assertEquals(0, row.exitCode(), "a graceful stop exits 0: " + what);
     }
     ChaosRun.Row frontendPaused = rows.get(ChaosRun.Fault.PAUSE_FRONTEND.ordinal());
-    assertTrue(frontendPaused.rejoins() >= 2, "the workers that lost their only frontend downed "
-        + "themselves and joined again in-process: " + frontendPaused);
+    assertTrue(
+        frontendPaused.rejoins() >= 2,
+        "the workers that lost their only frontend downed "
+            + "themselves and joined again in-process: "
+            + frontendPaused);
   }
 
   /** Distinct texts of the tiny vocabulary. */
   static List<String> corpus() {
-    List<String> words = TinyBert.VOCAB.subList(5, TinyBert.VOCAB.size()).stream()
-        .filter(w -> !w.startsWith("##")).toList();
+    List<String> words =
+        TinyBert.VOCAB.subList(5, TinyBert.VOCAB.size()).stream()
+            .filter(w -> !w.startsWith("##"))
+            .toList();
     List<String> texts = new ArrayList<>();
     for (int i = 0; texts.size() < 150; i++) {
-      String text = String.join(" ", Arrays.asList(words.get(i % words.size()),
-          words.get((i / words.size()) % words.size()), words.get((i * 7 + 3) % words.size())));
+      String text =
+          String.join(
+              " ",
+              Arrays.asList(
+                  words.get(i % words.size()),
+                  words.get((i / words.size()) % words.size()),
+                  words.get((i * 7 + 3) % words.size())));
       if (!texts.contains(text)) {
         texts.add(text);
       }

@@ -29,18 +29,55 @@ class XlaNoLiveCompileTest {
   void twentyNewLengthsAfterWarmUpCompileNothing() throws Exception {
     int http = ChaosRun.freePort();
     int management = ChaosRun.freePort();
-    List<String> args = List.of("-model_dir", TestNodes.tinyModel().toString(), "-max_seq_len", "32",
-        "-xla", "-cluster_host", "127.0.0.1", "-cluster_port", String.valueOf(ChaosRun.freePort()),
-        "-http_interface", "127.0.0.1", "-http_port", String.valueOf(http),
-        "-management_interface", "127.0.0.1", "-management_port", String.valueOf(management));
-    Map<String, String> env = Map.of("TF_XLA_FLAGS", "--tf_xla_cpu_global_jit",
-        "TF_CPP_MIN_LOG_LEVEL", "0", "TF_CPP_VMODULE", "device_compilation_profiler=2");
+    List<String> args =
+        List.of(
+            "-model_dir",
+            TestNodes.tinyModel().toString(),
+            "-max_seq_len",
+            "32",
+            "-xla",
+            "-cluster_host",
+            "127.0.0.1",
+            "-cluster_port",
+            String.valueOf(ChaosRun.freePort()),
+            "-http_interface",
+            "127.0.0.1",
+            "-http_port",
+            String.valueOf(http),
+            "-management_interface",
+            "127.0.0.1",
+            "-management_port",
+            String.valueOf(management));
+    Map<String, String> env =
+        Map.of(
+            "TF_XLA_FLAGS",
+            "--tf_xla_cpu_global_jit",
+            "TF_CPP_MIN_LOG_LEVEL",
+            "0",
+            "TF_CPP_VMODULE",
+            "device_compilation_profiler=2");
     HttpClient client = HttpClient.newHttpClient();
-    try (NodeProcess node = NodeProcess.start("xla", NodeProcess.ownClasspath(), List.of("-Xmx512m"),
-        args, Path.of("target", "xla"), env)) {
-      Awaitility.await("ready").atMost(Duration.ofSeconds(120)).ignoreExceptions().until(() ->
-          client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/ready")).build(),
-              HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+    try (NodeProcess node =
+        NodeProcess.start(
+            "xla",
+            NodeProcess.ownClasspath(),
+            List.of("-Xmx512m"),
+            args,
+            Path.of("target", "xla"),
+            env)) {
+      Awaitility.await("ready")
+          .atMost(Duration.ofSeconds(120))
+          .ignoreExceptions()
+          .until(
+              () ->
+                  client
+                          .send(
+                              HttpRequest.newBuilder(
+                                      URI.create("http://127.0.0.1:" + http + "/ready"))
+                                  .build(),
+                              HttpResponse.BodyHandlers.ofString())
+                          .statusCode()
+                      == 200);
       long atWarmUp = compiles(node.output());
       assertTrue(atWarmUp > 0, "XLA compiled at warm-up:\n" + node.output());
       List<String> words = TinyBert.VOCAB.subList(5, TinyBert.VOCAB.size());
@@ -49,24 +86,38 @@ class XlaNoLiveCompileTest {
         for (int t = 0; t < n; t++) {
           texts.add(String.join(" ", words.subList(0, Math.min(words.size(), n + t))));
         }
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + http + "/encode"))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(new com.fasterxml.jackson.databind.ObjectMapper()
-                .writeValueAsString(Map.of("texts", texts)))).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            client.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/encode"))
+                    .header("Content-Type", "application/json")
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            new com.fasterxml.jackson.databind.ObjectMapper()
+                                .writeValueAsString(Map.of("texts", texts))))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
       }
       assertEquals(atWarmUp, compiles(node.output()), "no XLA compile on live traffic");
-      Awaitility.await("the frontend describes its worker again").atMost(Duration.ofSeconds(30))
-          .until(() -> client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http
-              + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body()
-              .contains("when=\"live\"} 0"));
+      Awaitility.await("the frontend describes its worker again")
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  client
+                      .send(
+                          HttpRequest.newBuilder(
+                                  URI.create("http://127.0.0.1:" + http + "/metrics"))
+                              .build(),
+                          HttpResponse.BodyHandlers.ofString())
+                      .body()
+                      .contains("when=\"live\"} 0"));
     }
   }
 
   /** Compiles TensorFlow logged: "Compiled cluster_N K times". */
   static long compiles(String log) {
-    return log.lines().filter(l -> l.contains("device_compilation_profiler")
-        && l.contains("Compiled cluster")).count();
+    return log.lines()
+        .filter(l -> l.contains("device_compilation_profiler") && l.contains("Compiled cluster"))
+        .count();
   }
 }

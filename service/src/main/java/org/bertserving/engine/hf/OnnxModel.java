@@ -19,17 +19,35 @@ import java.util.Set;
  * quantized graph is refused.
  */
 public final class OnnxModel {
-  /** Fused or quantized operators: their weights are packed in ways the BERT graph does not take. */
-  private static final Set<String> REFUSED_OPS = Set.of("Attention", "MultiHeadAttention",
-      "SkipLayerNormalization", "EmbedLayerNormalization", "FastGelu", "BiasGelu", "MatMulInteger",
-      "QLinearMatMul", "DynamicQuantizeLinear", "QAttention", "MatMulNBits");
+  /**
+   * Fused or quantized operators: their weights are packed in ways the BERT graph does not take.
+   */
+  private static final Set<String> REFUSED_OPS =
+      Set.of(
+          "Attention",
+          "MultiHeadAttention",
+          "SkipLayerNormalization",
+          "EmbedLayerNormalization",
+          "FastGelu",
+          "BiasGelu",
+          "MatMulInteger",
+          "QLinearMatMul",
+          "DynamicQuantizeLinear",
+          "QAttention",
+          "MatMulNBits");
 
   /**
-   * A node of the graph: {@code scalar} is a Constant node's value when that is one float,
-   * {@code epsilon} a LayerNormalization's, {@code transB} a Gemm's.
+   * A node of the graph: {@code scalar} is a Constant node's value when that is one float, {@code
+   * epsilon} a LayerNormalization's, {@code transB} a Gemm's.
    */
-  record Node(String name, String opType, List<String> inputs, List<String> outputs, Float scalar,
-      Float epsilon, boolean transB) {}
+  record Node(
+      String name,
+      String opType,
+      List<String> inputs,
+      List<String> outputs,
+      Float scalar,
+      Float epsilon,
+      boolean transB) {}
 
   private final Path file;
   private final Map<String, StoredTensor> initializers;
@@ -58,9 +76,15 @@ public final class OnnxModel {
     }
     for (Node node : nodes) {
       if (REFUSED_OPS.contains(node.opType())) {
-        throw new IOException("ONNX file " + file + ": node '" + node.name() + "' is a "
-            + node.opType() + " (an ONNX Runtime-optimized or quantized graph); export the model "
-            + "from PyTorch without optimization or quantization");
+        throw new IOException(
+            "ONNX file "
+                + file
+                + ": node '"
+                + node.name()
+                + "' is a "
+                + node.opType()
+                + " (an ONNX Runtime-optimized or quantized graph); export the model "
+                + "from PyTorch without optimization or quantization");
       }
     }
     return new OnnxModel(file, initializers, nodes);
@@ -71,10 +95,11 @@ public final class OnnxModel {
   }
 
   /**
-   * The weights by their PyTorch module names ({@code encoder.layer.0.attention.self.query.weight}).
-   * Exporters keep most names but turn a dense layer's weight into an anonymous MatMul operand
-   * ({@code onnx::MatMul_123}, already {@code [in, out]}): that one is named after the node that
-   * consumes it ({@code /encoder/layer.0/attention/self/query/MatMul}).
+   * The weights by their PyTorch module names ({@code
+   * encoder.layer.0.attention.self.query.weight}). Exporters keep most names but turn a dense
+   * layer's weight into an anonymous MatMul operand ({@code onnx::MatMul_123}, already {@code [in,
+   * out]}): that one is named after the node that consumes it ({@code
+   * /encoder/layer.0/attention/self/query/MatMul}).
    */
   public Map<String, StoredTensor> tensorsByModuleName() {
     Map<String, StoredTensor> renamed = new HashMap<>();
@@ -86,11 +111,14 @@ public final class OnnxModel {
           continue;
         }
         String module = moduleOf(node.name());
-        String name = weight.name().endsWith(".weight") || module == null
-            ? weight.name() : module + ".weight";
+        String name =
+            weight.name().endsWith(".weight") || module == null
+                ? weight.name()
+                : module + ".weight";
         // MatMul multiplies by [in, out]; a Gemm exported from torch.nn.Linear by [out, in]^T
         boolean kernel = matMul || !node.transB();
-        renamed.put(weight.name(),
+        renamed.put(
+            weight.name(),
             new StoredTensor(name, weight.dtype(), weight.shape(), weight.data(), kernel));
       }
     }
@@ -102,7 +130,10 @@ public final class OnnxModel {
     return out;
   }
 
-  /** {@code /encoder/layer.0/attention/self/query/MatMul} to {@code encoder.layer.0.attention.self.query}. */
+  /**
+   * {@code /encoder/layer.0/attention/self/query/MatMul} to {@code
+   * encoder.layer.0.attention.self.query}.
+   */
   private static String moduleOf(String nodeName) {
     int slash = nodeName.lastIndexOf('/');
     if (!nodeName.startsWith("/") || slash <= 0) {
@@ -112,8 +143,8 @@ public final class OnnxModel {
   }
 
   /**
-   * The attention head width, from the scale of the first layer's scores (a division by
-   * {@code sqrt(head_size)}, or a multiplication by its inverse); null when the graph does not say.
+   * The attention head width, from the scale of the first layer's scores (a division by {@code
+   * sqrt(head_size)}, or a multiplication by its inverse); null when the graph does not say.
    */
   public Integer headSize() {
     Map<String, Float> scalars = scalars();
@@ -151,7 +182,7 @@ public final class OnnxModel {
             return "relu";
           }
         }
-        default -> { }
+        default -> {}
       }
     }
     return null;

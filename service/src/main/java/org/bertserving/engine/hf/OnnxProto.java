@@ -24,8 +24,9 @@ final class OnnxProto {
 
   private OnnxProto() {}
 
-  static void readModel(Path file, ByteBuffer bytes, Map<String, StoredTensor> initializers,
-      List<Node> nodes) throws IOException {
+  static void readModel(
+      Path file, ByteBuffer bytes, Map<String, StoredTensor> initializers, List<Node> nodes)
+      throws IOException {
     ProtoReader model = new ProtoReader(bytes);
     while (model.next()) {
       if (model.field() == 7 && model.wireType() == ProtoReader.LENGTH_DELIMITED) {
@@ -36,8 +37,9 @@ final class OnnxProto {
     }
   }
 
-  private static void readGraph(Path file, ByteBuffer graph, Map<String, StoredTensor> initializers,
-      List<Node> nodes) throws IOException {
+  private static void readGraph(
+      Path file, ByteBuffer graph, Map<String, StoredTensor> initializers, List<Node> nodes)
+      throws IOException {
     ProtoReader g = new ProtoReader(graph);
     while (g.next()) {
       if (g.field() == 1 && g.wireType() == ProtoReader.LENGTH_DELIMITED) {
@@ -76,7 +78,7 @@ final class OnnxProto {
         case "value", "value_float" -> scalar = op.equals("Constant") ? a.f() : null;
         case "epsilon" -> epsilon = op.equals("LayerNormalization") ? a.f() : null;
         case "transB" -> transB = a.i() != null && a.i() != 0;
-        default -> { }
+        default -> {}
       }
     }
     return new Node(name, op, inputs, outputs, scalar, epsilon, transB);
@@ -134,8 +136,12 @@ final class OnnxProto {
           if (t.wireType() == ProtoReader.LENGTH_DELIMITED) {
             data = t.bytes();
           } else {
-            throw new IOException("ONNX file " + file + ": tensor '" + name
-                + "' stores unpacked float_data, which is not supported");
+            throw new IOException(
+                "ONNX file "
+                    + file
+                    + ": tensor '"
+                    + name
+                    + "' stores unpacked float_data, which is not supported");
           }
         }
         case 13 -> {
@@ -168,16 +174,27 @@ final class OnnxProto {
     Path location = file.resolveSibling(external.getOrDefault("location", ""));
     long offset = Long.parseLong(external.getOrDefault("offset", "0"));
     try (FileChannel channel = FileChannel.open(location, StandardOpenOption.READ)) {
-      long length = external.containsKey("length") ? Long.parseLong(external.get("length"))
-          : channel.size() - offset;
+      long length =
+          external.containsKey("length")
+              ? Long.parseLong(external.get("length"))
+              : channel.size() - offset;
       if (offset < 0 || offset + length > channel.size()) {
-        throw new IOException("ONNX file " + file + ": tensor '" + name + "' lies outside "
-            + location);
+        throw new IOException(
+            "ONNX file " + file + ": tensor '" + name + "' lies outside " + location);
       }
-      return channel.map(FileChannel.MapMode.READ_ONLY, offset, length).order(ByteOrder.LITTLE_ENDIAN);
+      return channel
+          .map(FileChannel.MapMode.READ_ONLY, offset, length)
+          .order(ByteOrder.LITTLE_ENDIAN);
     } catch (java.nio.file.NoSuchFileException e) {
-      throw new IOException("ONNX file " + file + ": tensor '" + name + "' is stored in "
-          + location + ", which does not exist", e);
+      throw new IOException(
+          "ONNX file "
+              + file
+              + ": tensor '"
+              + name
+              + "' is stored in "
+              + location
+              + ", which does not exist",
+          e);
     }
   }
 

@@ -5,9 +5,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Protocol-buffer wire format over a buffer, for the few ONNX fields the engine reads: no
- * generated classes, and length-delimited fields come back as views, not copies, so that a
- * memory-mapped model is never read into the heap.
+ * Protocol-buffer wire format over a buffer, for the few ONNX fields the engine reads: no generated
+ * classes, and length-delimited fields come back as views, not copies, so that a memory-mapped
+ * model is never read into the heap.
  */
 final class ProtoReader {
   static final int VARINT = 0;
@@ -62,7 +62,8 @@ final class ProtoReader {
   ByteBuffer bytes() {
     int length = Math.toIntExact(varint());
     if (length < 0 || length > buffer.remaining()) {
-      throw new IllegalArgumentException("field " + field + " of " + length + " bytes runs past the end");
+      throw new IllegalArgumentException(
+          "field " + field + " of " + length + " bytes runs past the end");
     }
     ByteBuffer view = buffer.slice(buffer.position(), length).order(ByteOrder.LITTLE_ENDIAN);
     buffer.position(buffer.position() + length);
@@ -87,8 +88,9 @@ final class ProtoReader {
       case FIXED64 -> buffer.position(buffer.position() + 8);
       case LENGTH_DELIMITED -> bytes();
       case FIXED32 -> buffer.position(buffer.position() + 4);
-      default -> throw new IllegalArgumentException("unsupported wire type " + wireType
-          + " of field " + field);
+      default ->
+          throw new IllegalArgumentException(
+              "unsupported wire type " + wireType + " of field " + field);
     }
   }
 }

@@ -23,7 +23,9 @@ public final class Safetensors {
 
   private Safetensors() {}
 
-  /** A {@code .safetensors} file, or all the shards a {@code model.safetensors.index.json} names. */
+  /**
+   * A {@code .safetensors} file, or all the shards a {@code model.safetensors.index.json} names.
+   */
   public static Map<String, StoredTensor> readAll(Path file) throws IOException {
     if (!file.getFileName().toString().endsWith(".index.json")) {
       return read(file);
@@ -55,7 +57,8 @@ public final class Safetensors {
       }
       long headerLength = lengthBytes.getLong(0);
       if (headerLength <= 0 || headerLength > MAX_HEADER || 8 + headerLength > size) {
-        throw bad(file, "header length " + headerLength + " does not fit a file of " + size + " bytes");
+        throw bad(
+            file, "header length " + headerLength + " does not fit a file of " + size + " bytes");
       }
       ByteBuffer header = ByteBuffer.allocate((int) headerLength);
       channel.read(header, 8);
@@ -76,8 +79,9 @@ public final class Safetensors {
     }
   }
 
-  private static StoredTensor tensor(Path file, FileChannel channel, String name, JsonNode entry,
-      long dataStart, long fileSize) throws IOException {
+  private static StoredTensor tensor(
+      Path file, FileChannel channel, String name, JsonNode entry, long dataStart, long fileSize)
+      throws IOException {
     String dtype = entry.path("dtype").asText("");
     JsonNode shapeNode = entry.path("shape");
     long[] shape = new long[shapeNode.size()];
@@ -87,17 +91,34 @@ public final class Safetensors {
     long begin = entry.path("data_offsets").path(0).asLong(-1);
     long end = entry.path("data_offsets").path(1).asLong(-1);
     if (begin < 0 || end < begin || dataStart + end > fileSize) {
-      throw bad(file, "tensor '" + name + "' has data_offsets " + entry.path("data_offsets")
-          + " outside the file");
+      throw bad(
+          file,
+          "tensor '"
+              + name
+              + "' has data_offsets "
+              + entry.path("data_offsets")
+              + " outside the file");
     }
     StoredTensor t = new StoredTensor(name, dtype, shape, null, false);
     int width = StoredTensor.floatWidth(dtype);
     if (width > 0 && t.elements() * width != end - begin) {
-      throw bad(file, "tensor '" + name + "' (" + dtype + " " + shapeNode + ") should take "
-          + t.elements() * width + " bytes but takes " + (end - begin));
+      throw bad(
+          file,
+          "tensor '"
+              + name
+              + "' ("
+              + dtype
+              + " "
+              + shapeNode
+              + ") should take "
+              + t.elements() * width
+              + " bytes but takes "
+              + (end - begin));
     }
-    ByteBuffer data = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + begin, end - begin)
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer data =
+        channel
+            .map(FileChannel.MapMode.READ_ONLY, dataStart + begin, end - begin)
+            .order(ByteOrder.LITTLE_ENDIAN);
     return new StoredTensor(name, dtype, shape, data, false);
   }
 

@@ -12,7 +12,8 @@ import java.util.Arrays;
  * @param kernelLayout a dense layer's weight already as {@code [in, out]} (an ONNX MatMul operand),
  *     where PyTorch stores {@code [out, in]}
  */
-public record StoredTensor(String name, String dtype, long[] shape, ByteBuffer data, boolean kernelLayout) {
+public record StoredTensor(
+    String name, String dtype, long[] shape, ByteBuffer data, boolean kernelLayout) {
 
   /** Bytes per element of the floating-point types the engine reads, 0 for the others. */
   public static int floatWidth(String dtype) {

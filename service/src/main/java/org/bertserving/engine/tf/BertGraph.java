@@ -35,14 +35,15 @@ final class BertGraph<T extends TFloating> {
   final Placeholder<TInt32> inputIds;
   final Placeholder<TInt32> inputMask;
   final Placeholder<TInt32> segmentIds;
+
   /** Position of each row's last real token, for {@code LAST_TOKEN}. */
   final Placeholder<TInt32> lastIndex;
 
   final Operand<TFloat32> output;
 
   /**
-   * A variable and the checkpoint tensors it is restored from: one, or several concatenated on
-   * the last axis (the fused query/key/value projection).
+   * A variable and the checkpoint tensors it is restored from: one, or several concatenated on the
+   * last axis (the fused query/key/value projection).
    */
   record Weight<T extends TFloating>(List<String> sources, Variable<T> variable, long[] shape) {
     /** The shape of each source tensor: the last axis split evenly. */
@@ -57,8 +58,13 @@ final class BertGraph<T extends TFloating> {
    * @param tf ops placed on the compute device
    * @param layers pooling layers, already resolved to 0-based encoder indices
    */
-  BertGraph(Ops tf, Class<T> type, BertConfig config, List<Integer> layers,
-      PoolingStrategy strategy, int numLabels) {
+  BertGraph(
+      Ops tf,
+      Class<T> type,
+      BertConfig config,
+      List<Integer> layers,
+      PoolingStrategy strategy,
+      int numLabels) {
     this.tf = tf;
     this.type = type;
     this.config = config;
@@ -66,23 +72,26 @@ final class BertGraph<T extends TFloating> {
     inputIds = tf.withName("input_ids").placeholder(TInt32.class, Placeholder.shape(matrix));
     inputMask = tf.withName("input_mask").placeholder(TInt32.class, Placeholder.shape(matrix));
     segmentIds = tf.withName("segment_ids").placeholder(TInt32.class, Placeholder.shape(matrix));
-    lastIndex = tf.withName("last_index")
-        .placeholder(TInt32.class, Placeholder.shape(Shape.of(Shape.UNKNOWN_SIZE)));
+    lastIndex =
+        tf.withName("last_index")
+            .placeholder(TInt32.class, Placeholder.shape(Shape.of(Shape.UNKNOWN_SIZE)));
 
     Operand<TInt32> batchAndLength = tf.shape(inputIds);
     Operand<T> x = embeddings(batchAndLength);
     Operand<TFloat32> attentionAdder = attentionAdder();
-    int deepest = strategy.usesPooler()
-        ? config.numHiddenLayers() - 1
-        : layers.stream().mapToInt(Integer::intValue).max().orElseThrow();
+    int deepest =
+        strategy.usesPooler()
+            ? config.numHiddenLayers() - 1
+            : layers.stream().mapToInt(Integer::intValue).max().orElseThrow();
     List<Operand<T>> encoderLayers = new ArrayList<>();
     for (int i = 0; i <= deepest; i++) {
       x = encoderLayer(i, x, attentionAdder, batchAndLength);
       encoderLayers.add(x);
     }
-    Operand<TFloat32> pooled = strategy.usesPooler()
-        ? head(pooler(encoderLayers.get(deepest), batchAndLength), strategy, numLabels)
-        : pool(layers.stream().map(encoderLayers::get).toList(), strategy, batchAndLength);
+    Operand<TFloat32> pooled =
+        strategy.usesPooler()
+            ? head(pooler(encoderLayers.get(deepest), batchAndLength), strategy, numLabels)
+            : pool(layers.stream().map(encoderLayers::get).toList(), strategy, batchAndLength);
     output = tf.withName("final_encodes").identity(pooled);
   }
 
@@ -112,17 +121,23 @@ final class BertGraph<T extends TFloating> {
     Variable<T> positions =
         weight("bert/embeddings/position_embeddings", config.maxPositionEmbeddings(), h);
     Operand<TInt32> axis0 = s.constant(0);
-    Operand<T> sum = s.math.add(
-        s.gather(words, s.reshape(inputIds, s.constant(new int[] {-1})), axis0),
-        s.gather(types, s.reshape(segmentIds, s.constant(new int[] {-1})), axis0));
+    Operand<T> sum =
+        s.math.add(
+            s.gather(words, s.reshape(inputIds, s.constant(new int[] {-1})), axis0),
+            s.gather(types, s.reshape(segmentIds, s.constant(new int[] {-1})), axis0));
     // [B*T, H] + [T, H] broadcast over the batch: reshape to [B, T, H] and back
-    Operand<TInt32> seqLen = s.slice(batchAndLength, s.constant(new int[] {1}), s.constant(new int[] {1}));
-    Operand<T> positionSlice = s.slice(positions, s.constant(new int[] {0, 0}),
-        s.concat(List.of(seqLen, s.constant(new int[] {-1})), s.constant(0)));
-    Operand<T> byRow = s.reshape(sum, s.concat(List.of(batchAndLength, s.constant(new int[] {h})), s.constant(0)));
+    Operand<TInt32> seqLen =
+        s.slice(batchAndLength, s.constant(new int[] {1}), s.constant(new int[] {1}));
+    Operand<T> positionSlice =
+        s.slice(
+            positions,
+            s.constant(new int[] {0, 0}),
+            s.concat(List.of(seqLen, s.constant(new int[] {-1})), s.constant(0)));
+    Operand<T> byRow =
+        s.reshape(sum, s.concat(List.of(batchAndLength, s.constant(new int[] {h})), s.constant(0)));
     Operand<T> withPositions = s.math.add(byRow, positionSlice);
-    return layerNorm("bert/embeddings/LayerNorm",
-        s.reshape(withPositions, s.constant(new int[] {-1, h})));
+    return layerNorm(
+        "bert/embeddings/LayerNorm", s.reshape(withPositions, s.constant(new int[] {-1, h})));
   }
 
   /** (1 - mask) * -10000 as {@code [B, 1, 1, T]}, added to the attention scores. */
@@ -135,51 +150,70 @@ final class BertGraph<T extends TFloating> {
 
   // ---- encoder --------------------------------------------------------------------------------
 
-  private Operand<T> encoderLayer(int index, Operand<T> x, Operand<TFloat32> adder,
-      Operand<TInt32> batchAndLength) {
+  private Operand<T> encoderLayer(
+      int index, Operand<T> x, Operand<TFloat32> adder, Operand<TInt32> batchAndLength) {
     String scope = "bert/encoder/layer_" + index;
     int h = config.hiddenSize();
     int heads = config.numAttentionHeads();
     int headSize = config.headSize();
     Ops s = scope(scope);
-    Operand<TInt32> splitShape = s.concat(
-        List.of(batchAndLength, s.constant(new int[] {heads, headSize})), s.constant(0));
+    Operand<TInt32> splitShape =
+        s.concat(List.of(batchAndLength, s.constant(new int[] {heads, headSize})), s.constant(0));
     Operand<TInt32> toHeads = s.constant(new int[] {0, 2, 1, 3});
 
     // query, key and value in one [H, 3H] matmul: fewer, larger products run faster
     String self = scope + "/attention/self";
-    Variable<T> kernel = weight(self + "/query_key_value/kernel", List.of(self + "/query/kernel",
-        self + "/key/kernel", self + "/value/kernel"), h, 3L * h);
-    Variable<T> bias = weight(self + "/query_key_value/bias", List.of(self + "/query/bias",
-        self + "/key/bias", self + "/value/bias"), 3L * h);
+    Variable<T> kernel =
+        weight(
+            self + "/query_key_value/kernel",
+            List.of(self + "/query/kernel", self + "/key/kernel", self + "/value/kernel"),
+            h,
+            3L * h);
+    Variable<T> bias =
+        weight(
+            self + "/query_key_value/bias",
+            List.of(self + "/query/bias", self + "/key/bias", self + "/value/bias"),
+            3L * h);
     Ops qkvScope = scope(self);
-    var qkv = qkvScope.split(qkvScope.constant(1),
-        qkvScope.nn.biasAdd(qkvScope.linalg.matMul(x, kernel), bias), 3L);
+    var qkv =
+        qkvScope.split(
+            qkvScope.constant(1), qkvScope.nn.biasAdd(qkvScope.linalg.matMul(x, kernel), bias), 3L);
     // scores and softmax in float32 even under -fp16: safer, and the CPU has no half BatchMatMul
     Operand<TFloat32> q = heads(s, qkv.output().get(0), splitShape, toHeads);
     Operand<TFloat32> k = heads(s, qkv.output().get(1), splitShape, toHeads);
     Operand<TFloat32> v = heads(s, qkv.output().get(2), splitShape, toHeads);
-    Operand<TFloat32> scores = s.math.mul(
-        s.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true)),
-        s.constant((float) (1.0 / Math.sqrt(headSize))));
+    Operand<TFloat32> scores =
+        s.math.mul(
+            s.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true)),
+            s.constant((float) (1.0 / Math.sqrt(headSize))));
     Operand<TFloat32> probs = s.nn.softmax(s.math.add(scores, adder));
-    Operand<T> context = s.dtypes.cast(s.reshape(
-        s.linalg.transpose(s.train.batchMatMul(probs, v, TFloat32.class), toHeads),
-        s.constant(new int[] {-1, h})), type);
+    Operand<T> context =
+        s.dtypes.cast(
+            s.reshape(
+                s.linalg.transpose(s.train.batchMatMul(probs, v, TFloat32.class), toHeads),
+                s.constant(new int[] {-1, h})),
+            type);
 
-    Operand<T> attention = layerNorm(scope + "/attention/output/LayerNorm",
-        s.math.add(dense(scope + "/attention/output/dense", context, h, h), x));
-    Operand<T> intermediate = activation(s,
-        dense(scope + "/intermediate/dense", attention, h, config.intermediateSize()));
-    return layerNorm(scope + "/output/LayerNorm", s.math.add(
-        dense(scope + "/output/dense", intermediate, config.intermediateSize(), h), attention));
+    Operand<T> attention =
+        layerNorm(
+            scope + "/attention/output/LayerNorm",
+            s.math.add(dense(scope + "/attention/output/dense", context, h, h), x));
+    Operand<T> intermediate =
+        activation(
+            s, dense(scope + "/intermediate/dense", attention, h, config.intermediateSize()));
+    return layerNorm(
+        scope + "/output/LayerNorm",
+        s.math.add(
+            dense(scope + "/output/dense", intermediate, config.intermediateSize(), h), attention));
   }
 
   /** {@code [B*T, H]} to float32 {@code [B, heads, T, headSize]}. */
-  private Operand<TFloat32> heads(Ops s, Operand<T> x, Operand<TInt32> splitShape,
-      Operand<TInt32> toHeads) {
-    Operand<TFloat32> wide = type == TFloat32.class ? (Operand<TFloat32>) (Operand<?>) x
-        : s.dtypes.cast(x, TFloat32.class);
+  private Operand<TFloat32> heads(
+      Ops s, Operand<T> x, Operand<TInt32> splitShape, Operand<TInt32> toHeads) {
+    Operand<TFloat32> wide =
+        type == TFloat32.class
+            ? (Operand<TFloat32>) (Operand<?>) x
+            : s.dtypes.cast(x, TFloat32.class);
     return s.linalg.transpose(s.reshape(wide, splitShape), toHeads);
   }
 
@@ -204,15 +238,19 @@ final class BertGraph<T extends TFloating> {
     Operand<TFloat32> mean = s.math.mean(x32, lastAxis, Mean.keepDims(true));
     Operand<TFloat32> variance =
         s.math.mean(s.math.squaredDifference(x32, mean), lastAxis, Mean.keepDims(true));
-    Operand<TFloat32> inv = s.math.mul(s.math.rsqrt(s.math.add(variance,
-        s.constant((float) config.layerNormEps()))), toFloat32(s, gamma));
+    Operand<TFloat32> inv =
+        s.math.mul(
+            s.math.rsqrt(s.math.add(variance, s.constant((float) config.layerNormEps()))),
+            toFloat32(s, gamma));
     Operand<TFloat32> normed =
         s.math.add(s.math.mul(x32, inv), s.math.sub(toFloat32(s, beta), s.math.mul(mean, inv)));
     return type == TFloat32.class ? (Operand<T>) (Operand<?>) normed : s.dtypes.cast(normed, type);
   }
 
   private Operand<TFloat32> toFloat32(Ops s, Operand<T> x) {
-    return type == TFloat32.class ? (Operand<TFloat32>) (Operand<?>) x : s.dtypes.cast(x, TFloat32.class);
+    return type == TFloat32.class
+        ? (Operand<TFloat32>) (Operand<?>) x
+        : s.dtypes.cast(x, TFloat32.class);
   }
 
   /**
@@ -231,8 +269,10 @@ final class BertGraph<T extends TFloating> {
       default:
         // the exact op pattern of modeling.py, which TensorFlow's remapper fuses into the matmul
         Operand<T> cube = s.math.pow(x, scalar(s, 3f));
-        Operand<T> inner = s.math.mul(scalar(s, (float) Math.sqrt(2 / Math.PI)),
-            s.math.add(x, s.math.mul(scalar(s, 0.044715f), cube)));
+        Operand<T> inner =
+            s.math.mul(
+                scalar(s, (float) Math.sqrt(2 / Math.PI)),
+                s.math.add(x, s.math.mul(scalar(s, 0.044715f), cube)));
         Operand<T> cdf = s.math.mul(scalar(s, 0.5f), s.math.add(scalar(s, 1f), s.math.tanh(inner)));
         return s.math.mul(x, cdf);
     }
@@ -247,25 +287,29 @@ final class BertGraph<T extends TFloating> {
     return s.dtypes.cast(s.math.tanh(dense("bert/pooler/dense", first, h, h)), TFloat32.class);
   }
 
-  private Operand<TFloat32> head(Operand<TFloat32> pooled, PoolingStrategy strategy, int numLabels) {
+  private Operand<TFloat32> head(
+      Operand<TFloat32> pooled, PoolingStrategy strategy, int numLabels) {
     if (!strategy.usesHead()) {
       return pooled;
     }
     int labels = strategy == PoolingStrategy.REGRESSION ? 1 : numLabels;
     Ops s = scope("head");
     // a fine-tuned classifier's head is stored at the top level of the checkpoint
-    Operand<TFloat32> w = s.dtypes.cast(weight("output_weights", labels, config.hiddenSize()),
-        TFloat32.class);
+    Operand<TFloat32> w =
+        s.dtypes.cast(weight("output_weights", labels, config.hiddenSize()), TFloat32.class);
     Operand<TFloat32> b = s.dtypes.cast(weight("output_bias", labels), TFloat32.class);
-    Operand<TFloat32> logits = s.nn.biasAdd(
-        s.linalg.matMul(pooled, w, org.tensorflow.op.linalg.MatMul.transposeB(true)), b);
-    return strategy == PoolingStrategy.CLASSIFICATION ? s.nn.softmax(logits) : s.math.sigmoid(logits);
+    Operand<TFloat32> logits =
+        s.nn.biasAdd(
+            s.linalg.matMul(pooled, w, org.tensorflow.op.linalg.MatMul.transposeB(true)), b);
+    return strategy == PoolingStrategy.CLASSIFICATION
+        ? s.nn.softmax(logits)
+        : s.math.sigmoid(logits);
   }
 
   // ---- pooling over layers, as bert-as-service's graph.py ------------------------------------
 
-  private Operand<TFloat32> pool(List<Operand<T>> layers, PoolingStrategy strategy,
-      Operand<TInt32> batchAndLength) {
+  private Operand<TFloat32> pool(
+      List<Operand<T>> layers, PoolingStrategy strategy, Operand<TInt32> batchAndLength) {
     Ops s = scope("pooling");
     List<Operand<TFloat32>> rows = new ArrayList<>();
     for (Operand<T> layer : layers) {
@@ -283,35 +327,46 @@ final class BertGraph<T extends TFloating> {
       case REDUCE_MAX:
         return reduceMax(s, x, mask3, tokenAxis);
       case REDUCE_MEAN_MAX:
-        return s.concat(List.of(reduceMean(s, x, mask, mask3, tokenAxis),
-            reduceMax(s, x, mask3, tokenAxis)), s.constant(1));
+        return s.concat(
+            List.of(reduceMean(s, x, mask, mask3, tokenAxis), reduceMax(s, x, mask3, tokenAxis)),
+            s.constant(1));
       case FIRST_TOKEN:
         return s.gather(x, s.constant(0), tokenAxis);
       case LAST_TOKEN:
-        Operand<TInt32> batch = s.slice(batchAndLength, s.constant(new int[] {0}), s.constant(new int[] {1}));
-        Operand<TInt32> rowIds = s.range(s.constant(0), s.reshape(batch, s.constant(new int[0])), s.constant(1));
-        return s.gatherNd(x, s.stack(List.of(rowIds, lastIndex), org.tensorflow.op.core.Stack.axis(1L)));
+        Operand<TInt32> batch =
+            s.slice(batchAndLength, s.constant(new int[] {0}), s.constant(new int[] {1}));
+        Operand<TInt32> rowIds =
+            s.range(s.constant(0), s.reshape(batch, s.constant(new int[0])), s.constant(1));
+        return s.gatherNd(
+            x, s.stack(List.of(rowIds, lastIndex), org.tensorflow.op.core.Stack.axis(1L)));
       default:
         throw new IllegalArgumentException(strategy + " does not pool encoder layers");
     }
   }
 
-  private static Operand<TFloat32> reduceMean(Ops s, Operand<TFloat32> x, Operand<TFloat32> mask,
-      Operand<TFloat32> mask3, Operand<TInt32> axis) {
+  private static Operand<TFloat32> reduceMean(
+      Ops s,
+      Operand<TFloat32> x,
+      Operand<TFloat32> mask,
+      Operand<TFloat32> mask3,
+      Operand<TInt32> axis) {
     Operand<TFloat32> count = s.math.add(s.sum(mask, axis, Sum.keepDims(true)), s.constant(1e-10f));
     return s.math.div(s.sum(s.math.mul(x, mask3), axis), count);
   }
 
-  private static Operand<TFloat32> reduceMax(Ops s, Operand<TFloat32> x, Operand<TFloat32> mask3,
-      Operand<TInt32> axis) {
+  private static Operand<TFloat32> reduceMax(
+      Ops s, Operand<TFloat32> x, Operand<TFloat32> mask3, Operand<TInt32> axis) {
     Operand<TFloat32> penalty = s.math.mul(s.math.sub(s.constant(1f), mask3), s.constant(1e30f));
     return s.max(s.math.sub(x, penalty), axis);
   }
 
   /** {@code [B*T, H]} back to {@code [B, T, H]}. */
-  private <U extends TFloating> Operand<U> byRow(Ops s, Operand<U> x, Operand<TInt32> batchAndLength) {
-    return s.reshape(x, s.concat(
-        List.of(batchAndLength, s.constant(new int[] {config.hiddenSize()})), s.constant(0)));
+  private <U extends TFloating> Operand<U> byRow(
+      Ops s, Operand<U> x, Operand<TInt32> batchAndLength) {
+    return s.reshape(
+        x,
+        s.concat(
+            List.of(batchAndLength, s.constant(new int[] {config.hiddenSize()})), s.constant(0)));
   }
 
   /** Ops under a name path such as {@code bert/encoder/layer_0}, each scope made once. */

@@ -44,7 +44,8 @@ public final class CheckpointIndex {
     try {
       return new CheckpointIndex(parse(bytes));
     } catch (RuntimeException | InvalidProtocolBufferException e) {
-      throw new IOException("checkpoint index " + indexFile + " is malformed: " + e.getMessage(), e);
+      throw new IOException(
+          "checkpoint index " + indexFile + " is malformed: " + e.getMessage(), e);
     }
   }
 
@@ -57,7 +58,8 @@ public final class CheckpointIndex {
     if (bytes.length < FOOTER) {
       throw new IllegalArgumentException("shorter than a table footer");
     }
-    ByteBuffer footer = ByteBuffer.wrap(bytes, bytes.length - FOOTER, FOOTER).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer footer =
+        ByteBuffer.wrap(bytes, bytes.length - FOOTER, FOOTER).order(ByteOrder.LITTLE_ENDIAN);
     if (footer.getLong(bytes.length - 8) != MAGIC) {
       throw new IllegalArgumentException("no table magic number at the end");
     }
@@ -94,7 +96,8 @@ public final class CheckpointIndex {
     if (bytes[(int) (offset + size)] != 0) {
       throw new IllegalArgumentException("compressed blocks are not supported");
     }
-    ByteBuffer b = ByteBuffer.wrap(bytes, (int) offset, (int) size).slice().order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.wrap(bytes, (int) offset, (int) size).slice().order(ByteOrder.LITTLE_ENDIAN);
     int restarts = b.getInt((int) size - 4);
     int end = (int) size - 4 - 4 * restarts;
     Map<String, byte[]> entries = new TreeMap<>();

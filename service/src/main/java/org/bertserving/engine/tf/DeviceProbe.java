@@ -14,9 +14,9 @@ import org.tensorflow.proto.GPUOptions;
 import org.tensorflow.types.TFloat32;
 
 /**
- * Proves a GPU before a worker is built on it: one op placed on the device with soft placement
- * off, so that a missing driver, CUDA, cuDNN or device stops the node instead of letting every
- * worker fall back to the CPU in silence.
+ * Proves a GPU before a worker is built on it: one op placed on the device with soft placement off,
+ * so that a missing driver, CUDA, cuDNN or device stops the node instead of letting every worker
+ * fall back to the CPU in silence.
  */
 public final class DeviceProbe {
   private static final Pattern AVAILABLE = Pattern.compile("available devices are \\[([^\\]]*)\\]");
@@ -41,36 +41,54 @@ public final class DeviceProbe {
   /**
    * Throws, in one line naming what is missing, unless an op runs on GPU {@code physical}.
    *
-   * @param visibleDevices the process's {@code visible_device_list}: TensorFlow numbers the GPUs
-   *     in that list 0, 1, ...
+   * @param visibleDevices the process's {@code visible_device_list}: TensorFlow numbers the GPUs in
+   *     that list 0, 1, ...
    */
   public static void prove(int physical, String visibleDevices) {
     int virtual = TfBertBackend.virtualDevice(physical, visibleDevices);
     String error = usable(virtual, visibleDevices);
     if (error != null) {
-      throw new ModelLoadException("GPU " + physical + " (-device_map) is not usable: " + error
-          + "; " + GpuPlatform.diagnosis() + " (or run on the CPU with -cpu)");
+      throw new ModelLoadException(
+          "GPU "
+              + physical
+              + " (-device_map) is not usable: "
+              + error
+              + "; "
+              + GpuPlatform.diagnosis()
+              + " (or run on the CPU with -cpu)");
     }
   }
 
   /** {@code null} when an op runs on {@code /device:GPU:virtual}, else what TensorFlow said. */
   private static String usable(int virtual, String visibleDevices) {
-    ConfigProto config = ConfigProto.newBuilder().setAllowSoftPlacement(false)
-        .setGpuOptions(GPUOptions.newBuilder().setAllowGrowth(true).setVisibleDeviceList(visibleDevices))
-        .build();
+    ConfigProto config =
+        ConfigProto.newBuilder()
+            .setAllowSoftPlacement(false)
+            .setGpuOptions(
+                GPUOptions.newBuilder().setAllowGrowth(true).setVisibleDeviceList(visibleDevices))
+            .build();
     try (Graph graph = new Graph()) {
-      Ops tf = Ops.create(graph).withDevice(
-          DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.GPU).deviceIndex(virtual).build());
-      Operand<TFloat32> probe = tf.withName("device_probe").math.add(tf.constant(1f), tf.constant(1f));
+      Ops tf =
+          Ops.create(graph)
+              .withDevice(
+                  DeviceSpec.newBuilder()
+                      .deviceType(DeviceSpec.DeviceType.GPU)
+                      .deviceIndex(virtual)
+                      .build());
+      Operand<TFloat32> probe =
+          tf.withName("device_probe").math.add(tf.constant(1f), tf.constant(1f));
       try (Session session = new Session(graph, config);
           var result = session.runner().fetch(probe).run()) {
         return null;
       }
-    } catch (RuntimeException e) { // TensorFlow reports a placement failure as IllegalArgumentException
+    } catch (
+        RuntimeException e) { // TensorFlow reports a placement failure as IllegalArgumentException
       String message = String.valueOf(e.getMessage());
       Matcher m = AVAILABLE.matcher(message);
       return m.find()
-          ? "TensorFlow sees only [" + m.group(1).replace("/job:localhost/replica:0/task:0/device:", "").strip() + "]"
+          ? "TensorFlow sees only ["
+              + m.group(1).replace("/job:localhost/replica:0/task:0/device:", "").strip()
+              + "]"
           : message.lines().findFirst().orElse(message);
     }
   }

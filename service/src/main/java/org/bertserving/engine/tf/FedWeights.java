@@ -19,10 +19,10 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.family.TFloating;
 
 /**
- * Gives the graph's variables the weights of a safetensors or ONNX file: one placeholder per
- * stored tensor, fed from its memory-mapped bytes, transposed on the CPU where PyTorch stores
- * {@code [out, in]}, concatenated where the graph fuses (query, key, value), cast to the variable's
- * type and assigned. One weight per run, so loading holds at most one tensor twice.
+ * Gives the graph's variables the weights of a safetensors or ONNX file: one placeholder per stored
+ * tensor, fed from its memory-mapped bytes, transposed on the CPU where PyTorch stores {@code [out,
+ * in]}, concatenated where the graph fuses (query, key, value), cast to the variable's type and
+ * assigned. One weight per run, so loading holds at most one tensor twice.
  */
 final class FedWeights {
   private FedWeights() {}
@@ -39,8 +39,8 @@ final class FedWeights {
       for (String source : weight.sources()) {
         HfWeights.Source stored = hf.require(source, weight.sourceShape());
         StoredTensor t = stored.tensor();
-        Placeholder<?> in = cpu.placeholder(tensorType(t.dtype()),
-            Placeholder.shape(Shape.of(t.shape())));
+        Placeholder<?> in =
+            cpu.placeholder(tensorType(t.dtype()), Placeholder.shape(Shape.of(t.shape())));
         Operand value = in;
         if (stored.transpose()) {
           value = cpu.linalg.transpose(value, cpu.constant(new int[] {1, 0}));
@@ -59,15 +59,16 @@ final class FedWeights {
     return steps;
   }
 
-  private static void feed(Session session, List<Placeholder<?>> placeholders,
-      List<StoredTensor> tensors, Op assign) {
+  private static void feed(
+      Session session, List<Placeholder<?>> placeholders, List<StoredTensor> tensors, Op assign) {
     List<Tensor> fed = new ArrayList<>();
     try {
       Session.Runner runner = session.runner().addTarget(assign);
       for (int i = 0; i < placeholders.size(); i++) {
         StoredTensor t = tensors.get(i);
         ByteBuffer bytes = t.data().duplicate();
-        Tensor tensor = Tensor.of(tensorType(t.dtype()), Shape.of(t.shape()), DataBuffers.of(bytes));
+        Tensor tensor =
+            Tensor.of(tensorType(t.dtype()), Shape.of(t.shape()), DataBuffers.of(bytes));
         fed.add(tensor);
         runner.feed(placeholders.get(i), tensor);
       }

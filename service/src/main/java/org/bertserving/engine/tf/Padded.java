@@ -21,7 +21,8 @@ record Padded(TInt32 ids, TInt32 mask, TInt32 segments) implements AutoCloseable
       System.arraycopy(row.segmentIds(), 0, segments, r * length, row.length());
     }
     Shape shape = Shape.of(batch, length);
-    return new Padded(TInt32.tensorOf(shape, DataBuffers.of(ids, true, false)),
+    return new Padded(
+        TInt32.tensorOf(shape, DataBuffers.of(ids, true, false)),
         TInt32.tensorOf(shape, DataBuffers.of(mask, true, false)),
         TInt32.tensorOf(shape, DataBuffers.of(segments, true, false)));
   }

@@ -17,8 +17,8 @@ import org.bertserving.engine.hf.Safetensors;
 import org.bertserving.engine.tf.CheckpointIndex.TensorInfo;
 import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
-import org.tensorflow.Operation;
 import org.tensorflow.Operand;
+import org.tensorflow.Operation;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.exceptions.TensorFlowException;
@@ -56,8 +56,13 @@ public final class TfBertBackend implements ModelBackend {
   private final BertConfig config;
   private final java.util.Set<Long> shapes = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  private TfBertBackend(Graph graph, Session session, BertGraph<?> bert, PoolingStrategy strategy,
-      int dim, BertConfig config) {
+  private TfBertBackend(
+      Graph graph,
+      Session session,
+      BertGraph<?> bert,
+      PoolingStrategy strategy,
+      int dim,
+      BertConfig config) {
     this.config = config;
     this.graph = graph;
     this.session = session;
@@ -80,11 +85,11 @@ public final class TfBertBackend implements ModelBackend {
   }
 
   /**
-   * Opens a model's weights: checks the settings against the model before anything is built,
-   * then builds and loads.
+   * Opens a model's weights: checks the settings against the model before anything is built, then
+   * builds and loads.
    *
-   * @param declared the model's {@code bert_config.json} or {@code config.json}, or {@code null}
-   *     to derive it from the tensors
+   * @param declared the model's {@code bert_config.json} or {@code config.json}, or {@code null} to
+   *     derive it from the tensors
    */
   public static TfBertBackend open(ModelFiles files, BertConfig declared, EngineSettings settings)
       throws IOException {
@@ -112,14 +117,27 @@ public final class TfBertBackend implements ModelBackend {
     int layerCount = config.numHiddenLayers();
     Integer maxSeqLen = settings.maxSeqLen();
     if (maxSeqLen != null && maxSeqLen > config.maxPositionEmbeddings()) {
-      throw new IllegalArgumentException("-max_seq_len " + maxSeqLen + " exceeds the model's "
-          + "max_position_embeddings " + config.maxPositionEmbeddings());
+      throw new IllegalArgumentException(
+          "-max_seq_len "
+              + maxSeqLen
+              + " exceeds the model's "
+              + "max_position_embeddings "
+              + config.maxPositionEmbeddings());
     }
     List<Integer> layers = new ArrayList<>();
     for (int layer : settings.poolingLayers()) {
       if (layer < -layerCount || layer >= layerCount) {
-        throw new IllegalArgumentException("-pooling_layer " + layer + " is out of range for a "
-            + "model with " + layerCount + " layers (use -" + layerCount + " .. " + (layerCount - 1) + ")");
+        throw new IllegalArgumentException(
+            "-pooling_layer "
+                + layer
+                + " is out of range for a "
+                + "model with "
+                + layerCount
+                + " layers (use -"
+                + layerCount
+                + " .. "
+                + (layerCount - 1)
+                + ")");
       }
       layers.add(layer < 0 ? layerCount + layer : layer);
     }
@@ -137,21 +155,45 @@ public final class TfBertBackend implements ModelBackend {
    *
    * @param layers pooling layers as 0-based encoder indices
    */
-  static TfBertBackend load(BertConfig config, Path origin, WeightSource source,
-      List<Integer> layers, EngineSettings settings) {
+  static TfBertBackend load(
+      BertConfig config,
+      Path origin,
+      WeightSource source,
+      List<Integer> layers,
+      EngineSettings settings) {
     Graph graph = new Graph();
     try {
       Ops root = Ops.create(graph);
-      Ops device = root.withDevice(device(settings.deviceId() < 0 ? -1
-          : virtualDevice(settings.deviceId(), settings.visibleDevices())));
-      BertGraph<?> bert = settings.bf16()
-          ? new BertGraph<>(device, TBfloat16.class, config, layers,
-              settings.poolingStrategy(), settings.numLabels())
-          : settings.fp16()
-          ? new BertGraph<>(device, TFloat16.class, config, layers,
-              settings.poolingStrategy(), settings.numLabels())
-          : new BertGraph<>(device, TFloat32.class, config, layers,
-              settings.poolingStrategy(), settings.numLabels());
+      Ops device =
+          root.withDevice(
+              device(
+                  settings.deviceId() < 0
+                      ? -1
+                      : virtualDevice(settings.deviceId(), settings.visibleDevices())));
+      BertGraph<?> bert =
+          settings.bf16()
+              ? new BertGraph<>(
+                  device,
+                  TBfloat16.class,
+                  config,
+                  layers,
+                  settings.poolingStrategy(),
+                  settings.numLabels())
+              : settings.fp16()
+                  ? new BertGraph<>(
+                      device,
+                      TFloat16.class,
+                      config,
+                      layers,
+                      settings.poolingStrategy(),
+                      settings.numLabels())
+                  : new BertGraph<>(
+                      device,
+                      TFloat32.class,
+                      config,
+                      layers,
+                      settings.poolingStrategy(),
+                      settings.numLabels());
       List<LoadStep> steps = source.steps(root, device, bert);
       long width = bert.output.shape().size(-1);
       Session session = new Session(graph, sessionConfig(settings));
@@ -163,8 +205,8 @@ public final class TfBertBackend implements ModelBackend {
             graph, session, bert, settings.poolingStrategy(), (int) width, config);
       } catch (TensorFlowException e) {
         session.close(); // before the graph, whose close waits for its sessions
-        throw new ModelLoadException("cannot restore the weights of " + origin
-            + ": " + e.getMessage(), e);
+        throw new ModelLoadException(
+            "cannot restore the weights of " + origin + ": " + e.getMessage(), e);
       } catch (RuntimeException e) {
         session.close();
         throw e;
@@ -178,7 +220,10 @@ public final class TfBertBackend implements ModelBackend {
   static DeviceSpec device(int deviceId) {
     return deviceId < 0
         ? DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.CPU).deviceIndex(0).build()
-        : DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.GPU).deviceIndex(deviceId).build();
+        : DeviceSpec.newBuilder()
+            .deviceType(DeviceSpec.DeviceType.GPU)
+            .deviceIndex(deviceId)
+            .build();
   }
 
   /** The version of the TensorFlow native library this process loaded. */
@@ -187,8 +232,8 @@ public final class TfBertBackend implements ModelBackend {
   }
 
   /**
-   * The index TensorFlow gives GPU {@code physical} inside this process: its position in the
-   * {@code visible_device_list} ({@code "2,3"}: GPU 3 is {@code /device:GPU:1}).
+   * The index TensorFlow gives GPU {@code physical} inside this process: its position in the {@code
+   * visible_device_list} ({@code "2,3"}: GPU 3 is {@code /device:GPU:1}).
    */
   static int virtualDevice(int physical, String visibleDevices) {
     if (visibleDevices == null || visibleDevices.isBlank()) {
@@ -197,8 +242,8 @@ public final class TfBertBackend implements ModelBackend {
     java.util.List<String> visible = java.util.Arrays.asList(visibleDevices.split(","));
     int virtual = visible.indexOf(String.valueOf(physical));
     if (virtual < 0) {
-      throw new IllegalArgumentException("GPU " + physical + " is not in the visible devices "
-          + visibleDevices);
+      throw new IllegalArgumentException(
+          "GPU " + physical + " is not in the visible devices " + visibleDevices);
     }
     return virtual;
   }
@@ -209,20 +254,25 @@ public final class TfBertBackend implements ModelBackend {
    * fraction: workers on one GPU share its fraction. A CPU worker creates no GPU device at all.
    */
   static ConfigProto sessionConfig(EngineSettings s) {
-    ConfigProto.Builder config = ConfigProto.newBuilder()
-        .setAllowSoftPlacement(true)
-        .setIntraOpParallelismThreads(s.intraOpThreads())
-        .setInterOpParallelismThreads(s.interOpThreads())
-        .setGpuOptions(GPUOptions.newBuilder()
-            .setAllowGrowth(true)
-            .setVisibleDeviceList(s.visibleDevices())
-            .setPerProcessGpuMemoryFraction(s.gpuMemoryFraction()));
+    ConfigProto.Builder config =
+        ConfigProto.newBuilder()
+            .setAllowSoftPlacement(true)
+            .setIntraOpParallelismThreads(s.intraOpThreads())
+            .setInterOpParallelismThreads(s.interOpThreads())
+            .setGpuOptions(
+                GPUOptions.newBuilder()
+                    .setAllowGrowth(true)
+                    .setVisibleDeviceList(s.visibleDevices())
+                    .setPerProcessGpuMemoryFraction(s.gpuMemoryFraction()));
     if (s.deviceId() < 0) {
       config.putDeviceCount("GPU", 0);
     }
     if (s.xla()) {
-      config.setGraphOptions(GraphOptions.newBuilder().setOptimizerOptions(
-          OptimizerOptions.newBuilder().setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1)));
+      config.setGraphOptions(
+          GraphOptions.newBuilder()
+              .setOptimizerOptions(
+                  OptimizerOptions.newBuilder()
+                      .setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1)));
     }
     return config.build();
   }
@@ -232,8 +282,8 @@ public final class TfBertBackend implements ModelBackend {
    * fused weight is the concatenation of its sources on the last axis.
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static List<LoadStep> restoreSteps(Ops root, Ops device, BertGraph<?> bert,
-      CheckpointLayout layout) {
+  private static List<LoadStep> restoreSteps(
+      Ops root, Ops device, BertGraph<?> bert, CheckpointLayout layout) {
     Ops cpu = root.withDevice(device(-1)).withSubScope("restore");
     Operand<TString> prefix = cpu.constant(layout.checkpoint().toString());
     List<? extends BertGraph.Weight<?>> weights = bert.weights();
@@ -252,12 +302,15 @@ public final class TfBertBackend implements ModelBackend {
       }
       String[] slices = new String[keys.size()];
       java.util.Arrays.fill(slices, "");
-      Operation restore = cpu.scope().opBuilder("RestoreV2", "RestoreV2")
-          .addInput(prefix.asOutput())
-          .addInput(cpu.constant(NdArrays.vectorOfObjects(keys.toArray(new String[0]))).asOutput())
-          .addInput(cpu.constant(NdArrays.vectorOfObjects(slices)).asOutput())
-          .setAttr("dtypes", dtypes.toArray(new DataType[0]))
-          .build();
+      Operation restore =
+          cpu.scope()
+              .opBuilder("RestoreV2", "RestoreV2")
+              .addInput(prefix.asOutput())
+              .addInput(
+                  cpu.constant(NdArrays.vectorOfObjects(keys.toArray(new String[0]))).asOutput())
+              .addInput(cpu.constant(NdArrays.vectorOfObjects(slices)).asOutput())
+              .setAttr("dtypes", dtypes.toArray(new DataType[0]))
+              .build();
       List<Op> assigns = new ArrayList<>();
       int output = 0;
       for (BertGraph.Weight weight : chunk) {
@@ -265,8 +318,8 @@ public final class TfBertBackend implements ModelBackend {
         for (int i = 0; i < weight.sources().size(); i++) {
           parts.add(restore.output(output++));
         }
-        Operand value = parts.size() == 1 ? parts.get(0)
-            : cpu.concat((List) parts, cpu.constant(-1));
+        Operand value =
+            parts.size() == 1 ? parts.get(0) : cpu.concat((List) parts, cpu.constant(-1));
         Class<? extends TFloating> type = weight.variable().type();
         if (value.type() != type) {
           value = device.dtypes.cast(value, type);
@@ -298,10 +351,12 @@ public final class TfBertBackend implements ModelBackend {
     int[] last = rows.stream().mapToInt(r -> r.length() - 1).toArray();
     try (Padded padded = Padded.of(rows, length);
         TInt32 lastT = TInt32.vectorOf(last)) {
-      Session.Runner runner = session.runner()
-          .feed(bert.inputIds, padded.ids())
-          .feed(bert.inputMask, padded.mask())
-          .feed(bert.segmentIds, padded.segments());
+      Session.Runner runner =
+          session
+              .runner()
+              .feed(bert.inputIds, padded.ids())
+              .feed(bert.inputMask, padded.mask())
+              .feed(bert.segmentIds, padded.segments());
       if (feedsLastIndex) {
         runner.feed(bert.lastIndex, lastT);
       }

@@ -7,9 +7,9 @@ import java.util.Locale;
 
 /**
  * Google's {@code BasicTokenizer}: clean-up, CJK characters split, lower-casing and accent
- * stripping (uncased only), punctuation split; or, with {@link Normalization#huggingFace()}, Hugging
- * Face's {@code BertNormalizer} followed by its {@code BertPreTokenizer}. Works on code points, as
- * Python 3 strings and Rust chars do.
+ * stripping (uncased only), punctuation split; or, with {@link Normalization#huggingFace()},
+ * Hugging Face's {@code BertNormalizer} followed by its {@code BertPreTokenizer}. Works on code
+ * points, as Python 3 strings and Rust chars do.
  */
 public final class BasicTokenizer {
   private final Normalization normalization;

@@ -9,7 +9,10 @@ final class CharClass {
 
   /** {@code _is_whitespace}: space, tab, newline, carriage return and category Zs. */
   static boolean isWhitespace(int cp) {
-    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r'
+    return cp == ' '
+        || cp == '\t'
+        || cp == '\n'
+        || cp == '\r'
         || Character.getType(cp) == Character.SPACE_SEPARATOR;
   }
 
@@ -24,7 +27,9 @@ final class CharClass {
 
   /** {@code _is_punctuation}: all non-alphanumeric ASCII, and every category P*. */
   static boolean isPunctuation(int cp) {
-    if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96)
+    if ((cp >= 33 && cp <= 47)
+        || (cp >= 58 && cp <= 64)
+        || (cp >= 91 && cp <= 96)
         || (cp >= 123 && cp <= 126)) {
       return true;
     }
@@ -56,8 +61,8 @@ final class CharClass {
 
   /**
    * Hugging Face's {@code is_control} ({@code char::is_other}), except tab, newline, carriage
-   * return: wider than Google's, private-use and surrogate code points go too. Unassigned ones
-   * stay (the Unicode tables it uses list none), as Hugging Face's tokenizers were seen to do.
+   * return: wider than Google's, private-use and surrogate code points go too. Unassigned ones stay
+   * (the Unicode tables it uses list none), as Hugging Face's tokenizers were seen to do.
    */
   static boolean isOther(int cp) {
     if (cp == '\t' || cp == '\n' || cp == '\r') {
@@ -73,9 +78,17 @@ final class CharClass {
 
   /** Rust's {@code char::is_whitespace}: Unicode's White_Space property. */
   static boolean isUnicodeWhitespace(int cp) {
-    return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680
-        || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F
-        || cp == 0x205F || cp == 0x3000;
+    return (cp >= 0x09 && cp <= 0x0D)
+        || cp == 0x20
+        || cp == 0x85
+        || cp == 0xA0
+        || cp == 0x1680
+        || (cp >= 0x2000 && cp <= 0x200A)
+        || cp == 0x2028
+        || cp == 0x2029
+        || cp == 0x202F
+        || cp == 0x205F
+        || cp == 0x3000;
   }
 
   /** Hugging Face's {@code is_chinese_char}: Google's blocks, one range starting at U+2B920. */
@@ -84,8 +97,8 @@ final class CharClass {
   }
 
   /**
-   * Python's {@code str.split()}: the separators of {@code str.isspace()}, which include a few
-   * that survive clean-up (line and paragraph separators, information separators).
+   * Python's {@code str.split()}: the separators of {@code str.isspace()}, which include a few that
+   * survive clean-up (line and paragraph separators, information separators).
    */
   static boolean isPythonSpace(int cp) {
     switch (cp) {

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Google's {@code FullTokenizer}: basic tokenization, then word pieces. With added tokens (a
- * {@code tokenizer.json}'s special tokens), as Hugging Face's tokenizers: those are cut out of the
- * raw text first and kept whole, so that a literal {@code [SEP]} in a text stays one token.
+ * Google's {@code FullTokenizer}: basic tokenization, then word pieces. With added tokens (a {@code
+ * tokenizer.json}'s special tokens), as Hugging Face's tokenizers: those are cut out of the raw
+ * text first and kept whole, so that a literal {@code [SEP]} in a text stays one token.
  * Thread-safe.
  */
 public final class FullTokenizer {
@@ -19,8 +19,8 @@ public final class FullTokenizer {
     this(vocab, new BasicTokenizer(doLowerCase), new WordpieceTokenizer(vocab), List.of());
   }
 
-  public FullTokenizer(Vocab vocab, BasicTokenizer basic, WordpieceTokenizer wordpiece,
-      List<String> addedTokens) {
+  public FullTokenizer(
+      Vocab vocab, BasicTokenizer basic, WordpieceTokenizer wordpiece, List<String> addedTokens) {
     this.vocab = vocab;
     this.basic = basic;
     this.wordpiece = wordpiece;
@@ -45,13 +45,18 @@ public final class FullTokenizer {
     return out;
   }
 
-  /** The earliest added token at or after {@code from} (the longest one there): {position, index}. */
+  /**
+   * The earliest added token at or after {@code from} (the longest one there): {position, index}.
+   */
   private int[] nextAddedToken(String text, int from) {
     int[] best = null;
     for (int i = 0; i < addedTokens.size(); i++) {
       int at = text.indexOf(addedTokens.get(i), from);
-      if (at >= 0 && (best == null || at < best[0]
-          || (at == best[0] && addedTokens.get(i).length() > addedTokens.get(best[1]).length()))) {
+      if (at >= 0
+          && (best == null
+              || at < best[0]
+              || (at == best[0]
+                  && addedTokens.get(i).length() > addedTokens.get(best[1]).length()))) {
         best = new int[] {at, i};
       }
     }
@@ -59,8 +64,8 @@ public final class FullTokenizer {
   }
 
   /**
-   * Where each of {@code tokens} (this tokenizer's tokens of {@code text}) came from in
-   * {@code text}: {@code [start, end)} in UTF-16 units, or {@code null} where that cannot be told.
+   * Where each of {@code tokens} (this tokenizer's tokens of {@code text}) came from in {@code
+   * text}: {@code [start, end)} in UTF-16 units, or {@code null} where that cannot be told.
    */
   public int[][] offsets(String text, List<String> tokens) {
     return new TokenOffsets(basic.normalization(), wordpiece.continuation(), addedTokens)

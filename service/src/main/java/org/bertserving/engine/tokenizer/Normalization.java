@@ -15,7 +15,11 @@ package org.bertserving.engine.tokenizer;
  * @param huggingFace Hugging Face's character classes and order of steps, not Google's
  */
 public record Normalization(
-    boolean lowercase, boolean stripAccents, boolean cleanText, boolean splitCjk, boolean huggingFace) {
+    boolean lowercase,
+    boolean stripAccents,
+    boolean cleanText,
+    boolean splitCjk,
+    boolean huggingFace) {
 
   /** Google's {@code BasicTokenizer}: an uncased model lower-cases and strips accents. */
   public static Normalization google(boolean doLowerCase) {

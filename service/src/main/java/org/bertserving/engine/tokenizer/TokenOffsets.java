@@ -5,12 +5,11 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Finds each word piece in the text it came from, for text-embeddings-inference's
- * {@code /tokenize} ({@code start}/{@code stop}). The tokenizer itself keeps no offsets (it
- * cleans, lower-cases and strips accents before splitting), so the pieces are walked along the
- * text, each character normalized as the tokenizer would. Where a piece cannot be matched (a
- * character that normalizes to several that pieces then split), it and the rest get no offsets
- * rather than wrong ones.
+ * Finds each word piece in the text it came from, for text-embeddings-inference's {@code /tokenize}
+ * ({@code start}/{@code stop}). The tokenizer itself keeps no offsets (it cleans, lower-cases and
+ * strips accents before splitting), so the pieces are walked along the text, each character
+ * normalized as the tokenizer would. Where a piece cannot be matched (a character that normalizes
+ * to several that pieces then split), it and the rest get no offsets rather than wrong ones.
  */
 final class TokenOffsets {
   private final Normalization normalization;
@@ -36,7 +35,11 @@ final class TokenOffsets {
         span = word(text, skip(text, at, true));
       } else {
         boolean piece = token.length() > continuation.length() && token.startsWith(continuation);
-        span = match(text, skip(text, at, !piece), piece ? token.substring(continuation.length()) : token);
+        span =
+            match(
+                text,
+                skip(text, at, !piece),
+                piece ? token.substring(continuation.length()) : token);
       }
       if (span == null) {
         return out; // the rest stay null
@@ -100,8 +103,9 @@ final class TokenOffsets {
   }
 
   private boolean single(int cp) {
-    return CharClass.isPunctuation(cp) || (normalization.splitCjk()
-        && (normalization.huggingFace() ? CharClass.isHfCjk(cp) : CharClass.isCjk(cp)));
+    return CharClass.isPunctuation(cp)
+        || (normalization.splitCjk()
+            && (normalization.huggingFace() ? CharClass.isHfCjk(cp) : CharClass.isCjk(cp)));
   }
 
   /** One character as the tokenizer sees it: "" when dropped, " " for a separator. */
@@ -125,7 +129,8 @@ final class TokenOffsets {
     }
     if (normalization.stripAccents()) {
       StringBuilder kept = new StringBuilder();
-      Normalizer.normalize(s, Normalizer.Form.NFD).codePoints()
+      Normalizer.normalize(s, Normalizer.Form.NFD)
+          .codePoints()
           .filter(c -> Character.getType(c) != Character.NON_SPACING_MARK)
           .forEach(kept::appendCodePoint);
       s = kept.toString();

@@ -10,11 +10,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Hugging Face {@code tokenizer.json} of the BERT kind: a WordPiece model, a
- * {@code BertNormalizer}, a {@code BertPreTokenizer} and {@code [CLS] A [SEP]} around each text.
- * Anything else (BPE, Unigram, other special tokens) is refused with the field that says so. Its
- * own truncation and padding are ignored: the engine truncates at {@code max_seq_len} and pads
- * each run to its longest row.
+ * A Hugging Face {@code tokenizer.json} of the BERT kind: a WordPiece model, a {@code
+ * BertNormalizer}, a {@code BertPreTokenizer} and {@code [CLS] A [SEP]} around each text. Anything
+ * else (BPE, Unigram, other special tokens) is refused with the field that says so. Its own
+ * truncation and padding are ignored: the engine truncates at {@code max_seq_len} and pads each run
+ * to its longest row.
  */
 public final class TokenizerJson {
   private TokenizerJson() {}
@@ -22,7 +22,8 @@ public final class TokenizerJson {
   /**
    * Reads {@code file}.
    *
-   * @param lowercase {@code false} to keep case whatever the file says ({@code -cased_tokenization})
+   * @param lowercase {@code false} to keep case whatever the file says ({@code
+   *     -cased_tokenization})
    */
   public static FullTokenizer read(Path file, Boolean lowercase) throws IOException {
     JsonNode json;
@@ -54,9 +55,11 @@ public final class TokenizerJson {
         added.add(content);
       }
     }
-    WordpieceTokenizer wordpiece = new WordpieceTokenizer(vocab,
-        model.path("max_input_chars_per_word").asInt(100),
-        model.path("continuing_subword_prefix").asText("##"));
+    WordpieceTokenizer wordpiece =
+        new WordpieceTokenizer(
+            vocab,
+            model.path("max_input_chars_per_word").asInt(100),
+            model.path("continuing_subword_prefix").asText("##"));
     return new FullTokenizer(vocab, new BasicTokenizer(normalization), wordpiece, added);
   }
 
@@ -68,7 +71,10 @@ public final class TokenizerJson {
     for (Map.Entry<String, JsonNode> e : map.properties()) {
       int id = e.getValue().asInt(-1);
       if (id < 0 || id >= byId.length || byId[id] != null) {
-        throw refuse(file, "model.vocab", "id " + e.getValue() + " of '" + e.getKey() + "'",
+        throw refuse(
+            file,
+            "model.vocab",
+            "id " + e.getValue() + " of '" + e.getKey() + "'",
             "ids 0.." + (byId.length - 1) + ", each once");
       }
       byId[id] = e.getKey();
@@ -80,7 +86,10 @@ public final class TokenizerJson {
     }
   }
 
-  /** {@code BertNormalizer}; {@code strip_accents: null} follows {@code lowercase}, as in tokenizers. */
+  /**
+   * {@code BertNormalizer}; {@code strip_accents: null} follows {@code lowercase}, as in
+   * tokenizers.
+   */
   private static Normalization normalization(Path file, JsonNode normalizer, Boolean lowercase)
       throws IOException {
     if (normalizer.isNull() || normalizer.isMissingNode()) {
@@ -96,8 +105,12 @@ public final class TokenizerJson {
     }
     JsonNode strip = normalizer.path("strip_accents");
     boolean stripAccents = strip.isBoolean() ? strip.asBoolean() : lower;
-    return new Normalization(lower, stripAccents, normalizer.path("clean_text").asBoolean(true),
-        normalizer.path("handle_chinese_chars").asBoolean(true), true);
+    return new Normalization(
+        lower,
+        stripAccents,
+        normalizer.path("clean_text").asBoolean(true),
+        normalizer.path("handle_chinese_chars").asBoolean(true),
+        true);
   }
 
   /** The engine puts {@code [CLS]} and {@code [SEP]} around texts: the file must agree. */
@@ -114,17 +127,23 @@ public final class TokenizerJson {
       specials.add(post.path("cls").path(0).asText());
       specials.add(post.path("sep").path(0).asText());
     } else {
-      throw refuse(file, "post_processor.type", "'" + type + "'",
+      throw refuse(
+          file,
+          "post_processor.type",
+          "'" + type + "'",
           "'TemplateProcessing' or 'BertProcessing'");
     }
     if (!specials.equals(List.of(Vocab.CLS, Vocab.SEP))) {
-      throw refuse(file, "post_processor", "special tokens " + specials,
+      throw refuse(
+          file,
+          "post_processor",
+          "special tokens " + specials,
           "[" + Vocab.CLS + ", " + Vocab.SEP + "] around each text");
     }
   }
 
   private static IOException refuse(Path file, String field, Object found, String expected) {
-    return new IOException("tokenizer " + file + ": " + field + " is " + found
-        + ", expected " + expected);
+    return new IOException(
+        "tokenizer " + file + ": " + field + " is " + found + ", expected " + expected);
   }
 }

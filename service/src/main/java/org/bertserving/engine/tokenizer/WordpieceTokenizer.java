@@ -4,10 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Google's {@code WordpieceTokenizer}: greedy longest-match-first over the vocabulary, with
- * {@code ##} marking a continuation; {@code [UNK]} for a word that cannot be split or is longer
- * than 200 characters (Google's default, which the reference fixtures confirm; Hugging Face's
- * {@code tokenizer.json} files say 100).
+ * Google's {@code WordpieceTokenizer}: greedy longest-match-first over the vocabulary, with {@code
+ * ##} marking a continuation; {@code [UNK]} for a word that cannot be split or is longer than 200
+ * characters (Google's default, which the reference fixtures confirm; Hugging Face's {@code
+ * tokenizer.json} files say 100).
  */
 public final class WordpieceTokenizer {
   static final int MAX_INPUT_CHARS_PER_WORD = 200;

@@ -26,19 +26,23 @@ class CheckpointIndexTest {
     TensorInfo words = t.get("module/bert/embeddings/word_embeddings");
     assertEquals(DataType.DT_FLOAT, words.dtype());
     assertArrayEquals(new long[] {30522, 768}, words.shape());
-    assertArrayEquals(new long[] {768, 3072},
+    assertArrayEquals(
+        new long[] {768, 3072},
         t.get("module/bert/encoder/layer_11/intermediate/dense/kernel").shape());
-    assertEquals(12, t.keySet().stream().filter(k -> k.endsWith("attention/self/query/kernel")).count());
+    assertEquals(
+        12, t.keySet().stream().filter(k -> k.endsWith("attention/self/query/kernel")).count());
     assertTrue(t.containsKey("module/bert/pooler/dense/kernel"));
   }
 
   @Test
   void readsWhatSaveV2Wrote(@TempDir Path dir) throws IOException {
     Path prefix = dir.resolve("ckpt");
-    TinyBert.save(prefix, Map.of(
-        "a/matrix", new TinyBert.Tensor(new long[] {2, 3}, new float[6]),
-        "b/vector", new TinyBert.Tensor(new long[] {4}, new float[4]),
-        "c/scalar", new TinyBert.Tensor(new long[] {}, new float[1])));
+    TinyBert.save(
+        prefix,
+        Map.of(
+            "a/matrix", new TinyBert.Tensor(new long[] {2, 3}, new float[6]),
+            "b/vector", new TinyBert.Tensor(new long[] {4}, new float[4]),
+            "c/scalar", new TinyBert.Tensor(new long[] {}, new float[1])));
     Map<String, TensorInfo> t = CheckpointIndex.read(Path.of(prefix + ".index")).tensors();
     assertEquals(3, t.size());
     assertArrayEquals(new long[] {2, 3}, t.get("a/matrix").shape());

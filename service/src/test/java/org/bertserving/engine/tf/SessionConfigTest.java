@@ -12,17 +12,26 @@ import org.junit.jupiter.api.Test;
 import org.tensorflow.proto.ConfigProto;
 
 /**
- * TensorFlow's GPU options are process-wide (one allocator per GPU per process): every worker of
- * a node carries the same visible_device_list and memory fraction, addresses its GPU by its place
- * in that list, and a CPU worker creates no GPU device at all.
+ * TensorFlow's GPU options are process-wide (one allocator per GPU per process): every worker of a
+ * node carries the same visible_device_list and memory fraction, addresses its GPU by its place in
+ * that list, and a CPU worker creates no GPU device at all.
  */
 class SessionConfigTest {
 
   @Test
   void everyWorkerOfANodeCarriesOneVisibleDeviceList() {
-    ServingSettings settings = ServingSettings.create(TestNodes.node(List.of("frontend", "worker"), 0, 0, 0,
-        Map.of("bert-serving.workers.device-map", List.of(3, 1, 3),
-            "bert-serving.engine.gpu-memory-fraction", 0.4)));
+    ServingSettings settings =
+        ServingSettings.create(
+            TestNodes.node(
+                List.of("frontend", "worker"),
+                0,
+                0,
+                0,
+                Map.of(
+                    "bert-serving.workers.device-map",
+                    List.of(3, 1, 3),
+                    "bert-serving.engine.gpu-memory-fraction",
+                    0.4)));
     for (int worker = 0; worker < 3; worker++) {
       EngineSettings engine = settings.engineFor(worker, settings.deviceMap());
       ConfigProto config = TfBertBackend.sessionConfig(engine);
@@ -35,11 +44,23 @@ class SessionConfigTest {
     assertEquals(0, TfBertBackend.virtualDevice(1, "1,3"));
     assertThrows(IllegalArgumentException.class, () -> TfBertBackend.virtualDevice(2, "1,3"));
 
-    ServingSettings cpu = ServingSettings.create(TestNodes.node(List.of("frontend", "worker"), 0, 0, 0,
-        Map.of("bert-serving.workers.device-map", List.of(0, 1), "bert-serving.workers.cpu", true)));
+    ServingSettings cpu =
+        ServingSettings.create(
+            TestNodes.node(
+                List.of("frontend", "worker"),
+                0,
+                0,
+                0,
+                Map.of(
+                    "bert-serving.workers.device-map",
+                    List.of(0, 1),
+                    "bert-serving.workers.cpu",
+                    true)));
     EngineSettings onCpu = cpu.engineFor(0, cpu.deviceMap());
     assertEquals(-1, onCpu.deviceId(), "-cpu wins over -device_map");
-    assertEquals(0, TfBertBackend.sessionConfig(onCpu).getDeviceCountOrThrow("GPU"),
+    assertEquals(
+        0,
+        TfBertBackend.sessionConfig(onCpu).getDeviceCountOrThrow("GPU"),
         "a CPU worker initialises no GPU");
   }
 }

@@ -36,7 +36,8 @@ class TokenizerFixtureTest {
         expectedIds[i] = c.get("ids").get(i).asInt();
       }
       List<String> tokens = tokenizer.tokenize(text);
-      assertEquals(expected, tokens, "tokens of " + json.writeValueAsString(text) + " lower=" + lower);
+      assertEquals(
+          expected, tokens, "tokens of " + json.writeValueAsString(text) + " lower=" + lower);
       assertArrayEquals(expectedIds, tokenizer.convertTokensToIds(tokens), "ids of " + text);
       lines++;
       lowerCased += lower ? 1 : 0;

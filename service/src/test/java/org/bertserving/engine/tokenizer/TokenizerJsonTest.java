@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A {@code tokenizer.json} read by the engine gives the tokens of Hugging Face's own tokenizers
  * (DJL's binding, offline) on every text of Google's tokenization fixture (control and zero-width
- * characters, CJK, emoji, very long words), as the file says (uncased) and edited to cased with
- * and without accent stripping.
+ * characters, CJK, emoji, very long words), as the file says (uncased) and edited to cased with and
+ * without accent stripping.
  */
 class TokenizerJsonTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,22 +39,36 @@ class TokenizerJsonTest {
     assertEquals(71, texts.size(), "the fixture's 69 distinct texts and two more");
     String json = Files.readString(original);
     String cased = json.replace("\"lowercase\": true", "\"lowercase\": false");
-    for (String[] variant : new String[][] {{"uncased", json}, {"cased", cased},
-        {"cased-stripped", cased.replace("\"strip_accents\": null", "\"strip_accents\": true")}}) {
+    for (String[] variant :
+        new String[][] {
+          {"uncased", json},
+          {"cased", cased},
+          {"cased-stripped", cased.replace("\"strip_accents\": null", "\"strip_accents\": true")}
+        }) {
       Path file = tmp.resolve(variant[0] + ".json");
       Files.writeString(file, variant[1]);
       FullTokenizer ours = TokenizerJson.read(file, null);
-      try (HuggingFaceTokenizer theirs = HuggingFaceTokenizer.builder().optTokenizerPath(file)
-          .optTruncation(false).optPadding(false).optAddSpecialTokens(false).build()) {
+      try (HuggingFaceTokenizer theirs =
+          HuggingFaceTokenizer.builder()
+              .optTokenizerPath(file)
+              .optTruncation(false)
+              .optPadding(false)
+              .optAddSpecialTokens(false)
+              .build()) {
         for (String text : texts) {
           List<String> expected = Arrays.asList(theirs.encode(text, false, false).getTokens());
-          assertEquals(expected, ours.tokenize(text), variant[0] + ": " + JSON.writeValueAsString(text));
+          assertEquals(
+              expected, ours.tokenize(text), variant[0] + ": " + JSON.writeValueAsString(text));
         }
       }
     }
-    assertEquals(List.of("hello", "[SEP]", "world"), TokenizerJson.read(original, null)
-        .tokenize("Hello [SEP] world"), "special tokens stay whole");
-    assertEquals(new ArrayList<>(List.of("hello")), TokenizerJson.read(original, false)
-        .tokenize("hello"), "-cased_tokenization keeps case");
+    assertEquals(
+        List.of("hello", "[SEP]", "world"),
+        TokenizerJson.read(original, null).tokenize("Hello [SEP] world"),
+        "special tokens stay whole");
+    assertEquals(
+        new ArrayList<>(List.of("hello")),
+        TokenizerJson.read(original, false).tokenize("hello"),
+        "-cased_tokenization keeps case");
   }
 }

@@ -7,13 +7,17 @@ import org.junit.jupiter.api.Test;
 
 /** The rules of Google's tokenizer one by one, on a hand-written vocabulary. */
 class TokenizerTest {
-  private static final Vocab VOCAB = Vocab.of(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]",
-      "un", "##aff", "##able", "runn", "##ing", ",", "!", "hello", "cafe", "café", "中", "国", "a"));
+  private static final Vocab VOCAB =
+      Vocab.of(
+          List.of(
+              "[PAD]", "[UNK]", "[CLS]", "[SEP]", "un", "##aff", "##able", "runn", "##ing", ",",
+              "!", "hello", "cafe", "café", "中", "国", "a"));
 
   @Test
   void greedyLongestMatchFirstWithContinuations() {
     WordpieceTokenizer w = new WordpieceTokenizer(VOCAB);
-    assertEquals(List.of("un", "##aff", "##able", "runn", "##ing"), w.tokenize("unaffable running"));
+    assertEquals(
+        List.of("un", "##aff", "##able", "runn", "##ing"), w.tokenize("unaffable running"));
     assertEquals(List.of("[UNK]", "runn"), w.tokenize("unaffablex runn"), "unsplittable word");
     assertEquals(List.of("[UNK]"), w.tokenize("a".repeat(201)), "over 200 characters");
   }
