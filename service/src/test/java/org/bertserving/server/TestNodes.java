@@ -54,15 +54,15 @@ public final class TestNodes {
   }
 
   private static final int FIRST_PORT = 20000;
-  private static final int PORT_SPAN = 12768;
+  private static final int PORT_SPAN = 6384;
   // test JVMs of different modules start apart, so that two suites on one machine rarely meet
   private static final AtomicInteger NEXT_PORT =
       new AtomicInteger((int) (ProcessHandle.current().pid() * 389 % PORT_SPAN));
 
   /**
-   * A port no one listens on, from 20000-32767: below Linux's ephemeral range (32768-60999), so the
-   * kernel never hands it to an outgoing connection or to another bind-to-0 between this check and
-   * the node binding it, and never twice from one JVM.
+   * A port no one listens on, from 20000-26383 (the tools take 26384-32767): below Linux's
+   * ephemeral range (32768-60999), so the kernel never hands it to an outgoing connection or to
+   * another bind-to-0 between this check and the node binding it, and never twice from one JVM.
    */
   public static int freePort() {
     for (int i = 0; i < PORT_SPAN; i++) {

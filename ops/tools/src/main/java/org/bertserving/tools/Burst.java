@@ -29,8 +29,8 @@ final class Burst {
   private Burst() {}
 
   static void run(Path modelDir, int requests, int texts, Path logDir) throws Exception {
-    int http = ChaosRun.freePort();
-    int cluster = ChaosRun.freePort();
+    int http = LoopbackPorts.free();
+    int cluster = LoopbackPorts.free();
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -45,7 +45,7 @@ final class Burst {
                 "-management_interface",
                 "127.0.0.1",
                 "-management_port",
-                String.valueOf(ChaosRun.freePort())));
+                String.valueOf(LoopbackPorts.free())));
     if (modelDir != null) {
       args.addAll(List.of("-model_dir", modelDir.toString()));
     }

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -94,7 +92,7 @@ public final class ChaosRun implements AutoCloseable {
   private final Options options;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private final int httpPort = freePort();
+  private final int httpPort = LoopbackPorts.free();
   private final int[] clusterPorts;
   private final int[] managementPorts;
   private final NodeProcess[] nodes;
@@ -106,8 +104,8 @@ public final class ChaosRun implements AutoCloseable {
     clusterPorts = new int[n];
     managementPorts = new int[n];
     for (int i = 0; i < n; i++) {
-      clusterPorts[i] = freePort();
-      managementPorts[i] = freePort();
+      clusterPorts[i] = LoopbackPorts.free();
+      managementPorts[i] = LoopbackPorts.free();
     }
     nodes = new NodeProcess[n];
   }
@@ -442,14 +440,6 @@ public final class ChaosRun implements AutoCloseable {
       if (node != null) {
         node.close();
       }
-    }
-  }
-
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

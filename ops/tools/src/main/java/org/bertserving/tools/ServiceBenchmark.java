@@ -3,7 +3,6 @@ package org.bertserving.tools;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -196,7 +195,7 @@ public final class ServiceBenchmark {
 
   /** One node with the setting's server side, its clients for about {@code seconds}. */
   private Measured run(Setting s) throws Exception {
-    int http = freePort();
+    int http = LoopbackPorts.free();
     Config config =
         org.bertserving.server.NodeConfig.load(
             ConfigFactory.parseMap(
@@ -216,7 +215,7 @@ public final class ServiceBenchmark {
                         "bert-serving.http.port",
                         http,
                         "akka.remote.artery.canonical.port",
-                        freePort(),
+                        LoopbackPorts.free(),
                         "bert-serving.management.enabled",
                         false,
                         "akka.loglevel",
@@ -313,11 +312,5 @@ public final class ServiceBenchmark {
         results.stream().map(Measured::samplesPerSecond).toList());
     BitmapEncoder.saveBitmap(
         chart, file.toString().replaceAll("\\.png$", ""), BitmapEncoder.BitmapFormat.PNG);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

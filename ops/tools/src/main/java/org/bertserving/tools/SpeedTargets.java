@@ -208,13 +208,13 @@ public final class SpeedTargets {
    */
   private final class Server implements AutoCloseable {
     private final List<NodeProcess> nodes = new ArrayList<>();
-    private final int http = ChaosRun.freePort();
+    private final int http = LoopbackPorts.free();
     private final BertClient client;
 
     Server(String name, List<String> flags, int workers, List<String> cores) throws Exception {
       List<Integer> ports = new ArrayList<>();
       for (int i = 0; i <= (cores == null ? 0 : workers); i++) {
-        ports.add(ChaosRun.freePort());
+        ports.add(LoopbackPorts.free());
       }
       String seeds = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
       for (int i = 0; i < ports.size(); i++) {
@@ -232,7 +232,7 @@ public final class SpeedTargets {
                     "-management_interface",
                     "127.0.0.1",
                     "-management_port",
-                    String.valueOf(ChaosRun.freePort())));
+                    String.valueOf(LoopbackPorts.free())));
         args.addAll(flags);
         List<String> prefix = List.of();
         if (i == 0) {

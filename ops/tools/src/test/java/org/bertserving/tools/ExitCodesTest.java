@@ -42,7 +42,7 @@ class ExitCodesTest {
                 "-management_interface",
                 "127.0.0.1",
                 "-management_port",
-                String.valueOf(ChaosRun.freePort())));
+                String.valueOf(LoopbackPorts.free())));
     args.addAll(List.of(more));
     return args;
   }
@@ -56,18 +56,18 @@ class ExitCodesTest {
     try (ServerSocket taken =
         new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
       int port = taken.getLocalPort();
-      try (NodeProcess http = start("http-taken", node(ChaosRun.freePort(), port));
+      try (NodeProcess http = start("http-taken", node(LoopbackPorts.free(), port));
           NodeProcess zmq =
               start(
                   "zmq-taken",
                   node(
-                      ChaosRun.freePort(),
-                      ChaosRun.freePort(),
+                      LoopbackPorts.free(),
+                      LoopbackPorts.free(),
                       "-port",
                       String.valueOf(port),
                       "-port_out",
-                      String.valueOf(ChaosRun.freePort())));
-          NodeProcess cluster = start("cluster-taken", node(port, ChaosRun.freePort()))) {
+                      String.valueOf(LoopbackPorts.free())));
+          NodeProcess cluster = start("cluster-taken", node(port, LoopbackPorts.free()))) {
         assertEquals(1, http.awaitExit(Duration.ofSeconds(60)), http.output());
         assertTrue(
             cause(http)
@@ -97,7 +97,7 @@ class ExitCodesTest {
   @Test
   void aWorkerAskedForAGpuThatIsNotThereStopsNamingWhatIsMissing() throws Exception {
     try (NodeProcess node =
-        start("no-gpu", node(ChaosRun.freePort(), ChaosRun.freePort(), "-device_map", "0"))) {
+        start("no-gpu", node(LoopbackPorts.free(), LoopbackPorts.free(), "-device_map", "0"))) {
       assertEquals(1, node.awaitExit(Duration.ofSeconds(60)), node.output());
       String cause = cause(node);
       assertTrue(
@@ -121,7 +121,7 @@ class ExitCodesTest {
       assertEquals(2, bad.awaitExit(Duration.ofSeconds(60)), bad.output());
       assertEquals("bert-serving-start: -max_seq_len 'many' is not an integer", cause(bad));
     }
-    int http = ChaosRun.freePort();
+    int http = LoopbackPorts.free();
     // the class path as ops/ scripts give it (lib/*: alphabetical, Akka's jars before the
     // service's): the node's Akka settings must win over Akka's defaults all the same
     List<String> entries =
@@ -136,7 +136,7 @@ class ExitCodesTest {
             "graceful",
             String.join(java.io.File.pathSeparator, entries),
             List.of("-Xmx384m"),
-            node(ChaosRun.freePort(), http),
+            node(LoopbackPorts.free(), http),
             LOGS)) {
       HttpClient client = HttpClient.newHttpClient();
       Awaitility.await("ready")

@@ -27,8 +27,8 @@ class XlaNoLiveCompileTest {
 
   @Test
   void twentyNewLengthsAfterWarmUpCompileNothing() throws Exception {
-    int http = ChaosRun.freePort();
-    int management = ChaosRun.freePort();
+    int http = LoopbackPorts.free();
+    int management = LoopbackPorts.free();
     List<String> args =
         List.of(
             "-model_dir",
@@ -39,7 +39,7 @@ class XlaNoLiveCompileTest {
             "-cluster_host",
             "127.0.0.1",
             "-cluster_port",
-            String.valueOf(ChaosRun.freePort()),
+            String.valueOf(LoopbackPorts.free()),
             "-http_interface",
             "127.0.0.1",
             "-http_port",
