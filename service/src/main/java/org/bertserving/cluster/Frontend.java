@@ -380,20 +380,15 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       for (Job.Segment segment : job.segments()) {
         Job.Segment failedOnce = segment.failedOnce();
         if (failedOnce.failures() >= MAX_FAILURES) {
-          segment
-              .aggregator()
-              .tell(
-                  Aggregator.JobResult.failed(
-                      segment.requestId(),
-                      segment.offset(),
-                      500,
-                      "engine_error",
-                      "encoding failed on "
-                          + MAX_FAILURES
-                          + " attempts; the last, on worker "
-                          + failed.workerName()
-                          + ": "
-                          + failed.cause()));
+          segment.fail(
+              500,
+              "engine_error",
+              "encoding failed on "
+                  + MAX_FAILURES
+                  + " attempts; the last, on worker "
+                  + failed.workerName()
+                  + ": "
+                  + failed.cause());
         } else {
           again.add(failedOnce);
         }

@@ -61,6 +61,13 @@ public record Job(List<Segment> segments) implements WireMessage {
           options);
     }
 
+    /**
+     * Fails these rows' request: the HTTP status, the error type and a message naming the cause.
+     */
+    void fail(int status, String type, String message) {
+      aggregator.tell(Aggregator.JobResult.failed(requestId, offset, status, type, message));
+    }
+
     /** The same rows after one more engine failed on them. */
     Segment failedOnce() {
       return new Segment(

@@ -40,15 +40,7 @@ final class PreparedJob {
         job.features.add(f);
         job.rows.addAll(f.rows());
       } catch (InvalidInputException e) {
-        segment
-            .aggregator()
-            .tell(
-                Aggregator.JobResult.failed(
-                    segment.requestId(),
-                    segment.offset(),
-                    400,
-                    "invalid_input",
-                    e.shifted(segment.offset()).getMessage()));
+        segment.fail(400, "invalid_input", e.shifted(segment.offset()).getMessage());
       }
     }
     return job;

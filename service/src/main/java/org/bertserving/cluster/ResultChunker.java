@@ -54,24 +54,19 @@ public final class ResultChunker {
     for (int i = 0; i < n; i++) {
       long row = bytes(rows.get(i), tokens.get(i));
       if (row > budget) {
-        segment
-            .aggregator()
-            .tell(
-                Aggregator.JobResult.failed(
-                    segment.requestId(),
-                    segment.offset(),
-                    413,
-                    "too_large",
-                    String.format(
-                        Locale.ROOT,
-                        "the result of text %d is %.1f MB, over the"
-                            + " %.1f MB one message between nodes may carry (akka.remote.artery.advanced."
-                            + "maximum-frame-size %d bytes); lower -max_seq_len, pool fewer layers or raise the"
-                            + " frame size",
-                        segment.offset() + i,
-                        row / 1e6,
-                        budget / 1e6,
-                        frame)));
+        segment.fail(
+            413,
+            "too_large",
+            String.format(
+                Locale.ROOT,
+                "the result of text %d is %.1f MB, over the"
+                    + " %.1f MB one message between nodes may carry (akka.remote.artery.advanced."
+                    + "maximum-frame-size %d bytes); lower -max_seq_len, pool fewer layers or raise the"
+                    + " frame size",
+                segment.offset() + i,
+                row / 1e6,
+                budget / 1e6,
+                frame));
         return;
       }
       if (size + row > budget) {

@@ -3,6 +3,8 @@ package org.bertserving.http;
 import akka.http.javadsl.model.ContentType;
 import akka.http.javadsl.model.ContentTypes;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
 import org.bertserving.cluster.Metrics;
 
 /** {@code GET /metrics} in Prometheus' text exposition format. */
@@ -18,185 +20,165 @@ final class PrometheusText {
 
   static String render(Metrics m) {
     StringBuilder s = new StringBuilder(2048);
-    counter(s, "bert_requests_total", "Encode requests received", m.requests.sum());
-    counter(s, "bert_rows_total", "Texts received for encoding", m.rows.sum());
-    s.append(
-        "# HELP bert_replies_total Replies by HTTP-like status\n# TYPE bert_replies_total counter\n");
+    single(s, "bert_requests_total", "counter", "Encode requests received", m.requests.sum());
+    single(s, "bert_rows_total", "counter", "Texts received for encoding", m.rows.sum());
+    header(s, "bert_replies_total", "counter", "Replies by HTTP-like status");
     m.replies.forEach(
-        (status, n) ->
-            s.append("bert_replies_total{status=\"")
-                .append(status)
-                .append("\"} ")
-                .append(n.sum())
-                .append('\n'));
+        (status, n) -> line(s, "bert_replies_total", "status=\"" + status + "\"", n.sum()));
     histogram(
         s, "bert_request_duration_seconds", "Request latency, frontend in to reply out", m.latency);
     histogram(s, "bert_job_rows", "Rows per job (cross-request batch size)", m.jobRows);
-    gauge(s, "bert_pending_rows", "Rows accepted and not yet answered", m.pendingRows.get());
-    gauge(s, "bert_queued_rows", "Rows waiting for a worker (queue depth)", m.queuedRows.get());
-    gauge(s, "bert_workers", "Workers registered in the cluster", m.workers.get());
-    gauge(
+    single(
+        s, "bert_pending_rows", "gauge", "Rows accepted and not yet answered", m.pendingRows.get());
+    single(
+        s,
+        "bert_queued_rows",
+        "gauge",
+        "Rows waiting for a worker (queue depth)",
+        m.queuedRows.get());
+    single(s, "bert_workers", "gauge", "Workers registered in the cluster", m.workers.get());
+    single(
         s,
         "bert_capacity_tokens_per_second",
+        "gauge",
         "Measured speed of all workers together",
-        m.capacityTokensPerSecond.get());
-    gauge(
+        decimals(m.capacityTokensPerSecond.get(), 3));
+    single(
         s,
         "bert_backlog_seconds",
+        "gauge",
         "Seconds the accepted, unfinished work needs at that speed",
-        m.backlogSeconds.get());
-    counter(
+        decimals(m.backlogSeconds.get(), 3));
+    single(
         s,
         "bert_engine_failures_total",
+        "counter",
         "TensorFlow runs that failed (the worker restarts its session)",
         m.engineFailures.sum());
-    counter(
+    single(
         s,
         "bert_rejoins_total",
+        "counter",
         "Times this node rejoined the cluster as a new incarnation",
         m.rejoins.sum());
-    s.append(
-        "# HELP bert_worker_rows_total Rows run per worker\n# TYPE bert_worker_rows_total counter\n");
-    m.perWorker.forEach(
-        (w, v) ->
-            s.append("bert_worker_rows_total{worker=\"")
-                .append(w)
-                .append("\"} ")
-                .append(v[0])
-                .append('\n'));
-    s.append(
-        "# HELP bert_worker_tf_runs_total TensorFlow runs per worker\n# TYPE bert_worker_tf_runs_total counter\n");
-    m.perWorker.forEach(
-        (w, v) ->
-            s.append("bert_worker_tf_runs_total{worker=\"")
-                .append(w)
-                .append("\"} ")
-                .append(v[1])
-                .append('\n'));
-    s.append(
-        "# HELP bert_worker_busy_seconds_total Time per worker spent on jobs (TensorFlow runs)\n# TYPE bert_worker_busy_seconds_total counter\n");
-    m.perWorker.forEach(
-        (w, v) ->
-            s.append("bert_worker_busy_seconds_total{worker=\"")
-                .append(w)
-                .append("\"} ")
-                .append(String.format(Locale.ROOT, "%.6f", v[2] / 1e9))
-                .append('\n'));
-    s.append(
-        "# HELP bert_worker_info What each worker runs on (value 1)\n# TYPE bert_worker_info gauge\n");
+    perWorker(
+        s, "bert_worker_rows_total", "counter", "Rows run per worker", m.perWorker, v -> v[0]);
+    perWorker(
+        s,
+        "bert_worker_tf_runs_total",
+        "counter",
+        "TensorFlow runs per worker",
+        m.perWorker,
+        v -> v[1]);
+    perWorker(
+        s,
+        "bert_worker_busy_seconds_total",
+        "counter",
+        "Time per worker spent on jobs (TensorFlow runs)",
+        m.perWorker,
+        v -> decimals(v[2] / 1e9, 6));
+    header(s, "bert_worker_info", "gauge", "What each worker runs on (value 1)");
     m.described.forEach(
         (w, i) ->
-            s.append("bert_worker_info{worker=\"")
-                .append(label(w))
-                .append("\",device=\"")
-                .append(label(i.device()))
-                .append("\",tensorflow=\"")
-                .append(label(i.tensorflow()))
-                .append("\",cuda_runtime=\"")
-                .append(label(i.cudaRuntime()))
-                .append("\",cudnn=\"")
-                .append(label(i.cudnn()))
-                .append("\"} 1\n"));
-    s.append(
-        "# HELP bert_worker_gpu_memory_used_mib GPU memory in use on the worker's GPU (all processes)\n"
-            + "# TYPE bert_worker_gpu_memory_used_mib gauge\n");
+            line(
+                s,
+                "bert_worker_info",
+                labels(
+                    "worker", w,
+                    "device", i.device(),
+                    "tensorflow", i.tensorflow(),
+                    "cuda_runtime", i.cudaRuntime(),
+                    "cudnn", i.cudnn()),
+                1));
+    perWorker(
+        s,
+        "bert_worker_gpu_memory_used_mib",
+        "gauge",
+        "GPU memory in use on the worker's GPU (all processes)",
+        m.described,
+        i -> i.gpuMemoryUsedMib() >= 0 ? i.gpuMemoryUsedMib() : null);
+    perWorker(
+        s,
+        "bert_worker_gpu_memory_limit_mib",
+        "gauge",
+        "What the worker's process may take of its GPU (-gpu_memory_fraction)",
+        m.described,
+        i -> i.gpuMemoryLimitMib() >= 0 ? i.gpuMemoryLimitMib() : null);
+    header(
+        s,
+        "bert_worker_xla_compiles",
+        "gauge",
+        "XLA compiles of a worker under -xla, at warm-up and on live traffic");
     m.described.forEach(
         (w, i) -> {
-          if (i.gpuMemoryUsedMib() >= 0) {
-            s.append("bert_worker_gpu_memory_used_mib{worker=\"")
-                .append(label(w))
-                .append("\"} ")
-                .append(i.gpuMemoryUsedMib())
-                .append('\n');
-          }
+          line(
+              s,
+              "bert_worker_xla_compiles",
+              labels("worker", w, "when", "warm_up"),
+              i.warmCompiles());
+          line(
+              s, "bert_worker_xla_compiles", labels("worker", w, "when", "live"), i.liveCompiles());
         });
-    s.append(
-        "# HELP bert_worker_gpu_memory_limit_mib What the worker's process may take of its GPU (-gpu_memory_fraction)\n"
-            + "# TYPE bert_worker_gpu_memory_limit_mib gauge\n");
-    m.described.forEach(
-        (w, i) -> {
-          if (i.gpuMemoryLimitMib() >= 0) {
-            s.append("bert_worker_gpu_memory_limit_mib{worker=\"")
-                .append(label(w))
-                .append("\"} ")
-                .append(i.gpuMemoryLimitMib())
-                .append('\n');
-          }
-        });
-    s.append(
-        "# HELP bert_worker_xla_compiles XLA compiles of a worker under -xla, at warm-up and on live traffic\n"
-            + "# TYPE bert_worker_xla_compiles gauge\n");
-    m.described.forEach(
-        (w, i) ->
-            s.append("bert_worker_xla_compiles{worker=\"")
-                .append(label(w))
-                .append("\",when=\"warm_up\"} ")
-                .append(i.warmCompiles())
-                .append("\nbert_worker_xla_compiles{worker=\"")
-                .append(label(w))
-                .append("\",when=\"live\"} ")
-                .append(i.liveCompiles())
-                .append('\n'));
     return s.toString();
   }
 
-  /** A label value as the exposition format wants it: backslash, quote and newline escaped. */
-  private static String label(String value) {
-    return value == null
-        ? ""
-        : value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+  /** {@code key="value"} pairs, each value escaped as the exposition format wants it. */
+  private static String labels(String... keysAndValues) {
+    StringBuilder s = new StringBuilder();
+    for (int k = 0; k < keysAndValues.length; k += 2) {
+      String value = keysAndValues[k + 1] == null ? "" : keysAndValues[k + 1];
+      s.append(k == 0 ? "" : ",")
+          .append(keysAndValues[k])
+          .append("=\"")
+          .append(value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n"))
+          .append('"');
+    }
+    return s.toString();
   }
 
-  private static void counter(StringBuilder s, String name, String help, long value) {
-    s.append("# HELP ")
-        .append(name)
-        .append(' ')
-        .append(help)
-        .append("\n# TYPE ")
-        .append(name)
-        .append(" counter\n")
-        .append(name)
-        .append(' ')
-        .append(value)
-        .append('\n');
+  private static String decimals(double value, int places) {
+    return String.format(Locale.ROOT, "%." + places + "f", value);
   }
 
-  private static void gauge(StringBuilder s, String name, String help, long value) {
-    s.append("# HELP ")
-        .append(name)
-        .append(' ')
-        .append(help)
-        .append("\n# TYPE ")
-        .append(name)
-        .append(" gauge\n")
-        .append(name)
-        .append(' ')
-        .append(value)
-        .append('\n');
+  private static void header(StringBuilder s, String name, String type, String help) {
+    s.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    s.append("# TYPE ").append(name).append(' ').append(type).append('\n');
   }
 
-  private static void gauge(StringBuilder s, String name, String help, double value) {
-    s.append("# HELP ")
-        .append(name)
-        .append(' ')
-        .append(help)
-        .append("\n# TYPE ")
-        .append(name)
-        .append(" gauge\n")
-        .append(name)
-        .append(' ')
-        .append(String.format(Locale.ROOT, "%.3f", value))
-        .append('\n');
+  private static void line(StringBuilder s, String name, String labels, Object value) {
+    s.append(name);
+    if (labels != null) {
+      s.append('{').append(labels).append('}');
+    }
+    s.append(' ').append(value).append('\n');
+  }
+
+  /** A metric with one value and no labels. */
+  private static void single(StringBuilder s, String name, String type, String help, Object value) {
+    header(s, name, type, help);
+    line(s, name, null, value);
+  }
+
+  /** A metric with a value per worker; workers for which {@code value} gives null are left out. */
+  private static <V> void perWorker(
+      StringBuilder s,
+      String name,
+      String type,
+      String help,
+      Map<String, V> workers,
+      Function<V, Object> value) {
+    header(s, name, type, help);
+    workers.forEach(
+        (w, v) -> {
+          Object x = value.apply(v);
+          if (x != null) {
+            line(s, name, labels("worker", w), x);
+          }
+        });
   }
 
   private static void histogram(StringBuilder s, String name, String help, Metrics.Histogram h) {
-    s.append("# HELP ")
-        .append(name)
-        .append(' ')
-        .append(help)
-        .append("\n# TYPE ")
-        .append(name)
-        .append(" histogram\n");
+    header(s, name, "histogram", help);
     double[] bounds = h.bounds();
     long[] counts = h.cumulative();
     for (int i = 0; i < bounds.length; i++) {
