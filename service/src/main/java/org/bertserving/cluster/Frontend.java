@@ -22,9 +22,6 @@ import org.bertserving.client.protocol.EncodeReply;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.client.protocol.StatusReply;
 import org.bertserving.client.protocol.WireMessage;
-import org.bertserving.engine.CallOptions;
-import org.bertserving.engine.Featurizer;
-import org.bertserving.engine.InvalidInputException;
 
 /**
  * Takes requests, validates them, admits them by the work they bring against the speed it measures
@@ -213,97 +210,27 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     active.put(requestId, System.nanoTime());
     admission.admitted(requestId, tokens, size);
     queue.add(
-        segment(requestId, aggregator, inputs, request.isTokenized(), deadline, options(request)));
+        Requests.segment(
+            requestId,
+            aggregator,
+            inputs,
+            request.isTokenized(),
+            deadline,
+            Requests.options(request)));
     pendingRows += size;
     metrics.rows.add(size);
     dispatch();
     return this;
   }
 
-  /** The whole request as one typed segment; the inputs are validated already. */
-  @SuppressWarnings("unchecked")
-  private static Job.Segment segment(
-      String requestId,
-      ActorRef<Aggregator.Command> aggregator,
-      List<Object> inputs,
-      boolean isTokenized,
-      long deadline,
-      CallOptions options) {
-    List<?> typed = inputs;
-    return isTokenized
-        ? new Job.Segment(
-            requestId, aggregator, 0, null, (List<List<String>>) typed, deadline, 0, options)
-        : new Job.Segment(
-            requestId, aggregator, 0, (List<String>) typed, null, deadline, 0, options);
-  }
-
-  /** The request's own options for the engine; its direction is checked by {@link #refusal}. */
-  private static CallOptions options(EncodeRequest r) {
-    String direction = r.truncationDirection();
-    return new CallOptions(
-        r.prompt(),
-        r.normalize(),
-        r.dimensions(),
-        r.truncate(),
-        direction == null
-            ? null
-            : CallOptions.Direction.valueOf(direction.toUpperCase(java.util.Locale.ROOT)),
-        r.promptName());
-  }
-
-  /** Why a request cannot be taken whatever the load, or {@code null}. */
+  /** Why a request cannot be taken now, or {@code null}. */
   private EncodeFailure refusal(EncodeRequest request, List<Object> inputs) {
-    try {
-      Featurizer.validate(inputs, request.isTokenized());
-    } catch (InvalidInputException e) {
-      return EncodeFailure.of(request.id(), 400, "invalid_input", e.getMessage());
-    }
-    String direction = request.truncationDirection();
-    if (direction != null
-        && !direction.equalsIgnoreCase("left")
-        && !direction.equalsIgnoreCase("right")) {
-      return EncodeFailure.of(
-          request.id(),
-          400,
-          "invalid_input",
-          "truncation_direction '" + direction + "': expected Left or Right");
-    }
-    if (request.dimensions() != null && request.dimensions() < 1) {
-      return EncodeFailure.of(
-          request.id(),
-          400,
-          "invalid_input",
-          "dimensions " + request.dimensions() + " is out of range: expected at least 1");
+    EncodeFailure invalid =
+        Requests.invalid(request, inputs, settings.maxRequestRows(), maxTextChars);
+    if (invalid != null) {
+      return invalid;
     }
     int size = inputs.size();
-    if (size > settings.maxRequestRows()) {
-      return EncodeFailure.of(
-          request.id(),
-          413,
-          "too_large",
-          size
-              + " texts in one request; at "
-              + "most "
-              + settings.maxRequestRows()
-              + " (bert-serving.frontend.max-request-rows)");
-    }
-    Job.Segment whole = segment("", null, inputs, request.isTokenized(), 0, CallOptions.DEFAULTS);
-    for (int i = 0; i < size; i++) {
-      if (whole.chars(i) > maxTextChars) {
-        return EncodeFailure.of(
-            request.id(),
-            413,
-            "too_large",
-            "text "
-                + i
-                + " has "
-                + whole.chars(i)
-                + " characters; at most "
-                + maxTextChars
-                + " travel to a worker in "
-                + "one message (akka.remote.artery.advanced.maximum-frame-size)");
-      }
-    }
     if (inFlight.isEmpty()) {
       return new EncodeFailure(
           request.id(), 503, "no_worker", "no worker is registered in the cluster yet", 1);
