@@ -118,7 +118,11 @@ final class ClusterBertClient implements BertClient {
 
   @Override
   public ServerStatus serverStatus() {
-    StatusReply reply = (StatusReply) Outcomes.join(ask(StatusRequest.INSTANCE));
+    Object answer = Outcomes.join(ask(StatusRequest.INSTANCE));
+    if (answer instanceof EncodeFailure f) {
+      throw Outcomes.failure(f.status(), f.type(), f.description());
+    }
+    StatusReply reply = (StatusReply) answer;
     return new ServerStatus(
         JSON.convertValue(
             reply.status(),

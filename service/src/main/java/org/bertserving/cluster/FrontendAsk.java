@@ -9,6 +9,7 @@ import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.client.protocol.StatusReply;
+import org.bertserving.client.protocol.WireMessage;
 
 /**
  * The doors' (HTTP, cluster client, ZeroMQ) one way of asking the frontend: the frontend answers
@@ -26,18 +27,24 @@ public final class FrontendAsk {
     CompletionStage<EncodeOutcome> outcome =
         AskPattern.ask(
             frontend, replyTo -> new Frontend.Encode(request, replyTo), timeout, scheduler);
-    return outcome.exceptionally(
-        e ->
-            EncodeFailure.of(
-                request.id(),
-                504,
-                "timeout",
-                "no answer from the frontend within " + timeout.toSeconds() + " s"));
+    return outcome.exceptionally(e -> unanswered(request.id(), timeout));
   }
 
-  /** Configuration and statistics, within {@link ServingSettings#GRACE}. */
-  public static CompletionStage<StatusReply> status(
+  /**
+   * Configuration and statistics ({@link StatusReply}) within {@link ServingSettings#GRACE}, or the
+   * same 504 {@link EncodeFailure} as {@link #encode}: every door answers a lost status alike.
+   */
+  public static CompletionStage<WireMessage> status(
       ActorRef<Frontend.Command> frontend, Scheduler scheduler) {
-    return AskPattern.ask(frontend, Frontend.GetStatus::new, ServingSettings.GRACE, scheduler);
+    CompletionStage<StatusReply> status =
+        AskPattern.ask(frontend, Frontend.GetStatus::new, ServingSettings.GRACE, scheduler);
+    return status.<WireMessage>thenApply(s -> s).exceptionally(e -> unanswered(null, GRACE));
+  }
+
+  private static final Duration GRACE = ServingSettings.GRACE;
+
+  private static EncodeFailure unanswered(com.fasterxml.jackson.databind.JsonNode id, Duration t) {
+    return EncodeFailure.of(
+        id, 504, "timeout", "no answer from the frontend within " + t.toSeconds() + " s");
   }
 }

@@ -9,9 +9,6 @@ import java.nio.file.Path;
  * neither {@code -model} nor {@code -model_dir} names one. Unpacked once into {@link ModelCache}.
  */
 public final class DefaultModel {
-  /** Overrides the cache folder; the {@code BERT_SERVING_CACHE} environment variable also does. */
-  public static final String CACHE_PROPERTY = ModelCache.CACHE_PROPERTY;
-
   public static final String NAME = NamedModel.BERT_BASE_UNCASED.cacheName();
 
   private DefaultModel() {}

@@ -18,9 +18,6 @@ import org.slf4j.LoggerFactory;
  * writes a model there, later starts reuse it.
  */
 public final class ModelCache {
-  /** Overrides the cache folder; the {@code BERT_SERVING_CACHE} environment variable also does. */
-  public static final String CACHE_PROPERTY = "bert.serving.cache";
-
   private static final String COMPLETE = ".complete";
   private static final Logger LOG = LoggerFactory.getLogger(ModelCache.class);
 
@@ -32,11 +29,9 @@ public final class ModelCache {
 
   private ModelCache() {}
 
+  /** The default folder: {@code BERT_SERVING_CACHE}, else {@code ~/.cache/bert-serving}. */
   public static Path dir() {
-    String dir = System.getProperty(CACHE_PROPERTY);
-    if (dir == null || dir.isBlank()) {
-      dir = System.getenv("BERT_SERVING_CACHE");
-    }
+    String dir = System.getenv("BERT_SERVING_CACHE");
     if (dir == null || dir.isBlank()) {
       return Path.of(System.getProperty("user.home"), ".cache", "bert-serving");
     }

@@ -5,8 +5,8 @@ import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
+import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.client.protocol.StatusReply;
 import org.bertserving.cluster.Frontend;
@@ -116,8 +116,12 @@ public final class Routes extends AllDirectives {
   // ---- status ---------------------------------------------------------------------------------
 
   private Route status() {
-    CompletionStage<StatusReply> status =
-        org.bertserving.cluster.FrontendAsk.status(frontend, system.scheduler());
-    return completeWithFuture(status.thenApply(s -> Json.response(200, s.status())));
+    return completeWithFuture(
+        org.bertserving.cluster.FrontendAsk.status(frontend, system.scheduler())
+            .thenApply(
+                s ->
+                    s instanceof StatusReply reply
+                        ? Json.response(200, reply.status())
+                        : errors.made(Dialect.BERT, ApiError.of((EncodeFailure) s))));
   }
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeReply;
 import org.bertserving.client.protocol.EncodeRequest;
+import org.bertserving.client.protocol.StatusReply;
 import org.bertserving.cluster.Frontend;
 import org.bertserving.cluster.FrontendAsk;
 import org.slf4j.Logger;
@@ -29,9 +30,6 @@ import org.zeromq.ZMsg;
  * raises it instead of hanging.
  */
 public final class ZmqDoor implements AutoCloseable {
-  /** What the stock Python client checks against its own version. */
-  static final String PROTOCOL_VERSION = ZmqFrames.PROTOCOL_VERSION;
-
   private static final Logger LOG = LoggerFactory.getLogger(ZmqDoor.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -195,11 +193,12 @@ public final class ZmqDoor implements AutoCloseable {
     FrontendAsk.status(frontend, system.scheduler())
         .whenComplete(
             (status, e) -> {
-              if (e != null) {
-                error(client, reqId, 504, "no status in time");
-                return;
+              if (status instanceof StatusReply reply) {
+                publisher.send(client, ZmqFrames.status(reply.status(), client), null, reqId);
+              } else {
+                EncodeFailure f = (EncodeFailure) status;
+                error(client, reqId, f.status(), f.description());
               }
-              publisher.send(client, ZmqFrames.status(status.status(), client), null, reqId);
             });
   }
 

@@ -261,13 +261,9 @@ class SecurityTest {
             System.getProperty("java.class.path"),
             PrintKeys.class.getName());
     child.environment().put("BERT_SERVING_API_KEY", "from-env,second");
-    Process p = child.redirectErrorStream(true).start();
-    try {
-      assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-      assertEquals("2", new String(p.getInputStream().readAllBytes()).trim());
-    } finally {
-      p.destroyForcibly();
-    }
+    TestNodes.Child printed = TestNodes.run(child, 60);
+    assertEquals(0, printed.exit(), printed.output());
+    assertEquals("2", printed.output().lines().reduce((a, b) -> b).orElse("").trim());
   }
 
   /** Prints how many API keys a node with no flags has (its environment's). */

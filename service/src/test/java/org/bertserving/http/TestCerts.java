@@ -11,7 +11,7 @@ import java.security.cert.Certificate;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import org.bertserving.server.TestNodes;
 
 /**
  * Self-signed certificates for tests, made by the JDK's keytool (always there) and written as the
@@ -101,23 +101,17 @@ public final class TestCerts {
 
   public static boolean hasOpenssl() {
     try {
-      return new ProcessBuilder("openssl", "version").start().waitFor(10, TimeUnit.SECONDS);
-    } catch (IOException | InterruptedException e) {
-      return false;
+      return TestNodes.run(new ProcessBuilder("openssl", "version"), 10).exit() == 0;
+    } catch (Exception | AssertionError e) {
+      return false; // not installed, or hung
     }
   }
 
   /** Runs a command in {@code dir}, failing with its output unless it exits 0 within a minute. */
   public static void run(List<String> command, Path dir) throws Exception {
-    Process p =
-        new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-    try {
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException(
-            command + ": " + new String(p.getInputStream().readAllBytes()));
-      }
-    } finally {
-      p.destroyForcibly();
+    TestNodes.Child child = TestNodes.run(new ProcessBuilder(command).directory(dir.toFile()), 60);
+    if (child.exit() != 0) {
+      throw new IllegalStateException(command + ": " + child.output());
     }
   }
 

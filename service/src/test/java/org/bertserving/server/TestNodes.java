@@ -53,6 +53,30 @@ public final class TestNodes {
         .until(condition);
   }
 
+  /** What a child process printed (stdout and stderr) and its exit code. */
+  public record Child(int exit, String output) {}
+
+  /**
+   * Runs a child process with its output in a file (never a pipe it could fill and block on), waits
+   * for it at most {@code seconds}, and always reaps it: a hung child fails the test, never hangs
+   * the build.
+   */
+  public static Child run(ProcessBuilder command, int seconds) throws Exception {
+    Path out = Files.createTempFile("child", ".log");
+    Process p = command.redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    try {
+      if (!p.waitFor(seconds, java.util.concurrent.TimeUnit.SECONDS)) {
+        throw new AssertionError(
+            command.command() + " did not end within " + seconds + " s: " + Files.readString(out));
+      }
+      return new Child(p.exitValue(), Files.readString(out));
+    } finally {
+      p.descendants().forEach(ProcessHandle::destroyForcibly); // what a script started, too
+      p.destroyForcibly();
+      Files.deleteIfExists(out);
+    }
+  }
+
   private static final int FIRST_PORT = 20000;
   private static final int PORT_SPAN = 6384;
   // test JVMs of different modules start apart, so that two suites on one machine rarely meet
