@@ -114,6 +114,10 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private final Map<ActorRef<Worker.Command>, Map<Long, Job>> inFlight = new LinkedHashMap<>();
 
   private final Map<ActorRef<Worker.Command>, WorkerInfo> described = new HashMap<>();
+
+  /** Workers whose run failed: no new job until their new session describes itself. */
+  private final Set<ActorRef<Worker.Command>> restarting = new java.util.HashSet<>();
+
   private long nextJobId;
   private long pendingRows;
 
@@ -235,6 +239,14 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       return new EncodeFailure(
           request.id(), 503, "no_worker", "no worker is registered in the cluster yet", 1);
     }
+    if (restarting.containsAll(inFlight.keySet())) {
+      return new EncodeFailure(
+          request.id(),
+          503,
+          "no_worker",
+          "every worker is opening a new TensorFlow session after an engine failure",
+          1);
+    }
     if (pendingRows > 0 && pendingRows + size > settings.maxPendingRows()) {
       return new EncodeFailure(
           request.id(),
@@ -256,7 +268,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       ActorRef<Worker.Command> worker = null;
       int least = settings.prefetchSize();
       for (Map.Entry<ActorRef<Worker.Command>, Map<Long, Job>> e : inFlight.entrySet()) {
-        if (e.getValue().size() < least) {
+        if (e.getValue().size() < least && !restarting.contains(e.getKey())) {
           least = e.getValue().size();
           worker = e.getKey();
         }
@@ -298,8 +310,20 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     return this;
   }
 
+  /**
+   * A worker recovers from an engine failure: no new job for it (and no share of the admitted work)
+   * until its new session describes itself, which it does when asked now.
+   */
+  private void recovering(ActorRef<Worker.Command> worker) {
+    if (inFlight.containsKey(worker) && restarting.add(worker)) {
+      admission.workerLeft(worker);
+      worker.tell(new Worker.Describe(getContext().getSelf()));
+    }
+  }
+
   private Behavior<Command> onJobFailed(JobFailed failed) {
     metrics.engineFailures.increment();
+    recovering(failed.worker());
     Map<Long, Job> jobs = inFlight.get(failed.worker());
     Job job = jobs == null ? null : jobs.remove(failed.jobId());
     if (job != null) {
@@ -335,6 +359,8 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   }
 
   private Behavior<Command> onJobReturned(JobReturned returned) {
+    // given back untried: the worker is recovering (this frontend may not have seen it fail)
+    recovering(returned.worker());
     Map<Long, Job> jobs = inFlight.get(returned.worker());
     Job job = jobs == null ? null : jobs.remove(returned.jobId());
     if (job != null) {
@@ -345,12 +371,17 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   }
 
   private Behavior<Command> onWorkerInfo(WorkerInfo info) {
+    boolean back = restarting.remove(info.worker());
     if (inFlight.containsKey(info.worker())) {
-      if (described.put(info.worker(), info) == null) {
+      if (described.put(info.worker(), info) == null || back) {
         admission.workerJoined(info.worker(), info.tokensPerSecond());
       }
       metrics.workerDescribed(info);
       updateGauges();
+    }
+    if (back) {
+      getContext().getLog().info("worker {} is back with a new session", info.name());
+      dispatch();
     }
     return this;
   }
@@ -360,6 +391,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
    * to the others.
    */
   private void workerGone(ActorRef<Worker.Command> worker) {
+    restarting.remove(worker);
     Map<Long, Job> jobs = inFlight.remove(worker);
     WorkerInfo info = described.remove(worker);
     if (info != null) {

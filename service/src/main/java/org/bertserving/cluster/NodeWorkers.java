@@ -5,7 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The workers of this node as its readiness probe sees them: ready while every one of them has a
- * warmed, working session (a worker restarting its session, or stopped for good, is not).
+ * warmed, working session (a worker restarting its session is not).
  */
 public final class NodeWorkers {
   private final int expected;

@@ -9,6 +9,7 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
 import akka.actor.typed.receptionist.Receptionist;
 import akka.actor.typed.receptionist.ServiceKey;
 import java.io.IOException;
@@ -30,18 +31,28 @@ import org.bertserving.engine.EngineException;
  * TensorFlow run goes on a thread of the worker's blocking dispatcher while the actor tokenizes the
  * next job, so the device never waits for CPU-side work between jobs.
  *
- * <p>A failed TensorFlow run fails that job (the frontend sends it elsewhere once) and restarts the
- * worker with a new session; a worker that cannot get a working session within {@link #RESTARTS}
- * restarts a minute stops, and its node is no longer ready.
+ * <p>A failed TensorFlow run fails that job (the frontend sends it elsewhere once) and the worker
+ * recovers by itself: it opens a new session and warms it up on its engine thread, waiting longer
+ * before each try while tries fail ({@link #MIN_BACKOFF} doubling up to {@link #MAX_BACKOFF}), and
+ * never gives up. Meanwhile its node is not ready, any job it is sent goes straight back to its
+ * frontend untried, and the frontends' {@link Describe} wait for the new session: the frontend
+ * gives a worker no new job between its failure and that answer. What the actor does not expect (a
+ * bug, not a device) restarts it under its supervisor.
  */
 public final class Worker extends AbstractBehavior<Worker.Command> {
   public static final ServiceKey<Command> SERVICE_KEY =
       ServiceKey.create(Command.class, "bert-workers");
 
-  /** Restarts (new sessions) allowed within {@link #RESTART_WINDOW} before the worker gives up. */
-  static final int RESTARTS = 3;
+  /**
+   * The wait before a new session after a failure; it doubles with every failure in a row (runs and
+   * warm-ups alike) and starts again from here after a run that works.
+   */
+  static final Duration MIN_BACKOFF = Duration.ofMillis(200);
 
-  static final Duration RESTART_WINDOW = Duration.ofMinutes(1);
+  static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+  /** Restarts of the actor itself (an unexpected failure) allowed a minute. */
+  private static final int RESTARTS = 3;
 
   public interface Command {}
 
@@ -56,11 +67,28 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   private record Ran(PreparedJob job, float[][] vectors, Throwable failure, long nanos, long runs)
       implements Command, akka.actor.NoSerializationVerificationNeeded {}
 
+  /** Time to open a new session (after a failure). */
+  private enum Reopen implements Command, akka.actor.NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
+  /** A new session was opened and warmed up, or failed to: its speed, or the failure. */
+  private record Reopened(Double tokensPerSecond, Throwable failure)
+      implements Command, akka.actor.NoSerializationVerificationNeeded {}
+
   private final BertEncoder encoder;
   private final NodeWorkers node;
   private final ResultChunker chunker;
   private final String name;
-  private final double tokensPerSecond;
+  private final TimerScheduler<Command> timers;
+  private double tokensPerSecond;
+
+  /** Failures in a row (runs, then warm-ups of new sessions), for the wait before the next try. */
+  private int failures;
+
+  /** Frontends that asked who this worker is while it recovered: answered by the new session. */
+  private final java.util.Set<ActorRef<Frontend.Command>> askedWhileRecovering =
+      new java.util.LinkedHashSet<>();
 
   /** Jobs tokenized and waiting for the run in progress to end (at most prefetch_size - 1). */
   private final ArrayDeque<PreparedJob> waiting = new ArrayDeque<>();
@@ -70,11 +98,13 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
 
   private Worker(
       ActorContext<Command> context,
+      TimerScheduler<Command> timers,
       BertEncoder encoder,
       NodeWorkers node,
       ResultChunker chunker,
       boolean restarted) {
     super(context);
+    this.timers = timers;
     this.encoder = encoder;
     this.node = node;
     this.chunker = chunker;
@@ -98,19 +128,18 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
             });
     // warm up (under -xla: compile every shape) and measure first, so that a registered worker
     // answers at full speed (and /ready means ready), and the frontend knows its speed at once
-    Integer maxSeqLen = encoder.settings().maxSeqLen();
-    this.tokensPerSecond =
-        CompletableFuture.supplyAsync(
-                () -> {
-                  encoder.warmUp();
-                  return encoder.calibrate(
-                      Math.min(16, encoder.settings().maxBatchSize()),
-                      Math.min(maxSeqLen == null ? 64 : maxSeqLen, 64));
-                },
-                engineThread)
-            .join();
+    this.tokensPerSecond = CompletableFuture.supplyAsync(this::warmUp, engineThread).join();
     context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
     node.ready(name);
+  }
+
+  /** Warms the session up and measures it, on the engine thread: its tokens per second. */
+  private double warmUp() {
+    Integer maxSeqLen = encoder.settings().maxSeqLen();
+    encoder.warmUp();
+    return encoder.calibrate(
+        Math.min(16, encoder.settings().maxBatchSize()),
+        Math.min(maxSeqLen == null ? 64 : maxSeqLen, 64));
   }
 
   /**
@@ -122,16 +151,19 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     boolean[] started = {false};
     Behavior<Command> worker =
         Behaviors.setup(
-            context -> {
-              boolean restarted = started[0];
-              started[0] = true;
-              return new Worker(context, encoder, node, chunker, restarted);
-            });
-    // a failed run leaves the session suspect: restart with a new one, a few times a minute
+            context ->
+                Behaviors.withTimers(
+                    timers -> {
+                      boolean restarted = started[0];
+                      started[0] = true;
+                      return new Worker(context, timers, encoder, node, chunker, restarted);
+                    }));
+    // the device's failures are the worker's own to recover from (recovering()); this restarts
+    // it, with a new session, only on what it does not expect, a few times a minute
     return Behaviors.supervise(worker)
         .onFailure(
             EngineException.class,
-            SupervisorStrategy.restart().withLimit(RESTARTS, RESTART_WINDOW));
+            SupervisorStrategy.restart().withLimit(RESTARTS, Duration.ofMinutes(1)));
   }
 
   @Override
@@ -151,24 +183,37 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     return this;
   }
 
+  /** The failure of a run or of a warm-up, as the supervisor restarts on. */
+  private static EngineException engineFailure(Throwable failure) {
+    Throwable cause =
+        failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
+    return cause instanceof EngineException engine
+        ? engine
+        : new EngineException(String.valueOf(cause.getMessage()), cause);
+  }
+
   private Behavior<Command> onDescribe(Describe describe) {
-    BertEncoder.DeviceReport device = encoder.device();
-    describe
-        .frontend()
-        .tell(
-            new Frontend.WorkerInfo(
-                getContext().getSelf(),
-                name,
-                tokensPerSecond,
-                device.device(),
-                device.tensorflow(),
-                device.cudaRuntime(),
-                device.cudnn(),
-                device.memoryUsedMib(),
-                device.memoryLimitMib(),
-                encoder.warmCompiles(),
-                encoder.liveCompiles()));
+    describe(describe.frontend());
     return this;
+  }
+
+  private void describe(ActorRef<Frontend.Command> frontend) {
+    BertEncoder.DeviceReport device = encoder.device();
+    frontend.tell(
+        new Frontend.WorkerInfo(
+            getContext().getSelf(),
+            name,
+            tokensPerSecond,
+            device.device(),
+            device.tensorflow(),
+            device.cudaRuntime(),
+            device.cudnn(),
+            device.memoryUsedMib(),
+            device.memoryLimitMib(),
+            encoder.warmCompiles(),
+            encoder.liveCompiles()));
   }
 
   /**
@@ -212,34 +257,96 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   private Behavior<Command> onRan(Ran ran) {
     running = false;
     if (ran.failure() != null) {
-      Throwable cause =
-          ran.failure() instanceof CompletionException && ran.failure().getCause() != null
-              ? ran.failure().getCause()
-              : ran.failure();
-      EngineException e =
-          cause instanceof EngineException engine
-              ? engine
-              : new EngineException(String.valueOf(cause.getMessage()), cause);
-      getContext()
-          .getLog()
-          .error("worker {}: {}; restarting with a new session", name, e.getMessage());
+      EngineException e = engineFailure(ran.failure());
       Run run = ran.job().run;
       run.frontend()
           .tell(new Frontend.JobFailed(run.jobId(), getContext().getSelf(), name, e.getMessage()));
       // the jobs prepared behind it were not tried: back to the frontend, not failed
       for (PreparedJob waitingJob : waiting) {
-        waitingJob
-            .run
-            .frontend()
-            .tell(new Frontend.JobReturned(waitingJob.run.jobId(), getContext().getSelf()));
+        giveBack(waitingJob.run);
       }
       waiting.clear();
-      throw e;
+      return recover(e);
     }
+    failures = 0;
+    // the next job's run first: its device computes while this one's rows are sent
+    startNext();
     ran.job().deliver(ran.vectors(), encoder, chunker);
     done(ran.job(), ran.nanos(), ran.runs());
-    startNext();
     return this;
+  }
+
+  /** A session failed: not ready, and a new one after the wait this failure in a row earns. */
+  private Behavior<Command> recover(EngineException cause) {
+    failures++;
+    long wait =
+        Math.min(MAX_BACKOFF.toMillis(), MIN_BACKOFF.toMillis() << Math.min(20, failures - 1));
+    node.down(name);
+    getContext()
+        .getLog()
+        .error(
+            "worker {}: {}; a new TensorFlow session in {} ms (failure {} in a row)",
+            name,
+            cause.getMessage(),
+            wait,
+            failures);
+    timers.startSingleTimer(Reopen.INSTANCE, Duration.ofMillis(wait));
+    return recovering();
+  }
+
+  /** Between a failure and a working new session: jobs go back untried, descriptions wait. */
+  private Behavior<Command> recovering() {
+    return newReceiveBuilder()
+        .onMessage(
+            Run.class,
+            run -> {
+              giveBack(run);
+              return Behaviors.same();
+            })
+        .onMessage(
+            Describe.class,
+            d -> {
+              askedWhileRecovering.add(d.frontend());
+              return Behaviors.same();
+            })
+        .onMessageEquals(Reopen.INSTANCE, this::onReopen)
+        .onMessage(Reopened.class, this::onReopened)
+        .onSignal(PostStop.class, s -> down())
+        .build();
+  }
+
+  private Behavior<Command> onReopen() {
+    getContext()
+        .pipeToSelf(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    encoder.restartSession();
+                  } catch (IOException e) {
+                    throw new EngineException("cannot open a new TensorFlow session", e);
+                  }
+                  return warmUp();
+                },
+                engineThread),
+            Reopened::new);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onReopened(Reopened reopened) {
+    if (reopened.failure() != null) {
+      return recover(engineFailure(reopened.failure()));
+    }
+    tokensPerSecond = reopened.tokensPerSecond();
+    node.ready(name);
+    getContext().getLog().info("worker {}: back with a new session", name);
+    askedWhileRecovering.forEach(this::describe);
+    askedWhileRecovering.clear();
+    return this;
+  }
+
+  /** A job this worker will not run: its frontend sends it to another worker first. */
+  private void giveBack(Run run) {
+    run.frontend().tell(new Frontend.JobReturned(run.jobId(), getContext().getSelf()));
   }
 
   private void done(PreparedJob job, long nanos, long runs) {

@@ -116,7 +116,7 @@ public final class BertServer implements AutoCloseable {
     }
     List<Integer> devices = settings.deviceMap();
     if (devices.isEmpty()) {
-      int visible = DeviceProbe.visibleGpus();
+      int visible = DeviceProbe.visibleGpus(settings.engine().gpuMemoryFraction());
       if (visible == 0) {
         LOG.info(
             "no -device_map and no GPU visible ({}): the workers run on the {}",
@@ -130,7 +130,7 @@ public final class BertServer implements AutoCloseable {
     }
     String list = settings.engineFor(0, devices).visibleDevices();
     for (int gpu : devices.stream().distinct().toList()) {
-      DeviceProbe.prove(gpu, list);
+      DeviceProbe.prove(gpu, list, settings.engine().gpuMemoryFraction());
     }
     return devices;
   }
@@ -272,11 +272,30 @@ public final class BertServer implements AutoCloseable {
   public void close() {
     stopping = true;
     rejoins.shutdownNow();
+    // the graceful phases take at most about the request timeout; past that, a system that has
+    // still not terminated is given up on (logged), so that a stop never hangs its caller
+    Duration bound = settings.requestTimeout().plus(ServingSettings.GRACE.multipliedBy(6));
     ActorSystem<Void> current;
     do { // a rejoin that was under way when the stop came ends too
       current = system;
       current.terminate();
-      current.getWhenTerminated().toCompletableFuture().join();
+      try {
+        current
+            .getWhenTerminated()
+            .toCompletableFuture()
+            .get(bound.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        LOG.error(
+            "the actor system {} did not terminate within {} s; stopping without it",
+            current.address(),
+            bound.toSeconds());
+        break;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (java.util.concurrent.ExecutionException e) {
+        LOG.error("the actor system {} ended with {}", current.address(), e.getCause());
+      }
     } while (current != system);
     stopped.complete(null);
     engines.forEach(BertEncoder::close);

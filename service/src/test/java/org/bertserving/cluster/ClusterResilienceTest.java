@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Faults a cluster must absorb without a person, in one JVM (real ActorSystems on loopback, every
- * message serialized): results larger than a frame, an engine that throws once, rows that fail on
- * every engine.
+ * message serialized): results larger than a frame, an engine that throws once or again and again,
+ * rows that fail on every engine.
  */
 class ClusterResilienceTest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -196,6 +196,49 @@ class ClusterResilienceTest {
           () -> encode(cluster.base(), List.of("hello world")).statusCode() == 200,
           30,
           "the cluster serves on");
+    }
+  }
+
+  @Test
+  void aWorkerWhoseEngineFailsAgainAndAgainComesBackByItself() throws Exception {
+    // one worker holding two jobs (prefetch 2), so that one waits behind the run that fails
+    try (Cluster cluster =
+            Cluster.start(
+                1,
+                Map.of(
+                    "bert-serving.workers.max-batch-size",
+                    10,
+                    "bert-serving.workers.prefetch-size",
+                    2));
+        BertEncoder direct =
+            BertEncoder.load(
+                EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build())) {
+      BertServer worker = cluster.workers().get(0);
+      // the job's run fails, then the warm-up of each of the next three sessions (a device that
+      // stays broken for a while): the worker waits longer before each try and does not give up
+      worker.faults().forEach(f -> f.failNextRuns(4));
+      List<String> first = ClusterTest.texts(10);
+      List<String> second = ClusterTest.texts(20).subList(10, 20);
+      CompletableFuture<HttpResponse<String>> one = encodeAsync(cluster.base(), first);
+      CompletableFuture<HttpResponse<String>> two = encodeAsync(cluster.base(), second);
+      TestNodes.await(
+          () -> !worker.workers().allReady(), 20, "the failing worker's node is not ready");
+      for (var reply : List.of(Map.entry(one, first), Map.entry(two, second))) {
+        HttpResponse<String> r = reply.getKey().get(60, TimeUnit.SECONDS);
+        assertEquals(200, r.statusCode(), "run once the worker was back: " + r.body());
+        JsonNode result = JSON.readTree(r.body()).get("result");
+        float[][] expected = direct.encode(reply.getValue());
+        for (int i = 0; i < expected.length; i++) {
+          assertEquals(expected[i][1], result.get(i).get(1).floatValue(), 1e-5, "row " + i);
+        }
+      }
+      assertTrue(worker.workers().allReady(), "the worker's node is ready again");
+      assertEquals(1, cluster.frontend().metrics().workers.get(), "registered");
+      assertEquals(
+          1,
+          cluster.frontend().metrics().engineFailures.sum(),
+          "one job's run failed; no job was given to the worker again until it was back");
+      assertEquals(200, encode(cluster.base(), List.of("hello world")).statusCode());
     }
   }
 

@@ -188,8 +188,14 @@ class ApiErrorsTest {
       }
       TestNodes.await(() -> server.metrics().pendingRows.get() == 0, 10, "nothing pending");
     }
-    // rows that fail on two engines: 500 (a worker restarts its session after each, at most 3 a
-    // minute, so one family only here; the others' mapping is in errorsAreMappedInOnePlace)
+    // rows that fail on two engines: 500 (a worker restarts its session after each, waiting
+    // longer each time, so one family only here; the others' mapping is in
+    // errorsAreMappedInOnePlace)
+    // the runs of the timed-out requests above are over once a new request is answered
+    TestNodes.await(
+        () -> Wire.post(base + "/embed", "{\"inputs\": \"drained\"}").statusCode() == 200,
+        30,
+        "the worker is done with earlier runs");
     server.faults().forEach(fault -> fault.poison("cat"));
     try {
       assertError(
