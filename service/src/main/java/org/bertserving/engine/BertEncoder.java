@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
 public final class BertEncoder implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BertEncoder.class);
 
+  /** TensorFlow's switch for its oneDNN kernels, read once when it loads. */
+  private static final String ONEDNN_OPTS = "TF_ENABLE_ONEDNN_OPTS";
+
   private final EngineSettings settings;
   private final BertConfig config;
   private final Featurizer featurizer;
@@ -74,6 +77,16 @@ public final class BertEncoder implements AutoCloseable {
     return load(settings, TfBertBackend::open);
   }
 
+  /** Refuses -bf16 on a CPU (as {@link GpuPlatform#cpu()} describes it) without bfloat16 units. */
+  static void requireBf16(String cpu) {
+    if (!GpuPlatform.bf16(cpu)) {
+      throw new ModelLoadException(
+          "-bf16 needs a CPU with AVX512_BF16 or AMX; this one is a "
+              + cpu
+              + ", where bfloat16 would be emulated, slower than float32");
+    }
+  }
+
   /** Loads the model onto a backend that {@code opener} opens (and opens again on a restart). */
   public static BertEncoder load(EngineSettings settings, ModelBackend.Opener opener)
       throws IOException {
@@ -85,12 +98,15 @@ public final class BertEncoder implements AutoCloseable {
                 + settings.deviceId()
                 + " use -fp16");
       }
-      if (!GpuPlatform.cpuBf16()) {
-        throw new ModelLoadException(
-            "-bf16 needs a CPU with AVX512_BF16 or AMX; this one is a "
-                + GpuPlatform.cpu()
-                + ", where bfloat16 would be emulated, slower than float32");
-      }
+      requireBf16(GpuPlatform.cpu());
+    }
+    if (settings.fp16() && settings.deviceId() < 0 && !"0".equals(System.getenv(ONEDNN_OPTS))) {
+      LOG.warn(
+          "-fp16 on the CPU: TensorFlow's oneDNN half-precision kernels can be a hundred times"
+              + " slower than float32 on CPUs (measured on one with AVX512_FP16); -fp16 is for"
+              + " GPUs, -bf16 for CPUs with AVX512_BF16 or AMX ({}=0 before the start uses"
+              + " TensorFlow's other kernels)",
+          ONEDNN_OPTS);
     }
     long start = System.nanoTime();
     ModelFiles files = ModelFiles.locate(settings);
@@ -378,7 +394,8 @@ public final class BertEncoder implements AutoCloseable {
 
   /**
    * Pooled vectors as a request asked: the first {@code dimensions} components of each (of each
-   * token's, for token-level output), L2-normalized when asked or configured.
+   * token's, for token-level output), L2-normalized when asked or configured. The rows of {@code
+   * pooled} are normalized in place: they are the caller's to give, fresh from a run.
    *
    * @throws InvalidInputException when {@code dimensions} is out of range
    */

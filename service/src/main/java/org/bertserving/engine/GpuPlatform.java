@@ -191,7 +191,11 @@ public final class GpuPlatform {
 
   /** Whether this CPU multiplies bfloat16 in hardware (AVX512_BF16 or AMX): what -bf16 needs. */
   public static boolean cpuBf16() {
-    String cpu = cpu();
+    return bf16(cpu());
+  }
+
+  /** Whether the CPU that {@link #cpu()} so describes multiplies bfloat16 in hardware. */
+  static boolean bf16(String cpu) {
     return cpu.contains("AVX512_BF16") || cpu.contains("AMX_BF16");
   }
 

@@ -12,7 +12,8 @@ final class VectorOutput {
   private VectorOutput() {}
 
   /**
-   * @param row one pooled vector, or a row's token vectors back to back
+   * @param row one pooled vector, or a row's token vectors back to back; normalized in place when
+   *     all its components are kept (the row is the caller's to give: no copy on the way out)
    * @param width the model's vector width
    * @param keep the components to keep of each vector
    */
@@ -21,7 +22,7 @@ final class VectorOutput {
       return row;
     }
     int vectors = row.length / width;
-    float[] out = keep == width ? row.clone() : new float[vectors * keep];
+    float[] out = keep == width ? row : new float[vectors * keep];
     for (int v = 0; v < vectors; v++) {
       if (keep != width) {
         System.arraycopy(row, v * width, out, v * keep, keep);

@@ -70,4 +70,48 @@ class BatchPlannerTest {
     assertEquals(0.100, m.run(16, 40), 1e-6);
     assertTrue(m.overhead() > 0.010 && m.overhead() < 0.012, "overhead " + m.overhead());
   }
+
+  /**
+   * A worker's engine measures its own cost model at start (what {@code calibrate} does before it
+   * registers), plans every call with it, and padding a row among longer ones changes nothing.
+   */
+  @Test
+  void theEngineCalibratesItsCostModelAndRunsMixedLengthsAsItPlans() throws Exception {
+    try (BertEncoder engine =
+        BertEncoder.load(
+            EngineSettings.builder()
+                .modelDir(org.bertserving.server.TestNodes.tinyModel())
+                .maxSeqLen(64)
+                .build())) {
+      assertEquals(CostModel.DEFAULT, engine.costModel(), "before it measured itself");
+      engine.calibrate(16, 32);
+      CostModel measured = engine.costModel();
+      assertTrue(!measured.equals(CostModel.DEFAULT), "measured: " + measured);
+      assertTrue(measured.overhead() >= 0 && measured.token() > 0, measured.toString());
+      assertEquals(
+          measured.token() / (6.0 * engine.config().hiddenSize()),
+          measured.attention(),
+          1e-18,
+          "attention's share from the model's width");
+
+      List<String> texts = new ArrayList<>();
+      for (int i = 0; i < 24; i++) {
+        texts.add(i % 3 == 0 ? "the dog sat on the mat . ".repeat(6).strip() : "hello world");
+      }
+      List<InputFeatures> rows = engine.featurizer().featurize(texts, false).rows();
+      int planned =
+          BatchPlanner.plan(
+                  rows, engine.settings().maxBatchSize(), engine.settings().tokenBudget(), measured)
+              .size();
+      long before = engine.runs();
+      float[][] together = engine.encode(texts);
+      assertEquals(planned, engine.runs() - before, "ran as its measured model planned");
+      for (int i = 0; i < 3; i++) {
+        float[] alone = engine.encode(List.of(texts.get(i))).clone()[0];
+        for (int d = 0; d < alone.length; d++) {
+          assertEquals(alone[d], together[i][d], 1e-5, "text " + i + " alone and among others");
+        }
+      }
+    }
+  }
 }

@@ -49,4 +49,21 @@ class Bf16AccuracyTest {
         "-bf16 is for CPUs (bfloat16 matmuls of AVX512_BF16 or AMX); on GPU 0 use -fp16",
         e.getMessage());
   }
+
+  @Test
+  void bf16IsRefusedOnACpuThatWouldEmulateIt() {
+    ModelLoadException e =
+        assertThrows(
+            ModelLoadException.class, () -> BertEncoder.requireBf16("CPU (2 cores, AVX2 AVX512F)"));
+    assertEquals(
+        "-bf16 needs a CPU with AVX512_BF16 or AMX; this one is a CPU (2 cores, AVX2 AVX512F),"
+            + " where bfloat16 would be emulated, slower than float32",
+        e.getMessage());
+    BertEncoder.requireBf16("CPU (2 cores, AVX2 AVX512F AVX512_BF16)");
+    BertEncoder.requireBf16("CPU (56 cores, AVX2 AVX512F AMX_BF16)");
+    assertEquals(
+        GpuPlatform.cpu().contains("AVX512_BF16") || GpuPlatform.cpu().contains("AMX_BF16"),
+        GpuPlatform.cpuBf16(),
+        "this machine: " + GpuPlatform.cpu());
+  }
 }

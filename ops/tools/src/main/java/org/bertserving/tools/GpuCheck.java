@@ -59,14 +59,16 @@ public final class GpuCheck {
           gpu.memoryUsedMib(),
           gpu.memoryTotalMib());
     }
-    int visible = DeviceProbe.visibleGpus();
+    // the probe's session is the process's first on each GPU: with the engines' memory fraction
+    double fraction = EngineSettings.builder().build().gpuMemoryFraction();
+    int visible = DeviceProbe.visibleGpus(fraction);
     System.out.println("| GPUs TensorFlow can use | " + visible + " |\n");
     if (visible == 0 && !cpu) {
       System.out.println("No usable GPU: " + GpuPlatform.diagnosis());
       System.exit(1);
     }
     for (int gpu = 0; gpu < visible; gpu++) {
-      DeviceProbe.prove(gpu, "");
+      DeviceProbe.prove(gpu, "", fraction);
     }
     int device = cpu ? -1 : 0;
     String where = cpu ? GpuPlatform.cpu() : "GPU 0";

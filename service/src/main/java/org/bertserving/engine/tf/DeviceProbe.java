@@ -10,7 +10,6 @@ import org.tensorflow.Operand;
 import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.ConfigProto;
-import org.tensorflow.proto.GPUOptions;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -27,12 +26,12 @@ public final class DeviceProbe {
    * How many GPUs this process can place an op on (devices 0, 1, ... in turn), for workers on every
    * visible GPU when no {@code -device_map} is given; 0 on the CPU build.
    */
-  public static int visibleGpus() {
+  public static int visibleGpus(double memoryFraction) {
     if (!GpuPlatform.gpuBuild()) {
       return 0; // the CPU build has no GPU devices, and probing it would only log warnings
     }
     int n = 0;
-    while (n < 64 && usable(n, "") == null) {
+    while (n < 64 && usable(n, "", memoryFraction) == null) {
       n++;
     }
     return n;
@@ -43,10 +42,12 @@ public final class DeviceProbe {
    *
    * @param visibleDevices the process's {@code visible_device_list}: TensorFlow numbers the GPUs in
    *     that list 0, 1, ...
+   * @param memoryFraction the workers' {@code -gpu_memory_fraction}: the probe's session is the
+   *     process's first on the GPU, so its options are the ones TensorFlow keeps
    */
-  public static void prove(int physical, String visibleDevices) {
+  public static void prove(int physical, String visibleDevices, double memoryFraction) {
     int virtual = TfBertBackend.virtualDevice(physical, visibleDevices);
-    String error = usable(virtual, visibleDevices);
+    String error = usable(virtual, visibleDevices, memoryFraction);
     if (error != null) {
       throw new ModelLoadException(
           "GPU "
@@ -59,14 +60,17 @@ public final class DeviceProbe {
     }
   }
 
+  /** Soft placement off, and the GPU options every worker of the process will pass. */
+  static ConfigProto probeConfig(String visibleDevices, double memoryFraction) {
+    return ConfigProto.newBuilder()
+        .setAllowSoftPlacement(false)
+        .setGpuOptions(TfBertBackend.gpuOptions(visibleDevices, memoryFraction))
+        .build();
+  }
+
   /** {@code null} when an op runs on {@code /device:GPU:virtual}, else what TensorFlow said. */
-  private static String usable(int virtual, String visibleDevices) {
-    ConfigProto config =
-        ConfigProto.newBuilder()
-            .setAllowSoftPlacement(false)
-            .setGpuOptions(
-                GPUOptions.newBuilder().setAllowGrowth(true).setVisibleDeviceList(visibleDevices))
-            .build();
+  private static String usable(int virtual, String visibleDevices, double memoryFraction) {
+    ConfigProto config = probeConfig(visibleDevices, memoryFraction);
     try (Graph graph = new Graph()) {
       Ops tf =
           Ops.create(graph)

@@ -23,7 +23,7 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.ndarray.NdArrays;
-import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.ndarray.buffer.FloatDataBuffer;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.ConfigProto;
@@ -253,17 +253,27 @@ public final class TfBertBackend implements ModelBackend {
    * per process), so every worker of a node passes the same {@code visible_device_list} and memory
    * fraction: workers on one GPU share its fraction. A CPU worker creates no GPU device at all.
    */
+  /**
+   * The process's GPU options. The first session of a process that touches a GPU creates that GPU's
+   * allocator with its options, and every later session shares it: whatever opens a session first
+   * (the device probe, then each worker) must pass these same options, or the memory fraction of
+   * the workers is silently ignored.
+   */
+  static GPUOptions gpuOptions(String visibleDevices, double memoryFraction) {
+    return GPUOptions.newBuilder()
+        .setAllowGrowth(true)
+        .setVisibleDeviceList(visibleDevices)
+        .setPerProcessGpuMemoryFraction(memoryFraction)
+        .build();
+  }
+
   static ConfigProto sessionConfig(EngineSettings s) {
     ConfigProto.Builder config =
         ConfigProto.newBuilder()
             .setAllowSoftPlacement(true)
             .setIntraOpParallelismThreads(s.intraOpThreads())
             .setInterOpParallelismThreads(s.interOpThreads())
-            .setGpuOptions(
-                GPUOptions.newBuilder()
-                    .setAllowGrowth(true)
-                    .setVisibleDeviceList(s.visibleDevices())
-                    .setPerProcessGpuMemoryFraction(s.gpuMemoryFraction()));
+            .setGpuOptions(gpuOptions(s.visibleDevices(), s.gpuMemoryFraction()));
     if (s.deviceId() < 0) {
       config.putDeviceCount("GPU", 0);
     }
@@ -361,21 +371,22 @@ public final class TfBertBackend implements ModelBackend {
         runner.feed(bert.lastIndex, lastT);
       }
       try (Result result = runner.fetch(bert.output).run()) {
-        TFloat32 out = (TFloat32) result.get(0);
-        float[] flat = new float[(int) out.size()];
-        out.copyTo(DataBuffers.of(flat, false, false));
-        return split(flat, given, length);
+        return rows(((TFloat32) result.get(0)).asRawTensor().data().asFloats(), given, length);
       }
     }
   }
 
-  /** One array per row: the pooled vector, or the row's own tokens for token-level output. */
-  private float[][] split(float[] flat, List<InputFeatures> rows, int length) {
+  /**
+   * One array per row, read straight from the output tensor's memory (one copy on the way to the
+   * reply): the pooled vector, or the row's own tokens for token-level output.
+   */
+  private float[][] rows(FloatDataBuffer output, List<InputFeatures> rows, int length) {
     float[][] out = new float[rows.size()][];
     for (int r = 0; r < out.length; r++) {
       int stride = tokenLevel ? length * dim : dim;
       int size = tokenLevel ? rows.get(r).length() * dim : dim;
-      out[r] = java.util.Arrays.copyOfRange(flat, r * stride, r * stride + size);
+      out[r] = new float[size];
+      output.slice((long) r * stride, size).read(out[r]);
     }
     return out;
   }

@@ -39,6 +39,14 @@ class SessionConfigTest {
       assertEquals(0.4, config.getGpuOptions().getPerProcessGpuMemoryFraction(), 1e-9);
       assertEquals(0, config.getDeviceCountOrDefault("GPU", -1) == 0 ? 1 : 0, "GPUs stay visible");
     }
+    // the device probe opens the process's first GPU session: with the workers' GPU options, or
+    // TensorFlow would keep its allocator without the memory fraction
+    EngineSettings first = settings.engineFor(0, settings.deviceMap());
+    assertEquals(
+        TfBertBackend.sessionConfig(first).getGpuOptions(),
+        DeviceProbe.probeConfig(first.visibleDevices(), first.gpuMemoryFraction()).getGpuOptions());
+    assertEquals(
+        false, DeviceProbe.probeConfig("1,3", 0.4).getAllowSoftPlacement(), "no silent fallback");
     assertEquals(3, settings.engineFor(0, settings.deviceMap()).deviceId());
     assertEquals(1, TfBertBackend.virtualDevice(3, "1,3"), "GPU 3 is the process's GPU:1");
     assertEquals(0, TfBertBackend.virtualDevice(1, "1,3"));
