@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.StreamSupport;
 import org.awaitility.Awaitility;
 import org.bertserving.client.BertClient;
+import org.bertserving.http.TestCerts;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,16 +44,10 @@ class ArteryTlsTest {
             List.of(
                 "bash", root().resolve("ops/bert-serving-tls-stores").toString(), dir.toString()));
     command.addAll(List.of(nodes));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().remove("BERT_TLS_PASSWORD");
-    Process p = pb.start();
-    try {
-      String out = new String(p.getInputStream().readAllBytes());
-      assertTrue(p.waitFor(120, TimeUnit.SECONDS), "keytool finished");
-      assertEquals(0, p.exitValue(), out);
-    } finally {
-      p.destroyForcibly();
-    }
+    TestNodes.Child child = TestNodes.run(pb, 120);
+    assertEquals(0, child.exit(), child.output());
     return Files.readString(dir.resolve("password")).trim();
   }
 
@@ -100,7 +96,7 @@ class ArteryTlsTest {
         BertClient client = BertClient.http("127.0.0.1", http)) {
       frontend.started().get(30, TimeUnit.SECONDS);
       TestNodes.awaitWorkers(frontend, 1);
-      assertEquals(2, upMembers(frontend));
+      TestNodes.await(() -> upMembers(frontend) == 2, 30, "both nodes up in one cluster");
       assertEquals(2, client.encode(List.of("hello world", "the dog")).length, "jobs crossed TLS");
 
       Path theirs = tmp.resolve("theirs");
@@ -112,12 +108,86 @@ class ArteryTlsTest {
                   theirs,
                   "stranger",
                   other))) {
+        stranger.started().get(30, TimeUnit.SECONDS); // up, and trying to join
         Awaitility.await("a certificate of another CA never joins")
             .during(Duration.ofSeconds(6))
             .atMost(Duration.ofSeconds(8))
             .until(() -> upMembers(frontend) == 2 && frontend.metrics().workers.get() == 1);
       }
     }
+  }
+
+  /** PEM files for every pod, made as the README says ({@code ops/bert-serving-tls-pem}). */
+  static void pem(Path dir) throws Exception {
+    TestNodes.Child child =
+        TestNodes.run(
+            new ProcessBuilder(
+                "bash", root().resolve("ops/bert-serving-tls-pem").toString(), dir.toString()),
+            120);
+    assertEquals(0, child.exit(), child.output());
+  }
+
+  /** A pod as kubernetes.conf configures it (tls-pem.conf), its Secret mounted at {@code dir}. */
+  static Config pod(Config base, Path dir) {
+    return ConfigFactory.parseMap(
+            Map.of(
+                "akka.remote.artery.ssl.rotating-keys-engine.secret-mount-point", dir.toString()))
+        .withFallback(ConfigFactory.parseFile(root().resolve("cluster-conf/tls-pem.conf").toFile()))
+        .withFallback(base)
+        .resolve();
+  }
+
+  @Test
+  void podsFormAClusterOverTlsFromPemFilesAndAStrangerIsKeptOut() throws Exception {
+    Assumptions.assumeTrue(TestCerts.hasOpenssl(), "openssl makes the PEM files");
+    Path ours = tmp.resolve("pem-ours");
+    pem(ours);
+    int seed = TestNodes.freePort();
+    int http = TestNodes.freePort();
+    Config frontendConfig =
+        pod(TestNodes.node(List.of("frontend"), seed, seed, http, Map.of()), ours);
+    assertEquals(
+        "akka.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider",
+        frontendConfig.getString("akka.remote.artery.ssl.ssl-engine-provider"));
+    try (BertServer frontend = BertServer.start(frontendConfig);
+        BertServer worker =
+            BertServer.start(
+                pod(
+                    TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, Map.of()),
+                    ours));
+        BertClient client = BertClient.http("127.0.0.1", http)) {
+      frontend.started().get(30, TimeUnit.SECONDS);
+      TestNodes.awaitWorkers(frontend, 1);
+      TestNodes.await(() -> upMembers(frontend) == 2, 30, "both nodes up in one cluster");
+      assertEquals(2, client.encode(List.of("hello world", "the dog")).length, "jobs crossed TLS");
+
+      Path theirs = tmp.resolve("pem-theirs");
+      pem(theirs); // the same subject name, another CA
+      try (BertServer stranger =
+          BertServer.start(
+              pod(
+                  TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, Map.of()),
+                  theirs))) {
+        stranger.started().get(30, TimeUnit.SECONDS); // up, and trying to join
+        Awaitility.await("a certificate of another CA never joins")
+            .during(Duration.ofSeconds(6))
+            .atMost(Duration.ofSeconds(8))
+            .until(() -> upMembers(frontend) == 2 && frontend.metrics().workers.get() == 1);
+      }
+    }
+    IllegalArgumentException missing =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                BertServer.start(
+                    pod(
+                        TestNodes.node(
+                            List.of("frontend", "worker"), TestNodes.freePort(), 0, 0, Map.of()),
+                        tmp.resolve("no-secret"))));
+    assertTrue(
+        missing.getMessage().contains("tls.key")
+            && missing.getMessage().contains("ops/bert-serving-tls-pem"),
+        missing.getMessage());
   }
 
   @Test

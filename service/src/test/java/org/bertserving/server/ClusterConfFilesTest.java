@@ -110,4 +110,22 @@ class ClusterConfFilesTest {
           "the node decides about the JVM");
     }
   }
+
+  /** Every shipped multi-node file runs Artery over TLS; only the single node has no peers. */
+  @Test
+  void everyMultiNodeFileRunsArteryOverTls() {
+    for (String file :
+        List.of(
+            "frontend.conf",
+            "worker.conf",
+            "local1.conf",
+            "local2.conf",
+            "local3.conf",
+            "kubernetes.conf")) {
+      assertEquals(
+          "tls-tcp", load(dir().resolve(file)).getString("akka.remote.artery.transport"), file);
+    }
+    assertEquals(
+        "tcp", load(dir().resolve("application.conf")).getString("akka.remote.artery.transport"));
+  }
 }

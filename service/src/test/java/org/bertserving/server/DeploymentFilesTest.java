@@ -73,6 +73,14 @@ class DeploymentFilesTest {
       // the flags must be ones bert-serving-start knows (env references stay literal here)
       StartArgs.parse(
           args.stream().map(a -> a.replace("$(POD_IP)", "10.0.0.1")).toArray(String[]::new));
+      // Artery over TLS between pods: the Secret's PEM files where tls-pem.conf reads them
+      assertEquals("akka-tls", container.at("/volumeMounts/0/name").asText());
+      assertEquals(
+          "/var/run/secrets/akka-tls/rotating-keys-engine",
+          container.at("/volumeMounts/0/mountPath").asText());
+      assertEquals(
+          "bert-serving-akka-tls",
+          workload.at("/spec/template/spec/volumes/0/secret/secretName").asText());
     }
     assertEquals(
         1, worker.at("/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu").asInt());
@@ -83,6 +91,13 @@ class DeploymentFilesTest {
     Config kubernetes =
         ClusterConfFilesTest.load(ClusterConfFilesTest.dir().resolve("kubernetes.conf"));
     assertTrue(kubernetes.getBoolean("bert-serving.cluster.bootstrap"));
+    assertEquals("tls-tcp", kubernetes.getString("akka.remote.artery.transport"));
+    assertEquals(
+        "akka.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider",
+        kubernetes.getString("akka.remote.artery.ssl.ssl-engine-provider"));
+    assertEquals(
+        "/var/run/secrets/akka-tls/rotating-keys-engine/tls.key",
+        kubernetes.getString("akka.remote.artery.ssl.rotating-keys-engine.key-file"));
     assertEquals(
         "kubernetes-api",
         kubernetes.getString(
