@@ -46,9 +46,13 @@ class ModernModelReferenceTest {
     EngineSettings settings = EngineSettings.builder().model(model.modelName()).build();
     assertEquals(model.defaults().maxSeqLen(), settings.maxSeqLen());
     Path dir = model.unpacked();
+    // the model's own pooling as its sentence-transformers config says, not as ours derives it
+    PoolingStrategy own =
+        model == NamedModel.BGE_SMALL_EN_V15
+            ? PoolingStrategy.FIRST_TOKEN
+            : PoolingStrategy.REDUCE_MEAN;
     try (BertEncoder engine = BertEncoder.load(settings);
-        Reference reference =
-            new Reference(dir, settings.maxSeqLen(), settings.poolingStrategy())) {
+        Reference reference = new Reference(dir, settings.maxSeqLen(), own)) {
       float[][] ours = engine.encode(texts);
       List<InputFeatures> rows = engine.featurizer().featurize(texts, false).rows();
       double minCosine = 1;
@@ -70,6 +74,58 @@ class ModernModelReferenceTest {
       assertTrue(minCosine > MIN_COSINE, model + " min cosine " + minCosine);
       assertTrue(maxAbs < MAX_ABS, model + " max abs difference " + maxAbs);
     }
+  }
+
+  /**
+   * Each named model brings sentence-transformers' defaults (the Google BERTs bert-as-service's),
+   * written out here as the model cards give them, so that a wrong default cannot hide behind a
+   * reference that reads the same default.
+   */
+  @org.junit.jupiter.api.Test
+  void eachNamedModelBringsItsOwnDefaults() {
+    record Expected(
+        String name, PoolingStrategy pooling, List<Integer> layers, int maxSeqLen, boolean norm) {}
+    Map<NamedModel, Expected> expected =
+        Map.of(
+            NamedModel.ALL_MINILM_L6_V2,
+            new Expected("all-minilm-l6-v2", PoolingStrategy.REDUCE_MEAN, List.of(-1), 256, true),
+            NamedModel.BGE_SMALL_EN_V15,
+            new Expected("bge-small-en-v1.5", PoolingStrategy.FIRST_TOKEN, List.of(-1), 512, true),
+            NamedModel.E5_SMALL_V2,
+            new Expected("e5-small-v2", PoolingStrategy.REDUCE_MEAN, List.of(-1), 512, true),
+            NamedModel.BERT_BASE_UNCASED,
+            new Expected("bert-base-uncased", PoolingStrategy.REDUCE_MEAN, List.of(-2), 25, false),
+            NamedModel.BERT_BASE_CASED,
+            new Expected("bert-base-cased", PoolingStrategy.REDUCE_MEAN, List.of(-2), 25, false),
+            NamedModel.BERT_BASE_MULTILINGUAL_CASED,
+            new Expected(
+                "bert-base-multilingual-cased",
+                PoolingStrategy.REDUCE_MEAN,
+                List.of(-2),
+                25,
+                false));
+    assertEquals(NamedModel.values().length, expected.size(), "every named model is listed");
+    expected.forEach(
+        (model, want) -> {
+          EngineSettings s = EngineSettings.builder().model(want.name()).build();
+          assertEquals(want.pooling(), s.poolingStrategy(), model + " pooling");
+          assertEquals(want.layers(), s.poolingLayers(), model + " layer");
+          assertEquals(want.maxSeqLen(), (int) s.maxSeqLen(), model + " max_seq_len");
+          assertEquals(want.norm(), s.normalize(), model + " normalize");
+          assertEquals(want.name(), s.modelName(), model + " name");
+          assertEquals(model, NamedModel.of(want.name()), want.name());
+        });
+    // flags win over the model's defaults
+    EngineSettings overridden =
+        EngineSettings.builder()
+            .model("e5-small-v2")
+            .maxSeqLen(64)
+            .normalize(false)
+            .poolingStrategy(PoolingStrategy.REDUCE_MAX)
+            .build();
+    assertEquals(64, overridden.maxSeqLen());
+    assertEquals(false, overridden.normalize());
+    assertEquals(PoolingStrategy.REDUCE_MAX, overridden.poolingStrategy());
   }
 
   /**

@@ -197,8 +197,27 @@ class HttpApiTest {
 
   @Test
   void statusHealthMetricsAndCors() throws Exception {
+    java.time.Instant beforeFirstStatusCall = java.time.Instant.now();
     post(base, "/encode", "{\"texts\": [\"count me\"]}");
     JsonNode status = json(get(base, "/status/server"));
+    // the start of the node, not of the first status call, and the same on every call
+    java.time.Instant started = java.time.Instant.parse(status.get("server_start_time").asText());
+    assertTrue(started.isBefore(beforeFirstStatusCall), started + " before the first call");
+    assertEquals(
+        status.get("server_start_time").asText(),
+        json(get(base, "/status/server")).get("server_start_time").asText());
+    // the served model by name: the tiny model's folder is called "model"
+    assertEquals("model", status.get("model").asText());
+    // the device each worker really runs on, with TensorFlow's version, here and in /metrics
+    TestNodes.await(
+        () -> json(get(base, "/status/server")).get("workers").get(0).hasNonNull("tensorflow"),
+        30,
+        "the worker described itself");
+    JsonNode worker = json(get(base, "/status/server")).get("workers").get(0);
+    assertTrue(worker.get("device").asText().startsWith("CPU"), worker.toString());
+    String tensorflow = org.bertserving.engine.tf.TfBertBackend.tensorflowVersion();
+    assertTrue(tensorflow.startsWith("2."), tensorflow);
+    assertEquals(tensorflow, worker.get("tensorflow").asText(), worker.toString());
     assertEquals(16, status.get("max_seq_len").asInt());
     assertEquals("REDUCE_MEAN", status.get("pooling_strategy").asText());
     assertEquals(1, status.get("num_workers").asInt());
@@ -214,9 +233,18 @@ class HttpApiTest {
             "bert_job_rows_bucket",
             "bert_queued_rows",
             "bert_worker_tf_runs_total",
-            "bert_worker_busy_seconds_total")) {
+            "bert_worker_busy_seconds_total",
+            "bert_worker_info{")) {
       assertTrue(metrics.contains(name), name + " in\n" + metrics);
     }
+    assertTrue(
+        metrics
+            .lines()
+            .anyMatch(
+                l ->
+                    l.startsWith("bert_worker_info{")
+                        && l.contains(org.bertserving.engine.tf.TfBertBackend.tensorflowVersion())),
+        metrics);
     HttpResponse<String> r = post(base, "/encode", "{\"texts\": [\"x\"]}");
     assertTrue(
         r.headers().firstValue("Access-Control-Allow-Origin").isEmpty(), "no CORS by default");
@@ -250,10 +278,13 @@ class HttpApiTest {
     JsonNode openAi =
         json(post(base, "/v1/embeddings", "{\"input\": \"hello world\", \"dimensions\": 4}"));
     assertEquals(4, openAi.get("data").get(0).get("embedding").size());
-    assertEquals(server.settings().engine().modelName(), openAi.get("model").asText());
+    assertEquals("model", openAi.get("model").asText(), "the tiny model's folder name");
     JsonNode models = json(get(base, "/v1/models"));
-    assertEquals(
-        server.settings().engine().modelName(), models.get("data").get(0).get("id").asText());
+    assertEquals("model", models.get("data").get(0).get("id").asText());
+    HttpResponse<String> wider =
+        post(base, "/v1/embeddings", "{\"input\": \"hello world\", \"dimensions\": 33}");
+    assertEquals(400, wider.statusCode(), wider.body());
+    assertTrue(wider.body().contains("expected 1 to 32"), wider.body());
     assertEquals("model", models.get("data").get(0).get("object").asText());
   }
 

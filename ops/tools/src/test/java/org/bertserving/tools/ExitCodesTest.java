@@ -13,6 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.awaitility.Awaitility;
+import org.bertserving.engine.BertConfig;
+import org.bertserving.engine.TinyBert;
+import org.bertserving.engine.TinyHuggingFace;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
 
@@ -112,6 +115,27 @@ class ExitCodesTest {
       assertTrue(
           node.output().lines().noneMatch(l -> l.contains("BertEncoder - loaded")),
           "no model was loaded");
+    }
+  }
+
+  @Test
+  void aFolderThisEngineCannotRunExitsOneWithOneLineNamingTheFile() throws Exception {
+    Path torch =
+        TinyHuggingFace.write(
+            java.nio.file.Files.createTempDirectory("torch").resolve("model"),
+            new BertConfig(TinyBert.VOCAB.size(), 32, 2, 4, 64, "gelu_exact", 64, 2),
+            11,
+            TinyHuggingFace.Layout.sentenceTransformers());
+    java.nio.file.Files.move(
+        torch.resolve("model.safetensors"), torch.resolve("pytorch_model.bin"));
+    List<String> args = node(LoopbackPorts.free(), LoopbackPorts.free());
+    args.set(args.indexOf("-model_dir") + 1, torch.toString());
+    try (NodeProcess node = start("pickle", args)) {
+      assertEquals(1, node.awaitExit(Duration.ofSeconds(60)), node.output());
+      String cause = cause(node);
+      assertTrue(
+          cause.contains(torch.resolve("pytorch_model.bin") + " is a PyTorch pickle"), cause);
+      assertTrue(cause.contains("model.safetensors"), "names what to give instead: " + cause);
     }
   }
 
