@@ -53,13 +53,8 @@ final class Burst {
     HttpClient client = HttpClient.newHttpClient();
     try (NodeProcess node =
         NodeProcess.start("burst", NodeProcess.ownClasspath(), List.of("-Xmx2g"), args, logDir)) {
-      long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-      while (!ready(client, base)) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("node not ready; see " + node.log());
-        }
-        Thread.sleep(200);
-      }
+      Waits.until(
+          "node ready (see " + node.log() + ")", Duration.ofMinutes(3), () -> ready(client, base));
       List<String> batch = Chaos.corpus(texts, new java.util.Random(3));
       String body =
           "{\"texts\": ["

@@ -174,10 +174,8 @@ public final class ChaosRun implements AutoCloseable {
       case ENGINE_FAILURE -> {
         long before = engineFailures();
         post(managementPorts[worker], "/chaos/fail?runs=1");
-        long deadline = System.nanoTime() + HEALED.toNanos();
-        while (engineFailures() == before && System.nanoTime() < deadline) {
-          Thread.sleep(20); // healing counts from the failure, which the next job on it triggers
-        }
+        // healing counts from the failure, which the next job on that worker triggers
+        Waits.until("the armed engine failure", HEALED, () -> engineFailures() > before);
       }
       case KILL_FRONTEND -> {
         nodes[0].kill();
@@ -218,10 +216,8 @@ public final class ChaosRun implements AutoCloseable {
       throws InterruptedException {
     // every request in flight during the fault counts (one that started before it and waited
     // through it too): wait until those have ended, as the load runs on
-    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-    while (System.nanoTime() < deadline && load.inFlightStartedBetween(Long.MIN_VALUE, to) > 0) {
-      Thread.sleep(100);
-    }
+    // (one still unanswered after 3 minutes counts as lost)
+    Waits.within(Duration.ofMinutes(3), () -> load.inFlightStartedBetween(Long.MIN_VALUE, to) == 0);
     List<LoadDriver.Outcome> window = load.during(from, to);
     int ok = 0;
     int errors = 0;
@@ -265,15 +261,8 @@ public final class ChaosRun implements AutoCloseable {
   }
 
   /** Frontend ready with every worker registered, and every node's own probe ready. */
-  private boolean awaitHealthy(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (healthy()) {
-        return true;
-      }
-      Thread.sleep(100);
-    }
-    return false;
+  private boolean awaitHealthy(Duration timeout) {
+    return Waits.within(timeout, this::healthy);
   }
 
   private boolean healthy() {

@@ -241,9 +241,8 @@ public final class ServiceBenchmark {
     try (BertServer server = BertServer.start(config);
         BertClient client = sdk.build()) {
       server.started().get(60, TimeUnit.SECONDS);
-      while (server.metrics().workers.get() == 0) {
-        Thread.sleep(50);
-      }
+      Waits.until(
+          "a worker", java.time.Duration.ofMinutes(1), () -> server.metrics().workers.get() > 0);
       List<String> batch = sentences(s.clientBatchSize, s.maxSeqLen, new Random(s.hashCode()));
       client.encode(batch); // warm-up at this shape
       ExecutorService pool = Executors.newFixedThreadPool(s.numClient);
