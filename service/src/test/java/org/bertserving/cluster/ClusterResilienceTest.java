@@ -57,11 +57,25 @@ class ClusterResilienceTest {
       return new Cluster(frontend, nodes, "http://127.0.0.1:" + http);
     }
 
+    /** One worker node whose worker holds two jobs of at most 10 rows (prefetch 2). */
+    static Cluster oneWorkerHoldingTwoJobs() throws Exception {
+      return start(
+          1,
+          Map.of(
+              "bert-serving.workers.max-batch-size", 10, "bert-serving.workers.prefetch-size", 2));
+    }
+
     @Override
     public void close() {
       workers.forEach(BertServer::close);
       frontend.close();
     }
+  }
+
+  /** The engine the nodes run, in this JVM: the vectors every answer must carry. */
+  static BertEncoder direct() throws java.io.IOException {
+    return BertEncoder.load(
+        EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
   }
 
   static HttpResponse<String> encode(String base, List<String> texts) throws Exception {
@@ -202,17 +216,8 @@ class ClusterResilienceTest {
   @Test
   void aWorkerWhoseEngineFailsAgainAndAgainComesBackByItself() throws Exception {
     // one worker holding two jobs (prefetch 2), so that one waits behind the run that fails
-    try (Cluster cluster =
-            Cluster.start(
-                1,
-                Map.of(
-                    "bert-serving.workers.max-batch-size",
-                    10,
-                    "bert-serving.workers.prefetch-size",
-                    2));
-        BertEncoder direct =
-            BertEncoder.load(
-                EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build())) {
+    try (Cluster cluster = Cluster.oneWorkerHoldingTwoJobs();
+        BertEncoder direct = direct()) {
       BertServer worker = cluster.workers().get(0);
       // the job's run fails, then the warm-up of each of the next three sessions (a device that
       // stays broken for a while): the worker waits longer before each try and does not give up
@@ -246,17 +251,8 @@ class ClusterResilienceTest {
   void aJobPreparedBehindAFailedRunIsGivenBackNotFailed() throws Exception {
     // one worker holding two jobs: the second is tokenized while the first runs (pipelined);
     // when the first run fails, the second goes back to the frontend untried
-    try (Cluster cluster =
-            Cluster.start(
-                1,
-                Map.of(
-                    "bert-serving.workers.max-batch-size",
-                    10,
-                    "bert-serving.workers.prefetch-size",
-                    2));
-        BertEncoder direct =
-            BertEncoder.load(
-                EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build())) {
+    try (Cluster cluster = Cluster.oneWorkerHoldingTwoJobs();
+        BertEncoder direct = direct()) {
       BertServer worker = cluster.workers().get(0);
       worker
           .faults()

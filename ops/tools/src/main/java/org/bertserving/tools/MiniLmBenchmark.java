@@ -39,15 +39,9 @@ public final class MiniLmBenchmark {
   public static void main(String[] args) throws IOException {
     double seconds =
         args.length > 1 && args[0].equals("--seconds") ? Double.parseDouble(args[1]) : 5;
-    boolean bf16 = org.bertserving.engine.GpuPlatform.cpuBf16();
-    try (BertEncoder engine =
-            BertEncoder.load(EngineSettings.builder().model("all-minilm-l6-v2").build());
+    try (BertEncoder engine = engine(false);
         BertEncoder engineBf16 =
-            bf16
-                ? BertEncoder.load(
-                    EngineSettings.builder().model("all-minilm-l6-v2").bf16(true).build())
-                : null) {
-      AllMiniLmL6V2EmbeddingModel langchain4j = new AllMiniLmL6V2EmbeddingModel();
+            org.bertserving.engine.GpuPlatform.cpuBf16() ? engine(true) : null) {
       List<String> texts = texts(engine, 2048);
       // as a worker does at its start: the planner's cost model measured on this machine
       engine.calibrate(16, 64);
@@ -56,13 +50,7 @@ public final class MiniLmBenchmark {
       }
       Function<List<String>, float[][]> ours = engine::encode;
       Function<List<String>, float[][]> oursBf16 = engineBf16 == null ? null : engineBf16::encode;
-      Function<List<String>, float[][]> theirs =
-          batch -> {
-            List<TextSegment> segments = batch.stream().map(TextSegment::from).toList();
-            return langchain4j.embedAll(segments).content().stream()
-                .map(Embedding::vector)
-                .toArray(float[][]::new);
-          };
+      Function<List<String>, float[][]> theirs = langchain4j();
       double minCosine =
           minCosine(ours.apply(texts.subList(0, 64)), theirs.apply(texts.subList(0, 64)));
 
@@ -103,6 +91,20 @@ public final class MiniLmBenchmark {
           p50Ours,
           p50Theirs);
     }
+  }
+
+  /** all-MiniLM-L6-v2 in this engine, float32 or {@code -bf16}. */
+  static BertEncoder engine(boolean bf16) throws IOException {
+    return BertEncoder.load(EngineSettings.builder().model("all-minilm-l6-v2").bf16(bf16).build());
+  }
+
+  /** The same model as a Java user would run it instead: LangChain4j's ONNX Runtime embedder. */
+  static Function<List<String>, float[][]> langchain4j() {
+    AllMiniLmL6V2EmbeddingModel model = new AllMiniLmL6V2EmbeddingModel();
+    return batch ->
+        model.embedAll(batch.stream().map(TextSegment::from).toList()).content().stream()
+            .map(Embedding::vector)
+            .toArray(float[][]::new);
   }
 
   /**

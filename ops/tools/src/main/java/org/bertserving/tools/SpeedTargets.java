@@ -1,8 +1,5 @@
 package org.bertserving.tools;
 
-import dev.langchain4j.data.embedding.Embedding;
-import dev.langchain4j.data.segment.TextSegment;
-import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -165,29 +162,12 @@ public final class SpeedTargets {
    * the whole table: batch 1, 32, 256 and one query's latency).
    */
   private void miniLm() throws Exception {
-    boolean bf16 = GpuPlatform.cpuBf16();
-    try (BertEncoder engine =
-            BertEncoder.load(EngineSettings.builder().model("all-minilm-l6-v2").build());
-        BertEncoder engineBf16 =
-            bf16
-                ? BertEncoder.load(
-                    EngineSettings.builder().model("all-minilm-l6-v2").bf16(true).build())
-                : null) {
-      var langchain4j = new AllMiniLmL6V2EmbeddingModel();
+    try (BertEncoder engine = MiniLmBenchmark.engine(false);
+        BertEncoder engineBf16 = GpuPlatform.cpuBf16() ? MiniLmBenchmark.engine(true) : null) {
       List<String> texts = MiniLmBenchmark.texts(engine, 2048);
       engine.calibrate(16, 64); // as a worker does at its start
       double theirs =
-          MiniLmBenchmark.rowsPerSecond(
-              batch ->
-                  langchain4j
-                      .embedAll(batch.stream().map(TextSegment::from).toList())
-                      .content()
-                      .stream()
-                      .map(Embedding::vector)
-                      .toArray(float[][]::new),
-              texts,
-              32,
-              seconds);
+          MiniLmBenchmark.rowsPerSecond(MiniLmBenchmark.langchain4j(), texts, 32, seconds);
       double ours = MiniLmBenchmark.rowsPerSecond(engine::encode, texts, 32, seconds);
       row(
           "all-MiniLM-L6-v2 float32, batch 32 of 10-60 tokens, rows/s",
