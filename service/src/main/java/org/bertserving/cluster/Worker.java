@@ -183,7 +183,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     return this;
   }
 
-  /** The failure of a run or of a warm-up, as the supervisor restarts on. */
+  /** The failure of a run or of a new session's warm-up, as one EngineException. */
   private static EngineException engineFailure(Throwable failure) {
     Throwable cause =
         failure instanceof CompletionException && failure.getCause() != null
