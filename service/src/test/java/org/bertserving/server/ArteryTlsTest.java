@@ -76,39 +76,52 @@ class ArteryTlsTest {
   void aFrontendAndAWorkerFormAClusterOverTlsAndAStrangerIsKeptOut() throws Exception {
     Path ours = tmp.resolve("ours");
     String password = stores(ours, "frontend", "worker");
+    formsAClusterAndKeepsAStrangerOut(
+        (base, name) -> node(base, ours, name, password),
+        () -> {
+          Path theirs = tmp.resolve("theirs");
+          String other = stores(theirs, "stranger");
+          return base -> node(base, theirs, "stranger", other);
+        });
+  }
+
+  /** How a test makes a node's TLS config from its base config. */
+  interface Tls {
+    Config apply(Config base, String name) throws Exception;
+  }
+
+  /** The stranger's TLS (another CA), made when it is needed. */
+  interface Stranger {
+    java.util.function.UnaryOperator<Config> make() throws Exception;
+  }
+
+  /**
+   * A frontend and a worker with {@code tls} form one cluster and serve; a node whose certificate
+   * another CA signed starts, tries to join, and is never let in.
+   */
+  static void formsAClusterAndKeepsAStrangerOut(Tls tls, Stranger stranger) throws Exception {
     int seed = TestNodes.freePort();
     int http = TestNodes.freePort();
     Config frontendConfig =
-        node(
-            TestNodes.node(List.of("frontend"), seed, seed, http, Map.of()),
-            ours,
-            "frontend",
-            password);
+        tls.apply(TestNodes.node(List.of("frontend"), seed, seed, http, Map.of()), "frontend");
     assertEquals("tls-tcp", frontendConfig.getString("akka.remote.artery.transport"));
     try (BertServer frontend = BertServer.start(frontendConfig);
         BertServer worker =
             BertServer.start(
-                node(
+                tls.apply(
                     TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, Map.of()),
-                    ours,
-                    "worker",
-                    password));
+                    "worker"));
         BertClient client = BertClient.http("127.0.0.1", http)) {
       frontend.started().get(30, TimeUnit.SECONDS);
       TestNodes.awaitWorkers(frontend, 1);
       TestNodes.await(() -> upMembers(frontend) == 2, 30, "both nodes up in one cluster");
       assertEquals(2, client.encode(List.of("hello world", "the dog")).length, "jobs crossed TLS");
-
-      Path theirs = tmp.resolve("theirs");
-      String other = stores(theirs, "stranger");
-      try (BertServer stranger =
-          BertServer.start(
-              node(
-                  TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, Map.of()),
-                  theirs,
-                  "stranger",
-                  other))) {
-        stranger.started().get(30, TimeUnit.SECONDS); // up, and trying to join
+      Config strangerConfig =
+          stranger
+              .make()
+              .apply(TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, Map.of()));
+      try (BertServer intruder = BertServer.start(strangerConfig)) {
+        intruder.started().get(30, TimeUnit.SECONDS); // up, and trying to join
         Awaitility.await("a certificate of another CA never joins")
             .during(Duration.ofSeconds(6))
             .atMost(Duration.ofSeconds(8))
@@ -142,39 +155,16 @@ class ArteryTlsTest {
     Assumptions.assumeTrue(TestCerts.hasOpenssl(), "openssl makes the PEM files");
     Path ours = tmp.resolve("pem-ours");
     pem(ours);
-    int seed = TestNodes.freePort();
-    int http = TestNodes.freePort();
-    Config frontendConfig =
-        pod(TestNodes.node(List.of("frontend"), seed, seed, http, Map.of()), ours);
     assertEquals(
         "akka.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider",
-        frontendConfig.getString("akka.remote.artery.ssl.ssl-engine-provider"));
-    try (BertServer frontend = BertServer.start(frontendConfig);
-        BertServer worker =
-            BertServer.start(
-                pod(
-                    TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, Map.of()),
-                    ours));
-        BertClient client = BertClient.http("127.0.0.1", http)) {
-      frontend.started().get(30, TimeUnit.SECONDS);
-      TestNodes.awaitWorkers(frontend, 1);
-      TestNodes.await(() -> upMembers(frontend) == 2, 30, "both nodes up in one cluster");
-      assertEquals(2, client.encode(List.of("hello world", "the dog")).length, "jobs crossed TLS");
-
-      Path theirs = tmp.resolve("pem-theirs");
-      pem(theirs); // the same subject name, another CA
-      try (BertServer stranger =
-          BertServer.start(
-              pod(
-                  TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, Map.of()),
-                  theirs))) {
-        stranger.started().get(30, TimeUnit.SECONDS); // up, and trying to join
-        Awaitility.await("a certificate of another CA never joins")
-            .during(Duration.ofSeconds(6))
-            .atMost(Duration.ofSeconds(8))
-            .until(() -> upMembers(frontend) == 2 && frontend.metrics().workers.get() == 1);
-      }
-    }
+        pod(ConfigFactory.empty(), ours).getString("akka.remote.artery.ssl.ssl-engine-provider"));
+    formsAClusterAndKeepsAStrangerOut(
+        (base, name) -> pod(base, ours), // one certificate for every pod
+        () -> {
+          Path theirs = tmp.resolve("pem-theirs");
+          pem(theirs); // the same subject name, another CA
+          return base -> pod(base, theirs);
+        });
     IllegalArgumentException missing =
         assertThrows(
             IllegalArgumentException.class,
