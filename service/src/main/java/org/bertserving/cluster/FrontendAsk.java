@@ -38,10 +38,10 @@ public final class FrontendAsk {
       ActorRef<Frontend.Command> frontend, Scheduler scheduler) {
     CompletionStage<StatusReply> status =
         AskPattern.ask(frontend, Frontend.GetStatus::new, ServingSettings.GRACE, scheduler);
-    return status.<WireMessage>thenApply(s -> s).exceptionally(e -> unanswered(null, GRACE));
+    return status
+        .<WireMessage>thenApply(s -> s)
+        .exceptionally(e -> unanswered(null, ServingSettings.GRACE));
   }
-
-  private static final Duration GRACE = ServingSettings.GRACE;
 
   private static EncodeFailure unanswered(com.fasterxml.jackson.databind.JsonNode id, Duration t) {
     return EncodeFailure.of(

@@ -191,8 +191,8 @@ public final class ZmqDoor implements AutoCloseable {
 
   private void status(byte[] client, byte[] reqId) {
     FrontendAsk.status(frontend, system.scheduler())
-        .whenComplete(
-            (status, e) -> {
+        .thenAccept(
+            status -> {
               if (status instanceof StatusReply reply) {
                 publisher.send(client, ZmqFrames.status(reply.status(), client), null, reqId);
               } else {

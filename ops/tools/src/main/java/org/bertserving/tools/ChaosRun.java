@@ -216,12 +216,13 @@ public final class ChaosRun implements AutoCloseable {
       throws InterruptedException {
     // every request in flight during the fault counts (one that started before it and waited
     // through it too): wait until those have ended, as the load runs on
-    // (one still unanswered after 3 minutes counts as lost)
     Waits.within(Duration.ofMinutes(3), () -> load.inFlightStartedBetween(Long.MIN_VALUE, to) == 0);
     List<LoadDriver.Outcome> window = load.during(from, to);
     int ok = 0;
     int errors = 0;
-    int lost = 0;
+    // one still unanswered after 3 minutes has hung: it counts, as lost
+    int hung = load.inFlightStartedBetween(Long.MIN_VALUE, to);
+    int lost = hung;
     int wrong = 0;
     Map<String, Integer> notes = new TreeMap<>();
     List<Long> latencies = new ArrayList<>();
@@ -238,6 +239,9 @@ public final class ChaosRun implements AutoCloseable {
         notes.merge(o.kind() + ": " + o.detail(), 1, Integer::sum);
       }
     }
+    if (hung > 0) {
+      notes.merge("LOST: no answer after 3 minutes", hung, Integer::sum);
+    }
     latencies.sort(null);
     long p99 =
         latencies.isEmpty() ? 0 : latencies.get((int) Math.ceil(latencies.size() * 0.99) - 1);
@@ -245,7 +249,7 @@ public final class ChaosRun implements AutoCloseable {
     Row row =
         new Row(
             fault,
-            window.size(),
+            window.size() + hung,
             ok,
             errors,
             lost,

@@ -249,11 +249,6 @@ public final class TfBertBackend implements ModelBackend {
   }
 
   /**
-   * One session's options. The GPU options are process-wide in TensorFlow (one allocator per GPU
-   * per process), so every worker of a node passes the same {@code visible_device_list} and memory
-   * fraction: workers on one GPU share its fraction. A CPU worker creates no GPU device at all.
-   */
-  /**
    * The process's GPU options. The first session of a process that touches a GPU creates that GPU's
    * allocator with its options, and every later session shares it: whatever opens a session first
    * (the device probe, then each worker) must pass these same options, or the memory fraction of
@@ -267,6 +262,11 @@ public final class TfBertBackend implements ModelBackend {
         .build();
   }
 
+  /**
+   * One session's options. The GPU options are process-wide in TensorFlow (one allocator per GPU
+   * per process), so every worker of a node passes the same {@code visible_device_list} and memory
+   * fraction: workers on one GPU share its fraction. A CPU worker creates no GPU device at all.
+   */
   static ConfigProto sessionConfig(EngineSettings s) {
     ConfigProto.Builder config =
         ConfigProto.newBuilder()
