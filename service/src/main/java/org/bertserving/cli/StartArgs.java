@@ -148,7 +148,7 @@ public final class StartArgs {
         f + "request-timeout",
         Kind.TEXT,
         "the one timeout of a request, e.g. 60s (60s)");
-    flag("http_port", h + "port", Kind.INT, "HTTP port (8125)");
+    flag("http_port", h + "port", Kind.INT, "HTTP port (8125; 0: any free one, logged)");
     flag("http_interface", h + "interface", Kind.TEXT, "HTTP bind address (0.0.0.0)");
     flag("http_max_connect", h + "max-connections", Kind.INT, "concurrent HTTP connections (4096)");
     flag(
@@ -209,7 +209,7 @@ public final class StartArgs {
         "cluster_port",
         "akka.remote.artery.canonical.port",
         Kind.INT,
-        "cluster port of this node (25520)");
+        "cluster port of this node (25520; 0: any free one, logged)");
     flag(
         "seed_nodes",
         "akka.cluster.seed-nodes",

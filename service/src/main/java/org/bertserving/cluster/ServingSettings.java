@@ -31,6 +31,7 @@ public record ServingSettings(
     List<String> roles,
     List<String> seedNodes,
     boolean bootstrap,
+    boolean joinSelf,
     long frameBytes,
     boolean managementEnabled,
     String managementInterface,
@@ -78,6 +79,7 @@ public record ServingSettings(
               root.getStringList("akka.cluster.roles"),
               root.getStringList("akka.cluster.seed-nodes"),
               c.getBoolean("cluster.bootstrap"),
+              c.getBoolean("cluster.join-self"),
               root.getBytes("akka.remote.artery.advanced.maximum-frame-size"),
               m.getBoolean("enabled"),
               m.getString("interface"),
@@ -183,7 +185,17 @@ public record ServingSettings(
    * it would form a cluster of its own, an island no request reaches.
    */
   public void checkFormation() {
-    if (roles.size() == 1 && seedNodes.isEmpty() && !bootstrap) {
+    if (joinSelf && (bootstrap || !seedNodes.isEmpty())) {
+      throw new IllegalArgumentException(
+          "bert-serving.cluster.join-self = on forms a new cluster: it takes no -seed_nodes and no"
+              + " bert-serving.cluster.bootstrap");
+    }
+    if (bootstrap && managementPort == 0) {
+      throw new IllegalArgumentException(
+          "bert-serving.cluster.bootstrap = on needs a fixed bert-serving.management.port, not 0:"
+              + " it is the contact point the other nodes probe");
+    }
+    if (roles.size() == 1 && seedNodes.isEmpty() && !bootstrap && !joinSelf) {
       throw new IllegalArgumentException(
           "a "
               + roles.get(0)

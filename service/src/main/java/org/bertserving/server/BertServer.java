@@ -40,8 +40,8 @@ public final class BertServer implements AutoCloseable {
   /** Pause before a removed node joins again, and between attempts when that fails. */
   private static final Duration REJOIN_DELAY = Duration.ofSeconds(1);
 
-  private final Config config;
-  private final ServingSettings settings;
+  private volatile Config config;
+  private volatile ServingSettings settings;
   private final HttpSettings http;
   private final List<BertEncoder> engines;
   private final Metrics metrics = new Metrics();
@@ -52,6 +52,7 @@ public final class BertServer implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "bert-serving-rejoin"));
   private volatile ActorSystem<Void> system;
   private volatile NodeWorkers workers;
+  private volatile NodePorts ports;
   private volatile boolean stopping;
 
   private BertServer(
@@ -162,7 +163,7 @@ public final class BertServer implements AutoCloseable {
 
   private void incarnate() {
     NodeWorkers incarnationWorkers = new NodeWorkers(engines.size());
-    CompletableFuture<Void> bound = new CompletableFuture<>();
+    CompletableFuture<NodePorts> bound = new CompletableFuture<>();
     ActorSystem<Void> created;
     try {
       created =
@@ -183,13 +184,15 @@ public final class BertServer implements AutoCloseable {
     workers = incarnationWorkers;
     system = created;
     bound.whenComplete(
-        (ok, e) -> {
+        (opened, e) -> {
           if (e != null) {
             LOG.error("{}", e.getMessage());
             created.terminate();
           }
           if (!started.isDone()) {
             if (e == null) {
+              keep(opened);
+              LOG.info("ports open: {}", opened);
               started.complete(null);
             } else {
               started.completeExceptionally(e);
@@ -197,6 +200,30 @@ public final class BertServer implements AutoCloseable {
           }
         });
     created.getWhenTerminated().thenRun(() -> terminated(created));
+  }
+
+  /**
+   * The first incarnation's ports, written into the config of the later ones: a port configured as
+   * 0 (any free one) stays the same when the node joins again, so that clients and the other nodes'
+   * seed lists still find it.
+   */
+  private void keep(NodePorts opened) {
+    ports = opened;
+    Map<String, Object> bound = new java.util.HashMap<>();
+    bound.put("akka.remote.artery.canonical.port", opened.cluster());
+    if (opened.http() > 0) {
+      bound.put("bert-serving.http.port", opened.http());
+    }
+    if (opened.management() > 0) {
+      bound.put("bert-serving.management.port", opened.management());
+    }
+    if (opened.zmq() > 0) {
+      bound.put("bert-serving.zmq.port", opened.zmq());
+      bound.put("bert-serving.zmq.port-out", opened.zmqOut());
+    }
+    Config pinned = ConfigFactory.parseMap(bound).withFallback(config);
+    settings = ServingSettings.create(pinned);
+    config = derived(pinned, settings);
   }
 
   /** An incarnation ended: the end of the node, or a removal from the cluster to heal from. */
@@ -247,6 +274,21 @@ public final class BertServer implements AutoCloseable {
    */
   public CompletableFuture<Void> started() {
     return started;
+  }
+
+  /** The ports this node listens on; null until {@link #started()} completes. */
+  public NodePorts ports() {
+    return ports;
+  }
+
+  /** The HTTP port (the API, or a worker-only node's probes); 0 if it has none. */
+  public int httpPort() {
+    return ports.http();
+  }
+
+  /** The cluster (Artery) port, for the other nodes' seed lists. */
+  public int clusterPort() {
+    return ports.cluster();
   }
 
   public Metrics metrics() {

@@ -10,10 +10,10 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.client.ClusterClientReceptionist;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
+import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.server.Route;
 import akka.management.cluster.bootstrap.ClusterBootstrap;
 import akka.management.javadsl.AkkaManagement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -35,8 +35,8 @@ import org.bertserving.zmq.ZmqDoor;
 
 /**
  * Wires one incarnation of a node: joins (seed nodes, itself, or Cluster Bootstrap), spawns the
- * frontend and the workers its roles ask for, opens its ports. Completes {@code bound} once every
- * port is open, or fails it naming the port that is not.
+ * frontend and the workers its roles ask for, opens its ports. Completes {@code bound} with the
+ * ports once every one is open, or fails it naming the port that is not.
  */
 final class Guardian {
   private Guardian() {}
@@ -47,23 +47,21 @@ final class Guardian {
       List<BertEncoder> engines,
       Metrics metrics,
       NodeWorkers workers,
-      CompletableFuture<Void> bound) {
+      CompletableFuture<NodePorts> bound) {
     return Behaviors.setup(
         context -> {
-          List<CompletionStage<?>> ports = new ArrayList<>();
+          Opened opened = new Opened();
           try {
-            wire(context, settings, http, engines, metrics, workers, ports);
+            wire(context, settings, http, engines, metrics, workers, opened);
           } catch (RuntimeException e) {
-            ports.add(CompletableFuture.failedFuture(e));
+            opened.failed = e;
           }
-          CompletableFuture.allOf(
-                  ports.stream()
-                      .map(CompletionStage::toCompletableFuture)
-                      .toArray(CompletableFuture[]::new))
+          opened
+              .ports(context.getSystem())
               .whenComplete(
-                  (ok, e) -> {
+                  (ports, e) -> {
                     if (e == null) {
-                      bound.complete(null);
+                      bound.complete(ports);
                     } else {
                       bound.completeExceptionally(
                           e instanceof java.util.concurrent.CompletionException
@@ -76,6 +74,34 @@ final class Guardian {
         });
   }
 
+  /** What {@link #wire} opened, or the first port it could not. */
+  private static final class Opened {
+    CompletionStage<ServerBinding> http = CompletableFuture.completedFuture(null);
+    CompletionStage<ServerBinding> management = CompletableFuture.completedFuture(null);
+    ZmqDoor zmq;
+    RuntimeException failed;
+
+    CompletableFuture<NodePorts> ports(ActorSystem<?> system) {
+      if (failed != null) {
+        return CompletableFuture.failedFuture(failed);
+      }
+      return http.thenCombine(
+              management,
+              (h, m) ->
+                  new NodePorts(
+                      system.address().getPort().orElse(0),
+                      port(h),
+                      port(m),
+                      zmq == null ? 0 : zmq.port(),
+                      zmq == null ? 0 : zmq.portOut()))
+          .toCompletableFuture();
+    }
+
+    private static int port(ServerBinding binding) {
+      return binding == null ? 0 : binding.localAddress().getPort();
+    }
+  }
+
   private static void wire(
       ActorContext<Void> context,
       ServingSettings settings,
@@ -83,14 +109,14 @@ final class Guardian {
       List<BertEncoder> engines,
       Metrics metrics,
       NodeWorkers workers,
-      List<CompletionStage<?>> ports) {
+      Opened opened) {
     ActorSystem<Void> system = context.getSystem();
     Route bootstrapRoutes = null;
     if (settings.bootstrap()) {
       // Akka Management's routes (the contact point) go on our management port
       bootstrapRoutes = AkkaManagement.get(Adapter.toClassic(system)).getRoutes();
       ClusterBootstrap.get(Adapter.toClassic(system)).start();
-    } else if (settings.seedNodes().isEmpty()) {
+    } else if (settings.seedNodes().isEmpty()) { // both roles alone, or join-self
       Cluster cluster = Cluster.get(system);
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
@@ -111,7 +137,7 @@ final class Guardian {
                   ClusterGateway.NAME));
       ServingSettings.Zmq zmq = settings.zmq();
       if (zmq.enabled()) {
-        ZmqDoor door =
+        opened.zmq =
             new ZmqDoor(
                 system,
                 frontend,
@@ -122,18 +148,18 @@ final class Guardian {
                 settings.showTokensToClient(),
                 zmq.terminationAllowed(),
                 settings.engine().fp16());
-        door.stopWith(system);
+        opened.zmq.stopWith(system);
       }
     }
     if (settings.httpEnabled()) {
-      ports.add(HttpServer.requests(system, frontend, settings, http, metrics, readiness));
+      opened.http = HttpServer.requests(system, frontend, settings, http, metrics, readiness);
     }
     if (settings.managementEnabled()) {
       List<FaultInjector> faults =
           settings.chaosEnabled() ? engines.stream().map(BertEncoder::faults).toList() : List.of();
-      ports.add(
+      opened.management =
           HttpServer.management(
-              system, settings, http, metrics, readiness, faults, bootstrapRoutes));
+              system, settings, http, metrics, readiness, faults, bootstrapRoutes);
     }
     if (!engines.isEmpty()) {
       // every engine of a node has the same tokenizer: one serves /tokenize and /decode

@@ -43,6 +43,8 @@ public final class ZmqDoor implements AutoCloseable {
   private final ZmqPublisher publisher;
   private final Thread receiver;
   private volatile boolean running = true;
+  private final int port;
+  private final int portOut;
 
   public ZmqDoor(
       ActorSystem<?> system,
@@ -61,23 +63,38 @@ public final class ZmqDoor implements AutoCloseable {
     this.showTokens = showTokens;
     this.allowTermination = allowTermination;
     ZMQ.Socket pull = context.createSocket(SocketType.PULL);
-    bind(pull, iface, port, "-port");
+    this.port = bind(pull, iface, port, "-port");
     pull.setReceiveTimeOut(200);
     ZMQ.Socket pub = context.createSocket(SocketType.XPUB);
     pub.setXpubVerbose(true);
-    bind(pub, iface, portOut, "-port_out");
+    this.portOut = bind(pub, iface, portOut, "-port_out");
     pub.setReceiveTimeOut(0);
     publisher = new ZmqPublisher(pub);
     receiver = new Thread(() -> receive(pull), "zmq-door-in");
     receiver.setDaemon(true);
     receiver.start();
-    LOG.info("ZeroMQ door on {}:{} (in) and {} (out)", iface, port, portOut);
+    LOG.info("ZeroMQ door on {}:{} (in) and {} (out)", iface, this.port, this.portOut);
   }
 
-  /** Binds, or fails naming the address and the flag (JeroMQ says only "Errno 48"). */
-  private void bind(ZMQ.Socket socket, String iface, int port, String flag) {
+  /** The port the door takes requests on (the one the kernel chose when asked for 0). */
+  public int port() {
+    return port;
+  }
+
+  /** The port the door publishes replies on. */
+  public int portOut() {
+    return portOut;
+  }
+
+  /**
+   * Binds (port 0: one the kernel chooses) and returns the port, or fails naming the address and
+   * the flag (JeroMQ says only "Errno 48").
+   */
+  private int bind(ZMQ.Socket socket, String iface, int port, String flag) {
     try {
-      socket.bind("tcp://" + iface + ":" + port);
+      socket.bind("tcp://" + iface + ":" + (port == 0 ? "*" : String.valueOf(port)));
+      String endpoint = socket.getLastEndpoint();
+      return Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
     } catch (org.zeromq.ZMQException e) {
       context.close();
       throw new IllegalStateException(

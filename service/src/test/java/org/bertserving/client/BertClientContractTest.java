@@ -45,14 +45,12 @@ abstract class BertClientContractTest {
   }
 
   static Node start(List<String> roles, Map<String, Object> overrides) throws Exception {
-    int http = TestNodes.freePort();
-    int cluster = TestNodes.freePort();
-    BertServer server = BertServer.start(TestNodes.node(roles, cluster, cluster, http, overrides));
+    BertServer server = BertServer.start(TestNodes.node(roles, 0, true, overrides));
     server.started().get(30, TimeUnit.SECONDS);
     if (roles.contains("worker")) {
       TestNodes.awaitWorkers(server, 1);
     }
-    return new Node(server, http, cluster);
+    return new Node(server, server.httpPort(), server.clusterPort());
   }
 
   @BeforeAll

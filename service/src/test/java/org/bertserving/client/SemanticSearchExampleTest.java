@@ -24,11 +24,8 @@ class SemanticSearchExampleTest {
 
   @Test
   void theExampleRunsWithTheSdkAndJacksonOnly() throws Exception {
-    int http = TestNodes.freePort();
     try (BertServer server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"), TestNodes.freePort(), 0, http, Map.of()))) {
+        BertServer.start(TestNodes.node(List.of("frontend", "worker"), 0, true, Map.of()))) {
       server.started().get(30, TimeUnit.SECONDS);
       TestNodes.awaitWorkers(server, 1);
       String sdkOnly =
@@ -48,7 +45,7 @@ class SemanticSearchExampleTest {
                   sdkOnly,
                   SemanticSearch.class.getName(),
                   "127.0.0.1",
-                  String.valueOf(http),
+                  String.valueOf(server.httpPort()),
                   "the red dog")
               .redirectErrorStream(true)
               .redirectOutput(outFile.toFile())

@@ -30,11 +30,9 @@ class ClusterClientTest {
 
   @Test
   void aClusterClientEncodesAndGetsErrorsAsReplies() throws Exception {
-    int port = TestNodes.freePort();
     ActorTestKit client = null;
     try (BertServer server =
-            BertServer.start(
-                TestNodes.node(List.of("frontend", "worker"), port, port, 0, Map.of()));
+            TestNodes.start(TestNodes.node(List.of("frontend", "worker"), 0, false, Map.of()));
         BertEncoder direct =
             BertEncoder.load(
                 EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build())) {
@@ -53,7 +51,8 @@ class ClusterClientTest {
                   .withFallback(org.bertserving.server.NodeConfig.load(ConfigFactory.empty())));
       client = ActorTestKit.create(Adapter.toTyped(classic));
       var contact =
-          ActorPaths.fromString("akka://bert-serving@127.0.0.1:" + port + "/system/receptionist");
+          ActorPaths.fromString(
+              "akka://bert-serving@127.0.0.1:" + server.clusterPort() + "/system/receptionist");
       var clusterClient =
           classic.actorOf(
               ClusterClient.props(

@@ -35,26 +35,20 @@ class ClusterResilienceTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final HttpClient CLIENT = HttpClient.newHttpClient();
 
-  /** A frontend-only node with HTTP and {@code workers} worker-only nodes, every node a seed. */
+  /** A frontend-only node with HTTP and {@code workers} worker-only nodes that join it. */
   record Cluster(BertServer frontend, List<BertServer> workers, String base)
       implements AutoCloseable {
     static Cluster start(int workers, Map<String, Object> overrides) throws Exception {
-      List<Integer> ports = new ArrayList<>();
-      for (int i = 0; i <= workers; i++) {
-        ports.add(TestNodes.freePort());
-      }
-      int http = TestNodes.freePort();
       BertServer frontend =
-          BertServer.start(
-              TestNodes.node(List.of("frontend"), ports.get(0), ports.get(0), http, overrides));
+          TestNodes.start(TestNodes.node(List.of("frontend"), 0, true, overrides));
       List<BertServer> nodes = new ArrayList<>();
       for (int i = 1; i <= workers; i++) {
         nodes.add(
             BertServer.start(
-                TestNodes.node(List.of("worker"), ports.get(i), ports.get(0), 0, overrides)));
+                TestNodes.node(List.of("worker"), frontend.clusterPort(), false, overrides)));
       }
       TestNodes.awaitWorkers(frontend, workers);
-      return new Cluster(frontend, nodes, "http://127.0.0.1:" + http);
+      return new Cluster(frontend, nodes, "http://127.0.0.1:" + frontend.httpPort());
     }
 
     /** One worker node whose worker holds two jobs of at most 10 rows (prefetch 2). */

@@ -40,15 +40,12 @@ class ClusterTest {
 
   @BeforeEach
   void startCluster() throws Exception {
-    int seed = TestNodes.freePort();
-    int http = TestNodes.freePort();
     Map<String, Object> small = Map.of("bert-serving.workers.max-batch-size", 8);
-    frontend = BertServer.start(TestNodes.node(List.of("frontend"), seed, seed, http, small));
-    workerA =
-        BertServer.start(TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, small));
-    workerB =
-        BertServer.start(TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, small));
-    base = "http://127.0.0.1:" + http;
+    frontend = TestNodes.start(TestNodes.node(List.of("frontend"), 0, true, small));
+    int seed = frontend.clusterPort();
+    workerA = BertServer.start(TestNodes.node(List.of("worker"), seed, false, small));
+    workerB = BertServer.start(TestNodes.node(List.of("worker"), seed, false, small));
+    base = "http://127.0.0.1:" + frontend.httpPort();
     TestNodes.awaitWorkers(frontend, 2);
     direct =
         BertEncoder.load(

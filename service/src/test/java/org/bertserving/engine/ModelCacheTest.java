@@ -80,8 +80,7 @@ class ModelCacheTest {
             org.bertserving.server.TestNodes.node(
                 java.util.List.of("frontend", "worker"),
                 0,
-                0,
-                0,
+                false,
                 java.util.Map.of("bert-serving.engine.model-cache-dir", cache.toString())));
     assertEquals(cache, settings.engine().cacheDir());
   }

@@ -46,21 +46,19 @@ class ApiErrorsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    int http = TestNodes.freePort();
     server =
         BertServer.start(
             TestNodes.node(
                 List.of("frontend", "worker"),
-                TestNodes.freePort(),
                 0,
-                http,
+                true,
                 Map.of(
                     "bert-serving.frontend.max-pending-rows",
                     2,
                     "bert-serving.frontend.request-timeout",
                     "1500ms")));
     server.started().get(30, TimeUnit.SECONDS);
-    base = "http://127.0.0.1:" + http;
+    base = "http://127.0.0.1:" + server.httpPort();
     HttpApiTest.awaitReady(base);
   }
 
@@ -211,11 +209,10 @@ class ApiErrorsTest {
 
   @Test
   void aFrontendWithoutWorkersAnswers503InEachShape() throws Exception {
-    int http = TestNodes.freePort();
-    int port = TestNodes.freePort();
     try (BertServer alone =
-        BertServer.start(TestNodes.node(List.of("frontend"), port, port, http, Map.of()))) {
+        BertServer.start(TestNodes.node(List.of("frontend"), 0, true, Map.of()))) {
       alone.started().get(30, TimeUnit.SECONDS);
+      int http = alone.httpPort();
       for (Family f : FAMILIES) {
         HttpResponse<String> r =
             Wire.post("http://127.0.0.1:" + http + f.path(), f.body(List.of("a")));

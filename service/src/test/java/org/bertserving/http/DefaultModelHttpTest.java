@@ -24,18 +24,16 @@ class DefaultModelHttpTest {
         new ObjectMapper().readTree(Fixtures.file("embeddings_public.json").toFile());
     List<String> texts = new ArrayList<>();
     fixture.get("cases").forEach(c -> texts.add(c.get("text").asText()));
-    int http = TestNodes.freePort();
-    String base = "http://127.0.0.1:" + http;
     try (BertServer server =
         BertServer.start(
             TestNodes.node(
                 List.of("frontend", "worker"),
-                TestNodes.freePort(),
                 0,
-                http,
+                true,
                 Map.of(
                     "bert-serving.engine.model-dir", "", "bert-serving.engine.max-seq-len", 25)))) {
       server.started().get(60, TimeUnit.SECONDS);
+      String base = "http://127.0.0.1:" + server.httpPort();
       HttpApiTest.awaitReady(base);
       HttpResponse<String> r =
           HttpApiTest.post(

@@ -35,17 +35,15 @@ class HttpApiTest {
 
   @BeforeAll
   static void start() throws Exception {
-    int http = TestNodes.freePort();
     server =
         BertServer.start(
             TestNodes.node(
                 List.of("frontend", "worker"),
-                TestNodes.freePort(),
                 0,
-                http,
+                true,
                 Map.of("bert-serving.frontend.max-request-rows", 2000)));
-    base = "http://127.0.0.1:" + http;
     server.started().get(30, TimeUnit.SECONDS);
+    base = "http://127.0.0.1:" + server.httpPort();
     awaitReady(base);
     direct =
         BertEncoder.load(

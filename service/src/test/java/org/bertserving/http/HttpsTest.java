@@ -31,25 +31,24 @@ import org.junit.jupiter.api.io.TempDir;
 class HttpsTest {
   @TempDir Path tmp;
 
-  static BertServer start(int http, Map<String, Object> overrides) throws Exception {
+  static BertServer start(Map<String, Object> overrides) throws Exception {
     BertServer server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"), TestNodes.freePort(), 0, http, overrides));
+        BertServer.start(TestNodes.node(List.of("frontend", "worker"), 0, true, overrides));
     server.started().get(30, TimeUnit.SECONDS);
     TestNodes.awaitWorkers(server, 1);
     return server;
   }
 
+  static URI uri(BertServer server) {
+    return URI.create("https://127.0.0.1:" + server.httpPort());
+  }
+
   @Test
   void theSdkTalksHttpsWithAnApiKeyToACertificateItWasToldToTrust() throws Exception {
     TestCerts.Pem pem = TestCerts.selfSigned(tmp.resolve("rsa"));
-    int http = TestNodes.freePort();
-    URI uri = URI.create("https://127.0.0.1:" + http);
     List<String> texts = List.of("hello world", "how are you?");
     try (BertServer server =
             start(
-                http,
                 Map.of(
                     "bert-serving.http.tls.cert",
                     pem.cert().toString(),
@@ -60,7 +59,9 @@ class HttpsTest {
         BertEncoder direct =
             BertEncoder.load(
                 EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
-        BertClient client = BertClient.builder().http(uri).apiKey("k2").trust(pem.cert()).build()) {
+        BertClient client =
+            BertClient.builder().http(uri(server)).apiKey("k2").trust(pem.cert()).build()) {
+      URI uri = uri(server);
       float[][] vectors = client.encode(texts);
       float[][] expected = direct.encode(texts);
       for (int i = 0; i < texts.size(); i++) {
@@ -165,17 +166,15 @@ class HttpsTest {
             () -> Tls.serverContext(dir.resolve("rsa1.crt"), dir.resolve("encrypted.pem")));
     assertTrue(encrypted.getMessage().contains("is encrypted"), encrypted.getMessage());
     // an EC certificate serves HTTPS end to end
-    int http = TestNodes.freePort();
-    URI uri = URI.create("https://127.0.0.1:" + http);
     try (BertServer server =
             start(
-                http,
                 Map.of(
                     "bert-serving.http.tls.cert",
                     dir.resolve("ec.crt").toString(),
                     "bert-serving.http.tls.key",
                     dir.resolve("ec.pem").toString()));
-        BertClient client = BertClient.builder().http(uri).trust(dir.resolve("ec.crt")).build()) {
+        BertClient client =
+            BertClient.builder().http(uri(server)).trust(dir.resolve("ec.crt")).build()) {
       assertEquals(1, client.encode(List.of("hello")).length);
     }
   }

@@ -27,19 +27,12 @@ class IdleConnectionsTest {
 
   @Test
   void newRequestsAndProbesAnswerAtOnceWithAThousandIdleConnections() throws Exception {
-    int http = TestNodes.freePort();
-    int management = TestNodes.freePort();
-    int port = TestNodes.freePort();
     List<Socket> idle = new ArrayList<>();
     try (BertServer server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                port,
-                port,
-                http,
-                Map.of("bert-serving.management.port", management)))) {
+        BertServer.start(TestNodes.node(List.of("frontend", "worker"), 0, true, Map.of()))) {
       server.started().get(30, TimeUnit.SECONDS);
+      int http = server.httpPort();
+      int management = server.ports().management();
       String base = "http://127.0.0.1:" + http;
       HttpApiTest.awaitReady(base);
       for (int i = 0; i < IDLE; i++) {
@@ -73,23 +66,17 @@ class IdleConnectionsTest {
 
   @Test
   void theManagementPortAnswersWhenTheRequestPortIsFull() throws Exception {
-    int http = TestNodes.freePort();
-    int management = TestNodes.freePort();
-    int port = TestNodes.freePort();
     List<Socket> idle = new ArrayList<>();
     try (BertServer server =
         BertServer.start(
             TestNodes.node(
                 List.of("frontend", "worker"),
-                port,
-                port,
-                http,
-                Map.of(
-                    "bert-serving.management.port",
-                    management,
-                    "bert-serving.http.max-connections",
-                    20)))) {
+                0,
+                true,
+                Map.of("bert-serving.http.max-connections", 20)))) {
       server.started().get(30, TimeUnit.SECONDS);
+      int http = server.httpPort();
+      int management = server.ports().management();
       HttpApiTest.awaitReady("http://127.0.0.1:" + http);
       for (int i = 0; i < 50; i++) {
         Socket s = new Socket();

@@ -40,17 +40,12 @@ class OpenAiContractTest {
 
   @BeforeAll
   static void start() throws Exception {
-    int http = TestNodes.freePort();
     server =
         BertServer.start(
             TestNodes.node(
-                List.of("frontend", "worker"),
-                TestNodes.freePort(),
-                0,
-                http,
-                Map.of("bert-serving.http.api-key", KEY)));
+                List.of("frontend", "worker"), 0, true, Map.of("bert-serving.http.api-key", KEY)));
     server.started().get(30, TimeUnit.SECONDS);
-    base = "http://127.0.0.1:" + http;
+    base = "http://127.0.0.1:" + server.httpPort();
     TestNodes.awaitWorkers(server, 1);
     direct =
         BertEncoder.load(

@@ -19,10 +19,9 @@ import org.junit.jupiter.api.Test;
 /** Backpressure (429), timeouts (504) and a cluster without workers (503), over real HTTP. */
 class OverloadAndFailureTest {
 
-  static BertServer start(List<String> roles, int http, Map<String, Object> overrides) {
+  static BertServer start(List<String> roles, Map<String, Object> overrides) {
     try {
-      int port = TestNodes.freePort();
-      BertServer server = BertServer.start(TestNodes.node(roles, port, port, http, overrides));
+      BertServer server = BertServer.start(TestNodes.node(roles, 0, true, overrides));
       server.started().get(30, TimeUnit.SECONDS);
       return server;
     } catch (Exception e) {
@@ -38,15 +37,13 @@ class OverloadAndFailureTest {
 
   @Test
   void overloadGets429WithRetryAfterAndTheServerServesAgainOnceLoadDrops() throws Exception {
-    int http = TestNodes.freePort();
-    String base = "http://127.0.0.1:" + http;
     try (BertServer server =
         start(
             List.of("frontend", "worker"),
-            http,
             Map.of(
                 "bert-serving.frontend.max-pending-rows", 100,
                 "bert-serving.workers.max-batch-size", 4))) {
+      String base = "http://127.0.0.1:" + server.httpPort();
       HttpApiTest.awaitReady(base);
       CompletableFuture<HttpResponse<String>> big =
           HttpApiTest.CLIENT.sendAsync(
@@ -70,13 +67,11 @@ class OverloadAndFailureTest {
 
   @Test
   void aRequestOnAStalledWorkerGets504WithinItsTimeout() throws Exception {
-    int http = TestNodes.freePort();
-    String base = "http://127.0.0.1:" + http;
     try (BertServer server =
         start(
             List.of("frontend", "worker"),
-            http,
             Map.of("bert-serving.frontend.request-timeout", "500ms"))) {
+      String base = "http://127.0.0.1:" + server.httpPort();
       HttpApiTest.awaitReady(base);
       server.faults().forEach(f -> f.delay(2000)); // a stalled device
       long start = System.nanoTime();
@@ -92,13 +87,11 @@ class OverloadAndFailureTest {
 
   @Test
   void aRequestThatCouldNotFinishEvenAloneGets413NamingTheTimeout() throws Exception {
-    int http = TestNodes.freePort();
-    String base = "http://127.0.0.1:" + http;
     try (BertServer server =
         start(
             List.of("frontend", "worker"),
-            http,
             Map.of("bert-serving.frontend.request-timeout", "100ms"))) {
+      String base = "http://127.0.0.1:" + server.httpPort();
       HttpApiTest.awaitReady(base);
       TestNodes.await(
           () -> server.metrics().capacityTokensPerSecond.get() > 0, 10, "speed measured");
@@ -118,9 +111,8 @@ class OverloadAndFailureTest {
 
   @Test
   void aFrontendWithoutWorkersAnswers503AndIsNotReady() throws Exception {
-    int http = TestNodes.freePort();
-    String base = "http://127.0.0.1:" + http;
-    try (BertServer server = start(List.of("frontend"), http, Map.of())) {
+    try (BertServer server = start(List.of("frontend"), Map.of())) {
+      String base = "http://127.0.0.1:" + server.httpPort();
       HttpResponse<String> r = HttpApiTest.post(base, "/encode", texts(1));
       assertEquals(503, r.statusCode(), r.body());
       assertEquals("no_worker", HttpApiTest.json(r).get("type").asText());

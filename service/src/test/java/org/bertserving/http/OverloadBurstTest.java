@@ -38,16 +38,12 @@ class OverloadBurstTest {
             new BertConfig(TinyBert.VOCAB.size(), 128, 4, 4, 512, "gelu", 64, 2),
             3,
             0);
-    int http = TestNodes.freePort();
-    int port = TestNodes.freePort();
-    String base = "http://127.0.0.1:" + http;
     try (BertServer server =
         BertServer.start(
             TestNodes.node(
                 List.of("frontend", "worker"),
-                port,
-                port,
-                http,
+                0,
+                true,
                 Map.of(
                     "bert-serving.engine.model-dir",
                     model.toString(),
@@ -56,6 +52,7 @@ class OverloadBurstTest {
                     "bert-serving.frontend.request-timeout",
                     "3s")))) {
       server.started().get(30, TimeUnit.SECONDS);
+      String base = "http://127.0.0.1:" + server.httpPort();
       HttpApiTest.awaitReady(base);
       String body =
           "{\"texts\": ["

@@ -53,14 +53,12 @@ class SecurityTest {
   static void start() throws Exception {
     Path keys = tmp.resolve("keys");
     Files.writeString(keys, "# the team's keys\nbeta\n\n  gamma  \n");
-    int http = TestNodes.freePort();
     server =
         BertServer.start(
             TestNodes.node(
                 List.of("frontend", "worker"),
-                TestNodes.freePort(),
                 0,
-                http,
+                true,
                 Map.of(
                     "bert-serving.http.api-key",
                     "alpha",
@@ -69,13 +67,11 @@ class SecurityTest {
                     "bert-serving.http.cors",
                     APP + ", https://admin.example",
                     "bert-serving.chaos.enabled",
-                    true,
-                    "bert-serving.management.port",
-                    TestNodes.freePort())));
+                    true)));
     server.started().get(30, TimeUnit.SECONDS);
     TestNodes.awaitWorkers(server, 1);
-    base = "http://127.0.0.1:" + http;
-    management = "http://127.0.0.1:" + server.settings().managementPort();
+    base = "http://127.0.0.1:" + server.httpPort();
+    management = "http://127.0.0.1:" + server.ports().management();
   }
 
   @AfterAll
@@ -233,15 +229,13 @@ class SecurityTest {
 
   @Test
   void anyOriginOnlyWhenWrittenOut() throws Exception {
-    int http = TestNodes.freePort();
-    int port = TestNodes.freePort();
     try (BertServer open =
         BertServer.start(
-            TestNodes.node(
-                List.of("frontend"), port, port, http, Map.of("bert-serving.http.cors", "*")))) {
+            TestNodes.node(List.of("frontend"), 0, true, Map.of("bert-serving.http.cors", "*")))) {
       open.started().get(30, TimeUnit.SECONDS);
       HttpResponse<String> r =
-          Wire.get("http://127.0.0.1:" + http + "/health", "Origin", "https://any.example");
+          Wire.get(
+              "http://127.0.0.1:" + open.httpPort() + "/health", "Origin", "https://any.example");
       assertEquals("*", r.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
     }
   }

@@ -54,27 +54,23 @@ class TeiContractTest {
         model.resolve("config_sentence_transformers.json"),
         "{\"prompts\": {\"query\": \"the \", \"passage\": \"\"}}");
     Map<String, Object> prompted = Map.of("bert-serving.engine.model-dir", model.toString());
-    int seed = TestNodes.freePort();
-    int http = TestNodes.freePort();
-    frontend = BertServer.start(TestNodes.node(List.of("frontend"), seed, seed, http, prompted));
+    frontend = TestNodes.start(TestNodes.node(List.of("frontend"), 0, true, prompted));
     worker =
         BertServer.start(
-            TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, prompted));
-    int httpTokens = TestNodes.freePort();
+            TestNodes.node(List.of("worker"), frontend.clusterPort(), false, prompted));
     tokenLevel =
         BertServer.start(
             TestNodes.node(
                 List.of("frontend", "worker"),
-                TestNodes.freePort(),
                 0,
-                httpTokens,
+                true,
                 Map.of("bert-serving.engine.pooling-strategy", "NONE")));
     frontend.started().get(30, TimeUnit.SECONDS);
     tokenLevel.started().get(30, TimeUnit.SECONDS);
     TestNodes.awaitWorkers(frontend, 1);
     TestNodes.awaitWorkers(tokenLevel, 1);
-    base = "http://127.0.0.1:" + http;
-    tokensBase = "http://127.0.0.1:" + httpTokens;
+    base = "http://127.0.0.1:" + frontend.httpPort();
+    tokensBase = "http://127.0.0.1:" + tokenLevel.httpPort();
     direct = BertEncoder.load(EngineSettings.builder().modelDir(model).maxSeqLen(16).build());
     directTokens =
         BertEncoder.load(

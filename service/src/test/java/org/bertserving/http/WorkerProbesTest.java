@@ -3,6 +3,10 @@ package org.bertserving.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.Join;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -18,13 +22,13 @@ class WorkerProbesTest {
 
   @Test
   void aWorkerNodeIsReadyOnlyWithAFrontendAndServesProbesOnly() throws Exception {
-    int seed = TestNodes.freePort();
-    int http = TestNodes.freePort();
-    String base = "http://127.0.0.1:" + http;
-    try (BertServer worker =
-        BertServer.start(
-            TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, http, Map.of()))) {
+    // the worker's seed listens but never answers, so the worker stays out of any cluster
+    try (ServerSocket silentSeed = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        BertServer worker =
+            BertServer.start(
+                TestNodes.node(List.of("worker"), silentSeed.getLocalPort(), true, Map.of()))) {
       worker.started().get(30, TimeUnit.SECONDS);
+      String base = "http://127.0.0.1:" + worker.httpPort();
       assertEquals(200, HttpApiTest.get(base, "/health").statusCode());
       var notYet = HttpApiTest.get(base, "/ready");
       assertEquals(503, notYet.statusCode(), "no cluster yet: " + notYet.body());
@@ -33,7 +37,9 @@ class WorkerProbesTest {
           notYet.body());
       assertEquals(404, HttpApiTest.post(base, "/encode", "{\"texts\": [\"a\"]}").statusCode());
       try (BertServer frontend =
-          BertServer.start(TestNodes.node(List.of("frontend"), seed, seed, 0, Map.of()))) {
+          TestNodes.start(TestNodes.node(List.of("frontend"), 0, false, Map.of()))) {
+        // as an operator would with Akka Management's POST /cluster/members: join it by hand
+        Cluster.get(worker.system()).manager().tell(Join.create(frontend.system().address()));
         HttpApiTest.awaitReady(base);
         assertTrue(
             HttpApiTest.json(HttpApiTest.get(base, "/ready"))

@@ -100,26 +100,26 @@ class ArteryTlsTest {
    * another CA signed starts, tries to join, and is never let in.
    */
   static void formsAClusterAndKeepsAStrangerOut(Tls tls, Stranger stranger) throws Exception {
-    int seed = TestNodes.freePort();
-    int http = TestNodes.freePort();
     Config frontendConfig =
-        tls.apply(TestNodes.node(List.of("frontend"), seed, seed, http, Map.of()), "frontend");
+        tls.apply(TestNodes.node(List.of("frontend"), 0, true, Map.of()), "frontend");
     assertEquals("tls-tcp", frontendConfig.getString("akka.remote.artery.transport"));
-    try (BertServer frontend = BertServer.start(frontendConfig);
-        BertServer worker =
+    try (BertServer frontend = TestNodes.start(frontendConfig)) {
+      int seed = frontend.clusterPort();
+      joinedOverTls(tls, stranger, frontend, seed);
+    }
+  }
+
+  private static void joinedOverTls(Tls tls, Stranger stranger, BertServer frontend, int seed)
+      throws Exception {
+    try (BertServer worker =
             BertServer.start(
-                tls.apply(
-                    TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, Map.of()),
-                    "worker"));
-        BertClient client = BertClient.http("127.0.0.1", http)) {
-      frontend.started().get(30, TimeUnit.SECONDS);
+                tls.apply(TestNodes.node(List.of("worker"), seed, false, Map.of()), "worker"));
+        BertClient client = BertClient.http("127.0.0.1", frontend.httpPort())) {
       TestNodes.awaitWorkers(frontend, 1);
       TestNodes.await(() -> upMembers(frontend) == 2, 30, "both nodes up in one cluster");
       assertEquals(2, client.encode(List.of("hello world", "the dog")).length, "jobs crossed TLS");
       Config strangerConfig =
-          stranger
-              .make()
-              .apply(TestNodes.node(List.of("worker"), TestNodes.freePort(), seed, 0, Map.of()));
+          stranger.make().apply(TestNodes.node(List.of("worker"), seed, false, Map.of()));
       try (BertServer intruder = BertServer.start(strangerConfig)) {
         intruder.started().get(30, TimeUnit.SECONDS); // up, and trying to join
         Awaitility.await("a certificate of another CA never joins")
@@ -171,8 +171,7 @@ class ArteryTlsTest {
             () ->
                 BertServer.start(
                     pod(
-                        TestNodes.node(
-                            List.of("frontend", "worker"), TestNodes.freePort(), 0, 0, Map.of()),
+                        TestNodes.node(List.of("frontend", "worker"), 0, false, Map.of()),
                         tmp.resolve("no-secret"))));
     assertTrue(
         missing.getMessage().contains("tls.key")
@@ -184,7 +183,7 @@ class ArteryTlsTest {
   void aMissingStoreStopsTheStartNamingItsVariable() {
     Config config =
         node(
-            TestNodes.node(List.of("frontend", "worker"), TestNodes.freePort(), 0, 0, Map.of()),
+            TestNodes.node(List.of("frontend", "worker"), 0, false, Map.of()),
             tmp.resolve("nowhere"),
             "node",
             "x");

@@ -21,8 +21,7 @@ class DerivedTimeoutsTest {
         TestNodes.node(
             List.of("frontend", "worker"),
             0,
-            0,
-            0,
+            false,
             Map.of("bert-serving.frontend.request-timeout", requestTimeout));
     return BertServer.derived(config, ServingSettings.create(config));
   }

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import akka.actor.typed.ActorSystem;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Down;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -18,12 +22,11 @@ class RejoinTest {
 
   @Test
   void aDownedWorkerNodeRejoinsAsANewIncarnation() throws Exception {
-    int seed = TestNodes.freePort();
-    int workerPort = TestNodes.freePort();
     try (BertServer frontend =
-            BertServer.start(TestNodes.node(List.of("frontend"), seed, seed, 0, Map.of()));
+            TestNodes.start(TestNodes.node(List.of("frontend"), 0, false, Map.of()));
         BertServer worker =
-            BertServer.start(TestNodes.node(List.of("worker"), workerPort, seed, 0, Map.of()))) {
+            TestNodes.start(
+                TestNodes.node(List.of("worker"), frontend.clusterPort(), true, Map.of()))) {
       TestNodes.awaitWorkers(frontend, 1);
       ActorSystem<Void> first = worker.system();
       Cluster.get(frontend.system())
@@ -44,6 +47,18 @@ class RejoinTest {
           "the new incarnation is up: " + Cluster.get(worker.system()).selfMember());
       assertNotSame(first, worker.system());
       assertEquals(1, worker.metrics().rejoins.sum());
+      // ports the kernel chose at the first start stay the node's: seed lists and clients still
+      // find it
+      assertEquals(worker.clusterPort(), worker.system().address().getPort().orElse(0));
+      URI health = URI.create("http://127.0.0.1:" + worker.httpPort() + "/health");
+      TestNodes.await(
+          () ->
+              HttpClient.newHttpClient()
+                      .send(HttpRequest.newBuilder(health).build(), BodyHandlers.discarding())
+                      .statusCode()
+                  == 200,
+          30,
+          "the new incarnation's HTTP port is the first one's");
     }
   }
 }

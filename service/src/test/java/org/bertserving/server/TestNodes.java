@@ -4,8 +4,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,13 +11,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.bertserving.engine.TinyBert;
 
 /**
- * The one test helper that starts nodes: configs for loopback nodes on free ports, on the tiny BERT
- * (written once per JVM) unless a test names another model, with serialize-messages on.
+ * The one test helper that starts nodes: configs for loopback nodes on ports the kernel chooses, on
+ * the tiny BERT (written once per JVM) unless a test names another model, with serialize-messages
+ * on.
  */
 public final class TestNodes {
   private static Path tinyModel;
@@ -77,45 +75,30 @@ public final class TestNodes {
     }
   }
 
-  private static final int FIRST_PORT = 20000;
-  private static final int PORT_SPAN = 6384;
-  // test JVMs of different modules start apart, so that two suites on one machine rarely meet
-  private static final AtomicInteger NEXT_PORT =
-      new AtomicInteger((int) (ProcessHandle.current().pid() * 389 % PORT_SPAN));
-
-  /**
-   * A port no one listens on, from 20000-26383 (the tools take 26384-32767): below Linux's
-   * ephemeral range (32768-60999), so the kernel never hands it to an outgoing connection or to
-   * another bind-to-0 between this check and the node binding it, and never twice from one JVM.
-   */
-  public static int freePort() {
-    for (int i = 0; i < PORT_SPAN; i++) {
-      int port = FIRST_PORT + Math.floorMod(NEXT_PORT.getAndIncrement(), PORT_SPAN);
-      try (ServerSocket socket = new ServerSocket()) {
-        socket.setReuseAddress(false);
-        socket.bind(new InetSocketAddress("127.0.0.1", port));
-        return port;
-      } catch (IOException taken) {
-        // in use: try the next
-      }
+  /** Starts a node and waits until its ports are open; a node that cannot start fails the test. */
+  public static BertServer start(Config config) throws Exception {
+    BertServer server = BertServer.start(config);
+    try {
+      server.started().get(60, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      server.close();
+      throw e;
     }
-    throw new UncheckedIOException(
-        new IOException("no free port in " + FIRST_PORT + "-" + (FIRST_PORT + PORT_SPAN - 1)));
+    return server;
   }
 
   /**
-   * A node's config on 127.0.0.1.
+   * A node's config on 127.0.0.1, every port chosen by the kernel at bind time (read them back from
+   * {@link BertServer#ports()}), so that no two nodes or suites can ever want the same one.
    *
    * @param roles "frontend", "worker" or both
-   * @param seedPort the artery port of the seed node, or 0 for a cluster of one
+   * @param seedPort the cluster port of the node to join ({@link BertServer#clusterPort()}), or 0
+   *     to form a new cluster (a one-role node then joins itself: {@code join-self})
+   * @param http whether the node opens its HTTP port
    * @param overrides more keys, e.g. {@code bert-serving.frontend.max-pending-rows}
    */
   public static Config node(
-      List<String> roles,
-      int clusterPort,
-      int seedPort,
-      int httpPort,
-      Map<String, Object> overrides) {
+      List<String> roles, int seedPort, boolean http, Map<String, Object> overrides) {
     List<String> seeds = new ArrayList<>();
     if (seedPort > 0) {
       seeds.add("akka://bert-serving@127.0.0.1:" + seedPort);
@@ -130,17 +113,19 @@ public final class TestNodes {
                     "akka.remote.artery.canonical.hostname",
                     "127.0.0.1",
                     "akka.remote.artery.canonical.port",
-                    clusterPort,
+                    0,
                     "bert-serving.http.interface",
                     "127.0.0.1",
                     "bert-serving.http.port",
-                    httpPort,
+                    0,
                     "bert-serving.http.enabled",
-                    httpPort > 0,
+                    http,
                     "bert-serving.management.interface",
                     "127.0.0.1",
-                    "bert-serving.management.port",
-                    0,
+                    "bert-serving.cluster.join-self",
+                    seedPort == 0
+                        && roles.size() == 1
+                        && !Boolean.TRUE.equals(overrides.get("bert-serving.cluster.bootstrap")),
                     "bert-serving.engine.model-dir",
                     tinyModel().toString()))
             .withFallback(
@@ -153,6 +138,7 @@ public final class TestNodes {
                         "akka.cluster.jmx.enabled = off",
                         "akka.cluster.split-brain-resolver.stable-after = 3s",
                         "akka.loglevel = WARNING",
+                        "bert-serving.management.port = 0",
                         "bert-serving.engine.max-seq-len = 16")));
     return NodeConfig.load(ConfigFactory.parseMap(overrides).withFallback(base));
   }

@@ -39,26 +39,26 @@ class ZmqDoorTest {
 
   @BeforeAll
   static void start() throws Exception {
-    port = TestNodes.freePort();
-    portOut = TestNodes.freePort();
     server =
         BertServer.start(
             TestNodes.node(
                 List.of("frontend", "worker"),
-                TestNodes.freePort(),
                 0,
-                0,
+                false,
                 Map.of(
                     "bert-serving.zmq.enabled",
                     true,
                     "bert-serving.zmq.interface",
                     "127.0.0.1",
                     "bert-serving.zmq.port",
-                    port,
+                    0,
                     "bert-serving.zmq.port-out",
-                    portOut,
+                    0,
                     "bert-serving.frontend.show-tokens-to-client",
                     true)));
+    server.started().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    port = server.ports().zmq();
+    portOut = server.ports().zmqOut();
     TestNodes.awaitWorkers(server, 1);
     direct =
         BertEncoder.load(
@@ -198,33 +198,31 @@ class ZmqDoorTest {
 
   @Test
   void tokenLevelFloat16RepliesUnderNoneAndFp16() throws Exception {
-    int in = TestNodes.freePort();
-    int out = TestNodes.freePort();
     try (BertServer none =
         BertServer.start(
             TestNodes.node(
                 List.of("frontend", "worker"),
-                TestNodes.freePort(),
                 0,
-                0,
+                false,
                 Map.of(
                     "bert-serving.zmq.enabled",
                     true,
                     "bert-serving.zmq.interface",
                     "127.0.0.1",
                     "bert-serving.zmq.port",
-                    in,
+                    0,
                     "bert-serving.zmq.port-out",
-                    out,
+                    0,
                     "bert-serving.engine.pooling-strategy",
                     "NONE",
                     "bert-serving.engine.fp16",
                     true)))) {
+      none.started().get(30, java.util.concurrent.TimeUnit.SECONDS);
       TestNodes.awaitWorkers(none, 1);
       int savedPort = port;
       int savedOut = portOut;
-      port = in;
-      portOut = out;
+      port = none.ports().zmq();
+      portOut = none.ports().zmqOut();
       try (Client c = new Client()) {
         c.send("[\"hello world\", \"a\"]", 2);
         List<byte[]> reply = c.receive();

@@ -29,30 +29,28 @@ final class Burst {
   private Burst() {}
 
   static void run(Path modelDir, int requests, int texts, Path logDir) throws Exception {
-    int http = LoopbackPorts.free();
-    int cluster = LoopbackPorts.free();
     List<String> args =
         new ArrayList<>(
             List.of(
                 "-cluster_host",
                 "127.0.0.1",
                 "-cluster_port",
-                String.valueOf(cluster),
+                "0",
                 "-http_interface",
                 "127.0.0.1",
                 "-http_port",
-                String.valueOf(http),
+                "0",
                 "-management_interface",
                 "127.0.0.1",
                 "-management_port",
-                String.valueOf(LoopbackPorts.free())));
+                "0"));
     if (modelDir != null) {
       args.addAll(List.of("-model_dir", modelDir.toString()));
     }
-    String base = "http://127.0.0.1:" + http;
     HttpClient client = HttpClient.newHttpClient();
     try (NodeProcess node =
         NodeProcess.start("burst", NodeProcess.ownClasspath(), List.of("-Xmx2g"), args, logDir)) {
+      String base = "http://127.0.0.1:" + node.ports(Duration.ofMinutes(3)).http();
       Waits.until(
           "node ready (see " + node.log() + ")", Duration.ofMinutes(3), () -> ready(client, base));
       List<String> batch = Chaos.corpus(texts, new java.util.Random(3));

@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.bertserving.client.BertClient;
+import org.bertserving.server.NodePorts;
 
 /**
  * A cluster of real node JVMs on loopback (one frontend, {@code workers} worker nodes, every node a
@@ -92,7 +93,8 @@ public final class ChaosRun implements AutoCloseable {
   private final Options options;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private final int httpPort = LoopbackPorts.free();
+  // the ports each node's first start got from the kernel; a restarted node takes them again
+  private int httpPort;
   private final int[] clusterPorts;
   private final int[] managementPorts;
   private final NodeProcess[] nodes;
@@ -103,17 +105,18 @@ public final class ChaosRun implements AutoCloseable {
     int n = options.workers() + 1;
     clusterPorts = new int[n];
     managementPorts = new int[n];
-    for (int i = 0; i < n; i++) {
-      clusterPorts[i] = LoopbackPorts.free();
-      managementPorts[i] = LoopbackPorts.free();
-    }
     nodes = new NodeProcess[n];
   }
 
   /** Starts every node, waits for full capacity, and records the healthy cluster's vectors. */
   public void start() throws Exception {
-    for (int i = 0; i < nodes.length; i++) {
+    launch(0); // forms the cluster; the workers join it
+    learnPorts(0);
+    for (int i = 1; i < nodes.length; i++) {
       launch(i);
+    }
+    for (int i = 1; i < nodes.length; i++) {
+      learnPorts(i);
     }
     awaitHealthy(READY);
     Map<String, float[]> expected = new HashMap<>();
@@ -345,10 +348,26 @@ public final class ChaosRun implements AutoCloseable {
   }
 
   /** Starts (or restarts) node {@code i} with the same ports: the frontend is node 0. */
+  /** The ports node {@code i} opened at its first start: the ones it restarts on. */
+  private void learnPorts(int i) {
+    NodePorts opened = nodes[i].ports(READY);
+    clusterPorts[i] = opened.cluster();
+    managementPorts[i] = opened.management();
+    if (i == 0) {
+      httpPort = opened.http();
+    }
+  }
+
+  /**
+   * Starts node {@code i}: at first on ports the kernel chooses, the frontend forming the cluster
+   * and the workers joining it; again (after a fault) on its first ports, every node a seed.
+   */
   private void launch(int i) {
     List<String> seeds = new ArrayList<>();
     for (int port : clusterPorts) {
-      seeds.add("127.0.0.1:" + port);
+      if (port > 0) {
+        seeds.add("127.0.0.1:" + port);
+      }
     }
     List<String> args =
         new ArrayList<>(
@@ -359,8 +378,6 @@ public final class ChaosRun implements AutoCloseable {
                 "127.0.0.1",
                 "-cluster_port",
                 String.valueOf(clusterPorts[i]),
-                "-seed_nodes",
-                String.join(",", seeds),
                 "-management_interface",
                 "127.0.0.1",
                 "-management_port",
@@ -377,6 +394,11 @@ public final class ChaosRun implements AutoCloseable {
     }
     List<String> jvm = new ArrayList<>(options.jvm());
     jvm.add("-Dbert-serving.chaos.enabled=on");
+    if (seeds.isEmpty()) {
+      jvm.add("-Dbert-serving.cluster.join-self=on");
+    } else {
+      args.addAll(List.of("-seed_nodes", String.join(",", seeds)));
+    }
     if (i != 0) {
       jvm.add("-Dbert-serving.http.enabled=off");
     }

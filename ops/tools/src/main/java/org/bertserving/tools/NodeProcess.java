@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.bertserving.server.NodePorts;
 
 /**
  * A node of the service in a JVM of its own ({@code org.bertserving.cli.Main}, the command line of
@@ -158,6 +159,25 @@ public final class NodeProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * The ports the node opened (those given as 0 are the ones the kernel chose), read from the line
+   * it logs once every port is open; throws if it exits or has not opened them within {@code
+   * timeout}, with its output.
+   */
+  public NodePorts ports(Duration timeout) {
+    boolean ended =
+        Waits.within(timeout, () -> !process.isAlive() || NodePorts.find(output()) != null);
+    NodePorts ports = NodePorts.find(output());
+    if (ports == null) {
+      throw new IllegalStateException(
+          name
+              + (ended ? " exited" : " did not open its ports within " + timeout.toSeconds() + " s")
+              + " without opening its ports: "
+              + output());
+    }
+    return ports;
   }
 
   /** What the node printed so far. */

@@ -193,9 +193,26 @@ public final class ServiceBenchmark {
     }
   }
 
+  /** An SDK client of {@code server} (its HTTP port the kernel chose), once its ports are open. */
+  private BertClient client(BertServer server) throws Exception {
+    server.started().get(60, TimeUnit.SECONDS);
+    BertClient.Builder sdk =
+        BertClient.builder()
+            .checkLength(false)
+            .http(
+                java.net.URI.create(
+                    (tlsCert.isEmpty() ? "http" : "https") + "://127.0.0.1:" + server.httpPort()));
+    if (!apiKey.isEmpty()) {
+      sdk.apiKey(apiKey);
+    }
+    if (!tlsCert.isEmpty()) {
+      sdk.trust(Path.of(tlsCert));
+    }
+    return sdk.build();
+  }
+
   /** One node with the setting's server side, its clients for about {@code seconds}. */
   private Measured run(Setting s) throws Exception {
-    int http = LoopbackPorts.free();
     Config config =
         org.bertserving.server.NodeConfig.load(
             ConfigFactory.parseMap(
@@ -213,9 +230,9 @@ public final class ServiceBenchmark {
                         "bert-serving.http.interface",
                         "127.0.0.1",
                         "bert-serving.http.port",
-                        http,
+                        0,
                         "akka.remote.artery.canonical.port",
-                        LoopbackPorts.free(),
+                        0,
                         "bert-serving.management.enabled",
                         false,
                         "akka.loglevel",
@@ -226,21 +243,8 @@ public final class ServiceBenchmark {
                             "bert-serving.http.api-key", apiKey,
                             "bert-serving.http.tls.cert", tlsCert,
                             "bert-serving.http.tls.key", tlsKey))));
-    BertClient.Builder sdk =
-        BertClient.builder()
-            .checkLength(false)
-            .http(
-                java.net.URI.create(
-                    (tlsCert.isEmpty() ? "http" : "https") + "://127.0.0.1:" + http));
-    if (!apiKey.isEmpty()) {
-      sdk.apiKey(apiKey);
-    }
-    if (!tlsCert.isEmpty()) {
-      sdk.trust(Path.of(tlsCert));
-    }
     try (BertServer server = BertServer.start(config);
-        BertClient client = sdk.build()) {
-      server.started().get(60, TimeUnit.SECONDS);
+        BertClient client = client(server)) {
       Waits.until(
           "a worker", java.time.Duration.ofMinutes(1), () -> server.metrics().workers.get() > 0);
       List<String> batch = sentences(s.clientBatchSize, s.maxSeqLen, new Random(s.hashCode()));

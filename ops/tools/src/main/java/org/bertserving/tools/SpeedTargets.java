@@ -20,6 +20,7 @@ import org.bertserving.engine.DefaultModel;
 import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.GpuPlatform;
 import org.bertserving.engine.InputFeatures;
+import org.bertserving.server.NodePorts;
 
 /**
  * The speed targets, each a ratio measured in this one run on this machine (BERT-Base): the server
@@ -269,16 +270,12 @@ public final class SpeedTargets {
    */
   private final class Server implements AutoCloseable {
     private final List<NodeProcess> nodes = new ArrayList<>();
-    private final int http = LoopbackPorts.free();
+    private int http;
     private final BertClient client;
 
     Server(String name, List<String> flags, int workers, List<String> cores) throws Exception {
-      List<Integer> ports = new ArrayList<>();
+      int seed = 0; // node 0 forms the cluster on ports the kernel chooses; the others join it
       for (int i = 0; i <= (cores == null ? 0 : workers); i++) {
-        ports.add(LoopbackPorts.free());
-      }
-      String seeds = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
-      for (int i = 0; i < ports.size(); i++) {
         List<String> args =
             new ArrayList<>(
                 List.of(
@@ -287,34 +284,42 @@ public final class SpeedTargets {
                     "-cluster_host",
                     "127.0.0.1",
                     "-cluster_port",
-                    String.valueOf(ports.get(i)),
-                    "-seed_nodes",
-                    seeds,
+                    "0",
                     "-management_interface",
                     "127.0.0.1",
                     "-management_port",
-                    String.valueOf(LoopbackPorts.free())));
+                    "0"));
         args.addAll(flags);
+        List<String> jvm = new ArrayList<>(List.of("-Xmx2g"));
         List<String> prefix = List.of();
         if (i == 0) {
-          args.addAll(List.of("-http_interface", "127.0.0.1", "-http_port", String.valueOf(http)));
+          args.addAll(List.of("-http_interface", "127.0.0.1", "-http_port", "0"));
           if (cores != null) {
             args.addAll(List.of("-role", "frontend"));
+            jvm.add("-Dbert-serving.cluster.join-self=on");
           }
         } else {
           args.addAll(
-              List.of("-role", "worker", "-intra_op_threads", "1", "-inter_op_threads", "1"));
+              List.of(
+                  "-role",
+                  "worker",
+                  "-seed_nodes",
+                  "127.0.0.1:" + seed,
+                  "-intra_op_threads",
+                  "1",
+                  "-inter_op_threads",
+                  "1"));
           prefix = List.of("taskset", "-c", cores.get(i - 1));
         }
-        nodes.add(
+        NodeProcess node =
             NodeProcess.start(
-                name + "-" + i,
-                NodeProcess.ownClasspath(),
-                List.of("-Xmx2g"),
-                args,
-                LOGS,
-                Map.of(),
-                prefix));
+                name + "-" + i, NodeProcess.ownClasspath(), jvm, args, LOGS, Map.of(), prefix);
+        nodes.add(node);
+        if (i == 0) {
+          NodePorts opened = node.ports(Duration.ofMinutes(3));
+          http = opened.http();
+          seed = opened.cluster();
+        }
       }
       HttpClient probe = HttpClient.newHttpClient();
       Waits.until(

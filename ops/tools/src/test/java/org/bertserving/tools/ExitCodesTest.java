@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 class ExitCodesTest {
   static final Path LOGS = Path.of("target", "exit-codes");
 
+  /** A node's flags; a port given as 0 is one the kernel chooses. */
   static List<String> node(int clusterPort, int httpPort, String... more) {
     List<String> args =
         new ArrayList<>(
@@ -45,7 +46,7 @@ class ExitCodesTest {
                 "-management_interface",
                 "127.0.0.1",
                 "-management_port",
-                String.valueOf(LoopbackPorts.free())));
+                "0"));
     args.addAll(List.of(more));
     return args;
   }
@@ -59,18 +60,10 @@ class ExitCodesTest {
     try (ServerSocket taken =
         new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
       int port = taken.getLocalPort();
-      try (NodeProcess http = start("http-taken", node(LoopbackPorts.free(), port));
+      try (NodeProcess http = start("http-taken", node(0, port));
           NodeProcess zmq =
-              start(
-                  "zmq-taken",
-                  node(
-                      LoopbackPorts.free(),
-                      LoopbackPorts.free(),
-                      "-port",
-                      String.valueOf(port),
-                      "-port_out",
-                      String.valueOf(LoopbackPorts.free())));
-          NodeProcess cluster = start("cluster-taken", node(port, LoopbackPorts.free()))) {
+              start("zmq-taken", node(0, 0, "-port", String.valueOf(port), "-port_out", "0"));
+          NodeProcess cluster = start("cluster-taken", node(port, 0))) {
         assertEquals(1, http.awaitExit(Duration.ofSeconds(60)), http.output());
         assertTrue(
             cause(http)
@@ -99,8 +92,7 @@ class ExitCodesTest {
 
   @Test
   void aWorkerAskedForAGpuThatIsNotThereStopsNamingWhatIsMissing() throws Exception {
-    try (NodeProcess node =
-        start("no-gpu", node(LoopbackPorts.free(), LoopbackPorts.free(), "-device_map", "0"))) {
+    try (NodeProcess node = start("no-gpu", node(0, 0, "-device_map", "0"))) {
       assertEquals(1, node.awaitExit(Duration.ofSeconds(60)), node.output());
       String cause = cause(node);
       assertTrue(
@@ -128,7 +120,7 @@ class ExitCodesTest {
             TinyHuggingFace.Layout.sentenceTransformers());
     java.nio.file.Files.move(
         torch.resolve("model.safetensors"), torch.resolve("pytorch_model.bin"));
-    List<String> args = node(LoopbackPorts.free(), LoopbackPorts.free());
+    List<String> args = node(0, 0);
     args.set(args.indexOf("-model_dir") + 1, torch.toString());
     try (NodeProcess node = start("pickle", args)) {
       assertEquals(1, node.awaitExit(Duration.ofSeconds(60)), node.output());
@@ -145,7 +137,6 @@ class ExitCodesTest {
       assertEquals(2, bad.awaitExit(Duration.ofSeconds(60)), bad.output());
       assertEquals("bert-serving-start: -max_seq_len 'many' is not an integer", cause(bad));
     }
-    int http = LoopbackPorts.free();
     // the class path as ops/ scripts give it (lib/*: alphabetical, Akka's jars before the
     // service's): the node's Akka settings must win over Akka's defaults all the same
     List<String> entries =
@@ -160,8 +151,9 @@ class ExitCodesTest {
             "graceful",
             String.join(java.io.File.pathSeparator, entries),
             List.of("-Xmx384m"),
-            node(LoopbackPorts.free(), http),
+            node(0, 0),
             LOGS)) {
+      int http = node.ports(Duration.ofSeconds(60)).http();
       HttpClient client = HttpClient.newHttpClient();
       Awaitility.await("ready")
           .atMost(Duration.ofSeconds(60))

@@ -27,8 +27,6 @@ class XlaNoLiveCompileTest {
 
   @Test
   void twentyNewLengthsAfterWarmUpCompileNothing() throws Exception {
-    int http = LoopbackPorts.free();
-    int management = LoopbackPorts.free();
     List<String> args =
         List.of(
             "-model_dir",
@@ -39,15 +37,15 @@ class XlaNoLiveCompileTest {
             "-cluster_host",
             "127.0.0.1",
             "-cluster_port",
-            String.valueOf(LoopbackPorts.free()),
+            "0",
             "-http_interface",
             "127.0.0.1",
             "-http_port",
-            String.valueOf(http),
+            "0",
             "-management_interface",
             "127.0.0.1",
             "-management_port",
-            String.valueOf(management));
+            "0");
     Map<String, String> env =
         Map.of(
             "TF_XLA_FLAGS",
@@ -65,6 +63,7 @@ class XlaNoLiveCompileTest {
             args,
             Path.of("target", "xla"),
             env)) {
+      int http = node.ports(Duration.ofSeconds(120)).http();
       Awaitility.await("ready")
           .atMost(Duration.ofSeconds(120))
           .ignoreExceptions()

@@ -25,8 +25,7 @@ class SessionConfigTest {
             TestNodes.node(
                 List.of("frontend", "worker"),
                 0,
-                0,
-                0,
+                false,
                 Map.of(
                     "bert-serving.workers.device-map",
                     List.of(3, 1, 3),
@@ -57,8 +56,7 @@ class SessionConfigTest {
             TestNodes.node(
                 List.of("frontend", "worker"),
                 0,
-                0,
-                0,
+                false,
                 Map.of(
                     "bert-serving.workers.device-map",
                     List.of(0, 1),
