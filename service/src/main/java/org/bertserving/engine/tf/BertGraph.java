@@ -5,13 +5,13 @@ import java.util.List;
 import org.bertserving.engine.BertConfig;
 import org.bertserving.engine.PoolingStrategy;
 import org.tensorflow.Operand;
+import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Sum;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.math.Mean;
-import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.family.TFloating;
@@ -157,8 +157,6 @@ final class BertGraph<T extends TFloating> {
     int heads = config.numAttentionHeads();
     int headSize = config.headSize();
     Ops s = scope(scope);
-    Operand<TInt32> splitShape =
-        s.concat(List.of(batchAndLength, s.constant(new int[] {heads, headSize})), s.constant(0));
     Operand<TInt32> toHeads = s.constant(new int[] {0, 2, 1, 3});
 
     // query, key and value in one [H, 3H] matmul: fewer, larger products run faster
@@ -175,22 +173,29 @@ final class BertGraph<T extends TFloating> {
             List.of(self + "/query/bias", self + "/key/bias", self + "/value/bias"),
             3L * h);
     Ops qkvScope = scope(self);
-    var qkv =
-        qkvScope.split(
-            qkvScope.constant(1), qkvScope.nn.biasAdd(qkvScope.linalg.matMul(x, kernel), bias), 3L);
-    // scores and softmax in float32 even under -fp16: safer, and the CPU has no half BatchMatMul
-    Operand<TFloat32> q = heads(s, qkv.output().get(0), splitShape, toHeads);
-    Operand<TFloat32> k = heads(s, qkv.output().get(1), splitShape, toHeads);
-    Operand<TFloat32> v = heads(s, qkv.output().get(2), splitShape, toHeads);
+    // scores and softmax in float32 even under -fp16: safer, and the CPU has no half BatchMatMul;
+    // [B*T, 3H] to [3, B, heads, T, headSize] in one transpose, then q, k and v as its slices
+    Operand<TFloat32> qkv =
+        toFloat32(qkvScope, qkvScope.nn.biasAdd(qkvScope.linalg.matMul(x, kernel), bias));
+    Operand<TInt32> byHead =
+        s.concat(
+            List.of(batchAndLength, s.constant(new int[] {3, heads, headSize})), s.constant(0));
+    List<Output<TFloat32>> qkvHeads =
+        s.unstack(
+                s.linalg.transpose(s.reshape(qkv, byHead), s.constant(new int[] {2, 0, 3, 1, 4})),
+                3L)
+            .output();
+    Operand<TFloat32> q = qkvHeads.get(0);
+    Operand<TFloat32> k = qkvHeads.get(1);
+    Operand<TFloat32> v = qkvHeads.get(2);
     Operand<TFloat32> scores =
-        s.math.mul(
-            s.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true)),
-            s.constant((float) (1.0 / Math.sqrt(headSize))));
-    Operand<TFloat32> probs = s.nn.softmax(s.math.add(scores, adder));
+        s.math.mul(batchMatMul(s, q, k, true), s.constant((float) (1.0 / Math.sqrt(headSize))));
+    // BatchMatMul, Mul by a constant, AddV2: fused into one kernel on oneDNN CPUs
+    Operand<TFloat32> probs = s.nn.softmax(addV2(s, scores, adder));
     Operand<T> context =
         s.dtypes.cast(
             s.reshape(
-                s.linalg.transpose(s.train.batchMatMul(probs, v, TFloat32.class), toHeads),
+                s.linalg.transpose(batchMatMul(s, probs, v, false), toHeads),
                 s.constant(new int[] {-1, h})),
             type);
 
@@ -207,16 +212,6 @@ final class BertGraph<T extends TFloating> {
             dense(scope + "/output/dense", intermediate, config.intermediateSize(), h), attention));
   }
 
-  /** {@code [B*T, H]} to float32 {@code [B, heads, T, headSize]}. */
-  private Operand<TFloat32> heads(
-      Ops s, Operand<T> x, Operand<TInt32> splitShape, Operand<TInt32> toHeads) {
-    Operand<TFloat32> wide =
-        type == TFloat32.class
-            ? (Operand<TFloat32>) (Operand<?>) x
-            : s.dtypes.cast(x, TFloat32.class);
-    return s.linalg.transpose(s.reshape(wide, splitShape), toHeads);
-  }
-
   private Operand<T> dense(String scope, Operand<T> x, int in, int out) {
     Variable<T> kernel = weight(scope + "/kernel", in, out);
     Variable<T> bias = weight(scope + "/bias", out);
@@ -225,26 +220,58 @@ final class BertGraph<T extends TFloating> {
   }
 
   /**
-   * As {@code tf.contrib.layers.layer_norm}: moments, then {@code x * inv + (beta - mean * inv)},
-   * always in float32: in half precision the variance of a 768-wide row loses its digits and
-   * epsilon 1e-12 rounds to 0 (cosine to float32 fell to 0.87 on BERT-Base under {@code -fp16}).
+   * Layer norm, {@code (x - mean) * (rsqrt(variance + eps) * gamma) + beta}, always in float32: in
+   * half precision the variance of a 768-wide row loses its digits and epsilon 1e-12 rounds to 0
+   * (cosine to float32 fell to 0.87 on BERT-Base under {@code -fp16}). Built in the exact op shape
+   * (Sub, Square, AddV2) that TensorFlow's remapper fuses into one oneDNN layer norm kernel on the
+   * CPU: one pass instead of ten ops a layer norm.
    */
   private Operand<T> layerNorm(String scope, Operand<T> x) {
     Variable<T> beta = weight(scope + "/beta", config.hiddenSize());
     Variable<T> gamma = weight(scope + "/gamma", config.hiddenSize());
     Ops s = scope(scope);
     Operand<TFloat32> x32 = toFloat32(s, x);
-    Operand<TInt32> lastAxis = s.constant(new int[] {-1});
-    Operand<TFloat32> mean = s.math.mean(x32, lastAxis, Mean.keepDims(true));
+    Operand<TInt32> lastAxis = s.constant(new int[] {1}); // x is [B*T, H]
+    Operand<TFloat32> centered = s.math.sub(x32, s.math.mean(x32, lastAxis, Mean.keepDims(true)));
     Operand<TFloat32> variance =
-        s.math.mean(s.math.squaredDifference(x32, mean), lastAxis, Mean.keepDims(true));
-    Operand<TFloat32> inv =
+        s.math.mean(s.math.square(centered), lastAxis, Mean.keepDims(true));
+    Operand<TFloat32> scale =
         s.math.mul(
-            s.math.rsqrt(s.math.add(variance, s.constant((float) config.layerNormEps()))),
+            s.math.rsqrt(addV2(s, variance, s.constant((float) config.layerNormEps()))),
             toFloat32(s, gamma));
-    Operand<TFloat32> normed =
-        s.math.add(s.math.mul(x32, inv), s.math.sub(toFloat32(s, beta), s.math.mul(mean, inv)));
+    Operand<TFloat32> normed = addV2(s, toFloat32(s, beta), s.math.mul(centered, scale));
     return type == TFloat32.class ? (Operand<T>) (Operand<?>) normed : s.dtypes.cast(normed, type);
+  }
+
+  /**
+   * {@code BatchMatMulV2}, the version oneDNN runs on the CPU and fuses with the scale and the mask
+   * after it (TF Java's {@code train.batchMatMul} is {@code BatchMatMulV3}, which it does not).
+   */
+  private static Operand<TFloat32> batchMatMul(
+      Ops s, Operand<TFloat32> x, Operand<TFloat32> y, boolean adjointY) {
+    return s.scope()
+        .env()
+        .opBuilder("BatchMatMulV2", s.scope().makeOpName("BatchMatMulV2"), s.scope())
+        .addInput(x.asOutput())
+        .addInput(y.asOutput())
+        .setAttr("adj_x", false)
+        .setAttr("adj_y", adjointY)
+        .build()
+        .<TFloat32>output(0);
+  }
+
+  /**
+   * {@code AddV2}, the add TensorFlow's Python API emits and its fusion patterns look for (TF
+   * Java's {@code math.add} is the older {@code Add}).
+   */
+  private static Operand<TFloat32> addV2(Ops s, Operand<TFloat32> a, Operand<TFloat32> b) {
+    return s.scope()
+        .env()
+        .opBuilder("AddV2", s.scope().makeOpName("AddV2"), s.scope())
+        .addInput(a.asOutput())
+        .addInput(b.asOutput())
+        .build()
+        .<TFloat32>output(0);
   }
 
   private Operand<TFloat32> toFloat32(Ops s, Operand<T> x) {
