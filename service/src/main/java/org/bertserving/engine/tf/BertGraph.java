@@ -39,6 +39,7 @@ final class BertGraph<T extends TFloating> {
   /** Position of each row's last real token, for {@code LAST_TOKEN}. */
   final Placeholder<TInt32> lastIndex;
 
+  private final boolean oneDnnLayerNorm;
   final Operand<TFloat32> output;
 
   /**
@@ -57,6 +58,8 @@ final class BertGraph<T extends TFloating> {
   /**
    * @param tf ops placed on the compute device
    * @param layers pooling layers, already resolved to 0-based encoder indices
+   * @param oneDnnLayerNorm layer norms as oneDNN's kernel ({@code _MklLayerNorm}: the CPU with
+   *     TensorFlow's oneDNN ops on, and no XLA, which cannot compile it)
    */
   BertGraph(
       Ops tf,
@@ -64,8 +67,10 @@ final class BertGraph<T extends TFloating> {
       BertConfig config,
       List<Integer> layers,
       PoolingStrategy strategy,
-      int numLabels) {
+      int numLabels,
+      boolean oneDnnLayerNorm) {
     this.tf = tf;
+    this.oneDnnLayerNorm = oneDnnLayerNorm;
     this.type = type;
     this.config = config;
     Shape matrix = Shape.of(Shape.UNKNOWN_SIZE, Shape.UNKNOWN_SIZE);
@@ -222,15 +227,30 @@ final class BertGraph<T extends TFloating> {
   /**
    * Layer norm, {@code (x - mean) * (rsqrt(variance + eps) * gamma) + beta}, always in float32: in
    * half precision the variance of a 768-wide row loses its digits and epsilon 1e-12 rounds to 0
-   * (cosine to float32 fell to 0.87 on BERT-Base under {@code -fp16}). Built in the exact op shape
-   * (Sub, Square, AddV2) that TensorFlow's remapper fuses into one oneDNN layer norm kernel on the
-   * CPU: one pass instead of ten ops a layer norm.
+   * (cosine to float32 fell to 0.87 on BERT-Base under {@code -fp16}). On a oneDNN CPU it is
+   * oneDNN's layer norm kernel, one pass instead of nine ops (TensorFlow's remapper did not fuse
+   * them itself; about 9% of a MiniLM run at 32 x 35 tokens).
    */
   private Operand<T> layerNorm(String scope, Operand<T> x) {
     Variable<T> beta = weight(scope + "/beta", config.hiddenSize());
     Variable<T> gamma = weight(scope + "/gamma", config.hiddenSize());
     Ops s = scope(scope);
     Operand<TFloat32> x32 = toFloat32(s, x);
+    if (oneDnnLayerNorm) {
+      Operand<TFloat32> normed =
+          s.scope()
+              .env()
+              .opBuilder("_MklLayerNorm", s.scope().makeOpName("MklLayerNorm"), s.scope())
+              .addInput(x32.asOutput())
+              .addInput(toFloat32(s, gamma).asOutput())
+              .addInput(toFloat32(s, beta).asOutput())
+              .setAttr("epsilon", (float) config.layerNormEps())
+              .build()
+              .<TFloat32>output(0);
+      return type == TFloat32.class
+          ? (Operand<T>) (Operand<?>) normed
+          : s.dtypes.cast(normed, type);
+    }
     Operand<TInt32> lastAxis = s.constant(new int[] {1}); // x is [B*T, H]
     Operand<TFloat32> centered = s.math.sub(x32, s.math.mean(x32, lastAxis, Mean.keepDims(true)));
     Operand<TFloat32> variance =

@@ -178,7 +178,8 @@ public final class TfBertBackend implements ModelBackend {
                   config,
                   layers,
                   settings.poolingStrategy(),
-                  settings.numLabels())
+                  settings.numLabels(),
+                  oneDnnLayerNorm(settings))
               : settings.fp16()
                   ? new BertGraph<>(
                       device,
@@ -186,14 +187,16 @@ public final class TfBertBackend implements ModelBackend {
                       config,
                       layers,
                       settings.poolingStrategy(),
-                      settings.numLabels())
+                      settings.numLabels(),
+                      oneDnnLayerNorm(settings))
                   : new BertGraph<>(
                       device,
                       TFloat32.class,
                       config,
                       layers,
                       settings.poolingStrategy(),
-                      settings.numLabels());
+                      settings.numLabels(),
+                      oneDnnLayerNorm(settings));
       List<LoadStep> steps = source.steps(root, device, bert);
       long width = bert.output.shape().size(-1);
       Session session = new Session(graph, sessionConfig(settings));
@@ -267,6 +270,15 @@ public final class TfBertBackend implements ModelBackend {
    * per process), so every worker of a node passes the same {@code visible_device_list} and memory
    * fraction: workers on one GPU share its fraction. A CPU worker creates no GPU device at all.
    */
+  /**
+   * Whether the layer norms can be oneDNN's kernel: on the CPU, unless XLA compiles the graph or
+   * TensorFlow's oneDNN ops were turned off ({@code TF_ENABLE_ONEDNN_OPTS=0}).
+   */
+  static boolean oneDnnLayerNorm(EngineSettings s) {
+    String onednn = System.getenv("TF_ENABLE_ONEDNN_OPTS");
+    return s.deviceId() < 0 && !s.xla() && !"0".equals(onednn) && !"false".equalsIgnoreCase(onednn);
+  }
+
   static ConfigProto sessionConfig(EngineSettings s) {
     ConfigProto.Builder config =
         ConfigProto.newBuilder()
