@@ -45,6 +45,13 @@ class ClusterBootstrapTest {
         false);
   }
 
+  static boolean hasMember(BertServer node, BertServer other) {
+    akka.actor.Address address = other.system().address();
+    return java.util.stream.StreamSupport.stream(
+            Cluster.get(node.system()).state().getMembers().spliterator(), false)
+        .anyMatch(m -> m.address().equals(address));
+  }
+
   /**
    * A port no one listens on at this moment. Contact points are the one place where ports must be
    * known before any node starts (each node's list names every management port, its own too, and
@@ -95,9 +102,17 @@ class ClusterBootstrapTest {
           TestNodes.start(TestNodes.node(List.of("frontend"), 0, false, frontendConfig));
       try {
         TestNodes.awaitWorkers(again, 1);
-        assertEquals(
-            Cluster.get(worker.system()).state().getLeader(),
-            Cluster.get(again.system()).state().getLeader(),
+        // one cluster, not two: each node has the other as a member, and (once gossip has
+        // converged; the leader is the lowest address, which may be either) the same leader
+        TestNodes.await(
+            () ->
+                hasMember(worker, again)
+                    && hasMember(again, worker)
+                    && Cluster.get(worker.system())
+                        .state()
+                        .getLeader()
+                        .equals(Cluster.get(again.system()).state().getLeader()),
+            30,
             "one cluster, not two");
         assertEquals(0, worker.metrics().rejoins.sum(), "the worker stayed in its cluster");
       } finally {
