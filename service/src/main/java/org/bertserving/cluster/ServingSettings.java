@@ -49,6 +49,45 @@ public record ServingSettings(
     }
   }
 
+  /**
+   * These settings with the ports a node bound (a port given as 0 is the one the kernel chose), so
+   * that its later incarnations open the same ones; 0 keeps what is set.
+   */
+  public ServingSettings withPorts(int http, int management, int zmqIn, int zmqOut) {
+    return new ServingSettings(
+        engine,
+        numWorker,
+        deviceMap,
+        prefetchSize,
+        priorityBatchSize,
+        maxPendingRows,
+        maxRequestRows,
+        requestTimeout,
+        showTokensToClient,
+        httpEnabled,
+        httpInterface,
+        http > 0 ? http : httpPort,
+        httpMaxConnections,
+        cors,
+        maxBodyBytes,
+        roles,
+        seedNodes,
+        bootstrap,
+        joinSelf,
+        frameBytes,
+        managementEnabled,
+        managementInterface,
+        management > 0 ? management : managementPort,
+        chaosEnabled,
+        cpuOnly,
+        new Zmq(
+            zmq.enabled,
+            zmq.iface,
+            zmqIn > 0 ? zmqIn : zmq.port,
+            zmqOut > 0 ? zmqOut : zmq.portOut,
+            zmq.allowTermination));
+  }
+
   /** How long past the request timeout the layers around the frontend wait for its answer. */
   public static final Duration GRACE = Duration.ofSeconds(5);
 

@@ -5,6 +5,7 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Adapter;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -209,21 +210,15 @@ public final class BertServer implements AutoCloseable {
    */
   private void keep(NodePorts opened) {
     ports = opened;
-    Map<String, Object> bound = new java.util.HashMap<>();
-    bound.put("akka.remote.artery.canonical.port", opened.cluster());
-    if (opened.http() > 0) {
-      bound.put("bert-serving.http.port", opened.http());
-    }
-    if (opened.management() > 0) {
-      bound.put("bert-serving.management.port", opened.management());
-    }
-    if (opened.zmq() > 0) {
-      bound.put("bert-serving.zmq.port", opened.zmq());
-      bound.put("bert-serving.zmq.port-out", opened.zmqOut());
-    }
-    Config pinned = ConfigFactory.parseMap(bound).withFallback(config);
-    settings = ServingSettings.create(pinned);
-    config = derived(pinned, settings);
+    settings =
+        settings.withPorts(opened.http(), opened.management(), opened.zmq(), opened.zmqOut());
+    // Artery's port is Akka's own key; derived() gives Akka Management the management port
+    config =
+        derived(
+            config.withValue(
+                "akka.remote.artery.canonical.port",
+                ConfigValueFactory.fromAnyRef(opened.cluster())),
+            settings);
   }
 
   /** An incarnation ended: the end of the node, or a removal from the cluster to heal from. */

@@ -48,6 +48,19 @@ class FormationTest {
   }
 
   @Test
+  void theBoundPortsReplaceOnlyThePortsGivenAsZero() {
+    ServingSettings any = settings(List.of("frontend", "worker"), 0, Map.of());
+    ServingSettings bound = any.withPorts(40113, 39421, 5555, 5556);
+    assertEquals(40113, bound.httpPort());
+    assertEquals(39421, bound.managementPort());
+    assertEquals(5555, bound.zmq().port());
+    assertEquals(5556, bound.zmq().portOut());
+    assertEquals(any.withPorts(0, 0, 0, 0), any, "0: nothing bound, nothing changes");
+    assertEquals(any.roles(), bound.roles());
+    assertEquals(any.requestTimeout(), bound.requestTimeout());
+  }
+
+  @Test
   void theLoggedPortsReadBack() {
     NodePorts ports = new NodePorts(41237, 40113, 39421, 0, 0);
     String log = "22:11:25.588 INFO  o.b.s.BertServer - ports open: " + ports + "\nmore\n";
