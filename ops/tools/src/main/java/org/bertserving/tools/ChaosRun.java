@@ -20,12 +20,12 @@ import org.bertserving.client.BertClient;
 import org.bertserving.server.NodePorts;
 
 /**
- * A cluster of real node JVMs on loopback (one frontend, {@code workers} worker nodes, every node a
- * seed, as {@code cluster-conf/} ships them) under steady load through the SDK, put through one
- * fault after another: kill -9, SIGSTOP, SIGTERM-and-restart of each kind of node, an engine that
- * throws. For each fault it counts what the clients saw (answers, errors, lost and wrong rows, p99
- * latency) and how long the cluster took, from the node's return, to be at full capacity again. The
- * chaos tool prints this; the fault suite asserts on it.
+ * A cluster of real node JVMs on loopback (one frontend, {@code workers} worker nodes; from the
+ * first restart on every node a seed, as {@code cluster-conf/} ships them) under steady load
+ * through the SDK, put through one fault after another: kill -9, SIGSTOP, SIGTERM-and-restart of
+ * each kind of node, an engine that throws. For each fault it counts what the clients saw (answers,
+ * errors, lost and wrong rows, p99 latency) and how long the cluster took, from the node's return,
+ * to be at full capacity again. The chaos tool prints this; the fault suite asserts on it.
  */
 public final class ChaosRun implements AutoCloseable {
 
@@ -347,7 +347,6 @@ public final class ChaosRun implements AutoCloseable {
     }
   }
 
-  /** Starts (or restarts) node {@code i} with the same ports: the frontend is node 0. */
   /** The ports node {@code i} opened at its first start: the ones it restarts on. */
   private void learnPorts(int i) {
     NodePorts opened = nodes[i].ports(READY);
