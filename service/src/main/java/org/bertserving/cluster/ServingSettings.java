@@ -220,8 +220,10 @@ public record ServingSettings(
   }
 
   /**
-   * A node that holds one role only must find the others (seed nodes or Cluster Bootstrap): alone
-   * it would form a cluster of its own, an island no request reaches.
+   * How the node finds its cluster must add up: a node that holds one role only needs seed nodes,
+   * Cluster Bootstrap or {@code join-self} (alone it would form a cluster of its own, an island no
+   * request reaches); {@code join-self} takes neither seeds nor bootstrap; bootstrap needs a fixed
+   * management port, its contact point.
    */
   public void checkFormation() {
     if (joinSelf && (bootstrap || !seedNodes.isEmpty())) {
@@ -239,8 +241,9 @@ public record ServingSettings(
           "a "
               + roles.get(0)
               + "-only node needs -seed_nodes "
-              + "(several, e.g. every node of the cluster) or bert-serving.cluster.bootstrap = on; "
-              + "alone it would form a cluster of its own");
+              + "(several, e.g. every node of the cluster) or bert-serving.cluster.bootstrap = on"
+              + " (or, for the node that forms the cluster, bert-serving.cluster.join-self = on);"
+              + " alone it would form a cluster of its own");
     }
   }
 

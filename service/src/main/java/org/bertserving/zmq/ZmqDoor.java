@@ -109,6 +109,10 @@ public final class ZmqDoor implements AutoCloseable {
                   ? "address already in use"
                   : e.getMessage()),
           e);
+    } catch (RuntimeException e) { // an endpoint JeroMQ reported in a form we did not expect
+      context.close();
+      throw new IllegalStateException(
+          "cannot read the port the ZeroMQ door bound for " + flag + ": " + e.getMessage(), e);
     }
   }
 

@@ -21,6 +21,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.Operation;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
+import org.tensorflow.TensorFlow;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.ndarray.buffer.FloatDataBuffer;
@@ -266,19 +267,31 @@ public final class TfBertBackend implements ModelBackend {
   }
 
   /**
+   * Whether the layer norms can be oneDNN's kernel: on the CPU, with a TensorFlow build that has
+   * it, unless XLA compiles the graph or TensorFlow's oneDNN ops were turned off ({@code
+   * TF_ENABLE_ONEDNN_OPTS=0}).
+   */
+  static boolean oneDnnLayerNorm(EngineSettings s) {
+    String onednn = System.getenv("TF_ENABLE_ONEDNN_OPTS");
+    return s.deviceId() < 0
+        && !s.xla()
+        && !"0".equals(onednn)
+        && !"false".equalsIgnoreCase(onednn)
+        && OneDnn.LAYER_NORM;
+  }
+
+  /** Whether this TensorFlow build registers oneDNN's layer norm op, looked up once. */
+  private static final class OneDnn {
+    static final boolean LAYER_NORM =
+        TensorFlow.registeredOpList().getOpList().stream()
+            .anyMatch(op -> op.getName().equals("_MklLayerNorm"));
+  }
+
+  /**
    * One session's options. The GPU options are process-wide in TensorFlow (one allocator per GPU
    * per process), so every worker of a node passes the same {@code visible_device_list} and memory
    * fraction: workers on one GPU share its fraction. A CPU worker creates no GPU device at all.
    */
-  /**
-   * Whether the layer norms can be oneDNN's kernel: on the CPU, unless XLA compiles the graph or
-   * TensorFlow's oneDNN ops were turned off ({@code TF_ENABLE_ONEDNN_OPTS=0}).
-   */
-  static boolean oneDnnLayerNorm(EngineSettings s) {
-    String onednn = System.getenv("TF_ENABLE_ONEDNN_OPTS");
-    return s.deviceId() < 0 && !s.xla() && !"0".equals(onednn) && !"false".equalsIgnoreCase(onednn);
-  }
-
   static ConfigProto sessionConfig(EngineSettings s) {
     ConfigProto.Builder config =
         ConfigProto.newBuilder()
