@@ -171,6 +171,7 @@ public final class TfBertBackend implements ModelBackend {
                   settings.deviceId() < 0
                       ? -1
                       : virtualDevice(settings.deviceId(), settings.visibleDevices())));
+      boolean fusedNorm = oneDnnLayerNorm(settings);
       BertGraph<?> bert =
           settings.bf16()
               ? new BertGraph<>(
@@ -180,7 +181,7 @@ public final class TfBertBackend implements ModelBackend {
                   layers,
                   settings.poolingStrategy(),
                   settings.numLabels(),
-                  oneDnnLayerNorm(settings))
+                  fusedNorm)
               : settings.fp16()
                   ? new BertGraph<>(
                       device,
@@ -189,7 +190,7 @@ public final class TfBertBackend implements ModelBackend {
                       layers,
                       settings.poolingStrategy(),
                       settings.numLabels(),
-                      oneDnnLayerNorm(settings))
+                      fusedNorm)
                   : new BertGraph<>(
                       device,
                       TFloat32.class,
@@ -197,7 +198,7 @@ public final class TfBertBackend implements ModelBackend {
                       layers,
                       settings.poolingStrategy(),
                       settings.numLabels(),
-                      oneDnnLayerNorm(settings));
+                      fusedNorm);
       List<LoadStep> steps = source.steps(root, device, bert);
       long width = bert.output.shape().size(-1);
       Session session = new Session(graph, sessionConfig(settings));
