@@ -1,9 +1,10 @@
 package org.bertserving.client;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -26,7 +28,8 @@ import java.util.zip.GZIPInputStream;
  */
 final class HttpBertClient implements BertClient {
   private static final System.Logger LOG = System.getLogger(BertClient.class.getName());
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON =
+      JsonMapper.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
 
   private final HttpClient http;
   private final BertClient.Builder settings;
@@ -67,8 +70,8 @@ final class HttpBertClient implements BertClient {
     if (settings.checkLength && !options.isTokenized()) {
       checkLength(inputs);
     }
-    ObjectNode body = JSON.createObjectNode();
-    body.set("texts", JSON.valueToTree(inputs));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("texts", inputs);
     body.put("is_tokenized", options.isTokenized());
     body.put("show_tokens", options.showTokens());
     if (options.prompt() != null) {
@@ -95,8 +98,12 @@ final class HttpBertClient implements BertClient {
 
   @Override
   public ServerStatus serverStatus() {
-    JsonNode body = Outcomes.join(send(request(statusUri).GET().build(), 0, settings.backoff));
-    return new ServerStatus(JSON.convertValue(body, new TypeReference<Map<String, Object>>() {}));
+    byte[] body = Outcomes.join(send(request(statusUri).GET().build(), 0, settings.backoff));
+    try {
+      return new ServerStatus(JSON.readValue(body, new TypeReference<Map<String, Object>>() {}));
+    } catch (IOException e) {
+      throw new BertClientException("unreadable answer from " + statusUri + ": " + e, e);
+    }
   }
 
   private HttpRequest.Builder request(URI uri) {
@@ -117,7 +124,8 @@ final class HttpBertClient implements BertClient {
    * a connection that failed or broke (a node restarting): encoding is idempotent, so a request
    * sent again cannot do harm.
    */
-  private CompletableFuture<JsonNode> send(HttpRequest request, int attempt, Duration backoff) {
+  /** The body of the 200 answer, gunzipped. */
+  private CompletableFuture<byte[]> send(HttpRequest request, int attempt, Duration backoff) {
     return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
         .handle(
             (response, e) -> {
@@ -150,15 +158,22 @@ final class HttpBertClient implements BertClient {
         .thenCompose(next -> next);
   }
 
-  private CompletableFuture<JsonNode> answer(
+  private CompletableFuture<byte[]> answer(
       HttpRequest request, HttpResponse<byte[]> response, int attempt, Duration backoff) {
     int status = response.statusCode();
-    JsonNode body = parse(response);
-    if (status == 200) {
-      return CompletableFuture.completedFuture(body);
+    byte[] bytes;
+    try {
+      bytes = body(response);
+    } catch (IOException e) {
+      throw new BertClientException(
+          "unreadable answer from " + request.uri() + " (status " + status + "): " + e, e);
     }
+    if (status == 200) {
+      return CompletableFuture.completedFuture(bytes);
+    }
+    JsonNode body = parse(bytes);
     String type = body.path("type").asText("error");
-    String description = body.path("description").asText(new String(response.body()));
+    String description = body.path("description").asText(new String(bytes));
     if ((status == 429 || status == 503) && attempt < settings.retries) {
       long wait =
           response
@@ -177,46 +192,29 @@ final class HttpBertClient implements BertClient {
         () -> {}, CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS));
   }
 
-  private static JsonNode parse(HttpResponse<byte[]> response) {
+  private static byte[] body(HttpResponse<byte[]> response) throws IOException {
+    byte[] bytes = response.body();
+    return response.headers().firstValue("Content-Encoding").orElse("").equalsIgnoreCase("gzip")
+        ? new GZIPInputStream(new ByteArrayInputStream(bytes)).readAllBytes()
+        : bytes;
+  }
+
+  /** An error's body: its {@code type} and {@code description}, when it has them. */
+  private static JsonNode parse(byte[] bytes) {
     try {
-      byte[] bytes = response.body();
-      if (response.headers().firstValue("Content-Encoding").orElse("").equalsIgnoreCase("gzip")) {
-        bytes = new GZIPInputStream(new ByteArrayInputStream(bytes)).readAllBytes();
-      }
-      return bytes.length == 0 ? JSON.createObjectNode() : JSON.readTree(bytes);
+      JsonNode node = bytes.length == 0 ? null : JSON.readTree(bytes);
+      return node == null ? JSON.createObjectNode() : node;
     } catch (IOException e) {
-      return JSON.createObjectNode().put("description", "unreadable answer: " + e.getMessage());
+      return JSON.createObjectNode();
     }
   }
 
-  private static EncodeResult result(JsonNode body) {
-    JsonNode result = body.get("result");
-    List<List<String>> tokens =
-        body.has("tokens")
-            ? JSON.convertValue(body.get("tokens"), new TypeReference<List<List<String>>>() {})
-            : null;
-    boolean tokenLevel =
-        result.size() > 0 && result.get(0).size() > 0 && result.get(0).get(0).isArray();
-    if (!tokenLevel) {
-      return new EncodeResult(matrix(result), null, tokens);
+  private static EncodeResult result(byte[] body) {
+    try {
+      return ReplyReader.read(JSON, body);
+    } catch (IOException e) {
+      throw new BertClientException("unreadable answer: " + e.getMessage(), e);
     }
-    float[][][] out = new float[result.size()][][];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = matrix(result.get(i));
-    }
-    return new EncodeResult(null, out, tokens);
-  }
-
-  private static float[][] matrix(JsonNode rows) {
-    float[][] out = new float[rows.size()][];
-    for (int i = 0; i < out.length; i++) {
-      JsonNode row = rows.get(i);
-      out[i] = new float[row.size()];
-      for (int d = 0; d < out[i].length; d++) {
-        out[i][d] = row.get(d).floatValue();
-      }
-    }
-    return out;
   }
 
   /** As the Python client: warn when a text has more words than the server keeps tokens. */

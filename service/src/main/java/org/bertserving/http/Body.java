@@ -39,51 +39,61 @@ final class Body extends AllDirectives {
 
   Route json(Dialect dialect, Function<JsonNode, Route> handler) {
     return extractRequestEntity(
-        entity ->
-            extractMaterializer(
-                materializer -> {
-                  boolean isJson =
-                      entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
-                  long declared = entity.getContentLengthOption().orElse(-1);
-                  if (declared > settings.drainBytes()) {
-                    // too much to read away: answer now, and say the connection ends
-                    return respondWithHeader(
-                        Connection.create("close"),
-                        () -> errors.complete(dialect, Errors.tooLarge(settings.maxBodyBytes())));
-                  }
-                  long keep = isJson ? settings.maxBodyBytes() : 0;
-                  return onComplete(
+        entity -> {
+          boolean isJson = entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
+          long declared = entity.getContentLengthOption().orElse(-1);
+          if (declared > settings.drainBytes()) {
+            // too much to read away: answer now, and say the connection ends
+            return respondWithHeader(
+                Connection.create("close"),
+                () -> errors.complete(dialect, Errors.tooLarge(settings.maxBodyBytes())));
+          }
+          long keep = isJson ? settings.maxBodyBytes() : 0;
+          if (entity.isStrict()) {
+            // the body came whole with the headers (a small request usually does): no stream to
+            // run, which saved an 8-token query about 1 ms here
+            ByteString data = ((HttpEntity.Strict) entity).getData();
+            return read(dialect, entity, new Read(data, data.size()), keep, handler);
+          }
+          return extractMaterializer(
+              materializer ->
+                  onComplete(
                       read(entity, keep, materializer),
-                      result -> {
-                        if (result.isFailure()) {
-                          return errors.complete(
-                              dialect,
-                              result.failed().get() instanceof EntityStreamSizeException
-                                  ? Errors.tooLarge(settings.maxBodyBytes())
-                                  : ApiError.of(
-                                      400, "invalid_json", "the request body could not be read"));
-                        }
-                        Read read = result.get();
-                        if (read.total() > keep && isJson) {
-                          Route tooLarge =
-                              errors.complete(dialect, Errors.tooLarge(settings.maxBodyBytes()));
-                          return read.total() > settings.drainBytes()
-                              ? respondWithHeader(Connection.create("close"), () -> tooLarge)
-                              : tooLarge;
-                        }
-                        if (!isJson) {
-                          return errors.complete(
-                              dialect,
-                              ApiError.of(
-                                  415,
-                                  "unsupported_media_type",
-                                  "Content-Type must be application/json, not "
-                                      + entity.getContentType()
-                                      + " (send the header Content-Type: application/json)"));
-                        }
-                        return parsed(dialect, read.kept(), handler);
-                      });
-                }));
+                      result ->
+                          result.isFailure()
+                              ? errors.complete(
+                                  dialect,
+                                  result.failed().get() instanceof EntityStreamSizeException
+                                      ? Errors.tooLarge(settings.maxBodyBytes())
+                                      : ApiError.of(
+                                          400,
+                                          "invalid_json",
+                                          "the request body could not be read"))
+                              : read(dialect, entity, result.get(), keep, handler)));
+        });
+  }
+
+  /** The answer to a body read whole: too large, not JSON, or what the handler makes of it. */
+  private Route read(
+      Dialect dialect, HttpEntity entity, Read read, long keep, Function<JsonNode, Route> handler) {
+    boolean isJson = entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
+    if (read.total() > keep && isJson) {
+      Route tooLarge = errors.complete(dialect, Errors.tooLarge(settings.maxBodyBytes()));
+      return read.total() > settings.drainBytes()
+          ? respondWithHeader(Connection.create("close"), () -> tooLarge)
+          : tooLarge;
+    }
+    if (!isJson) {
+      return errors.complete(
+          dialect,
+          ApiError.of(
+              415,
+              "unsupported_media_type",
+              "Content-Type must be application/json, not "
+                  + entity.getContentType()
+                  + " (send the header Content-Type: application/json)"));
+    }
+    return parsed(dialect, read.kept(), handler);
   }
 
   private Route parsed(Dialect dialect, ByteString bytes, Function<JsonNode, Route> handler) {

@@ -77,7 +77,7 @@ public final class Routes extends AllDirectives {
                   () ->
                       handleRejections(
                           errors.rejections(dialect),
-                          () -> decodeRequest(() -> encodeResponse(() -> all))));
+                          () -> decodeRequest(() -> new Compression().gzip(() -> all))));
             });
     // akka-http's own timeout is set past ours (BertServer derives it); should it ever fire, it
     // answers in the family's shape like every other error

@@ -237,6 +237,58 @@ class ApiErrorsTest {
     assertTrue(refused.toLowerCase(Locale.ROOT).contains("connection: close"), refused);
   }
 
+  @Test
+  void aBodyThatCameWithItsHeadersAndAChunkedOneGetTheSameAnswers() throws Exception {
+    // a small body written with its headers reaches the route whole, a chunked one as a stream:
+    // each is read on a path of its own, and both must answer alike
+    String[][] cases = {
+      {"application/json", "{\"texts\": [\"hello world\"]}", "200", null},
+      {"application/json", "{\"texts\": [\"a\"", "400", "invalid_json"},
+      {"application/json", "[1, 2]", "400", "invalid_json"},
+      {"application/json", "", "400", "invalid_json"},
+      {"text/plain", "{\"texts\": [\"a\"]}", "415", "unsupported_media_type"}
+    };
+    for (String[] c : cases) {
+      for (boolean chunked : new boolean[] {false, true}) {
+        String answer = rawExchange(c[0], c[1], chunked);
+        String what = (chunked ? "chunked " : "whole ") + c[0] + " " + c[1] + ": " + answer;
+        assertTrue(answer.startsWith("HTTP/1.1 " + c[2]), what);
+        assertTrue(
+            answer.contains(c[3] == null ? "\"result\":[[" : "\"type\":\"" + c[3] + "\""), what);
+      }
+    }
+  }
+
+  /**
+   * A POST to /encode in one write (its body then comes with its headers) or chunked; the server
+   * closes the connection after its answer.
+   */
+  static String rawExchange(String contentType, String body, boolean chunked) throws Exception {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    String head =
+        "POST /encode HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: "
+            + contentType
+            + "\r\n"
+            + (chunked
+                ? "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(bytes.length) + "\r\n"
+                : "Content-Length: " + bytes.length + "\r\n\r\n");
+    ByteArrayOutputStream request = new ByteArrayOutputStream();
+    request.write(head.getBytes(StandardCharsets.US_ASCII));
+    request.write(bytes);
+    if (chunked) {
+      request.write(
+          (bytes.length > 0 ? "\r\n0\r\n\r\n" : "\r\n").getBytes(StandardCharsets.US_ASCII));
+    }
+    try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(base.replaceAll(".*:", "")))) {
+      socket.setSoTimeout(60_000);
+      socket.setTcpNoDelay(true);
+      OutputStream out = socket.getOutputStream();
+      out.write(request.toByteArray()); // one write: one segment on loopback
+      out.flush();
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
   /** A POST written whole on a plain socket before its answer is read. */
   static String rawPost(String path, long length, byte[] body) throws Exception {
     try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(base.replaceAll(".*:", "")))) {

@@ -287,21 +287,58 @@ class HttpApiTest {
   }
 
   @Test
-  void gzipWhenAsked() throws Exception {
-    HttpResponse<byte[]> r =
-        CLIENT.send(
-            HttpRequest.newBuilder(URI.create(base + "/encode"))
-                .header("Content-Type", "application/json")
-                .header("Accept-Encoding", "gzip")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"texts\": [\"hello world\"]}"))
-                .build(),
-            HttpResponse.BodyHandlers.ofByteArray());
+  void gzipWhenAskedAndOnlyThen() throws Exception {
+    HttpResponse<byte[]> r = encodeAccepting("gzip");
     assertEquals("gzip", r.headers().firstValue("Content-Encoding").orElse(null));
+    assertEquals("Accept-Encoding", r.headers().firstValue("Vary").orElse(null));
+    // compressed whole, not streamed in chunks
+    assertEquals(
+        String.valueOf(r.body().length), r.headers().firstValue("Content-Length").orElse(null));
     String body =
         new String(
             new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(r.body()))
                 .readAllBytes());
-    assertEquals(200, JSON.readTree(body).get("status").asInt());
+    JsonNode vectors = JSON.readTree(body).get("result");
+    assertEquals(TEXTS, vectors.size());
+    assertEquals(
+        "gzip",
+        encodeAccepting("deflate, *;q=0.5").headers().firstValue("Content-Encoding").orElse(null));
+    for (String refused : new String[] {null, "identity", "gzip;q=0", "gzip;q=0, *", "br"}) {
+      HttpResponse<byte[]> plain = encodeAccepting(refused);
+      assertTrue(plain.headers().firstValue("Content-Encoding").isEmpty(), refused + ": plain");
+      assertEquals("Accept-Encoding", plain.headers().firstValue("Vary").orElse(null), refused);
+      assertEquals(vectors, JSON.readTree(plain.body()).get("result"), refused);
+    }
+    // a short answer (an error) is not worth it
+    HttpResponse<byte[]> error =
+        CLIENT.send(
+            HttpRequest.newBuilder(URI.create(base + "/encode"))
+                .header("Content-Type", "application/json")
+                .header("Accept-Encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"texts\": []}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(400, error.statusCode());
+    assertTrue(error.headers().firstValue("Content-Encoding").isEmpty());
+    assertEquals(400, JSON.readTree(error.body()).get("status").asInt());
+  }
+
+  // enough of the tiny model's vectors for an answer gzip is worth
+  private static final int TEXTS = 24;
+
+  /** /encode of {@link #TEXTS} texts with this Accept-Encoding ({@code null}: none). */
+  private static HttpResponse<byte[]> encodeAccepting(String acceptEncoding) throws Exception {
+    String texts = JSON.writeValueAsString(java.util.Collections.nCopies(TEXTS, "hello world"));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(base + "/encode"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"texts\": " + texts + "}"));
+    if (acceptEncoding != null) {
+      request.header("Accept-Encoding", acceptEncoding);
+    }
+    HttpResponse<byte[]> r = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, r.statusCode(), acceptEncoding);
+    return r;
   }
 
   @Test
