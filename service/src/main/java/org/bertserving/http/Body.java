@@ -53,7 +53,7 @@ final class Body extends AllDirectives {
             // the body came whole with the headers (a small request usually does): no stream to
             // run, which saved an 8-token query about 1 ms here
             ByteString data = ((HttpEntity.Strict) entity).getData();
-            return read(dialect, entity, new Read(data, data.size()), keep, handler);
+            return answer(dialect, entity, new Read(data, data.size()), keep, handler);
           }
           return extractMaterializer(
               materializer ->
@@ -69,12 +69,12 @@ final class Body extends AllDirectives {
                                           400,
                                           "invalid_json",
                                           "the request body could not be read"))
-                              : read(dialect, entity, result.get(), keep, handler)));
+                              : answer(dialect, entity, result.get(), keep, handler)));
         });
   }
 
   /** The answer to a body read whole: too large, not JSON, or what the handler makes of it. */
-  private Route read(
+  private Route answer(
       Dialect dialect, HttpEntity entity, Read read, long keep, Function<JsonNode, Route> handler) {
     boolean isJson = entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
     if (read.total() > keep && isJson) {

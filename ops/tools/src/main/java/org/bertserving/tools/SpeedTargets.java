@@ -133,6 +133,16 @@ public final class SpeedTargets {
                   l.engineIdle50(),
                   IDLE_MILLIS,
                   l.worker()));
+          if (l.hey() != null) {
+            row(
+                "the same query through hey (a Go client), p50 ms (p99 "
+                    + String.format(Locale.ROOT, "%.1f", quantile(l.hey(), 0.99))
+                    + ")",
+                quantile(l.hey(), 0.5),
+                quantile(l.hey(), 0.5) / l.engine50(),
+                "",
+                "of the engine alone: the server without the Java client's share");
+          }
         }
       }
     }
@@ -262,7 +272,12 @@ public final class SpeedTargets {
 
   /** One query at a time: through HTTP and in the engine alone, in ms. */
   private record Latency(
-      double http50, double http99, double engine50, double engineIdle50, double worker) {}
+      double http50,
+      double http99,
+      double engine50,
+      double engineIdle50,
+      double worker,
+      List<Double> hey) {}
 
   /** Texts of {@code min} to {@code max} word pieces of common one-piece words. */
   static List<String> texts(int n, int min, int max, Random random) {
@@ -428,6 +443,8 @@ public final class SpeedTargets {
       List<Double> http = new ArrayList<>();
       List<Double> alone = new ArrayList<>();
       List<Double> idle = new ArrayList<>();
+      List<Double> hey = new ArrayList<>();
+      boolean heyHere = hey(query, 0.1) != null;
       double[] before = workerBusy();
       for (int turn = 0; turn < 4; turn++) {
         http.addAll(times(() -> client.encode(query).length > 0, seconds / 4, 0));
@@ -435,6 +452,9 @@ public final class SpeedTargets {
         // with the pause a client's round trip leaves between queries: TensorFlow's threads go
         // to sleep and its caches cool, which a back-to-back loop never sees
         idle.addAll(times(() -> engine.encode(query).length > 0, seconds / 8, IDLE_MILLIS));
+        if (heyHere) {
+          hey.addAll(hey(query, seconds / 4));
+        }
       }
       double[] after = workerBusy();
       return new Latency(
@@ -442,7 +462,55 @@ public final class SpeedTargets {
           quantile(http, 0.99),
           quantile(alone, 0.5),
           quantile(idle, 0.5),
-          (after[0] - before[0]) * 1000 / Math.max(1, after[1] - before[1]));
+          (after[0] - before[0]) * 1000 / Math.max(1, after[1] - before[1]),
+          heyHere ? hey : null);
+    }
+
+    /**
+     * Milliseconds of one query at a time from {@code hey} (a Go HTTP load tool, in Debian), the
+     * first two left out; {@code null} when it is not on the PATH.
+     */
+    private List<Double> hey(List<String> query, double seconds) throws Exception {
+      Process hey;
+      try {
+        hey =
+            new ProcessBuilder(
+                    "hey",
+                    "-c",
+                    "1",
+                    "-z",
+                    Math.max(1, Math.round(seconds * 10)) * 100 + "ms",
+                    "-o",
+                    "csv",
+                    "-m",
+                    "POST",
+                    "-T",
+                    "application/json",
+                    "-d",
+                    new com.fasterxml.jackson.databind.ObjectMapper()
+                        .writeValueAsString(Map.of("texts", query)),
+                    "http://127.0.0.1:" + http + "/encode")
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+      } catch (java.io.IOException e) {
+        return null; // not installed
+      }
+      List<String> lines =
+          new String(hey.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+              .lines()
+              .toList();
+      if (hey.waitFor() != 0) {
+        throw new IllegalStateException("hey failed: " + lines);
+      }
+      List<Double> ms = new ArrayList<>();
+      for (String line : lines.subList(Math.min(lines.size(), 3), lines.size())) {
+        String[] columns = line.split(",");
+        if (!columns[6].equals("200")) {
+          throw new IllegalStateException("hey got " + line);
+        }
+        ms.add(Double.parseDouble(columns[0]) * 1000);
+      }
+      return ms;
     }
 
     /** Sums of bert_worker_busy_seconds_total and bert_worker_tf_runs_total. */
