@@ -12,7 +12,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Sentence vectors from a bert-serving server. One instance is thread-safe and meant to be shared
- * by all threads of an application (unlike the Python client).
+ * by all threads of an application (unlike the Python client). Over HTTP, a blocking call whose
+ * thread is interrupted ends with a {@link BertClientException}, and the thread stays interrupted.
  *
  * <pre>{@code
  * try (BertClient bc = BertClient.http("127.0.0.1", 8125)) {

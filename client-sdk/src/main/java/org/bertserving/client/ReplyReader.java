@@ -45,11 +45,15 @@ final class ReplyReader {
   }
 
   private static EncodeResult result(Object result, List<List<String>> tokens) throws IOException {
-    if (result instanceof float[]) { // [] or a list of numbers
+    if (result instanceof float[] numbers) {
+      if (numbers.length > 0) {
+        throw new IOException("'result' is a list of numbers, not of vectors");
+      }
       return new EncodeResult(new float[0][], null, tokens);
     }
     List<?> rows = (List<?>) result;
-    if (rows.get(0) instanceof float[]) {
+    // pooled: a list of vectors; token level: a list of lists of vectors (an empty row is either)
+    if (rows.stream().noneMatch(row -> row instanceof List<?>)) {
       return new EncodeResult(matrix(rows), null, tokens);
     }
     float[][][] out = new float[rows.size()][][];

@@ -191,6 +191,15 @@ abstract class BertClientContractTest {
           assertThrows(BertOverloadedException.class, () -> impatient.encode(List.of("hello")));
       assertEquals(503, overloaded.status());
       assertTrue(System.nanoTime() - start >= 900_000_000L, "waited Retry-After (1 s) once");
+      // the same through the asynchronous path
+      long startAsync = System.nanoTime();
+      java.util.concurrent.ExecutionException async =
+          assertThrows(
+              java.util.concurrent.ExecutionException.class,
+              () -> impatient.encodeAsync(List.of("hello")).get(30, TimeUnit.SECONDS));
+      assertTrue(async.getCause() instanceof BertOverloadedException, async.toString());
+      assertEquals(503, ((BertOverloadedException) async.getCause()).status());
+      assertTrue(System.nanoTime() - startAsync >= 900_000_000L, "waited Retry-After once");
     }
 
     try (Node timesOut =

@@ -21,6 +21,38 @@ class BertClientHttpTest extends BertClientContractTest {
   }
 
   @Test
+  void anInterruptedCallEndsAtOnceAndTheThreadStaysInterrupted() throws Exception {
+    server.faults().forEach(f -> f.delay(4000)); // a stalled device
+    java.util.concurrent.CompletableFuture<Throwable> failure =
+        new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicBoolean stillInterrupted =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Thread caller =
+        new Thread(
+            () -> {
+              try {
+                client.encode(List.of("waits for a stalled device"));
+                failure.complete(null);
+              } catch (RuntimeException e) {
+                stillInterrupted.set(Thread.currentThread().isInterrupted());
+                failure.complete(e);
+              }
+            });
+    caller.start();
+    org.awaitility.Awaitility.await("the request reached the server")
+        .atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> server.metrics().requests.sum() > 0);
+    long interruptedAt = System.nanoTime();
+    caller.interrupt();
+    Throwable e = failure.get(3, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(System.nanoTime() - interruptedAt < 2_000_000_000L, "ended before the device did");
+    assertTrue(e instanceof BertClientException, String.valueOf(e));
+    assertTrue(e.getCause() instanceof InterruptedException, String.valueOf(e.getCause()));
+    assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
+    assertTrue(stillInterrupted.get(), "the thread stays interrupted");
+  }
+
+  @Test
   void warnsAboutTextsLongerThanTheServersMaxSeqLen() {
     List<String> messages = new ArrayList<>();
     Handler capture =

@@ -303,7 +303,19 @@ class HttpApiTest {
     assertEquals(
         "gzip",
         encodeAccepting("deflate, *;q=0.5").headers().firstValue("Content-Encoding").orElse(null));
-    for (String refused : new String[] {null, "identity", "gzip;q=0", "gzip;q=0, *", "br"}) {
+    // the list split over two header lines, as HTTP allows
+    HttpResponse<byte[]> split =
+        CLIENT.send(
+            HttpRequest.newBuilder(URI.create(base + "/encode"))
+                .header("Content-Type", "application/json")
+                .header("Accept-Encoding", "br")
+                .header("Accept-Encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"texts\": " + texts() + "}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals("gzip", split.headers().firstValue("Content-Encoding").orElse(null));
+    for (String refused :
+        new String[] {null, "identity", "gzip;q=0", "gzip;q=0, *", "*;q=0", "br"}) {
       HttpResponse<byte[]> plain = encodeAccepting(refused);
       assertTrue(plain.headers().firstValue("Content-Encoding").isEmpty(), refused + ": plain");
       assertEquals("Accept-Encoding", plain.headers().firstValue("Vary").orElse(null), refused);
@@ -320,19 +332,43 @@ class HttpApiTest {
             HttpResponse.BodyHandlers.ofByteArray());
     assertEquals(400, error.statusCode());
     assertTrue(error.headers().firstValue("Content-Encoding").isEmpty());
+    assertTrue(error.headers().firstValue("Vary").isEmpty(), "never compressed: no Vary");
     assertEquals(400, JSON.readTree(error.body()).get("status").asInt());
+    // a file of the status page, which akka-http streams from the jar
+    HttpResponse<byte[]> script =
+        CLIENT.send(
+            HttpRequest.newBuilder(URI.create(base + "/ui/status.js"))
+                .header("Accept-Encoding", "gzip")
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, script.statusCode());
+    assertEquals("gzip", script.headers().firstValue("Content-Encoding").orElse(null));
+    byte[] file;
+    try (java.io.InputStream in =
+        getClass().getResourceAsStream("/org/bertserving/http/ui/status.js")) {
+      file = in.readAllBytes();
+    }
+    assertTrue(file.length >= Compression.MIN_BYTES, "a file worth gzip");
+    assertEquals(
+        new String(file),
+        new String(
+            new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(script.body()))
+                .readAllBytes()));
   }
 
   // enough of the tiny model's vectors for an answer gzip is worth
   private static final int TEXTS = 24;
 
+  private static String texts() throws IOException {
+    return JSON.writeValueAsString(java.util.Collections.nCopies(TEXTS, "hello world"));
+  }
+
   /** /encode of {@link #TEXTS} texts with this Accept-Encoding ({@code null}: none). */
   private static HttpResponse<byte[]> encodeAccepting(String acceptEncoding) throws Exception {
-    String texts = JSON.writeValueAsString(java.util.Collections.nCopies(TEXTS, "hello world"));
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(base + "/encode"))
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString("{\"texts\": " + texts + "}"));
+            .POST(HttpRequest.BodyPublishers.ofString("{\"texts\": " + texts() + "}"));
     if (acceptEncoding != null) {
       request.header("Accept-Encoding", acceptEncoding);
     }

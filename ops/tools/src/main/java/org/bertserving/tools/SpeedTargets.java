@@ -1,9 +1,12 @@
 package org.bertserving.tools;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.bertserving.client.BertClient;
@@ -57,8 +61,8 @@ public final class SpeedTargets {
     List<String> query = List.of("how do I cook rice tonight");
     double googleFixed;
     double googleMixed;
-    // the engine alone stays loaded (and idle) while the float32 server is measured: one query's
-    // latency through HTTP is taken in turns with the engine's, so that both see the same minutes
+    // the engine alone stays loaded (and idle) while the servers are measured: one query's latency
+    // through HTTP is taken in turns with the engine's, so that both see the same minutes
     try (BertEncoder engine = BertEncoder.load(EngineSettings.builder().maxSeqLen(40).build())) {
       try (GoogleGraph google = new GoogleGraph(DefaultModel.unpacked(), 0)) {
         List<InputFeatures> f = engine.featurizer().featurize(fixed, false).rows();
@@ -443,37 +447,46 @@ public final class SpeedTargets {
       List<Double> http = new ArrayList<>();
       List<Double> alone = new ArrayList<>();
       List<Double> idle = new ArrayList<>();
-      List<Double> hey = new ArrayList<>();
+      List<Double> viaHey = new ArrayList<>();
       boolean heyHere = hey(query, 0.1) != null;
-      double[] before = workerBusy();
+      double busy = 0;
+      double runs = 0;
       for (int turn = 0; turn < 4; turn++) {
+        double[] before = workerBusy();
         http.addAll(times(() -> client.encode(query).length > 0, seconds / 4, 0));
+        double[] after = workerBusy();
+        busy += after[0] - before[0];
+        runs += after[1] - before[1];
         alone.addAll(times(() -> engine.encode(query).length > 0, seconds / 4, 0));
         // with the pause a client's round trip leaves between queries: TensorFlow's threads go
         // to sleep and its caches cool, which a back-to-back loop never sees
         idle.addAll(times(() -> engine.encode(query).length > 0, seconds / 8, IDLE_MILLIS));
-        if (heyHere) {
-          hey.addAll(hey(query, seconds / 4));
+        List<Double> turnOfHey = heyHere ? hey(query, seconds / 4) : null;
+        if (turnOfHey == null) {
+          heyHere = false;
+        } else {
+          viaHey.addAll(turnOfHey);
         }
       }
-      double[] after = workerBusy();
       return new Latency(
           quantile(http, 0.5),
           quantile(http, 0.99),
           quantile(alone, 0.5),
           quantile(idle, 0.5),
-          (after[0] - before[0]) * 1000 / Math.max(1, after[1] - before[1]),
-          heyHere ? hey : null);
+          busy * 1000 / Math.max(1, runs),
+          heyHere && !viaHey.isEmpty() ? viaHey : null);
     }
 
     /**
      * Milliseconds of one query at a time from {@code hey} (a Go HTTP load tool, in Debian), the
-     * first two left out; {@code null} when it is not on the PATH.
+     * first two left out; {@code null} when it is not on the PATH or fails (its errors are in
+     * {@code hey.log} beside the nodes' logs).
      */
     private List<Double> hey(List<String> query, double seconds) throws Exception {
-      Process hey;
+      Path log = LOGS.resolve("hey.log");
+      Process run;
       try {
-        hey =
+        run =
             new ProcessBuilder(
                     "hey",
                     "-c",
@@ -487,30 +500,35 @@ public final class SpeedTargets {
                     "-T",
                     "application/json",
                     "-d",
-                    new com.fasterxml.jackson.databind.ObjectMapper()
-                        .writeValueAsString(Map.of("texts", query)),
+                    new ObjectMapper().writeValueAsString(Map.of("texts", query)),
                     "http://127.0.0.1:" + http + "/encode")
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         return null; // not installed
       }
-      List<String> lines =
-          new String(hey.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
-              .lines()
-              .toList();
-      if (hey.waitFor() != 0) {
-        throw new IllegalStateException("hey failed: " + lines);
-      }
-      List<Double> ms = new ArrayList<>();
-      for (String line : lines.subList(Math.min(lines.size(), 3), lines.size())) {
-        String[] columns = line.split(",");
-        if (!columns[6].equals("200")) {
-          throw new IllegalStateException("hey got " + line);
+      try {
+        List<String> lines =
+            new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                .lines()
+                .toList();
+        if (!run.waitFor((long) seconds + 30, TimeUnit.SECONDS) || run.exitValue() != 0) {
+          System.err.println("hey failed (see " + log.toAbsolutePath() + "): left out");
+          return null;
         }
-        ms.add(Double.parseDouble(columns[0]) * 1000);
+        List<Double> ms = new ArrayList<>();
+        for (String line : lines.subList(Math.min(lines.size(), 3), lines.size())) {
+          String[] columns = line.split(","); // response-time (s), ..., status-code, offset
+          if (columns.length < 7 || !columns[6].equals("200")) {
+            System.err.println("hey got " + line + ": left out");
+            return null;
+          }
+          ms.add(Double.parseDouble(columns[0]) * 1000);
+        }
+        return ms;
+      } finally {
+        run.destroy();
       }
-      return ms;
     }
 
     /** Sums of bert_worker_busy_seconds_total and bert_worker_tf_runs_total. */
