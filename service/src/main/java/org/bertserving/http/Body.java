@@ -53,7 +53,7 @@ final class Body extends AllDirectives {
             // the body came whole with the headers (a small request usually does): no stream to
             // run, which saved an 8-token query about 1 ms here
             ByteString data = ((HttpEntity.Strict) entity).getData();
-            return answer(dialect, entity, new Read(data, data.size()), keep, handler);
+            return answer(dialect, entity, isJson, new Read(data, data.size()), keep, handler);
           }
           return extractMaterializer(
               materializer ->
@@ -69,14 +69,18 @@ final class Body extends AllDirectives {
                                           400,
                                           "invalid_json",
                                           "the request body could not be read"))
-                              : answer(dialect, entity, result.get(), keep, handler)));
+                              : answer(dialect, entity, isJson, result.get(), keep, handler)));
         });
   }
 
   /** The answer to a body read whole: too large, not JSON, or what the handler makes of it. */
   private Route answer(
-      Dialect dialect, HttpEntity entity, Read read, long keep, Function<JsonNode, Route> handler) {
-    boolean isJson = entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
+      Dialect dialect,
+      HttpEntity entity,
+      boolean isJson,
+      Read read,
+      long keep,
+      Function<JsonNode, Route> handler) {
     if (read.total() > keep && isJson) {
       Route tooLarge = errors.complete(dialect, Errors.tooLarge(settings.maxBodyBytes()));
       return read.total() > settings.drainBytes()

@@ -35,7 +35,7 @@ import java.util.zip.GZIPOutputStream;
  */
 final class Compression extends AllDirectives {
   static final int MIN_BYTES = 1024;
-  static final int AT_ONCE_BYTES = 1 << 20;
+  private static final int AT_ONCE_BYTES = 1 << 20;
   private static final RawHeader VARY = RawHeader.create("Vary", "Accept-Encoding");
 
   Route gzip(Supplier<Route> inner) {
