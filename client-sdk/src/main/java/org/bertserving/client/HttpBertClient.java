@@ -17,21 +17,45 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
 /**
- * {@link BertClient} over HTTP: the JDK's {@link HttpClient} (kept-alive connections) and Jackson.
+ * {@link BertClient} over HTTP and Jackson, on kept-alive connections: the blocking calls to an
+ * {@code http://} server through {@link PlainHttp} in the calling thread, the asynchronous ones and
+ * {@code https://} through the JDK's {@link HttpClient}.
  */
 final class HttpBertClient implements BertClient {
   private static final System.Logger LOG = System.getLogger(BertClient.class.getName());
   private static final ObjectMapper JSON =
       JsonMapper.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+  /** What the client says itself, or what would change how the server frames a request. */
+  private static final Set<String> OWN_HEADERS =
+      Set.of(
+          "host",
+          "content-length",
+          "content-type",
+          "transfer-encoding",
+          "connection",
+          "keep-alive",
+          "expect",
+          "upgrade",
+          "te",
+          "trailer",
+          "accept-encoding");
 
   private final HttpClient http;
+
+  /** For the blocking calls to an {@code http://} server; null for {@code https://}. */
+  private final PlainHttp plain;
+
   private final BertClient.Builder settings;
   private final URI encodeUri;
   private final URI statusUri;
@@ -40,11 +64,20 @@ final class HttpBertClient implements BertClient {
 
   HttpBertClient(BertClient.Builder settings) {
     this.settings = settings;
-    HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+    HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT);
     if (settings.sslContext != null) {
       client.sslContext(settings.sslContext);
     }
     this.http = client.build();
+    StringBuilder head = new StringBuilder("Accept: application/json\r\nAccept-Encoding: gzip\r\n");
+    settings.headers.forEach((name, value) -> head.append(checked(name, value)));
+    if (settings.apiKey != null) {
+      head.append(checked("Authorization", "Bearer " + settings.apiKey));
+    }
+    this.plain =
+        "http".equalsIgnoreCase(settings.uri.getScheme())
+            ? new PlainHttp(settings.uri, CONNECT_TIMEOUT, head.toString())
+            : null;
     String base = settings.uri.toString().replaceAll("/+$", "");
     this.encodeUri = URI.create(base + "/encode");
     this.statusUri = URI.create(base + "/status/server");
@@ -55,14 +88,17 @@ final class HttpBertClient implements BertClient {
     return encode(texts, EncodeOptions.DEFAULT).vectors();
   }
 
-  /**
-   * Waits in the calling thread and reads the answer there (the JDK client's own threads still do
-   * the I/O): one query's answer came about 0.5 ms sooner here than through the asynchronous path's
-   * stages, which hand the answer from thread to thread.
-   */
+  /** Waits in the calling thread and reads the answer there (see {@link PlainHttp} for why). */
   @Override
   public EncodeResult encode(List<?> inputs, EncodeOptions options) {
-    return result(encodeUri, sendNow(encodeRequest(inputs, options)));
+    byte[] json = encodeBody(inputs, options);
+    return result(
+        encodeUri,
+        sendNow(
+            encodeUri,
+            plain != null
+                ? () -> reply(plain.exchange(encodeUri, json, settings.timeout))
+                : () -> jdk(post(json))));
   }
 
   @Override
@@ -71,11 +107,11 @@ final class HttpBertClient implements BertClient {
   }
 
   CompletableFuture<EncodeResult> encodeAsync(List<?> inputs, EncodeOptions options) {
-    return send(encodeRequest(inputs, options), 0, settings.backoff)
+    return send(post(encodeBody(inputs, options)), 0, settings.backoff)
         .thenApply(body -> result(encodeUri, body));
   }
 
-  private HttpRequest encodeRequest(List<?> inputs, EncodeOptions options) {
+  private byte[] encodeBody(List<?> inputs, EncodeOptions options) {
     Outcomes.validate(inputs, options.isTokenized());
     if (settings.checkLength && !options.isTokenized()) {
       checkLength(inputs);
@@ -93,21 +129,28 @@ final class HttpBertClient implements BertClient {
     if (options.dimensions() != null) {
       body.put("dimensions", options.dimensions());
     }
-    byte[] bytes;
     try {
-      bytes = JSON.writeValueAsBytes(body);
+      return JSON.writeValueAsBytes(body);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private HttpRequest post(byte[] json) {
     return request(encodeUri)
         .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(json))
         .build();
   }
 
   @Override
   public ServerStatus serverStatus() {
-    byte[] body = sendNow(request(statusUri).GET().build());
+    byte[] body =
+        sendNow(
+            statusUri,
+            plain != null
+                ? () -> reply(plain.exchange(statusUri, null, settings.timeout))
+                : () -> jdk(request(statusUri).GET().build()));
     try {
       return new ServerStatus(JSON.readValue(body, new TypeReference<Map<String, Object>>() {}));
     } catch (IOException e) {
@@ -135,7 +178,9 @@ final class HttpBertClient implements BertClient {
    */
   private CompletableFuture<byte[]> send(HttpRequest request, int attempt, Duration backoff) {
     return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-        .handle((response, e) -> next(request, response, e, attempt, backoff))
+        .handle(
+            (response, e) ->
+                next(request.uri(), response == null ? null : reply(response), e, attempt, backoff))
         .thenCompose(
             next ->
                 next.body() != null
@@ -144,35 +189,66 @@ final class HttpBertClient implements BertClient {
                         .thenCompose(x -> send(request, attempt + 1, backoff.multipliedBy(2))));
   }
 
+  /** One attempt of a blocking call. */
+  private interface Exchange {
+    Reply run() throws IOException, InterruptedException;
+  }
+
+  /** An answer of either transport: what the retry decision reads of it. */
+  private record Reply(int status, byte[] body, String contentEncoding, String retryAfter) {}
+
+  private static Reply reply(HttpResponse<byte[]> r) {
+    return new Reply(
+        r.statusCode(),
+        r.body(),
+        r.headers().firstValue("Content-Encoding").orElse(null),
+        r.headers().firstValue("Retry-After").orElse(null));
+  }
+
+  private static Reply reply(PlainHttp.Answer a) {
+    return new Reply(a.status(), a.body(), a.header("content-encoding"), a.header("retry-after"));
+  }
+
+  private Reply jdk(HttpRequest request) throws IOException, InterruptedException {
+    try {
+      return reply(http.send(request, HttpResponse.BodyHandlers.ofByteArray()));
+    } catch (IOException e) {
+      // send() wraps what the asynchronous path sees as is in a plain IOException
+      if (e.getClass() == IOException.class && e.getCause() instanceof IOException cause) {
+        throw cause;
+      }
+      throw e;
+    }
+  }
+
   /** As {@link #send}, in the calling thread. */
-  private byte[] sendNow(HttpRequest request) {
+  private byte[] sendNow(URI uri, Exchange exchange) {
     Duration backoff = settings.backoff;
     for (int attempt = 0; ; attempt++, backoff = backoff.multipliedBy(2)) {
-      HttpResponse<byte[]> response = null;
+      Reply reply = null;
       Throwable failure = null;
       try {
-        response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        reply = exchange.run();
       } catch (IOException e) {
-        // send() wraps what the asynchronous path sees as is in a plain IOException
-        failure = e.getClass() == IOException.class && e.getCause() != null ? e.getCause() : e;
+        failure = e;
       } catch (InterruptedException e) {
-        throw interrupted(request, e);
+        throw interrupted(uri, e);
       }
-      Next next = next(request, response, failure, attempt, backoff);
+      Next next = next(uri, reply, failure, attempt, backoff);
       if (next.body() != null) {
         return next.body();
       }
       try {
         Thread.sleep(next.retryInMillis());
       } catch (InterruptedException e) {
-        throw interrupted(request, e);
+        throw interrupted(uri, e);
       }
     }
   }
 
-  private static BertClientException interrupted(HttpRequest request, InterruptedException e) {
+  private static BertClientException interrupted(URI uri, InterruptedException e) {
     Thread.currentThread().interrupt();
-    return new BertClientException("interrupted while waiting for " + request.uri(), e);
+    return new BertClientException("interrupted while waiting for " + uri, e);
   }
 
   /** What comes of an attempt: the 200 answer's body, or a wait before the next attempt. */
@@ -182,12 +258,7 @@ final class HttpBertClient implements BertClient {
    * @param failure why there is no {@code response}
    * @throws BertClientException (or a subclass) when no attempt is left or this is no retry
    */
-  private Next next(
-      HttpRequest request,
-      HttpResponse<byte[]> response,
-      Throwable failure,
-      int attempt,
-      Duration backoff) {
+  private Next next(URI uri, Reply response, Throwable failure, int attempt, Duration backoff) {
     if (failure != null) {
       Throwable cause =
           failure instanceof CompletionException && failure.getCause() != null
@@ -195,21 +266,20 @@ final class HttpBertClient implements BertClient {
               : failure;
       if (cause instanceof HttpTimeoutException) {
         throw new BertTimeoutException(
-            "no answer from " + request.uri() + " within " + settings.timeout.toMillis() + " ms",
-            cause);
+            "no answer from " + uri + " within " + settings.timeout.toMillis() + " ms", cause);
       }
       if (cause instanceof IOException && attempt < settings.retries) {
         LOG.log(
             System.Logger.Level.DEBUG,
             "{0}: {1}; retrying in {2} ms",
-            request.uri(),
+            uri,
             cause,
             backoff.toMillis());
         return new Next(null, backoff.toMillis());
       }
-      throw new BertClientException("cannot reach " + request.uri() + ": " + cause, cause);
+      throw new BertClientException("cannot reach " + uri + ": " + cause, cause);
     }
-    int status = response.statusCode();
+    int status = response.status();
     byte[] bytes;
     JsonNode body;
     try {
@@ -217,7 +287,7 @@ final class HttpBertClient implements BertClient {
       body = status == 200 ? null : parse(bytes);
     } catch (IOException e) {
       if (status == 200) {
-        throw new BertClientException("unreadable answer from " + request.uri() + ": " + e, e);
+        throw new BertClientException("unreadable answer from " + uri + ": " + e, e);
       }
       bytes = new byte[0];
       body = unreadable(e);
@@ -236,13 +306,12 @@ final class HttpBertClient implements BertClient {
   }
 
   /** The server's {@code Retry-After} in seconds, else the backoff. */
-  private static long retryAfterMillis(HttpResponse<?> response, Duration backoff) {
+  private static long retryAfterMillis(Reply response, Duration backoff) {
+    if (response.retryAfter() == null) {
+      return backoff.toMillis();
+    }
     try {
-      return response
-          .headers()
-          .firstValue("Retry-After")
-          .map(s -> Math.max(0, Long.parseLong(s.trim()) * 1000))
-          .orElse(backoff.toMillis());
+      return Math.max(0, Long.parseLong(response.retryAfter().trim()) * 1000);
     } catch (NumberFormatException e) { // an HTTP date: not what this server sends
       return backoff.toMillis();
     }
@@ -253,9 +322,9 @@ final class HttpBertClient implements BertClient {
         () -> {}, CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS));
   }
 
-  private static byte[] body(HttpResponse<byte[]> response) throws IOException {
+  private static byte[] body(Reply response) throws IOException {
     byte[] bytes = response.body();
-    return response.headers().firstValue("Content-Encoding").orElse("").equalsIgnoreCase("gzip")
+    return "gzip".equalsIgnoreCase(response.contentEncoding())
         ? new GZIPInputStream(new ByteArrayInputStream(bytes)).readAllBytes()
         : bytes;
   }
@@ -315,8 +384,29 @@ final class HttpBertClient implements BertClient {
     }
   }
 
+  /** A header line for {@link PlainHttp}, refused here as the JDK client would refuse it. */
+  private static String checked(String name, String value) {
+    if (name.isEmpty() || !name.chars().allMatch(HttpBertClient::tokenChar)) {
+      throw new IllegalArgumentException("not a header name: " + name);
+    }
+    if (OWN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+      throw new IllegalArgumentException("the client sets " + name + " itself");
+    }
+    if (value.chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0 || c > 0xff)) {
+      throw new IllegalArgumentException("header " + name + " has a value HTTP cannot carry");
+    }
+    return name + ": " + value.strip() + "\r\n";
+  }
+
+  private static boolean tokenChar(int c) {
+    return c < 0x7f && (Character.isLetterOrDigit(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
+  }
+
   @Override
   public void close() {
     // the JDK client of Java 17 has no close(); its connections end with it
+    if (plain != null) {
+      plain.close();
+    }
   }
 }

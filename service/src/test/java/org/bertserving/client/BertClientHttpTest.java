@@ -10,7 +10,7 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
-/** The SDK's HTTP transport: JDK HttpClient and Jackson only. */
+/** The SDK over HTTP: its own transport for the blocking calls, the JDK client for the rest. */
 class BertClientHttpTest extends BertClientContractTest {
   @Override
   BertClient connect(Node node, int retries) {
