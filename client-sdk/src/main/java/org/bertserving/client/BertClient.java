@@ -120,6 +120,9 @@ public interface BertClient extends AutoCloseable {
 
     /** Longest wait for one answer (default 60 s). */
     public Builder timeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("a timeout must be positive: " + timeout);
+      }
       this.timeout = timeout;
       return this;
     }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.ref.Cleaner;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,17 +45,20 @@ final class HttpBertClient implements BertClient {
           "content-type",
           "transfer-encoding",
           "connection",
-          "keep-alive",
           "expect",
           "upgrade",
-          "te",
-          "trailer",
-          "accept-encoding");
+          "accept-encoding",
+          "user-agent");
+
+  /** Closes the connections of a client that was dropped without {@link #close()}. */
+  private static final Cleaner CLEANER = Cleaner.create();
 
   private final HttpClient http;
 
   /** For the blocking calls to an {@code http://} server; null for {@code https://}. */
   private final PlainHttp plain;
+
+  private final Cleaner.Cleanable cleanable;
 
   private final BertClient.Builder settings;
   private final URI encodeUri;
@@ -69,7 +73,10 @@ final class HttpBertClient implements BertClient {
       client.sslContext(settings.sslContext);
     }
     this.http = client.build();
-    StringBuilder head = new StringBuilder("Accept: application/json\r\nAccept-Encoding: gzip\r\n");
+    StringBuilder head =
+        new StringBuilder(
+            "User-Agent: bert-serving-client\r\nAccept: application/json\r\n"
+                + "Accept-Encoding: gzip\r\n");
     settings.headers.forEach((name, value) -> head.append(checked(name, value)));
     if (settings.apiKey != null) {
       head.append(checked("Authorization", "Bearer " + settings.apiKey));
@@ -78,6 +85,8 @@ final class HttpBertClient implements BertClient {
         "http".equalsIgnoreCase(settings.uri.getScheme())
             ? new PlainHttp(settings.uri, CONNECT_TIMEOUT, head.toString())
             : null;
+    PlainHttp connections = plain;
+    this.cleanable = plain == null ? null : CLEANER.register(this, connections::close);
     String base = settings.uri.toString().replaceAll("/+$", "");
     this.encodeUri = URI.create(base + "/encode");
     this.statusUri = URI.create(base + "/status/server");
@@ -384,7 +393,10 @@ final class HttpBertClient implements BertClient {
     }
   }
 
-  /** A header line for {@link PlainHttp}, refused here as the JDK client would refuse it. */
+  /**
+   * A header line for {@link PlainHttp}; refused when the client sets it itself, or when HTTP
+   * cannot carry it (what the JDK client refuses, and more).
+   */
   private static String checked(String name, String value) {
     if (name.isEmpty() || !name.chars().allMatch(HttpBertClient::tokenChar)) {
       throw new IllegalArgumentException("not a header name: " + name);
@@ -392,7 +404,7 @@ final class HttpBertClient implements BertClient {
     if (OWN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
       throw new IllegalArgumentException("the client sets " + name + " itself");
     }
-    if (value.chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0 || c > 0xff)) {
+    if (value.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f || c > 0xff)) {
       throw new IllegalArgumentException("header " + name + " has a value HTTP cannot carry");
     }
     return name + ": " + value.strip() + "\r\n";
@@ -405,8 +417,8 @@ final class HttpBertClient implements BertClient {
   @Override
   public void close() {
     // the JDK client of Java 17 has no close(); its connections end with it
-    if (plain != null) {
-      plain.close();
+    if (cleanable != null) {
+      cleanable.clean();
     }
   }
 }

@@ -33,8 +33,14 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * request's deadline ends the wait at once; the connection is then closed, never reused.
  */
 final class PlainHttp implements AutoCloseable {
-  private static final int MAX_IDLE = 64;
+  private static final int MAX_IDLE = 256;
   private static final int MAX_LINE = 64 * 1024;
+
+  /**
+   * Most bytes one channel call moves: the JDK copies a heap buffer through a temporary direct
+   * buffer of its size, kept per thread afterwards.
+   */
+  private static final int SLICE = 64 * 1024;
 
   /** An answer: its status, its headers by lower-case name (repeats joined by ", "), its body. */
   record Answer(int status, Map<String, String> headers, byte[] body) {
@@ -52,9 +58,14 @@ final class PlainHttp implements AutoCloseable {
 
   /**
    * @param commonHead header lines every request carries (each ending in CRLF), already checked
+   * @throws IllegalArgumentException when {@code base} has no host name {@link URI} can read
    */
   PlainHttp(URI base, Duration connectTimeout, String commonHead) {
     String h = base.getHost();
+    if (h == null) {
+      throw new IllegalArgumentException(
+          "no host name in " + base + " (java.net.URI reads none with an underscore in it)");
+    }
     this.host = h.startsWith("[") ? h.substring(1, h.length() - 1) : h;
     this.port = base.getPort() == -1 ? 80 : base.getPort();
     this.connectTimeout = connectTimeout;
@@ -66,18 +77,20 @@ final class PlainHttp implements AutoCloseable {
   /**
    * One exchange within {@code timeout}. A kept-alive connection that turns out closed by the
    * server before any byte of the answer (an idle timeout, a restart) is left for a new one: the
-   * callers only send idempotent requests.
+   * callers only send idempotent requests. After {@link #close()}, each exchange has a connection
+   * of its own, closed at its end.
    *
    * @param body the JSON body of a POST, or {@code null} for a GET
    * @throws HttpTimeoutException when the timeout passed first
    */
   Answer exchange(URI uri, byte[] body, Duration timeout) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
+    long now = System.nanoTime();
+    long deadline =
+        timeout.compareTo(Duration.ofDays(1000)) > 0
+            ? Long.MAX_VALUE / 2 + now
+            : now + timeout.toNanos();
     byte[] request = request(uri, body);
     while (true) {
-      if (closed) {
-        throw new IOException("the client is closed");
-      }
       Connection c = idle.pollFirst();
       boolean reused = c != null;
       if (reused && !c.stillOpen()) {
@@ -90,26 +103,33 @@ final class PlainHttp implements AutoCloseable {
       try {
         Answer answer = c.exchange(request, deadline);
         if (c.reusable && !closed) {
-          idle.offerFirst(c);
-          while (idle.size() > MAX_IDLE) {
-            Connection oldest = idle.pollLast();
-            if (oldest != null) {
-              oldest.close();
-            }
-          }
+          keep(c);
         } else {
           c.close();
         }
         return answer;
       } catch (IOException e) {
         c.close();
-        if (!(reused && !c.answered && !(e instanceof HttpTimeoutException))) {
+        if (!reused || c.answered || e instanceof HttpTimeoutException) {
           throw e;
         }
-      } catch (InterruptedException | RuntimeException e) {
+      } catch (Throwable e) {
         c.close();
         throw e;
       }
+    }
+  }
+
+  private void keep(Connection c) {
+    idle.offerFirst(c);
+    while (idle.size() > MAX_IDLE) {
+      Connection oldest = idle.pollLast();
+      if (oldest != null) {
+        oldest.close();
+      }
+    }
+    if (closed) { // close() ran while this exchange did
+      close();
     }
   }
 
@@ -131,6 +151,7 @@ final class PlainHttp implements AutoCloseable {
     return out.toByteArray();
   }
 
+  /** Closes the idle connections; the client still works, without keeping connections. */
   @Override
   public void close() {
     closed = true;
@@ -180,7 +201,7 @@ final class PlainHttp implements AutoCloseable {
         if (!channel.connect(address)) {
           long connectBy = Math.min(deadline, System.nanoTime() + connectTimeout.toNanos());
           while (!channel.finishConnect()) {
-            if (!c.await(SelectionKey.OP_CONNECT, connectBy)) {
+            if (c.await(SelectionKey.OP_CONNECT, connectBy) == 0) {
               throw new HttpConnectTimeoutException("connect to " + address + " timed out");
             }
           }
@@ -208,15 +229,51 @@ final class PlainHttp implements AutoCloseable {
       answered = false;
       reusable = false;
       try {
-        ByteBuffer out = ByteBuffer.wrap(request);
-        while (out.hasRemaining()) {
-          if (channel.write(out) == 0 && !await(SelectionKey.OP_WRITE, deadline)) {
-            throw new HttpTimeoutException("request timed out");
-          }
-        }
-        return answer(deadline);
+        boolean sent = send(request, deadline);
+        Answer answer = answer(deadline);
+        reusable &= sent;
+        return answer;
       } catch (IOException e) {
         throw interruptedOr(e);
+      }
+    }
+
+    /**
+     * Writes the request; false when the server answered before taking all of it (a body too large
+     * for it), its answer then waiting to be read.
+     */
+    private boolean send(byte[] request, long deadline) throws IOException, InterruptedException {
+      try {
+        for (int at = 0; at < request.length; ) {
+          int n = channel.write(ByteBuffer.wrap(request, at, Math.min(SLICE, request.length - at)));
+          at += n;
+          if (n == 0) {
+            int ready = await(SelectionKey.OP_WRITE | SelectionKey.OP_READ, deadline);
+            if (ready == 0) {
+              throw new HttpTimeoutException("request timed out");
+            }
+            if ((ready & SelectionKey.OP_READ) != 0) {
+              return false;
+            }
+          }
+        }
+        return true;
+      } catch (IOException e) {
+        if (e instanceof HttpTimeoutException || e instanceof ClosedByInterruptException) {
+          throw e;
+        }
+        // the server may have answered, then closed: its answer can still be in the socket
+        try {
+          if (channel.read(in.compact()) > 0) {
+            answered = true;
+            return false;
+          }
+        } catch (IOException ignored) {
+          // nothing came: the write's failure is the cause
+        } finally {
+          in.flip();
+        }
+        throw e;
       }
     }
 
@@ -235,10 +292,10 @@ final class PlainHttp implements AutoCloseable {
         Map<String, String> headers = new HashMap<>();
         for (String h = line(deadline); !h.isEmpty(); h = line(deadline)) {
           int colon = h.indexOf(':');
-          if (colon <= 0) {
+          if (colon <= 0 || Character.isWhitespace(h.charAt(colon - 1))) {
             throw new IOException("malformed header line: " + abbreviated(h));
           }
-          String name = h.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+          String name = h.substring(0, colon).toLowerCase(Locale.ROOT);
           headers.merge(name, h.substring(colon + 1).trim(), (a, b) -> a + ", " + b);
         }
         if (status >= 100 && status < 200) {
@@ -246,13 +303,17 @@ final class PlainHttp implements AutoCloseable {
         }
         String connection = headers.getOrDefault("connection", "").toLowerCase(Locale.ROOT);
         boolean keepAlive = statusLine.startsWith("HTTP/1.1") && !connection.contains("close");
-        String transfer = headers.getOrDefault("transfer-encoding", "").toLowerCase(Locale.ROOT);
+        String transfer = headers.get("transfer-encoding");
         String length = headers.get("content-length");
         byte[] body;
         if (status == 204 || status == 304) {
           body = new byte[0];
-        } else if (transfer.contains("chunked")) {
-          body = chunked(deadline);
+        } else if (transfer != null) {
+          // RFC 9112 6.3: a Transfer-Encoding wins over a Content-Length; without chunked last, the
+          // answer ends when the connection does
+          boolean chunked = transfer.toLowerCase(Locale.ROOT).strip().endsWith("chunked");
+          body = chunked ? chunked(deadline) : untilClosed(deadline);
+          keepAlive &= chunked && length == null;
         } else if (length != null) {
           body = exactly(contentLength(length), deadline);
         } else {
@@ -264,9 +325,17 @@ final class PlainHttp implements AutoCloseable {
       }
     }
 
+    /** A Content-Length; repeats must agree (RFC 9112 6.3). */
     private static int contentLength(String value) throws IOException {
       try {
-        long n = Long.parseLong(value.split(",")[0].trim());
+        long n = -1;
+        for (String v : value.split(",")) {
+          long each = Long.parseLong(v.trim());
+          if (n != -1 && each != n) {
+            throw new IOException("Content-Length values that differ: " + value);
+          }
+          n = each;
+        }
         if (n < 0 || n > Integer.MAX_VALUE - 64) {
           throw new IOException("unusable Content-Length: " + value);
         }
@@ -304,16 +373,23 @@ final class PlainHttp implements AutoCloseable {
       }
     }
 
+    /** {@code n} bytes; the array grows as they come, so a wrong Content-Length costs nothing. */
     private byte[] exactly(int n, long deadline) throws IOException, InterruptedException {
-      byte[] bytes = new byte[n];
+      byte[] bytes = new byte[Math.min(n, 1 << 20)];
       int have = Math.min(n, in.remaining());
+      if (have > bytes.length) {
+        bytes = new byte[have];
+      }
       in.get(bytes, 0, have);
-      ByteBuffer rest = ByteBuffer.wrap(bytes, have, n - have);
-      while (rest.hasRemaining()) {
-        if (!read(rest, deadline)) {
-          throw new IOException(
-              "connection closed after " + rest.position() + " of " + n + " bytes");
+      while (have < n) {
+        if (have == bytes.length) {
+          bytes = java.util.Arrays.copyOf(bytes, (int) Math.min(n, 2L * bytes.length));
         }
+        ByteBuffer rest = ByteBuffer.wrap(bytes, have, Math.min(SLICE, bytes.length - have));
+        if (!read(rest, deadline)) {
+          throw new IOException("connection closed after " + have + " of " + n + " bytes");
+        }
+        have = rest.position();
       }
       return bytes;
     }
@@ -373,30 +449,45 @@ final class PlainHttp implements AutoCloseable {
       }
     }
 
-    /** Reads at least one byte into {@code to}; false at end of stream. */
+    /**
+     * Reads at least one byte into {@code to}; false at end of stream. Fills of a buffer larger
+     * than {@link #SLICE} come in slices of it (see there).
+     */
     private boolean read(ByteBuffer to, long deadline) throws IOException, InterruptedException {
-      while (true) {
-        int n = channel.read(to);
-        if (n > 0) {
-          answered = true;
-          return true;
+      int limit = to.limit();
+      to.limit(Math.min(limit, to.position() + SLICE));
+      try {
+        while (true) {
+          int n = channel.read(to);
+          if (n > 0) {
+            answered = true;
+            if (System.nanoTime() - deadline > 0) { // an answer that would not end
+              throw new HttpTimeoutException("request timed out");
+            }
+            return true;
+          }
+          if (n < 0) {
+            return false;
+          }
+          if (await(SelectionKey.OP_READ, deadline) == 0) {
+            throw new HttpTimeoutException("request timed out");
+          }
         }
-        if (n < 0) {
-          return false;
-        }
-        if (!await(SelectionKey.OP_READ, deadline)) {
-          throw new HttpTimeoutException("request timed out");
-        }
+      } finally {
+        to.limit(limit);
       }
     }
 
-    /** Waits until the channel is ready for {@code op}; false when the deadline passed first. */
-    private boolean await(int op, long deadline) throws IOException, InterruptedException {
-      key.interestOps(op);
+    /**
+     * Waits until the channel is ready for one of {@code ops}; returns those it is ready for, 0
+     * when the deadline passed first.
+     */
+    private int await(int ops, long deadline) throws IOException, InterruptedException {
+      key.interestOps(ops);
       while (true) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          return false;
+          return 0;
         }
         int ready = selector.select(Math.max(1, left / 1_000_000));
         selector.selectedKeys().clear();
@@ -404,7 +495,7 @@ final class PlainHttp implements AutoCloseable {
           throw new InterruptedException();
         }
         if (ready > 0) {
-          return true;
+          return key.readyOps() & ops;
         }
       }
     }
