@@ -162,15 +162,25 @@ public final class SpeedTargets {
     double one;
     double two;
     // requests of 32 texts from 4 clients: enough to keep two workers busy, not so much that a
-    // single pinned worker (about 14 rows/s) would refuse them with 429
+    // single pinned worker (about 20 rows/s) would refuse them with 429
     List<String> batch = fixed.subList(0, 32);
-    try (Server server = new Server("pinned-1", List.of(), 1, List.of("0"))) {
-      one = server.rate(batch, 4);
-    }
     double besideWorkers;
-    try (Server server = new Server("pinned-2", List.of(), 2, List.of("0", "1"))) {
-      two = server.rate(batch, 4);
-      besideWorkers = server.frontendAndClientCores;
+    // both clusters up at once, the idle one idle while the other is measured, in turns: the
+    // machine's speed drifts over minutes (one pinned worker gave 20.5 to 22.9 rows/s in four runs
+    // within 10 minutes), and turns let both sides of the ratio see the same minutes
+    try (Server oneWorker = new Server("pinned-1", List.of(), 1, List.of("0"));
+        Server twoWorkers = new Server("pinned-2", List.of(), 2, List.of("0", "1"))) {
+      oneWorker.warm(batch, 4);
+      twoWorkers.warm(batch, 4);
+      Turns ones = new Turns();
+      Turns twos = new Turns();
+      for (int turn = 0; turn < 4; turn++) {
+        ones.add(oneWorker.turn(batch, 4, seconds / 2));
+        twos.add(twoWorkers.turn(batch, 4, seconds / 2));
+      }
+      one = ones.rate();
+      two = twos.rate();
+      besideWorkers = twos.cores();
     }
     // the frontend JVM and this client are not pinned: they take their CPU from the workers' cores
     row(
@@ -275,6 +285,31 @@ public final class SpeedTargets {
   }
 
   /** One query at a time: through HTTP and in the engine alone, in ms. */
+  /** Rows in {@code wallNanos}, and the CPU the frontend JVM and this JVM used meanwhile. */
+  private record Turn(long rows, long wallNanos, long besideCpuNanos) {}
+
+  /** The sum of a server's turns. */
+  private static final class Turns {
+    private long rows;
+    private long wall;
+    private long cpu;
+
+    void add(Turn t) {
+      rows += t.rows();
+      wall += t.wallNanos();
+      cpu += t.besideCpuNanos();
+    }
+
+    double rate() {
+      return rows / (wall / 1e9);
+    }
+
+    /** The frontend's and this JVM's CPU, in cores. */
+    double cores() {
+      return cpu / (double) wall;
+    }
+  }
+
   private record Latency(
       double http50,
       double http99,
@@ -391,19 +426,26 @@ public final class SpeedTargets {
       }
     }
 
-    /** CPU the frontend JVM and this benchmark JVM used during the last {@link #rate}, in cores. */
-    double frontendAndClientCores;
-
     /** Rows/s of {@code clients} clients sending {@code texts} in a loop, once warm. */
     double rate(List<String> texts, int clients) throws Exception {
-      // as long again before: the JIT of fresh JVMs (frontend, SDK) stays out of the measure
+      warm(texts, clients);
+      Turns once = new Turns();
+      once.add(turn(texts, clients, seconds));
+      return once.rate();
+    }
+
+    /** As long as a measure: the JIT of fresh JVMs (frontend, SDK) stays out of the measures. */
+    void warm(List<String> texts, int clients) throws Exception {
       load(texts, clients, System.nanoTime() + (long) (seconds * 1e9));
+    }
+
+    /** {@code clients} clients sending {@code texts} in a loop for {@code seconds}. */
+    Turn turn(List<String> texts, int clients, double seconds) throws Exception {
       long cpuBefore = frontendAndClientCpuNanos();
       long start = System.nanoTime();
       long rows = load(texts, clients, start + (long) (seconds * 1e9));
       long wall = System.nanoTime() - start;
-      frontendAndClientCores = (frontendAndClientCpuNanos() - cpuBefore) / (double) wall;
-      return rows / (wall / 1e9);
+      return new Turn(rows, wall, frontendAndClientCpuNanos() - cpuBefore);
     }
 
     private long load(List<String> texts, int clients, long end) throws Exception {
