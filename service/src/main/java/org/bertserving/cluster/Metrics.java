@@ -39,6 +39,9 @@ public final class Metrics {
   /** Times this node was removed from the cluster and joined again as a new incarnation. */
   public final LongAdder rejoins = new LongAdder();
 
+  /** The HTTP port as bound (0 until then): the configured one may be 0, any free one. */
+  public volatile int httpPort;
+
   /** When this node started (not the first status call). */
   public final java.time.Instant started = java.time.Instant.now();
 

@@ -60,7 +60,7 @@ public final class StatusReport {
     status.put("fp16", e.fp16());
     status.put("xla", e.xla());
     status.put("gpu_memory_fraction", e.gpuMemoryFraction());
-    status.put("http_port", s.httpPort());
+    status.put("http_port", metrics.httpPort > 0 ? metrics.httpPort : s.httpPort());
     status.put("http_max_connect", s.httpMaxConnections());
     status.put("cors", s.cors());
     status.put("show_tokens_to_client", s.showTokensToClient());

@@ -210,6 +210,7 @@ public final class BertServer implements AutoCloseable {
    */
   private void keep(NodePorts opened) {
     ports = opened;
+    metrics.httpPort = opened.http();
     settings =
         settings.withPorts(opened.http(), opened.management(), opened.zmq(), opened.zmqOut());
     // Artery's port is Akka's own key; derived() gives Akka Management the management port

@@ -198,6 +198,8 @@ class HttpApiTest {
     java.time.Instant beforeFirstStatusCall = java.time.Instant.now();
     post(base, "/encode", "{\"texts\": [\"count me\"]}");
     JsonNode status = json(get(base, "/status/server"));
+    // the port as bound: the test's server asked for any free one (0)
+    assertEquals(server.httpPort(), status.get("http_port").asInt());
     // the start of the node, not of the first status call, and the same on every call
     java.time.Instant started = java.time.Instant.parse(status.get("server_start_time").asText());
     assertTrue(started.isBefore(beforeFirstStatusCall), started + " before the first call");
