@@ -47,8 +47,7 @@ final class HttpBertClient implements BertClient {
           "connection",
           "expect",
           "upgrade",
-          "accept-encoding",
-          "user-agent");
+          "accept-encoding");
 
   /** Closes the connections of a client that was dropped without {@link #close()}. */
   private static final Cleaner CLEANER = Cleaner.create();
@@ -73,10 +72,10 @@ final class HttpBertClient implements BertClient {
       client.sslContext(settings.sslContext);
     }
     this.http = client.build();
-    StringBuilder head =
-        new StringBuilder(
-            "User-Agent: bert-serving-client\r\nAccept: application/json\r\n"
-                + "Accept-Encoding: gzip\r\n");
+    StringBuilder head = new StringBuilder("Accept: application/json\r\nAccept-Encoding: gzip\r\n");
+    if (settings.headers.keySet().stream().noneMatch("User-Agent"::equalsIgnoreCase)) {
+      head.append("User-Agent: bert-serving-client\r\n");
+    }
     settings.headers.forEach((name, value) -> head.append(checked(name, value)));
     if (settings.apiKey != null) {
       head.append(checked("Authorization", "Bearer " + settings.apiKey));
@@ -85,7 +84,7 @@ final class HttpBertClient implements BertClient {
         "http".equalsIgnoreCase(settings.uri.getScheme())
             ? new PlainHttp(settings.uri, CONNECT_TIMEOUT, head.toString())
             : null;
-    PlainHttp connections = plain;
+    PlainHttp connections = plain; // the action must not hold this client, or it is never run
     this.cleanable = plain == null ? null : CLEANER.register(this, connections::close);
     String base = settings.uri.toString().replaceAll("/+$", "");
     this.encodeUri = URI.create(base + "/encode");

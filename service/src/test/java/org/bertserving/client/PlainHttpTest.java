@@ -315,6 +315,25 @@ class PlainHttpTest {
   }
 
   @Test
+  void anApplicationsUserAgentReplacesTheClients() throws Exception {
+    URI base =
+        serve(
+            (c, r, head, out) -> {
+              write(
+                  out,
+                  "HTTP/1.1 200 OK\r\nContent-Length: 27\r\n\r\n{\"max_seq_len\": 25, \"x\": 1}");
+              return true;
+            });
+    try (BertClient client =
+        BertClient.builder().http(base).header("user-agent", "search-app/2").build()) {
+      assertEquals(25, client.serverStatus().maxSeqLen());
+    }
+    String head = requests.get(0);
+    assertTrue(head.contains("\r\nuser-agent: search-app/2\r\n"), head);
+    assertEquals(1, head.toLowerCase().split("user-agent:", -1).length - 1, head);
+  }
+
+  @Test
   void headersTheClientOwnsOrThatCouldSplitARequestAreRefused() {
     List<String[]> refused = new ArrayList<>();
     refused.add(new String[] {"Host", "elsewhere"});
