@@ -244,16 +244,27 @@ public final class BertEncoder implements AutoCloseable {
     return Math.max(1, fastest) / 1e9;
   }
 
+  /** What does not change while the process runs: versions, libraries found, the CPU. */
+  private record Platform(String tensorflow, String cuda, String cudnn, String cpu) {
+    /** Once: a worker describes itself every few seconds, and this lists library folders. */
+    static final Platform HERE =
+        new Platform(
+            org.bertserving.engine.tf.TfBertBackend.tensorflowVersion(),
+            String.join(" ", GpuPlatform.cudaRuntimes()),
+            String.join(" ", GpuPlatform.cudnns()),
+            GpuPlatform.cpu());
+  }
+
   /**
    * What this engine really runs on, for the status: the GPU's name and compute capability as the
    * driver reports them (the GPU was proven at start), or the CPU and its instruction sets.
    */
   public DeviceReport device() {
-    String tensorflow = org.bertserving.engine.tf.TfBertBackend.tensorflowVersion();
-    String cuda = String.join(" ", GpuPlatform.cudaRuntimes());
-    String cudnn = String.join(" ", GpuPlatform.cudnns());
+    String tensorflow = Platform.HERE.tensorflow();
+    String cuda = Platform.HERE.cuda();
+    String cudnn = Platform.HERE.cudnn();
     if (settings.deviceId() < 0) {
-      return new DeviceReport(GpuPlatform.cpu(), tensorflow, cuda, cudnn, -1, -1);
+      return new DeviceReport(Platform.HERE.cpu(), tensorflow, cuda, cudnn, -1, -1);
     }
     for (GpuPlatform.Gpu gpu : GpuPlatform.gpus()) {
       if (gpu.index() == settings.deviceId()) {
