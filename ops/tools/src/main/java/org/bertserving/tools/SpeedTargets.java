@@ -284,7 +284,6 @@ public final class SpeedTargets {
     return sorted.get(Math.max(0, (int) Math.ceil(sorted.size() * q) - 1));
   }
 
-  /** One query at a time: through HTTP and in the engine alone, in ms. */
   /** Rows in {@code wallNanos}, and the CPU the frontend JVM and this JVM used meanwhile. */
   private record Turn(long rows, long wallNanos, long besideCpuNanos) {}
 
@@ -310,6 +309,7 @@ public final class SpeedTargets {
     }
   }
 
+  /** One query at a time: through HTTP and in the engine alone, in ms. */
   private record Latency(
       double http50,
       double http99,
