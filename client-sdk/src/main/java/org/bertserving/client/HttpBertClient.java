@@ -59,6 +59,9 @@ final class HttpBertClient implements BertClient {
 
   private final Cleaner.Cleanable cleanable;
 
+  /** Every request's header lines but those of its body, for either transport; checked. */
+  private final List<Map.Entry<String, String>> headers;
+
   private final BertClient.Builder settings;
   private final URI encodeUri;
   private final URI statusUri;
@@ -72,14 +75,9 @@ final class HttpBertClient implements BertClient {
       client.sslContext(settings.sslContext);
     }
     this.http = client.build();
-    StringBuilder head = new StringBuilder("Accept: application/json\r\nAccept-Encoding: gzip\r\n");
-    if (settings.headers.keySet().stream().noneMatch("User-Agent"::equalsIgnoreCase)) {
-      head.append("User-Agent: bert-serving-client\r\n");
-    }
-    settings.headers.forEach((name, value) -> head.append(checked(name, value)));
-    if (settings.apiKey != null) {
-      head.append(checked("Authorization", "Bearer " + settings.apiKey));
-    }
+    this.headers = headers(settings);
+    StringBuilder head = new StringBuilder();
+    headers.forEach(h -> head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n"));
     this.plain =
         "http".equalsIgnoreCase(settings.uri.getScheme())
             ? new PlainHttp(settings.uri, CONNECT_TIMEOUT, head.toString())
@@ -167,15 +165,8 @@ final class HttpBertClient implements BertClient {
   }
 
   private HttpRequest.Builder request(URI uri) {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(uri)
-            .timeout(settings.timeout)
-            .header("Accept", "application/json")
-            .header("Accept-Encoding", "gzip");
-    settings.headers.forEach(b::header);
-    if (settings.apiKey != null) {
-      b.header("Authorization", "Bearer " + settings.apiKey);
-    }
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(settings.timeout);
+    headers.forEach(h -> b.header(h.getKey(), h.getValue()));
     return b;
   }
 
@@ -392,11 +383,26 @@ final class HttpBertClient implements BertClient {
     }
   }
 
+  /** The client's own headers, the application's (an own User-Agent replaces the client's). */
+  private static List<Map.Entry<String, String>> headers(BertClient.Builder settings) {
+    List<Map.Entry<String, String>> all = new ArrayList<>();
+    all.add(Map.entry("Accept", "application/json"));
+    all.add(Map.entry("Accept-Encoding", "gzip"));
+    if (settings.headers.keySet().stream().noneMatch("User-Agent"::equalsIgnoreCase)) {
+      all.add(Map.entry("User-Agent", "bert-serving-client"));
+    }
+    settings.headers.forEach((name, value) -> all.add(checked(name, value)));
+    if (settings.apiKey != null) {
+      all.add(checked("Authorization", "Bearer " + settings.apiKey));
+    }
+    return List.copyOf(all);
+  }
+
   /**
-   * A header line for {@link PlainHttp}; refused when the client sets it itself, or when HTTP
-   * cannot carry it (what the JDK client refuses, and more).
+   * A header; refused when the client sets it itself, or when HTTP cannot carry it (what the JDK
+   * client refuses, and more).
    */
-  private static String checked(String name, String value) {
+  private static Map.Entry<String, String> checked(String name, String value) {
     if (name.isEmpty() || !name.chars().allMatch(HttpBertClient::tokenChar)) {
       throw new IllegalArgumentException("not a header name: " + name);
     }
@@ -406,7 +412,7 @@ final class HttpBertClient implements BertClient {
     if (value.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f || c > 0xff)) {
       throw new IllegalArgumentException("header " + name + " has a value HTTP cannot carry");
     }
-    return name + ": " + value.strip() + "\r\n";
+    return Map.entry(name, value.strip());
   }
 
   private static boolean tokenChar(int c) {

@@ -110,6 +110,14 @@ class PlainHttpTest {
     return null;
   }
 
+  /** The same answer to every request, the connection kept (and the rest of a body unread). */
+  private static Script always(String answer) {
+    return (c, r, head, out) -> {
+      write(out, answer);
+      return true;
+    };
+  }
+
   private static void write(OutputStream out, String s) throws IOException {
     out.write(s.getBytes(StandardCharsets.ISO_8859_1));
     out.flush();
@@ -201,13 +209,9 @@ class PlainHttpTest {
   void aBodyTheServerRefusesBeforeReadingItGetsTheServersAnswer() throws Exception {
     URI base =
         serve(
-            (c, r, head, out) -> {
-              write(
-                  out,
-                  "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n"
-                      + "Content-Length: 9\r\n\r\ntoo large");
-              return true; // and reads no more of it
-            });
+            always(
+                "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n"
+                    + "Content-Length: 9\r\n\r\ntoo large"));
     byte[] huge = new byte[64 << 20];
     PlainHttp.Answer a = http.exchange(base.resolve("/encode"), huge, Duration.ofSeconds(20));
     assertEquals(413, a.status());
@@ -216,12 +220,7 @@ class PlainHttpTest {
 
   @Test
   void afterCloseEachExchangeHasAConnectionOfItsOwn() throws Exception {
-    URI base =
-        serve(
-            (c, r, head, out) -> {
-              write(out, "HTTP/1.1 204 No Content\r\n\r\n");
-              return true;
-            });
+    URI base = serve(always("HTTP/1.1 204 No Content\r\n\r\n"));
     URI uri = base.resolve("/status/server");
     assertEquals(204, http.exchange(uri, null, Duration.ofSeconds(5)).status());
     assertEquals(0, http.exchange(uri, null, Duration.ofSeconds(5)).body().length);
@@ -318,12 +317,7 @@ class PlainHttpTest {
   void anApplicationsUserAgentReplacesTheClients() throws Exception {
     URI base =
         serve(
-            (c, r, head, out) -> {
-              write(
-                  out,
-                  "HTTP/1.1 200 OK\r\nContent-Length: 27\r\n\r\n{\"max_seq_len\": 25, \"x\": 1}");
-              return true;
-            });
+            always("HTTP/1.1 200 OK\r\nContent-Length: 27\r\n\r\n{\"max_seq_len\": 25, \"x\": 1}"));
     try (BertClient client =
         BertClient.builder().http(base).header("user-agent", "search-app/2").build()) {
       assertEquals(25, client.serverStatus().maxSeqLen());
