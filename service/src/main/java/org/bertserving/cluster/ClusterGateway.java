@@ -51,8 +51,7 @@ public final class ClusterGateway extends AbstractActor {
   private void onEncode(EncodeRequest request) {
     ActorRef sender = getSender();
     var outcome =
-        FrontendAsk.encode(
-                frontend, request, timeout, Adapter.toTyped(getContext().getSystem()).scheduler())
+        FrontendAsk.encode(frontend, request, timeout, Adapter.toTyped(getContext().getSystem()))
             .thenApply(this::fitting);
     Patterns.pipe(outcome.toCompletableFuture(), getContext().getDispatcher()).to(sender);
   }
@@ -88,8 +87,7 @@ public final class ClusterGateway extends AbstractActor {
 
   private void onStatus() {
     ActorRef sender = getSender();
-    var status =
-        FrontendAsk.status(frontend, Adapter.toTyped(getContext().getSystem()).scheduler());
+    var status = FrontendAsk.status(frontend, Adapter.toTyped(getContext().getSystem()));
     Patterns.pipe(status.toCompletableFuture(), getContext().getDispatcher()).to(sender);
   }
 }

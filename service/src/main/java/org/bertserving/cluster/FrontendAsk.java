@@ -1,10 +1,10 @@
 package org.bertserving.cluster;
 
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.Scheduler;
+import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
 import java.time.Duration;
-import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CompletableFuture;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeRequest;
@@ -14,33 +14,38 @@ import org.bertserving.client.protocol.WireMessage;
 /**
  * The doors' (HTTP, cluster client, ZeroMQ) one way of asking the frontend: the frontend answers
  * every request by the request timeout itself; the ask's own timeout only covers a lost actor, and
- * then the caller gets a 504 naming the frontend, never an exception.
+ * then the caller gets a 504 naming the frontend, never an exception. Answers complete on the
+ * system's default dispatcher ({@link Stages}): what a door chains on them (rendering) runs there.
  */
 public final class FrontendAsk {
   private FrontendAsk() {}
 
-  public static CompletionStage<EncodeOutcome> encode(
+  public static CompletableFuture<EncodeOutcome> encode(
       ActorRef<Frontend.Command> frontend,
       EncodeRequest request,
       Duration timeout,
-      Scheduler scheduler) {
-    CompletionStage<EncodeOutcome> outcome =
-        AskPattern.ask(
-            frontend, replyTo -> new Frontend.Encode(request, replyTo), timeout, scheduler);
-    return outcome.exceptionally(e -> unanswered(request.id(), timeout));
+      ActorSystem<?> system) {
+    return Stages.on(
+        AskPattern.<Frontend.Command, EncodeOutcome>ask(
+            frontend,
+            replyTo -> new Frontend.Encode(request, replyTo),
+            timeout,
+            system.scheduler()),
+        system.executionContext(),
+        e -> unanswered(request.id(), timeout));
   }
 
   /**
    * Configuration and statistics ({@link StatusReply}) within {@link ServingSettings#GRACE}, or the
    * same 504 {@link EncodeFailure} as {@link #encode}: every door answers a lost status alike.
    */
-  public static CompletionStage<WireMessage> status(
-      ActorRef<Frontend.Command> frontend, Scheduler scheduler) {
-    CompletionStage<StatusReply> status =
-        AskPattern.ask(frontend, Frontend.GetStatus::new, ServingSettings.GRACE, scheduler);
-    return status
-        .<WireMessage>thenApply(s -> s)
-        .exceptionally(e -> unanswered(null, ServingSettings.GRACE));
+  public static CompletableFuture<WireMessage> status(
+      ActorRef<Frontend.Command> frontend, ActorSystem<?> system) {
+    return Stages.on(
+        AskPattern.<Frontend.Command, StatusReply>ask(
+            frontend, Frontend.GetStatus::new, ServingSettings.GRACE, system.scheduler()),
+        system.executionContext(),
+        e -> unanswered(null, ServingSettings.GRACE));
   }
 
   private static EncodeFailure unanswered(com.fasterxml.jackson.databind.JsonNode id, Duration t) {

@@ -112,9 +112,18 @@ public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
             (ActorRef<Receptionist.Listing> r) -> Receptionist.find(KEY, r),
             timeout,
             system.scheduler());
-    return listing
+    java.util.function.Function<Throwable, Reply> unanswered =
+        e ->
+            new Refused(
+                504,
+                "timeout",
+                "no answer from the tokenizer within " + timeout.toMillis() + " ms");
+    return Stages.on(listing, system.executionContext(), e -> null)
         .thenCompose(
             l -> {
+              if (l == null) {
+                return CompletableFuture.completedFuture(unanswered.apply(null));
+              }
               Set<ActorRef<Command>> all = l.getServiceInstances(KEY);
               if (all.isEmpty()) {
                 return CompletableFuture.<Reply>completedFuture(
@@ -128,13 +137,11 @@ public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
               List<ActorRef<Command>> choice = local.isEmpty() ? List.copyOf(all) : local;
               ActorRef<Command> tokenizer =
                   choice.get(ThreadLocalRandom.current().nextInt(choice.size()));
-              return AskPattern.ask(tokenizer, request::apply, timeout, system.scheduler());
-            })
-        .exceptionally(
-            e ->
-                new Refused(
-                    504,
-                    "timeout",
-                    "no answer from the tokenizer within " + timeout.toMillis() + " ms"));
+              return Stages.on(
+                  AskPattern.<Command, Reply>ask(
+                      tokenizer, request::apply, timeout, system.scheduler()),
+                  system.executionContext(),
+                  unanswered);
+            });
   }
 }

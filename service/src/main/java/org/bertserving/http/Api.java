@@ -3,6 +3,7 @@ package org.bertserving.http;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.bertserving.client.protocol.EncodeOutcome;
@@ -37,9 +38,9 @@ final class Api {
     this.askTimeout = settings.requestTimeout().plus(ServingSettings.GRACE);
   }
 
-  CompletionStage<EncodeOutcome> encode(EncodeRequest request) {
-    return org.bertserving.cluster.FrontendAsk.encode(
-        frontend, request, askTimeout, system.scheduler());
+  /** The outcome, completed on the system's dispatcher: rendering chained on it runs there. */
+  CompletableFuture<EncodeOutcome> encode(EncodeRequest request) {
+    return org.bertserving.cluster.FrontendAsk.encode(frontend, request, askTimeout, system);
   }
 
   CompletionStage<Tokenizers.Reply> tokenizer(

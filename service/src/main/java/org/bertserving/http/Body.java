@@ -154,6 +154,6 @@ final class Body extends AllDirectives {
             },
             true)
         .runWith(Sink.ignore(), materializer)
-        .thenApply(done -> new Read(kept.result(), total[0]));
+        .thenApplyAsync(done -> new Read(kept.result(), total[0]), materializer.executionContext());
   }
 }

@@ -117,7 +117,7 @@ public final class Routes extends AllDirectives {
 
   private Route status() {
     return completeWithFuture(
-        org.bertserving.cluster.FrontendAsk.status(frontend, system.scheduler())
+        org.bertserving.cluster.FrontendAsk.status(frontend, system)
             .thenApply(
                 s ->
                     s instanceof StatusReply reply

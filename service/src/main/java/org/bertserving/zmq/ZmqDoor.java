@@ -194,7 +194,7 @@ public final class ZmqDoor implements AutoCloseable {
     }
     boolean tokenized = texts.size() > 0 && texts.get(0).isArray();
     EncodeRequest request = new EncodeRequest(null, texts, tokenized, showTokens);
-    FrontendAsk.encode(frontend, request, timeout, system.scheduler())
+    FrontendAsk.encode(frontend, request, timeout, system)
         .whenComplete(
             (outcome, e) -> {
               if (outcome instanceof EncodeFailure f) {
@@ -211,7 +211,7 @@ public final class ZmqDoor implements AutoCloseable {
   }
 
   private void status(byte[] client, byte[] reqId) {
-    FrontendAsk.status(frontend, system.scheduler())
+    FrontendAsk.status(frontend, system)
         .thenAccept(
             status -> {
               if (status instanceof StatusReply reply) {

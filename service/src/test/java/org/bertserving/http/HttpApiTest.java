@@ -401,6 +401,62 @@ class HttpApiTest {
         runs < requests, runs + " TensorFlow runs for " + requests + " requests: no merging");
   }
 
+  /**
+   * Requests start no thread each: the answers are rendered on the server's own dispatcher, not on
+   * the JDK's default pool (a new thread per callback where the common pool has parallelism 1, as
+   * on two cores; the common pool's workers elsewhere).
+   */
+  @Test
+  void requestsStartNoThreadEach() throws Exception {
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    java.util.concurrent.ExecutorService clients =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    String[][] calls = {
+      {"/encode", "{\"texts\": [\"a dog %d\"]}"},
+      {"/v1/embeddings", "{\"input\": \"a cat %d\"}"},
+      {"/embed", "{\"inputs\": \"a cow %d\"}"},
+      {"/tokenize", "{\"inputs\": \"a hen %d\"}"}
+    };
+    Runnable load =
+        () -> {
+          List<java.util.concurrent.Future<Integer>> sent = new ArrayList<>();
+          for (int i = 0; i < 400; i++) {
+            String[] call = calls[i % calls.length];
+            String body = String.format(call[1], i);
+            sent.add(clients.submit(() -> post(base, call[0], body).statusCode()));
+          }
+          for (java.util.concurrent.Future<Integer> answer : sent) {
+            try {
+              assertEquals(200, answer.get(60, TimeUnit.SECONDS));
+            } catch (Exception e) {
+              throw new AssertionError(e);
+            }
+          }
+        };
+    load.run(); // the client's and the server's pools at the size this load needs
+    java.util.Set<Long> before = new java.util.HashSet<>();
+    for (long id : threads.getAllThreadIds()) {
+      before.add(id);
+    }
+    long started = threads.getTotalStartedThreadCount();
+    load.run();
+    long startedUnderLoad = threads.getTotalStartedThreadCount() - started;
+    List<String> commonPool = new ArrayList<>();
+    for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+      if (info != null
+          && !before.contains(info.getThreadId())
+          && info.getThreadName().startsWith("ForkJoinPool.commonPool")) {
+        commonPool.add(info.getThreadName());
+      }
+    }
+    clients.shutdown();
+    assertTrue(
+        startedUnderLoad < 40,
+        startedUnderLoad + " threads started in this JVM during 400 requests");
+    assertEquals(List.of(), commonPool, "threads of the JDK's common pool appeared under load");
+  }
+
   static Map<String, String> pairs(String... keysAndValues) {
     Map<String, String> map = new java.util.LinkedHashMap<>();
     for (int i = 0; i < keysAndValues.length; i += 2) {
