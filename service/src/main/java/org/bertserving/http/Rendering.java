@@ -36,6 +36,11 @@ final class Rendering {
     return Json.response(200, body);
   }
 
+  /** {@code /encode} asked with {@code Accept: application/x-npy}; failures stay JSON. */
+  static HttpResponse npy(EncodeOutcome outcome) {
+    return outcome instanceof EncodeReply reply ? Npy.response(reply) : encode(outcome);
+  }
+
   static HttpResponse embeddings(EncodeOutcome outcome, String model, boolean base64) {
     if (outcome instanceof EncodeFailure failure) {
       return Errors.render(Dialect.OPENAI, ApiError.of(failure));

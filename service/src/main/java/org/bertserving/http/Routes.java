@@ -110,7 +110,13 @@ public final class Routes extends AllDirectives {
             Fields.optionalString(body, "prompt"),
             Fields.optionalBoolean(body, "normalize"),
             Fields.optionalInt(body, "dimensions"));
-    return completeWithFuture(api.encode(request).thenApply(Rendering::encode));
+    // the binary form carries vectors only: an answer with tokens stays JSON
+    boolean tokens = request.showTokens() || api.settings.showTokensToClient();
+    return extractRequest(
+        http ->
+            completeWithFuture(
+                api.encode(request)
+                    .thenApply(!tokens && Npy.wanted(http) ? Rendering::npy : Rendering::encode)));
   }
 
   // ---- status ---------------------------------------------------------------------------------

@@ -402,6 +402,54 @@ class HttpApiTest {
   }
 
   /**
+   * {@code Accept: application/x-npy}: the same vectors as the JSON answer, bit for bit, as a
+   * {@code .npy} file NumPy reads; tokens asked for, or an error, keep the answer JSON.
+   */
+  @Test
+  void encodeAnswersNpyWhenAskedFor() throws Exception {
+    List<String> texts = List.of("hello world", "how are you?", "new york ||| big city");
+    String body = JSON.writeValueAsString(Map.of("texts", texts));
+    HttpResponse<byte[]> npy =
+        Wire.postForBytes(base + "/encode", body, "Accept", "application/x-npy");
+    assertEquals(200, npy.statusCode());
+    assertEquals("application/x-npy", npy.headers().firstValue("Content-Type").orElse(""));
+    Wire.NpyFile file = Wire.NpyFile.read(npy.body());
+    float[][] expected = direct.encode(texts);
+    assertEquals(List.of(3, expected[0].length), toList(file.shape()));
+    JsonNode json = json(post(base, "/encode", body)).get("result");
+    for (int i = 0; i < texts.size(); i++) {
+      for (int d = 0; d < expected[i].length; d++) {
+        float got = file.data()[i * expected[i].length + d];
+        assertEquals(json.get(i).get(d).floatValue(), got, "row " + i + " as in the JSON answer");
+        assertEquals(expected[i][d], got, 1e-6, "row " + i);
+      }
+    }
+    NumpyCheck.load(npy.body(), "(3, " + expected[0].length + ")");
+
+    HttpResponse<byte[]> tokens =
+        Wire.postForBytes(
+            base + "/encode",
+            "{\"texts\": [\"hello\"], \"show_tokens\": true}",
+            "Accept",
+            "application/x-npy, application/json;q=0.9");
+    assertEquals(200, tokens.statusCode());
+    assertTrue(
+        JSON.readTree(tokens.body()).get("tokens").isArray(), "tokens asked: the answer is JSON");
+    HttpResponse<byte[]> jsonPreferred =
+        Wire.postForBytes(
+            base + "/encode", body, "Accept", "application/json, application/x-npy;q=0.5");
+    assertTrue(JSON.readTree(jsonPreferred.body()).get("result").isArray(), "JSON ranked first");
+    HttpResponse<byte[]> bad =
+        Wire.postForBytes(base + "/encode", "{\"texts\": []}", "Accept", "application/x-npy");
+    assertEquals(400, bad.statusCode());
+    assertEquals("invalid_input", JSON.readTree(bad.body()).get("type").asText());
+  }
+
+  static List<Integer> toList(int[] values) {
+    return java.util.Arrays.stream(values).boxed().toList();
+  }
+
+  /**
    * Requests start no thread each: the answers are rendered on the server's own dispatcher, not on
    * the JDK's default pool (a new thread per callback where the common pool has parallelism 1, as
    * on two cores; the common pool's workers elsewhere).

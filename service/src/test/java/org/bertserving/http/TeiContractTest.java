@@ -208,6 +208,31 @@ class TeiContractTest {
         Dialect.TEI, Wire.post(tokensBase + "/embed", "{\"inputs\": \"a\"}"), 424, "backend");
   }
 
+  /** bert-as-service's {@code /encode} of token vectors as {@code .npy}: {@code [B, T, D]}. */
+  @Test
+  void encodeAnswersTokenVectorsAsNpy() throws Exception {
+    String body = "{\"texts\": [\"hello world\", \"the dog sat on the mat\"]}";
+    java.net.http.HttpResponse<byte[]> npy =
+        Wire.postForBytes(tokensBase + "/encode", body, "Accept", "application/x-npy");
+    assertEquals(200, npy.statusCode());
+    Wire.NpyFile file = Wire.NpyFile.read(npy.body());
+    JsonNode json = Wire.json(Wire.post(tokensBase + "/encode", body)).get("result");
+    int t = json.get(0).size();
+    int d = json.get(0).get(0).size();
+    assertEquals(List.of(2, t, d), HttpApiTest.toList(file.shape()));
+    for (int r = 0; r < 2; r++) {
+      for (int p = 0; p < t; p++) {
+        for (int k = 0; k < d; k++) {
+          assertEquals(
+              json.get(r).get(p).get(k).floatValue(),
+              file.data()[(r * t + p) * d + k],
+              "row " + r + ", position " + p + " (zero past the text's own tokens)");
+        }
+      }
+    }
+    NumpyCheck.load(npy.body(), "(2, " + t + ", " + d + ")");
+  }
+
   @Test
   void embedAllGivesEachInputsOwnTokenVectors() throws Exception {
     List<String> texts = List.of("hello world", "the dog sat on the mat");

@@ -76,6 +76,61 @@ final class Wire {
     return JSON.readTree(response.body());
   }
 
+  /** A POST of JSON whose answer is kept as bytes (binary answers). */
+  static HttpResponse<byte[]> postForBytes(String url, String body, String... headers)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(60))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** A NumPy {@code .npy} file (format 1.0, {@code <f4}) as read back: its shape, its floats. */
+  record NpyFile(int[] shape, float[] data) {
+    static NpyFile read(byte[] bytes) {
+      java.nio.ByteBuffer in =
+          java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      byte[] magic = new byte[6];
+      in.get(magic);
+      if (magic[0] != (byte) 0x93
+          || !new String(magic, 1, 5, java.nio.charset.StandardCharsets.US_ASCII).equals("NUMPY")
+          || in.get() != 1
+          || in.get() != 0) {
+        throw new AssertionError("not a .npy file of format 1.0");
+      }
+      int length = Short.toUnsignedInt(in.getShort());
+      String header = new String(bytes, 10, length, java.nio.charset.StandardCharsets.US_ASCII);
+      if ((10 + length) % 64 != 0 || !header.endsWith("\n")) {
+        throw new AssertionError("header not padded to 64 bytes: " + header);
+      }
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile(
+                  "\\{'descr': '<f4', 'fortran_order': False, 'shape': \\(([0-9, ]+)\\), \\} *\n")
+              .matcher(header);
+      if (!m.matches()) {
+        throw new AssertionError("unexpected header: " + header);
+      }
+      int[] shape =
+          java.util.Arrays.stream(m.group(1).split(","))
+              .map(String::trim)
+              .filter(x -> !x.isEmpty())
+              .mapToInt(Integer::parseInt)
+              .toArray();
+      in.position(10 + length);
+      float[] data = new float[in.remaining() / 4];
+      in.asFloatBuffer().get(data);
+      if (java.util.Arrays.stream(shape).asLongStream().reduce(1, (a, b) -> a * b) != data.length) {
+        throw new AssertionError("shape " + m.group(1) + " but " + data.length + " floats");
+      }
+      return new NpyFile(shape, data);
+    }
+  }
+
   /** The value of one Prometheus sample line, or 0 when it is not there. */
   static double metric(String metrics, String sample) {
     for (String line : metrics.split("\n")) {
