@@ -8,12 +8,15 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeReply;
+import org.bertserving.client.protocol.PackedRows;
 import org.bertserving.client.protocol.WireMessage;
 
 /**
@@ -28,7 +31,10 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
   /**
    * Rows of one segment (or of a chunk of it) from a worker, or why they cannot be computed.
    *
-   * @param rows per input the pooled vector or the token vectors, {@code null} on error
+   * @param rows per input the pooled vector or the token vectors, {@code null} on error; packed
+   *     float32 between nodes
+   * @param tokens per input its tokens when the request asked for them, else {@code null}
+   * @param tokenCounts per input how many tokens the model read
    * @param status on error, the HTTP-like status the request fails with; 0 otherwise
    */
   public record JobResult(
@@ -36,15 +42,18 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
       int offset,
       int dim,
       int outputLength,
-      List<float[]> rows,
+      @JsonSerialize(using = PackedRows.Writer.class)
+          @JsonDeserialize(using = PackedRows.Reader.class)
+          List<float[]> rows,
       List<List<String>> tokens,
+      int[] tokenCounts,
       int status,
       String errorType,
       String error)
       implements Command, WireMessage {
 
     static JobResult failed(String requestId, int offset, int status, String type, String error) {
-      return new JobResult(requestId, offset, 0, 0, null, null, status, type, error);
+      return new JobResult(requestId, offset, 0, 0, null, null, null, status, type, error);
     }
   }
 
@@ -55,11 +64,11 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
   private final String requestId;
   private final JsonNode clientId;
   private final boolean tokenLevel;
-  private final boolean showTokens;
   private final ActorRef<EncodeOutcome> replyTo;
   private final ActorRef<Frontend.Command> frontend;
   private final float[][] rows;
   private final List<String>[] tokens;
+  private final int[] tokenCounts;
   private int received;
   private int dim;
   private int outputLength;
@@ -78,11 +87,11 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
     this.requestId = requestId;
     this.clientId = clientId;
     this.tokenLevel = tokenLevel;
-    this.showTokens = showTokens;
     this.replyTo = replyTo;
     this.frontend = frontend;
     this.rows = new float[size][];
-    this.tokens = new List[size];
+    this.tokens = showTokens ? new List[size] : null;
+    this.tokenCounts = new int[size];
   }
 
   static Behavior<Command> create(
@@ -130,7 +139,10 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
       int at = result.offset() + i;
       if (rows[at] == null) {
         rows[at] = result.rows().get(i);
-        tokens[at] = result.tokens().get(i);
+        tokenCounts[at] = result.tokenCounts()[i];
+        if (tokens != null) {
+          tokens[at] = result.tokens().get(i);
+        }
         received++;
       }
     }
@@ -144,7 +156,8 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
             outputLength,
             tokenLevel,
             Arrays.asList(rows),
-            showTokens ? Arrays.asList(tokens) : null));
+            tokens == null ? null : Arrays.asList(tokens),
+            tokenCounts));
   }
 
   private Behavior<Command> onTimeout() {

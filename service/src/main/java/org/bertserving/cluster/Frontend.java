@@ -220,7 +220,8 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
             inputs,
             request.isTokenized(),
             deadline,
-            Requests.options(request)));
+            Requests.options(request),
+            showTokens));
     pendingRows += size;
     metrics.rows.add(size);
     dispatch();

@@ -24,6 +24,7 @@ public record Job(List<Segment> segments) implements WireMessage {
    * @param deadlineMillis epoch millis after which nobody waits for it any more
    * @param failures how many workers' engines have failed on these rows already
    * @param options the request's own prompt, normalization and dimensions
+   * @param showTokens whether the request asked for its tokens: only then do they travel back
    */
   public record Segment(
       String requestId,
@@ -33,7 +34,8 @@ public record Job(List<Segment> segments) implements WireMessage {
       List<List<String>> tokens,
       long deadlineMillis,
       int failures,
-      CallOptions options)
+      CallOptions options,
+      boolean showTokens)
       implements WireMessage {
 
     public boolean isTokenized() {
@@ -58,7 +60,8 @@ public record Job(List<Segment> segments) implements WireMessage {
           tokens == null ? null : List.copyOf(tokens.subList(from, to)),
           deadlineMillis,
           failures,
-          options);
+          options,
+          showTokens);
     }
 
     /**
@@ -71,7 +74,15 @@ public record Job(List<Segment> segments) implements WireMessage {
     /** The same rows after one more engine failed on them. */
     Segment failedOnce() {
       return new Segment(
-          requestId, aggregator, offset, texts, tokens, deadlineMillis, failures + 1, options);
+          requestId,
+          aggregator,
+          offset,
+          texts,
+          tokens,
+          deadlineMillis,
+          failures + 1,
+          options,
+          showTokens);
     }
 
     /** Characters of row {@code row}'s text or tokens: what the job message carries of it. */

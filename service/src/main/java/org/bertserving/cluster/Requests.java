@@ -55,7 +55,8 @@ final class Requests {
               + maxRequestRows
               + " (bert-serving.frontend.max-request-rows)");
     }
-    Job.Segment whole = segment("", null, inputs, request.isTokenized(), 0, CallOptions.DEFAULTS);
+    Job.Segment whole =
+        segment("", null, inputs, request.isTokenized(), 0, CallOptions.DEFAULTS, false);
     for (int i = 0; i < size; i++) {
       if (whole.chars(i) > maxTextChars) {
         return EncodeFailure.of(
@@ -83,13 +84,22 @@ final class Requests {
       List<Object> inputs,
       boolean isTokenized,
       long deadline,
-      CallOptions options) {
+      CallOptions options,
+      boolean showTokens) {
     List<?> typed = inputs;
     return isTokenized
         ? new Job.Segment(
-            requestId, aggregator, 0, null, (List<List<String>>) typed, deadline, 0, options)
+            requestId,
+            aggregator,
+            0,
+            null,
+            (List<List<String>>) typed,
+            deadline,
+            0,
+            options,
+            showTokens)
         : new Job.Segment(
-            requestId, aggregator, 0, (List<String>) typed, null, deadline, 0, options);
+            requestId, aggregator, 0, (List<String>) typed, null, deadline, 0, options, showTokens);
   }
 
   /** The request's own options for the engine; its direction is checked by {@link #invalid}. */

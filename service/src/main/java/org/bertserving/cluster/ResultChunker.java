@@ -32,27 +32,18 @@ public final class ResultChunker {
   void send(Job.Segment segment, Featurized f, float[][] vectors, int from, int dim) {
     int n = f.rows().size();
     List<float[]> rows = Arrays.asList(Arrays.copyOfRange(vectors, from, from + n));
-    List<List<String>> tokens = f.rows().stream().map(InputFeatures::tokens).toList();
+    // the tokens travel only when the request asked for them; their count always does (usage)
+    List<List<String>> tokens =
+        segment.showTokens() ? f.rows().stream().map(InputFeatures::tokens).toList() : null;
+    int[] counts = f.rows().stream().mapToInt(InputFeatures::length).toArray();
     if (segment.aggregator().path().address().hasLocalScope()) {
-      segment
-          .aggregator()
-          .tell(
-              new Aggregator.JobResult(
-                  segment.requestId(),
-                  segment.offset(),
-                  dim,
-                  f.outputLength(),
-                  rows,
-                  tokens,
-                  0,
-                  null,
-                  null));
+      chunk(segment, f, rows, tokens, counts, 0, n, dim);
       return;
     }
     int start = 0;
     long size = 0;
     for (int i = 0; i < n; i++) {
-      long row = bytes(rows.get(i), tokens.get(i));
+      long row = bytes(rows.get(i), tokens == null ? List.of() : tokens.get(i));
       if (row > budget) {
         segment.fail(
             413,
@@ -70,13 +61,13 @@ public final class ResultChunker {
         return;
       }
       if (size + row > budget) {
-        chunk(segment, f, rows, tokens, start, i, dim);
+        chunk(segment, f, rows, tokens, counts, start, i, dim);
         start = i;
         size = 0;
       }
       size += row;
     }
-    chunk(segment, f, rows, tokens, start, n, dim);
+    chunk(segment, f, rows, tokens, counts, start, n, dim);
   }
 
   private static void chunk(
@@ -84,10 +75,12 @@ public final class ResultChunker {
       Featurized f,
       List<float[]> rows,
       List<List<String>> tokens,
+      int[] counts,
       int from,
       int to,
       int dim) {
     if (from < to) {
+      boolean whole = from == 0 && to == rows.size();
       segment
           .aggregator()
           .tell(
@@ -96,17 +89,18 @@ public final class ResultChunker {
                   segment.offset() + from,
                   dim,
                   f.outputLength(),
-                  new ArrayList<>(rows.subList(from, to)),
-                  new ArrayList<>(tokens.subList(from, to)),
+                  whole ? rows : new ArrayList<>(rows.subList(from, to)),
+                  tokens == null || whole ? tokens : new ArrayList<>(tokens.subList(from, to)),
+                  whole ? counts : Arrays.copyOfRange(counts, from, to),
                   0,
                   null,
                   null));
     }
   }
 
-  /** What a row weighs as CBOR: 5 bytes a float, its tokens as short strings. */
+  /** What a row weighs as CBOR: 4 bytes a float (packed), its tokens as short strings. */
   static long bytes(float[] row, List<String> tokens) {
-    long size = ROW_OVERHEAD + 5L * row.length;
+    long size = ROW_OVERHEAD + 4L * row.length;
     for (String token : tokens) {
       size += token.length() * 3L + 2;
     }

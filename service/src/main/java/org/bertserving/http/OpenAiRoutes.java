@@ -64,7 +64,7 @@ final class OpenAiRoutes extends AllDirectives {
                   + "returns token vectors (-pooling_strategy NONE); embeddings need one vector per input"));
     }
     EncodeRequest request =
-        new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, true)
+        new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
             .with(null, null, dimensions);
     boolean base64 = "base64".equals(format);
     return completeWithFuture(

@@ -47,7 +47,6 @@ final class Rendering {
     }
     EncodeReply reply = (EncodeReply) outcome;
     List<Map<String, Object>> data = new ArrayList<>();
-    int tokens = 0;
     for (int i = 0; i < reply.rows().size(); i++) {
       float[] vector = reply.rows().get(i);
       Map<String, Object> item = new LinkedHashMap<>();
@@ -55,8 +54,8 @@ final class Rendering {
       item.put("index", i);
       item.put("embedding", base64 ? base64(vector) : vector);
       data.add(item);
-      tokens += reply.tokens().get(i).size();
     }
+    long tokens = reply.totalTokens();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("object", "list");
     body.put("data", data);

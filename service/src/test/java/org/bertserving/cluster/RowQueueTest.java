@@ -23,7 +23,8 @@ class RowQueueTest {
         null,
         Long.MAX_VALUE,
         0,
-        org.bertserving.engine.CallOptions.DEFAULTS);
+        org.bertserving.engine.CallOptions.DEFAULTS,
+        false);
   }
 
   static List<String> ids(Job job) {

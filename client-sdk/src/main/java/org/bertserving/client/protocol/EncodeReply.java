@@ -1,6 +1,8 @@
 package org.bertserving.client.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.util.List;
 
 /**
@@ -10,15 +12,29 @@ import java.util.List;
  *     text's own {@code tokens x dim} values row-major, unpadded
  * @param outputLength {@code T} that token-level rows are padded to in bert-as-service's answer
  * @param tokens per text the tokens fed to the model, or {@code null} when not asked for
+ * @param tokenCounts per text how many tokens the model read ({@code [CLS]} and {@code [SEP]}
+ *     included), always there: what a request used
  */
 public record EncodeReply(
     JsonNode id,
     int dim,
     int outputLength,
     boolean tokenLevel,
-    List<float[]> rows,
-    List<List<String>> tokens)
+    @JsonSerialize(using = PackedRows.Writer.class)
+        @JsonDeserialize(using = PackedRows.Reader.class)
+        List<float[]> rows,
+    List<List<String>> tokens,
+    int[] tokenCounts)
     implements EncodeOutcome {
+
+  /** All tokens the request's texts were read as. */
+  public long totalTokens() {
+    long total = 0;
+    for (int count : tokenCounts) {
+      total += count;
+    }
+    return total;
+  }
 
   /** Pooled vectors as {@code [B, dim]}. */
   public float[][] matrix() {
