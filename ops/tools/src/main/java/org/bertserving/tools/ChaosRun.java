@@ -37,7 +37,9 @@ public final class ChaosRun implements AutoCloseable {
     ENGINE_FAILURE("a worker's TensorFlow run throws"),
     KILL_FRONTEND("kill -9 of the frontend, restarted 3 s later"),
     PAUSE_FRONTEND("SIGSTOP of the frontend for 20 s"),
-    RESTART_FRONTEND("SIGTERM of the frontend, restarted");
+    RESTART_FRONTEND("SIGTERM of the frontend, restarted"),
+    CLOCK_AHEAD_WORKER("a worker node restarted with its wall clock 2 h ahead (faketime)"),
+    CLOCK_BEHIND_FRONTEND("the frontend restarted with its wall clock 2 h behind (faketime)");
 
     public final String description;
 
@@ -98,6 +100,8 @@ public final class ChaosRun implements AutoCloseable {
   private final int[] clusterPorts;
   private final int[] managementPorts;
   private final NodeProcess[] nodes;
+  // faketime's offset of each node's wall clock ("+2h"), null for the machine's own
+  private final String[] clocks;
   private LoadDriver load;
 
   public ChaosRun(Options options) {
@@ -106,6 +110,7 @@ public final class ChaosRun implements AutoCloseable {
     clusterPorts = new int[n];
     managementPorts = new int[n];
     nodes = new NodeProcess[n];
+    clocks = new String[n];
   }
 
   /** Starts every node, waits for full capacity, and records the healthy cluster's vectors. */
@@ -158,6 +163,11 @@ public final class ChaosRun implements AutoCloseable {
   /** Applies one fault under load and measures it. */
   public Row run(Fault fault) throws Exception {
     options.log().println("chaos: " + fault.description);
+    if ((fault == Fault.CLOCK_AHEAD_WORKER || fault == Fault.CLOCK_BEHIND_FRONTEND)
+        && !hasFaketime()) {
+      throw new IllegalStateException(
+          fault + " runs a node under faketime, which is not installed (apt-get install faketime)");
+    }
     long rejoinsBefore = rejoins();
     long from = System.nanoTime();
     int worker = 1 + (fault.ordinal() % options.workers());
@@ -188,6 +198,16 @@ public final class ChaosRun implements AutoCloseable {
       case PAUSE_FRONTEND -> pauseFor(0);
       case RESTART_FRONTEND -> {
         exitCode = nodes[0].stop(Duration.ofSeconds(120));
+        launch(0);
+      }
+      case CLOCK_AHEAD_WORKER -> {
+        exitCode = nodes[worker].stop(Duration.ofSeconds(120));
+        clocks[worker] = "+2h";
+        launch(worker);
+      }
+      case CLOCK_BEHIND_FRONTEND -> {
+        exitCode = nodes[0].stop(Duration.ofSeconds(120));
+        clocks[0] = "-2h";
         launch(0);
       }
       default -> throw new IllegalArgumentException(fault.name());
@@ -403,7 +423,26 @@ public final class ChaosRun implements AutoCloseable {
     }
     nodes[i] =
         NodeProcess.start(
-            i == 0 ? "frontend" : "worker" + i, options.classpath(), jvm, args, options.logDir());
+            i == 0 ? "frontend" : "worker" + i,
+            options.classpath(),
+            jvm,
+            args,
+            options.logDir(),
+            Map.of(),
+            clocks[i] == null ? List.of() : List.of("faketime", "-f", clocks[i]));
+  }
+
+  /** Whether Debian's faketime, which the clock faults run a node under, is installed. */
+  public static boolean hasFaketime() {
+    try {
+      Process p = new ProcessBuilder("faketime", "-f", "+0", "true").start();
+      return p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** The nodes' outputs, for a failure report. */

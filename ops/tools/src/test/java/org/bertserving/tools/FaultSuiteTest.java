@@ -15,9 +15,11 @@ import org.junit.jupiter.api.Test;
 /**
  * Every single fault of a real cluster: node JVMs on loopback (the tiny model), under steady load
  * through the SDK, each killed (kill -9), paused (SIGSTOP, 20 s), restarted (SIGTERM), and a worker
- * whose engine throws. Nothing may be lost, duplicated, reordered or wrong; every request ends with
- * 200 (the SDK retries what a node's absence refuses); every graceful stop exits 0; the cluster is
- * at full capacity again within 30 s of the node's return, with no manual step.
+ * whose engine throws, a worker and the frontend whose wall clocks are 2 h off (faketime; without
+ * it those two are left out and the test ends as skipped, saying so). Nothing may be lost,
+ * duplicated, reordered or wrong; every request ends with 200 (the SDK retries what a node's
+ * absence refuses); every graceful stop exits 0; the cluster is at full capacity again within 30 s
+ * of the node's return, with no manual step.
  */
 class FaultSuiteTest {
 
@@ -38,10 +40,15 @@ class FaultSuiteTest {
             Path.of("target", "chaos"),
             System.out);
     List<ChaosRun.Row> rows = new ArrayList<>();
+    boolean clocks = ChaosRun.hasFaketime();
+    List<ChaosRun.Fault> faults =
+        Arrays.stream(ChaosRun.Fault.values())
+            .filter(f -> clocks || !f.name().startsWith("CLOCK_"))
+            .toList();
     ChaosRun run = new ChaosRun(options);
     try {
       run.start();
-      for (ChaosRun.Fault fault : ChaosRun.Fault.values()) {
+      for (ChaosRun.Fault fault : faults) {
         rows.add(run.run(fault));
       }
       run.finish();
@@ -49,7 +56,6 @@ class FaultSuiteTest {
       run.close();
       System.out.println(ChaosRun.table(rows));
     }
-    assertEquals(ChaosRun.Fault.values().length, rows.size());
     for (ChaosRun.Row row : rows) {
       String what = row.fault().description + ": " + row + "\n" + run.outputs();
       assertTrue(row.requests() > 0, "load ran through the fault: " + what);
@@ -66,6 +72,10 @@ class FaultSuiteTest {
         "the workers that lost their only frontend downed "
             + "themselves and joined again in-process: "
             + frontendPaused);
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        clocks,
+        "faketime is not installed (apt-get install faketime): every fault but the two clock"
+            + " faults ran and passed; those two did not run");
   }
 
   /** Distinct texts of the tiny vocabulary. */
