@@ -196,7 +196,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     }
     int size = inputs.size();
     String requestId = UUID.randomUUID().toString();
-    long deadline = System.currentTimeMillis() + settings.requestTimeout().toMillis();
+    long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
     boolean showTokens = request.showTokens() || settings.showTokensToClient();
     ActorRef<Aggregator.Command> aggregator =
         getContext()
@@ -277,15 +277,15 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       if (worker == null) {
         break;
       }
-      long now = System.currentTimeMillis();
-      Job job = queue.cut(s -> active.containsKey(s.requestId()) && s.deadlineMillis() >= now);
+      long now = System.nanoTime();
+      Job job = queue.cut(s -> active.containsKey(s.requestId()) && !s.expired(now));
       if (job == null) {
         break;
       }
       long jobId = nextJobId++;
       inFlight.get(worker).put(jobId, job);
       metrics.jobRows.observe(job.rows());
-      worker.tell(new Worker.Run(jobId, job, getContext().getSelf()));
+      worker.tell(new Worker.Run(jobId, job.leaving(now), getContext().getSelf()));
     }
     updateGauges();
   }

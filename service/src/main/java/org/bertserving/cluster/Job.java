@@ -16,12 +16,48 @@ public record Job(List<Segment> segments) implements WireMessage {
   }
 
   /**
+   * This job as it leaves for a worker: each deadline as the nanoseconds left at {@code nowNanos}.
+   * Nodes never compare each other's clocks; each measures the time left on its own monotonic
+   * clock, so a node whose wall clock is hours off keeps every deadline right.
+   */
+  Job leaving(long nowNanos) {
+    return shifted(-nowNanos);
+  }
+
+  /**
+   * A job that {@link #leaving} sent, as it arrives at {@code nowNanos}: deadlines on this node.
+   */
+  Job arrived(long nowNanos) {
+    return shifted(nowNanos);
+  }
+
+  private Job shifted(long nanos) {
+    List<Segment> moved = new java.util.ArrayList<>(segments.size());
+    for (Segment s : segments) {
+      moved.add(
+          new Segment(
+              s.requestId,
+              s.aggregator,
+              s.offset,
+              s.texts,
+              s.tokens,
+              s.deadlineNanos + nanos,
+              s.failures,
+              s.options,
+              s.showTokens));
+    }
+    return new Job(moved);
+  }
+
+  /**
    * A consecutive slice of one request, already validated: plain texts, or token lists.
    *
    * @param offset index of the first input within the request
    * @param texts the texts, or {@code null} for tokenized input
    * @param tokens the token lists, or {@code null} for plain texts
-   * @param deadlineMillis epoch millis after which nobody waits for it any more
+   * @param deadlineNanos the {@link System#nanoTime()} after which nobody waits for it any more, on
+   *     the node holding the segment; in a job on its way to a worker, the nanoseconds left ({@link
+   *     Job#leaving})
    * @param failures how many workers' engines have failed on these rows already
    * @param options the request's own prompt, normalization and dimensions
    * @param showTokens whether the request asked for its tokens: only then do they travel back
@@ -32,11 +68,16 @@ public record Job(List<Segment> segments) implements WireMessage {
       int offset,
       List<String> texts,
       List<List<String>> tokens,
-      long deadlineMillis,
+      long deadlineNanos,
       int failures,
       CallOptions options,
       boolean showTokens)
       implements WireMessage {
+
+    /** Whether its request's time is up at {@code nowNanos} (monotonic, this node's). */
+    public boolean expired(long nowNanos) {
+      return deadlineNanos - nowNanos < 0;
+    }
 
     public boolean isTokenized() {
       return tokens != null;
@@ -58,7 +99,7 @@ public record Job(List<Segment> segments) implements WireMessage {
           offset + from,
           texts == null ? null : List.copyOf(texts.subList(from, to)),
           tokens == null ? null : List.copyOf(tokens.subList(from, to)),
-          deadlineMillis,
+          deadlineNanos,
           failures,
           options,
           showTokens);
@@ -79,7 +120,7 @@ public record Job(List<Segment> segments) implements WireMessage {
           offset,
           texts,
           tokens,
-          deadlineMillis,
+          deadlineNanos,
           failures + 1,
           options,
           showTokens);

@@ -1,6 +1,8 @@
 package org.bertserving.cluster;
 
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -10,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class NodeWorkers {
   private final int expected;
   private final Set<String> ready = ConcurrentHashMap.newKeySet();
+  private final Map<String, String> notReady = new ConcurrentHashMap<>();
 
   public NodeWorkers(int expected) {
     this.expected = expected;
@@ -17,10 +20,18 @@ public final class NodeWorkers {
 
   void ready(String worker) {
     ready.add(worker);
+    notReady.remove(worker);
   }
 
-  void down(String worker) {
+  /** A worker is not ready, and why (warming up, a failed warm-up and when it tries again). */
+  void down(String worker, String why) {
     ready.remove(worker);
+    notReady.put(worker, why);
+  }
+
+  /** Why each worker that is not ready is not, by worker. */
+  public Map<String, String> notReady() {
+    return new TreeMap<>(notReady);
   }
 
   public int expected() {

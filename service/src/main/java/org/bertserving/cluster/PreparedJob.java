@@ -10,8 +10,8 @@ import org.bertserving.engine.InvalidInputException;
 
 /**
  * A job tokenized and ready for its TensorFlow run: what a worker prepares while the run before it
- * still computes. Segments whose request timed out are left out (never computed for nobody); a
- * segment with bad input is answered at once with its error.
+ * still computes. Segments whose request timed out are left out (never computed for nobody) and
+ * their requests told so; a segment with bad input is answered at once with its error.
  */
 final class PreparedJob {
   final Worker.Run run;
@@ -23,11 +23,15 @@ final class PreparedJob {
     this.run = run;
   }
 
-  static PreparedJob prepare(Worker.Run run, BertEncoder encoder) {
+  /**
+   * @param worker this worker's name, for the requests whose time ran out before it ran them
+   */
+  static PreparedJob prepare(Worker.Run run, BertEncoder encoder, String worker) {
     PreparedJob job = new PreparedJob(run);
-    long now = System.currentTimeMillis();
-    for (Job.Segment segment : run.job().segments()) {
-      if (segment.deadlineMillis() < now) {
+    long now = System.nanoTime();
+    for (Job.Segment segment : run.job().arrived(now).segments()) {
+      if (segment.expired(now)) {
+        timedOut(segment, worker);
         continue;
       }
       try {
@@ -46,10 +50,22 @@ final class PreparedJob {
     return job;
   }
 
-  /** Whether every segment's request is still waiting now (they may time out in the queue). */
-  boolean expired() {
-    long now = System.currentTimeMillis();
-    return live.stream().allMatch(s -> s.deadlineMillis() < now);
+  /**
+   * Whether no segment's request waits any more (they may time out in the queue); if so, each is
+   * told why.
+   */
+  boolean expired(String worker) {
+    long now = System.nanoTime();
+    if (!live.stream().allMatch(s -> s.expired(now))) {
+      return false;
+    }
+    live.forEach(s -> timedOut(s, worker));
+    return true;
+  }
+
+  private static void timedOut(Job.Segment segment, String worker) {
+    segment.fail(
+        504, "timeout", "the request timed out before worker " + worker + " could run its rows");
   }
 
   long tokens() {

@@ -26,7 +26,8 @@ public record Readiness(boolean ready, String reason) {
           workers.ready()
               + " of "
               + workers.expected()
-              + " worker(s) of this node have a warmed, working session");
+              + " worker(s) of this node have a warmed, working session"
+              + (workers.notReady().isEmpty() ? "" : "; " + workers.notReady()));
     }
     if (settings.isFrontend()) {
       long registered = metrics.workers.get();

@@ -1,7 +1,9 @@
 package org.bertserving.cluster;
 
+import akka.actor.NoSerializationVerificationNeeded;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.PostStop;
 import akka.actor.typed.PreRestart;
 import akka.actor.typed.SupervisorStrategy;
@@ -12,13 +14,11 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import akka.actor.typed.receptionist.Receptionist;
 import akka.actor.typed.receptionist.ServiceKey;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.concurrent.CompletableFuture;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.bertserving.client.protocol.WireMessage;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.EngineException;
@@ -28,16 +28,18 @@ import org.bertserving.engine.EngineException;
  * segments of a job together (one length-sorted batch plan), answers each segment's aggregator (in
  * chunks that fit a remote message), then tells the frontend the job is done so that it may send
  * another. The frontend never gives a worker more than {@code prefetch_size} jobs. Pipelined: the
- * TensorFlow run goes on a thread of the worker's blocking dispatcher while the actor tokenizes the
- * next job, so the device never waits for CPU-side work between jobs.
+ * TensorFlow run goes on the engine's own thread ({@link WorkerEngine}) while the actor tokenizes
+ * the next job; the actor's thread never blocks (warm-ups, runs and descriptions come back as
+ * messages).
  *
- * <p>A failed TensorFlow run fails that job (the frontend sends it elsewhere once) and the worker
- * recovers by itself: it opens a new session and warms it up on its engine thread, waiting longer
- * before each try while tries fail ({@link #MIN_BACKOFF} doubling up to {@link #MAX_BACKOFF}), and
- * never gives up. Meanwhile its node is not ready, any job it is sent goes straight back to its
- * frontend untried, and the frontends' {@link Describe} wait for the new session: the frontend
- * gives a worker no new job between its failure and that answer. What the actor does not expect (a
- * bug, not a device) restarts it under its supervisor.
+ * <p>A failed TensorFlow run fails that job (the frontend sends it elsewhere once) and a warm-up
+ * that fails (at start, or of a new session) is tried again: the worker opens a new session and
+ * warms it up, waiting longer before each try while tries fail ({@link #MIN_BACKOFF} doubling up to
+ * {@link #MAX_BACKOFF}), and never gives up. Meanwhile its node is not ready and says why, any job
+ * it is sent goes straight back to its frontend untried, and the frontends' {@link Describe} wait
+ * for the new session. Anything else that fails (a bug, not the device) restarts the actor under
+ * its supervisor, with the same back-off: every job it held goes back to its frontend first, and
+ * the new instance opens a new session once the old one's run has ended.
  */
 public final class Worker extends AbstractBehavior<Worker.Command> {
   public static final ServiceKey<Command> SERVICE_KEY =
@@ -51,9 +53,6 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
 
   static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
-  /** Restarts of the actor itself (an unexpected failure) allowed a minute. */
-  private static final int RESTARTS = 3;
-
   public interface Command {}
 
   /** Run one job and report to {@code frontend}. */
@@ -63,83 +62,68 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   /** A frontend that has just seen this worker asks for its {@link Frontend.WorkerInfo}. */
   public record Describe(ActorRef<Frontend.Command> frontend) implements Command, WireMessage {}
 
-  /** A TensorFlow run ended, on the worker's own thread. */
-  private record Ran(PreparedJob job, float[][] vectors, Throwable failure, long nanos, long runs)
-      implements Command, akka.actor.NoSerializationVerificationNeeded {}
+  /** A TensorFlow run ended, on the engine's thread, for the instance {@code by}. */
+  private record Ran(
+      Object by, PreparedJob job, float[][] vectors, Throwable failure, long nanos, long runs)
+      implements Command, NoSerializationVerificationNeeded {}
 
   /** Time to open a new session (after a failure). */
-  private enum Reopen implements Command, akka.actor.NoSerializationVerificationNeeded {
+  private enum Reopen implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
 
-  /** A new session was opened and warmed up, or failed to: its speed, or the failure. */
-  private record Reopened(Double tokensPerSecond, Throwable failure)
-      implements Command, akka.actor.NoSerializationVerificationNeeded {}
+  /** A session was warmed up, or failed to: its speed, or the failure. */
+  private record Warmed(Double tokensPerSecond, Throwable failure)
+      implements Command, NoSerializationVerificationNeeded {}
 
-  private final BertEncoder encoder;
+  /** What the device is, for a frontend that asked. */
+  private record Described(
+      ActorRef<Frontend.Command> frontend, BertEncoder.DeviceReport device, Throwable failure)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  private final WorkerEngine engine;
   private final NodeWorkers node;
   private final ResultChunker chunker;
   private final String name;
   private final TimerScheduler<Command> timers;
+
+  /** This instance, as its runs know it: a run of the instance before a restart is not its own. */
+  private final Object self = new Object();
+
   private double tokensPerSecond;
 
   /** Failures in a row (runs, then warm-ups of new sessions), for the wait before the next try. */
   private int failures;
 
-  /** Frontends that asked who this worker is while it recovered: answered by the new session. */
-  private final java.util.Set<ActorRef<Frontend.Command>> askedWhileRecovering =
-      new java.util.LinkedHashSet<>();
+  /** Frontends that asked who this worker is while it warmed up: answered once it is warm. */
+  private final Set<ActorRef<Frontend.Command>> askedWhileWarming = new LinkedHashSet<>();
 
   /** Jobs tokenized and waiting for the run in progress to end (at most prefetch_size - 1). */
   private final ArrayDeque<PreparedJob> waiting = new ArrayDeque<>();
 
-  private boolean running;
-  private final ExecutorService engineThread;
+  /** The job whose TensorFlow run is in progress, or {@code null}. */
+  private PreparedJob running;
+
+  /** The job whose rows are being sent, or {@code null}. */
+  private PreparedJob delivering;
 
   private Worker(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
-      BertEncoder encoder,
+      WorkerEngine engine,
       NodeWorkers node,
       ResultChunker chunker,
       boolean restarted) {
     super(context);
     this.timers = timers;
-    this.encoder = encoder;
+    this.engine = engine;
     this.node = node;
     this.chunker = chunker;
     this.name = context.getSystem().address() + "/" + context.getSelf().path().name();
-    if (restarted) {
-      try {
-        encoder.restartSession();
-      } catch (IOException | RuntimeException e) {
-        throw new EngineException("cannot open a new TensorFlow session: " + e.getMessage(), e);
-      }
-    }
-    // every TensorFlow call of this worker on one thread of its own: TensorFlow's oneDNN kernels
-    // keep their primitives per thread, and a run from a new thread of a pool was measured 1.5x
-    // slower (an 8-token query: 45 ms instead of 30 on BERT-Base here)
-    this.engineThread =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "bert-engine-" + context.getSelf().path().name());
-              t.setDaemon(true);
-              return t;
-            });
     // warm up (under -xla: compile every shape) and measure first, so that a registered worker
     // answers at full speed (and /ready means ready), and the frontend knows its speed at once
-    this.tokensPerSecond = CompletableFuture.supplyAsync(this::warmUp, engineThread).join();
-    context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
-    node.ready(name);
-  }
-
-  /** Warms the session up and measures it, on the engine thread: its tokens per second. */
-  private double warmUp() {
-    Integer maxSeqLen = encoder.settings().maxSeqLen();
-    encoder.warmUp();
-    return encoder.calibrate(
-        Math.min(16, encoder.settings().maxBatchSize()),
-        Math.min(maxSeqLen == null ? 64 : maxSeqLen, 64));
+    node.down(name, restarted ? "restarted after a failure: warming up" : "warming up");
+    context.pipeToSelf(engine.warmUp(restarted), Warmed::new);
   }
 
   /**
@@ -148,42 +132,216 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
    */
   public static Behavior<Command> create(
       BertEncoder encoder, NodeWorkers node, ResultChunker chunker) {
-    boolean[] started = {false};
-    Behavior<Command> worker =
-        Behaviors.setup(
-            context ->
-                Behaviors.withTimers(
-                    timers -> {
-                      boolean restarted = started[0];
-                      started[0] = true;
-                      return new Worker(context, timers, encoder, node, chunker, restarted);
-                    }));
-    // the device's failures are the worker's own to recover from (recovering()); this restarts
-    // it, with a new session, only on what it does not expect, a few times a minute
-    return Behaviors.supervise(worker)
-        .onFailure(
-            EngineException.class,
-            SupervisorStrategy.restart().withLimit(RESTARTS, Duration.ofMinutes(1)));
+    return Behaviors.setup(
+        outer -> {
+          WorkerEngine engine =
+              new WorkerEngine(
+                  encoder,
+                  outer.getSelf().path().name(),
+                  outer.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
+          boolean[] started = {false};
+          Behavior<Command> worker =
+              Behaviors.setup(
+                  context ->
+                      Behaviors.withTimers(
+                          timers -> {
+                            boolean restarted = started[0];
+                            started[0] = true;
+                            return new Worker(context, timers, engine, node, chunker, restarted);
+                          }));
+          // the device's failures are the worker's own to recover from (recover()); what it does
+          // not expect restarts it, waiting longer each time, never giving up
+          return Behaviors.supervise(worker)
+              .onFailure(
+                  Exception.class,
+                  SupervisorStrategy.restartWithBackoff(MIN_BACKOFF, MAX_BACKOFF, 0.2));
+        });
   }
 
+  /** Until its session is warm: jobs go back untried, descriptions wait. */
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Run.class, this::onRun)
-        .onMessage(Describe.class, this::onDescribe)
-        .onMessage(Ran.class, this::onRan)
-        .onSignal(PreRestart.class, s -> down())
-        .onSignal(PostStop.class, s -> down())
+        .onMessage(Run.class, this::onRunWhileWarming)
+        .onMessage(Describe.class, this::onDescribeWhileWarming)
+        .onMessage(Warmed.class, this::onWarmed)
+        .onMessage(Described.class, this::onDescribed)
+        .onMessage(Ran.class, ran -> this) // a run of the instance before a restart: given back
+        .onMessageEquals(Reopen.INSTANCE, this::onReopen)
+        .onSignal(PreRestart.class, s -> restarting())
+        .onSignal(PostStop.class, s -> stopped())
         .build();
   }
 
-  private Behavior<Command> down() {
-    node.down(name);
-    engineThread.shutdown();
-    return this;
+  private Receive<Command> serving() {
+    return newReceiveBuilder()
+        .onMessage(Run.class, this::onRun)
+        .onMessage(Describe.class, d -> describe(d.frontend()))
+        .onMessage(Described.class, this::onDescribed)
+        .onMessage(Ran.class, this::onRan)
+        .onSignal(PreRestart.class, s -> restarting())
+        .onSignal(PostStop.class, s -> stopped())
+        .build();
   }
 
-  /** The failure of a run or of a new session's warm-up, as one EngineException. */
+  private Behavior<Command> onRunWhileWarming(Run run) {
+    giveBack(run);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onDescribeWhileWarming(Describe describe) {
+    askedWhileWarming.add(describe.frontend());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onWarmed(Warmed warmed) {
+    if (warmed.failure() != null) {
+      return recover("warm-up failed", engineFailure(warmed.failure()));
+    }
+    tokensPerSecond = warmed.tokensPerSecond();
+    getContext()
+        .getSystem()
+        .receptionist()
+        .tell(Receptionist.register(SERVICE_KEY, getContext().getSelf()));
+    node.ready(name);
+    if (failures > 0) {
+      getContext().getLog().info("worker {}: back with a new session", name);
+    }
+    askedWhileWarming.forEach(this::describe);
+    askedWhileWarming.clear();
+    return serving();
+  }
+
+  private Behavior<Command> onReopen() {
+    getContext().pipeToSelf(engine.warmUp(true), Warmed::new);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> describe(ActorRef<Frontend.Command> frontend) {
+    getContext()
+        .pipeToSelf(
+            engine.describe(), (device, failure) -> new Described(frontend, device, failure));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onDescribed(Described described) {
+    if (described.failure() != null) {
+      throw new IllegalStateException(
+          "cannot describe worker " + name + ": " + described.failure(), described.failure());
+    }
+    BertEncoder.DeviceReport device = described.device();
+    described
+        .frontend()
+        .tell(
+            new Frontend.WorkerInfo(
+                getContext().getSelf(),
+                name,
+                tokensPerSecond,
+                device.device(),
+                device.tensorflow(),
+                device.cudaRuntime(),
+                device.cudnn(),
+                device.memoryUsedMib(),
+                device.memoryLimitMib(),
+                engine.encoder.warmCompiles(),
+                engine.encoder.liveCompiles()));
+    return Behaviors.same();
+  }
+
+  /**
+   * Tokenizes the job now (the run before it may still compute), then runs it when it is its turn.
+   */
+  private Behavior<Command> onRun(Run run) {
+    PreparedJob job = PreparedJob.prepare(run, engine.encoder, name);
+    if (job.rows.isEmpty()) {
+      done(job, 0, 0);
+    } else {
+      waiting.add(job);
+      startNext();
+    }
+    return Behaviors.same();
+  }
+
+  /** Starts the next prepared job's TensorFlow run on the engine's thread, if none runs. */
+  private void startNext() {
+    while (running == null && !waiting.isEmpty()) {
+      PreparedJob job = waiting.poll();
+      if (job.expired(name)) {
+        done(job, 0, 0); // its requests timed out while it waited: not computed for nobody
+        continue;
+      }
+      running = job;
+      long start = System.nanoTime();
+      long runsBefore = engine.encoder.runs();
+      getContext()
+          .pipeToSelf(
+              engine.run(job.rows),
+              (vectors, failure) ->
+                  new Ran(
+                      self,
+                      job,
+                      vectors,
+                      failure,
+                      System.nanoTime() - start,
+                      engine.encoder.runs() - runsBefore));
+    }
+  }
+
+  private Behavior<Command> onRan(Ran ran) {
+    if (ran.by() != self) {
+      return Behaviors.same();
+    }
+    running = null;
+    if (ran.failure() != null) {
+      EngineException e = engineFailure(ran.failure());
+      Run run = ran.job().run;
+      run.frontend()
+          .tell(new Frontend.JobFailed(run.jobId(), getContext().getSelf(), name, e.getMessage()));
+      // the jobs prepared behind it were not tried: back to the frontend, not failed
+      waiting.forEach(job -> giveBack(job.run));
+      waiting.clear();
+      return recover("a TensorFlow run failed", e);
+    }
+    failures = 0;
+    // the next job's run first: its device computes while this one's rows are sent
+    startNext();
+    delivering = ran.job();
+    engine.encoder.faults().beforeDelivery();
+    delivering.deliver(ran.vectors(), engine.encoder, chunker);
+    done(delivering, ran.nanos(), ran.runs());
+    delivering = null;
+    return Behaviors.same();
+  }
+
+  /** A session failed: not ready, and a new one after the wait this failure in a row earns. */
+  private Behavior<Command> recover(String what, EngineException cause) {
+    failures++;
+    long wait =
+        Math.min(MAX_BACKOFF.toMillis(), MIN_BACKOFF.toMillis() << Math.min(20, failures - 1));
+    node.down(
+        name,
+        what
+            + ": "
+            + cause.getMessage()
+            + "; a new session in "
+            + wait
+            + " ms (try "
+            + failures
+            + ")");
+    getContext()
+        .getLog()
+        .error(
+            "worker {}: {}: {}; a new TensorFlow session in {} ms (failure {} in a row)",
+            name,
+            what,
+            cause.getMessage(),
+            wait,
+            failures);
+    timers.startSingleTimer(Reopen.INSTANCE, Duration.ofMillis(wait));
+    return createReceive();
+  }
+
+  /** The failure of a run or of a warm-up, as one EngineException. */
   private static EngineException engineFailure(Throwable failure) {
     Throwable cause =
         failure instanceof CompletionException && failure.getCause() != null
@@ -194,154 +352,23 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
         : new EngineException(String.valueOf(cause.getMessage()), cause);
   }
 
-  private Behavior<Command> onDescribe(Describe describe) {
-    describe(describe.frontend());
-    return this;
-  }
-
-  private void describe(ActorRef<Frontend.Command> frontend) {
-    BertEncoder.DeviceReport device = encoder.device();
-    frontend.tell(
-        new Frontend.WorkerInfo(
-            getContext().getSelf(),
-            name,
-            tokensPerSecond,
-            device.device(),
-            device.tensorflow(),
-            device.cudaRuntime(),
-            device.cudnn(),
-            device.memoryUsedMib(),
-            device.memoryLimitMib(),
-            encoder.warmCompiles(),
-            encoder.liveCompiles()));
-  }
-
-  /**
-   * Tokenizes the job now (the run before it may still compute), then runs it when it is its turn.
-   */
-  private Behavior<Command> onRun(Run run) {
-    PreparedJob job = PreparedJob.prepare(run, encoder);
-    if (job.rows.isEmpty()) {
-      done(job, 0, 0);
-    } else {
-      waiting.add(job);
-      startNext();
-    }
-    return this;
-  }
-
-  /** Starts the next prepared job's TensorFlow run on the worker's own threads, if none runs. */
-  private void startNext() {
-    while (!running && !waiting.isEmpty()) {
-      PreparedJob job = waiting.poll();
-      if (job.expired()) {
-        done(job, 0, 0); // its requests timed out while it waited: not computed for nobody
-        continue;
+  /** The supervisor restarts this actor: every job it holds goes back to its frontend first. */
+  private Behavior<Command> restarting() {
+    // aggregators keep the first copy of a row: rows of a job half delivered may come twice
+    for (PreparedJob held : new PreparedJob[] {delivering, running}) {
+      if (held != null) {
+        giveBack(held.run);
       }
-      running = true;
-      long start = System.nanoTime();
-      long runsBefore = encoder.runs();
-      getContext()
-          .pipeToSelf(
-              CompletableFuture.supplyAsync(() -> encoder.pooled(job.rows), engineThread),
-              (vectors, failure) ->
-                  new Ran(
-                      job,
-                      vectors,
-                      failure,
-                      System.nanoTime() - start,
-                      encoder.runs() - runsBefore));
     }
-  }
-
-  private Behavior<Command> onRan(Ran ran) {
-    running = false;
-    if (ran.failure() != null) {
-      EngineException e = engineFailure(ran.failure());
-      Run run = ran.job().run;
-      run.frontend()
-          .tell(new Frontend.JobFailed(run.jobId(), getContext().getSelf(), name, e.getMessage()));
-      // the jobs prepared behind it were not tried: back to the frontend, not failed
-      for (PreparedJob waitingJob : waiting) {
-        giveBack(waitingJob.run);
-      }
-      waiting.clear();
-      return recover(e);
-    }
-    failures = 0;
-    // the next job's run first: its device computes while this one's rows are sent
-    startNext();
-    ran.job().deliver(ran.vectors(), encoder, chunker);
-    done(ran.job(), ran.nanos(), ran.runs());
-    return this;
-  }
-
-  /** A session failed: not ready, and a new one after the wait this failure in a row earns. */
-  private Behavior<Command> recover(EngineException cause) {
-    failures++;
-    long wait =
-        Math.min(MAX_BACKOFF.toMillis(), MIN_BACKOFF.toMillis() << Math.min(20, failures - 1));
-    node.down(name);
-    getContext()
-        .getLog()
-        .error(
-            "worker {}: {}; a new TensorFlow session in {} ms (failure {} in a row)",
-            name,
-            cause.getMessage(),
-            wait,
-            failures);
-    timers.startSingleTimer(Reopen.INSTANCE, Duration.ofMillis(wait));
-    return recovering();
-  }
-
-  /** Between a failure and a working new session: jobs go back untried, descriptions wait. */
-  private Behavior<Command> recovering() {
-    return newReceiveBuilder()
-        .onMessage(
-            Run.class,
-            run -> {
-              giveBack(run);
-              return Behaviors.same();
-            })
-        .onMessage(
-            Describe.class,
-            d -> {
-              askedWhileRecovering.add(d.frontend());
-              return Behaviors.same();
-            })
-        .onMessageEquals(Reopen.INSTANCE, this::onReopen)
-        .onMessage(Reopened.class, this::onReopened)
-        .onSignal(PostStop.class, s -> down())
-        .build();
-  }
-
-  private Behavior<Command> onReopen() {
-    getContext()
-        .pipeToSelf(
-            CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    encoder.restartSession();
-                  } catch (IOException e) {
-                    throw new EngineException("cannot open a new TensorFlow session", e);
-                  }
-                  return warmUp();
-                },
-                engineThread),
-            Reopened::new);
+    waiting.forEach(job -> giveBack(job.run));
+    node.down(name, "restarting after an unexpected failure");
     return Behaviors.same();
   }
 
-  private Behavior<Command> onReopened(Reopened reopened) {
-    if (reopened.failure() != null) {
-      return recover(engineFailure(reopened.failure()));
-    }
-    tokensPerSecond = reopened.tokensPerSecond();
-    node.ready(name);
-    getContext().getLog().info("worker {}: back with a new session", name);
-    askedWhileRecovering.forEach(this::describe);
-    askedWhileRecovering.clear();
-    return this;
+  private Behavior<Command> stopped() {
+    node.down(name, "stopped");
+    engine.stop();
+    return Behaviors.same();
   }
 
   /** A job this worker will not run: its frontend sends it to another worker first. */

@@ -14,6 +14,22 @@ public final class FaultInjector {
   private final AtomicInteger failRuns = new AtomicInteger();
   private final AtomicReference<String> poison = new AtomicReference<>("");
   private final AtomicLong delayMillis = new AtomicLong();
+  private final AtomicInteger failDeliveries = new AtomicInteger();
+
+  /**
+   * The next {@code deliveries} times a worker sends a job's rows, it fails instead with an
+   * exception it does not expect (a bug, not the device): its supervisor restarts it.
+   */
+  public void failNextDeliveries(int deliveries) {
+    failDeliveries.set(Math.max(0, deliveries));
+  }
+
+  /** Called by a worker before it sends a job's rows. */
+  public void beforeDelivery() {
+    if (failDeliveries.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      throw new IllegalStateException("injected worker failure (chaos: fail-next-deliveries)");
+    }
+  }
 
   /** The next {@code runs} TensorFlow runs of this node fail. */
   public void failNextRuns(int runs) {
@@ -34,6 +50,7 @@ public final class FaultInjector {
 
   public void reset() {
     failRuns.set(0);
+    failDeliveries.set(0);
     poison.set("");
     delayMillis.set(0);
   }

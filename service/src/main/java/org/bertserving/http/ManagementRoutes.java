@@ -64,6 +64,12 @@ final class ManagementRoutes extends AllDirectives {
                     () ->
                         parameter(
                             "runs", runs -> arm(f -> f.failNextRuns(Integer.parseInt(runs))))),
+                path(
+                    "crash",
+                    () ->
+                        parameter(
+                            "deliveries",
+                            n -> arm(f -> f.failNextDeliveries(Integer.parseInt(n))))),
                 path("poison", () -> parameter("text", text -> arm(f -> f.poison(text)))),
                 path("delay", () -> parameter("ms", ms -> arm(f -> f.delay(Long.parseLong(ms))))),
                 path("reset", () -> arm(FaultInjector::reset))));

@@ -1,0 +1,148 @@
+package org.bertserving.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.List;
+import org.awaitility.Awaitility;
+import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.CallOptions;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.server.TestNodes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One worker actor on the tiny model, its frontend and aggregator played by test probes: its thread
+ * never blocks on the engine, a warm-up that fails is tried again until it works (the node saying
+ * why it is not ready meanwhile), and a failure it does not expect restarts it with every job it
+ * held given back.
+ */
+class WorkerTest {
+  static final ActorTestKit KIT =
+      ActorTestKit.create(
+          ConfigFactory.parseString(
+                  "akka.actor.provider = local\nakka.actor.serialize-messages = on")
+              .withFallback(ConfigFactory.parseResources("bert-serving-akka.conf"))
+              .withFallback(ConfigFactory.load()));
+  static BertEncoder encoder;
+
+  @BeforeAll
+  static void load() throws Exception {
+    encoder =
+        BertEncoder.load(
+            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+  }
+
+  @AfterAll
+  static void stop() {
+    KIT.shutdownTestKit();
+    encoder.close();
+  }
+
+  @AfterEach
+  void reset() {
+    encoder.faults().reset();
+  }
+
+  static Job job(ActorRef<Aggregator.Command> aggregator, String... texts) {
+    return new Job(
+        List.of(
+            new Job.Segment(
+                "r", aggregator, 0, List.of(texts), null, 0, 0, CallOptions.DEFAULTS, false)));
+  }
+
+  /** The message a frontend sends. */
+  static Worker.Run run(long id, TestProbe<Frontend.Command> frontend, Job job) {
+    return new Worker.Run(id, job, frontend.getRef());
+  }
+
+  static Job leaving(Job job) {
+    Job local = job.arrived(System.nanoTime() + Duration.ofMinutes(1).toNanos());
+    return local.leaving(System.nanoTime());
+  }
+
+  @Test
+  void aWarmUpThatFailsIsTriedAgainWithoutBlockingTheActor() {
+    NodeWorkers node = new NodeWorkers(1);
+    encoder.faults().failNextRuns(1_000_000);
+    ActorRef<Worker.Command> worker =
+        KIT.spawn(Worker.create(encoder, node, new ResultChunker(8 << 20)));
+    Awaitility.await("the node says why its worker is not ready")
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> node.notReady().toString().contains("warm-up failed: injected engine failure"));
+    assertEquals(0, node.ready());
+
+    // meanwhile the actor answers at once: a job sent to it comes back untried
+    TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
+    TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
+    worker.tell(run(1, frontend, leaving(job(aggregator.getRef(), "hello world"))));
+    Frontend.JobReturned returned =
+        frontend.expectMessageClass(Frontend.JobReturned.class, Duration.ofSeconds(10));
+    assertEquals(1, returned.jobId());
+
+    encoder.faults().reset(); // the device works again: the next try warms up
+    Awaitility.await("ready after a warm-up that works")
+        .atMost(Duration.ofSeconds(60))
+        .until(node::allReady);
+    worker.tell(run(2, frontend, leaving(job(aggregator.getRef(), "hello world"))));
+    Aggregator.JobResult result =
+        aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(30));
+    assertEquals(1, result.rows().size());
+    assertEquals(2, frontend.expectMessageClass(Frontend.JobDone.class).jobId());
+    KIT.stop(worker);
+  }
+
+  @Test
+  void anUnexpectedFailureRestartsTheWorkerAndGivesItsJobBack() {
+    NodeWorkers node = new NodeWorkers(1);
+    ActorRef<Worker.Command> worker =
+        KIT.spawn(Worker.create(encoder, node, new ResultChunker(8 << 20)));
+    Awaitility.await().atMost(Duration.ofSeconds(60)).until(node::allReady);
+    TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
+    TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
+
+    encoder.faults().failNextDeliveries(1);
+    worker.tell(run(7, frontend, leaving(job(aggregator.getRef(), "the dog"))));
+    Frontend.JobReturned returned =
+        frontend.expectMessageClass(Frontend.JobReturned.class, Duration.ofSeconds(30));
+    assertEquals(7, returned.jobId(), "the job it held goes back to its frontend");
+    aggregator.expectNoMessage(Duration.ofMillis(200));
+
+    Awaitility.await("restarted with a new session, ready again")
+        .atMost(Duration.ofSeconds(60))
+        .until(node::allReady);
+    worker.tell(run(8, frontend, leaving(job(aggregator.getRef(), "the dog", "a cat"))));
+    Aggregator.JobResult result =
+        aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(30));
+    assertEquals(2, result.rows().size());
+    assertEquals(8, frontend.expectMessageClass(Frontend.JobDone.class).jobId());
+    KIT.stop(worker);
+  }
+
+  @Test
+  void aJobThatArrivesExpiredIsReportedNotSkipped() {
+    NodeWorkers node = new NodeWorkers(1);
+    ActorRef<Worker.Command> worker =
+        KIT.spawn(Worker.create(encoder, node, new ResultChunker(8 << 20)));
+    Awaitility.await().atMost(Duration.ofSeconds(60)).until(node::allReady);
+    TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
+    TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
+    Job late = job(aggregator.getRef(), "too late").arrived(System.nanoTime() - 1_000_000);
+    worker.tell(run(9, frontend, late.leaving(System.nanoTime())));
+    Aggregator.JobResult result =
+        aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(10));
+    assertEquals(504, result.status());
+    assertTrue(result.error().contains("timed out before worker"), result.error());
+    assertEquals(9, frontend.expectMessageClass(Frontend.JobDone.class).jobId());
+    KIT.stop(worker);
+  }
+}
