@@ -18,6 +18,8 @@ import org.bertserving.client.protocol.WireMessage;
  * system's default dispatcher ({@link Stages}): what a door chains on them (rendering) runs there.
  */
 public final class FrontendAsk {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FrontendAsk.class);
+
   private FrontendAsk() {}
 
   public static CompletableFuture<EncodeOutcome> encode(
@@ -32,7 +34,7 @@ public final class FrontendAsk {
             timeout,
             system.scheduler()),
         system.executionContext(),
-        e -> unanswered(request.id(), timeout));
+        e -> unanswered(request.id(), timeout, e));
   }
 
   /**
@@ -45,11 +47,14 @@ public final class FrontendAsk {
         AskPattern.<Frontend.Command, StatusReply>ask(
             frontend, Frontend.GetStatus::new, ServingSettings.GRACE, system.scheduler()),
         system.executionContext(),
-        e -> unanswered(null, ServingSettings.GRACE));
+        e -> unanswered(null, ServingSettings.GRACE, e));
   }
 
-  private static EncodeFailure unanswered(com.fasterxml.jackson.databind.JsonNode id, Duration t) {
-    return EncodeFailure.of(
-        id, 504, "timeout", "no answer from the frontend within " + t.toSeconds() + " s");
+  /** The 504 of an ask that failed, its cause logged once here (the caller sees only the 504). */
+  private static EncodeFailure unanswered(
+      com.fasterxml.jackson.databind.JsonNode id, Duration t, Throwable cause) {
+    String message = "no answer from the frontend within " + t.toSeconds() + " s";
+    LOG.warn("{}: {}", message, cause.toString());
+    return EncodeFailure.of(id, 504, "timeout", message);
   }
 }

@@ -31,6 +31,8 @@ import org.bertserving.engine.Tokenization;
  * the model, and a frontend never needs the model's folder.
  */
 public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Tokenizers.class);
+
   public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "bert-tokenizers");
 
   public interface Command {}

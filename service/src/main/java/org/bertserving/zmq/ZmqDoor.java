@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.bertserving.client.protocol.EncodeFailure;
+import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeReply;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.client.protocol.StatusReply;
@@ -195,14 +196,27 @@ public final class ZmqDoor implements AutoCloseable {
     boolean tokenized = texts.size() > 0 && texts.get(0).isArray();
     EncodeRequest request = new EncodeRequest(null, texts, tokenized, showTokens);
     FrontendAsk.encode(frontend, request, timeout, system)
-        .whenComplete(
-            (outcome, e) -> {
-              if (outcome instanceof EncodeFailure f) {
-                error(client, reqId, f.status(), f.description());
-              } else {
-                vectors(client, reqId, (EncodeReply) outcome);
-              }
-            });
+        .whenComplete((outcome, e) -> answer(client, reqId, outcome, e));
+  }
+
+  /**
+   * Every request gets an answer, also when its outcome cannot be rendered: the Python client waits
+   * for one and would hang without it.
+   */
+  private void answer(byte[] client, byte[] reqId, EncodeOutcome outcome, Throwable failure) {
+    try {
+      if (failure != null) {
+        throw new IllegalStateException("encoding failed", failure);
+      }
+      if (outcome instanceof EncodeFailure f) {
+        error(client, reqId, f.status(), f.description());
+      } else {
+        vectors(client, reqId, (EncodeReply) outcome);
+      }
+    } catch (RuntimeException e) {
+      LOG.error("ZeroMQ answer could not be made; the client gets a 500", e);
+      error(client, reqId, 500, "the answer could not be made: " + e);
+    }
   }
 
   private void vectors(byte[] client, byte[] reqId, EncodeReply reply) {

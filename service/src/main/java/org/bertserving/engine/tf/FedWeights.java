@@ -72,7 +72,9 @@ final class FedWeights {
         fed.add(tensor);
         runner.feed(placeholders.get(i), tensor);
       }
-      runner.run();
+      try (var done = runner.run()) {
+        // the assignments are the point; the (empty) Result is closed all the same
+      }
     } finally {
       fed.forEach(Tensor::close);
     }

@@ -21,10 +21,20 @@ record Padded(TInt32 ids, TInt32 mask, TInt32 segments) implements AutoCloseable
       System.arraycopy(row.segmentIds(), 0, segments, r * length, row.length());
     }
     Shape shape = Shape.of(batch, length);
-    return new Padded(
-        TInt32.tensorOf(shape, DataBuffers.of(ids, true, false)),
-        TInt32.tensorOf(shape, DataBuffers.of(mask, true, false)),
-        TInt32.tensorOf(shape, DataBuffers.of(segments, true, false)));
+    TInt32 idTensor = TInt32.tensorOf(shape, DataBuffers.of(ids, true, false));
+    TInt32 maskTensor = null;
+    try {
+      maskTensor = TInt32.tensorOf(shape, DataBuffers.of(mask, true, false));
+      return new Padded(
+          idTensor, maskTensor, TInt32.tensorOf(shape, DataBuffers.of(segments, true, false)));
+    } catch (RuntimeException | Error e) {
+      // an allocation that fails (native memory) leaves none of the others behind
+      idTensor.close();
+      if (maskTensor != null) {
+        maskTensor.close();
+      }
+      throw e;
+    }
   }
 
   @Override

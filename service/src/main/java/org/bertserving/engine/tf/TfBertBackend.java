@@ -363,7 +363,13 @@ public final class TfBertBackend implements ModelBackend {
         assigns.add(device.assign(weight.variable(), value));
       }
       Op chunkDone = root.withControlDependencies(assigns).noOp();
-      restores.add(session -> session.runner().addTarget(chunkDone).run());
+      restores.add(
+          session -> {
+            // a run with targets only fetches nothing, but its Result is a resource all the same
+            try (var done = session.runner().addTarget(chunkDone).run()) {
+              // the assignments are the point
+            }
+          });
     }
     return restores;
   }
