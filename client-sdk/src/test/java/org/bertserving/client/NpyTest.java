@@ -63,7 +63,7 @@ class NpyTest {
     assertEquals(2, r.tokenVectors().length);
     assertEquals(3, r.tokenVectors()[1].length);
     assertArrayEquals(new float[] {-3, -2.5f, -2, -1.5f}, r.tokenVectors()[0][0]);
-    assertArrayEquals(new float[] {7.5f, 8, 8.5f, 9}, r.tokenVectors()[1][2]);
+    assertArrayEquals(new float[] {7, 7.5f, 8, 8.5f}, r.tokenVectors()[1][2]);
   }
 
   @Test
