@@ -16,7 +16,8 @@ import org.bertserving.server.NodePorts;
  * One 8-token query at a time through the Java SDK over HTTP, with each of the transports its
  * blocking calls can take (Apache HttpClient 5's classic API, the JDK's {@code HttpClient}), in
  * turns in one run against one server: a node JVM serving BERT-Base started here, or the server at
- * {@code --url}. Prints a Markdown table of milliseconds per query. Part of {@code
+ * {@code --url}; flags after {@code --} go to the node (e.g. {@code -model all-minilm-l6-v2}).
+ * Prints a Markdown table of milliseconds per query. Part of {@code
  * ops/bert-serving-benchmark-sdk}.
  */
 public final class SdkLatency {
@@ -27,8 +28,13 @@ public final class SdkLatency {
 
   public static void main(String[] args) throws Exception {
     Map<String, String> flags = new LinkedHashMap<>(Map.of("--seconds", "40", "--turns", "8"));
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      flags.put(args[i], args[i + 1]);
+    List<String> nodeFlags = new ArrayList<>(); // after "--": the node's, e.g. -model NAME
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--")) {
+        nodeFlags.addAll(List.of(args).subList(i + 1, args.length));
+        break;
+      }
+      flags.put(args[i], args[++i]);
     }
     double seconds = Double.parseDouble(flags.get("--seconds"));
     int turns = Integer.parseInt(flags.get("--turns"));
@@ -36,11 +42,8 @@ public final class SdkLatency {
     try {
       String url = flags.get("--url");
       if (url == null) {
-        node =
-            NodeProcess.start(
-                "sdk-latency",
-                NodeProcess.ownClasspath(),
-                List.of("-Xmx2g"),
+        List<String> nodeArgs =
+            new ArrayList<>(
                 List.of(
                     "-max_seq_len", "40",
                     "-http_interface", "127.0.0.1",
@@ -48,12 +51,15 @@ public final class SdkLatency {
                     "-cluster_host", "127.0.0.1",
                     "-cluster_port", "0",
                     "-management_interface", "127.0.0.1",
-                    "-management_port", "0"),
-                LOGS);
+                    "-management_port", "0"));
+        nodeArgs.addAll(nodeFlags);
+        node =
+            NodeProcess.start(
+                "sdk-latency", NodeProcess.ownClasspath(), List.of("-Xmx2g"), nodeArgs, LOGS);
         NodePorts ports = node.ports(Duration.ofMinutes(3));
         url = "http://127.0.0.1:" + ports.http();
       }
-      run(URI.create(url), seconds, turns);
+      run(URI.create(url), nodeFlags, seconds, turns);
     } finally {
       if (node != null) {
         node.close();
@@ -62,7 +68,8 @@ public final class SdkLatency {
     System.exit(0);
   }
 
-  private static void run(URI server, double seconds, int turns) throws Exception {
+  private static void run(URI server, List<String> nodeFlags, double seconds, int turns)
+      throws Exception {
     Map<String, BertClient> clients = new LinkedHashMap<>();
     for (String transport : List.of("apache", "jdk")) {
       // read when a client is built: each client keeps the transport it was built with
@@ -91,13 +98,13 @@ public final class SdkLatency {
     System.out.printf(
         Locale.ROOT,
         "# The SDK's blocking transports, one query of 8 tokens at a time%n%n"
-            + "%s, %d cores, Java %s; %s; %d turns of each, %.0f s in all%n%n"
+            + "%s, Java %s; %s %s; %d turns of each, %.0f s in all%n%n"
             + "| transport | queries | p50 ms | p90 ms | p99 ms | mean ms |%n"
             + "|---|---:|---:|---:|---:|---:|%n",
         org.bertserving.engine.GpuPlatform.cpu(),
-        Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"),
         server,
+        nodeFlags.isEmpty() ? "(BERT-Base)" : String.join(" ", nodeFlags),
         turns,
         seconds);
     ms.forEach(
