@@ -12,8 +12,14 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Sentence vectors from a bert-serving server. One instance is thread-safe and meant to be shared
- * by all threads of an application (unlike the Python client). Over HTTP, a blocking call whose
+ * by all threads of an application (unlike the Python client).
+ *
+ * <p>Over HTTP the blocking calls run in the calling thread on kept-alive connections (Apache
+ * HttpClient 5), the asynchronous ones on the JDK's {@code HttpClient}; a blocking call whose
  * thread is interrupted ends with a {@link BertClientException}, and the thread stays interrupted.
+ * Vectors travel as NumPy {@code .npy} (float32) from servers that send it, as JSON from older ones
+ * and when tokens are asked for. Several servers can be given ({@link #http(List)}): calls take
+ * them in turn and go on to the next one when a server cannot be reached or answers 503.
  *
  * <pre>{@code
  * try (BertClient bc = BertClient.http("127.0.0.1", 8125)) {
@@ -45,7 +51,10 @@ public interface BertClient extends AutoCloseable {
     return tokens;
   }
 
-  /** {@link #encode(List)} without blocking the calling thread. */
+  /**
+   * {@link #encode(List)} without blocking the calling thread, not even on a client's first call
+   * (when the HTTP client asks the server for its {@code max_seq_len}).
+   */
   CompletableFuture<float[][]> encodeAsync(List<String> texts);
 
   /**
@@ -60,6 +69,7 @@ public interface BertClient extends AutoCloseable {
         false);
   }
 
+  /** The server's configuration and statistics ({@code GET /status/server} over HTTP). */
   ServerStatus serverStatus();
 
   default ServerConfig serverConfig() {
