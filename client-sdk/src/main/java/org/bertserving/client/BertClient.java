@@ -12,8 +12,14 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Sentence vectors from a bert-serving server. One instance is thread-safe and meant to be shared
- * by all threads of an application (unlike the Python client). Over HTTP, a blocking call whose
+ * by all threads of an application (unlike the Python client).
+ *
+ * <p>Over HTTP the blocking calls run in the calling thread on kept-alive connections (Apache
+ * HttpClient 5), the asynchronous ones on the JDK's {@code HttpClient}; a blocking call whose
  * thread is interrupted ends with a {@link BertClientException}, and the thread stays interrupted.
+ * Vectors travel as NumPy {@code .npy} (float32) from servers that send it, as JSON from older ones
+ * and when tokens are asked for. Several servers can be given ({@link #http(List)}): calls take
+ * them in turn and go on to the next one when a server cannot be reached or answers 503.
  *
  * <pre>{@code
  * try (BertClient bc = BertClient.http("127.0.0.1", 8125)) {
@@ -45,7 +51,10 @@ public interface BertClient extends AutoCloseable {
     return tokens;
   }
 
-  /** {@link #encode(List)} without blocking the calling thread. */
+  /**
+   * {@link #encode(List)} without blocking the calling thread, not even on a client's first call
+   * (when the HTTP client asks the server for its {@code max_seq_len}).
+   */
   CompletableFuture<float[][]> encodeAsync(List<String> texts);
 
   /**
@@ -60,6 +69,7 @@ public interface BertClient extends AutoCloseable {
         false);
   }
 
+  /** The server's configuration and statistics ({@code GET /status/server} over HTTP). */
   ServerStatus serverStatus();
 
   default ServerConfig serverConfig() {
@@ -75,6 +85,14 @@ public interface BertClient extends AutoCloseable {
    */
   static BertClient http(String host, int port) {
     return builder().http(URI.create("http://" + host + ":" + port)).build();
+  }
+
+  /**
+   * An HTTP client spreading its requests over several servers (e.g. the frontends of one cluster),
+   * with default settings; see {@link Builder#http(List)}.
+   */
+  static BertClient http(List<URI> servers) {
+    return builder().http(servers).build();
   }
 
   /**
@@ -100,25 +118,58 @@ public interface BertClient extends AutoCloseable {
     return new Builder();
   }
 
-  /** Settings of a client. */
+  /**
+   * Settings of an HTTP client; {@link #build()} copies them, so a built client never changes with
+   * its builder.
+   */
   final class Builder {
-    URI uri;
-    Duration timeout = Duration.ofSeconds(60);
-    int retries = 3;
-    Duration backoff = Duration.ofMillis(200);
-    boolean checkLength = true;
-    final Map<String, String> headers = new LinkedHashMap<>();
-    String apiKey;
-    javax.net.ssl.SSLContext sslContext;
+    private List<URI> servers;
+    private Duration timeout = Duration.ofSeconds(60);
+    private int retries = 3;
+    private Duration backoff = Duration.ofMillis(200);
+    private boolean checkLength = true;
+    private final Map<String, String> headers = new LinkedHashMap<>();
+    private String apiKey;
+    private javax.net.ssl.SSLContext sslContext;
 
     private Builder() {}
 
-    public Builder http(URI uri) {
-      this.uri = uri;
+    /** The server, {@code http://host:port} or {@code https://host:port}. */
+    public Builder http(URI server) {
+      return http(List.of(server));
+    }
+
+    /**
+     * Several servers (e.g. every frontend of a cluster): each call goes to the next one in turn. A
+     * call whose server refuses or drops the connection, cannot be connected to in time, or answers
+     * 503 goes on at once to the next server (encoding is idempotent, so a request whose server
+     * died mid-flight is sent again elsewhere); a server that failed is passed over for about 1.5 s
+     * unless all have failed. When every server has failed, the call waits and tries them again as
+     * {@link #retries(int)} allows; the error after the last names each server and what went wrong
+     * there.
+     */
+    public Builder http(List<URI> servers) {
+      if (servers.isEmpty()) {
+        throw new IllegalArgumentException("no server given");
+      }
+      for (URI s : servers) {
+        String scheme = s.getScheme();
+        if (!"http".equalsIgnoreCase(scheme) && !"https".equalsIgnoreCase(scheme)) {
+          throw new IllegalArgumentException("not an http:// or https:// address: " + s);
+        }
+        if (s.getHost() == null) {
+          throw new IllegalArgumentException(
+              "no host name in " + s + " (java.net.URI reads none with an underscore in it)");
+        }
+      }
+      this.servers = List.copyOf(servers);
       return this;
     }
 
-    /** Longest wait for one answer (default 60 s). */
+    /**
+     * Longest wait for one attempt, from sending the request to the last byte of its answer
+     * (default 60 s).
+     */
     public Builder timeout(Duration timeout) {
       if (timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("a timeout must be positive: " + timeout);
@@ -127,8 +178,14 @@ public interface BertClient extends AutoCloseable {
       return this;
     }
 
-    /** Retries on 429/503 (default 3), waiting as the server's {@code Retry-After} says. */
+    /**
+     * Rounds of retries after 429/503 answers or unreachable servers (default 3), each after
+     * waiting as the server's {@code Retry-After} says (or the {@link #backoff(Duration)}).
+     */
     public Builder retries(int retries) {
+      if (retries < 0) {
+        throw new IllegalArgumentException("retries must not be negative: " + retries);
+      }
       this.retries = retries;
       return this;
     }
@@ -137,6 +194,9 @@ public interface BertClient extends AutoCloseable {
      * First wait between retries when the server gives none (doubles each time; default 200 ms).
      */
     public Builder backoff(Duration backoff) {
+      if (backoff.isNegative()) {
+        throw new IllegalArgumentException("a backoff must not be negative: " + backoff);
+      }
       this.backoff = backoff;
       return this;
     }
@@ -175,17 +235,27 @@ public interface BertClient extends AutoCloseable {
       return this;
     }
 
-    /** A header sent with every request, e.g. for a proxy's authentication. */
+    /**
+     * A header sent with every request, e.g. for a proxy's authentication; one the client sets
+     * itself ({@code Accept}, {@code Content-Type}, ...) or that HTTP cannot carry is refused by
+     * {@link #build()}.
+     */
     public Builder header(String name, String value) {
       headers.put(name, value);
       return this;
     }
 
+    /**
+     * A client with these settings.
+     *
+     * @throws IllegalArgumentException for a header the client cannot send
+     */
     public BertClient build() {
-      if (uri == null) {
+      if (servers == null) {
         throw new IllegalStateException("no server: call http(URI)");
       }
-      return new HttpBertClient(this);
+      return new HttpBertClient(
+          servers, timeout, retries, backoff, checkLength, Headers.of(headers, apiKey), sslContext);
     }
   }
 }

@@ -10,7 +10,7 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
-/** The SDK over HTTP: its own transport for the blocking calls, the JDK client for the rest. */
+/** The SDK over HTTP: Apache HttpClient 5 for the blocking calls, the JDK client for the rest. */
 class BertClientHttpTest extends BertClientContractTest {
   @Override
   BertClient connect(Node node, int retries) {

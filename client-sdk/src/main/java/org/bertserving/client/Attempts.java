@@ -1,0 +1,210 @@
+package org.bertserving.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * One call's way through the client's addresses and retries, for the blocking and the asynchronous
+ * path alike: each asks {@link #next()} where to send, and {@link #outcome} what comes of the
+ * answer.
+ *
+ * <p>A refused, reset or broken connection, a connect timeout, or a 503 sends the call to the next
+ * address at once (encoding is idempotent: a request whose server died mid-flight is sent again
+ * elsewhere). Once every address has failed, or at a 429 (the cluster is full, whichever frontend
+ * is asked), the call waits as {@code Retry-After} says (or a doubling backoff) and goes round
+ * again, up to {@code retries} times. A request timeout, a 4xx or another 5xx ends the call.
+ */
+final class Attempts {
+  private static final System.Logger LOG = System.getLogger(BertClient.class.getName());
+
+  /** What to do after an exchange. */
+  sealed interface Step permits Done, Again {}
+
+  /** The 200 answer: its body, gunzipped, and its {@code Content-Type}. */
+  record Done(byte[] body, String contentType) implements Step {}
+
+  /** Send again after {@code millis} (0: at once, to the next address). */
+  record Again(long millis) implements Step {}
+
+  private final Addresses addresses;
+  private final Function<Addresses.Address, URI> route;
+  private final int retries;
+  private final Duration timeout;
+  private final int start;
+  private final Set<Integer> tried = new HashSet<>();
+
+  /** The last failure at each address, in the order they were tried. */
+  private final Map<URI, String> causes = new LinkedHashMap<>();
+
+  private Duration backoff;
+  private int round;
+  private int current = -1;
+  private long wait;
+  private Throwable lastUnreachable;
+  private BertServerException lastAnswer;
+  private boolean lastWasAnswer;
+
+  Attempts(
+      Addresses addresses,
+      Function<Addresses.Address, URI> route,
+      int retries,
+      Duration timeout,
+      Duration backoff) {
+    this.addresses = addresses;
+    this.route = route;
+    this.retries = retries;
+    this.timeout = timeout;
+    this.backoff = backoff;
+    this.start = addresses.start();
+  }
+
+  /** Where to send now. */
+  URI next() {
+    current = addresses.pick(start, tried);
+    tried.add(current);
+    return route.apply(addresses.get(current));
+  }
+
+  /**
+   * @param failure why there is no {@code reply}
+   * @throws BertClientException (or a subclass) when the call ends without an answer
+   */
+  Step outcome(Transport.Reply reply, Throwable failure) {
+    URI uri = route.apply(addresses.get(current));
+    if (failure != null) {
+      Throwable cause =
+          failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause()
+              : failure;
+      if (cause instanceof HttpTimeoutException
+          && !(cause instanceof HttpConnectTimeoutException)) {
+        throw new BertTimeoutException(
+            "no answer from " + uri + " within " + timeout.toMillis() + " ms", cause);
+      }
+      if (!(cause instanceof IOException)) {
+        throw new BertClientException("cannot reach " + uri + ": " + cause, cause);
+      }
+      addresses.failed(current);
+      lastUnreachable = cause;
+      lastWasAnswer = false;
+      return failedOver(uri, cause.toString(), backoff.toMillis());
+    }
+    int status = reply.status();
+    byte[] bytes;
+    try {
+      bytes = gunzipped(reply);
+    } catch (IOException e) {
+      if (status == 200) {
+        throw new BertClientException("unreadable answer from " + uri + ": " + e, e);
+      }
+      bytes =
+          ("unreadable answer: " + e.getMessage())
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+    if (status == 200) {
+      addresses.answered(current);
+      return new Done(bytes, reply.contentType());
+    }
+    JsonNode body = errorBody(bytes);
+    String type = body.path("type").asText("error");
+    String description =
+        body.path("description").asText(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+    if (status != 429 && status != 503) {
+      throw Outcomes.failure(status, type, description);
+    }
+    lastAnswer = (BertServerException) Outcomes.failure(status, type, description);
+    lastWasAnswer = true;
+    long retryAfter = retryAfterMillis(reply.retryAfter());
+    if (status == 503) { // this frontend has no worker (yet): another may
+      addresses.failed(current);
+      return failedOver(uri, lastAnswer.getMessage(), retryAfter);
+    }
+    causes.put(uri, lastAnswer.getMessage());
+    return nextRound(Math.max(wait, retryAfter));
+  }
+
+  private Step failedOver(URI uri, String cause, long waitMillis) {
+    causes.put(uri, cause);
+    wait = Math.max(wait, waitMillis);
+    if (addresses.pick(start, tried) >= 0) {
+      LOG.log(System.Logger.Level.DEBUG, "{0}: {1}; trying the next address", uri, cause);
+      return new Again(0);
+    }
+    return nextRound(wait);
+  }
+
+  private Step nextRound(long waitMillis) {
+    if (round >= retries) {
+      throw exhausted();
+    }
+    LOG.log(System.Logger.Level.DEBUG, "{0}; retrying in {1} ms", causes, waitMillis);
+    round++;
+    tried.clear();
+    wait = 0;
+    backoff = backoff.multipliedBy(2);
+    return new Again(waitMillis);
+  }
+
+  /** The error once no attempt is left: of the one address as it was, or naming each one. */
+  private BertClientException exhausted() {
+    if (causes.size() == 1) {
+      return lastWasAnswer
+          ? lastAnswer
+          : new BertClientException(
+              "cannot reach " + causes.keySet().iterator().next() + ": " + lastUnreachable,
+              lastUnreachable);
+    }
+    String each =
+        causes.entrySet().stream()
+            .map(e -> e.getKey() + ": " + e.getValue())
+            .collect(Collectors.joining("; "));
+    if (lastUnreachable == null) {
+      return new BertOverloadedException(
+          lastAnswer.status(), lastAnswer.type(), "every server refused the request: " + each);
+    }
+    return new BertClientException(
+        "no server answered the request (" + causes.size() + " addresses): " + each,
+        lastUnreachable);
+  }
+
+  /** The server's {@code Retry-After} in seconds, else the backoff. */
+  private long retryAfterMillis(String retryAfter) {
+    if (retryAfter == null) {
+      return backoff.toMillis();
+    }
+    try {
+      return Math.max(0, Long.parseLong(retryAfter.trim()) * 1000);
+    } catch (NumberFormatException e) { // an HTTP date: not what this server sends
+      return backoff.toMillis();
+    }
+  }
+
+  private static byte[] gunzipped(Transport.Reply reply) throws IOException {
+    return "gzip".equalsIgnoreCase(reply.contentEncoding())
+        ? new GZIPInputStream(new ByteArrayInputStream(reply.body())).readAllBytes()
+        : reply.body();
+  }
+
+  /** An error's body: its {@code type} and {@code description}, when it has them. */
+  private static JsonNode errorBody(byte[] bytes) {
+    try {
+      JsonNode node = bytes.length == 0 ? null : HttpBertClient.JSON.readTree(bytes);
+      return node == null ? HttpBertClient.JSON.createObjectNode() : node;
+    } catch (IOException e) {
+      return HttpBertClient.JSON.createObjectNode();
+    }
+  }
+}
