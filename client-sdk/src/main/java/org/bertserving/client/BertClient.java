@@ -102,7 +102,7 @@ public interface BertClient extends AutoCloseable {
    * @param contacts {@code host:port} of cluster nodes with the frontend role
    */
   static BertClient cluster(String... contacts) {
-    return ClusterBertClient.create(List.of(contacts), "127.0.0.1", Duration.ofSeconds(60), 3);
+    return cluster(List.of(contacts), "127.0.0.1", Duration.ofSeconds(60), 3);
   }
 
   /**
@@ -111,7 +111,23 @@ public interface BertClient extends AutoCloseable {
    */
   static BertClient cluster(
       List<String> contacts, String clientHost, Duration timeout, int retries) {
-    return ClusterBertClient.create(contacts, clientHost, timeout, retries);
+    return ClusterBertClient.create(
+        contacts, clientHost, timeout, retries, com.typesafe.config.ConfigFactory.load());
+  }
+
+  /**
+   * As above, the client's actor system configured by {@code config} instead of the application's
+   * {@code application.conf}: e.g. Artery over TLS ({@code akka.remote.artery.transport = tls-tcp}
+   * and a key store of the client's own that the cluster's CA signed) for a cluster that runs
+   * {@code cluster-conf/tls.conf}.
+   */
+  static BertClient cluster(
+      List<String> contacts,
+      String clientHost,
+      Duration timeout,
+      int retries,
+      com.typesafe.config.Config config) {
+    return ClusterBertClient.create(contacts, clientHost, timeout, retries, config);
   }
 
   static Builder builder() {

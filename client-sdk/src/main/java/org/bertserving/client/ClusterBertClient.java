@@ -23,20 +23,33 @@ import org.bertserving.client.protocol.StatusRequest;
 /**
  * {@link BertClient} through Akka's cluster client, for JVMs next to the cluster: no HTTP, the
  * SDK's own records as CBOR. The client runs a small actor system of its own, which the cluster
- * must be able to reach at {@code clientHost}.
+ * must be able to reach at {@code clientHost}. A call made before any contact point has answered
+ * waits for one at most {@link #CONTACT} (or the timeout, if shorter), then fails naming the
+ * contact points and the transport each side must speak, instead of timing out without a word.
  */
 final class ClusterBertClient implements BertClient {
   private static final String GATEWAY = "/user/bert-gateway";
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
       new com.fasterxml.jackson.databind.ObjectMapper();
 
+  /** How long a call waits for the first contact point to answer. */
+  static final Duration CONTACT = Duration.ofSeconds(10);
+
   private final ActorSystem system;
   private final ActorRef clusterClient;
   private final Duration timeout;
   private final int retries;
+  private final Set<akka.actor.ActorPath> initial = new HashSet<>();
+
+  /**
+   * The first answer of the cluster (a status), asked once, or again after it failed: whether a
+   * contact point answers at all. Akka's cluster client keeps a request while it looks for one, so
+   * without this a wrong address or transport shows only as a timeout.
+   */
+  private CompletableFuture<Void> reached;
 
   private ClusterBertClient(
-      List<String> contacts, String clientHost, Duration timeout, int retries) {
+      List<String> contacts, String clientHost, Duration timeout, int retries, Config user) {
     Config config =
         ConfigFactory.parseString(
                 String.join(
@@ -51,9 +64,9 @@ final class ClusterBertClient implements BertClient {
                     "}",
                     "akka.coordinated-shutdown.exit-jvm = off",
                     "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off"))
+            .withFallback(user)
             .withFallback(ConfigFactory.load());
     this.system = ActorSystem.create("bert-client", config);
-    Set<akka.actor.ActorPath> initial = new HashSet<>();
     for (String contact : contacts) {
       initial.add(ActorPaths.fromString("akka://bert-serving@" + contact + "/system/receptionist"));
     }
@@ -65,15 +78,31 @@ final class ClusterBertClient implements BertClient {
     this.retries = retries;
   }
 
+  /** Why no contact point answered: where the client looked, and what each side must speak. */
+  private BertClientException unreached(Duration waited) {
+    String transport = system.settings().config().getString("akka.remote.artery.transport");
+    return new BertClientException(
+        "no contact point of the cluster answered within "
+            + waited.toSeconds()
+            + " s ("
+            + initial
+            + "): is a frontend node up there, and can it reach this client at "
+            + system.provider().getDefaultAddress()
+            + "? This client speaks Artery over "
+            + transport
+            + "; a cluster that runs cluster-conf/tls.conf needs tls-tcp here too, with a key"
+            + " store that the cluster's CA signed (BertClient.cluster(..., config))");
+  }
+
   /**
    * @param contacts {@code host:port} of cluster nodes with the frontend role
    */
   static BertClient create(
-      List<String> contacts, String clientHost, Duration timeout, int retries) {
+      List<String> contacts, String clientHost, Duration timeout, int retries, Config config) {
     if (contacts.isEmpty()) {
       throw new IllegalArgumentException("no cluster contact: give host:port of a frontend node");
     }
-    return new ClusterBertClient(contacts, clientHost, timeout, retries);
+    return new ClusterBertClient(contacts, clientHost, timeout, retries, config);
   }
 
   @Override
@@ -130,10 +159,35 @@ final class ClusterBertClient implements BertClient {
   }
 
   private CompletableFuture<Object> ask(Object message) {
+    return contact().thenCompose(ok -> send(message, timeout));
+  }
+
+  private synchronized CompletableFuture<Void> contact() {
+    if (reached == null || reached.isCompletedExceptionally()) {
+      Duration wait = timeout.compareTo(CONTACT) < 0 ? timeout : CONTACT;
+      reached =
+          send(StatusRequest.INSTANCE, wait)
+              .handle(
+                  (answer, e) -> {
+                    if (e != null) {
+                      throw unreached(wait);
+                    }
+                    return null;
+                  });
+    }
+    return reached;
+  }
+
+  private CompletableFuture<Object> send(Object message, Duration timeout) {
+    // handled on the client system's dispatcher: callbacks on Akka's futures would otherwise run
+    // on the JDK's default pool (a new thread each on two cores)
     return Patterns.ask(clusterClient, new ClusterClient.Send(GATEWAY, message, true), timeout)
         .toCompletableFuture()
-        .exceptionally(
-            e -> {
+        .handleAsync(
+            (answer, e) -> {
+              if (e == null) {
+                return answer;
+              }
               Throwable cause = e.getCause() != null ? e.getCause() : e;
               if (cause instanceof TimeoutException
                   || cause instanceof akka.pattern.AskTimeoutException) {
@@ -141,7 +195,8 @@ final class ClusterBertClient implements BertClient {
                     "no answer from the cluster within " + timeout.toMillis() + " ms", cause);
               }
               throw new BertClientException("cluster client failed: " + cause, cause);
-            });
+            },
+            system.dispatcher());
   }
 
   @Override

@@ -75,7 +75,7 @@ class ArteryTlsTest {
   @Test
   void aFrontendAndAWorkerFormAClusterOverTlsAndAStrangerIsKeptOut() throws Exception {
     Path ours = tmp.resolve("ours");
-    String password = stores(ours, "frontend", "worker");
+    String password = stores(ours, "frontend", "worker", "client");
     formsAClusterAndKeepsAStrangerOut(
         (base, name) -> node(base, ours, name, password),
         () -> {
@@ -118,6 +118,7 @@ class ArteryTlsTest {
       TestNodes.awaitWorkers(frontend, 1);
       TestNodes.await(() -> upMembers(frontend) == 2, 30, "both nodes up in one cluster");
       assertEquals(2, client.encode(List.of("hello world", "the dog")).length, "jobs crossed TLS");
+      clusterClientsOverTls(tls, seed);
       Config strangerConfig =
           stranger.make().apply(TestNodes.node(List.of("worker"), seed, false, Map.of()));
       try (BertServer intruder = BertServer.start(strangerConfig)) {
@@ -127,6 +128,36 @@ class ArteryTlsTest {
             .atMost(Duration.ofSeconds(8))
             .until(() -> upMembers(frontend) == 2 && frontend.metrics().workers.get() == 1);
       }
+    }
+  }
+
+  /**
+   * The SDK's cluster transport: with a TLS config of its own (a key store the cluster's CA signed)
+   * it is answered; speaking plain TCP it fails within seconds, saying what to check.
+   */
+  private static void clusterClientsOverTls(Tls tls, int seed) throws Exception {
+    List<String> contacts = List.of("127.0.0.1:" + seed);
+    Config client = tls.apply(ConfigFactory.empty(), "client");
+    try (BertClient overTls =
+        BertClient.cluster(contacts, "127.0.0.1", Duration.ofSeconds(30), 2, client)) {
+      assertEquals(1, overTls.encode(List.of("hello world")).length, "the cluster client over TLS");
+    }
+    try (BertClient plain =
+        BertClient.cluster(
+            contacts,
+            "127.0.0.1",
+            Duration.ofSeconds(60),
+            0,
+            ConfigFactory.parseString("akka.remote.artery.transport = tcp"))) {
+      long start = System.nanoTime();
+      org.bertserving.client.BertClientException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              org.bertserving.client.BertClientException.class,
+              () -> plain.encode(List.of("hello world")));
+      long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+      assertTrue(seconds < 30, "told within seconds, not at the 60 s timeout: " + seconds + " s");
+      assertTrue(e.getMessage().contains("127.0.0.1:" + seed), e.getMessage());
+      assertTrue(e.getMessage().contains("tls-tcp"), e.getMessage());
     }
   }
 
