@@ -76,9 +76,9 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   private record Warmed(Double tokensPerSecond, Throwable failure)
       implements Command, NoSerializationVerificationNeeded {}
 
-  /** What the device is, for a frontend that asked. */
+  /** What this worker is, for a frontend that asked. */
   private record Described(
-      ActorRef<Frontend.Command> frontend, BertEncoder.DeviceReport device, Throwable failure)
+      ActorRef<Frontend.Command> frontend, Frontend.WorkerInfo info, Throwable failure)
       implements Command, NoSerializationVerificationNeeded {}
 
   private final WorkerEngine engine;
@@ -220,7 +220,8 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   private Behavior<Command> describe(ActorRef<Frontend.Command> frontend) {
     getContext()
         .pipeToSelf(
-            engine.describe(), (device, failure) -> new Described(frontend, device, failure));
+            engine.describe(getContext().getSelf(), name, tokensPerSecond),
+            (info, failure) -> new Described(frontend, info, failure));
     return Behaviors.same();
   }
 
@@ -229,22 +230,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
       throw new IllegalStateException(
           "cannot describe worker " + name + ": " + described.failure(), described.failure());
     }
-    BertEncoder.DeviceReport device = described.device();
-    described
-        .frontend()
-        .tell(
-            new Frontend.WorkerInfo(
-                getContext().getSelf(),
-                name,
-                tokensPerSecond,
-                device.device(),
-                device.tensorflow(),
-                device.cudaRuntime(),
-                device.cudnn(),
-                device.memoryUsedMib(),
-                device.memoryLimitMib(),
-                engine.encoder.warmCompiles(),
-                engine.encoder.liveCompiles()));
+    described.frontend().tell(described.info());
     return Behaviors.same();
   }
 

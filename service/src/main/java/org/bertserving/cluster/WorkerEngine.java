@@ -68,9 +68,29 @@ final class WorkerEngine {
     return CompletableFuture.supplyAsync(() -> encoder.pooled(rows), thread);
   }
 
-  /** The device, TensorFlow, CUDA, cuDNN and GPU memory, found off the actor's thread. */
-  CompletableFuture<BertEncoder.DeviceReport> describe() {
-    return CompletableFuture.supplyAsync(encoder::device, blocking);
+  /**
+   * What {@code worker} is, for its frontends: the device, TensorFlow, CUDA, cuDNN and GPU memory,
+   * found off the actor's thread, with its measured speed and XLA compiles.
+   */
+  CompletableFuture<Frontend.WorkerInfo> describe(
+      akka.actor.typed.ActorRef<Worker.Command> worker, String name, double tokensPerSecond) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          BertEncoder.DeviceReport device = encoder.device();
+          return new Frontend.WorkerInfo(
+              worker,
+              name,
+              tokensPerSecond,
+              device.device(),
+              device.tensorflow(),
+              device.cudaRuntime(),
+              device.cudnn(),
+              device.memoryUsedMib(),
+              device.memoryLimitMib(),
+              encoder.warmCompiles(),
+              encoder.liveCompiles());
+        },
+        blocking);
   }
 
   /** Ends the engine thread once the run in progress (if any) has ended. */
