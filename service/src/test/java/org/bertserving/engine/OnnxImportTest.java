@@ -64,6 +64,20 @@ class OnnxImportTest {
     }
   }
 
+  /** Weights stay views of the memory-mapped file: a model is never copied into the heap. */
+  @Test
+  void weightsAreViewsOfTheMappedFile() throws IOException {
+    Path dir = TinyOnnx.writeFolder(tmp.resolve("mapped"), CONFIG, SEED, Variant.EXPORT);
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+      Path onnx = files.filter(f -> f.toString().endsWith(".onnx")).findFirst().orElseThrow();
+      var tensors = org.bertserving.engine.hf.OnnxModel.read(onnx).tensorsByModuleName();
+      var word = tensors.get("embeddings.word_embeddings.weight");
+      assertTrue(word != null, "word embeddings among " + tensors.keySet());
+      assertTrue(word.data().isDirect(), "a view of the mapped file, not a heap copy");
+      assertEquals(word.elements() * 4, word.data().remaining());
+    }
+  }
+
   @Test
   void graphsItCannotTakeAreRefusedNamingWhy() throws IOException {
     Path fused = TinyOnnx.writeFolder(tmp.resolve("fused"), CONFIG, SEED, Variant.FUSED_ATTENTION);

@@ -1,5 +1,7 @@
 package org.bertserving.engine.hf;
 
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.WireFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,7 +18,9 @@ import org.bertserving.engine.hf.OnnxModel.Node;
  * ONNX's protobuf messages, the few fields the engine needs, by field number as {@code onnx.proto}
  * defines them: {@code ModelProto.graph} (7); {@code GraphProto.node} (1) and {@code initializer}
  * (5); {@code NodeProto} input, output, name, op_type, attribute (1-5); {@code TensorProto} dims
- * (1), data_type (2), float_data (4), name (8), raw_data (9), external_data (13).
+ * (1), data_type (2), float_data (4), name (8), raw_data (9), external_data (13). Read with
+ * protobuf-java's {@link CodedInputStream} (TensorFlow's own dependency) over the mapped file: a
+ * weight is a view of the memory-mapped file, never a copy in the heap.
  */
 final class OnnxProto {
   /** An attribute that is one number: {@code f}, {@code i}, or a one-float tensor {@code t}. */
@@ -24,15 +28,43 @@ final class OnnxProto {
 
   private OnnxProto() {}
 
+  /** A reader over {@code bytes}, which must start at position 0 (a slice). */
+  private static CodedInputStream reader(ByteBuffer bytes) {
+    CodedInputStream in = CodedInputStream.newInstance(bytes);
+    in.setSizeLimit(Integer.MAX_VALUE);
+    return in;
+  }
+
+  /**
+   * The current length-delimited field of {@code in}, reading {@code bytes}, as a little-endian
+   * view: protobuf-java's own readByteBuffer copies a field of a buffer it may not alias.
+   */
+  private static ByteBuffer view(CodedInputStream in, ByteBuffer bytes) throws IOException {
+    int length = in.readRawVarint32();
+    ByteBuffer view = bytes.slice(in.getTotalBytesRead(), length).order(ByteOrder.LITTLE_ENDIAN);
+    in.skipRawBytes(length);
+    return view;
+  }
+
+  /** A field's tag as the wire has it: its number and its wire type. */
+  private static int tag(int field, int wireType) {
+    return field << 3 | wireType;
+  }
+
+  private static boolean delimited(int tag) {
+    return WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED;
+  }
+
   static void readModel(
       Path file, ByteBuffer bytes, Map<String, StoredTensor> initializers, List<Node> nodes)
       throws IOException {
-    ProtoReader model = new ProtoReader(bytes);
-    while (model.next()) {
-      if (model.field() == 7 && model.wireType() == ProtoReader.LENGTH_DELIMITED) {
-        readGraph(file, model.bytes(), initializers, nodes);
+    bytes = bytes.slice();
+    CodedInputStream model = reader(bytes);
+    for (int tag = model.readTag(); tag != 0; tag = model.readTag()) {
+      if (tag == tag(7, WireFormat.WIRETYPE_LENGTH_DELIMITED)) {
+        readGraph(file, view(model, bytes), initializers, nodes);
       } else {
-        model.skip();
+        model.skipField(tag);
       }
     }
   }
@@ -40,34 +72,34 @@ final class OnnxProto {
   private static void readGraph(
       Path file, ByteBuffer graph, Map<String, StoredTensor> initializers, List<Node> nodes)
       throws IOException {
-    ProtoReader g = new ProtoReader(graph);
-    while (g.next()) {
-      if (g.field() == 1 && g.wireType() == ProtoReader.LENGTH_DELIMITED) {
-        nodes.add(readNode(file, g.bytes()));
-      } else if (g.field() == 5 && g.wireType() == ProtoReader.LENGTH_DELIMITED) {
-        StoredTensor t = readTensor(file, g.bytes());
+    CodedInputStream g = reader(graph);
+    for (int tag = g.readTag(); tag != 0; tag = g.readTag()) {
+      if (tag == tag(1, WireFormat.WIRETYPE_LENGTH_DELIMITED)) {
+        nodes.add(readNode(file, view(g, graph)));
+      } else if (tag == tag(5, WireFormat.WIRETYPE_LENGTH_DELIMITED)) {
+        StoredTensor t = readTensor(file, view(g, graph));
         initializers.put(t.name(), t);
       } else {
-        g.skip();
+        g.skipField(tag);
       }
     }
   }
 
   private static Node readNode(Path file, ByteBuffer bytes) throws IOException {
-    ProtoReader n = new ProtoReader(bytes);
+    CodedInputStream n = reader(bytes);
     List<String> inputs = new ArrayList<>();
     List<String> outputs = new ArrayList<>();
     List<Attribute> attributes = new ArrayList<>();
     String name = "";
     String op = "";
-    while (n.next()) {
-      switch (n.field()) {
-        case 1 -> inputs.add(n.string());
-        case 2 -> outputs.add(n.string());
-        case 3 -> name = n.string();
-        case 4 -> op = n.string();
-        case 5 -> attributes.add(readAttribute(file, n.bytes()));
-        default -> n.skip();
+    for (int tag = n.readTag(); tag != 0; tag = n.readTag()) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case 1 -> inputs.add(n.readStringRequireUtf8());
+        case 2 -> outputs.add(n.readStringRequireUtf8());
+        case 3 -> name = n.readStringRequireUtf8();
+        case 4 -> op = n.readStringRequireUtf8();
+        case 5 -> attributes.add(readAttribute(file, view(n, bytes)));
+        default -> n.skipField(tag);
       }
     }
     Float scalar = null;
@@ -85,24 +117,24 @@ final class OnnxProto {
   }
 
   private static Attribute readAttribute(Path file, ByteBuffer bytes) throws IOException {
-    ProtoReader a = new ProtoReader(bytes);
+    CodedInputStream a = reader(bytes);
     String name = "";
     Float f = null;
     Long i = null;
-    while (a.next()) {
-      if (a.field() == 1) {
-        name = a.string();
-      } else if (a.field() == 2 && a.wireType() == ProtoReader.FIXED32) {
-        f = a.fixed32Float();
-      } else if (a.field() == 3 && a.wireType() == ProtoReader.VARINT) {
-        i = a.varint();
-      } else if (a.field() == 5 && a.wireType() == ProtoReader.LENGTH_DELIMITED) {
-        StoredTensor t = readTensor(file, a.bytes());
+    for (int tag = a.readTag(); tag != 0; tag = a.readTag()) {
+      if (tag == tag(1, WireFormat.WIRETYPE_LENGTH_DELIMITED)) {
+        name = a.readStringRequireUtf8();
+      } else if (tag == tag(2, WireFormat.WIRETYPE_FIXED32)) {
+        f = a.readFloat();
+      } else if (tag == tag(3, WireFormat.WIRETYPE_VARINT)) {
+        i = a.readInt64();
+      } else if (tag == tag(5, WireFormat.WIRETYPE_LENGTH_DELIMITED)) {
+        StoredTensor t = readTensor(file, view(a, bytes));
         if (t.dtype().equals("F32") && t.elements() == 1 && t.data() != null) {
           f = t.data().getFloat(0);
         }
       } else {
-        a.skip();
+        a.skipField(tag);
       }
     }
     return new Attribute(name, f, i);
@@ -110,31 +142,31 @@ final class OnnxProto {
 
   /** A {@code TensorProto}: raw bytes, packed floats, or a byte range of an external file. */
   private static StoredTensor readTensor(Path file, ByteBuffer bytes) throws IOException {
-    ProtoReader t = new ProtoReader(bytes);
+    CodedInputStream t = reader(bytes);
     List<Long> dims = new ArrayList<>();
     int dataType = 0;
     String name = "";
     ByteBuffer data = null;
     Map<String, String> external = new HashMap<>();
-    while (t.next()) {
-      switch (t.field()) {
+    for (int tag = t.readTag(); tag != 0; tag = t.readTag()) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
         case 1 -> {
-          if (t.wireType() == ProtoReader.LENGTH_DELIMITED) {
-            ProtoReader packed = new ProtoReader(t.bytes());
-            while (packed.hasRemaining()) {
-              dims.add(packed.varint());
+          if (delimited(tag)) {
+            CodedInputStream packed = reader(view(t, bytes));
+            while (!packed.isAtEnd()) {
+              dims.add(packed.readInt64());
             }
           } else {
-            dims.add(t.varint());
+            dims.add(t.readInt64());
           }
         }
-        case 2 -> dataType = (int) t.varint();
-        case 8 -> name = t.string();
+        case 2 -> dataType = t.readInt32();
+        case 8 -> name = t.readStringRequireUtf8();
         // raw_data, or float_data packed (the same little-endian bytes)
-        case 9 -> data = t.bytes();
+        case 9 -> data = view(t, bytes);
         case 4 -> {
-          if (t.wireType() == ProtoReader.LENGTH_DELIMITED) {
-            data = t.bytes();
+          if (delimited(tag)) {
+            data = view(t, bytes);
           } else {
             throw new IOException(
                 "ONNX file "
@@ -145,21 +177,19 @@ final class OnnxProto {
           }
         }
         case 13 -> {
-          ProtoReader entry = new ProtoReader(t.bytes());
+          CodedInputStream entry = reader(view(t, bytes));
           String key = "";
           String value = "";
-          while (entry.next()) {
-            if (entry.field() == 1) {
-              key = entry.string();
-            } else if (entry.field() == 2) {
-              value = entry.string();
-            } else {
-              entry.skip();
+          for (int e = entry.readTag(); e != 0; e = entry.readTag()) {
+            switch (WireFormat.getTagFieldNumber(e)) {
+              case 1 -> key = entry.readStringRequireUtf8();
+              case 2 -> value = entry.readStringRequireUtf8();
+              default -> entry.skipField(e);
             }
           }
           external.put(key, value);
         }
-        default -> t.skip();
+        default -> t.skipField(tag);
       }
     }
     long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
