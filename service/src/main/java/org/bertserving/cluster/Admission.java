@@ -17,7 +17,9 @@ import java.util.Map;
  * same workers. Their news arrives a few milliseconds late, so that two frontends hit by one burst
  * cannot each fill the whole budget before they hear of each other, a frontend takes, between two
  * news from the others, at most its share of the free budget ({@code 1/N} of it with {@code N}
- * frontends), and always at least one request.
+ * frontends). A frontend that holds no work takes one request whatever its share (else a request
+ * over the share would never go): two idle frontends hit at once overshoot by a request each at
+ * most.
  */
 final class Admission {
   /** Share of the request timeout that queued work may fill; the rest absorbs estimation error. */
@@ -195,7 +197,7 @@ final class Admission {
               timeoutSeconds));
     }
     double share = (budget * capacity - backlogAtNews - others) / frontends();
-    if (otherFrontends > 0 && sinceNews > 0 && sinceNews + tokens > share) {
+    if (otherFrontends > 0 && backlog > 0 && sinceNews + tokens > share) {
       return new Decision(
           429,
           1,

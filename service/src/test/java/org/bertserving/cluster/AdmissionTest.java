@@ -81,19 +81,23 @@ class AdmissionTest {
   }
 
   @Test
-  void newsRenewsTheShareAndWorkDoneFreesTheBudget() {
+  void newsRenewsTheShareAndAFrontendWithoutWorkTakesOneRequestWhateverItsShare() {
     Admission a = frontend();
     a.others(6000, 1);
-    // the first request after news always goes when the cluster has room; share (8000-6000)/2
-    assertEquals(1, offer(a, 5, "x"));
+    assertEquals(1, offer(a, 5, "x"), "holding nothing, it takes one although its share is 1000");
     a.others(6000, 1);
-    assertEquals(1, offer(a, 5, "y"), "share (8000-1000-6000)/2 = 500 < 1000, yet one request");
-    assertEquals(429, a.decide(1000).status(), "the cluster is full: 6000 + 2000 = 8000");
-    // the first request computed: room for one more
+    Admission.Decision overShare = a.decide(1000);
+    assertEquals(429, overShare.status(), "share (8000 - 1000 - 6000) / 2 = 500 < 1000");
+    assertTrue(overShare.reason().contains("share"), overShare.reason());
+    a.others(4000, 1);
+    assertEquals(1, offer(a, 5, "y"), "share (8000 - 1000 - 4000) / 2 = 1500: one of 1000");
+    // its first request computed, and news: room for one more
     a.progressed("x0", 10);
     a.finished("x0");
+    a.others(4000, 1);
+    assertEquals(0, a.decide(1000).status(), "share (8000 - 1000 - 4000) / 2 = 1500");
     a.others(6000, 1);
-    assertEquals(0, a.decide(1000).status());
+    assertEquals(429, a.decide(1000).status(), "share (8000 - 1000 - 6000) / 2 = 500");
   }
 
   @Test
