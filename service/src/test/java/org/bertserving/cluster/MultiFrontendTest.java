@@ -169,6 +169,8 @@ class MultiFrontendTest {
         30,
         "every request reached its frontend");
     long computedDuringBurst = rowsComputed();
+    // the speed admission used: the warm-up's, or as jobs finished during the burst measured it
+    double capacity = Math.max(before, Math.max(capacity(a), capacity(b)));
     Map<Integer, Integer> statuses = new TreeMap<>();
     for (CompletableFuture<HttpResponse<String>> f : burst) {
       HttpResponse<String> r = f.get(60, TimeUnit.SECONDS);
@@ -178,8 +180,6 @@ class MultiFrontendTest {
         assertTrue(retryAfter >= 1, "Retry-After " + retryAfter);
       }
     }
-    // admission used the speed as measured during the burst: the highest of before and after
-    double capacity = Math.max(before, Math.max(capacity(a), capacity(b)));
     // what computing freed during the burst may be admitted again, in whole requests
     int freed = (int) Math.ceil(computedDuringBurst / (double) texts);
     int bound = oneAloneAdmits(texts, capacity) + 1 + freed;
@@ -198,6 +198,8 @@ class MultiFrontendTest {
             + Math.round(before)
             + " -> "
             + Math.round(capacity)
+            + " -> "
+            + Math.round(Math.max(capacity(a), capacity(b)))
             + " tokens/s; A "
             + replies(a, 200)
             + "/"
