@@ -11,6 +11,15 @@ import java.util.Map;
  * each worker's warm-up, then from every job it finishes). A request that could not finish within
  * its timeout is refused before it is queued: 429 with the seconds until it would fit, or 413 when
  * it could not finish even alone. Work that will certainly time out is never admitted.
+ *
+ * <p>Several frontends share the workers: each publishes its backlog ({@link LoadShare}) and
+ * decides against the cluster's, its own plus the others' latest, since every frontend measures the
+ * same workers. Their news arrives a few milliseconds late, so that two frontends hit by one burst
+ * cannot each fill the whole budget before they hear of each other, a frontend takes, between two
+ * news from the others, at most its share of the free budget ({@code 1/N} of it with {@code N}
+ * frontends). A frontend that holds no work takes one request whatever its share (else a request
+ * over the share would never go): two idle frontends hit at once overshoot by a request each at
+ * most.
  */
 final class Admission {
   /** Share of the request timeout that queued work may fill; the rest absorbs estimation error. */
@@ -40,6 +49,16 @@ final class Admission {
   private final Map<Object, Double> speed = new HashMap<>();
   private final Map<String, Owed> owed = new HashMap<>();
   private double backlog;
+
+  /** The other frontends' backlog (tokens) as they last published it, and how many they are. */
+  private double others;
+
+  private int otherFrontends;
+
+  /** Tokens admitted since the last news from the others, and this backlog at that news. */
+  private double sinceNews;
+
+  private double backlogAtNews;
 
   /**
    * @param maxTokensPerText what one text costs at most ({@code max_seq_len}, or the model's limit)
@@ -112,6 +131,35 @@ final class Admission {
     return capacity == 0 ? 0 : backlog / capacity;
   }
 
+  /** Tokens this frontend admitted and that are not computed yet: what it publishes. */
+  double backlogTokens() {
+    return backlog;
+  }
+
+  /** Tokens the cluster may hold queued: the capacity for the budgeted share of the timeout. */
+  double budgetTokens() {
+    return capacity() * timeoutSeconds * MARGIN;
+  }
+
+  /** News from the other frontends: their backlogs' sum and how many they are (0: alone). */
+  void others(double backlogTokens, int frontends) {
+    others = Math.max(0, backlogTokens);
+    otherFrontends = Math.max(0, frontends);
+    sinceNews = 0;
+    backlogAtNews = backlog;
+  }
+
+  /** Frontends sharing the workers as this one knows them, itself included. */
+  int frontends() {
+    return 1 + otherFrontends;
+  }
+
+  /** Seconds the work accepted by every frontend needs at the measured capacity. */
+  double clusterBacklogSeconds() {
+    double capacity = capacity();
+    return capacity == 0 ? 0 : (backlog + others) / capacity;
+  }
+
   Decision decide(long tokens) {
     double capacity = capacity();
     if (capacity == 0) {
@@ -131,21 +179,34 @@ final class Admission {
               capacity,
               timeoutSeconds));
     }
-    double wait = (backlog + tokens) / capacity;
+    double queued = backlog + others;
+    double wait = (queued + tokens) / capacity;
     double budget = timeoutSeconds * MARGIN;
-    if (backlog > 0 && wait > budget) {
+    if (queued > 0 && wait > budget) {
       int retryAfter = (int) Math.max(1, Math.ceil(wait - budget));
       return new Decision(
           429,
           retryAfter,
           String.format(
               java.util.Locale.ROOT,
-              "overloaded: %.0f s"
-                  + " of work queued at the measured %.0f tokens/s; this request would not finish within"
-                  + " the request timeout of %.0f s",
-              backlog / capacity,
+              "overloaded: %.0f s of work queued%s at the measured %.0f tokens/s; this request"
+                  + " would not finish within the request timeout of %.0f s",
+              queued / capacity,
+              otherFrontends == 0 ? "" : " by the " + frontends() + " frontends",
               capacity,
               timeoutSeconds));
+    }
+    double share = (budget * capacity - backlogAtNews - others) / frontends();
+    if (otherFrontends > 0 && backlog > 0 && sinceNews + tokens > share) {
+      return new Decision(
+          429,
+          1,
+          String.format(
+              java.util.Locale.ROOT,
+              "overloaded: this frontend took its share of the free capacity (1/%d, %.0f tokens)"
+                  + " until it hears from the other frontends again",
+              frontends(),
+              Math.max(0, share)));
     }
     return Decision.ADMIT;
   }
@@ -153,6 +214,7 @@ final class Admission {
   void admitted(String requestId, long tokens, int rows) {
     owed.put(requestId, new Owed(tokens / (double) Math.max(1, rows), rows));
     backlog += tokens;
+    sinceNews += tokens;
   }
 
   /** {@code rows} rows of a request were computed. */

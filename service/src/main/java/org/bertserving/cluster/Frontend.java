@@ -97,6 +97,10 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private record WorkersChanged(Receptionist.Listing listing)
       implements Command, NoSerializationVerificationNeeded {}
 
+  /** News from the other frontends ({@link LoadShare}): their backlogs (tokens) by address. */
+  record OtherFrontends(double backlogTokens, Map<String, Double> byFrontend)
+      implements Command, NoSerializationVerificationNeeded {}
+
   /** Engine failures a row may see before its request fails. */
   static final int MAX_FAILURES = 2;
 
@@ -109,6 +113,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private final Admission admission;
   private final long maxTextChars;
   private final Map<String, Long> active = new HashMap<>();
+  private final ActorRef<LoadShare.Command> loadShare;
 
   /** Per registered worker, its jobs not yet done, in the order of registration. */
   private final Map<ActorRef<Worker.Command>, Map<Long, Job>> inFlight = new LinkedHashMap<>();
@@ -136,6 +141,12 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
         new RowQueue(settings.priorityBatchSize(), settings.engine().maxBatchSize(), maxTextChars);
     Integer maxSeqLen = settings.engine().maxSeqLen();
     this.admission = new Admission(settings.requestTimeout(), maxSeqLen == null ? 512 : maxSeqLen);
+    this.loadShare =
+        context.spawn(
+            LoadShare.create(
+                context.getSelf(),
+                LoadShare.Settings.create(context.getSystem().settings().config())),
+            "load-share");
     context
         .getSystem()
         .receptionist()
@@ -162,6 +173,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
         .onMessage(RequestFinished.class, this::onRequestFinished)
         .onMessage(WorkersChanged.class, this::onWorkersChanged)
         .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessage(OtherFrontends.class, this::onOtherFrontends)
         .onMessageEquals(DescribeTick.INSTANCE, this::onDescribeTick)
         .build();
   }
@@ -295,6 +307,16 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     metrics.pendingRows.set(pendingRows);
     metrics.capacityTokensPerSecond.set(admission.capacity());
     metrics.backlogSeconds.set(admission.backlogSeconds());
+    metrics.clusterBacklogSeconds.set(admission.clusterBacklogSeconds());
+    metrics.frontends.set(admission.frontends());
+    loadShare.tell(new LoadShare.Local(admission.backlogTokens(), admission.budgetTokens()));
+  }
+
+  private Behavior<Command> onOtherFrontends(OtherFrontends others) {
+    admission.others(others.backlogTokens(), others.byFrontend().size());
+    metrics.otherFrontends = others.byFrontend();
+    updateGauges();
+    return this;
   }
 
   private Behavior<Command> onJobDone(JobDone done) {

@@ -33,6 +33,15 @@ public final class Metrics {
   /** Seconds the accepted, unfinished work needs at that speed. */
   public final Gauge backlogSeconds = new Gauge();
 
+  /** Seconds the work accepted by every frontend of the cluster needs at that speed. */
+  public final Gauge clusterBacklogSeconds = new Gauge();
+
+  /** Frontends sharing the workers as this one hears them, itself included (0: not a frontend). */
+  public final AtomicLong frontends = new AtomicLong();
+
+  /** The other frontends' backlogs (tokens) by address, as they last published them. */
+  public volatile Map<String, Double> otherFrontends = Map.of();
+
   /** TensorFlow runs that failed (each restarts its worker's session). */
   public final LongAdder engineFailures = new LongAdder();
 

@@ -87,6 +87,14 @@ public final class StatusReport {
     status.put("capacity_tokens_per_second", Math.round(metrics.capacityTokensPerSecond.get()));
     status.put("backlog_seconds", Math.round(metrics.backlogSeconds.get() * 10) / 10.0);
     status.put("queued_rows", queuedRows);
+    // the frontends share the workers: what the others admitted counts in this one's admission
+    Map<String, Double> others = metrics.otherFrontends;
+    status.put("frontends_seen", metrics.frontends.get());
+    status.put(
+        "cluster_backlog_seconds", Math.round(metrics.clusterBacklogSeconds.get() * 10) / 10.0);
+    Map<String, Long> otherBacklogs = new TreeMap<>();
+    others.forEach((address, tokens) -> otherBacklogs.put(address, Math.round(tokens)));
+    status.put("other_frontends_backlog_tokens", otherBacklogs);
     List<Map<String, Object>> members = new ArrayList<>();
     Cluster.get(system)
         .state()

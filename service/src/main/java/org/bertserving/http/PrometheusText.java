@@ -51,6 +51,18 @@ final class PrometheusText {
         decimals(m.backlogSeconds.get(), 3));
     single(
         s,
+        "bert_cluster_backlog_seconds",
+        "gauge",
+        "Seconds the work accepted by every frontend needs at that speed (admission's measure)",
+        decimals(m.clusterBacklogSeconds.get(), 3));
+    single(
+        s,
+        "bert_frontends",
+        "gauge",
+        "Frontends sharing the workers as this one hears them, itself included",
+        m.frontends.get());
+    single(
+        s,
         "bert_engine_failures_total",
         "counter",
         "TensorFlow runs that failed (the worker restarts its session)",

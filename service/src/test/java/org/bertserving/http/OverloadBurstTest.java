@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,8 +16,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.bertserving.client.BertClient;
-import org.bertserving.engine.BertConfig;
-import org.bertserving.engine.TinyBert;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
@@ -31,13 +28,8 @@ class OverloadBurstTest {
 
   @Test
   void sixtyRequestsOfTwoHundredTextsGet200Or429AndARetryingClientGetsThrough() throws Exception {
-    // a model slow enough that the burst is many times what 3 s can take (hidden 128, 4 layers)
-    Path model =
-        TinyBert.writeGoogleFolder(
-            Files.createTempDirectory("medium-bert").resolve("m"),
-            new BertConfig(TinyBert.VOCAB.size(), 128, 4, 4, 512, "gelu", 64, 2),
-            3,
-            0);
+    // a model slow enough that the burst is many times what 3 s can take
+    Path model = TestNodes.mediumModel();
     try (BertServer server =
         BertServer.start(
             TestNodes.node(

@@ -66,7 +66,8 @@ class ClusterConfFilesTest {
   }
 
   @Test
-  void theLocalClusterIsOneFrontendAndTwoWorkersOnLoopbackEachASeedOfAll() throws IOException {
+  void theLocalClusterIsTwoWorkersAndOneOrTwoFrontendsOnLoopbackWithTheSameSeeds()
+      throws IOException {
     List<String> all =
         List.of(
             "akka://bert-serving@127.0.0.1:25520",
@@ -89,12 +90,24 @@ class ClusterConfFilesTest {
       assertFalse(worker.getBoolean("bert-serving.http.enabled"));
       managementPorts.add(worker.getInt("bert-serving.management.port"));
     }
-    assertEquals(3, managementPorts.stream().distinct().count(), "one management port per node");
+    // a second frontend beside them (local4.conf), sharing the workers: its own ports, the same
+    // seeds
+    Config four = load(dir().resolve("local4.conf"));
+    assertEquals(List.of("frontend"), four.getStringList("akka.cluster.roles"));
+    assertEquals(25523, four.getInt("akka.remote.artery.canonical.port"));
+    assertEquals(8126, four.getInt("bert-serving.http.port"));
+    assertEquals("127.0.0.1", four.getString("bert-serving.http.interface"));
+    assertEquals(all, four.getStringList("akka.cluster.seed-nodes"));
+    managementPorts.add(four.getInt("bert-serving.management.port"));
+    assertEquals(4, managementPorts.stream().distinct().count(), "one management port per node");
     // the local cluster script gives every node every node as a seed, too
     String script = Files.readString(dir().resolveSibling("ops").resolve("bert-serving-cluster"));
     assertTrue(
         script.contains("-seed_nodes \"$seeds\"") && script.contains("seeds=\"$seeds,127.0.0.1:"),
         "ops/bert-serving-cluster seeds every node with all");
+    assertTrue(
+        script.contains("-http_port $((8125 + j - 1))"),
+        "ops/bert-serving-cluster starts more frontends on their own HTTP ports");
   }
 
   @Test
@@ -121,6 +134,7 @@ class ClusterConfFilesTest {
             "local1.conf",
             "local2.conf",
             "local3.conf",
+            "local4.conf",
             "kubernetes.conf")) {
       assertEquals(
           "tls-tcp", load(dir().resolve(file)).getString("akka.remote.artery.transport"), file);

@@ -84,6 +84,22 @@ class DeploymentFilesTest {
     }
     assertEquals(
         1, worker.at("/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu").asInt());
+    // two frontends share the workers (each admits knowing the other's backlog), on two hosts
+    // when they can be, and a drain or an upgrade takes one of them at a time
+    assertEquals(2, frontend.at("/spec/replicas").asInt(), "two frontend replicas");
+    JsonNode spread =
+        frontend.at(
+            "/spec/template/spec/affinity/podAntiAffinity"
+                + "/preferredDuringSchedulingIgnoredDuringExecution/0/podAffinityTerm");
+    assertEquals("kubernetes.io/hostname", spread.at("/topologyKey").asText());
+    assertEquals(
+        frontend.at("/spec/selector/matchLabels"), spread.at("/labelSelector/matchLabels"));
+    JsonNode budget = find(all, "PodDisruptionBudget", "bert-frontend");
+    assertEquals(1, budget.at("/spec/maxUnavailable").asInt());
+    assertEquals(
+        frontend.at("/spec/selector/matchLabels"), budget.at("/spec/selector/matchLabels"));
+    JsonNode http = find(all, "Service", "bert-http");
+    assertEquals("frontend", http.at("/spec/selector/role").asText(), "HTTP spreads over them");
     JsonNode role = find(all, "Role", "pod-reader");
     assertTrue(role.at("/rules/0/verbs").toString().contains("list"), "bootstrap may list pods");
     find(all, "RoleBinding", "bert-serving-reads-pods");

@@ -21,6 +21,7 @@ import org.bertserving.engine.TinyBert;
  */
 public final class TestNodes {
   private static Path tinyModel;
+  private static Path mediumModel;
 
   private TestNodes() {}
 
@@ -35,6 +36,28 @@ public final class TestNodes {
       }
     }
     return tinyModel;
+  }
+
+  /**
+   * A model slow enough for admission tests (hidden 128, 4 layers; written once per JVM): its
+   * TensorFlow time outweighs the serving path's, as a real model's does, so that the measured
+   * speed is what bounds a request's time. Serve it with a {@code max-seq-len} of 32.
+   */
+  public static synchronized Path mediumModel() {
+    if (mediumModel == null) {
+      try {
+        mediumModel =
+            TinyBert.writeGoogleFolder(
+                Files.createTempDirectory("medium-bert").resolve("m"),
+                new org.bertserving.engine.BertConfig(
+                    TinyBert.VOCAB.size(), 128, 4, 4, 512, "gelu", 64, 2),
+                3,
+                0);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return mediumModel;
   }
 
   /** Waits until the frontend of {@code server} sees at least {@code count} warmed workers. */
