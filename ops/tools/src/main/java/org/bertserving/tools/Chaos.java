@@ -31,7 +31,8 @@ public final class Chaos {
     Path modelDir = null;
     int maxSeqLen = 25;
     int clients = 2;
-    List<ChaosRun.Fault> faults = Arrays.asList(ChaosRun.Fault.values());
+    int frontends = 1;
+    List<ChaosRun.Fault> faults = null;
     boolean burst = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -39,12 +40,13 @@ public final class Chaos {
         case "-model_dir" -> modelDir = Path.of(args[++i]);
         case "-max_seq_len" -> maxSeqLen = Integer.parseInt(args[++i]);
         case "-clients" -> clients = Integer.parseInt(args[++i]);
+        case "-frontends" -> frontends = Integer.parseInt(args[++i]);
         case "-faults" ->
             faults = Arrays.stream(args[++i].split(",")).map(ChaosRun.Fault::valueOf).toList();
         default -> {
           System.err.println(
               "usage: ops/bert-serving-chaos [-model_dir DIR] [-max_seq_len N] "
-                  + "[-clients N] [-faults "
+                  + "[-clients N] [-frontends N] [-faults "
                   + Arrays.toString(ChaosRun.Fault.values())
                   + "] | -burst");
           System.exit(2);
@@ -55,11 +57,19 @@ public final class Chaos {
       Burst.run(modelDir, 60, 200, Path.of("ops", "run", "chaos"));
       return;
     }
+    if (faults == null) { // every fault this cluster can have
+      int f = frontends;
+      faults =
+          Arrays.stream(ChaosRun.Fault.values())
+              .filter(x -> f > 1 || x != ChaosRun.Fault.KILL_SECOND_FRONTEND)
+              .toList();
+    }
     ChaosRun.Options options =
         new ChaosRun.Options(
             modelDir,
             maxSeqLen,
             2,
+            frontends,
             clients,
             4,
             Duration.ofSeconds(20),

@@ -39,7 +39,8 @@ public final class ChaosRun implements AutoCloseable {
     PAUSE_FRONTEND("SIGSTOP of the frontend for 20 s"),
     RESTART_FRONTEND("SIGTERM of the frontend, restarted"),
     CLOCK_AHEAD_WORKER("a worker node restarted with its wall clock 2 h ahead (faketime)"),
-    CLOCK_BEHIND_FRONTEND("the frontend restarted with its wall clock 2 h behind (faketime)");
+    CLOCK_BEHIND_FRONTEND("the frontend restarted with its wall clock 2 h behind (faketime)"),
+    KILL_SECOND_FRONTEND("kill -9 of one of several frontends, restarted 3 s later");
 
     public final String description;
 
@@ -67,6 +68,7 @@ public final class ChaosRun implements AutoCloseable {
    * How to run.
    *
    * @param modelDir the model folder, or {@code null} for the default model
+   * @param frontends how many frontend nodes (the clients spread over them, as the SDK does)
    * @param classpath the service's class path for the node JVMs
    * @param jvm JVM options of every node
    * @param corpus texts the clients send
@@ -75,6 +77,7 @@ public final class ChaosRun implements AutoCloseable {
       Path modelDir,
       int maxSeqLen,
       int workers,
+      int frontends,
       int clients,
       int maxTexts,
       Duration pause,
@@ -97,6 +100,7 @@ public final class ChaosRun implements AutoCloseable {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   // the ports each node's first start got from the kernel; a restarted node takes them again
   private int httpPort;
+  private final int[] httpPorts;
   private final int[] clusterPorts;
   private final int[] managementPorts;
   private final NodeProcess[] nodes;
@@ -106,7 +110,9 @@ public final class ChaosRun implements AutoCloseable {
 
   public ChaosRun(Options options) {
     this.options = options;
-    int n = options.workers() + 1;
+    // node 0 the first frontend, 1..workers the workers, the other frontends after them
+    int n = options.workers() + options.frontends();
+    httpPorts = new int[n];
     clusterPorts = new int[n];
     managementPorts = new int[n];
     nodes = new NodeProcess[n];
@@ -140,9 +146,15 @@ public final class ChaosRun implements AutoCloseable {
         }
       }
     }
+    List<URI> frontends = new ArrayList<>();
+    for (int i = 0; i < nodes.length; i++) {
+      if (isFrontend(i)) {
+        frontends.add(LoadDriver.uri(httpPorts[i]));
+      }
+    }
     load =
         new LoadDriver(
-            LoadDriver.uri(httpPort),
+            frontends,
             options.corpus(),
             expected,
             options.clients(),
@@ -204,6 +216,14 @@ public final class ChaosRun implements AutoCloseable {
         exitCode = nodes[worker].stop(Duration.ofSeconds(120));
         clocks[worker] = "+2h";
         launch(worker);
+      }
+      case KILL_SECOND_FRONTEND -> {
+        if (options.frontends() < 2) {
+          throw new IllegalStateException(fault + " needs several frontends (-frontends 3)");
+        }
+        nodes[options.workers() + 1].kill();
+        Thread.sleep(options.downtime().toMillis());
+        launch(options.workers() + 1);
       }
       case CLOCK_BEHIND_FRONTEND -> {
         exitCode = nodes[0].stop(Duration.ofSeconds(120));
@@ -294,9 +314,13 @@ public final class ChaosRun implements AutoCloseable {
 
   private boolean healthy() {
     try {
-      JsonNode status = JSON.readTree(get(httpPort, "/status/server").body());
-      if (status.path("num_workers").asInt() != options.workers()) {
-        return false;
+      for (int i = 0; i < nodes.length; i++) {
+        if (isFrontend(i)) {
+          JsonNode status = JSON.readTree(get(httpPorts[i], "/status/server").body());
+          if (status.path("num_workers").asInt() != options.workers()) {
+            return false;
+          }
+        }
       }
       for (int port : managementPorts) {
         if (get(port, "/ready").statusCode() != 200) {
@@ -372,6 +396,9 @@ public final class ChaosRun implements AutoCloseable {
     NodePorts opened = nodes[i].ports(READY);
     clusterPorts[i] = opened.cluster();
     managementPorts[i] = opened.management();
+    if (isFrontend(i)) {
+      httpPorts[i] = opened.http();
+    }
     if (i == 0) {
       httpPort = opened.http();
     }
@@ -392,7 +419,7 @@ public final class ChaosRun implements AutoCloseable {
         new ArrayList<>(
             List.of(
                 "-role",
-                i == 0 ? "frontend" : "worker",
+                isFrontend(i) ? "frontend" : "worker",
                 "-cluster_host",
                 "127.0.0.1",
                 "-cluster_port",
@@ -403,8 +430,9 @@ public final class ChaosRun implements AutoCloseable {
                 String.valueOf(managementPorts[i]),
                 "-max_seq_len",
                 String.valueOf(options.maxSeqLen())));
-    if (i == 0) {
-      args.addAll(List.of("-http_interface", "127.0.0.1", "-http_port", String.valueOf(httpPort)));
+    if (isFrontend(i)) {
+      args.addAll(
+          List.of("-http_interface", "127.0.0.1", "-http_port", String.valueOf(httpPorts[i])));
     } else {
       args.addAll(List.of("-num_worker", "1"));
     }
@@ -418,18 +446,25 @@ public final class ChaosRun implements AutoCloseable {
     } else {
       args.addAll(List.of("-seed_nodes", String.join(",", seeds)));
     }
-    if (i != 0) {
+    if (!isFrontend(i)) {
       jvm.add("-Dbert-serving.http.enabled=off");
     }
     nodes[i] =
         NodeProcess.start(
-            i == 0 ? "frontend" : "worker" + i,
+            i == 0
+                ? "frontend"
+                : isFrontend(i) ? "frontend" + (i - options.workers() + 1) : "worker" + i,
             options.classpath(),
             jvm,
             args,
             options.logDir(),
             Map.of(),
             clocks[i] == null ? List.of() : List.of("faketime", "-f", clocks[i]));
+  }
+
+  /** Node 0 and those after the workers are frontends. */
+  private boolean isFrontend(int i) {
+    return i == 0 || i > options.workers();
   }
 
   /** Whether Debian's faketime, which the clock faults run a node under, is installed. */

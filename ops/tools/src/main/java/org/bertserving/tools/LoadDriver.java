@@ -58,7 +58,7 @@ final class LoadDriver implements AutoCloseable {
    * @param timeout per attempt: the server's request timeout plus a margin
    */
   LoadDriver(
-      URI base,
+      List<URI> frontends,
       List<String> corpus,
       Map<String, float[]> expected,
       int clients,
@@ -66,7 +66,7 @@ final class LoadDriver implements AutoCloseable {
       Duration timeout) {
     this.client =
         BertClient.builder()
-            .http(base)
+            .http(frontends)
             .timeout(timeout)
             .retries(12)
             .backoff(Duration.ofMillis(200))
