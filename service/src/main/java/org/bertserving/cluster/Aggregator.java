@@ -128,7 +128,18 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
         .build();
   }
 
+  /** A result it cannot place (a bug) fails its request at once, never leaves it unanswered. */
   private Behavior<Command> onResult(JobResult result) {
+    try {
+      return place(result);
+    } catch (RuntimeException e) {
+      getContext().getLog().error("request {}: a result could not be placed", requestId, e);
+      return finish(
+          EncodeFailure.of(clientId, 500, "internal_error", "a result could not be placed: " + e));
+    }
+  }
+
+  private Behavior<Command> place(JobResult result) {
     if (result.error() != null) {
       return finish(
           EncodeFailure.of(clientId, result.status(), result.errorType(), result.error()));

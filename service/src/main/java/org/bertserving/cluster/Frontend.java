@@ -3,6 +3,7 @@ package org.bertserving.cluster;
 import akka.actor.NoSerializationVerificationNeeded;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
@@ -156,10 +157,18 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
                 context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new)));
   }
 
+  /**
+   * The frontend, resumed after any failure of its own: a failure in one message's handling (a bug)
+   * must not take every request in flight with it, as a stop or a restart would (the aggregators
+   * are its children). The request whose handling failed is answered with a 500.
+   */
   public static Behavior<Command> create(ServingSettings settings, Metrics metrics) {
-    return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(timers -> new Frontend(context, settings, metrics, timers)));
+    return Behaviors.supervise(
+            Behaviors.<Command>setup(
+                context ->
+                    Behaviors.withTimers(
+                        timers -> new Frontend(context, settings, metrics, timers))))
+        .onFailure(Exception.class, SupervisorStrategy.resume());
   }
 
   @Override
@@ -184,6 +193,26 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   }
 
   private Behavior<Command> onEncode(Encode encode) {
+    try {
+      return encode(encode);
+    } catch (RuntimeException e) {
+      getContext().getLog().error("the frontend failed to take a request; answering 500", e);
+      metrics.reply(500);
+      if (encode.replyTo() != null) {
+        encode
+            .replyTo()
+            .tell(
+                EncodeFailure.of(
+                    encode.request().id(),
+                    500,
+                    "internal_error",
+                    "the frontend failed to take this request: " + e));
+      }
+      return this;
+    }
+  }
+
+  private Behavior<Command> encode(Encode encode) {
     EncodeRequest request = encode.request();
     List<Object> inputs = request.inputs();
     metrics.requests.increment();
