@@ -11,11 +11,8 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.receptionist.Receptionist;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
@@ -116,15 +113,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private final Map<String, Long> active = new HashMap<>();
   private final ActorRef<LoadShare.Command> loadShare;
 
-  /** Per registered worker, its jobs not yet done, in the order of registration. */
-  private final Map<ActorRef<Worker.Command>, Map<Long, Job>> inFlight = new LinkedHashMap<>();
-
-  private final Map<ActorRef<Worker.Command>, WorkerInfo> described = new HashMap<>();
-
-  /** Workers whose run failed: no new job until their new session describes itself. */
-  private final Set<ActorRef<Worker.Command>> restarting = new java.util.HashSet<>();
-
-  private long nextJobId;
+  private final WorkerRegistry<ActorRef<Worker.Command>> workers;
   private long pendingRows;
 
   private Frontend(
@@ -136,6 +125,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     timers.startTimerWithFixedDelay(DescribeTick.INSTANCE, DESCRIBE_EVERY);
     this.settings = settings;
     this.metrics = metrics;
+    this.workers = new WorkerRegistry<>(settings.prefetchSize());
     // a job, its texts as CBOR, must fit one message between nodes (up to 4 bytes a character)
     this.maxTextChars = settings.frameBytes() / 4;
     this.queue =
@@ -188,7 +178,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   }
 
   private Behavior<Command> onDescribeTick() {
-    inFlight.keySet().forEach(w -> w.tell(new Worker.Describe(getContext().getSelf())));
+    workers.workers().forEach(w -> w.tell(new Worker.Describe(getContext().getSelf())));
     return this;
   }
 
@@ -277,11 +267,11 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       return invalid;
     }
     int size = inputs.size();
-    if (inFlight.isEmpty()) {
+    if (workers.size() == 0) {
       return new EncodeFailure(
           request.id(), 503, "no_worker", "no worker is registered in the cluster yet", 1);
     }
-    if (restarting.containsAll(inFlight.keySet())) {
+    if (workers.allRecovering()) {
       return new EncodeFailure(
           request.id(),
           503,
@@ -307,14 +297,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   /** Gives jobs to workers with room, least loaded first, while rows are waiting. */
   private void dispatch() {
     while (true) {
-      ActorRef<Worker.Command> worker = null;
-      int least = settings.prefetchSize();
-      for (Map.Entry<ActorRef<Worker.Command>, Map<Long, Job>> e : inFlight.entrySet()) {
-        if (e.getValue().size() < least && !restarting.contains(e.getKey())) {
-          least = e.getValue().size();
-          worker = e.getKey();
-        }
-      }
+      ActorRef<Worker.Command> worker = workers.pick();
       if (worker == null) {
         break;
       }
@@ -323,8 +306,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       if (job == null) {
         break;
       }
-      long jobId = nextJobId++;
-      inFlight.get(worker).put(jobId, job);
+      long jobId = workers.assign(worker, job);
       metrics.jobRows.observe(job.rows());
       worker.tell(new Worker.Run(jobId, job.leaving(now), getContext().getSelf()));
     }
@@ -349,8 +331,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   }
 
   private Behavior<Command> onJobDone(JobDone done) {
-    Map<Long, Job> jobs = inFlight.get(done.worker());
-    Job job = jobs == null ? null : jobs.remove(done.jobId());
+    Job job = workers.ended(done.worker(), done.jobId());
     if (job != null) {
       for (Job.Segment segment : job.segments()) {
         admission.progressed(segment.requestId(), segment.size());
@@ -367,7 +348,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
    * until its new session describes itself, which it does when asked now.
    */
   private void recovering(ActorRef<Worker.Command> worker) {
-    if (inFlight.containsKey(worker) && restarting.add(worker)) {
+    if (workers.recovering(worker)) {
       admission.workerLeft(worker);
       worker.tell(new Worker.Describe(getContext().getSelf()));
     }
@@ -376,8 +357,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private Behavior<Command> onJobFailed(JobFailed failed) {
     metrics.engineFailures.increment();
     recovering(failed.worker());
-    Map<Long, Job> jobs = inFlight.get(failed.worker());
-    Job job = jobs == null ? null : jobs.remove(failed.jobId());
+    Job job = workers.ended(failed.worker(), failed.jobId());
     if (job != null) {
       List<Job.Segment> again = new ArrayList<>();
       for (Job.Segment segment : job.segments()) {
@@ -413,8 +393,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private Behavior<Command> onJobReturned(JobReturned returned) {
     // given back untried: the worker is recovering (this frontend may not have seen it fail)
     recovering(returned.worker());
-    Map<Long, Job> jobs = inFlight.get(returned.worker());
-    Job job = jobs == null ? null : jobs.remove(returned.jobId());
+    Job job = workers.ended(returned.worker(), returned.jobId());
     if (job != null) {
       queue.requeueFirst(List.of(job));
     }
@@ -423,9 +402,9 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   }
 
   private Behavior<Command> onWorkerInfo(WorkerInfo info) {
-    boolean back = restarting.remove(info.worker());
-    if (inFlight.containsKey(info.worker())) {
-      if (described.put(info.worker(), info) == null || back) {
+    boolean back = workers.back(info.worker());
+    if (workers.workers().contains(info.worker())) {
+      if (workers.described(info.worker(), info, back)) {
         admission.workerJoined(info.worker(), info.tokensPerSecond());
       }
       metrics.workerDescribed(info);
@@ -442,22 +421,19 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
    * A worker stopped, or its node left, crashed or became unreachable: its unfinished jobs go first
    * to the others.
    */
-  private void workerGone(ActorRef<Worker.Command> worker) {
-    restarting.remove(worker);
-    Map<Long, Job> jobs = inFlight.remove(worker);
-    WorkerInfo info = described.remove(worker);
-    if (info != null) {
-      metrics.described.remove(info.name());
+  private void workerGone(WorkerRegistry.Gone<ActorRef<Worker.Command>> gone) {
+    if (gone.info() != null) {
+      metrics.described.remove(gone.info().name());
     }
-    admission.workerLeft(worker);
-    if (jobs != null && !jobs.isEmpty()) {
+    admission.workerLeft(gone.worker());
+    if (!gone.jobs().isEmpty()) {
       getContext()
           .getLog()
           .warn(
               "worker {} is gone with {} unfinished job(s): sending them again",
-              worker.path(),
-              jobs.size());
-      queue.requeueFirst(new ArrayList<>(jobs.values()));
+              gone.worker().path(),
+              gone.jobs().size());
+      queue.requeueFirst(gone.jobs());
     }
   }
 
@@ -485,52 +461,23 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
    * predecessor's removal, losing a healthy worker for good.)
    */
   private Behavior<Command> onWorkersChanged(WorkersChanged changed) {
-    Set<ActorRef<Worker.Command>> listed =
-        changed.listing().getServiceInstances(Worker.SERVICE_KEY);
-    for (ActorRef<Worker.Command> worker : listed) {
-      if (!inFlight.containsKey(worker)) {
-        inFlight.put(worker, new LinkedHashMap<>());
-        worker.tell(new Worker.Describe(getContext().getSelf()));
-      }
+    List<WorkerRegistry.Gone<ActorRef<Worker.Command>>> left = new ArrayList<>();
+    for (ActorRef<Worker.Command> joined :
+        workers.listed(changed.listing().getServiceInstances(Worker.SERVICE_KEY), left)) {
+      joined.tell(new Worker.Describe(getContext().getSelf()));
     }
-    for (ActorRef<Worker.Command> known : List.copyOf(inFlight.keySet())) {
-      if (!listed.contains(known)) {
-        workerGone(known);
-      }
-    }
-    metrics.workers.set(inFlight.size());
-    getContext().getLog().info("{} worker(s) reachable: {}", inFlight.size(), workersPerNode());
+    left.forEach(this::workerGone);
+    metrics.workers.set(workers.size());
+    getContext().getLog().info("{} worker(s) reachable: {}", workers.size(), workersPerNode());
     dispatch();
     return this;
   }
 
   private Map<String, Integer> workersPerNode() {
-    Map<String, Integer> perNode = new TreeMap<>();
-    for (ActorRef<Worker.Command> worker : inFlight.keySet()) {
-      perNode.merge(worker.path().address().toString(), 1, Integer::sum);
-    }
-    return perNode;
+    return workers.perNode(w -> w.path().address().toString());
   }
 
   private Behavior<Command> onGetStatus(GetStatus get) {
-    List<Map<String, Object>> workers = new ArrayList<>();
-    for (Map.Entry<ActorRef<Worker.Command>, Map<Long, Job>> e : inFlight.entrySet()) {
-      WorkerInfo info = described.get(e.getKey());
-      Map<String, Object> w = new LinkedHashMap<>();
-      w.put("worker", info != null ? info.name() : e.getKey().path().toString());
-      w.put("device", info != null ? info.device() : null);
-      w.put("jobs_in_flight", e.getValue().size());
-      if (info != null) {
-        w.put("tensorflow", info.tensorflow());
-        w.put("cuda_runtime", info.cudaRuntime());
-        w.put("cudnn", info.cudnn());
-        w.put("gpu_memory_used_mib", info.gpuMemoryUsedMib());
-        w.put("gpu_memory_limit_mib", info.gpuMemoryLimitMib());
-        w.put("xla_compiles_at_warm_up", info.warmCompiles());
-        w.put("xla_compiles_live", info.liveCompiles());
-      }
-      workers.add(w);
-    }
     get.replyTo()
         .tell(
             new StatusReply(
@@ -539,7 +486,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
                         settings,
                         metrics,
                         workersPerNode(),
-                        workers,
+                        workers.status(w -> w.path().toString()),
                         pendingRows,
                         queue.rows(),
                         getContext().getSystem()))));
