@@ -1,0 +1,237 @@
+package org.bertserving.tools;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.bertserving.server.NodePorts;
+
+/**
+ * A cluster of node JVMs on loopback as shipped (cluster-conf/frontend.conf and worker.conf: Artery
+ * over TLS with stores that ops/bert-serving-tls-stores made): {@code frontends} frontend-only JVMs
+ * with HTTP, and worker-only JVMs with {@code gpus} simulated GPUs in all ({@link
+ * SyntheticBackend}, {@code -num_worker} of them a JVM, at most {@code gpusPerJvm}). {@link #close}
+ * reaps every JVM.
+ */
+final class SimulatedCluster implements AutoCloseable {
+  private static final Duration START = Duration.ofMinutes(3);
+
+  /** What every cluster of a run shares. */
+  record Setup(
+      Path root,
+      Path model,
+      Path tls,
+      Path logs,
+      int maxSeqLen,
+      int gpusPerJvm,
+      List<String> frontendCores,
+      List<String> workerJvm) {}
+
+  private final List<NodeProcess> frontends = new ArrayList<>();
+  private final List<NodeProcess> workers = new ArrayList<>();
+  private final List<Integer> httpPorts = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private SimulatedCluster() {}
+
+  /** Makes the TLS stores (once: the script keeps what exists) for a frontend and a worker. */
+  static void tlsStores(Path root, Path dir, Path log) throws IOException, InterruptedException {
+    Files.createDirectories(log.getParent());
+    Process p =
+        new ProcessBuilder(
+                root.resolve("ops/bert-serving-tls-stores").toString(),
+                dir.toString(),
+                "frontend",
+                "worker")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    try {
+      if (!p.waitFor(3, TimeUnit.MINUTES) || p.exitValue() != 0) {
+        throw new IOException("ops/bert-serving-tls-stores failed: " + Files.readString(log));
+      }
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  /** Starts the nodes and waits until every frontend sees all {@code gpus} workers. */
+  static SimulatedCluster start(Setup s, int gpus, int frontendCount) {
+    SimulatedCluster c = new SimulatedCluster();
+    try {
+      NodeProcess first = c.launch(s, "frontend1", true, 0, List.of(), -1);
+      NodePorts firstPorts = first.ports(START);
+      c.httpPorts.add(firstPorts.http());
+      List<String> seeds = List.of("127.0.0.1:" + firstPorts.cluster());
+      for (int f = 2; f <= frontendCount; f++) {
+        c.launch(s, "frontend" + f, true, f - 1, seeds, -1);
+      }
+      for (int left = gpus, w = 1; left > 0; left -= s.gpusPerJvm(), w++) {
+        c.launch(s, "worker" + w, false, 0, seeds, Math.min(left, s.gpusPerJvm()));
+      }
+      for (NodeProcess f : c.frontends.subList(1, c.frontends.size())) {
+        c.httpPorts.add(f.ports(START).http());
+      }
+      for (NodeProcess w : c.workers) {
+        w.ports(START);
+      }
+      for (int port : c.httpPorts) {
+        Waits.until(
+            "frontend :" + port + " sees " + gpus + " workers (logs in " + s.logs() + ")",
+            START,
+            () -> c.workersSeen(port) == gpus);
+      }
+      return c;
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  private NodeProcess launch(
+      Setup s, String name, boolean frontend, int index, List<String> seeds, int gpus) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "-config",
+                s.root()
+                    .resolve(frontend ? "cluster-conf/frontend.conf" : "cluster-conf/worker.conf")
+                    .toString(),
+                "-cluster_host",
+                "127.0.0.1",
+                "-cluster_port",
+                "0",
+                "-management_interface",
+                "127.0.0.1",
+                "-management_port",
+                "0",
+                "-model_dir",
+                s.model().toString(),
+                "-max_seq_len",
+                String.valueOf(s.maxSeqLen())));
+    List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
+    List<String> prefix = List.of();
+    if (!seeds.isEmpty()) {
+      args.addAll(List.of("-seed_nodes", String.join(",", seeds)));
+    } else {
+      jvm.add("-Dbert-serving.cluster.join-self=on");
+    }
+    if (frontend) {
+      args.addAll(List.of("-http_interface", "127.0.0.1", "-http_port", "0"));
+      if (s.frontendCores() != null) {
+        prefix = List.of("taskset", "-c", s.frontendCores().get(index % s.frontendCores().size()));
+      }
+    } else {
+      args.addAll(List.of("-num_worker", String.valueOf(gpus), "-cpu"));
+      jvm.add("-Dbert-serving.engine.backend=" + SyntheticBackend.class.getName());
+      jvm.addAll(s.workerJvm());
+    }
+    String store = frontend ? "frontend" : "worker";
+    Map<String, String> env;
+    try {
+      env =
+          Map.of(
+              "BERT_TLS_KEYSTORE", s.tls().resolve(store + ".p12").toString(),
+              "BERT_TLS_TRUSTSTORE", s.tls().resolve("trust.p12").toString(),
+              "BERT_TLS_PASSWORD", Files.readString(s.tls().resolve("password")).trim());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    NodeProcess node =
+        NodeProcess.start(name, NodeProcess.ownClasspath(), jvm, args, s.logs(), env, prefix);
+    (frontend ? frontends : workers).add(node);
+    return node;
+  }
+
+  /** The workers a frontend's status counts; -1 when it does not answer. */
+  private int workersSeen(int port) {
+    try {
+      String body =
+          http.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/status/server"))
+                      .timeout(Duration.ofSeconds(5))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("\"num_workers\"\\s*:\\s*(\\d+)").matcher(body);
+      return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  List<Integer> httpPorts() {
+    return httpPorts;
+  }
+
+  int workerJvms() {
+    return workers.size();
+  }
+
+  /** CPU time (user + system) of the frontend JVMs so far, in ns. */
+  long frontendCpuNanos() {
+    return frontends.stream().mapToLong(n -> ProcCpu.nanos(n.pid())).sum();
+  }
+
+  /** CPU time of the worker JVMs so far, in ns. */
+  long workerCpuNanos() {
+    return workers.stream().mapToLong(n -> ProcCpu.nanos(n.pid())).sum();
+  }
+
+  /**
+   * The workers' busy seconds and runs so far, summed over the frontends' {@code /metrics} (each
+   * frontend counts the jobs it gave out).
+   */
+  double[] workerBusy() {
+    double[] sums = new double[2];
+    for (int port : httpPorts) {
+      try {
+        String metrics =
+            http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                        .timeout(Duration.ofSeconds(5))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body();
+        for (String line : metrics.split("\n")) {
+          int at =
+              line.startsWith("bert_worker_busy_seconds_total{")
+                  ? 0
+                  : line.startsWith("bert_worker_tf_runs_total{") ? 1 : -1;
+          if (at >= 0) {
+            sums[at] += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          }
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("GET :" + port + "/metrics", e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+    return sums;
+  }
+
+  /** Kills and reaps every node. */
+  @Override
+  public void close() {
+    for (NodeProcess n : frontends) {
+      n.close();
+    }
+    for (NodeProcess n : workers) {
+      n.close();
+    }
+  }
+}
