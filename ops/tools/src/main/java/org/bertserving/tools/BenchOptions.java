@@ -42,7 +42,7 @@ record BenchOptions(
 
   static BenchOptions parse(String... args) {
     boolean quick = Arrays.asList(args).contains("--quick");
-    Path root = Path.of("").toAbsolutePath();
+    Path root = root(Path.of("").toAbsolutePath());
     Path logs = root.resolve("ops/run/cluster-bench");
     List<Integer> gpus = quick ? List.of(1, 16) : List.of(1, 2, 4, 8, 16, 32);
     List<Integer> frontends = List.of(1, 2);
@@ -115,6 +115,20 @@ record BenchOptions(
         maxSeqLen,
         sdk,
         new SyntheticBackend.Timing(overhead * 1000, token));
+  }
+
+  /**
+   * The checkout: this folder or the nearest above it with cluster-conf/ (a test runs in
+   * ops/tools).
+   */
+  private static Path root(Path dir) {
+    for (Path d = dir; d != null; d = d.getParent()) {
+      if (java.nio.file.Files.isRegularFile(d.resolve("cluster-conf/frontend.conf"))) {
+        return d;
+      }
+    }
+    throw new IllegalArgumentException(
+        dir + " is not inside a checkout (no cluster-conf/ above it)");
   }
 
   private static List<Integer> positive(String option, List<Integer> values) {

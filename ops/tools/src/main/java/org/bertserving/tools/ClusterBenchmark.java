@@ -20,7 +20,20 @@ public final class ClusterBenchmark {
 
   private final BenchOptions o;
   private final Corpus corpus;
-  private final List<String> rows = new ArrayList<>();
+  private final List<Cell> cells = new ArrayList<>();
+
+  /** One measured cell, as its table row says it. */
+  record Cell(
+      int gpus,
+      int frontends,
+      String route,
+      String formats,
+      double rowsPerSecond,
+      double frontendMicrosPerRow,
+      double workerMicrosPerRow,
+      long lost,
+      long misplaced,
+      String row) {}
 
   private ClusterBenchmark(BenchOptions o, Corpus corpus) {
     this.o = o;
@@ -59,7 +72,8 @@ public final class ClusterBenchmark {
     }
   }
 
-  private static void run(BenchOptions o) throws Exception {
+  /** Runs every cell the options ask for; prints the table as it goes. */
+  static List<Cell> run(BenchOptions o) throws Exception {
     long started = System.nanoTime();
     Path model = SyntheticModel.write(o.logs().resolve("model"), o.dim());
     SimulatedCluster.tlsStores(o.root(), o.logs().resolve("tls"), o.logs().resolve("tls.log"));
@@ -82,6 +96,7 @@ public final class ClusterBenchmark {
       }
     }
     System.out.printf(Locale.ROOT, "%nRun took %.0f s.%n", (System.nanoTime() - started) / 1e9);
+    return bench.cells;
   }
 
   private void header(Path model) {
@@ -293,7 +308,18 @@ public final class ClusterBenchmark {
             misplaced);
     System.out.println(row);
     System.out.flush();
-    rows.add(row);
+    cells.add(
+        new Cell(
+            gpus,
+            frontends,
+            route,
+            String.join("+", saturated.formats()),
+            rate,
+            (cpu[4] - cpu[0]) / perRow,
+            (cpu[5] - cpu[1]) / perRow,
+            lost,
+            misplaced,
+            row));
     if (!saturated.statuses().keySet().equals(java.util.Set.of("200"))
         || (latency != saturated && !latency.statuses().keySet().equals(java.util.Set.of("200")))) {
       System.err.println(
@@ -303,11 +329,6 @@ public final class ClusterBenchmark {
               + "; first error: "
               + (saturated.firstError() != null ? saturated.firstError() : latency.firstError()));
     }
-  }
-
-  /** For tests: the rows printed so far. */
-  List<String> rows() {
-    return rows;
   }
 
   static List<Integer> ints(String list) {
