@@ -17,7 +17,7 @@ record BenchOptions(
     boolean half,
     double seconds,
     double warmSeconds,
-    double firstWarmSeconds,
+    double clusterWarmSeconds,
     List<String> pinFrontend,
     int gpusPerJvm,
     int dim,
@@ -31,7 +31,7 @@ record BenchOptions(
           [--routes json,npy,base64] [--inflight 32] [--load half|saturate] [--seconds 3]
           [--pin-frontend CORES] [--gpus-per-jvm 16] [--dim 768] [--max-seq-len 40] [--no-sdk]
           [--run-overhead-us 1000] [--token-ns 2400] [--logs ops/run/cluster-bench]
-        --quick          GPUs 1 and 16, 2 s phases: about 2 minutes
+        --quick          16 GPUs only, 2 s phases: about 2 minutes
         --inflight N     requests of 32 texts in flight in the saturated phase (and connections)
         --load half      (default) the saturated phase, then one paced at half its rate, where the
                          latency is measured; saturate: latency at saturation, no second phase
@@ -44,7 +44,7 @@ record BenchOptions(
     boolean quick = Arrays.asList(args).contains("--quick");
     Path root = root(Path.of("").toAbsolutePath());
     Path logs = root.resolve("ops/run/cluster-bench");
-    List<Integer> gpus = quick ? List.of(1, 16) : List.of(1, 2, 4, 8, 16, 32);
+    List<Integer> gpus = quick ? List.of(16) : List.of(1, 2, 4, 8, 16, 32);
     List<Integer> frontends = List.of(1, 2);
     List<BenchRoute> routes = List.of(BenchRoute.values());
     int inflight = 32;
@@ -108,7 +108,7 @@ record BenchOptions(
         half,
         seconds,
         1,
-        quick ? 2.5 : 3,
+        1,
         pin,
         perJvm,
         dim,

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.bertserving.server.NodePorts;
 
 /**
  * A cluster of node JVMs on loopback as shipped (cluster-conf/frontend.conf and worker.conf: Artery
@@ -67,17 +66,18 @@ final class SimulatedCluster implements AutoCloseable {
   static SimulatedCluster start(Setup s, int gpus, int frontendCount) {
     SimulatedCluster c = new SimulatedCluster();
     try {
-      NodeProcess first = c.launch(s, "frontend1", true, 0, List.of(), -1);
-      NodePorts firstPorts = first.ports(START);
-      c.httpPorts.add(firstPorts.http());
-      List<String> seeds = List.of("127.0.0.1:" + firstPorts.cluster());
+      // every JVM at once: the first frontend forms the cluster on a port picked now, which the
+      // others keep trying to join until it is up (Akka's seed-node join retries)
+      int seedPort = freePort();
+      List<String> seeds = List.of("127.0.0.1:" + seedPort);
+      c.launch(s, "frontend1", true, 0, List.of(), -1, seedPort);
       for (int f = 2; f <= frontendCount; f++) {
-        c.launch(s, "frontend" + f, true, f - 1, seeds, -1);
+        c.launch(s, "frontend" + f, true, f - 1, seeds, -1, 0);
       }
       for (int left = gpus, w = 1; left > 0; left -= s.gpusPerJvm(), w++) {
-        c.launch(s, "worker" + w, false, 0, seeds, Math.min(left, s.gpusPerJvm()));
+        c.launch(s, "worker" + w, false, 0, seeds, Math.min(left, s.gpusPerJvm()), 0);
       }
-      for (NodeProcess f : c.frontends.subList(1, c.frontends.size())) {
+      for (NodeProcess f : c.frontends) {
         c.httpPorts.add(f.ports(START).http());
       }
       for (NodeProcess w : c.workers) {
@@ -96,8 +96,24 @@ final class SimulatedCluster implements AutoCloseable {
     }
   }
 
+  /** A port the kernel has just found free (for the seed node, whose port the others need). */
+  private static int freePort() {
+    try (java.net.ServerSocket socket =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   private NodeProcess launch(
-      Setup s, String name, boolean frontend, int index, List<String> seeds, int gpus) {
+      Setup s,
+      String name,
+      boolean frontend,
+      int index,
+      List<String> seeds,
+      int gpus,
+      int clusterPort) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -108,7 +124,7 @@ final class SimulatedCluster implements AutoCloseable {
                 "-cluster_host",
                 "127.0.0.1",
                 "-cluster_port",
-                "0",
+                String.valueOf(clusterPort),
                 "-management_interface",
                 "127.0.0.1",
                 "-management_port",
