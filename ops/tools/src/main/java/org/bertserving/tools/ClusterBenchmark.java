@@ -16,24 +16,9 @@ import org.bertserving.client.BertClient;
  * frontends x route/format ({@link BenchOptions} lists the options).
  */
 public final class ClusterBenchmark {
-  private static volatile SimulatedCluster current;
-
   private final BenchOptions o;
   private final Corpus corpus;
-  private final List<Cell> cells = new ArrayList<>();
-
-  /** One measured cell, as its table row says it. */
-  record Cell(
-      int gpus,
-      int frontends,
-      String route,
-      String formats,
-      double rowsPerSecond,
-      double frontendMicrosPerRow,
-      double workerMicrosPerRow,
-      long lost,
-      long misplaced,
-      String row) {}
+  private final List<BenchTable.Cell> cells = new ArrayList<>();
 
   private ClusterBenchmark(BenchOptions o, Corpus corpus) {
     this.o = o;
@@ -51,7 +36,7 @@ public final class ClusterBenchmark {
       return;
     }
     // Ctrl-C or a failure: the nodes of the cluster under way go with this JVM
-    Runtime.getRuntime().addShutdownHook(new Thread(ClusterBenchmark::reap, "bench-reaper"));
+    Runtime.getRuntime().addShutdownHook(new Thread(SimulatedCluster::closeAll, "bench-reaper"));
     int code = 0;
     try {
       run(o);
@@ -59,27 +44,19 @@ public final class ClusterBenchmark {
       System.err.println("bert-serving-benchmark-cluster: " + e);
       code = 1;
     } finally {
-      reap();
+      SimulatedCluster.closeAll();
     }
     System.exit(code);
   }
 
-  private static void reap() {
-    SimulatedCluster c = current;
-    current = null;
-    if (c != null) {
-      c.close();
-    }
-  }
-
   /** Runs every cell the options ask for; prints the table as it goes. */
-  static List<Cell> run(BenchOptions o) throws Exception {
+  static List<BenchTable.Cell> run(BenchOptions o) throws Exception {
     long started = System.nanoTime();
     Path model = SyntheticModel.write(o.logs().resolve("model"), o.dim());
     SimulatedCluster.tlsStores(o.root(), o.logs().resolve("tls"), o.logs().resolve("tls.log"));
     Corpus corpus = Corpus.build(model, 1024, o.maxSeqLen(), o.dim(), o.timing());
     ClusterBenchmark bench = new ClusterBenchmark(o, corpus);
-    bench.header(model);
+    BenchTable.header(o, corpus, model);
     SimulatedCluster.Setup setup =
         new SimulatedCluster.Setup(
             o.root(),
@@ -90,122 +67,65 @@ public final class ClusterBenchmark {
             o.gpusPerJvm(),
             o.pinFrontend(),
             o.workerJvm());
-    for (int gpus : o.gpus()) {
-      for (int frontends : o.frontends()) {
-        bench.cluster(setup, gpus, frontends);
-      }
+    for (int frontends : o.frontends()) {
+      bench.frontends(setup, frontends);
     }
     System.out.printf(Locale.ROOT, "%nRun took %.0f s.%n", (System.nanoTime() - started) / 1e9);
     return bench.cells;
   }
 
-  private void header(Path model) {
-    double fill = 0;
-    for (int round = 0; round < 3; round++) { // the last, once compiled
-      long t = System.nanoTime();
-      for (int i = 0; i < 20_000; i++) {
-        SyntheticBackend.vector(i, o.dim());
+  /** Starts the frontends, then each set of workers in turn, and measures their cells. */
+  private void frontends(SimulatedCluster.Setup setup, int frontends) throws Exception {
+    long t = System.nanoTime();
+    try (SimulatedCluster c = SimulatedCluster.frontends(setup, frontends)) {
+      boolean fresh = true;
+      for (int gpus : o.gpus()) {
+        c.workers(gpus);
+        System.err.printf(
+            Locale.ROOT,
+            "%d frontend(s), %d GPU(s) in %d worker JVM(s): up after %.1f s%n",
+            frontends,
+            gpus,
+            c.workerJvms(),
+            (System.nanoTime() - t) / 1e9);
+        // fresh JVMs: every route's code compiled before any is measured (the frontends' only
+        // once, the workers' for each set), so that no cell pays for another's JIT
+        for (BenchRoute route : o.routes()) {
+          double seconds = fresh ? o.frontendWarmSeconds() : o.workerWarmSeconds();
+          new CellLoad(corpus)
+              .closed(
+                  b -> rawChannel(c, route, b), o.inflight(), (long) (seconds * 1e9), 0, () -> {});
+        }
+        fresh = false;
+        for (BenchRoute route : o.routes()) {
+          measure(c, gpus, frontends, route.label, b -> rawChannel(c, route, b));
+        }
+        if (o.sdk()
+            && gpus == o.gpus().get(o.gpus().size() - 1)
+            && frontends == o.frontends().get(0)) {
+          sdk(c, gpus, frontends);
+        }
+        t = System.nanoTime();
+        c.stopWorkers();
       }
-      fill = (System.nanoTime() - t) / 1e3 / 20_000;
     }
-    System.out.printf(
-        Locale.ROOT,
-        "# Serving path on simulated GPUs%n%n"
-            + "CPU: %s, %d cores (load generator, frontends and workers share them), Java %s.%n"
-            + "Simulated GPU: %s; vectors %d wide, a function of the row's token ids (%.1f µs a"
-            + " row to fill, counted in the worker's CPU).%n"
-            + "Requests: %d texts each, every text distinct (%.1f word pieces on average, max_seq_len"
-            + " %d); one alone on a card takes %.2f ms. Model folder: %s.%n"
-            + "Nodes: frontend-only and worker-only JVMs (cluster-conf/frontend.conf, worker.conf),"
-            + " Artery over TLS on 127.0.0.1, at most %d simulated GPUs a worker JVM%s.%n"
-            + "Load: %s; %.1f s measured a phase.%n%n"
-            + "rows/s: rows answered right in the saturated phase. frontend µs/row, worker µs/row:"
-            + " the JVMs' utime+stime (/proc/PID/stat) over that window / rows; the simulated GPU"
-            + " waits rather than computes, so all the worker's CPU is outside the engine"
-            + " (tokenizing, batching, Artery, TLS, GC). load µs/row: this JVM's (the clients'"
-            + " JSON/npy parsing and checking). others: the CPU every other process of the machine took"
-            + " meanwhile, in cores (other jobs on a shared machine). GPU busy: the workers' time in runs / (GPUs x"
-            + " window). latency added: client latency minus what the card takes for that"
-            + " request's %d rows as one run%s. lost: rows not answered (errors); misplaced: rows"
-            + " whose vector is not their text's.%n%n",
-        ProcCpu.cpuModel(),
-        Runtime.getRuntime().availableProcessors(),
-        System.getProperty("java.version"),
-        o.timing(),
-        o.dim(),
-        fill,
-        Corpus.ROWS,
-        corpus.meanTokens(),
-        o.maxSeqLen(),
-        corpus.meanEngineMillis(),
-        model,
-        o.gpusPerJvm(),
-        o.pinFrontend() == null
-            ? ""
-            : "; frontends pinned: taskset -c " + String.join(",", o.pinFrontend()),
-        o.describeLoad(),
-        o.seconds(),
-        Corpus.ROWS,
-        o.half()
-            ? ", measured in the phase at half the saturated rate"
-            : ", measured at saturation");
-    System.out.println(
-        "| GPUs | frontends | route | format | rows/s | frontend µs/row | worker µs/row"
-            + " | load µs/row | others, cores | GPU busy | rows/run | p50 ms added"
-            + " | p99 ms added | lost | misplaced |");
-    System.out.println(
-        "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    System.out.flush();
   }
 
-  /** Starts one cluster, measures its cells, stops it. */
-  private void cluster(SimulatedCluster.Setup setup, int gpus, int frontends) throws Exception {
-    System.err.printf(Locale.ROOT, "starting %d GPU(s), %d frontend(s) ...%n", gpus, frontends);
-    long t = System.nanoTime();
-    SimulatedCluster c = SimulatedCluster.start(setup, gpus, frontends);
-    current = c;
-    System.err.printf(
-        Locale.ROOT,
-        "  up in %.1f s (%d worker JVMs)%n",
-        (System.nanoTime() - t) / 1e9,
-        c.workerJvms());
+  private void sdk(SimulatedCluster c, int gpus, int frontends) throws Exception {
+    List<BertClient> clients = new ArrayList<>();
+    for (int port : c.httpPorts()) {
+      clients.add(
+          BertClient.builder()
+              .http(URI.create("http://127.0.0.1:" + port))
+              .timeout(Duration.ofMinutes(2))
+              .retries(0)
+              .checkLength(false)
+              .build());
+    }
     try {
-      // fresh JVMs: every route's code compiled before any is measured, so that the first cell
-      // does not pay for the JIT of the frontend's common path alone
-      for (BenchRoute route : o.routes()) {
-        new CellLoad(corpus)
-            .closed(
-                b -> rawChannel(c, route, b),
-                o.inflight(),
-                (long) (o.clusterWarmSeconds() * 1e9),
-                0,
-                () -> {});
-      }
-      for (BenchRoute route : o.routes()) {
-        measure(c, gpus, frontends, route.label, b -> rawChannel(c, route, b));
-      }
-      if (o.sdk()
-          && gpus == o.gpus().get(o.gpus().size() - 1)
-          && frontends == o.frontends().get(0)) {
-        List<BertClient> clients = new ArrayList<>();
-        for (int port : c.httpPorts()) {
-          clients.add(
-              BertClient.builder()
-                  .http(URI.create("http://127.0.0.1:" + port))
-                  .timeout(Duration.ofMinutes(2))
-                  .retries(0)
-                  .checkLength(false)
-                  .build());
-        }
-        try {
-          measure(c, gpus, frontends, "Java SDK BertClient.encode", t2 -> sdkChannel(clients, t2));
-        } finally {
-          clients.forEach(BertClient::close);
-        }
-      }
+      measure(c, gpus, frontends, "Java SDK BertClient.encode", t -> sdkChannel(clients, t));
     } finally {
-      current = null;
-      c.close();
+      clients.forEach(BertClient::close);
     }
   }
 
@@ -253,83 +173,30 @@ public final class ClusterBenchmark {
     CellLoad load = new CellLoad(corpus);
     long measure = (long) (o.seconds() * 1e9);
     long warm = (long) (o.warmSeconds() * 1e9);
-    long[] cpu = new long[8];
-    double[][] busy = new double[2][];
-    int[] at = {0};
+    BenchTable.Usage[] window = new BenchTable.Usage[2];
     CellLoad.Tally saturated =
         load.closed(
             channels,
             o.inflight(),
             warm,
             measure,
-            () -> {
-              int i = at[0]++;
-              cpu[i * 4] = c.frontendCpuNanos();
-              cpu[i * 4 + 1] = c.workerCpuNanos();
-              cpu[i * 4 + 2] = ProcCpu.self();
-              cpu[i * 4 + 3] = ProcCpu.machineNanos();
-              busy[i] = c.workerBusy();
-            });
+            () -> window[window[0] == null ? 0 : 1] = BenchTable.Usage.of(c));
     double seconds = measure / 1e9;
-    double rate = saturated.okRows() / seconds;
     CellLoad.Tally latency = saturated;
-    long lost = saturated.lostRows();
-    long misplaced = saturated.misplacedRows();
-    if (o.half() && rate > 0) {
-      latency =
-          load.paced(
-              channels, o.inflight(), rate / 2 / Corpus.ROWS, 500_000_000L, measure, () -> {});
-      lost += latency.lostRows();
-      misplaced += latency.misplacedRows();
+    if (o.half() && saturated.okRows() > 0) {
+      double perSecond = saturated.okRows() / seconds / 2 / Corpus.ROWS;
+      latency = load.paced(channels, o.inflight(), perSecond, 500_000_000L, measure, () -> {});
     }
-    double perRow = Math.max(1, saturated.okRows()) * 1e3; // ns -> µs a row
-    double runs = busy[1][1] - busy[0][1];
-    String row =
-        String.format(
-            Locale.ROOT,
-            "| %d | %d | %s | %s | %.0f | %.1f | %.1f | %.1f | %.2f | %.0f %% | %s | %.1f | %.1f | %d"
-                + " | %d |",
-            gpus,
-            frontends,
-            route,
-            saturated.formats().isEmpty() ? "-" : String.join("+", saturated.formats()),
-            rate,
-            (cpu[4] - cpu[0]) / perRow,
-            (cpu[5] - cpu[1]) / perRow,
-            (cpu[6] - cpu[2]) / perRow,
-            Math.max(
-                    0,
-                    (cpu[7] - cpu[3]) - (cpu[4] - cpu[0]) - (cpu[5] - cpu[1]) - (cpu[6] - cpu[2]))
-                / 1e9
-                / seconds,
-            100 * (busy[1][0] - busy[0][0]) / (gpus * seconds),
-            runs > 0 ? String.format(Locale.ROOT, "%.0f", saturated.okRows() / runs) : "-",
-            latency.quantileMillis(0.5),
-            latency.quantileMillis(0.99),
-            lost,
-            misplaced);
-    System.out.println(row);
+    BenchTable.Cell cell =
+        BenchTable.Cell.of(
+            gpus, frontends, route, seconds, saturated, latency, window[1].since(window[0]));
+    System.out.println(cell.row());
     System.out.flush();
-    cells.add(
-        new Cell(
-            gpus,
-            frontends,
-            route,
-            String.join("+", saturated.formats()),
-            rate,
-            (cpu[4] - cpu[0]) / perRow,
-            (cpu[5] - cpu[1]) / perRow,
-            lost,
-            misplaced,
-            row));
-    if (!saturated.statuses().keySet().equals(java.util.Set.of("200"))
-        || (latency != saturated && !latency.statuses().keySet().equals(java.util.Set.of("200")))) {
-      System.err.println(
-          "  answers: "
-              + saturated.statuses()
-              + (latency != saturated ? " then " + latency.statuses() : "")
-              + "; first error: "
-              + (saturated.firstError() != null ? saturated.firstError() : latency.firstError()));
+    cells.add(cell);
+    for (CellLoad.Tally t : List.of(saturated, latency)) {
+      if (!t.statuses().keySet().equals(java.util.Set.of("200"))) {
+        System.err.println("  answers: " + t.statuses() + "; first error: " + t.firstError());
+      }
     }
   }
 

@@ -34,12 +34,29 @@ final class SimulatedCluster implements AutoCloseable {
       List<String> frontendCores,
       List<String> workerJvm) {}
 
+  /** Clusters started and not yet closed: what a shutdown hook reaps (Ctrl-C mid-start too). */
+  private static final java.util.Set<SimulatedCluster> LIVE =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final List<NodeProcess> frontends = new ArrayList<>();
   private final List<NodeProcess> workers = new ArrayList<>();
   private final List<Integer> httpPorts = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
 
-  private SimulatedCluster() {}
+  private final Setup setup;
+  private List<String> seeds;
+
+  private SimulatedCluster(Setup setup) {
+    this.setup = setup;
+    LIVE.add(this);
+  }
+
+  /** Closes every cluster still up. */
+  static void closeAll() {
+    for (SimulatedCluster c : List.copyOf(LIVE)) {
+      c.close();
+    }
+  }
 
   /** Makes the TLS stores (once: the script keeps what exists) for a frontend and a worker. */
   static void tlsStores(Path root, Path dir, Path log) throws IOException, InterruptedException {
@@ -62,37 +79,61 @@ final class SimulatedCluster implements AutoCloseable {
     }
   }
 
-  /** Starts the nodes and waits until every frontend sees all {@code gpus} workers. */
-  static SimulatedCluster start(Setup s, int gpus, int frontendCount) {
-    SimulatedCluster c = new SimulatedCluster();
+  /**
+   * Starts {@code frontendCount} frontend JVMs, the first forming the cluster; no workers yet.
+   * Frontends outlive the workers' sets ({@link #workers}), so that each set meets frontends
+   * already compiled by the JIT.
+   */
+  static SimulatedCluster frontends(Setup s, int frontendCount) {
+    SimulatedCluster c = new SimulatedCluster(s);
     try {
-      // every JVM at once: the first frontend forms the cluster on a port picked now, which the
-      // others keep trying to join until it is up (Akka's seed-node join retries)
+      // the first frontend forms the cluster on a port picked now; the other JVMs keep trying to
+      // join it until it is up (Akka's seed-node join retries), so all start at once
       int seedPort = freePort();
-      List<String> seeds = List.of("127.0.0.1:" + seedPort);
-      c.launch(s, "frontend1", true, 0, List.of(), -1, seedPort);
+      c.seeds = List.of("127.0.0.1:" + seedPort);
+      c.launch("frontend1", true, 0, List.of(), -1, seedPort);
       for (int f = 2; f <= frontendCount; f++) {
-        c.launch(s, "frontend" + f, true, f - 1, seeds, -1, 0);
-      }
-      for (int left = gpus, w = 1; left > 0; left -= s.gpusPerJvm(), w++) {
-        c.launch(s, "worker" + w, false, 0, seeds, Math.min(left, s.gpusPerJvm()), 0);
+        c.launch("frontend" + f, true, f - 1, c.seeds, -1, 0);
       }
       for (NodeProcess f : c.frontends) {
         c.httpPorts.add(f.ports(START).http());
-      }
-      for (NodeProcess w : c.workers) {
-        w.ports(START);
-      }
-      for (int port : c.httpPorts) {
-        Waits.until(
-            "frontend :" + port + " sees " + gpus + " workers (logs in " + s.logs() + ")",
-            START,
-            () -> c.workersSeen(port) == gpus);
       }
       return c;
     } catch (RuntimeException e) {
       c.close();
       throw e;
+    }
+  }
+
+  /**
+   * Starts worker JVMs with {@code gpus} simulated GPUs in all; waits until every frontend sees
+   * them.
+   */
+  void workers(int gpus) {
+    for (int left = gpus, w = 1; left > 0; left -= setup.gpusPerJvm(), w++) {
+      launch("worker" + w, false, 0, seeds, Math.min(left, setup.gpusPerJvm()), 0);
+    }
+    for (NodeProcess w : workers) {
+      w.ports(START);
+    }
+    awaitWorkers(gpus);
+  }
+
+  /** Stops the worker JVMs as an operator would (SIGTERM: they leave the cluster); waits for it. */
+  void stopWorkers() {
+    for (NodeProcess w : workers) {
+      w.stop(START);
+    }
+    workers.clear();
+    awaitWorkers(0);
+  }
+
+  private void awaitWorkers(int gpus) {
+    for (int port : httpPorts) {
+      Waits.until(
+          "frontend :" + port + " sees " + gpus + " workers (logs in " + setup.logs() + ")",
+          START,
+          () -> workersSeen(port) == gpus);
     }
   }
 
@@ -107,13 +148,8 @@ final class SimulatedCluster implements AutoCloseable {
   }
 
   private NodeProcess launch(
-      Setup s,
-      String name,
-      boolean frontend,
-      int index,
-      List<String> seeds,
-      int gpus,
-      int clusterPort) {
+      String name, boolean frontend, int index, List<String> seeds, int gpus, int clusterPort) {
+    Setup s = setup;
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -243,6 +279,7 @@ final class SimulatedCluster implements AutoCloseable {
   /** Kills and reaps every node. */
   @Override
   public void close() {
+    LIVE.remove(this);
     for (NodeProcess n : frontends) {
       n.close();
     }

@@ -31,9 +31,9 @@ class ClusterBenchmarkSmokeTest {
             "--no-sdk",
             "--logs",
             "target/cluster-bench");
-    List<ClusterBenchmark.Cell> cells = ClusterBenchmark.run(options);
+    List<BenchTable.Cell> cells = ClusterBenchmark.run(options);
     assertEquals(1, cells.size());
-    ClusterBenchmark.Cell cell = cells.get(0);
+    BenchTable.Cell cell = cells.get(0);
     assertTrue(cell.rowsPerSecond() > 0, cell.row());
     assertEquals("JSON", cell.formats(), cell.row());
     assertEquals(0, cell.lost(), cell.row());
