@@ -20,6 +20,7 @@ record BenchOptions(
     double frontendWarmSeconds,
     double workerWarmSeconds,
     List<String> pinFrontend,
+    String otherCores,
     int gpusPerJvm,
     int dim,
     int maxSeqLen,
@@ -37,7 +38,8 @@ record BenchOptions(
         --load half      (default) the saturated phase, then one paced at half its rate, where the
                          latency is measured; saturate: latency at saturation, no second phase
         --pin-frontend C frontend JVM i runs under taskset -c on the i-th of the comma-separated
-                         cores (0: every frontend on core 0; 0,1: one each)
+                         cores (0: every frontend on core 0; 0,1: one each); the worker JVMs and
+                         this JVM then run on the other cores, if any
         --gpus-per-jvm K simulated GPUs a worker JVM (-num_worker); more GPUs, more worker JVMs
       """;
 
@@ -110,8 +112,9 @@ record BenchOptions(
         seconds,
         1,
         quick ? 3 : 4,
-        1,
+        quick ? 1 : 2,
         pin,
+        otherCores(pin),
         perJvm,
         dim,
         maxSeqLen,
@@ -162,6 +165,24 @@ record BenchOptions(
       case "saturate" -> false;
       default -> throw new IllegalArgumentException("--load " + v + ": expected half or saturate");
     };
+  }
+
+  /**
+   * The cores left to the workers and the load generator when the frontends are pinned (so that a
+   * pinned frontend has its core to itself), e.g. {@code "1"}; null when none are pinned or no core
+   * is left. Taken before this JVM pins itself, after which it sees fewer cores.
+   */
+  private static String otherCores(List<String> pinned) {
+    if (pinned == null) {
+      return null;
+    }
+    List<String> others = new ArrayList<>();
+    for (int c = 0; c < Runtime.getRuntime().availableProcessors(); c++) {
+      if (!pinned.contains(String.valueOf(c))) {
+        others.add(String.valueOf(c));
+      }
+    }
+    return others.isEmpty() ? null : String.join(",", others);
   }
 
   /** The worker JVMs' options for the simulated card's timing. */

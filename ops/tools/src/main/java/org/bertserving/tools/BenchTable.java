@@ -156,7 +156,11 @@ final class BenchTable {
         o.gpusPerJvm(),
         o.pinFrontend() == null
             ? ""
-            : "; frontends pinned: taskset -c " + String.join(",", o.pinFrontend()),
+            : "; frontends pinned: taskset -c "
+                + String.join(",", o.pinFrontend())
+                + (o.otherCores() == null
+                    ? ""
+                    : ", workers and the load generator on " + o.otherCores()),
         o.describeLoad(),
         o.seconds(),
         Corpus.ROWS,

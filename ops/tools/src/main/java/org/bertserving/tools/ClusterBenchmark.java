@@ -52,6 +52,22 @@ public final class ClusterBenchmark {
   /** Runs every cell the options ask for; prints the table as it goes. */
   static List<BenchTable.Cell> run(BenchOptions o) throws Exception {
     long started = System.nanoTime();
+    if (o.otherCores() != null) { // the load generator off the frontends' cores too
+      Process p =
+          new ProcessBuilder(
+                  "taskset",
+                  "-a",
+                  "-p",
+                  "-c",
+                  o.otherCores(),
+                  String.valueOf(ProcessHandle.current().pid()))
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (p.waitFor() != 0) {
+        throw new IllegalStateException("taskset -a -p -c " + o.otherCores() + " failed");
+      }
+    }
     Path model = SyntheticModel.write(o.logs().resolve("model"), o.dim());
     SimulatedCluster.tlsStores(o.root(), o.logs().resolve("tls"), o.logs().resolve("tls.log"));
     Corpus corpus = Corpus.build(model, 1024, o.maxSeqLen(), o.dim(), o.timing());
@@ -66,6 +82,7 @@ public final class ClusterBenchmark {
             o.maxSeqLen(),
             o.gpusPerJvm(),
             o.pinFrontend(),
+            o.otherCores(),
             o.workerJvm());
     for (int frontends : o.frontends()) {
       bench.frontends(setup, frontends);

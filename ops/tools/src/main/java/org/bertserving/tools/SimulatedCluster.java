@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class SimulatedCluster implements AutoCloseable {
   private static final Duration START = Duration.ofMinutes(3);
+  private static final Duration LEAVE = Duration.ofSeconds(15);
 
   /** What every cluster of a run shares. */
   record Setup(
@@ -32,6 +33,7 @@ final class SimulatedCluster implements AutoCloseable {
       int maxSeqLen,
       int gpusPerJvm,
       List<String> frontendCores,
+      String otherCores,
       List<String> workerJvm) {}
 
   /** Clusters started and not yet closed: what a shutdown hook reaps (Ctrl-C mid-start too). */
@@ -119,10 +121,14 @@ final class SimulatedCluster implements AutoCloseable {
     awaitWorkers(gpus);
   }
 
-  /** Stops the worker JVMs as an operator would (SIGTERM: they leave the cluster); waits for it. */
+  /**
+   * Stops the worker JVMs as an operator would (SIGTERM: they leave the cluster), killed if still
+   * there after {@link #LEAVE} (a node that has left may take a while more to end its process);
+   * waits until the frontends have seen them go.
+   */
   void stopWorkers() {
     for (NodeProcess w : workers) {
-      w.stop(START);
+      w.stop(LEAVE);
     }
     workers.clear();
     awaitWorkers(0);
@@ -182,6 +188,9 @@ final class SimulatedCluster implements AutoCloseable {
         prefix = List.of("taskset", "-c", s.frontendCores().get(index % s.frontendCores().size()));
       }
     } else {
+      if (s.otherCores() != null) {
+        prefix = List.of("taskset", "-c", s.otherCores());
+      }
       args.addAll(List.of("-num_worker", String.valueOf(gpus), "-cpu"));
       jvm.add("-Dbert-serving.engine.backend=" + SyntheticBackend.class.getName());
       jvm.addAll(s.workerJvm());
