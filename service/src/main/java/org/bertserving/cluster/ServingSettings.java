@@ -193,6 +193,7 @@ public record ServingSettings(
       b.normalize(e.getBoolean("normalize"));
     }
     b.prompt(e.getString("prompt"));
+    b.backend(e.getString("backend"));
     b.numLabels(e.getInt("num-labels"))
         .maskClsSep(e.getBoolean("mask-cls-sep"))
         .noSpecialToken(e.getBoolean("no-special-token"))

@@ -28,6 +28,8 @@ import java.util.List;
  * @param tokenBudget at most this many rows x padded length in one TF run
  * @param normalize L2-normalize every output vector
  * @param prompt prefixed to every text before tokenization ({@code "query: "}); {@code ""} = none
+ * @param backend the class of the {@link ModelBackend.Opener} a server's workers open their model
+ *     with ({@code bert-serving.engine.backend}); {@code ""} = TensorFlow's
  */
 public record EngineSettings(
     Path modelDir,
@@ -55,11 +57,13 @@ public record EngineSettings(
     String model,
     boolean normalize,
     String prompt,
-    Path cacheDir) {
+    Path cacheDir,
+    String backend) {
 
   public EngineSettings {
     poolingLayers = List.copyOf(poolingLayers);
     prompt = prompt == null ? "" : prompt;
+    backend = backend == null ? "" : backend.trim();
   }
 
   public static Builder builder() {
@@ -134,6 +138,7 @@ public record EngineSettings(
     b.normalize = normalize;
     b.prompt = prompt;
     b.cacheDir = cacheDir;
+    b.backend = backend;
     return b;
   }
 
@@ -171,6 +176,7 @@ public record EngineSettings(
     private Boolean normalize;
     private String prompt;
     private Path cacheDir;
+    private String backend;
 
     /** The defaults of reference.conf, the one place they are written (bert-as-service's). */
     private Builder() {
@@ -184,6 +190,7 @@ public record EngineSettings(
       intraOpThreads = e.getInt("intra-op-threads");
       interOpThreads = e.getInt("inter-op-threads");
       prompt = e.getString("prompt");
+      backend = e.getString("backend");
       maxBatchSize = reference.getInt("bert-serving.workers.max-batch-size");
     }
 
@@ -321,6 +328,15 @@ public record EngineSettings(
       return this;
     }
 
+    /**
+     * The {@link ModelBackend.Opener} class a server's workers open their model with; {@code ""} =
+     * TensorFlow's.
+     */
+    public Builder backend(String v) {
+      backend = v;
+      return this;
+    }
+
     public EngineSettings build() {
       String name = model == null || model.isBlank() ? null : NamedModel.of(model).modelName();
       boolean complete =
@@ -352,7 +368,8 @@ public record EngineSettings(
               name,
               normalize != null ? normalize : d.normalize(),
               prompt,
-              cacheDir)
+              cacheDir,
+              backend)
           .validate();
     }
   }

@@ -20,7 +20,9 @@ import org.bertserving.cluster.NodeWorkers;
 import org.bertserving.cluster.ServingSettings;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.GpuPlatform;
+import org.bertserving.engine.ModelBackend;
 import org.bertserving.engine.tf.DeviceProbe;
+import org.bertserving.engine.tf.TfBertBackend;
 import org.bertserving.http.HttpSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,9 +83,10 @@ public final class BertServer implements AutoCloseable {
           devices.isEmpty()
               ? settings.numWorker()
               : Math.max(settings.numWorker(), (int) devices.stream().distinct().count());
+      ModelBackend.Opener backend = backend(settings.engine().backend());
       try {
         for (int i = 0; i < workers; i++) {
-          engines.add(BertEncoder.load(settings.engineFor(i, devices)));
+          engines.add(BertEncoder.load(settings.engineFor(i, devices), backend));
         }
       } catch (IOException | RuntimeException e) {
         engines.forEach(BertEncoder::close);
@@ -98,6 +101,36 @@ public final class BertServer implements AutoCloseable {
       throw e;
     }
     return server;
+  }
+
+  /**
+   * The opener of {@code bert-serving.engine.backend}: TensorFlow's when {@code ""}, else an
+   * instance of the class it names (a simulated GPU for a benchmark, another runtime), which must
+   * implement {@link ModelBackend.Opener} and have a public no-argument constructor.
+   */
+  static ModelBackend.Opener backend(String className) {
+    if (className.isEmpty()) {
+      return TfBertBackend::open;
+    }
+    String key = "bert-serving.engine.backend = " + className + ": ";
+    Class<?> type;
+    try {
+      type = Class.forName(className);
+    } catch (ClassNotFoundException | LinkageError e) {
+      throw new IllegalArgumentException(key + "no such class on the class path (" + e + ")", e);
+    }
+    if (!ModelBackend.Opener.class.isAssignableFrom(type)) {
+      throw new IllegalArgumentException(
+          key + "does not implement " + ModelBackend.Opener.class.getName());
+    }
+    try {
+      return (ModelBackend.Opener) type.getConstructor().newInstance();
+    } catch (NoSuchMethodException e) {
+      throw new IllegalArgumentException(key + "has no public no-argument constructor", e);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e;
+      throw new IllegalArgumentException(key + "cannot be created: " + cause, cause);
+    }
   }
 
   /**

@@ -1,0 +1,299 @@
+package org.bertserving.tools;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A cluster of node JVMs on loopback as shipped (cluster-conf/frontend.conf and worker.conf: Artery
+ * over TLS with stores that ops/bert-serving-tls-stores made): {@code frontends} frontend-only JVMs
+ * with HTTP, and worker-only JVMs with {@code gpus} simulated GPUs in all ({@link
+ * SyntheticBackend}, {@code -num_worker} of them a JVM, at most {@code gpusPerJvm}). {@link #close}
+ * reaps every JVM.
+ */
+final class SimulatedCluster implements AutoCloseable {
+  private static final Duration START = Duration.ofMinutes(3);
+  private static final Duration LEAVE = Duration.ofSeconds(15);
+
+  /** What every cluster of a run shares. */
+  record Setup(
+      Path root,
+      Path model,
+      Path tls,
+      Path logs,
+      int maxSeqLen,
+      int gpusPerJvm,
+      List<String> frontendCores,
+      String otherCores,
+      List<String> workerJvm) {}
+
+  /** Clusters started and not yet closed: what a shutdown hook reaps (Ctrl-C mid-start too). */
+  private static final java.util.Set<SimulatedCluster> LIVE =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private final List<NodeProcess> frontends = new ArrayList<>();
+  private final List<NodeProcess> workers = new ArrayList<>();
+  private final List<Integer> httpPorts = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private final Setup setup;
+  private List<String> seeds;
+
+  private SimulatedCluster(Setup setup) {
+    this.setup = setup;
+    LIVE.add(this);
+  }
+
+  /** Closes every cluster still up. */
+  static void closeAll() {
+    for (SimulatedCluster c : List.copyOf(LIVE)) {
+      c.close();
+    }
+  }
+
+  /** Makes the TLS stores (once: the script keeps what exists) for a frontend and a worker. */
+  static void tlsStores(Path root, Path dir, Path log) throws IOException, InterruptedException {
+    Files.createDirectories(log.getParent());
+    Process p =
+        new ProcessBuilder(
+                root.resolve("ops/bert-serving-tls-stores").toString(),
+                dir.toString(),
+                "frontend",
+                "worker")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    try {
+      if (!p.waitFor(3, TimeUnit.MINUTES) || p.exitValue() != 0) {
+        throw new IOException("ops/bert-serving-tls-stores failed: " + Files.readString(log));
+      }
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  /**
+   * Starts {@code frontendCount} frontend JVMs, the first forming the cluster; no workers yet.
+   * Frontends outlive the workers' sets ({@link #workers}), so that each set meets frontends
+   * already compiled by the JIT.
+   */
+  static SimulatedCluster frontends(Setup s, int frontendCount) {
+    SimulatedCluster c = new SimulatedCluster(s);
+    try {
+      // the first frontend forms the cluster on a port picked now; the other JVMs keep trying to
+      // join it until it is up (Akka's seed-node join retries), so all start at once
+      int seedPort = freePort();
+      c.seeds = List.of("127.0.0.1:" + seedPort);
+      c.launch("frontend1", true, 0, List.of(), -1, seedPort);
+      for (int f = 2; f <= frontendCount; f++) {
+        c.launch("frontend" + f, true, f - 1, c.seeds, -1, 0);
+      }
+      for (NodeProcess f : c.frontends) {
+        c.httpPorts.add(f.ports(START).http());
+      }
+      return c;
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts worker JVMs with {@code gpus} simulated GPUs in all; waits until every frontend sees
+   * them.
+   */
+  void workers(int gpus) {
+    for (int left = gpus, w = 1; left > 0; left -= setup.gpusPerJvm(), w++) {
+      launch("worker" + w, false, 0, seeds, Math.min(left, setup.gpusPerJvm()), 0);
+    }
+    for (NodeProcess w : workers) {
+      w.ports(START);
+    }
+    awaitWorkers(gpus);
+  }
+
+  /**
+   * Stops the worker JVMs as an operator would (SIGTERM: they leave the cluster), killed if still
+   * there after {@link #LEAVE} (a node that has left may take a while more to end its process);
+   * waits until the frontends have seen them go.
+   */
+  void stopWorkers() {
+    for (NodeProcess w : workers) {
+      w.stop(LEAVE);
+    }
+    workers.clear();
+    awaitWorkers(0);
+  }
+
+  private void awaitWorkers(int gpus) {
+    for (int port : httpPorts) {
+      Waits.until(
+          "frontend :" + port + " sees " + gpus + " workers (logs in " + setup.logs() + ")",
+          START,
+          () -> workersSeen(port) == gpus);
+    }
+  }
+
+  /** A port the kernel has just found free (for the seed node, whose port the others need). */
+  private static int freePort() {
+    try (java.net.ServerSocket socket =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private NodeProcess launch(
+      String name, boolean frontend, int index, List<String> seeds, int gpus, int clusterPort) {
+    Setup s = setup;
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "-config",
+                s.root()
+                    .resolve(frontend ? "cluster-conf/frontend.conf" : "cluster-conf/worker.conf")
+                    .toString(),
+                "-cluster_host",
+                "127.0.0.1",
+                "-cluster_port",
+                String.valueOf(clusterPort),
+                "-management_interface",
+                "127.0.0.1",
+                "-management_port",
+                "0",
+                "-model_dir",
+                s.model().toString(),
+                "-max_seq_len",
+                String.valueOf(s.maxSeqLen())));
+    List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
+    List<String> prefix = List.of();
+    if (!seeds.isEmpty()) {
+      args.addAll(List.of("-seed_nodes", String.join(",", seeds)));
+    } else {
+      jvm.add("-Dbert-serving.cluster.join-self=on");
+    }
+    if (frontend) {
+      args.addAll(List.of("-http_interface", "127.0.0.1", "-http_port", "0"));
+      if (s.frontendCores() != null) {
+        prefix = List.of("taskset", "-c", s.frontendCores().get(index % s.frontendCores().size()));
+      }
+    } else {
+      if (s.otherCores() != null) {
+        prefix = List.of("taskset", "-c", s.otherCores());
+      }
+      args.addAll(List.of("-num_worker", String.valueOf(gpus), "-cpu"));
+      jvm.add("-Dbert-serving.engine.backend=" + SyntheticBackend.class.getName());
+      jvm.addAll(s.workerJvm());
+    }
+    String store = frontend ? "frontend" : "worker";
+    Map<String, String> env;
+    try {
+      env =
+          Map.of(
+              "BERT_TLS_KEYSTORE", s.tls().resolve(store + ".p12").toString(),
+              "BERT_TLS_TRUSTSTORE", s.tls().resolve("trust.p12").toString(),
+              "BERT_TLS_PASSWORD", Files.readString(s.tls().resolve("password")).trim());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    NodeProcess node =
+        NodeProcess.start(name, NodeProcess.ownClasspath(), jvm, args, s.logs(), env, prefix);
+    (frontend ? frontends : workers).add(node);
+    return node;
+  }
+
+  /** The workers a frontend's status counts; -1 when it does not answer. */
+  private int workersSeen(int port) {
+    try {
+      String body =
+          http.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/status/server"))
+                      .timeout(Duration.ofSeconds(5))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("\"num_workers\"\\s*:\\s*(\\d+)").matcher(body);
+      return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  List<Integer> httpPorts() {
+    return httpPorts;
+  }
+
+  int workerJvms() {
+    return workers.size();
+  }
+
+  /** CPU time (user + system) of the frontend JVMs so far, in ns. */
+  long frontendCpuNanos() {
+    return frontends.stream().mapToLong(n -> ProcCpu.nanos(n.pid())).sum();
+  }
+
+  /** CPU time of the worker JVMs so far, in ns. */
+  long workerCpuNanos() {
+    return workers.stream().mapToLong(n -> ProcCpu.nanos(n.pid())).sum();
+  }
+
+  /**
+   * The workers' busy seconds and runs so far, summed over the frontends' {@code /metrics} (each
+   * frontend counts the jobs it gave out).
+   */
+  double[] workerBusy() {
+    double[] sums = new double[2];
+    for (int port : httpPorts) {
+      try {
+        String metrics =
+            http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                        .timeout(Duration.ofSeconds(5))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body();
+        for (String line : metrics.split("\n")) {
+          int at =
+              line.startsWith("bert_worker_busy_seconds_total{")
+                  ? 0
+                  : line.startsWith("bert_worker_tf_runs_total{") ? 1 : -1;
+          if (at >= 0) {
+            sums[at] += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          }
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("GET :" + port + "/metrics", e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+    return sums;
+  }
+
+  /** Kills and reaps every node. */
+  @Override
+  public void close() {
+    LIVE.remove(this);
+    for (NodeProcess n : frontends) {
+      n.close();
+    }
+    for (NodeProcess n : workers) {
+      n.close();
+    }
+  }
+}
