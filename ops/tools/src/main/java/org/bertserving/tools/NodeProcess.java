@@ -105,8 +105,17 @@ public final class NodeProcess implements AutoCloseable {
 
   /** kill -9, and waits until it is gone. */
   public void kill() {
-    process.destroyForcibly();
+    destroy();
     awaitExit(REAP);
+  }
+
+  /**
+   * kill -9 of the node and of what its prefix started: a prefix that forks instead of exec'ing
+   * (Debian's {@code faketime}) leaves the node's JVM as its child, which killing it alone orphans.
+   */
+  private void destroy() {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
   }
 
   /** SIGSTOP: the process is frozen, its sockets stay open (a long GC pause, a hung host). */
@@ -123,7 +132,7 @@ public final class NodeProcess implements AutoCloseable {
   public int stop(Duration timeout) {
     signal("TERM");
     if (!waitFor(timeout)) {
-      process.destroyForcibly();
+      destroy();
       awaitExit(REAP);
     }
     return process.exitValue();
@@ -146,15 +155,21 @@ public final class NodeProcess implements AutoCloseable {
     }
   }
 
+  /** Signals the node and, best effort, what its prefix started (see {@link #destroy()}). */
   private void signal(String signal) {
+    if (!kill(signal, process.pid())) {
+      throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
+    }
+    process.descendants().forEach(child -> kill(signal, child.pid()));
+  }
+
+  private static boolean kill(String signal, long pid) {
     try {
       Process kill =
-          new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid()))
+          new ProcessBuilder("kill", "-" + signal, String.valueOf(pid))
               .redirectErrorStream(true)
               .start();
-      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-        throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
-      }
+      return kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -204,7 +219,7 @@ public final class NodeProcess implements AutoCloseable {
       } catch (RuntimeException ignored) {
         // it may have ended meanwhile
       }
-      process.destroyForcibly();
+      destroy();
       waitFor(REAP);
     }
   }
