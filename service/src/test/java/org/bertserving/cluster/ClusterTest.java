@@ -112,7 +112,7 @@ class ClusterTest {
 
   long rowsOn(BertServer worker) {
     String address = worker.system().address().toString();
-    return frontend.metrics().perWorker.entrySet().stream()
+    return frontend.metrics().perWorker().entrySet().stream()
         .filter(e -> e.getKey().startsWith(address + "/"))
         .mapToLong(e -> e.getValue()[0])
         .sum();
@@ -162,7 +162,7 @@ class ClusterTest {
   void thousandRowsOverManyJobsKeepTheirOrder() throws Exception {
     List<String> texts = texts(1000);
     assertInOrder(texts, encode(texts).get(60, TimeUnit.SECONDS));
-    assertTrue(frontend.metrics().jobRows.count() >= 1000 / 8, "many jobs");
+    assertTrue(frontend.metrics().jobs() >= 1000 / 8, "many jobs");
   }
 
   @Test
