@@ -177,4 +177,31 @@ class ClusterTest {
     assertInOrder(texts, body);
     assertTrue(rowsOn(workerA) > 0);
   }
+
+  @Test
+  void aWorkerThatLeavesTakesItsMetricsSeriesWithIt() throws Exception {
+    encode(texts(200)).get(60, TimeUnit.SECONDS);
+    String addressOfB = workerB.system().address() + "/";
+    String b = "worker=\"" + addressOfB;
+    String a = "worker=\"" + workerA.system().address() + "/";
+    TestNodes.await(
+        () -> scrape().contains("bert_worker_info{") && scrape().contains(b) && rowsOn(workerB) > 0,
+        30,
+        "worker B ran rows and described itself in /metrics");
+    workerB.close();
+    workerB = null;
+    TestNodes.await(() -> !scrape().contains(b), 30, "worker B's series left /metrics");
+    String left = scrape();
+    assertTrue(left.contains("bert_worker_rows_total{" + a), left);
+    assertFalse(
+        frontend.metrics().perWorker().keySet().stream().anyMatch(w -> w.startsWith(addressOfB)));
+  }
+
+  String scrape() throws Exception {
+    return CLIENT
+        .send(
+            HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
 }
