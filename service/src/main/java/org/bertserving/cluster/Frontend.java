@@ -338,7 +338,10 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       }
       admission.observed(done.worker(), done.tokens(), done.nanos());
     }
-    metrics.workerRan(done);
+    if (workers.workers().contains(done.worker())) {
+      // a worker gone keeps no series: a late reply of its must not bring them back
+      metrics.workerRan(done);
+    }
     dispatch();
     return this;
   }
@@ -422,9 +425,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
    * to the others.
    */
   private void workerGone(WorkerRegistry.Gone<ActorRef<Worker.Command>> gone) {
-    if (gone.info() != null) {
-      metrics.described.remove(gone.info().name());
-    }
+    metrics.workerLeft(gone.info() != null ? gone.info().name() : workerName(gone.worker()));
     admission.workerLeft(gone.worker());
     if (!gone.jobs().isEmpty()) {
       getContext()
@@ -471,6 +472,14 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     getContext().getLog().info("{} worker(s) reachable: {}", workers.size(), workersPerNode());
     dispatch();
     return this;
+  }
+
+  /** A worker's name as it gives it ({@link Worker}: its node's address and its actor's name). */
+  private String workerName(ActorRef<Worker.Command> worker) {
+    akka.actor.Address node = worker.path().address();
+    return (node.hasGlobalScope() ? node : getContext().getSystem().address())
+        + "/"
+        + worker.path().name();
   }
 
   private Map<String, Integer> workersPerNode() {

@@ -1,13 +1,20 @@
 package org.bertserving.cluster;
 
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What the frontend counts, read by {@code /metrics} and {@code /status/server}. Plain Java and
- * thread-safe: actors write, HTTP threads read.
+ * What the frontend counts, read by {@code /metrics} and {@code /status/server}: the Prometheus
+ * Java client's metrics in a registry of this node's own (several nodes share a JVM in tests, so
+ * not the global one). Thread-safe: actors write, HTTP threads read.
  */
 public final class Metrics {
   /** Upper bounds (seconds) of the request latency buckets. */
@@ -18,35 +25,56 @@ public final class Metrics {
   /** Upper bounds (rows) of the job size buckets. */
   static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
 
-  public final LongAdder requests = new LongAdder();
-  public final LongAdder rows = new LongAdder();
-  public final Map<Integer, LongAdder> replies = new ConcurrentHashMap<>();
-  public final Histogram latency = new Histogram(LATENCY_BUCKETS);
-  public final Histogram jobRows = new Histogram(BATCH_BUCKETS);
-  public final AtomicLong pendingRows = new AtomicLong();
-  public final AtomicLong queuedRows = new AtomicLong();
-  public final AtomicLong workers = new AtomicLong();
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+
+  public final Count requests = count("bert_requests_total", "Encode requests received");
+  public final Count rows = count("bert_rows_total", "Texts received for encoding");
+  private final Counter replies =
+      counter("bert_replies_total", "Replies by HTTP-like status", "status");
+  public final Histogram latency =
+      histogram(
+          "bert_request_duration_seconds",
+          "Request latency, frontend in to reply out",
+          LATENCY_BUCKETS);
+  public final Histogram jobRows =
+      histogram("bert_job_rows", "Rows per job (cross-request batch size)", BATCH_BUCKETS);
+  public final Gauge pendingRows = gauge("bert_pending_rows", "Rows accepted and not yet answered");
+  public final Gauge queuedRows =
+      gauge("bert_queued_rows", "Rows waiting for a worker (queue depth)");
+  public final Gauge workers = gauge("bert_workers", "Workers registered in the cluster");
 
   /** Tokens per second of all workers together, as the frontend measures them. */
-  public final Gauge capacityTokensPerSecond = new Gauge();
+  public final Gauge capacityTokensPerSecond =
+      gauge("bert_capacity_tokens_per_second", "Measured speed of all workers together");
 
   /** Seconds the accepted, unfinished work needs at that speed. */
-  public final Gauge backlogSeconds = new Gauge();
+  public final Gauge backlogSeconds =
+      gauge("bert_backlog_seconds", "Seconds the accepted, unfinished work needs at that speed");
 
   /** Seconds the work accepted by every frontend of the cluster needs at that speed. */
-  public final Gauge clusterBacklogSeconds = new Gauge();
+  public final Gauge clusterBacklogSeconds =
+      gauge(
+          "bert_cluster_backlog_seconds",
+          "Seconds the work accepted by every frontend needs at that speed (admission's measure)");
 
   /** Frontends sharing the workers as this one hears them, itself included (0: not a frontend). */
-  public final AtomicLong frontends = new AtomicLong();
+  public final Gauge frontends =
+      gauge(
+          "bert_frontends",
+          "Frontends sharing the workers as this one hears them, itself included");
 
   /** The other frontends' backlogs (tokens) by address, as they last published them. */
   public volatile Map<String, Double> otherFrontends = Map.of();
 
   /** TensorFlow runs that failed (each restarts its worker's session). */
-  public final LongAdder engineFailures = new LongAdder();
+  public final Count engineFailures =
+      count(
+          "bert_engine_failures_total",
+          "TensorFlow runs that failed (the worker restarts its session)");
 
   /** Times this node was removed from the cluster and joined again as a new incarnation. */
-  public final LongAdder rejoins = new LongAdder();
+  public final Count rejoins =
+      count("bert_rejoins_total", "Times this node rejoined the cluster as a new incarnation");
 
   /** The HTTP port as bound (0 until then): the configured one may be 0, any free one. */
   public volatile int httpPort;
@@ -54,93 +82,178 @@ public final class Metrics {
   /** When this node started (not the first status call). */
   public final java.time.Instant started = java.time.Instant.now();
 
-  /** Per worker: rows, TF runs, busy nanoseconds. */
-  public final Map<String, long[]> perWorker = new ConcurrentHashMap<>();
+  private final Counter workerRows =
+      counter("bert_worker_rows_total", "Rows run per worker", "worker");
+  private final Counter workerRuns =
+      counter("bert_worker_tf_runs_total", "TensorFlow runs per worker", "worker");
+  private final Counter workerBusy =
+      counter(
+          "bert_worker_busy_seconds_total",
+          "Time per worker spent on jobs (TensorFlow runs)",
+          "worker");
 
   /** Per worker, what it said it runs on and what XLA compiled (the latest description). */
-  public final Map<String, Frontend.WorkerInfo> described = new ConcurrentHashMap<>();
+  private final Map<String, Frontend.WorkerInfo> described = new ConcurrentHashMap<>();
 
-  void workerDescribed(Frontend.WorkerInfo info) {
+  public Metrics() {
+    // the descriptions are read at each scrape: a changed one leaves no stale label set behind
+    described(
+        "bert_worker_info",
+        "What each worker runs on (value 1)",
+        new String[] {"worker", "device", "tensorflow", "cuda_runtime", "cudnn"},
+        (i, g) ->
+            g.call(
+                1,
+                i.name(),
+                orEmpty(i.device()),
+                orEmpty(i.tensorflow()),
+                orEmpty(i.cudaRuntime()),
+                orEmpty(i.cudnn())));
+    described(
+        "bert_worker_gpu_memory_used_mib",
+        "GPU memory in use on the worker's GPU (all processes)",
+        new String[] {"worker"},
+        (i, g) -> {
+          if (i.gpuMemoryUsedMib() >= 0) {
+            g.call(i.gpuMemoryUsedMib(), i.name());
+          }
+        });
+    described(
+        "bert_worker_gpu_memory_limit_mib",
+        "What the worker's process may take of its GPU (-gpu_memory_fraction)",
+        new String[] {"worker"},
+        (i, g) -> {
+          if (i.gpuMemoryLimitMib() >= 0) {
+            g.call(i.gpuMemoryLimitMib(), i.name());
+          }
+        });
+    described(
+        "bert_worker_xla_compiles",
+        "XLA compiles of a worker under -xla, at warm-up and on live traffic",
+        new String[] {"worker", "when"},
+        (i, g) -> {
+          g.call(i.warmCompiles(), i.name(), "warm_up");
+          g.call(i.liveCompiles(), i.name(), "live");
+        });
+  }
+
+  /** Every metric of this node as it is now, for {@code /metrics}. */
+  public MetricSnapshots scrape() {
+    return registry.scrape();
+  }
+
+  public void workerDescribed(Frontend.WorkerInfo info) {
     described.put(info.name(), info);
+  }
+
+  /** A worker left: its series go with it (it starts from zero if it comes back). */
+  public void workerLeft(String name) {
+    described.remove(name);
+    workerRows.remove(name);
+    workerRuns.remove(name);
+    workerBusy.remove(name);
   }
 
   /** A reply of this status: the frontend's, and the HTTP layer's own errors. */
   public void reply(int status) {
-    replies.computeIfAbsent(status, s -> new LongAdder()).increment();
+    replies.labelValues(String.valueOf(status)).inc();
   }
 
-  void workerRan(Frontend.JobDone done) {
-    perWorker.merge(
-        done.workerName(),
-        new long[] {done.rows(), done.runs(), done.nanos()},
-        (a, b) -> {
-          synchronized (a) {
-            a[0] += b[0];
-            a[1] += b[1];
-            a[2] += b[2];
-          }
-          return a;
-        });
+  /** Replies so far by status. */
+  public Map<Integer, Long> replies() {
+    Map<Integer, Long> out = new TreeMap<>();
+    for (CounterSnapshot.CounterDataPointSnapshot p : replies.collect().getDataPoints()) {
+      out.put(Integer.valueOf(p.getLabels().get("status")), (long) p.getValue());
+    }
+    return out;
   }
 
-  /** A value that goes up and down. */
-  public static final class Gauge {
-    private volatile double value;
+  /** Jobs sent to workers so far (the observations of {@link #jobRows}). */
+  public long jobs() {
+    return jobRows.collect().getDataPoints().get(0).getCount();
+  }
 
-    public void set(double v) {
-      value = v;
+  public void workerRan(Frontend.JobDone done) {
+    workerRows.labelValues(done.workerName()).inc(done.rows());
+    workerRuns.labelValues(done.workerName()).inc(done.runs());
+    workerBusy.labelValues(done.workerName()).inc(done.nanos() / 1e9);
+  }
+
+  /** Per worker present: rows, TF runs, busy nanoseconds (a copy). */
+  public Map<String, long[]> perWorker() {
+    Map<String, long[]> out = new TreeMap<>();
+    Counter[] columns = {workerRows, workerRuns, workerBusy};
+    for (int c = 0; c < columns.length; c++) {
+      for (CounterSnapshot.CounterDataPointSnapshot p : columns[c].collect().getDataPoints()) {
+        long[] v = out.computeIfAbsent(p.getLabels().get("worker"), w -> new long[3]);
+        v[c] = c == 2 ? Math.round(p.getValue() * 1e9) : (long) p.getValue();
+      }
+    }
+    return out;
+  }
+
+  private Counter counter(String name, String help, String... labels) {
+    return Counter.builder()
+        .name(name)
+        .help(help)
+        .labelNames(labels)
+        .withoutExemplars()
+        .register(registry);
+  }
+
+  private Count count(String name, String help) {
+    return new Count(counter(name, help));
+  }
+
+  /** A counter without labels, read as a whole number (for {@code /status/server} and tests). */
+  public static final class Count {
+    private final Counter counter;
+
+    private Count(Counter counter) {
+      this.counter = counter;
     }
 
-    public double get() {
-      return value;
+    public void increment() {
+      counter.inc();
+    }
+
+    public void add(long n) {
+      counter.inc(n);
+    }
+
+    public long sum() {
+      return counter.getLongValue();
     }
   }
 
-  /** A cumulative histogram with fixed buckets, as Prometheus expects. */
-  public static final class Histogram {
-    private final double[] bounds;
-    private final LongAdder[] counts;
-    private final LongAdder count = new LongAdder();
-    private final java.util.concurrent.atomic.DoubleAdder sum =
-        new java.util.concurrent.atomic.DoubleAdder();
+  private Gauge gauge(String name, String help) {
+    return Gauge.builder().name(name).help(help).withoutExemplars().register(registry);
+  }
 
-    Histogram(double[] bounds) {
-      this.bounds = bounds;
-      this.counts = new LongAdder[bounds.length];
-      for (int i = 0; i < bounds.length; i++) {
-        counts[i] = new LongAdder();
-      }
-    }
+  private Histogram histogram(String name, String help, double[] bounds) {
+    return Histogram.builder()
+        .name(name)
+        .help(help)
+        .classicOnly()
+        .classicUpperBounds(bounds)
+        .withoutExemplars()
+        .register(registry);
+  }
 
-    void observe(double value) {
-      for (int i = 0; i < bounds.length; i++) {
-        if (value <= bounds[i]) {
-          counts[i].increment();
-        }
-      }
-      count.increment();
-      sum.add(value);
-    }
+  private void described(
+      String name,
+      String help,
+      String[] labels,
+      java.util.function.BiConsumer<Frontend.WorkerInfo, GaugeWithCallback.Callback> values) {
+    GaugeWithCallback.builder()
+        .name(name)
+        .help(help)
+        .labelNames(labels)
+        .callback(g -> described.values().forEach(i -> values.accept(i, g)))
+        .register(registry);
+  }
 
-    public double[] bounds() {
-      return bounds.clone();
-    }
-
-    /** Cumulative counts, one per bound. */
-    public long[] cumulative() {
-      long[] out = new long[bounds.length];
-      for (int i = 0; i < out.length; i++) {
-        out[i] = counts[i].sum();
-      }
-      return out;
-    }
-
-    public long count() {
-      return count.sum();
-    }
-
-    public double sum() {
-      return sum.sum();
-    }
+  private static String orEmpty(String s) {
+    return s == null ? "" : s;
   }
 }

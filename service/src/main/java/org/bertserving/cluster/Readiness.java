@@ -30,7 +30,7 @@ public record Readiness(boolean ready, String reason) {
               + (workers.notReady().isEmpty() ? "" : "; " + workers.notReady()));
     }
     if (settings.isFrontend()) {
-      long registered = metrics.workers.get();
+      long registered = (long) metrics.workers.get();
       return registered > 0
           ? new Readiness(true, registered + " worker(s) registered")
           : new Readiness(false, "no warmed worker is registered yet");

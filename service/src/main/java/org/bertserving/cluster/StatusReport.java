@@ -74,7 +74,7 @@ public final class StatusReport {
     statistic.put(
         "avg_size_per_request", requests == 0 ? 0 : metrics.rows.sum() / (double) requests);
     Map<String, Long> replies = new TreeMap<>();
-    metrics.replies.forEach((code, n) -> replies.put(String.valueOf(code), n.sum()));
+    metrics.replies().forEach((code, n) -> replies.put(String.valueOf(code), n));
     statistic.put("replies_by_status", replies);
     statistic.put("engine_failures", metrics.engineFailures.sum());
     statistic.put("rejoins", metrics.rejoins.sum());
@@ -89,7 +89,7 @@ public final class StatusReport {
     status.put("queued_rows", queuedRows);
     // the frontends share the workers: what the others admitted counts in this one's admission
     Map<String, Double> others = metrics.otherFrontends;
-    status.put("frontends_seen", metrics.frontends.get());
+    status.put("frontends_seen", (long) metrics.frontends.get());
     status.put(
         "cluster_backlog_seconds", Math.round(metrics.clusterBacklogSeconds.get() * 10) / 10.0);
     Map<String, Long> otherBacklogs = new TreeMap<>();

@@ -112,7 +112,7 @@ class ClusterTest {
 
   long rowsOn(BertServer worker) {
     String address = worker.system().address().toString();
-    return frontend.metrics().perWorker.entrySet().stream()
+    return frontend.metrics().perWorker().entrySet().stream()
         .filter(e -> e.getKey().startsWith(address + "/"))
         .mapToLong(e -> e.getValue()[0])
         .sum();
@@ -162,7 +162,7 @@ class ClusterTest {
   void thousandRowsOverManyJobsKeepTheirOrder() throws Exception {
     List<String> texts = texts(1000);
     assertInOrder(texts, encode(texts).get(60, TimeUnit.SECONDS));
-    assertTrue(frontend.metrics().jobRows.count() >= 1000 / 8, "many jobs");
+    assertTrue(frontend.metrics().jobs() >= 1000 / 8, "many jobs");
   }
 
   @Test
@@ -176,5 +176,32 @@ class ClusterTest {
     JsonNode body = reply.get(60, TimeUnit.SECONDS);
     assertInOrder(texts, body);
     assertTrue(rowsOn(workerA) > 0);
+  }
+
+  @Test
+  void aWorkerThatLeavesTakesItsMetricsSeriesWithIt() throws Exception {
+    encode(texts(200)).get(60, TimeUnit.SECONDS);
+    String addressOfB = workerB.system().address() + "/";
+    String b = "worker=\"" + addressOfB;
+    String a = "worker=\"" + workerA.system().address() + "/";
+    TestNodes.await(
+        () -> scrape().contains("bert_worker_info{") && scrape().contains(b) && rowsOn(workerB) > 0,
+        30,
+        "worker B ran rows and described itself in /metrics");
+    workerB.close();
+    workerB = null;
+    TestNodes.await(() -> !scrape().contains(b), 30, "worker B's series left /metrics");
+    String left = scrape();
+    assertTrue(left.contains("bert_worker_rows_total{" + a), left);
+    assertFalse(
+        frontend.metrics().perWorker().keySet().stream().anyMatch(w -> w.startsWith(addressOfB)));
+  }
+
+  String scrape() throws Exception {
+    return CLIENT
+        .send(
+            HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 }

@@ -124,14 +124,13 @@ class MultiFrontendTest {
   }
 
   static long replies(BertServer frontend, int status) {
-    var n = frontend.metrics().replies.get(status);
-    return n == null ? 0 : n.sum();
+    return frontend.metrics().replies().getOrDefault(status, 0L);
   }
 
   /** Rows the worker computed for the frontends' jobs so far. */
   long rowsComputed() {
     return List.of(a, b).stream()
-        .flatMap(f -> f.metrics().perWorker.values().stream())
+        .flatMap(f -> f.metrics().perWorker().values().stream())
         .mapToLong(v -> v[0])
         .sum();
   }
@@ -254,7 +253,7 @@ class MultiFrontendTest {
         status.get("cluster_backlog_seconds").asDouble() > status.get("backlog_seconds").asDouble(),
         "A's backlog counts in B's: " + status);
     String metrics = get(b, "/metrics").body();
-    assertTrue(metrics.contains("\nbert_frontends 2\n"), metrics);
+    assertTrue(metrics.contains("\nbert_frontends 2.0\n"), metrics);
     assertTrue(metrics.contains("\nbert_cluster_backlog_seconds "), metrics);
 
     int half = textsFor(0.5, capacity);

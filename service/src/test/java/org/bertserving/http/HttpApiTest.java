@@ -514,6 +514,6 @@ class HttpApiTest {
   }
 
   static long totalRuns() {
-    return server.metrics().perWorker.values().stream().mapToLong(v -> v[1]).sum();
+    return server.metrics().perWorker().values().stream().mapToLong(v -> v[1]).sum();
   }
 }

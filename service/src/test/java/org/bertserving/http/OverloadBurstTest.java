@@ -79,13 +79,7 @@ class OverloadBurstTest {
       assertTrue(
           retryAfter.stream().allMatch(s -> s >= 1 && s <= 3),
           "Retry-After within the" + " time the queue needs: " + retryAfter);
-      assertEquals(
-          0,
-          server
-              .metrics()
-              .replies
-              .getOrDefault(504, new java.util.concurrent.atomic.LongAdder())
-              .sum());
+      assertEquals(0, server.metrics().replies().getOrDefault(504, 0L));
 
       // a client that honours Retry-After, in a second burst, gets through
       try (BertClient client =
@@ -105,13 +99,7 @@ class OverloadBurstTest {
           assertEquals(200, f.get(120, TimeUnit.SECONDS).length);
         }
       }
-      assertEquals(
-          0,
-          server
-              .metrics()
-              .replies
-              .getOrDefault(504, new java.util.concurrent.atomic.LongAdder())
-              .sum());
+      assertEquals(0, server.metrics().replies().getOrDefault(504, 0L));
     }
   }
 }
