@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
 import org.bertserving.client.protocol.EncodeFailure;
@@ -16,11 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** A failure in one request's handling never takes the frontend down. */
 class FrontendSupervisionTest {
-  static final ActorTestKit KIT =
-      ActorTestKit.create(
-          ConfigFactory.parseString("akka.actor.provider = local")
-              .withFallback(ConfigFactory.parseResources("bert-serving-akka.conf"))
-              .withFallback(ConfigFactory.load()));
+  static final ActorTestKit KIT = LocalKit.create("");
 
   @AfterAll
   static void stop() {

@@ -9,7 +9,6 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.serialization.Serialization;
 import akka.serialization.SerializationExtension;
 import akka.serialization.Serializers;
-import com.typesafe.config.ConfigFactory;
 import java.util.List;
 import org.bertserving.client.protocol.EncodeReply;
 import org.junit.jupiter.api.AfterAll;
@@ -20,11 +19,7 @@ import org.junit.jupiter.api.Test;
  * for every wire message), and come back as the same floats; tokens only travel when asked for.
  */
 class WireFormatTest {
-  static final ActorTestKit KIT =
-      ActorTestKit.create(
-          ConfigFactory.parseString("akka.actor.provider = local")
-              .withFallback(ConfigFactory.parseResources("bert-serving-akka.conf"))
-              .withFallback(ConfigFactory.load()));
+  static final ActorTestKit KIT = LocalKit.create("");
 
   @AfterAll
   static void stop() {

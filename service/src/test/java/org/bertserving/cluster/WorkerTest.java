@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
 import org.awaitility.Awaitility;
@@ -26,12 +25,7 @@ import org.junit.jupiter.api.Test;
  * held given back.
  */
 class WorkerTest {
-  static final ActorTestKit KIT =
-      ActorTestKit.create(
-          ConfigFactory.parseString(
-                  "akka.actor.provider = local\nakka.actor.serialize-messages = on")
-              .withFallback(ConfigFactory.parseResources("bert-serving-akka.conf"))
-              .withFallback(ConfigFactory.load()));
+  static final ActorTestKit KIT = LocalKit.create("akka.actor.serialize-messages = on");
   static BertEncoder encoder;
 
   @BeforeAll
@@ -69,6 +63,28 @@ class WorkerTest {
     return local.leaving(System.nanoTime());
   }
 
+  /** A worker of {@code node}, warmed up. */
+  static ActorRef<Worker.Command> ready(NodeWorkers node) {
+    ActorRef<Worker.Command> worker =
+        KIT.spawn(Worker.create(encoder, node, new ResultChunker(8 << 20)));
+    Awaitility.await("warmed up").atMost(Duration.ofSeconds(60)).until(node::allReady);
+    return worker;
+  }
+
+  /** Sends {@code texts} as job {@code id} and checks the answer: every row, then the job done. */
+  static void serves(
+      ActorRef<Worker.Command> worker,
+      TestProbe<Frontend.Command> frontend,
+      TestProbe<Aggregator.Command> aggregator,
+      long id,
+      String... texts) {
+    worker.tell(run(id, frontend, leaving(job(aggregator.getRef(), texts))));
+    Aggregator.JobResult result =
+        aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(30));
+    assertEquals(texts.length, result.rows().size());
+    assertEquals(id, frontend.expectMessageClass(Frontend.JobDone.class).jobId());
+  }
+
   @Test
   void aWarmUpThatFailsIsTriedAgainWithoutBlockingTheActor() {
     NodeWorkers node = new NodeWorkers(1);
@@ -93,20 +109,14 @@ class WorkerTest {
     Awaitility.await("ready after a warm-up that works")
         .atMost(Duration.ofSeconds(60))
         .until(node::allReady);
-    worker.tell(run(2, frontend, leaving(job(aggregator.getRef(), "hello world"))));
-    Aggregator.JobResult result =
-        aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(30));
-    assertEquals(1, result.rows().size());
-    assertEquals(2, frontend.expectMessageClass(Frontend.JobDone.class).jobId());
+    serves(worker, frontend, aggregator, 2, "hello world");
     KIT.stop(worker);
   }
 
   @Test
   void anUnexpectedFailureRestartsTheWorkerAndGivesItsJobBack() {
     NodeWorkers node = new NodeWorkers(1);
-    ActorRef<Worker.Command> worker =
-        KIT.spawn(Worker.create(encoder, node, new ResultChunker(8 << 20)));
-    Awaitility.await().atMost(Duration.ofSeconds(60)).until(node::allReady);
+    ActorRef<Worker.Command> worker = ready(node);
     TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
     TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
 
@@ -120,20 +130,14 @@ class WorkerTest {
     Awaitility.await("restarted with a new session, ready again")
         .atMost(Duration.ofSeconds(60))
         .until(node::allReady);
-    worker.tell(run(8, frontend, leaving(job(aggregator.getRef(), "the dog", "a cat"))));
-    Aggregator.JobResult result =
-        aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(30));
-    assertEquals(2, result.rows().size());
-    assertEquals(8, frontend.expectMessageClass(Frontend.JobDone.class).jobId());
+    serves(worker, frontend, aggregator, 8, "the dog", "a cat");
     KIT.stop(worker);
   }
 
   @Test
   void aJobThatArrivesExpiredIsReportedNotSkipped() {
     NodeWorkers node = new NodeWorkers(1);
-    ActorRef<Worker.Command> worker =
-        KIT.spawn(Worker.create(encoder, node, new ResultChunker(8 << 20)));
-    Awaitility.await().atMost(Duration.ofSeconds(60)).until(node::allReady);
+    ActorRef<Worker.Command> worker = ready(node);
     TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
     TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
     Job late = job(aggregator.getRef(), "too late").arrived(System.nanoTime() - 1_000_000);

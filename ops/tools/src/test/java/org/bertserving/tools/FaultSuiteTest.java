@@ -25,21 +25,7 @@ class FaultSuiteTest {
 
   @Test
   void everySingleFaultHealsByItselfAndLosesNothing() throws Exception {
-    ChaosRun.Options options =
-        new ChaosRun.Options(
-            TestNodes.tinyModel(),
-            16,
-            2,
-            1,
-            3,
-            6,
-            Duration.ofSeconds(20),
-            Duration.ofSeconds(3),
-            NodeProcess.ownClasspath(),
-            List.of("-Xmx384m", "-XX:+UseSerialGC"),
-            corpus(),
-            Path.of("target", "chaos"),
-            System.out);
+    ChaosRun.Options options = options(2, 1, "chaos");
     List<ChaosRun.Row> rows = new ArrayList<>();
     boolean clocks = ChaosRun.hasFaketime();
     List<ChaosRun.Fault> faults =
@@ -78,6 +64,24 @@ class FaultSuiteTest {
         clocks,
         "faketime is not installed (apt-get install faketime): every fault but the two clock"
             + " faults ran and passed; those two did not run");
+  }
+
+  /** A local cluster on the tiny model, under the load of 3 clients through the SDK. */
+  static ChaosRun.Options options(int workers, int frontends, String logs) {
+    return new ChaosRun.Options(
+        TestNodes.tinyModel(),
+        16,
+        workers,
+        frontends,
+        3,
+        6,
+        Duration.ofSeconds(20),
+        Duration.ofSeconds(3),
+        NodeProcess.ownClasspath(),
+        List.of("-Xmx384m", "-XX:+UseSerialGC"),
+        corpus(),
+        Path.of("target", logs),
+        System.out);
   }
 
   /** Distinct texts of the tiny vocabulary. */

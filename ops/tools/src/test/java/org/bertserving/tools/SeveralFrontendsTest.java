@@ -3,10 +3,7 @@ package org.bertserving.tools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,21 +16,7 @@ class SeveralFrontendsTest {
 
   @Test
   void aFrontendKilledUnderLoadLosesNothing() throws Exception {
-    ChaosRun.Options options =
-        new ChaosRun.Options(
-            TestNodes.tinyModel(),
-            16,
-            1,
-            3,
-            3,
-            6,
-            Duration.ofSeconds(20),
-            Duration.ofSeconds(3),
-            NodeProcess.ownClasspath(),
-            List.of("-Xmx384m", "-XX:+UseSerialGC"),
-            FaultSuiteTest.corpus(),
-            Path.of("target", "chaos-two-frontends"),
-            System.out);
+    ChaosRun.Options options = FaultSuiteTest.options(1, 3, "chaos-several-frontends");
     ChaosRun run = new ChaosRun(options);
     ChaosRun.Row row;
     try {
