@@ -343,7 +343,8 @@ public final class ChaosRun implements AutoCloseable {
       try {
         for (String line : get(port, "/metrics").body().split("\n")) {
           if (line.startsWith("bert_rejoins_total ")) {
-            sum += Long.parseLong(line.substring(line.indexOf(' ') + 1).trim());
+            // the Prometheus client writes every value as a double ("1.0")
+            sum += (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
           }
         }
       } catch (IOException e) {

@@ -109,7 +109,13 @@ class XlaNoLiveCompileTest {
                               .build(),
                           HttpResponse.BodyHandlers.ofString())
                       .body()
-                      .contains("when=\"live\"} 0"));
+                      .lines()
+                      // labels in any order, the value as a double ("0.0")
+                      .anyMatch(
+                          l ->
+                              l.startsWith("bert_worker_xla_compiles{")
+                                  && l.contains("when=\"live\"")
+                                  && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) == 0));
     }
   }
 
