@@ -38,6 +38,8 @@ public final class PartitionReport {
    * @param lost requests that reached the frontend and got no answer, or hung
    * @param first503Seconds from the cut to the first probe answered 503; NaN when none was
    * @param slowest503Millis the longest a probe took to be answered 503
+   * @param unansweredBefore503 probes without an answer within their 5 s before the first 503
+   *     (while the failure detector had not yet marked the workers unreachable)
    * @param unansweredAfter503 probes without an answer after the first 503
    * @param healSeconds from the links' return to full capacity; NaN when not within 90 s
    */
@@ -54,6 +56,7 @@ public final class PartitionReport {
       double first503Seconds,
       long slowest503Millis,
       boolean retryAfterOn503,
+      int unansweredBefore503,
       int unansweredAfter503,
       double healSeconds,
       String notes) {
@@ -156,6 +159,7 @@ public final class PartitionReport {
     long slowest503 = 0;
     boolean retryAfter = true;
     int unanswered = 0;
+    int before = 0;
     for (Probe probe : probes) {
       if (probe.status() == 503) {
         first503 = Double.isNaN(first503) ? probe.sinceCutNanos() / 1e9 : first503;
@@ -163,6 +167,8 @@ public final class PartitionReport {
         retryAfter &= probe.retryAfter() != null;
       } else if (probe.status() == 0 && !Double.isNaN(first503)) {
         unanswered++;
+      } else if (probe.status() == 0) {
+        before++;
       }
     }
     return new Row(
@@ -178,6 +184,7 @@ public final class PartitionReport {
         first503,
         slowest503,
         retryAfter,
+        before,
         unanswered,
         healSeconds,
         notes.toString());
@@ -223,8 +230,9 @@ public final class PartitionReport {
                   ? "-"
                   : String.format(
                       Locale.ROOT,
-                      "%.1f s (answered in ≤ %d ms)",
+                      "%.1f s (%d probe(s) held before it; each 503 in ≤ %d ms)",
                       r.first503Seconds(),
+                      r.unansweredBefore503(),
                       r.slowest503Millis()),
               Double.isNaN(r.healSeconds())
                   ? "not healed"

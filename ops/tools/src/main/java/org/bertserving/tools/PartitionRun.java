@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.bertserving.client.BertClient;
 
 /**
@@ -132,13 +133,14 @@ public final class PartitionRun implements AutoCloseable {
         };
     long rejoinsBefore = rejoins();
     long from = System.nanoTime();
-    List<PartitionReport.Probe> probes = new ArrayList<>();
+    List<CompletableFuture<PartitionReport.Probe>> probes = new ArrayList<>();
     try {
       cut.forEach(net::cut);
       long end = from + fault.cut.toNanos();
       if (fault == Fault.BOTH_WORKERS) {
-        // what a caller without the SDK's retries sees while no worker is reachable
-        while (System.nanoTime() < end - Duration.ofSeconds(1).toNanos()) {
+        // what a caller without the SDK's retries sees while no worker is reachable: a probe
+        // every 250 ms, each on its own, so that one held does not delay the next
+        while (System.nanoTime() < end - Duration.ofSeconds(6).toNanos()) {
           probes.add(probe(from));
           Thread.sleep(250); // pacing of the probes, not a wait for a condition
         }
@@ -159,39 +161,35 @@ public final class PartitionRun implements AutoCloseable {
             fault,
             load.during(from, to),
             load.inFlightStartedBetween(Long.MIN_VALUE, to),
-            probes,
+            probes.stream().map(CompletableFuture::join).toList(),
             heal,
             Math.max(0, rejoins() - rejoinsBefore));
     options.log().println("partition: " + row);
     return row;
   }
 
-  /** One request straight to the frontend (no retry): its status, time and Retry-After. */
-  private PartitionReport.Probe probe(long cutAt) {
+  /**
+   * One request straight to the frontend (no retry), sent now and not waited for: its status, time
+   * and Retry-After, status 0 when no answer came within 5 s.
+   */
+  private CompletableFuture<PartitionReport.Probe> probe(long cutAt) throws IOException {
     long start = System.nanoTime();
-    try {
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(frontend().resolve("/encode"))
-                  .timeout(Duration.ofSeconds(5))
-                  .header("Content-Type", "application/json")
-                  .POST(
-                      HttpRequest.BodyPublishers.ofString(
-                          JSON.writeValueAsString(
-                              Map.of("id", 1, "texts", List.of(options.corpus().get(0))))))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return new PartitionReport.Probe(
-          start - cutAt,
-          System.nanoTime() - start,
-          r.statusCode(),
-          r.headers().firstValue("Retry-After").orElse(null));
-    } catch (IOException e) {
-      return new PartitionReport.Probe(start - cutAt, System.nanoTime() - start, 0, null);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new PartitionReport.Probe(start - cutAt, System.nanoTime() - start, 0, null);
-    }
+    byte[] body =
+        JSON.writeValueAsBytes(Map.of("id", 1, "texts", List.of(options.corpus().get(0))));
+    return http.sendAsync(
+            HttpRequest.newBuilder(frontend().resolve("/encode"))
+                .timeout(Duration.ofSeconds(5))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build(),
+            HttpResponse.BodyHandlers.discarding())
+        .handle(
+            (r, e) ->
+                new PartitionReport.Probe(
+                    start - cutAt,
+                    System.nanoTime() - start,
+                    r == null ? 0 : r.statusCode(),
+                    r == null ? null : r.headers().firstValue("Retry-After").orElse(null)));
   }
 
   /** Stops the load, waiting for the requests in flight. */

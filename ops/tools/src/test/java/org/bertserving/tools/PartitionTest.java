@@ -54,6 +54,11 @@ class PartitionTest {
       assertEquals(
           List.of(), row.problems(), row.fault().description + ": " + row + "\n" + run.outputs());
     }
+    // the links were really cut: a worker alone without its frontend downs itself
+    PartitionReport.Row workerCut = rows.get(PartitionRun.Fault.ONE_WORKER.ordinal());
+    assertTrue(
+        workerCut.rejoins() >= 1,
+        "the worker cut off downed itself and joined again in-process: " + workerCut);
     PartitionReport.Row frontendCut = rows.get(PartitionRun.Fault.FRONTEND.ordinal());
     assertTrue(
         frontendCut.rejoins() >= 2,
