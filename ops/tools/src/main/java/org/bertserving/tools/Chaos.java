@@ -14,7 +14,9 @@ import java.util.Random;
  *
  * <pre>
  * ops/bert-serving-chaos [-model_dir DIR] [-max_seq_len N] [-clients N] [-faults KILL_WORKER,...]
- * ops/bert-serving-chaos -burst    (60 concurrent requests of 200 texts on one node)</pre>
+ * ops/bert-serving-chaos -burst    (60 concurrent requests of 200 texts on one node)
+ * ops/bert-serving-chaos -partition [-model_dir DIR] [-max_seq_len N] [-clients N]
+ *     (real network partitions between nodes in network namespaces: root and iproute2)</pre>
  */
 public final class Chaos {
   private static final String[] WORDS =
@@ -34,9 +36,11 @@ public final class Chaos {
     int frontends = 1;
     List<ChaosRun.Fault> faults = null;
     boolean burst = false;
+    boolean partition = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "-burst" -> burst = true;
+        case "-partition" -> partition = true;
         case "-model_dir" -> modelDir = Path.of(args[++i]);
         case "-max_seq_len" -> maxSeqLen = Integer.parseInt(args[++i]);
         case "-clients" -> clients = Integer.parseInt(args[++i]);
@@ -48,13 +52,17 @@ public final class Chaos {
               "usage: ops/bert-serving-chaos [-model_dir DIR] [-max_seq_len N] "
                   + "[-clients N] [-frontends N] [-faults "
                   + Arrays.toString(ChaosRun.Fault.values())
-                  + "] | -burst");
+                  + "] | -burst | -partition [-model_dir DIR] [-max_seq_len N] [-clients N]");
           System.exit(2);
         }
       }
     }
     if (burst) {
       Burst.run(modelDir, 60, 200, Path.of("ops", "run", "chaos"));
+      return;
+    }
+    if (partition) {
+      partitions(modelDir, maxSeqLen, clients);
       return;
     }
     if (faults == null) { // every fault this cluster can have
@@ -85,6 +93,45 @@ public final class Chaos {
       run.finish();
       System.out.println(ChaosRun.table(rows));
       System.out.println("node logs: " + options.logDir().toAbsolutePath());
+    }
+  }
+
+  /** Every fault of {@link PartitionRun}: prints the table, exits 1 when one is not acceptable. */
+  private static void partitions(Path modelDir, int maxSeqLen, int clients) throws Exception {
+    if (!Netns.available()) {
+      System.err.println("bert-serving-chaos -partition: " + Netns.unavailableReason());
+      System.exit(2);
+    }
+    PartitionRun.Options options =
+        new PartitionRun.Options(
+            modelDir,
+            maxSeqLen,
+            clients,
+            4,
+            NodeProcess.ownClasspath(),
+            List.of("-Xmx2g"),
+            corpus(200, new Random(7)),
+            Path.of("ops", "run", "chaos"),
+            System.err);
+    List<PartitionReport.Row> rows = new ArrayList<>();
+    try (PartitionRun run = new PartitionRun(options)) {
+      run.start();
+      for (PartitionRun.Fault fault : PartitionRun.Fault.values()) {
+        rows.add(run.run(fault));
+      }
+      run.finish();
+    }
+    System.out.println(PartitionReport.table(rows));
+    boolean acceptable = true;
+    for (PartitionReport.Row row : rows) {
+      for (String problem : row.problems()) {
+        System.out.println("NOT ACCEPTABLE: " + row.fault().description + ": " + problem);
+        acceptable = false;
+      }
+    }
+    System.out.println("node logs: " + options.logDir().toAbsolutePath());
+    if (!acceptable) {
+      System.exit(1);
     }
   }
 

@@ -125,7 +125,9 @@ final class LoadDriver implements AutoCloseable {
     } catch (BertServerException e) {
       return new Outcome(start, System.nanoTime(), Kind.ERROR, e.status() + " " + e.type());
     } catch (BertTimeoutException e) {
-      return new Outcome(start, System.nanoTime(), Kind.LOST, "timeout: " + e.getMessage());
+      // the cause tells a connection never made (HttpConnectTimeoutException) from no answer
+      String cause = e.getCause() == null ? "" : " (" + e.getCause() + ")";
+      return new Outcome(start, System.nanoTime(), Kind.LOST, "timeout: " + e.getMessage() + cause);
     } catch (BertClientException e) {
       return new Outcome(start, System.nanoTime(), Kind.LOST, e.getMessage());
     }
