@@ -341,12 +341,7 @@ public final class ChaosRun implements AutoCloseable {
     long sum = 0;
     for (int port : managementPorts) {
       try {
-        for (String line : get(port, "/metrics").body().split("\n")) {
-          if (line.startsWith("bert_rejoins_total ")) {
-            // the Prometheus client writes every value as a double ("1.0")
-            sum += (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
-          }
-        }
+        sum += rejoinsIn(get(port, "/metrics").body());
       } catch (IOException e) {
         // a node that is down has no count to add
       } catch (InterruptedException e) {
@@ -461,6 +456,17 @@ public final class ChaosRun implements AutoCloseable {
             options.logDir(),
             Map.of(),
             clocks[i] == null ? List.of() : List.of("faketime", "-f", clocks[i]));
+  }
+
+  /** A node's {@code bert_rejoins_total} in its {@code /metrics} text, 0 when absent. */
+  static long rejoinsIn(String metrics) {
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith("bert_rejoins_total ")) {
+        // the Prometheus client writes every value as a double ("1.0")
+        return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
+      }
+    }
+    return 0;
   }
 
   /** Node 0 and those after the workers are frontends. */

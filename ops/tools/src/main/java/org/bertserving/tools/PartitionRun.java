@@ -218,11 +218,7 @@ public final class PartitionRun implements AutoCloseable {
     long sum = 0;
     for (int i = 0; i < nodes.length; i++) {
       try {
-        for (String line : get(i, MANAGEMENT_PORT, "/metrics").body().split("\n")) {
-          if (line.startsWith("bert_rejoins_total ")) {
-            sum += Long.parseLong(line.substring(line.indexOf(' ') + 1).trim());
-          }
-        }
+        sum += ChaosRun.rejoinsIn(get(i, MANAGEMENT_PORT, "/metrics").body());
       } catch (IOException e) {
         // a node out of reach has no count to add
       } catch (InterruptedException e) {
