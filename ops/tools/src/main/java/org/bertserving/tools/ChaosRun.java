@@ -489,13 +489,7 @@ public final class ChaosRun implements AutoCloseable {
 
   /** The nodes' outputs, for a failure report. */
   public String outputs() {
-    StringBuilder s = new StringBuilder();
-    for (NodeProcess node : nodes) {
-      if (node != null) {
-        s.append("---- ").append(node.name()).append(" (").append(node.log()).append(")\n");
-      }
-    }
-    return s.toString();
+    return NodeProcess.logs(nodes);
   }
 
   /** The table the chaos tool prints (Markdown). */

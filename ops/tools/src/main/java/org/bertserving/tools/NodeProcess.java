@@ -197,6 +197,17 @@ public final class NodeProcess implements AutoCloseable {
     return ports;
   }
 
+  /** Where each node's output is, one line each, for a failure report. */
+  public static String logs(NodeProcess... nodes) {
+    StringBuilder s = new StringBuilder();
+    for (NodeProcess node : nodes) {
+      if (node != null) {
+        s.append("---- ").append(node.name()).append(" (").append(node.log()).append(")\n");
+      }
+    }
+    return s.toString();
+  }
+
   /** What the node printed so far. */
   public String output() {
     try {

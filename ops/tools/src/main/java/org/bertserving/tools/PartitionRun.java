@@ -278,13 +278,7 @@ public final class PartitionRun implements AutoCloseable {
 
   /** Where each node's output is, for a failure report. */
   public String outputs() {
-    StringBuilder s = new StringBuilder();
-    for (NodeProcess node : nodes) {
-      if (node != null) {
-        s.append("---- ").append(node.name()).append(": ").append(node.log()).append('\n');
-      }
-    }
-    return s.toString();
+    return NodeProcess.logs(nodes);
   }
 
   /** Stops the load and every node, then removes the namespaces and the bridge. */

@@ -266,15 +266,9 @@ final class SimulatedCluster implements AutoCloseable {
                         .build(),
                     HttpResponse.BodyHandlers.ofString())
                 .body();
-        for (String line : metrics.split("\n")) {
-          int at =
-              line.startsWith("bert_worker_busy_seconds_total{")
-                  ? 0
-                  : line.startsWith("bert_worker_tf_runs_total{") ? 1 : -1;
-          if (at >= 0) {
-            sums[at] += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-          }
-        }
+        double[] node = SpeedTargets.busyAndRuns(metrics);
+        sums[0] += node[0];
+        sums[1] += node[1];
       } catch (IOException e) {
         throw new java.io.UncheckedIOException("GET :" + port + "/metrics", e);
       } catch (InterruptedException e) {

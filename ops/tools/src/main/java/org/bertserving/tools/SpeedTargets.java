@@ -582,17 +582,7 @@ public final class SpeedTargets {
                       .build(),
                   HttpResponse.BodyHandlers.ofString())
               .body();
-      double[] sums = new double[2];
-      for (String line : metrics.split("\n")) {
-        int at =
-            line.startsWith("bert_worker_busy_seconds_total{")
-                ? 0
-                : line.startsWith("bert_worker_tf_runs_total{") ? 1 : -1;
-        if (at >= 0) {
-          sums[at] += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        }
-      }
-      return sums;
+      return busyAndRuns(metrics);
     }
 
     @Override
@@ -600,5 +590,23 @@ public final class SpeedTargets {
       client.close();
       nodes.forEach(NodeProcess::close);
     }
+  }
+
+  /**
+   * The workers' busy seconds and TensorFlow runs, summed over every worker in a frontend's {@code
+   * /metrics} text.
+   */
+  static double[] busyAndRuns(String metrics) {
+    double[] sums = new double[2];
+    for (String line : metrics.split("\n")) {
+      int at =
+          line.startsWith("bert_worker_busy_seconds_total{")
+              ? 0
+              : line.startsWith("bert_worker_tf_runs_total{") ? 1 : -1;
+      if (at >= 0) {
+        sums[at] += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sums;
   }
 }
