@@ -19,6 +19,7 @@ record BenchOptions(
     double warmSeconds,
     double frontendWarmSeconds,
     double workerWarmSeconds,
+    double maxWarmSeconds,
     List<String> pinFrontend,
     String otherCores,
     int gpusPerJvm,
@@ -31,9 +32,12 @@ record BenchOptions(
       """
       usage: ops/bert-serving-benchmark-cluster [--quick] [--gpus 1,2,4,8,16,32] [--frontends 1,2]
           [--routes json,npy,base64] [--inflight 32] [--load half|saturate] [--seconds 3]
-          [--pin-frontend CORES] [--gpus-per-jvm 16] [--dim 768] [--max-seq-len 40] [--no-sdk]
+          [--max-warm 120] [--pin-frontend CORES] [--gpus-per-jvm 16] [--dim 768]
+          [--max-seq-len 40] [--no-sdk]
           [--run-overhead-us 1000] [--token-ns 2400] [--logs ops/run/cluster-bench]
         --quick          16 GPUs only, 2 s phases: about 2 minutes
+        --max-warm S     before a route's first cell, load until two 3-s slices in a row answer
+                         within 5 % of each other (the JIT done), at most S seconds
         --inflight N     requests of 32 texts in flight in the saturated phase (and connections)
         --load half      (default) the saturated phase, then one paced at half its rate, where the
                          latency is measured; saturate: latency at saturation, no second phase
@@ -53,6 +57,7 @@ record BenchOptions(
     int inflight = 32;
     boolean half = true;
     double seconds = quick ? 2 : 3;
+    double maxWarm = quick ? 30 : 120;
     List<String> pin = null;
     int perJvm = 16;
     int dim = 768;
@@ -81,6 +86,7 @@ record BenchOptions(
           case "--inflight" -> inflight = positive(a, List.of(Integer.parseInt(v))).get(0);
           case "--load" -> half = load(v);
           case "--seconds" -> seconds = Double.parseDouble(v);
+          case "--max-warm" -> maxWarm = Double.parseDouble(v);
           case "--pin-frontend" -> pin = List.of(v.split(","));
           case "--gpus-per-jvm" -> perJvm = positive(a, List.of(Integer.parseInt(v))).get(0);
           case "--dim" -> dim = positive(a, List.of(Integer.parseInt(v))).get(0);
@@ -111,8 +117,9 @@ record BenchOptions(
         half,
         seconds,
         1,
-        quick ? 3 : 4,
-        quick ? 1 : 2,
+        quick ? 10 : 20,
+        quick ? 5 : 10,
+        maxWarm,
         pin,
         otherCores(pin),
         perJvm,

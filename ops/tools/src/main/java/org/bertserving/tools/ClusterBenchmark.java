@@ -108,10 +108,7 @@ public final class ClusterBenchmark {
         // fresh JVMs: every route's code compiled before any is measured (the frontends' only
         // once, the workers' for each set), so that no cell pays for another's JIT
         for (BenchRoute route : o.routes()) {
-          double seconds = fresh ? o.frontendWarmSeconds() : o.workerWarmSeconds();
-          new CellLoad(corpus)
-              .closed(
-                  b -> rawChannel(c, route, b), o.inflight(), (long) (seconds * 1e9), 0, () -> {});
+          warm(c, route, fresh ? o.frontendWarmSeconds() : o.workerWarmSeconds());
         }
         fresh = false;
         for (BenchRoute route : o.routes()) {
@@ -178,6 +175,45 @@ public final class ClusterBenchmark {
     BertClient client = clients.get(thread % clients.size());
     return block -> new CellLoad.Answer(200, "SDK", client.encode(corpus.block(block)), null);
   }
+
+  /**
+   * Load on {@code route} in slices of {@link #WARM_SLICE_SECONDS} until the JVMs are at steady
+   * state: at least {@code least} seconds, then until two slices in a row answer rows within 5 % of
+   * each other, or {@code --max-warm} seconds. A server runs for hours, so the figures are those of
+   * its compiled code: on 2 shared cores the JIT takes 30 to 90 s to compile Akka's, Artery's and
+   * TLS's paths, and a cell measured before then mostly measures the compiler.
+   */
+  private void warm(SimulatedCluster c, BenchRoute route, double least) throws Exception {
+    long t = System.nanoTime();
+    double before = -1;
+    int steady = 0;
+    while (true) {
+      CellLoad.Tally slice =
+          new CellLoad(corpus)
+              .closed(
+                  b -> rawChannel(c, route, b),
+                  o.inflight(),
+                  0,
+                  (long) (WARM_SLICE_SECONDS * 1e9),
+                  () -> {});
+      double rows = slice.okRows();
+      double elapsed = (System.nanoTime() - t) / 1e9;
+      steady = before > 0 && Math.abs(rows - before) <= 0.05 * before ? steady + 1 : 0;
+      before = rows;
+      if (elapsed >= o.maxWarmSeconds() || (elapsed >= least && steady >= 2)) {
+        System.err.printf(
+            Locale.ROOT,
+            "  warm-up %s: %.0f s, %.0f rows/s in its last slice%s%n",
+            route.label,
+            elapsed,
+            rows / WARM_SLICE_SECONDS,
+            steady >= 2 ? "" : " (not steady within --max-warm)");
+        return;
+      }
+    }
+  }
+
+  private static final double WARM_SLICE_SECONDS = 3;
 
   /** One cell: the saturated phase, then (with the half load) the paced one. */
   private void measure(
