@@ -9,27 +9,19 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.receptionist.Receptionist;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
-import org.bertserving.client.protocol.EncodeReply;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.client.protocol.StatusReply;
 import org.bertserving.client.protocol.WireMessage;
 
 /**
- * Takes requests, validates them, admits them by the work they bring against the speed it measures
- * of its workers ({@link Admission}), gives each an {@link Aggregator}, and queues their rows. Work
- * distribution is demand-driven and cluster-aware: workers on any node register with the
- * Receptionist; a worker holds at most {@code prefetch_size} jobs; a job is cut only when a worker
- * has room, from the rows of all waiting requests, small requests first, so rows of many small
- * requests share one job and one TensorFlow run. The jobs of a worker that stops, leaves or becomes
- * unreachable are queued again (the aggregators drop rows that arrive twice); rows whose engine
- * failed are tried once more, alone, and fail their request if they fail again.
+ * Takes requests and hands their rows to the workers, one message at a time. A request goes through
+ * the {@link Intake} (validated, admitted by the work it brings against the speed measured of the
+ * workers, given its {@link Aggregator}); its rows wait in {@link Dispatch}, which cuts a job only
+ * when a worker has room (at most {@code prefetch_size} each), from the rows of all waiting
+ * requests, small requests first, and sends again the jobs of a worker that fails, gives them back,
+ * stops, leaves or becomes unreachable. Workers on any node register with the Receptionist.
  */
 public final class Frontend extends AbstractBehavior<Frontend.Command> {
   public interface Command {}
@@ -99,22 +91,15 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   record OtherFrontends(double backlogTokens, Map<String, Double> byFrontend)
       implements Command, NoSerializationVerificationNeeded {}
 
-  /** Engine failures a row may see before its request fails. */
-  static final int MAX_FAILURES = 2;
-
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
       new com.fasterxml.jackson.databind.ObjectMapper();
 
   private final ServingSettings settings;
   private final Metrics metrics;
-  private final RowQueue queue;
   private final Admission admission;
-  private final long maxTextChars;
-  private final Map<String, Long> active = new HashMap<>();
   private final ActorRef<LoadShare.Command> loadShare;
-
-  private final WorkerRegistry<ActorRef<Worker.Command>> workers;
-  private long pendingRows;
+  private final Intake intake;
+  private final Dispatch workers;
 
   private Frontend(
       ActorContext<Command> context,
@@ -125,13 +110,13 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     timers.startTimerWithFixedDelay(DescribeTick.INSTANCE, DESCRIBE_EVERY);
     this.settings = settings;
     this.metrics = metrics;
-    this.workers = new WorkerRegistry<>(settings.prefetchSize());
     // a job, its texts as CBOR, must fit one message between nodes (up to 4 bytes a character)
-    this.maxTextChars = settings.frameBytes() / 4;
-    this.queue =
-        new RowQueue(settings.priorityBatchSize(), settings.engine().maxBatchSize(), maxTextChars);
+    long maxTextChars = settings.frameBytes() / 4;
     Integer maxSeqLen = settings.engine().maxSeqLen();
     this.admission = new Admission(settings.requestTimeout(), maxSeqLen == null ? 512 : maxSeqLen);
+    this.intake = new Intake(settings, metrics, admission, maxTextChars, context);
+    this.workers =
+        new Dispatch(settings, maxTextChars, admission, metrics, context, intake::waiting);
     this.loadShare =
         context.spawn(
             LoadShare.create(
@@ -165,9 +150,9 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Encode.class, this::onEncode)
-        .onMessage(JobDone.class, this::onJobDone)
-        .onMessage(JobFailed.class, this::onJobFailed)
-        .onMessage(JobReturned.class, this::onJobReturned)
+        .onMessage(JobDone.class, done -> dispatchAfter(() -> workers.done(done)))
+        .onMessage(JobFailed.class, failed -> dispatchAfter(() -> workers.failed(failed)))
+        .onMessage(JobReturned.class, back -> dispatchAfter(() -> workers.returned(back)))
         .onMessage(WorkerInfo.class, this::onWorkerInfo)
         .onMessage(RequestFinished.class, this::onRequestFinished)
         .onMessage(WorkersChanged.class, this::onWorkersChanged)
@@ -178,144 +163,38 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   }
 
   private Behavior<Command> onDescribeTick() {
-    workers.workers().forEach(w -> w.tell(new Worker.Describe(getContext().getSelf())));
+    workers.describeAll();
     return this;
   }
 
   private Behavior<Command> onEncode(Encode encode) {
     try {
-      return encode(encode);
-    } catch (RuntimeException e) {
-      getContext().getLog().error("the frontend failed to take a request; answering 500", e);
-      metrics.reply(500);
-      if (encode.replyTo() != null) {
-        encode
-            .replyTo()
-            .tell(
-                EncodeFailure.of(
-                    encode.request().id(),
-                    500,
-                    "internal_error",
-                    "the frontend failed to take this request: " + e));
+      Job.Segment rows = intake.take(encode, workers);
+      if (rows != null) {
+        workers.add(rows);
+        dispatch();
       }
-      return this;
+    } catch (RuntimeException e) {
+      intake.failed(encode, e);
     }
+    return this;
   }
 
-  private Behavior<Command> encode(Encode encode) {
-    EncodeRequest request = encode.request();
-    List<Object> inputs = request.inputs();
-    metrics.requests.increment();
-    EncodeFailure refused = refusal(request, inputs);
-    long tokens = refused == null ? admission.estimate(inputs, request.isTokenized()) : 0;
-    if (refused == null) {
-      Admission.Decision decision = admission.decide(tokens);
-      if (decision.status() != 0) {
-        refused =
-            new EncodeFailure(
-                request.id(),
-                decision.status(),
-                decision.status() == 429 ? "overloaded" : "too_large",
-                decision.reason(),
-                decision.retryAfterSeconds());
-      }
-    }
-    if (refused != null) {
-      metrics.reply(refused.status());
-      encode.replyTo().tell(refused);
-      return this;
-    }
-    int size = inputs.size();
-    String requestId = UUID.randomUUID().toString();
-    long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
-    boolean showTokens = request.showTokens() || settings.showTokensToClient();
-    ActorRef<Aggregator.Command> aggregator =
-        getContext()
-            .spawn(
-                Aggregator.create(
-                    requestId,
-                    request.id(),
-                    size,
-                    settings.engine().poolingStrategy().isTokenLevel(),
-                    showTokens,
-                    settings.requestTimeout(),
-                    encode.replyTo(),
-                    getContext().getSelf()),
-                "request-" + requestId);
-    active.put(requestId, System.nanoTime());
-    admission.admitted(requestId, tokens, size);
-    queue.add(
-        Requests.segment(
-            requestId,
-            aggregator,
-            inputs,
-            request.isTokenized(),
-            deadline,
-            Requests.options(request),
-            showTokens));
-    pendingRows += size;
-    metrics.rows.add(size);
+  /** What a worker said changes who may take jobs: jobs are cut for those with room. */
+  private Behavior<Command> dispatchAfter(Runnable news) {
+    news.run();
     dispatch();
     return this;
   }
 
-  /** Why a request cannot be taken now, or {@code null}. */
-  private EncodeFailure refusal(EncodeRequest request, List<Object> inputs) {
-    EncodeFailure invalid =
-        Requests.invalid(request, inputs, settings.maxRequestRows(), maxTextChars);
-    if (invalid != null) {
-      return invalid;
-    }
-    int size = inputs.size();
-    if (workers.size() == 0) {
-      return new EncodeFailure(
-          request.id(), 503, "no_worker", "no worker is registered in the cluster yet", 1);
-    }
-    if (workers.allRecovering()) {
-      return new EncodeFailure(
-          request.id(),
-          503,
-          "no_worker",
-          "every worker is opening a new TensorFlow session after an engine failure",
-          1);
-    }
-    if (pendingRows > 0 && pendingRows + size > settings.maxPendingRows()) {
-      return new EncodeFailure(
-          request.id(),
-          429,
-          "overloaded",
-          pendingRows
-              + " rows pending; "
-              + "at most "
-              + settings.maxPendingRows()
-              + " (bert-serving.frontend.max-pending-rows)",
-          (int) Math.max(1, Math.ceil(admission.backlogSeconds())));
-    }
-    return null;
-  }
-
-  /** Gives jobs to workers with room, least loaded first, while rows are waiting. */
   private void dispatch() {
-    while (true) {
-      ActorRef<Worker.Command> worker = workers.pick();
-      if (worker == null) {
-        break;
-      }
-      long now = System.nanoTime();
-      Job job = queue.cut(s -> active.containsKey(s.requestId()) && !s.expired(now));
-      if (job == null) {
-        break;
-      }
-      long jobId = workers.assign(worker, job);
-      metrics.jobRows.observe(job.rows());
-      worker.tell(new Worker.Run(jobId, job.leaving(now), getContext().getSelf()));
-    }
+    workers.dispatch();
     updateGauges();
   }
 
   private void updateGauges() {
-    metrics.queuedRows.set(queue.rows());
-    metrics.pendingRows.set(pendingRows);
+    metrics.queuedRows.set(workers.queuedRows());
+    metrics.pendingRows.set(intake.pendingRows());
     metrics.capacityTokensPerSecond.set(admission.capacity());
     metrics.backlogSeconds.set(admission.backlogSeconds());
     metrics.clusterBacklogSeconds.set(admission.clusterBacklogSeconds());
@@ -330,87 +209,9 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     return this;
   }
 
-  private Behavior<Command> onJobDone(JobDone done) {
-    Job job = workers.ended(done.worker(), done.jobId());
-    if (job != null) {
-      for (Job.Segment segment : job.segments()) {
-        admission.progressed(segment.requestId(), segment.size());
-      }
-      admission.observed(done.worker(), done.tokens(), done.nanos());
-    }
-    if (workers.workers().contains(done.worker())) {
-      // a worker gone keeps no series: a late reply of its must not bring them back
-      metrics.workerRan(done);
-    }
-    dispatch();
-    return this;
-  }
-
-  /**
-   * A worker recovers from an engine failure: no new job for it (and no share of the admitted work)
-   * until its new session describes itself, which it does when asked now.
-   */
-  private void recovering(ActorRef<Worker.Command> worker) {
-    if (workers.recovering(worker)) {
-      admission.workerLeft(worker);
-      worker.tell(new Worker.Describe(getContext().getSelf()));
-    }
-  }
-
-  private Behavior<Command> onJobFailed(JobFailed failed) {
-    metrics.engineFailures.increment();
-    recovering(failed.worker());
-    Job job = workers.ended(failed.worker(), failed.jobId());
-    if (job != null) {
-      List<Job.Segment> again = new ArrayList<>();
-      for (Job.Segment segment : job.segments()) {
-        Job.Segment failedOnce = segment.failedOnce();
-        if (failedOnce.failures() >= MAX_FAILURES) {
-          segment.fail(
-              500,
-              "engine_error",
-              "encoding failed on "
-                  + MAX_FAILURES
-                  + " attempts; the last, on worker "
-                  + failed.workerName()
-                  + ": "
-                  + failed.cause());
-        } else {
-          again.add(failedOnce);
-        }
-      }
-      getContext()
-          .getLog()
-          .warn(
-              "worker {} failed a job of {} row(s): {}; trying {} segment(s) again",
-              failed.workerName(),
-              job.rows(),
-              failed.cause(),
-              again.size());
-      queue.retryAlone(again);
-    }
-    dispatch();
-    return this;
-  }
-
-  private Behavior<Command> onJobReturned(JobReturned returned) {
-    // given back untried: the worker is recovering (this frontend may not have seen it fail)
-    recovering(returned.worker());
-    Job job = workers.ended(returned.worker(), returned.jobId());
-    if (job != null) {
-      queue.requeueFirst(List.of(job));
-    }
-    dispatch();
-    return this;
-  }
-
   private Behavior<Command> onWorkerInfo(WorkerInfo info) {
     boolean back = workers.back(info.worker());
-    if (workers.workers().contains(info.worker())) {
-      if (workers.described(info.worker(), info, back)) {
-        admission.workerJoined(info.worker(), info.tokensPerSecond());
-      }
-      metrics.workerDescribed(info);
+    if (workers.described(info, back)) {
       updateGauges();
     }
     if (back) {
@@ -420,36 +221,8 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     return this;
   }
 
-  /**
-   * A worker stopped, or its node left, crashed or became unreachable: its unfinished jobs go first
-   * to the others.
-   */
-  private void workerGone(WorkerRegistry.Gone<ActorRef<Worker.Command>> gone) {
-    metrics.workerLeft(gone.info() != null ? gone.info().name() : workerName(gone.worker()));
-    admission.workerLeft(gone.worker());
-    if (!gone.jobs().isEmpty()) {
-      getContext()
-          .getLog()
-          .warn(
-              "worker {} is gone with {} unfinished job(s): sending them again",
-              gone.worker().path(),
-              gone.jobs().size());
-      queue.requeueFirst(gone.jobs());
-    }
-  }
-
   private Behavior<Command> onRequestFinished(RequestFinished finished) {
-    Long started = active.remove(finished.requestId());
-    admission.finished(finished.requestId());
-    pendingRows -= finished.rows();
-    int status =
-        finished.outcome() instanceof EncodeReply
-            ? 200
-            : ((EncodeFailure) finished.outcome()).status();
-    metrics.reply(status);
-    if (started != null) {
-      metrics.latency.observe((System.nanoTime() - started) / 1e9);
-    }
+    intake.finished(finished);
     updateGauges();
     return this;
   }
@@ -462,28 +235,9 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
    * predecessor's removal, losing a healthy worker for good.)
    */
   private Behavior<Command> onWorkersChanged(WorkersChanged changed) {
-    List<WorkerRegistry.Gone<ActorRef<Worker.Command>>> left = new ArrayList<>();
-    for (ActorRef<Worker.Command> joined :
-        workers.listed(changed.listing().getServiceInstances(Worker.SERVICE_KEY), left)) {
-      joined.tell(new Worker.Describe(getContext().getSelf()));
-    }
-    left.forEach(this::workerGone);
-    metrics.workers.set(workers.size());
-    getContext().getLog().info("{} worker(s) reachable: {}", workers.size(), workersPerNode());
+    workers.listed(changed.listing().getServiceInstances(Worker.SERVICE_KEY));
     dispatch();
     return this;
-  }
-
-  /** A worker's name as it gives it ({@link Worker}: its node's address and its actor's name). */
-  private String workerName(ActorRef<Worker.Command> worker) {
-    akka.actor.Address node = worker.path().address();
-    return (node.hasGlobalScope() ? node : getContext().getSystem().address())
-        + "/"
-        + worker.path().name();
-  }
-
-  private Map<String, Integer> workersPerNode() {
-    return workers.perNode(w -> w.path().address().toString());
   }
 
   private Behavior<Command> onGetStatus(GetStatus get) {
@@ -494,10 +248,10 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
                     StatusReport.of(
                         settings,
                         metrics,
-                        workersPerNode(),
-                        workers.status(w -> w.path().toString()),
-                        pendingRows,
-                        queue.rows(),
+                        workers.perNode(),
+                        workers.status(),
+                        intake.pendingRows(),
+                        workers.queuedRows(),
                         getContext().getSystem()))));
     return this;
   }

@@ -1,0 +1,172 @@
+package org.bertserving.cluster;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.ActorContext;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.bertserving.client.protocol.EncodeFailure;
+import org.bertserving.client.protocol.EncodeReply;
+import org.bertserving.client.protocol.EncodeRequest;
+
+/**
+ * The frontend's door for requests, whichever door they came in by (HTTP, ZeroMQ, cluster client),
+ * plain Java on the frontend's thread: refuses what is invalid or cannot be run now, admits the
+ * rest by the work it brings ({@link Admission}), gives each admitted request its {@link
+ * Aggregator} (a child of the frontend) and its rows as one {@link Job.Segment}, and keeps count of
+ * the requests in flight until their aggregator says they are finished.
+ */
+final class Intake {
+  private final ServingSettings settings;
+  private final Metrics metrics;
+  private final Admission admission;
+  private final ActorContext<Frontend.Command> context;
+
+  /** The characters one text may have: a job, its texts as CBOR, must fit one message. */
+  private final long maxTextChars;
+
+  /** Requests in flight: when each was admitted ({@link System#nanoTime()}). */
+  private final Map<String, Long> active = new HashMap<>();
+
+  private long pendingRows;
+
+  Intake(
+      ServingSettings settings,
+      Metrics metrics,
+      Admission admission,
+      long maxTextChars,
+      ActorContext<Frontend.Command> context) {
+    this.settings = settings;
+    this.metrics = metrics;
+    this.admission = admission;
+    this.maxTextChars = maxTextChars;
+    this.context = context;
+  }
+
+  /**
+   * Takes a request: its rows for {@code workers}, or {@code null} when it was refused (and its
+   * caller answered).
+   */
+  Job.Segment take(Frontend.Encode encode, Dispatch workers) {
+    EncodeRequest request = encode.request();
+    List<Object> inputs = request.inputs();
+    metrics.requests.increment();
+    EncodeFailure refused = refusal(request, inputs, workers);
+    long tokens = refused == null ? admission.estimate(inputs, request.isTokenized()) : 0;
+    if (refused == null) {
+      Admission.Decision decision = admission.decide(tokens);
+      if (decision.status() != 0) {
+        refused =
+            new EncodeFailure(
+                request.id(),
+                decision.status(),
+                decision.status() == 429 ? "overloaded" : "too_large",
+                decision.reason(),
+                decision.retryAfterSeconds());
+      }
+    }
+    if (refused != null) {
+      metrics.reply(refused.status());
+      encode.replyTo().tell(refused);
+      return null;
+    }
+    int size = inputs.size();
+    String requestId = UUID.randomUUID().toString();
+    long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
+    boolean showTokens = request.showTokens() || settings.showTokensToClient();
+    ActorRef<Aggregator.Command> aggregator =
+        context.spawn(
+            Aggregator.create(
+                requestId,
+                request.id(),
+                size,
+                settings.engine().poolingStrategy().isTokenLevel(),
+                showTokens,
+                settings.requestTimeout(),
+                encode.replyTo(),
+                context.getSelf()),
+            "request-" + requestId);
+    active.put(requestId, System.nanoTime());
+    admission.admitted(requestId, tokens, size);
+    Job.Segment rows =
+        Requests.segment(
+            requestId,
+            aggregator,
+            inputs,
+            request.isTokenized(),
+            deadline,
+            Requests.options(request),
+            showTokens);
+    pendingRows += size;
+    metrics.rows.add(size);
+    return rows;
+  }
+
+  /** Why a request cannot be taken now, or {@code null}. */
+  private EncodeFailure refusal(EncodeRequest request, List<Object> inputs, Dispatch workers) {
+    EncodeFailure invalid =
+        Requests.invalid(request, inputs, settings.maxRequestRows(), maxTextChars);
+    if (invalid != null) {
+      return invalid;
+    }
+    String unavailable = workers.unavailable();
+    if (unavailable != null) {
+      return new EncodeFailure(request.id(), 503, "no_worker", unavailable, 1);
+    }
+    int size = inputs.size();
+    if (pendingRows > 0 && pendingRows + size > settings.maxPendingRows()) {
+      return new EncodeFailure(
+          request.id(),
+          429,
+          "overloaded",
+          pendingRows
+              + " rows pending; "
+              + "at most "
+              + settings.maxPendingRows()
+              + " (bert-serving.frontend.max-pending-rows)",
+          (int) Math.max(1, Math.ceil(admission.backlogSeconds())));
+    }
+    return null;
+  }
+
+  /** A request whose handling failed (a bug) is answered with a 500, the frontend goes on. */
+  void failed(Frontend.Encode encode, RuntimeException e) {
+    context.getLog().error("the frontend failed to take a request; answering 500", e);
+    metrics.reply(500);
+    if (encode.replyTo() != null) {
+      encode
+          .replyTo()
+          .tell(
+              EncodeFailure.of(
+                  encode.request().id(),
+                  500,
+                  "internal_error",
+                  "the frontend failed to take this request: " + e));
+    }
+  }
+
+  /** Whether a request still waits for rows (its aggregator has not finished). */
+  boolean waiting(String requestId) {
+    return active.containsKey(requestId);
+  }
+
+  /** A request's aggregator answered it: its rows are no longer pending. */
+  void finished(Frontend.RequestFinished finished) {
+    Long started = active.remove(finished.requestId());
+    admission.finished(finished.requestId());
+    pendingRows -= finished.rows();
+    int status =
+        finished.outcome() instanceof EncodeReply
+            ? 200
+            : ((EncodeFailure) finished.outcome()).status();
+    metrics.reply(status);
+    if (started != null) {
+      metrics.latency.observe((System.nanoTime() - started) / 1e9);
+    }
+  }
+
+  long pendingRows() {
+    return pendingRows;
+  }
+}
