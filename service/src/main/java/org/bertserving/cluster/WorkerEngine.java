@@ -3,6 +3,7 @@ package org.bertserving.cluster;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -20,6 +21,12 @@ final class WorkerEngine {
   final BertEncoder encoder;
   private final ExecutorService thread;
   private final Executor blocking;
+
+  /** Whether a warm-up was started before (by this actor instance or one before it). */
+  private volatile boolean warmedUp;
+
+  /** The speed measured at the last warm-up that worked. */
+  private volatile double tokensPerSecond;
 
   /**
    * @param name names the engine thread
@@ -41,11 +48,15 @@ final class WorkerEngine {
   }
 
   /**
-   * Warms the session up (a new one first when {@code newSession}) and measures it: its tokens per
-   * second. Under {@code -xla}, every shape is compiled here, so that live traffic compiles none.
+   * Warms the session up and measures its speed (what {@link #describe} tells). The first warm-up
+   * takes the session the encoder was loaded with; every later one (after a failure, or a restart
+   * of the actor) opens a new session first. Under {@code -xla}, every shape is compiled here, so
+   * that live traffic compiles none.
    */
-  CompletableFuture<Double> warmUp(boolean newSession) {
-    return CompletableFuture.supplyAsync(
+  CompletableFuture<Void> warmUp() {
+    boolean newSession = warmedUp;
+    warmedUp = true;
+    return CompletableFuture.runAsync(
         () -> {
           if (newSession) {
             try {
@@ -56,16 +67,30 @@ final class WorkerEngine {
           }
           Integer maxSeqLen = encoder.settings().maxSeqLen();
           encoder.warmUp();
-          return encoder.calibrate(
-              Math.min(16, encoder.settings().maxBatchSize()),
-              Math.min(maxSeqLen == null ? 64 : maxSeqLen, 64));
+          tokensPerSecond =
+              encoder.calibrate(
+                  Math.min(16, encoder.settings().maxBatchSize()),
+                  Math.min(maxSeqLen == null ? 64 : maxSeqLen, 64));
         },
         thread);
   }
 
+  /**
+   * A TensorFlow run that ended: the pooled rows, the time from its start to its end (a worker
+   * starts a run only when none is in progress), and the engine's runs it took.
+   */
+  record Ran(float[][] vectors, long nanos, long runs) {}
+
   /** The pooled rows of one job, after the run before it. */
-  CompletableFuture<float[][]> run(List<InputFeatures> rows) {
-    return CompletableFuture.supplyAsync(() -> encoder.pooled(rows), thread);
+  CompletableFuture<Ran> run(List<InputFeatures> rows) {
+    long start = System.nanoTime();
+    long runsBefore = encoder.runs();
+    return CompletableFuture.supplyAsync(
+        () -> {
+          float[][] vectors = encoder.pooled(rows);
+          return new Ran(vectors, System.nanoTime() - start, encoder.runs() - runsBefore);
+        },
+        thread);
   }
 
   /**
@@ -73,7 +98,7 @@ final class WorkerEngine {
    * found off the actor's thread, with its measured speed and XLA compiles.
    */
   CompletableFuture<Frontend.WorkerInfo> describe(
-      akka.actor.typed.ActorRef<Worker.Command> worker, String name, double tokensPerSecond) {
+      akka.actor.typed.ActorRef<Worker.Command> worker, String name) {
     return CompletableFuture.supplyAsync(
         () -> {
           BertEncoder.DeviceReport device = encoder.device();
@@ -91,6 +116,22 @@ final class WorkerEngine {
               encoder.liveCompiles());
         },
         blocking);
+  }
+
+  /** The failure of a run or of a warm-up, as one EngineException. */
+  static EngineException failure(Throwable failure) {
+    Throwable cause =
+        failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
+    return cause instanceof EngineException engine
+        ? engine
+        : new EngineException(String.valueOf(cause.getMessage()), cause);
+  }
+
+  /** Whether a session was warmed up before: the next warm-up opens a new one. */
+  boolean warmedUp() {
+    return warmedUp;
   }
 
   /** Ends the engine thread once the run in progress (if any) has ended. */

@@ -1,0 +1,115 @@
+package org.bertserving.cluster;
+
+import akka.actor.typed.ActorRef;
+import java.util.ArrayDeque;
+import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.EngineException;
+
+/**
+ * The jobs one worker holds, plain Java on the worker's thread: tokenized ones waiting for the run
+ * in progress to end (at most {@code prefetch_size - 1}), the one whose TensorFlow run is in
+ * progress, the one whose rows are being sent; and what the worker tells their frontends of them
+ * (done, failed, given back untried). One per worker instance: a restart gives back all it held.
+ */
+final class WorkerJobs {
+  private final ActorRef<Worker.Command> worker;
+  private final String name;
+  private final BertEncoder encoder;
+  private final ResultChunker chunker;
+
+  private final ArrayDeque<PreparedJob> waiting = new ArrayDeque<>();
+
+  /** The job whose TensorFlow run is in progress, or {@code null}. */
+  private PreparedJob running;
+
+  /** The job whose rows are being sent, or {@code null}. */
+  private PreparedJob delivering;
+
+  /**
+   * @param name the worker's name, as its frontends and the requests' errors know it
+   * @param chunker cuts results for aggregators on other nodes
+   */
+  WorkerJobs(
+      ActorRef<Worker.Command> worker, String name, BertEncoder encoder, ResultChunker chunker) {
+    this.worker = worker;
+    this.name = name;
+    this.encoder = encoder;
+    this.chunker = chunker;
+  }
+
+  /**
+   * Tokenizes a job now (the run before it may still compute): it waits for its turn; one without a
+   * row left to run is done at once.
+   */
+  void add(Worker.Run run) {
+    PreparedJob job = PreparedJob.prepare(run, encoder, name);
+    if (job.rows.isEmpty()) {
+      done(job, 0, 0);
+    } else {
+      waiting.add(job);
+    }
+  }
+
+  /**
+   * The job whose run starts now, or {@code null} while one runs or none waits. A job whose
+   * requests all timed out while it waited is done, not computed for nobody.
+   */
+  PreparedJob start() {
+    while (running == null && !waiting.isEmpty()) {
+      PreparedJob job = waiting.poll();
+      if (job.expired(name)) {
+        done(job, 0, 0);
+        continue;
+      }
+      running = job;
+      return job;
+    }
+    return null;
+  }
+
+  /** The run in progress ended, whether it worked or not. */
+  void ran() {
+    running = null;
+  }
+
+  /** A run failed on {@code job}: its frontend is told; the jobs behind it, not tried, go back. */
+  void failed(PreparedJob job, EngineException cause) {
+    Worker.Run run = job.run;
+    run.frontend().tell(new Frontend.JobFailed(run.jobId(), worker, name, cause.getMessage()));
+    waiting.forEach(waited -> giveBack(waited.run));
+    waiting.clear();
+  }
+
+  /** Sends each segment of {@code job} its rows, then tells its frontend the job is done. */
+  void deliver(PreparedJob job, WorkerEngine.Ran ran) {
+    delivering = job;
+    encoder.faults().beforeDelivery();
+    job.deliver(ran.vectors(), encoder, chunker);
+    done(job, ran.nanos(), ran.runs());
+    delivering = null;
+  }
+
+  /** The worker restarts: every job it holds goes back to its frontend. */
+  void giveBackAll() {
+    // aggregators keep the first copy of a row: rows of a job half delivered may come twice
+    for (PreparedJob held : new PreparedJob[] {delivering, running}) {
+      if (held != null) {
+        giveBack(held.run);
+      }
+    }
+    waiting.forEach(job -> giveBack(job.run));
+  }
+
+  /** A job this worker will not run: its frontend sends it to another worker first. */
+  void giveBack(Worker.Run run) {
+    run.frontend().tell(new Frontend.JobReturned(run.jobId(), worker));
+  }
+
+  private void done(PreparedJob job, long nanos, long runs) {
+    Worker.Run run = job.run;
+    run.frontend()
+        .tell(
+            new Frontend.JobDone(
+                run.jobId(), worker, name, job.rows.size(), job.tokens(), runs, nanos));
+  }
+}
