@@ -107,6 +107,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       Metrics metrics,
       akka.actor.typed.javadsl.TimerScheduler<Command> timers) {
     super(context);
+    context.setLoggerName(Frontend.class); // Intake and Dispatch log as the frontend
     timers.startTimerWithFixedDelay(DescribeTick.INSTANCE, DESCRIBE_EVERY);
     this.settings = settings;
     this.metrics = metrics;

@@ -1,0 +1,278 @@
+package org.bertserving.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.FishingOutcomes;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.receptionist.Receptionist;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.bertserving.client.protocol.EncodeFailure;
+import org.bertserving.client.protocol.EncodeOutcome;
+import org.bertserving.client.protocol.EncodeReply;
+import org.bertserving.client.protocol.EncodeRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The frontend and its aggregators as real actors, each worker played by a test probe registered
+ * with the Receptionist as a real worker is (jobs of at most 2 rows, at most 1 job a worker):
+ * dispatch to workers with room, small requests first, and the jobs of a worker that leaves, fails
+ * or gives them back dispatched to another, every request answered in order. A fresh ActorSystem
+ * each test, so that no worker of another test is listed.
+ */
+class FrontendDispatchTest {
+  static final Duration WAIT = Duration.ofSeconds(10);
+
+  ActorTestKit kit;
+  ActorRef<Frontend.Command> frontend;
+  TestProbe<EncodeOutcome> client;
+
+  @BeforeEach
+  void start() {
+    kit =
+        LocalKit.create(
+            "akka.actor.serialize-messages = on\n"
+                + "bert-serving.workers.max-batch-size = 2\n"
+                + "bert-serving.workers.prefetch-size = 1");
+    ServingSettings settings = ServingSettings.create(kit.system().settings().config());
+    frontend = kit.spawn(Frontend.create(settings, new Metrics()));
+    client = kit.createTestProbe();
+  }
+
+  @AfterEach
+  void stop() {
+    kit.shutdownTestKit();
+  }
+
+  /** A worker played by a test probe; its rows are {@code [row in the request, mark]}. */
+  final class ProbeWorker {
+    final TestProbe<Worker.Command> probe = kit.createTestProbe();
+    final String name;
+    final float mark;
+
+    ProbeWorker(String name, float mark) {
+      this.name = name;
+      this.mark = mark;
+      kit.system().receptionist().tell(Receptionist.register(Worker.SERVICE_KEY, probe.getRef()));
+    }
+
+    /** Answers the frontend's first question, who it is, as a warmed worker does. */
+    void describes() {
+      Worker.Describe describe = probe.expectMessageClass(Worker.Describe.class, WAIT);
+      describe
+          .frontend()
+          .tell(
+              new Frontend.WorkerInfo(
+                  probe.getRef(), name, 1e6, "CPU", "test", "", "", -1, -1, 0, 0));
+    }
+
+    /** The next job it is given (descriptions asked meanwhile are left unanswered). */
+    Worker.Run takes() {
+      List<Worker.Command> seen =
+          probe.fishForMessage(
+              WAIT,
+              "a job for " + name,
+              m ->
+                  m instanceof Worker.Run
+                      ? FishingOutcomes.complete()
+                      : FishingOutcomes.continueAndIgnore());
+      return (Worker.Run) seen.get(seen.size() - 1);
+    }
+
+    /** Is given no job for {@code time}. */
+    void takesNothingFor(Duration time) {
+      long end = System.nanoTime() + time.toNanos();
+      while (end - System.nanoTime() > 0) {
+        Worker.Command m;
+        try {
+          m = probe.receiveMessage(Duration.ofNanos(end - System.nanoTime()));
+        } catch (AssertionError nothing) {
+          return;
+        }
+        assertFalse(m instanceof Worker.Run, name + " was given a job: " + m);
+      }
+    }
+
+    /** Runs the job: each segment's rows to its aggregator, then the job done to the frontend. */
+    void runs(Worker.Run run) {
+      for (Job.Segment s : run.job().segments()) {
+        s.aggregator().tell(AggregatorTest.rows(s.requestId(), s.offset(), s.size(), mark));
+      }
+      run.frontend()
+          .tell(
+              new Frontend.JobDone(
+                  run.jobId(), probe.getRef(), name, run.job().rows(), 10, 1, 1_000_000));
+    }
+
+    void fails(Worker.Run run, String cause) {
+      run.frontend().tell(new Frontend.JobFailed(run.jobId(), probe.getRef(), name, cause));
+    }
+  }
+
+  static EncodeRequest request(int texts) {
+    List<String> list = new ArrayList<>();
+    for (int i = 0; i < texts; i++) {
+      list.add("text " + i);
+    }
+    return EncodeRequest.of(null, list, false, false);
+  }
+
+  void encode(int texts) {
+    frontend.tell(new Frontend.Encode(request(texts), client.getRef()));
+  }
+
+  /** The reply: every row in its place, each computed by the worker with {@code marks[row]}. */
+  void answered(float... marks) {
+    EncodeReply reply = client.expectMessageClass(EncodeReply.class, WAIT);
+    assertEquals(marks.length, reply.rows().size(), "no row missing, none extra");
+    for (int i = 0; i < marks.length; i++) {
+      assertEquals(i, reply.rows().get(i)[0], "row " + i + " in its place");
+      assertEquals(marks[i], reply.rows().get(i)[1], "row " + i + " by the worker expected");
+    }
+  }
+
+  /** The rows of one job: {@code [offset, size]} of each of its segments. */
+  static List<List<Integer>> rowsOf(Worker.Run run) {
+    return run.job().segments().stream().map(s -> List.of(s.offset(), s.size())).toList();
+  }
+
+  @Test
+  void jobsGoToWorkersWithRoomAndRowsComeBackInOrder() {
+    ProbeWorker a = new ProbeWorker("a", 1);
+    ProbeWorker b = new ProbeWorker("b", 2);
+    a.describes();
+    b.describes();
+    encode(5);
+    Worker.Run first = a.takes();
+    Worker.Run second = b.takes();
+    assertEquals(2, first.job().rows(), "jobs of max_batch_size rows");
+    assertEquals(2, second.job().rows());
+    a.takesNothingFor(Duration.ofMillis(300)); // prefetch_size 1: one job a worker at most
+    b.takesNothingFor(Duration.ofMillis(10));
+
+    a.runs(first);
+    Worker.Run third = a.takes(); // a has room again, b has none
+    assertEquals(List.of(List.of(4, 1)), rowsOf(third), "the last row");
+    b.takesNothingFor(Duration.ofMillis(200));
+    b.runs(second);
+    client.expectNoMessage(Duration.ofMillis(100)); // a row is still missing
+    a.runs(third);
+    float[] marks = new float[5];
+    for (Worker.Run run : List.of(first, second, third)) {
+      for (Job.Segment s : run.job().segments()) {
+        for (int i = 0; i < s.size(); i++) {
+          marks[s.offset() + i] = run == second ? 2 : 1;
+        }
+      }
+    }
+    answered(marks);
+  }
+
+  @Test
+  void aSmallRequestGoesFirstAndSharesAJobWithALargeOne() {
+    ProbeWorker a = new ProbeWorker("a", 1);
+    a.describes();
+    encode(20); // at least priority_batch_size (16) rows: the normal queue
+    Worker.Run first = a.takes();
+    EncodeRequest small = request(1);
+    TestProbe<EncodeOutcome> smallClient = kit.createTestProbe();
+    frontend.tell(new Frontend.Encode(small, smallClient.getRef()));
+    a.takesNothingFor(Duration.ofMillis(200));
+    a.runs(first);
+
+    Worker.Run shared = a.takes();
+    assertEquals(
+        List.of(List.of(0, 1), List.of(2, 1)), rowsOf(shared), "the small request's row first");
+    assertNotEquals(
+        shared.job().segments().get(0).requestId(), shared.job().segments().get(1).requestId());
+    a.runs(shared);
+    assertEquals(1, smallClient.expectMessageClass(EncodeReply.class, WAIT).rows().size());
+    for (int done = 3; done < 20; done += 2) {
+      a.runs(a.takes());
+    }
+    float[] marks = new float[20];
+    java.util.Arrays.fill(marks, 1);
+    answered(marks);
+  }
+
+  @Test
+  void theJobsOfAWorkerThatLeavesGoToAnother() {
+    ProbeWorker a = new ProbeWorker("a", 1);
+    a.describes();
+    encode(2);
+    Worker.Run held = a.takes();
+    ProbeWorker b = new ProbeWorker("b", 2);
+    b.describes();
+    b.takesNothingFor(Duration.ofMillis(200));
+
+    a.probe.stop(); // the Receptionist no longer lists it
+    Worker.Run again = b.takes();
+    assertEquals(rowsOf(held), rowsOf(again), "the same rows");
+    b.runs(again);
+    answered(2, 2);
+  }
+
+  @Test
+  void aJobGivenBackUntriedGoesToAnotherWorker() {
+    ProbeWorker a = new ProbeWorker("a", 1);
+    a.describes();
+    encode(2);
+    Worker.Run held = a.takes();
+    ProbeWorker b = new ProbeWorker("b", 2);
+    b.describes();
+
+    frontend.tell(new Frontend.JobReturned(held.jobId(), a.probe.getRef())); // a is restarting
+    Worker.Run again = b.takes();
+    assertEquals(rowsOf(held), rowsOf(again));
+    assertEquals(0, again.job().segments().get(0).failures(), "not tried: no failure counted");
+    a.takesNothingFor(Duration.ofMillis(200)); // recovering: nothing until it describes itself
+    b.runs(again);
+    answered(2, 2);
+  }
+
+  @Test
+  void rowsAWorkerFailedOnGoToAnotherAndFailTheirRequestOnTheSecondFailure() {
+    ProbeWorker a = new ProbeWorker("a", 1);
+    a.describes();
+    encode(2);
+    Worker.Run held = a.takes();
+    ProbeWorker b = new ProbeWorker("b", 2);
+    b.describes();
+
+    a.fails(held, "out of memory");
+    Worker.Run retry = b.takes();
+    assertEquals(rowsOf(held), rowsOf(retry));
+    assertEquals(1, retry.job().segments().get(0).failures());
+    b.fails(retry, "a poisonous text");
+
+    EncodeFailure failure = client.expectMessageClass(EncodeFailure.class, WAIT);
+    assertEquals(500, failure.status());
+    assertTrue(
+        failure.description().contains("on worker b: a poisonous text"), failure.description());
+    a.takesNothingFor(Duration.ofMillis(200));
+    b.takesNothingFor(Duration.ofMillis(10));
+    client.expectNoMessage(Duration.ofMillis(10));
+  }
+
+  @Test
+  void rowsAWorkerFailedOnOnceComeBackFromAnother() {
+    ProbeWorker a = new ProbeWorker("a", 1);
+    a.describes();
+    encode(2);
+    Worker.Run held = a.takes();
+    ProbeWorker b = new ProbeWorker("b", 2);
+    b.describes();
+
+    a.fails(held, "out of memory");
+    b.runs(b.takes());
+    answered(2, 2);
+  }
+}
