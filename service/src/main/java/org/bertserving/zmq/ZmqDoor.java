@@ -12,6 +12,7 @@ import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeReply;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.client.protocol.StatusReply;
+import org.bertserving.client.protocol.WireMessage;
 import org.bertserving.cluster.Frontend;
 import org.bertserving.cluster.FrontendAsk;
 import org.slf4j.Logger;
@@ -196,45 +197,46 @@ public final class ZmqDoor implements AutoCloseable {
     boolean tokenized = texts.size() > 0 && texts.get(0).isArray();
     EncodeRequest request = new EncodeRequest(null, texts, tokenized, showTokens);
     FrontendAsk.encode(frontend, request, timeout, system)
-        .whenComplete((outcome, e) -> answer(client, reqId, outcome, e));
+        .whenComplete(
+            (outcome, e) -> reply(client, reqId, e, () -> vectors(client, reqId, outcome)));
+  }
+
+  private void status(byte[] client, byte[] reqId) {
+    FrontendAsk.status(frontend, system)
+        .whenComplete((status, e) -> reply(client, reqId, e, () -> status(client, reqId, status)));
   }
 
   /**
-   * Every request gets an answer, also when its outcome cannot be rendered: the Python client waits
-   * for one and would hang without it.
+   * Every request gets an answer, also when its reply cannot be made (the stage failed, or
+   * rendering threw): the Python client waits for one and would hang without it.
    */
-  private void answer(byte[] client, byte[] reqId, EncodeOutcome outcome, Throwable failure) {
+  private void reply(byte[] client, byte[] reqId, Throwable failure, Runnable render) {
     try {
       if (failure != null) {
-        throw new IllegalStateException("encoding failed", failure);
+        throw new IllegalStateException("the frontend's answer failed", failure);
       }
-      if (outcome instanceof EncodeFailure f) {
-        error(client, reqId, f.status(), f.description());
-      } else {
-        vectors(client, reqId, (EncodeReply) outcome);
-      }
+      render.run();
     } catch (RuntimeException e) {
       LOG.error("ZeroMQ answer could not be made; the client gets a 500", e);
       error(client, reqId, 500, "the answer could not be made: " + e);
     }
   }
 
-  private void vectors(byte[] client, byte[] reqId, EncodeReply reply) {
-    ZmqFrames.Reply frames = ZmqFrames.vectors(reply, fp16);
+  private void vectors(byte[] client, byte[] reqId, EncodeOutcome outcome) {
+    if (outcome instanceof EncodeFailure f) {
+      error(client, reqId, f.status(), f.description());
+      return;
+    }
+    ZmqFrames.Reply frames = ZmqFrames.vectors((EncodeReply) outcome, fp16);
     publisher.send(client, frames.header(), frames.raw(), reqId);
   }
 
-  private void status(byte[] client, byte[] reqId) {
-    FrontendAsk.status(frontend, system)
-        .thenAccept(
-            status -> {
-              if (status instanceof StatusReply reply) {
-                publisher.send(client, ZmqFrames.status(reply.status(), client), null, reqId);
-              } else {
-                EncodeFailure f = (EncodeFailure) status;
-                error(client, reqId, f.status(), f.description());
-              }
-            });
+  private void status(byte[] client, byte[] reqId, WireMessage status) {
+    if (status instanceof EncodeFailure f) {
+      error(client, reqId, f.status(), f.description());
+      return;
+    }
+    publisher.send(client, ZmqFrames.status(((StatusReply) status).status(), client), null, reqId);
   }
 
   private void terminate(byte[] client, byte[] reqId) {

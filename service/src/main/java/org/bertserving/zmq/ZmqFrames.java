@@ -29,8 +29,11 @@ final class ZmqFrames {
 
   /**
    * Vectors as float32 (float16 under {@code -fp16}, as the original), token-level as [B, T, D].
+   * Rows that disagree with the reply's width, or a reply too large for one frame, fail here,
+   * naming why: the header would describe other bytes than the frame carries.
    */
   static Reply vectors(EncodeReply reply, boolean fp16) {
+    check(reply, fp16 ? 2 : 4);
     int rows = reply.rows().size();
     ObjectNode header = JSON.createObjectNode();
     header.put("dtype", fp16 ? "float16" : "float32");
@@ -61,6 +64,25 @@ final class ZmqFrames {
             ? JSON.getNodeFactory().textNode("")
             : JSON.valueToTree(reply.tokens()));
     return new Reply(json(header), raw.array());
+  }
+
+  private static void check(EncodeReply reply, int bytesPerValue) {
+    int dim = reply.dim();
+    long values = 0;
+    for (int r = 0; r < reply.rows().size(); r++) {
+      int length = reply.rows().get(r).length;
+      if (dim <= 0 || (reply.tokenLevel() ? length % dim != 0 : length != dim)) {
+        throw new IllegalStateException(
+            "row " + r + " has " + length + " values, which does not fit the reply's width " + dim);
+      }
+      values += reply.tokenLevel() ? (long) reply.outputLength() * dim : length;
+    }
+    if (values * bytesPerValue > Integer.MAX_VALUE - 8) {
+      throw new IllegalStateException(
+          "the reply would take "
+              + values * bytesPerValue
+              + " bytes, over the 2 GiB one ZeroMQ frame holds: send fewer texts a request");
+    }
   }
 
   static Reply error(int status, String description) {

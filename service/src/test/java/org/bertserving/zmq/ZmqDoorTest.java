@@ -5,14 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.bertserving.client.protocol.EncodeReply;
+import org.bertserving.client.protocol.StatusReply;
+import org.bertserving.cluster.Frontend;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.EngineSettings;
 import org.bertserving.server.BertServer;
@@ -80,6 +86,11 @@ class ZmqDoorTest {
     int requestId;
 
     Client() {
+      this(port, portOut);
+    }
+
+    /** A client of the door on {@code port} and {@code portOut}. */
+    Client(int port, int portOut) {
       push.connect("tcp://127.0.0.1:" + port);
       sub.connect("tcp://127.0.0.1:" + portOut);
       sub.subscribe(id.getBytes(StandardCharsets.UTF_8));
@@ -258,5 +269,61 @@ class ZmqDoorTest {
     } finally {
       clients.forEach(Client::close);
     }
+  }
+
+  /**
+   * A reply that cannot be rendered is answered all the same, with its cause, and the door goes on.
+   * Its seam: the door takes any frontend, and here a test probe plays it, answering with rows that
+   * do not fit their reply's width (as rows of workers started with different pooling layers would
+   * be): a real frontend only makes replies the door renders.
+   */
+  @Test
+  void aReplyThatCannotBeRenderedIsAnsweredWithItsCauseAndTheDoorGoesOn() throws Exception {
+    ActorTestKit kit = ActorTestKit.create();
+    TestProbe<Frontend.Command> frontend = kit.createTestProbe();
+    try (ZmqDoor door =
+            new ZmqDoor(
+                kit.system(),
+                frontend.getRef(),
+                "127.0.0.1",
+                0,
+                0,
+                Duration.ofSeconds(10),
+                false,
+                false,
+                false);
+        Client c = new Client(door.port(), door.portOut())) {
+      c.send("[\"a\", \"b\"]", 2);
+      Frontend.Encode ragged = frontend.expectMessageClass(Frontend.Encode.class);
+      ragged.replyTo().tell(reply(new float[4], new float[3]));
+      JsonNode error = JSON.readTree(c.receive().get(1));
+      assertEquals(500, error.path("status").asInt(), error.toString());
+      assertTrue(
+          error.get("error").asText().contains("row 1 has 3 values, which does not fit"),
+          error.toString());
+
+      c.send("SHOW_CONFIG", 0); // a status that is not a JSON object cannot be rendered either
+      frontend
+          .expectMessageClass(Frontend.GetStatus.class)
+          .replyTo()
+          .tell(new StatusReply(JSON.createArrayNode()));
+      assertEquals(500, JSON.readTree(c.receive().get(1)).path("status").asInt());
+
+      c.send("[\"c\"]", 1);
+      frontend
+          .expectMessageClass(Frontend.Encode.class)
+          .replyTo()
+          .tell(reply(new float[] {1, 2, 3, 4}));
+      List<byte[]> served = c.receive();
+      assertEquals("float32", JSON.readTree(served.get(1)).get("dtype").asText());
+      assertArrayEquals(new float[] {1, 2, 3, 4}, floats(served.get(2)));
+    } finally {
+      kit.shutdownTestKit();
+    }
+  }
+
+  /** Pooled rows, four values wide by the reply's word. */
+  static EncodeReply reply(float[]... rows) {
+    return new EncodeReply(null, 4, 0, false, List.of(rows), null, new int[rows.length]);
   }
 }
