@@ -125,7 +125,8 @@ final class ClusterBertClient implements BertClient {
     Outcomes.validate(inputs, options.isTokenized());
     EncodeRequest request =
         EncodeRequest.of(null, inputs, options.isTokenized(), options.showTokens())
-            .with(options.prompt(), options.normalize(), options.dimensions());
+            .with(options.prompt(), options.normalize(), options.dimensions())
+            .withModel(options.model());
     return ask(request)
         .thenCompose(
             answer -> {

@@ -10,13 +10,30 @@ package org.bertserving.client;
  * @param prompt prefixed to each text before tokenization; {@code null}: the server's
  * @param normalize L2-normalize the vectors; {@code null}: as the server does
  * @param dimensions keep the first N components of each vector; {@code null}: all
+ * @param model the name of the model to encode with, when the cluster serves several; {@code null}:
+ *     the cluster's default model
  */
 public record EncodeOptions(
-    boolean isTokenized, boolean showTokens, String prompt, Boolean normalize, Integer dimensions) {
+    boolean isTokenized,
+    boolean showTokens,
+    String prompt,
+    Boolean normalize,
+    Integer dimensions,
+    String model) {
   public static final EncodeOptions DEFAULT = new EncodeOptions(false, false);
 
   public EncodeOptions(boolean isTokenized, boolean showTokens) {
-    this(isTokenized, showTokens, null, null, null);
+    this(isTokenized, showTokens, null, null, null, null);
+  }
+
+  /** Options for the cluster's default model. */
+  public EncodeOptions(
+      boolean isTokenized,
+      boolean showTokens,
+      String prompt,
+      Boolean normalize,
+      Integer dimensions) {
+    this(isTokenized, showTokens, prompt, normalize, dimensions, null);
   }
 
   public static EncodeOptions withTokens() {
@@ -25,16 +42,21 @@ public record EncodeOptions(
 
   /** These options with a prompt of their own, e.g. {@code "query: "}. */
   public EncodeOptions prompt(String prompt) {
-    return new EncodeOptions(isTokenized, showTokens, prompt, normalize, dimensions);
+    return new EncodeOptions(isTokenized, showTokens, prompt, normalize, dimensions, model);
   }
 
   /** These options with L2 normalization on or off. */
   public EncodeOptions normalize(boolean normalize) {
-    return new EncodeOptions(isTokenized, showTokens, prompt, normalize, dimensions);
+    return new EncodeOptions(isTokenized, showTokens, prompt, normalize, dimensions, model);
   }
 
   /** These options keeping the first {@code dimensions} components of each vector. */
   public EncodeOptions dimensions(int dimensions) {
-    return new EncodeOptions(isTokenized, showTokens, prompt, normalize, dimensions);
+    return new EncodeOptions(isTokenized, showTokens, prompt, normalize, dimensions, model);
+  }
+
+  /** These options for the model named {@code model} (as {@code GET /v1/models} lists it). */
+  public EncodeOptions model(String model) {
+    return new EncodeOptions(isTokenized, showTokens, prompt, normalize, dimensions, model);
   }
 }

@@ -140,6 +140,9 @@ final class HttpBertClient implements BertClient {
     if (options.dimensions() != null) {
       body.put("dimensions", options.dimensions());
     }
+    if (options.model() != null) {
+      body.put("model", options.model());
+    }
     try {
       return JSON.writeValueAsBytes(body);
     } catch (IOException e) {

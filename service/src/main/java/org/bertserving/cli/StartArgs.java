@@ -142,6 +142,11 @@ public final class StartArgs {
         Kind.INT,
         "requests smaller than this go first (16)");
     flag("max_pending_rows", f + "max-pending-rows", Kind.INT, "rows in flight before 429 (25600)");
+    flag(
+        "default_model",
+        f + "default-model",
+        Kind.TEXT,
+        "model of requests naming none (the first model whose workers joined)");
     flag("show_tokens_to_client", f + "show-tokens-to-client", Kind.SWITCH, "always return tokens");
     flag(
         "request_timeout",

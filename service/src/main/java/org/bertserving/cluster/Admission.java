@@ -100,6 +100,11 @@ final class Admission {
     return words;
   }
 
+  /** What one text costs at most, in tokens: the model's {@code max_seq_len}. */
+  int maxTokensPerText() {
+    return maxTokensPerText;
+  }
+
   /** A worker's speed as measured at its warm-up. */
   void workerJoined(Object worker, double tokensPerSecond) {
     if (tokensPerSecond > 0) {

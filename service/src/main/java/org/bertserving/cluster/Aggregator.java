@@ -62,6 +62,10 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
   }
 
   private final String requestId;
+
+  /** The model the rows come from, named in the reply. */
+  private final String model;
+
   private final JsonNode clientId;
   private final boolean tokenLevel;
   private final ActorRef<EncodeOutcome> replyTo;
@@ -82,8 +86,10 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
       boolean tokenLevel,
       boolean showTokens,
       ActorRef<EncodeOutcome> replyTo,
-      ActorRef<Frontend.Command> frontend) {
+      ActorRef<Frontend.Command> frontend,
+      String model) {
     super(context);
+    this.model = model;
     this.requestId = requestId;
     this.clientId = clientId;
     this.tokenLevel = tokenLevel;
@@ -103,6 +109,21 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
       Duration timeout,
       ActorRef<EncodeOutcome> replyTo,
       ActorRef<Frontend.Command> frontend) {
+    return create(
+        requestId, clientId, size, tokenLevel, showTokens, timeout, replyTo, frontend, null);
+  }
+
+  /** An aggregator whose reply names {@code model}, the model that computed the rows. */
+  static Behavior<Command> create(
+      String requestId,
+      JsonNode clientId,
+      int size,
+      boolean tokenLevel,
+      boolean showTokens,
+      Duration timeout,
+      ActorRef<EncodeOutcome> replyTo,
+      ActorRef<Frontend.Command> frontend,
+      String model) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
@@ -116,7 +137,8 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
                       tokenLevel,
                       showTokens,
                       replyTo,
-                      frontend);
+                      frontend,
+                      model);
                 }));
   }
 
@@ -168,7 +190,8 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
             tokenLevel,
             Arrays.asList(rows),
             tokens == null ? null : Arrays.asList(tokens),
-            tokenCounts));
+            tokenCounts,
+            model));
   }
 
   private Behavior<Command> onTimeout() {

@@ -12,12 +12,14 @@ import java.util.function.Predicate;
  * The frontend's workers and the rows waiting for them, plain Java on the frontend's thread: cuts
  * jobs for workers with room ({@link WorkerRegistry}, {@link RowQueue}), and puts back the jobs of
  * a worker that failed, gave them back or left. Everything one set of interchangeable workers
- * needs: a frontend serving several models would hold one per model.
+ * needs: the workers of one model ({@link Models} holds one per model served), with that model's
+ * admission (its own workers' speed and backlog).
  */
 final class Dispatch {
   /** Engine failures a row may see before its request fails. */
   static final int MAX_FAILURES = 2;
 
+  private final String model;
   private final WorkerRegistry<ActorRef<Worker.Command>> workers;
   private final RowQueue queue;
   private final Admission admission;
@@ -28,16 +30,20 @@ final class Dispatch {
   private final Predicate<String> waiting;
 
   /**
+   * @param model the name of the model all these workers serve
    * @param maxJobChars the characters a job may carry (it must fit one message between nodes)
+   * @param admission this model's
    * @param context the frontend's: workers answer it
    */
   Dispatch(
+      String model,
       ServingSettings settings,
       long maxJobChars,
       Admission admission,
       Metrics metrics,
       ActorContext<Frontend.Command> context,
       Predicate<String> waiting) {
+    this.model = model;
     this.workers = new WorkerRegistry<>(settings.prefetchSize());
     this.queue =
         new RowQueue(settings.priorityBatchSize(), settings.engine().maxBatchSize(), maxJobChars);
@@ -47,15 +53,36 @@ final class Dispatch {
     this.waiting = waiting;
   }
 
+  String model() {
+    return model;
+  }
+
+  Admission admission() {
+    return admission;
+  }
+
+  /** Workers registered (reachable, described). */
+  int size() {
+    return workers.size();
+  }
+
   /** Why no request can be taken now (no worker can run it), or {@code null}. */
   String unavailable() {
     if (workers.size() == 0) {
-      return "no worker is registered in the cluster yet";
+      return "no worker of model '" + model + "' is reachable: every node serving it left or died";
     }
     if (workers.allRecovering()) {
-      return "every worker is opening a new TensorFlow session after an engine failure";
+      return "every worker of model '"
+          + model
+          + "' is opening a new TensorFlow session after an engine failure";
     }
     return null;
+  }
+
+  /** A worker listed and described as serving this model: it may take jobs now. */
+  void joined(Frontend.WorkerInfo info) {
+    workers.add(info.worker());
+    described(info, false);
   }
 
   /** A request's rows, to be cut into jobs. */
@@ -95,7 +122,7 @@ final class Dispatch {
     }
     if (workers.workers().contains(done.worker())) {
       // a worker gone keeps no series: a late reply of its must not bring them back
-      metrics.workerRan(done);
+      metrics.workerRan(model, done);
     }
   }
 
@@ -186,13 +213,14 @@ final class Dispatch {
       joined.tell(new Worker.Describe(context.getSelf()));
     }
     left.forEach(this::gone);
-    metrics.workers.set(workers.size());
-    context.getLog().info("{} worker(s) reachable: {}", workers.size(), perNode());
+    if (!left.isEmpty()) {
+      context.getLog().info("model {}: {} worker(s) reachable: {}", model, size(), perNode());
+    }
   }
 
   /** A worker stopped, or its node left, crashed or became unreachable. */
   private void gone(WorkerRegistry.Gone<ActorRef<Worker.Command>> gone) {
-    metrics.workerLeft(gone.info() != null ? gone.info().name() : workerName(gone.worker()));
+    metrics.workerLeft(model, gone.info() != null ? gone.info().name() : workerName(gone.worker()));
     admission.workerLeft(gone.worker());
     if (!gone.jobs().isEmpty()) {
       context
@@ -224,6 +252,8 @@ final class Dispatch {
 
   /** Each worker for {@code /status/server}. */
   List<Map<String, Object>> status() {
-    return workers.status(w -> w.path().toString());
+    List<Map<String, Object>> status = workers.status(w -> w.path().toString());
+    status.forEach(w -> w.put("model", model));
+    return status;
   }
 }

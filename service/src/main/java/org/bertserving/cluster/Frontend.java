@@ -56,7 +56,9 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   /**
    * What a worker is: its name, the device it really runs on, the speed it measured at warm-up, its
    * TensorFlow, CUDA runtime and cuDNN, GPU memory (MiB; -1 on the CPU), XLA compiles at warm-up
-   * and on live traffic. Asked again every {@link #DESCRIBE_EVERY}.
+   * and on live traffic; the model it serves, by name, and that model's {@code max_seq_len} (0:
+   * {@code NONE}), what the frontend admits that model's requests by. Asked again every {@link
+   * #DESCRIBE_EVERY}; a worker gets no job before it has described itself.
    */
   public record WorkerInfo(
       ActorRef<Worker.Command> worker,
@@ -69,7 +71,9 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
       long gpuMemoryUsedMib,
       long gpuMemoryLimitMib,
       long warmCompiles,
-      long liveCompiles)
+      long liveCompiles,
+      String model,
+      int maxSeqLen)
       implements Command, WireMessage {}
 
   private enum DescribeTick implements Command, NoSerializationVerificationNeeded {
@@ -96,10 +100,12 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
 
   private final ServingSettings settings;
   private final Metrics metrics;
-  private final Admission admission;
   private final ActorRef<LoadShare.Command> loadShare;
   private final Intake intake;
-  private final Dispatch workers;
+  private final Models models;
+
+  /** The other frontends' latest news, for the admission of a model that joins later. */
+  private OtherFrontends others = new OtherFrontends(0, Map.of());
 
   private Frontend(
       ActorContext<Command> context,
@@ -113,11 +119,16 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     this.metrics = metrics;
     // a job, its texts as CBOR, must fit one message between nodes (up to 4 bytes a character)
     long maxTextChars = settings.frameBytes() / 4;
-    Integer maxSeqLen = settings.engine().maxSeqLen();
-    this.admission = new Admission(settings.requestTimeout(), maxSeqLen == null ? 512 : maxSeqLen);
-    this.intake = new Intake(settings, metrics, admission, maxTextChars, context);
-    this.workers =
-        new Dispatch(settings, maxTextChars, admission, metrics, context, intake::waiting);
+    this.intake = new Intake(settings, metrics, maxTextChars, context);
+    this.models =
+        new Models(
+            context
+                .getSystem()
+                .settings()
+                .config()
+                .getString("bert-serving.frontend.default-model"),
+            info -> model(info, maxTextChars),
+            context);
     this.loadShare =
         context.spawn(
             LoadShare.create(
@@ -131,6 +142,16 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
             Receptionist.subscribe(
                 Worker.SERVICE_KEY,
                 context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new)));
+  }
+
+  /** A model's dispatch and admission, made when its first worker describes itself. */
+  private Dispatch model(WorkerInfo first, long maxTextChars) {
+    // admitted by its own workers' max_seq_len (0: NONE, up to the model's 512 positions)
+    Admission admission =
+        new Admission(settings.requestTimeout(), first.maxSeqLen() > 0 ? first.maxSeqLen() : 512);
+    admission.others(others.backlogTokens(), others.byFrontend().size());
+    return new Dispatch(
+        first.model(), settings, maxTextChars, admission, metrics, getContext(), intake::waiting);
   }
 
   /**
@@ -151,9 +172,9 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Encode.class, this::onEncode)
-        .onMessage(JobDone.class, done -> dispatchAfter(() -> workers.done(done)))
-        .onMessage(JobFailed.class, failed -> dispatchAfter(() -> workers.failed(failed)))
-        .onMessage(JobReturned.class, back -> dispatchAfter(() -> workers.returned(back)))
+        .onMessage(JobDone.class, done -> dispatchAfter(done.worker(), d -> d.done(done)))
+        .onMessage(JobFailed.class, failed -> dispatchAfter(failed.worker(), d -> d.failed(failed)))
+        .onMessage(JobReturned.class, back -> dispatchAfter(back.worker(), d -> d.returned(back)))
         .onMessage(WorkerInfo.class, this::onWorkerInfo)
         .onMessage(RequestFinished.class, this::onRequestFinished)
         .onMessage(WorkersChanged.class, this::onWorkersChanged)
@@ -164,16 +185,22 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   }
 
   private Behavior<Command> onDescribeTick() {
-    workers.describeAll();
+    models.describeAll();
     return this;
   }
 
   private Behavior<Command> onEncode(Encode encode) {
     try {
-      Job.Segment rows = intake.take(encode, workers);
+      Object routed = models.route(encode.request());
+      if (routed instanceof org.bertserving.client.protocol.EncodeFailure refused) {
+        intake.refuse(encode, refused);
+        return this;
+      }
+      Dispatch model = (Dispatch) routed;
+      Job.Segment rows = intake.take(encode, model);
       if (rows != null) {
-        workers.add(rows);
-        dispatch();
+        model.add(rows);
+        dispatch(model);
       }
     } catch (RuntimeException e) {
       intake.failed(encode, e);
@@ -181,43 +208,76 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     return this;
   }
 
-  /** What a worker said changes who may take jobs: jobs are cut for those with room. */
-  private Behavior<Command> dispatchAfter(Runnable news) {
-    news.run();
-    dispatch();
+  /**
+   * What a worker said changes who of its model may take jobs: jobs are cut for those with room. A
+   * worker gone or never described belongs to no model: its news changes nothing.
+   */
+  private Behavior<Command> dispatchAfter(
+      ActorRef<Worker.Command> worker, java.util.function.Consumer<Dispatch> news) {
+    Dispatch model = models.of(worker);
+    if (model != null) {
+      news.accept(model);
+      dispatch(model);
+    }
     return this;
   }
 
-  private void dispatch() {
-    workers.dispatch();
+  private void dispatch(Dispatch model) {
+    model.dispatch();
     updateGauges();
   }
 
   private void updateGauges() {
-    metrics.queuedRows.set(workers.queuedRows());
+    double capacity = 0;
+    double backlog = 0;
+    double budget = 0;
+    double backlogSeconds = 0;
+    double clusterBacklogSeconds = 0;
+    for (Dispatch model : models.all()) {
+      Admission a = model.admission();
+      capacity += a.capacity();
+      backlog += a.backlogTokens();
+      budget += a.budgetTokens();
+      // the longest wait of any model: what a request of the busiest one would see
+      backlogSeconds = Math.max(backlogSeconds, a.backlogSeconds());
+      clusterBacklogSeconds = Math.max(clusterBacklogSeconds, a.clusterBacklogSeconds());
+    }
+    metrics.workers.set(models.workers());
+    metrics.queuedRows.set(models.queuedRows());
     metrics.pendingRows.set(intake.pendingRows());
-    metrics.capacityTokensPerSecond.set(admission.capacity());
-    metrics.backlogSeconds.set(admission.backlogSeconds());
-    metrics.clusterBacklogSeconds.set(admission.clusterBacklogSeconds());
-    metrics.frontends.set(admission.frontends());
-    loadShare.tell(new LoadShare.Local(admission.backlogTokens(), admission.budgetTokens()));
+    metrics.capacityTokensPerSecond.set(capacity);
+    metrics.backlogSeconds.set(backlogSeconds);
+    metrics.clusterBacklogSeconds.set(clusterBacklogSeconds);
+    metrics.frontends.set(1 + others.byFrontend().size());
+    loadShare.tell(new LoadShare.Local(backlog, budget));
   }
 
   private Behavior<Command> onOtherFrontends(OtherFrontends others) {
-    admission.others(others.backlogTokens(), others.byFrontend().size());
+    this.others = others;
+    for (Dispatch model : models.all()) {
+      model.admission().others(others.backlogTokens(), others.byFrontend().size());
+    }
     metrics.otherFrontends = others.byFrontend();
     updateGauges();
     return this;
   }
 
   private Behavior<Command> onWorkerInfo(WorkerInfo info) {
-    boolean back = workers.back(info.worker());
-    if (workers.described(info, back)) {
+    Dispatch known = models.of(info.worker());
+    if (known == null) {
+      Dispatch joined = models.described(info); // its first description: it joins its model
+      if (joined != null) {
+        dispatch(joined);
+      }
+      return this;
+    }
+    boolean back = known.back(info.worker());
+    if (known.described(info, back)) {
       updateGauges();
     }
     if (back) {
       getContext().getLog().info("worker {} is back with a new session", info.name());
-      dispatch();
+      dispatch(known);
     }
     return this;
   }
@@ -236,8 +296,10 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
    * predecessor's removal, losing a healthy worker for good.)
    */
   private Behavior<Command> onWorkersChanged(WorkersChanged changed) {
-    workers.listed(changed.listing().getServiceInstances(Worker.SERVICE_KEY));
-    dispatch();
+    models.listed(changed.listing().getServiceInstances(Worker.SERVICE_KEY));
+    models.all().forEach(Dispatch::dispatch);
+    updateGauges();
+    getContext().getLog().info("{} worker(s) reachable: {}", models.workers(), models.perNode());
     return this;
   }
 
@@ -249,10 +311,12 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
                     StatusReport.of(
                         settings,
                         metrics,
-                        workers.perNode(),
-                        workers.status(),
+                        models.perNode(),
+                        models.status(),
+                        models.report(),
+                        models.defaultName(),
                         intake.pendingRows(),
-                        workers.queuedRows(),
+                        models.queuedRows(),
                         getContext().getSystem()))));
     return this;
   }

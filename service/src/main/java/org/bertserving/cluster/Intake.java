@@ -20,35 +20,35 @@ import org.bertserving.client.protocol.EncodeRequest;
 final class Intake {
   private final ServingSettings settings;
   private final Metrics metrics;
-  private final Admission admission;
   private final ActorContext<Frontend.Command> context;
 
   /** The characters one text may have: a job, its texts as CBOR, must fit one message. */
   private final long maxTextChars;
 
-  /** Requests in flight: when each was admitted ({@link System#nanoTime()}). */
-  private final Map<String, Long> active = new HashMap<>();
+  /** A request in flight: when it was admitted ({@link System#nanoTime()}), by which model. */
+  private record Active(long started, Admission admission) {}
+
+  private final Map<String, Active> active = new HashMap<>();
 
   private long pendingRows;
 
   Intake(
       ServingSettings settings,
       Metrics metrics,
-      Admission admission,
       long maxTextChars,
       ActorContext<Frontend.Command> context) {
     this.settings = settings;
     this.metrics = metrics;
-    this.admission = admission;
     this.maxTextChars = maxTextChars;
     this.context = context;
   }
 
   /**
-   * Takes a request: its rows for {@code workers}, or {@code null} when it was refused (and its
-   * caller answered).
+   * Takes a request: its rows for {@code workers} (its model's), or {@code null} when it was
+   * refused (and its caller answered).
    */
   Job.Segment take(Frontend.Encode encode, Dispatch workers) {
+    Admission admission = workers.admission();
     EncodeRequest request = encode.request();
     List<Object> inputs = request.inputs();
     metrics.requests.increment();
@@ -85,9 +85,10 @@ final class Intake {
                 showTokens,
                 settings.requestTimeout(),
                 encode.replyTo(),
-                context.getSelf()),
+                context.getSelf(),
+                workers.model()),
             "request-" + requestId);
-    active.put(requestId, System.nanoTime());
+    active.put(requestId, new Active(System.nanoTime(), admission));
     admission.admitted(requestId, tokens, size);
     Job.Segment rows =
         Requests.segment(
@@ -125,9 +126,16 @@ final class Intake {
               + "at most "
               + settings.maxPendingRows()
               + " (bert-serving.frontend.max-pending-rows)",
-          (int) Math.max(1, Math.ceil(admission.backlogSeconds())));
+          (int) Math.max(1, Math.ceil(workers.admission().backlogSeconds())));
     }
     return null;
+  }
+
+  /** A request refused before it reached a model (unknown, or without a live worker). */
+  void refuse(Frontend.Encode encode, EncodeFailure refused) {
+    metrics.requests.increment();
+    metrics.reply(refused.status());
+    encode.replyTo().tell(refused);
   }
 
   /** A request whose handling failed (a bug) is answered with a 500, the frontend goes on. */
@@ -153,8 +161,10 @@ final class Intake {
 
   /** A request's aggregator answered it: its rows are no longer pending. */
   void finished(Frontend.RequestFinished finished) {
-    Long started = active.remove(finished.requestId());
-    admission.finished(finished.requestId());
+    Active started = active.remove(finished.requestId());
+    if (started != null) {
+      started.admission().finished(finished.requestId());
+    }
     pendingRows -= finished.rows();
     int status =
         finished.outcome() instanceof EncodeReply
@@ -162,7 +172,7 @@ final class Intake {
             : ((EncodeFailure) finished.outcome()).status();
     metrics.reply(status);
     if (started != null) {
-      metrics.latency.observe((System.nanoTime() - started) / 1e9);
+      metrics.latency.observe((System.nanoTime() - started.started()) / 1e9);
     }
   }
 

@@ -83,14 +83,15 @@ public final class Metrics {
   public final java.time.Instant started = java.time.Instant.now();
 
   private final Counter workerRows =
-      counter("bert_worker_rows_total", "Rows run per worker", "worker");
+      counter("bert_worker_rows_total", "Rows run per worker", "worker", "model");
   private final Counter workerRuns =
-      counter("bert_worker_tf_runs_total", "TensorFlow runs per worker", "worker");
+      counter("bert_worker_tf_runs_total", "TensorFlow runs per worker", "worker", "model");
   private final Counter workerBusy =
       counter(
           "bert_worker_busy_seconds_total",
           "Time per worker spent on jobs (TensorFlow runs)",
-          "worker");
+          "worker",
+          "model");
 
   /** Per worker, what it said it runs on and what XLA compiled (the latest description). */
   private final Map<String, Frontend.WorkerInfo> described = new ConcurrentHashMap<>();
@@ -100,11 +101,12 @@ public final class Metrics {
     described(
         "bert_worker_info",
         "What each worker runs on (value 1)",
-        new String[] {"worker", "device", "tensorflow", "cuda_runtime", "cudnn"},
+        new String[] {"worker", "model", "device", "tensorflow", "cuda_runtime", "cudnn"},
         (i, g) ->
             g.call(
                 1,
                 i.name(),
+                orEmpty(i.model()),
                 orEmpty(i.device()),
                 orEmpty(i.tensorflow()),
                 orEmpty(i.cudaRuntime()),
@@ -146,12 +148,12 @@ public final class Metrics {
     described.put(info.name(), info);
   }
 
-  /** A worker left: its series go with it (it starts from zero if it comes back). */
-  public void workerLeft(String name) {
+  /** A worker of {@code model} left: its series go with it (from zero if it comes back). */
+  public void workerLeft(String model, String name) {
     described.remove(name);
-    workerRows.remove(name);
-    workerRuns.remove(name);
-    workerBusy.remove(name);
+    workerRows.remove(name, model);
+    workerRuns.remove(name, model);
+    workerBusy.remove(name, model);
   }
 
   /** A reply of this status: the frontend's, and the HTTP layer's own errors. */
@@ -173,10 +175,11 @@ public final class Metrics {
     return jobRows.collect().getDataPoints().get(0).getCount();
   }
 
-  public void workerRan(Frontend.JobDone done) {
-    workerRows.labelValues(done.workerName()).inc(done.rows());
-    workerRuns.labelValues(done.workerName()).inc(done.runs());
-    workerBusy.labelValues(done.workerName()).inc(done.nanos() / 1e9);
+  /** A worker of {@code model} finished a job. */
+  public void workerRan(String model, Frontend.JobDone done) {
+    workerRows.labelValues(done.workerName(), model).inc(done.rows());
+    workerRuns.labelValues(done.workerName(), model).inc(done.runs());
+    workerBusy.labelValues(done.workerName(), model).inc(done.nanos() / 1e9);
   }
 
   /** Per worker present: rows, TF runs, busy nanoseconds (a copy). */

@@ -26,6 +26,8 @@ public final class StatusReport {
       Metrics metrics,
       Map<String, Integer> workersPerNode,
       List<Map<String, Object>> workers,
+      List<Map<String, Object>> models,
+      String defaultModel,
       long pendingRows,
       long queuedRows,
       ActorSystem<?> system) {
@@ -34,7 +36,8 @@ public final class StatusReport {
     status.put("server_version", VERSION);
     status.put("server_start_time", metrics.started.toString());
     status.put("server_current_time", Instant.now().toString());
-    status.put("model", e.modelName());
+    // the model of requests that name none: this node's own until a worker has said which it is
+    status.put("model", defaultModel != null ? defaultModel : e.modelName());
     status.put(
         "model_dir",
         e.modelDir() != null
@@ -83,6 +86,7 @@ public final class StatusReport {
     status.put("num_workers", workersPerNode.values().stream().mapToInt(Integer::intValue).sum());
     status.put("workers_per_node", new TreeMap<>(workersPerNode));
     status.put("workers", workers);
+    status.put("models", models);
     status.put("pending_rows", pendingRows);
     status.put("capacity_tokens_per_second", Math.round(metrics.capacityTokensPerSecond.get()));
     status.put("backlog_seconds", Math.round(metrics.backlogSeconds.get() * 10) / 10.0);

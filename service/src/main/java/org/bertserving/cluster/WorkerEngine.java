@@ -113,7 +113,9 @@ final class WorkerEngine {
               device.memoryUsedMib(),
               device.memoryLimitMib(),
               encoder.warmCompiles(),
-              encoder.liveCompiles());
+              encoder.liveCompiles(),
+              encoder.settings().modelName(),
+              encoder.settings().maxSeqLen() == null ? 0 : encoder.settings().maxSeqLen());
         },
         blocking);
   }

@@ -69,6 +69,11 @@ final class WorkerRegistry<W> {
     return joined;
   }
 
+  /** Registers {@code worker} (with no job yet); false if it already is. */
+  boolean add(W worker) {
+    return inFlight.putIfAbsent(worker, new LinkedHashMap<>()) == null;
+  }
+
   private Gone<W> gone(W worker) {
     recovering.remove(worker);
     Map<Long, Job> jobs = inFlight.remove(worker);

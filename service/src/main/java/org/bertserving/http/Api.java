@@ -48,6 +48,10 @@ final class Api {
     return Tokenizers.ask(system, request, ServingSettings.GRACE.multipliedBy(2));
   }
 
+  ActorRef<Frontend.Command> frontend() {
+    return frontend;
+  }
+
   boolean tokenLevel() {
     return settings.engine().poolingStrategy().isTokenLevel();
   }

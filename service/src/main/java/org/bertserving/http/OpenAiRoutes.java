@@ -3,6 +3,7 @@ package org.bertserving.http;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,8 +12,9 @@ import org.bertserving.client.protocol.EncodeRequest;
 /**
  * OpenAI's {@code POST /v1/embeddings} (also at {@code /embeddings}, as text-embeddings-inference
  * serves it) and {@code GET /v1/models}, as its SDKs (Python, Node: {@code encoding_format} base64
- * by default), LangChain and LangChain4j call them. {@code model} and {@code user} are read and
- * ignored: the server serves one model, and names it in every answer.
+ * by default), LangChain and LangChain4j call them. {@code model} picks the model among those the
+ * cluster serves (an unknown one is a 404 {@code model_not_found} naming them; none: the default
+ * model), and the answer names the model that computed it; {@code user} is read and ignored.
  */
 final class OpenAiRoutes extends AllDirectives {
   private final Api api;
@@ -65,7 +67,8 @@ final class OpenAiRoutes extends AllDirectives {
     }
     EncodeRequest request =
         new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
-            .with(null, null, dimensions);
+            .with(null, null, dimensions)
+            .withModel(Fields.optionalString(body, "model"));
     boolean base64 = "base64".equals(format);
     return completeWithFuture(
         api.encode(request)
@@ -74,13 +77,32 @@ final class OpenAiRoutes extends AllDirectives {
                     Rendering.embeddings(outcome, api.settings.engine().modelName(), base64)));
   }
 
-  /** OpenAI's model list: the one model this server serves. */
+  /**
+   * OpenAI's model list: every model the cluster serves now, as the frontend sees its workers (a
+   * model whose workers all left is not listed until one is back).
+   */
   private Route models() {
-    Map<String, Object> model = new LinkedHashMap<>();
-    model.put("id", api.settings.engine().modelName());
-    model.put("object", "model");
-    model.put("created", started);
-    model.put("owned_by", "bert-serving");
-    return complete(Json.response(200, Map.of("object", "list", "data", List.of(model))));
+    return completeWithFuture(
+        org.bertserving.cluster.FrontendAsk.status(api.frontend(), api.system)
+            .thenApply(
+                s -> {
+                  if (!(s instanceof org.bertserving.client.protocol.StatusReply reply)) {
+                    return Errors.render(
+                        Dialect.OPENAI,
+                        ApiError.of((org.bertserving.client.protocol.EncodeFailure) s));
+                  }
+                  List<Map<String, Object>> data = new ArrayList<>();
+                  for (JsonNode served : reply.status().path("models")) {
+                    if (served.path("workers").asInt() > 0) {
+                      Map<String, Object> model = new LinkedHashMap<>();
+                      model.put("id", served.path("model").asText());
+                      model.put("object", "model");
+                      model.put("created", started);
+                      model.put("owned_by", "bert-serving");
+                      data.add(model);
+                    }
+                  }
+                  return Json.response(200, Map.of("object", "list", "data", data));
+                }));
   }
 }

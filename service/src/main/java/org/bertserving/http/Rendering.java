@@ -33,6 +33,9 @@ final class Rendering {
       body.put("tokens", reply.tokens());
     }
     body.put("status", 200);
+    if (reply.model() != null) {
+      body.put("model", reply.model()); // the model that answered (a cluster may serve several)
+    }
     return Json.response(200, body);
   }
 
@@ -59,7 +62,7 @@ final class Rendering {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("object", "list");
     body.put("data", data);
-    body.put("model", model);
+    body.put("model", reply.model() != null ? reply.model() : model);
     body.put("usage", Map.of("prompt_tokens", tokens, "total_tokens", tokens));
     return Json.response(200, body);
   }

@@ -103,13 +103,14 @@ public final class Routes extends AllDirectives {
     }
     EncodeRequest request =
         new EncodeRequest(
-            body.get("id"),
-            texts,
-            Fields.flag(body, "is_tokenized", false),
-            Fields.flag(body, "show_tokens", false),
-            Fields.optionalString(body, "prompt"),
-            Fields.optionalBoolean(body, "normalize"),
-            Fields.optionalInt(body, "dimensions"));
+                body.get("id"),
+                texts,
+                Fields.flag(body, "is_tokenized", false),
+                Fields.flag(body, "show_tokens", false),
+                Fields.optionalString(body, "prompt"),
+                Fields.optionalBoolean(body, "normalize"),
+                Fields.optionalInt(body, "dimensions"))
+            .withModel(Fields.optionalString(body, "model"));
     // the binary form carries vectors only: an answer with tokens stays JSON
     boolean tokens = request.showTokens() || api.settings.showTokensToClient();
     return extractRequest(

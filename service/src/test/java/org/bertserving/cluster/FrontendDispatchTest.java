@@ -71,7 +71,7 @@ class FrontendDispatchTest {
           .frontend()
           .tell(
               new Frontend.WorkerInfo(
-                  probe.getRef(), name, 1e6, "CPU", "test", "", "", -1, -1, 0, 0));
+                  probe.getRef(), name, 1e6, "CPU", "test", "", "", -1, -1, 0, 0, "m", 16));
     }
 
     /** The next job it is given (descriptions asked meanwhile are left unanswered). */

@@ -120,7 +120,9 @@ class HttpApiTest {
     JsonNode floats =
         json(
             post(
-                base, "/v1/embeddings", "{\"input\": [\"hello world\", \"a\"], \"model\": \"m\"}"));
+                base,
+                "/v1/embeddings",
+                "{\"input\": [\"hello world\", \"a\"], \"model\": \"model\"}"));
     assertEquals("list", floats.get("object").asText());
     assertEquals(1, floats.get("data").get(1).get("index").asInt());
     assertEquals("embedding", floats.get("data").get(0).get("object").asText());

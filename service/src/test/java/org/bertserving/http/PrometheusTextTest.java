@@ -69,7 +69,7 @@ class PrometheusTextTest {
     for (double seconds : new double[] {0.003, 0.02, 0.02, 0.7, 42}) {
       m.latency.observe(seconds);
     }
-    m.workerRan(new Frontend.JobDone(1, null, WORKER, 10, 40, 2, 1_500_000_000));
+    m.workerRan("m", new Frontend.JobDone(1, null, WORKER, 10, 40, 2, 1_500_000_000));
     m.workerDescribed(info("cpu-worker", "CPU \"2 cores\" \\ AVX2\nnew line", -1, -1));
     m.workerDescribed(info("gpu-worker", "NVIDIA A10 (8.6)", 2048, 20000));
 
@@ -104,8 +104,10 @@ class PrometheusTextTest {
     assertEquals(3, Wire.metric(text, "bert_requests_total"), text);
     assertEquals(1, Wire.metric(text, "bert_replies_total{status=\"429\"}"), text);
     assertEquals(
-        1.5, Wire.metric(text, "bert_worker_busy_seconds_total{worker=\"" + WORKER + "\"}"));
-    assertEquals(2, Wire.metric(text, "bert_worker_tf_runs_total{worker=\"" + WORKER + "\"}"));
+        1.5,
+        Wire.metric(text, "bert_worker_busy_seconds_total{model=\"m\",worker=\"" + WORKER + "\"}"));
+    assertEquals(
+        2, Wire.metric(text, "bert_worker_tf_runs_total{model=\"m\",worker=\"" + WORKER + "\"}"));
     assertTrue(
         text.contains("device=\"CPU \\\"2 cores\\\" \\\\ AVX2\\nnew line\""), "escaped: " + text);
     // GPU memory only for the worker on a GPU
@@ -138,14 +140,14 @@ class PrometheusTextTest {
   void aDepartedWorkersSeriesDisappear() throws Exception {
     Metrics m = METRICS;
     String leaving = "akka://bert-serving@127.0.0.1:2553/worker-1";
-    m.workerRan(new Frontend.JobDone(2, null, leaving, 4, 16, 1, 1_000_000));
+    m.workerRan("m", new Frontend.JobDone(2, null, leaving, 4, 16, 1, 1_000_000));
     m.workerDescribed(info(leaving, "NVIDIA T4 (7.5)", 100, 200));
     String before = scrape().body();
     long series = before.lines().filter(l -> l.contains("worker=\"" + leaving + "\"")).count();
     // rows, runs, busy, info, GPU memory used and limit, XLA compiles at warm-up and live
     assertEquals(8, series, before);
 
-    m.workerLeft(leaving);
+    m.workerLeft("m", leaving);
     String after = scrape().body();
     assertFalse(after.contains(leaving), after);
     assertFalse(m.perWorker().containsKey(leaving));
@@ -177,6 +179,6 @@ class PrometheusTextTest {
 
   private static Frontend.WorkerInfo info(String name, String device, long used, long limit) {
     return new Frontend.WorkerInfo(
-        null, name, 100, device, "2.18.0", "libcudart.so.12", "9", used, limit, 6, 0);
+        null, name, 100, device, "2.18.0", "libcudart.so.12", "9", used, limit, 6, 0, "m", 16);
   }
 }

@@ -14,6 +14,7 @@ import java.util.List;
  * @param tokens per text the tokens fed to the model, or {@code null} when not asked for
  * @param tokenCounts per text how many tokens the model read ({@code [CLS]} and {@code [SEP]}
  *     included), always there: what a request used
+ * @param model the name of the model that computed the vectors ({@code null} from older servers)
  */
 public record EncodeReply(
     JsonNode id,
@@ -24,8 +25,21 @@ public record EncodeReply(
         @JsonDeserialize(using = PackedRows.Reader.class)
         List<float[]> rows,
     List<List<String>> tokens,
-    int[] tokenCounts)
+    int[] tokenCounts,
+    String model)
     implements EncodeOutcome {
+
+  /** A reply that names no model. */
+  public EncodeReply(
+      JsonNode id,
+      int dim,
+      int outputLength,
+      boolean tokenLevel,
+      List<float[]> rows,
+      List<List<String>> tokens,
+      int[] tokenCounts) {
+    this(id, dim, outputLength, tokenLevel, rows, tokens, tokenCounts, null);
+  }
 
   /** All tokens the request's texts were read as. */
   public long totalTokens() {

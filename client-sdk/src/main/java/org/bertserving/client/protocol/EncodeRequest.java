@@ -27,6 +27,8 @@ import java.util.List;
  * @param truncate {@code false}: a text longer than the server's {@code max_seq_len} is refused;
  *     {@code null} or {@code true}: it is cut
  * @param truncationDirection {@code "Right"} (cut the end, the default) or {@code "Left"}
+ * @param model the name of the model to encode with (a cluster may serve several); {@code null}:
+ *     the cluster's default model
  */
 public record EncodeRequest(
     @JsonProperty("id") JsonNode id,
@@ -38,7 +40,8 @@ public record EncodeRequest(
     @JsonProperty("dimensions") Integer dimensions,
     @JsonProperty("prompt_name") String promptName,
     @JsonProperty("truncate") Boolean truncate,
-    @JsonProperty("truncation_direction") String truncationDirection)
+    @JsonProperty("truncation_direction") String truncationDirection,
+    @JsonProperty("model") String model)
     implements WireMessage {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -57,7 +60,33 @@ public record EncodeRequest(
       String prompt,
       Boolean normalize,
       Integer dimensions) {
-    this(id, texts, isTokenized, showTokens, prompt, normalize, dimensions, null, null, null);
+    this(id, texts, isTokenized, showTokens, prompt, normalize, dimensions, null, null, null, null);
+  }
+
+  /** A request with every option but the model: the cluster's default model. */
+  public EncodeRequest(
+      JsonNode id,
+      JsonNode texts,
+      boolean isTokenized,
+      boolean showTokens,
+      String prompt,
+      Boolean normalize,
+      Integer dimensions,
+      String promptName,
+      Boolean truncate,
+      String truncationDirection) {
+    this(
+        id,
+        texts,
+        isTokenized,
+        showTokens,
+        prompt,
+        normalize,
+        dimensions,
+        promptName,
+        truncate,
+        truncationDirection,
+        null);
   }
 
   /** A request for plain texts, or token lists when {@code isTokenized}. */
@@ -79,7 +108,8 @@ public record EncodeRequest(
         dimensions,
         promptName,
         truncate,
-        truncationDirection);
+        truncationDirection,
+        model);
   }
 
   /** The same request with a named prompt and text-embeddings-inference's truncation. */
@@ -95,7 +125,24 @@ public record EncodeRequest(
         dimensions,
         promptName,
         truncate,
-        truncationDirection);
+        truncationDirection,
+        model);
+  }
+
+  /** The same request for the model named {@code model} ({@code null}: the default model). */
+  public EncodeRequest withModel(String model) {
+    return new EncodeRequest(
+        id,
+        texts,
+        isTokenized,
+        showTokens,
+        prompt,
+        normalize,
+        dimensions,
+        promptName,
+        truncate,
+        truncationDirection,
+        model);
   }
 
   /**

@@ -1,0 +1,210 @@
+package org.bertserving.cluster;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.ActorContext;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import org.bertserving.client.protocol.EncodeFailure;
+import org.bertserving.client.protocol.EncodeRequest;
+
+/**
+ * The models a frontend serves, plain Java on the frontend's thread: one {@link Dispatch} per model
+ * name, created when the first worker of that model describes itself, so that a model's jobs only
+ * ever go to (and are only ever sent again to) that model's workers. A worker the Receptionist
+ * lists is asked who it is and gets no job before it has answered.
+ *
+ * <p>A request names its model, or goes to the default model: {@code
+ * bert-serving.frontend.default-model} ({@code -default_model}) when set, else the first model
+ * whose workers joined this frontend. A model this frontend has never seen a worker of is unknown
+ * (404 naming the models served); a known model whose workers all left stays known, and its
+ * requests get a 503 at once.
+ */
+final class Models {
+  private final Map<String, Dispatch> byName = new LinkedHashMap<>();
+  private final Map<ActorRef<Worker.Command>, Dispatch> byWorker = new HashMap<>();
+
+  /** Listed by the Receptionist, asked who they are, not answered yet: they get no job. */
+  private final Set<ActorRef<Worker.Command>> undescribed = new HashSet<>();
+
+  private final String defaultModel;
+  private final Function<Frontend.WorkerInfo, Dispatch> create;
+  private final ActorContext<Frontend.Command> context;
+
+  /**
+   * @param defaultModel the configured default model, or {@code null}: the first that joins
+   * @param create a new model's dispatch, from the first description of one of its workers
+   */
+  Models(
+      String defaultModel,
+      Function<Frontend.WorkerInfo, Dispatch> create,
+      ActorContext<Frontend.Command> context) {
+    this.defaultModel = defaultModel == null || defaultModel.isBlank() ? null : defaultModel;
+    this.create = create;
+    this.context = context;
+  }
+
+  /** Every model known, in the order their first workers joined. */
+  Iterable<Dispatch> all() {
+    return byName.values();
+  }
+
+  /** The dispatch of a worker's model, or {@code null} for a worker gone or not yet described. */
+  Dispatch of(ActorRef<Worker.Command> worker) {
+    return byWorker.get(worker);
+  }
+
+  /** The model a request goes to: a {@link Dispatch}, or the {@link EncodeFailure} to answer. */
+  Object route(EncodeRequest request) {
+    String asked = request.model() == null || request.model().isBlank() ? null : request.model();
+    String name = asked != null ? asked : defaultModel;
+    if (name == null) {
+      if (byName.isEmpty()) {
+        return noWorker(request, "no worker is registered in the cluster yet");
+      }
+      name = byName.keySet().iterator().next();
+    }
+    Dispatch model = byName.get(name);
+    if (model == null) {
+      if (byName.isEmpty() || (asked == null && name.equals(defaultModel))) {
+        return noWorker(
+            request,
+            "no worker of model '"
+                + name
+                + "'"
+                + (asked == null ? " (the default model, -default_model)" : "")
+                + " has joined the cluster yet");
+      }
+      return new EncodeFailure(
+          request.id(),
+          404,
+          "model_not_found",
+          "the model '" + name + "' is not served here; the models served: " + names(false),
+          0);
+    }
+    String unavailable = model.unavailable();
+    return unavailable == null ? model : noWorker(request, unavailable);
+  }
+
+  private static EncodeFailure noWorker(EncodeRequest request, String why) {
+    return new EncodeFailure(request.id(), 503, "no_worker", why, 1);
+  }
+
+  /** The names of the models known, or only of those with a worker now, comma-separated. */
+  String names(boolean liveOnly) {
+    List<String> names = new ArrayList<>();
+    byName.forEach(
+        (name, d) -> {
+          if (!liveOnly || d.size() > 0) {
+            names.add(name);
+          }
+        });
+    return String.join(", ", names);
+  }
+
+  /**
+   * The Receptionist's listing: workers listed for the first time are asked who they are; each
+   * model's workers no longer listed are gone (their jobs go to the model's other workers).
+   */
+  void listed(Set<ActorRef<Worker.Command>> listing) {
+    undescribed.retainAll(listing);
+    for (ActorRef<Worker.Command> worker : listing) {
+      if (!byWorker.containsKey(worker) && undescribed.add(worker)) {
+        worker.tell(new Worker.Describe(context.getSelf()));
+      }
+    }
+    for (Dispatch model : byName.values()) {
+      Set<ActorRef<Worker.Command>> its = new HashSet<>();
+      for (ActorRef<Worker.Command> worker : listing) {
+        if (byWorker.get(worker) == model) {
+          its.add(worker);
+        }
+      }
+      model.listed(its);
+    }
+    byWorker.keySet().retainAll(listing);
+  }
+
+  /**
+   * What a worker says it is. A worker being described for the first time joins its model (a new
+   * model's dispatch is created); returns that model's dispatch, or {@code null} for a worker no
+   * longer listed.
+   */
+  Dispatch described(Frontend.WorkerInfo info) {
+    Dispatch model = byWorker.get(info.worker());
+    if (model != null || !undescribed.remove(info.worker())) {
+      return model;
+    }
+    model = byName.computeIfAbsent(info.model(), name -> create.apply(info));
+    byWorker.put(info.worker(), model);
+    model.joined(info);
+    context
+        .getLog()
+        .info(
+            "worker {} serves model {} ({} worker(s) of it)",
+            info.name(),
+            info.model(),
+            model.size());
+    return model;
+  }
+
+  /** Asks every worker who it is again, and those that have not answered yet. */
+  void describeAll() {
+    byName.values().forEach(Dispatch::describeAll);
+    undescribed.forEach(w -> w.tell(new Worker.Describe(context.getSelf())));
+  }
+
+  /** Workers registered in every model. */
+  int workers() {
+    return byName.values().stream().mapToInt(Dispatch::size).sum();
+  }
+
+  long queuedRows() {
+    return byName.values().stream().mapToLong(Dispatch::queuedRows).sum();
+  }
+
+  Map<String, Integer> perNode() {
+    Map<String, Integer> perNode = new java.util.TreeMap<>();
+    byName.values().forEach(d -> d.perNode().forEach((n, c) -> perNode.merge(n, c, Integer::sum)));
+    return perNode;
+  }
+
+  List<Map<String, Object>> status() {
+    List<Map<String, Object>> status = new ArrayList<>();
+    byName.values().forEach(d -> status.addAll(d.status()));
+    return status;
+  }
+
+  /**
+   * Each model for {@code /status/server} (and {@code /v1/models}): its name, its workers now (0:
+   * all left), whether it is the default, its admission's speed and backlog, its queue.
+   */
+  List<Map<String, Object>> report() {
+    String defaultName = defaultName();
+    List<Map<String, Object>> report = new ArrayList<>();
+    for (Dispatch d : byName.values()) {
+      Map<String, Object> model = new LinkedHashMap<>();
+      model.put("model", d.model());
+      model.put("workers", d.size());
+      model.put("default", d.model().equals(defaultName));
+      model.put("max_seq_len", d.admission().maxTokensPerText());
+      model.put("capacity_tokens_per_second", Math.round(d.admission().capacity()));
+      model.put("backlog_seconds", Math.round(d.admission().backlogSeconds() * 10) / 10.0);
+      model.put("queued_rows", d.queuedRows());
+      report.add(model);
+    }
+    return report;
+  }
+
+  /** The default model's name as requests without one see it now, or {@code null}. */
+  String defaultName() {
+    return defaultModel != null
+        ? defaultModel
+        : byName.isEmpty() ? null : byName.keySet().iterator().next();
+  }
+}
