@@ -192,7 +192,8 @@ class ClusterTest {
     workerB = null;
     TestNodes.await(() -> !scrape().contains(b), 30, "worker B's series left /metrics");
     String left = scrape();
-    assertTrue(left.contains("bert_worker_rows_total{" + a), left);
+    // labelled by the worker's model too: the tiny model's folder is called "model"
+    assertTrue(left.contains("bert_worker_rows_total{model=\"model\"," + a), left);
     assertFalse(
         frontend.metrics().perWorker().keySet().stream().anyMatch(w -> w.startsWith(addressOfB)));
   }

@@ -33,17 +33,25 @@ class FrontendDispatchTest {
 
   ActorTestKit kit;
   ActorRef<Frontend.Command> frontend;
+  Metrics metrics;
   TestProbe<EncodeOutcome> client;
 
   @BeforeEach
   void start() {
+    start("");
+  }
+
+  /** A fresh system with {@code extra} settings (HOCON) above the test's own. */
+  void start(String extra) {
     kit =
         LocalKit.create(
             "akka.actor.serialize-messages = on\n"
                 + "bert-serving.workers.max-batch-size = 2\n"
-                + "bert-serving.workers.prefetch-size = 1");
+                + "bert-serving.workers.prefetch-size = 1\n"
+                + extra);
     ServingSettings settings = ServingSettings.create(kit.system().settings().config());
-    frontend = kit.spawn(Frontend.create(settings, new Metrics()));
+    metrics = new Metrics();
+    frontend = kit.spawn(Frontend.create(settings, metrics));
     client = kit.createTestProbe();
   }
 
@@ -57,10 +65,17 @@ class FrontendDispatchTest {
     final TestProbe<Worker.Command> probe = kit.createTestProbe();
     final String name;
     final float mark;
+    final String model;
 
     ProbeWorker(String name, float mark) {
+      this(name, mark, "m");
+    }
+
+    /** A worker of {@code model}, as it names itself when asked. */
+    ProbeWorker(String name, float mark, String model) {
       this.name = name;
       this.mark = mark;
+      this.model = model;
       kit.system().receptionist().tell(Receptionist.register(Worker.SERVICE_KEY, probe.getRef()));
     }
 
@@ -71,7 +86,7 @@ class FrontendDispatchTest {
           .frontend()
           .tell(
               new Frontend.WorkerInfo(
-                  probe.getRef(), name, 1e6, "CPU", "test", "", "", -1, -1, 0, 0, "m", 16));
+                  probe.getRef(), name, 1e6, "CPU", "test", "", "", -1, -1, 0, 0, model, 16));
     }
 
     /** The next job it is given (descriptions asked meanwhile are left unanswered). */
@@ -130,13 +145,14 @@ class FrontendDispatchTest {
   }
 
   /** The reply: every row in its place, each computed by the worker with {@code marks[row]}. */
-  void answered(float... marks) {
+  EncodeReply answered(float... marks) {
     EncodeReply reply = client.expectMessageClass(EncodeReply.class, WAIT);
     assertEquals(marks.length, reply.rows().size(), "no row missing, none extra");
     for (int i = 0; i < marks.length; i++) {
       assertEquals(i, reply.rows().get(i)[0], "row " + i + " in its place");
       assertEquals(marks[i], reply.rows().get(i)[1], "row " + i + " by the worker expected");
     }
+    return reply;
   }
 
   /** The rows of one job: {@code [offset, size]} of each of its segments. */
