@@ -91,8 +91,12 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private record WorkersChanged(Receptionist.Listing listing)
       implements Command, NoSerializationVerificationNeeded {}
 
-  /** News from the other frontends ({@link LoadShare}): their backlogs (tokens) by address. */
-  record OtherFrontends(double backlogTokens, Map<String, Double> byFrontend)
+  /**
+   * News from the other frontends ({@link LoadShare}): their backlogs (tokens), in all, by address
+   * and by model (each model is admitted against the others' backlog of that model alone).
+   */
+  record OtherFrontends(
+      double backlogTokens, Map<String, Double> byFrontend, Map<String, Double> byModel)
       implements Command, NoSerializationVerificationNeeded {}
 
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
@@ -105,7 +109,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   private final Models models;
 
   /** The other frontends' latest news, for the admission of a model that joins later. */
-  private OtherFrontends others = new OtherFrontends(0, Map.of());
+  private OtherFrontends others = new OtherFrontends(0, Map.of(), Map.of());
 
   private Frontend(
       ActorContext<Command> context,
@@ -149,7 +153,7 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
     // admitted by its own workers' max_seq_len (0: NONE, up to the model's 512 positions)
     Admission admission =
         new Admission(settings.requestTimeout(), first.maxSeqLen() > 0 ? first.maxSeqLen() : 512);
-    admission.others(others.backlogTokens(), others.byFrontend().size());
+    admission.others(others.byModel().getOrDefault(first.model(), 0.0), others.byFrontend().size());
     return new Dispatch(
         first.model(), settings, maxTextChars, admission, metrics, getContext(), intake::waiting);
   }
@@ -228,34 +232,32 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   }
 
   private void updateGauges() {
-    double capacity = 0;
     double backlog = 0;
     double budget = 0;
-    double backlogSeconds = 0;
-    double clusterBacklogSeconds = 0;
+    Map<String, Double> byModel = new java.util.TreeMap<>();
     for (Dispatch model : models.all()) {
       Admission a = model.admission();
-      capacity += a.capacity();
+      String name = model.model();
+      byModel.put(name, a.backlogTokens());
       backlog += a.backlogTokens();
       budget += a.budgetTokens();
-      // the longest wait of any model: what a request of the busiest one would see
-      backlogSeconds = Math.max(backlogSeconds, a.backlogSeconds());
-      clusterBacklogSeconds = Math.max(clusterBacklogSeconds, a.clusterBacklogSeconds());
+      metrics.workers.set(name, model.size());
+      metrics.queuedRows.set(name, model.queuedRows());
+      metrics.capacityTokensPerSecond.set(name, a.capacity());
+      metrics.backlogSeconds.set(name, a.backlogSeconds());
+      metrics.clusterBacklogSeconds.set(name, a.clusterBacklogSeconds());
     }
-    metrics.workers.set(models.workers());
-    metrics.queuedRows.set(models.queuedRows());
     metrics.pendingRows.set(intake.pendingRows());
-    metrics.capacityTokensPerSecond.set(capacity);
-    metrics.backlogSeconds.set(backlogSeconds);
-    metrics.clusterBacklogSeconds.set(clusterBacklogSeconds);
     metrics.frontends.set(1 + others.byFrontend().size());
-    loadShare.tell(new LoadShare.Local(backlog, budget));
+    loadShare.tell(new LoadShare.Local(backlog, budget, byModel));
   }
 
   private Behavior<Command> onOtherFrontends(OtherFrontends others) {
     this.others = others;
     for (Dispatch model : models.all()) {
-      model.admission().others(others.backlogTokens(), others.byFrontend().size());
+      model
+          .admission()
+          .others(others.byModel().getOrDefault(model.model(), 0.0), others.byFrontend().size());
     }
     metrics.otherFrontends = others.byFrontend();
     updateGauges();

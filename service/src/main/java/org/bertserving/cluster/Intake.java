@@ -26,11 +26,17 @@ final class Intake {
   private final long maxTextChars;
 
   /** A request in flight: when it was admitted ({@link System#nanoTime()}), by which model. */
-  private record Active(long started, Admission admission) {}
+  private record Active(long started, Admission admission, String model) {}
 
   private final Map<String, Active> active = new HashMap<>();
 
   private long pendingRows;
+
+  /**
+   * Rows pending per model: {@code max-pending-rows} bounds each model's, so that a burst on one
+   * model never refuses another's requests.
+   */
+  private final Map<String, Long> pendingByModel = new HashMap<>();
 
   Intake(
       ServingSettings settings,
@@ -88,7 +94,8 @@ final class Intake {
                 context.getSelf(),
                 workers.model()),
             "request-" + requestId);
-    active.put(requestId, new Active(System.nanoTime(), admission));
+    active.put(requestId, new Active(System.nanoTime(), admission, workers.model()));
+    pendingByModel.merge(workers.model(), (long) size, Long::sum);
     admission.admitted(requestId, tokens, size);
     Job.Segment rows =
         Requests.segment(
@@ -116,13 +123,16 @@ final class Intake {
       return new EncodeFailure(request.id(), 503, "no_worker", unavailable, 1);
     }
     int size = inputs.size();
-    if (pendingRows > 0 && pendingRows + size > settings.maxPendingRows()) {
+    long pending = pendingByModel.getOrDefault(workers.model(), 0L);
+    if (pending > 0 && pending + size > settings.maxPendingRows()) {
       return new EncodeFailure(
           request.id(),
           429,
           "overloaded",
-          pendingRows
-              + " rows pending; "
+          pending
+              + " rows of model '"
+              + workers.model()
+              + "' pending; "
               + "at most "
               + settings.maxPendingRows()
               + " (bert-serving.frontend.max-pending-rows)",
@@ -164,6 +174,7 @@ final class Intake {
     Active started = active.remove(finished.requestId());
     if (started != null) {
       started.admission().finished(finished.requestId());
+      pendingByModel.merge(started.model(), (long) -finished.rows(), Long::sum);
     }
     pendingRows -= finished.rows();
     int status =

@@ -11,6 +11,7 @@ import akka.actor.typed.pubsub.Topic;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.time.Duration;
+import java.util.Map;
 import org.bertserving.client.protocol.WireMessage;
 
 /**
@@ -29,12 +30,19 @@ public final class LoadShare extends AbstractBehavior<LoadShare.Command> {
   /** The topic every frontend of a cluster publishes on and listens to. */
   static final String TOPIC = "bert-frontend-load";
 
-  /** One frontend's backlog, from {@code from} to every frontend (itself too: it skips its own). */
-  public record FrontendLoad(ActorRef<Command> from, double backlogTokens)
+  /**
+   * One frontend's backlog, in all and per model, from {@code from} to every frontend (itself too:
+   * it skips its own).
+   */
+  public record FrontendLoad(
+      ActorRef<Command> from, double backlogTokens, Map<String, Double> byModel)
       implements Command, WireMessage {}
 
-  /** This frontend's backlog now, and the cluster's budget (what a big change is measured by). */
-  record Local(double backlogTokens, double budgetTokens)
+  /**
+   * This frontend's backlog now (in all and per model), and the cluster's budget (what a big change
+   * is measured by).
+   */
+  record Local(double backlogTokens, double budgetTokens, Map<String, Double> byModel)
       implements Command, NoSerializationVerificationNeeded {}
 
   private enum Tick implements Command, NoSerializationVerificationNeeded {
@@ -67,6 +75,7 @@ public final class LoadShare extends AbstractBehavior<LoadShare.Command> {
   private final PeerLoads peers;
   private double backlog;
   private double budget;
+  private Map<String, Double> byModel = Map.of();
 
   private LoadShare(
       ActorContext<Command> context, ActorRef<Frontend.Command> frontend, Settings settings) {
@@ -99,6 +108,7 @@ public final class LoadShare extends AbstractBehavior<LoadShare.Command> {
   private Behavior<Command> onLocal(Local local) {
     backlog = local.backlogTokens();
     budget = local.budgetTokens();
+    byModel = local.byModel();
     publishIfDue();
     return this;
   }
@@ -114,7 +124,11 @@ public final class LoadShare extends AbstractBehavior<LoadShare.Command> {
   private Behavior<Command> onFrontendLoad(FrontendLoad load) {
     if (!load.from().equals(getContext().getSelf())) {
       // keyed by node: a frontend's next incarnation on the same address replaces its old news
-      peers.heard(load.from().path().address().toString(), load.backlogTokens(), System.nanoTime());
+      peers.heard(
+          load.from().path().address().toString(),
+          load.backlogTokens(),
+          load.byModel(),
+          System.nanoTime());
       tellFrontend();
     }
     return this;
@@ -122,11 +136,12 @@ public final class LoadShare extends AbstractBehavior<LoadShare.Command> {
 
   private void publishIfDue() {
     if (peers.publish(backlog, budget, System.nanoTime())) {
-      topic.tell(Topic.publish(new FrontendLoad(getContext().getSelf(), backlog)));
+      topic.tell(Topic.publish(new FrontendLoad(getContext().getSelf(), backlog, byModel)));
     }
   }
 
   private void tellFrontend() {
-    frontend.tell(new Frontend.OtherFrontends(peers.total(), peers.byFrontend()));
+    frontend.tell(
+        new Frontend.OtherFrontends(peers.total(), peers.byFrontend(), peers.totalByModel()));
   }
 }

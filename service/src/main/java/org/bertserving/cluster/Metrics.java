@@ -39,23 +39,28 @@ public final class Metrics {
   public final Histogram jobRows =
       histogram("bert_job_rows", "Rows per job (cross-request batch size)", BATCH_BUCKETS);
   public final Gauge pendingRows = gauge("bert_pending_rows", "Rows accepted and not yet answered");
-  public final Gauge queuedRows =
-      gauge("bert_queued_rows", "Rows waiting for a worker (queue depth)");
-  public final Gauge workers = gauge("bert_workers", "Workers registered in the cluster");
+  public final PerModel queuedRows =
+      perModel("bert_queued_rows", "Rows waiting for a worker (queue depth)", false);
+  public final PerModel workers =
+      perModel("bert_workers", "Workers registered in the cluster", false);
 
   /** Tokens per second of all workers together, as the frontend measures them. */
-  public final Gauge capacityTokensPerSecond =
-      gauge("bert_capacity_tokens_per_second", "Measured speed of all workers together");
+  public final PerModel capacityTokensPerSecond =
+      perModel("bert_capacity_tokens_per_second", "Measured speed of all workers together", false);
 
-  /** Seconds the accepted, unfinished work needs at that speed. */
-  public final Gauge backlogSeconds =
-      gauge("bert_backlog_seconds", "Seconds the accepted, unfinished work needs at that speed");
+  /** Seconds the accepted, unfinished work needs at that speed (read: the busiest model's). */
+  public final PerModel backlogSeconds =
+      perModel(
+          "bert_backlog_seconds",
+          "Seconds the accepted, unfinished work needs at that speed",
+          true);
 
   /** Seconds the work accepted by every frontend of the cluster needs at that speed. */
-  public final Gauge clusterBacklogSeconds =
-      gauge(
+  public final PerModel clusterBacklogSeconds =
+      perModel(
           "bert_cluster_backlog_seconds",
-          "Seconds the work accepted by every frontend needs at that speed (admission's measure)");
+          "Seconds the work accepted by every frontend needs at that speed (admission's measure)",
+          true);
 
   /** Frontends sharing the workers as this one hears them, itself included (0: not a frontend). */
   public final Gauge frontends =
@@ -231,6 +236,44 @@ public final class Metrics {
 
   private Gauge gauge(String name, String help) {
     return Gauge.builder().name(name).help(help).withoutExemplars().register(registry);
+  }
+
+  /**
+   * A gauge of each model (label {@code model}: the workers of one model, its queue, speed,
+   * backlog), read in Java as the sum over the models, or the largest of them.
+   */
+  public static final class PerModel {
+    private final Gauge gauge;
+    private final boolean largest;
+
+    private PerModel(Gauge gauge, boolean largest) {
+      this.gauge = gauge;
+      this.largest = largest;
+    }
+
+    public void set(String model, double value) {
+      gauge.labelValues(model).set(value);
+    }
+
+    /** The sum over the models (or the largest value); 0 while no model is known. */
+    public double get() {
+      double out = 0;
+      for (var p : gauge.collect().getDataPoints()) {
+        out = largest ? Math.max(out, p.getValue()) : out + p.getValue();
+      }
+      return out;
+    }
+  }
+
+  private PerModel perModel(String name, String help, boolean largest) {
+    return new PerModel(
+        Gauge.builder()
+            .name(name)
+            .help(help + ", per model")
+            .labelNames("model")
+            .withoutExemplars()
+            .register(registry),
+        largest);
   }
 
   private Histogram histogram(String name, String help, double[] bounds) {

@@ -15,7 +15,7 @@ final class PeerLoads {
   /** A step of the backlog, as a share of the cluster's budget, that is published at once. */
   static final double BIG_CHANGE = 0.1;
 
-  private record News(double backlogTokens, long atNanos) {}
+  private record News(double backlogTokens, Map<String, Double> byModel, long atNanos) {}
 
   private final long forgetAfterNanos;
   private final long intervalNanos;
@@ -30,7 +30,20 @@ final class PeerLoads {
 
   /** News from frontend {@code peer} (its address), arriving at {@code nowNanos}. */
   void heard(String peer, double backlogTokens, long nowNanos) {
-    peers.put(peer, new News(Math.max(0, backlogTokens), nowNanos));
+    heard(peer, backlogTokens, Map.of(), nowNanos);
+  }
+
+  /** News from {@code peer} with its backlog per model (each model is admitted on its own). */
+  void heard(String peer, double backlogTokens, Map<String, Double> byModel, long nowNanos) {
+    peers.put(
+        peer, new News(Math.max(0, backlogTokens), byModel == null ? Map.of() : byModel, nowNanos));
+  }
+
+  /** The other frontends' backlogs together, per model. */
+  Map<String, Double> totalByModel() {
+    Map<String, Double> total = new TreeMap<>();
+    peers.values().forEach(n -> n.byModel().forEach((m, t) -> total.merge(m, t, Double::sum)));
+    return total;
   }
 
   /** Forgets the frontends without news for {@code forgetAfter}; whether any was. */

@@ -141,4 +141,28 @@ class FrontendModelsTest {
     tiny.takesNothingFor(Duration.ofMillis(200));
     assertEquals("medium", t.answered(2, 2).model());
   }
+
+  @Test
+  void aBurstOnOneModelRefusesNothingOfTheOther() {
+    t.start("bert-serving.frontend.max-pending-rows = 4");
+    FrontendDispatchTest.ProbeWorker tiny = t.new ProbeWorker("tiny-1", 1, "tiny");
+    tiny.describes();
+    FrontendDispatchTest.ProbeWorker medium = t.new ProbeWorker("medium-1", 2, "medium");
+    medium.describes();
+    encode("medium", 4, t.client); // the medium model's bound: full
+    Worker.Run held = medium.takes();
+    EncodeFailure full = refused("medium");
+    assertEquals(429, full.status(), full.description());
+    assertTrue(full.description().contains("of model 'medium'"), full.description());
+
+    TestProbe<EncodeOutcome> other = t.kit.createTestProbe();
+    encode("tiny", 4, other);
+    tiny.runs(tiny.takes());
+    tiny.runs(tiny.takes());
+    EncodeOutcome served = other.receiveMessage(WAIT);
+    assertTrue(served instanceof org.bertserving.client.protocol.EncodeReply, served.toString());
+    medium.runs(held);
+    medium.runs(medium.takes());
+    t.answered(2, 2, 2, 2);
+  }
 }

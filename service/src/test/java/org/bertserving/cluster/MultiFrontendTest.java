@@ -254,7 +254,7 @@ class MultiFrontendTest {
         "A's backlog counts in B's: " + status);
     String metrics = get(b, "/metrics").body();
     assertTrue(metrics.contains("\nbert_frontends 2.0\n"), metrics);
-    assertTrue(metrics.contains("\nbert_cluster_backlog_seconds "), metrics);
+    assertTrue(metrics.contains("\nbert_cluster_backlog_seconds{model=\""), metrics);
 
     int half = textsFor(0.5, capacity);
     HttpResponse<String> refused = encode(b, half).get(30, TimeUnit.SECONDS);
