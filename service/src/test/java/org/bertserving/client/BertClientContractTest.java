@@ -124,6 +124,15 @@ abstract class BertClientContractTest {
             .encode(texts, false, new org.bertserving.engine.CallOptions("the ", true, 6))
             .matrix(),
         own.vectors());
+    // the model by name (the tiny model's folder is called "model"); an unknown one is a typed 404
+    assertRowsClose(
+        direct.encode(texts), client.encode(texts, EncodeOptions.DEFAULT.model("model")).vectors());
+    BertServerException unknown =
+        assertThrows(
+            BertServerException.class,
+            () -> client.encode(texts, EncodeOptions.DEFAULT.model("bert-large")));
+    assertEquals(404, unknown.status());
+    assertEquals("model_not_found", unknown.type());
   }
 
   @Test
