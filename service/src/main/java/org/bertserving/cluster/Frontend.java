@@ -195,12 +195,12 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
 
   private Behavior<Command> onEncode(Encode encode) {
     try {
-      Object routed = models.route(encode.request());
-      if (routed instanceof org.bertserving.client.protocol.EncodeFailure refused) {
-        intake.refuse(encode, refused);
+      Models.Route routed = models.route(encode.request());
+      if (routed.refused() != null) {
+        intake.refuse(encode, routed.refused());
         return this;
       }
-      Dispatch model = (Dispatch) routed;
+      Dispatch model = routed.model();
       Job.Segment rows = intake.take(encode, model);
       if (rows != null) {
         model.add(rows);
@@ -232,24 +232,10 @@ public final class Frontend extends AbstractBehavior<Frontend.Command> {
   }
 
   private void updateGauges() {
-    double backlog = 0;
-    double budget = 0;
-    Map<String, Double> byModel = new java.util.TreeMap<>();
-    for (Dispatch model : models.all()) {
-      Admission a = model.admission();
-      String name = model.model();
-      byModel.put(name, a.backlogTokens());
-      backlog += a.backlogTokens();
-      budget += a.budgetTokens();
-      metrics.workers.set(name, model.size());
-      metrics.queuedRows.set(name, model.queuedRows());
-      metrics.capacityTokensPerSecond.set(name, a.capacity());
-      metrics.backlogSeconds.set(name, a.backlogSeconds());
-      metrics.clusterBacklogSeconds.set(name, a.clusterBacklogSeconds());
-    }
+    Map<String, Double> byModel = models.gauges(metrics);
     metrics.pendingRows.set(intake.pendingRows());
     metrics.frontends.set(1 + others.byFrontend().size());
-    loadShare.tell(new LoadShare.Local(backlog, budget, byModel));
+    loadShare.tell(new LoadShare.Local(models.backlogTokens(), models.budgetTokens(), byModel));
   }
 
   private Behavior<Command> onOtherFrontends(OtherFrontends others) {

@@ -59,52 +59,52 @@ final class Models {
     return byWorker.get(worker);
   }
 
-  /** The model a request goes to: a {@link Dispatch}, or the {@link EncodeFailure} to answer. */
-  Object route(EncodeRequest request) {
+  /** Where a request goes: its model's workers, or the refusal to answer it with. */
+  record Route(Dispatch model, EncodeFailure refused) {}
+
+  /** The model a request goes to, or why it cannot go to any. */
+  Route route(EncodeRequest request) {
     String asked = request.model() == null || request.model().isBlank() ? null : request.model();
     String name = asked != null ? asked : defaultModel;
     if (name == null) {
       if (byName.isEmpty()) {
-        return noWorker(request, "no worker is registered in the cluster yet");
+        return new Route(null, noWorker(request, "no worker is registered in the cluster yet"));
       }
       name = byName.keySet().iterator().next();
     }
     Dispatch model = byName.get(name);
     if (model == null) {
       if (byName.isEmpty() || (asked == null && name.equals(defaultModel))) {
-        return noWorker(
-            request,
-            "no worker of model '"
-                + name
-                + "'"
-                + (asked == null ? " (the default model, -default_model)" : "")
-                + " has joined the cluster yet");
+        return new Route(
+            null,
+            noWorker(
+                request,
+                "no worker of model '"
+                    + name
+                    + "'"
+                    + (asked == null ? " (the default model, -default_model)" : "")
+                    + " has joined the cluster yet"));
       }
-      return new EncodeFailure(
-          request.id(),
-          404,
-          "model_not_found",
-          "the model '" + name + "' is not served here; the models served: " + names(false),
-          0);
+      return new Route(
+          null,
+          new EncodeFailure(
+              request.id(),
+              404,
+              "model_not_found",
+              "the model '" + name + "' is not served here; the models served: " + names(),
+              0));
     }
     String unavailable = model.unavailable();
-    return unavailable == null ? model : noWorker(request, unavailable);
+    return new Route(model, unavailable == null ? null : noWorker(request, unavailable));
   }
 
   private static EncodeFailure noWorker(EncodeRequest request, String why) {
     return new EncodeFailure(request.id(), 503, "no_worker", why, 1);
   }
 
-  /** The names of the models known, or only of those with a worker now, comma-separated. */
-  String names(boolean liveOnly) {
-    List<String> names = new ArrayList<>();
-    byName.forEach(
-        (name, d) -> {
-          if (!liveOnly || d.size() > 0) {
-            names.add(name);
-          }
-        });
-    return String.join(", ", names);
+  /** The names of the models known (workers joined at least once), comma-separated. */
+  String names() {
+    return String.join(", ", byName.keySet());
   }
 
   /**
@@ -157,6 +157,35 @@ final class Models {
   void describeAll() {
     byName.values().forEach(Dispatch::describeAll);
     undescribed.forEach(w -> w.tell(new Worker.Describe(context.getSelf())));
+  }
+
+  /**
+   * Sets each model's gauges (workers, queue, speed, backlog); returns each model's backlog
+   * (tokens), what the other frontends admit that model's requests against.
+   */
+  Map<String, Double> gauges(Metrics metrics) {
+    Map<String, Double> backlogs = new java.util.TreeMap<>();
+    for (Dispatch model : byName.values()) {
+      Admission a = model.admission();
+      String name = model.model();
+      backlogs.put(name, a.backlogTokens());
+      metrics.workers.set(name, model.size());
+      metrics.queuedRows.set(name, model.queuedRows());
+      metrics.capacityTokensPerSecond.set(name, a.capacity());
+      metrics.backlogSeconds.set(name, a.backlogSeconds());
+      metrics.clusterBacklogSeconds.set(name, a.clusterBacklogSeconds());
+    }
+    return backlogs;
+  }
+
+  /** Tokens admitted by this frontend and not computed yet, every model's together. */
+  double backlogTokens() {
+    return byName.values().stream().mapToDouble(d -> d.admission().backlogTokens()).sum();
+  }
+
+  /** Tokens the cluster may hold queued, every model's together. */
+  double budgetTokens() {
+    return byName.values().stream().mapToDouble(d -> d.admission().budgetTokens()).sum();
   }
 
   /** Workers registered in every model. */
