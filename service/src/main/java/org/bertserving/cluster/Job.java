@@ -67,7 +67,8 @@ public record Job(List<Segment> segments) implements WireMessage {
       String requestId,
       ActorRef<Aggregator.Command> aggregator,
       int offset,
-      List<?> texts,
+      @com.fasterxml.jackson.databind.annotation.JsonDeserialize(contentUsing = TextInputs.class)
+          List<?> texts,
       List<List<String>> tokens,
       long deadlineNanos,
       int failures,
