@@ -287,4 +287,44 @@ class ScoringRoutesTest {
         openAi.get("message").asText().contains("/v1/rerank needs a model of kind rerank"),
         cohere.body());
   }
+
+  /**
+   * Hugging Face's JS client ({@code @huggingface/inference} 4.x, installed by
+   * ops/bert-serving-test-tools into src/test/js/hf-client) with the nodes as endpoint URLs: its
+   * {@code sentenceSimilarity} reads {@code /similarity}, its {@code textClassification} reads
+   * {@code /predict}. Skipped, saying so, without node or the installed client.
+   */
+  @Test
+  void huggingFaceJsClient() throws Exception {
+    Path dir = Path.of("src/test/js/hf-client").toAbsolutePath();
+    boolean installed =
+        java.nio.file.Files.isDirectory(dir.resolve("node_modules/@huggingface/inference"));
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        installed && hasNode(),
+        "skipped: needs node and @huggingface/inference in "
+            + dir
+            + " (ops/bert-serving-test-tools installs it)");
+    TestNodes.Child run =
+        TestNodes.run(
+            new ProcessBuilder("node", "check.mjs", embedder, classifier).directory(dir.toFile()),
+            60);
+    assertEquals(0, run.exit(), run.output());
+    String output = run.output().strip();
+    JsonNode answer = Wire.JSON.readTree(output.substring(output.lastIndexOf("\n") + 1));
+    float[][] v = embedEngine.encode(List.of("hello world", "the cat sat on the mat"));
+    JsonNode similarity = answer.get("similarity");
+    assertEquals(2, similarity.size(), output);
+    assertEquals(1.0, similarity.get(0).asDouble(), 1e-5);
+    assertEquals(Kinds.cosine(v[0], v[1]), similarity.get(1).floatValue(), 1e-5);
+    float[] logits = classifyEngine.encode(List.of("the dog is good"), false).matrix()[0];
+    assertLabels(Scores.softmax(logits), answer.get("classification"));
+  }
+
+  private static boolean hasNode() {
+    try {
+      return TestNodes.run(new ProcessBuilder("node", "--version"), 10).exit() == 0;
+    } catch (Exception e) {
+      return false;
+    }
+  }
 }
