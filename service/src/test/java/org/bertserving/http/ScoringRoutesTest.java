@@ -327,4 +327,42 @@ class ScoringRoutesTest {
       return false;
     }
   }
+
+  /** The SDK's rerank and classify over HTTP; a model of the other kind is the server's error. */
+  @Test
+  void sdkRerankAndClassify() {
+    float[] logits = logits(DOCS);
+    try (org.bertserving.client.BertClient rerank =
+            org.bertserving.client.BertClient.builder()
+                .http(java.net.URI.create(reranker))
+                .build();
+        org.bertserving.client.BertClient classify =
+            org.bertserving.client.BertClient.builder()
+                .http(java.net.URI.create(classifier))
+                .build()) {
+      List<org.bertserving.client.RerankResult> top = rerank.rerank(QUERY, DOCS, 3);
+      assertEquals(3, top.size());
+      for (int i = 0; i < top.size(); i++) {
+        org.bertserving.client.RerankResult r = top.get(i);
+        assertEquals(Scores.sigmoid(logits[r.index()]), r.relevanceScore(), 1e-6);
+        assertTrue(i == 0 || r.relevanceScore() <= top.get(i - 1).relevanceScore());
+      }
+      List<String> texts = List.of("the dog is good", "hello world");
+      float[][] classLogits = classifyEngine.encode(texts);
+      List<List<org.bertserving.client.LabelScore>> labels = classify.classify(texts);
+      assertEquals(2, labels.size());
+      for (int t = 0; t < texts.size(); t++) {
+        float[] p = Scores.softmax(classLogits[t]);
+        assertEquals(LABELS.size(), labels.get(t).size());
+        for (org.bertserving.client.LabelScore l : labels.get(t)) {
+          assertEquals(p[LABELS.indexOf(l.label())], l.score(), 1e-6, l.toString());
+        }
+      }
+      org.bertserving.client.BertServerException wrong =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              org.bertserving.client.BertServerException.class,
+              () -> classify.rerank(QUERY, DOCS, null));
+      assertEquals(400, wrong.status(), wrong.getMessage());
+    }
+  }
 }
