@@ -69,6 +69,28 @@ public interface BertClient extends AutoCloseable {
         false);
   }
 
+  /**
+   * Ranks documents by their relevance to a query with the server's cross-encoder ({@code POST
+   * /v1/rerank}), most relevant first.
+   *
+   * @param topN how many to return, {@code null} for all
+   * @throws BertServerException when the server's model is not a reranker (400)
+   * @throws UnsupportedOperationException on a client without HTTP (the cluster client)
+   */
+  default List<RerankResult> rerank(String query, List<String> documents, Integer topN) {
+    throw new UnsupportedOperationException("rerank needs the HTTP client (BertClient.http)");
+  }
+
+  /**
+   * Each text's labels by the server's classifier ({@code POST /predict}), most probable first.
+   *
+   * @throws BertServerException when the server's model is not a classifier
+   * @throws UnsupportedOperationException on a client without HTTP (the cluster client)
+   */
+  default List<List<LabelScore>> classify(List<String> texts) {
+    throw new UnsupportedOperationException("classify needs the HTTP client (BertClient.http)");
+  }
+
   /** The server's configuration and statistics ({@code GET /status/server} over HTTP). */
   ServerStatus serverStatus();
 

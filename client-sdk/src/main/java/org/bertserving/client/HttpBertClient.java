@@ -117,6 +117,18 @@ final class HttpBertClient implements BertClient {
   }
 
   @Override
+  public List<RerankResult> rerank(String query, List<String> documents, Integer topN) {
+    byte[] body = Scoring.rerankBody(JSON, query, documents, topN);
+    return Scoring.rerankResults(JSON, call(Scoring.RERANK, body, JSON_ONLY).body());
+  }
+
+  @Override
+  public List<List<LabelScore>> classify(List<String> texts) {
+    byte[] body = Scoring.classifyBody(JSON, texts);
+    return Scoring.labels(JSON, call(Scoring.PREDICT, body, JSON_ONLY).body());
+  }
+
+  @Override
   public ServerStatus serverStatus() {
     return status(call(Addresses.Address::status, null, JSON_ONLY));
   }

@@ -77,7 +77,8 @@ public final class StartArgs {
         Kind.TEXT,
         "NONE, REDUCE_MEAN, REDUCE_MAX, "
             + "REDUCE_MEAN_MAX, FIRST_TOKEN, LAST_TOKEN, CLS_TOKEN, SEP_TOKEN, CLS_POOLED, "
-            + "CLASSIFICATION, REGRESSION (the model's: REDUCE_MEAN for Google's BERTs)");
+            + "CLASSIFICATION, REGRESSION, LOGITS (the model's: REDUCE_MEAN for Google's BERTs,"
+            + " LOGITS for Hugging Face sequence classifiers)");
     flag(
         "normalize",
         e + "normalize",
@@ -85,7 +86,12 @@ public final class StartArgs {
         "L2-normalize the vectors; "
             + "-normalize false turns it off (the model's: on for sentence-transformers models)");
     flag("prompt", e + "prompt", Kind.TEXT, "prefixed to every text, e.g. \"query: \" (none)");
-    flag("num_labels", e + "num-labels", Kind.INT, "labels of a CLASSIFICATION head (2)");
+    flag(
+        "num_labels",
+        e + "num-labels",
+        Kind.INT,
+        "labels of a CLASSIFICATION or LOGITS head of a Google checkpoint (2;"
+            + " a Hugging Face classifier's config.json names its own)");
     flag("mask_cls_sep", e + "mask-cls-sep", Kind.SWITCH, "mask [CLS] and [SEP] (attention too)");
     flag(
         "no_special_token",

@@ -70,15 +70,25 @@ final class Admission {
 
   /**
    * Word pieces a text will cost, estimated without the vocabulary (frontends hold no model): about
-   * 1.3 pieces a word plus {@code [CLS]}/{@code [SEP]}, cut at {@code max_seq_len}.
+   * 1.3 pieces a word plus {@code [CLS]}/{@code [SEP]} (a sentence pair: both sides), cut at {@code
+   * max_seq_len}.
    */
   long estimate(List<?> inputs, boolean isTokenized) {
     long tokens = 0;
     for (Object input : inputs) {
-      int pieces =
-          isTokenized
-              ? ((List<?>) input).size() + 2
-              : (int) Math.ceil(words((String) input) * 1.3) + 2;
+      int pieces;
+      if (isTokenized) {
+        pieces = ((List<?>) input).size() + 2;
+      } else if (input instanceof java.util.Map<?, ?> pair) {
+        // a sentence pair: both sides and [CLS] a [SEP] b [SEP]
+        int words = 0;
+        for (Object side : pair.values()) {
+          words += words(String.valueOf(side));
+        }
+        pieces = (int) Math.ceil(words * 1.3) + 3;
+      } else {
+        pieces = (int) Math.ceil(words((String) input) * 1.3) + 2;
+      }
       tokens += Math.min(maxTokensPerText, pieces);
     }
     return tokens;

@@ -53,7 +53,8 @@ public record Job(List<Segment> segments) implements WireMessage {
    * A consecutive slice of one request, already validated: plain texts, or token lists.
    *
    * @param offset index of the first input within the request
-   * @param texts the texts, or {@code null} for tokenized input
+   * @param texts the texts (strings, or sentence pairs as {@code {"text", "text_pair"}} maps), or
+   *     {@code null} for tokenized input
    * @param tokens the token lists, or {@code null} for plain texts
    * @param deadlineNanos the {@link System#nanoTime()} after which nobody waits for it any more, on
    *     the node holding the segment; in a job on its way to a worker, the nanoseconds left ({@link
@@ -66,7 +67,8 @@ public record Job(List<Segment> segments) implements WireMessage {
       String requestId,
       ActorRef<Aggregator.Command> aggregator,
       int offset,
-      List<String> texts,
+      @com.fasterxml.jackson.databind.annotation.JsonDeserialize(contentUsing = TextInputs.class)
+          List<?> texts,
       List<List<String>> tokens,
       long deadlineNanos,
       int failures,
@@ -131,6 +133,13 @@ public record Job(List<Segment> segments) implements WireMessage {
       Object input = inputs().get(row);
       if (input instanceof String s) {
         return s.length();
+      }
+      if (input instanceof java.util.Map<?, ?> pair) {
+        long chars = 0;
+        for (Object side : pair.values()) {
+          chars += String.valueOf(side).length() + 1;
+        }
+        return chars;
       }
       long chars = 0;
       for (Object token : (List<?>) input) {

@@ -98,8 +98,7 @@ final class Requests {
             0,
             options,
             showTokens)
-        : new Job.Segment(
-            requestId, aggregator, 0, (List<String>) typed, null, deadline, 0, options, showTokens);
+        : new Job.Segment(requestId, aggregator, 0, typed, null, deadline, 0, options, showTokens);
   }
 
   /** The request's own options for the engine; its direction is checked by {@link #invalid}. */

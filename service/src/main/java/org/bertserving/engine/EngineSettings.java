@@ -58,10 +58,12 @@ public record EngineSettings(
     boolean normalize,
     String prompt,
     Path cacheDir,
-    String backend) {
+    String backend,
+    List<String> labels) {
 
   public EngineSettings {
     poolingLayers = List.copyOf(poolingLayers);
+    labels = labels == null ? List.of() : List.copyOf(labels);
     prompt = prompt == null ? "" : prompt;
     backend = backend == null ? "" : backend.trim();
   }
@@ -103,6 +105,11 @@ public record EngineSettings(
     return NamedModel.BERT_BASE_UNCASED.modelName();
   }
 
+  /** What the model is for, which decides the routes that serve it. */
+  public ModelKind kind() {
+    return ModelKind.of(poolingStrategy, labels.size());
+  }
+
   private static void require(boolean ok, String flag, Object value, String expected) {
     if (!ok) {
       throw new IllegalArgumentException("-" + flag + " " + value + ": expected " + expected);
@@ -139,6 +146,7 @@ public record EngineSettings(
     b.prompt = prompt;
     b.cacheDir = cacheDir;
     b.backend = backend;
+    b.labels = labels;
     return b;
   }
 
@@ -177,6 +185,7 @@ public record EngineSettings(
     private String prompt;
     private Path cacheDir;
     private String backend;
+    private List<String> labels;
 
     /** The defaults of reference.conf, the one place they are written (bert-as-service's). */
     private Builder() {
@@ -337,11 +346,26 @@ public record EngineSettings(
       return this;
     }
 
+    /**
+     * The labels of a {@link PoolingStrategy#LOGITS} head; {@code null} = the model's ({@code
+     * id2label}), else {@code LABEL_0..} for {@code numLabels}.
+     */
+    public Builder labels(List<String> v) {
+      labels = v;
+      return this;
+    }
+
     public EngineSettings build() {
       String name = model == null || model.isBlank() ? null : NamedModel.of(model).modelName();
       boolean complete =
-          maxSeqLenGiven && poolingLayers != null && poolingStrategy != null && normalize != null;
+          maxSeqLenGiven
+              && poolingLayers != null
+              && poolingStrategy != null
+              && normalize != null
+              && labels != null;
       ModelDefaults d = complete ? null : ModelDefaults.of(name, modelDir);
+      PoolingStrategy strategy = poolingStrategy != null ? poolingStrategy : d.poolingStrategy();
+      List<String> heads = headLabels(strategy, labels != null ? labels : d.labels());
       return new EngineSettings(
               modelDir,
               tunedModelDir,
@@ -349,12 +373,12 @@ public record EngineSettings(
               configName,
               maxSeqLenGiven ? maxSeqLen : d.maxSeqLen(),
               poolingLayers != null ? poolingLayers : d.poolingLayers(),
-              poolingStrategy != null ? poolingStrategy : d.poolingStrategy(),
+              strategy,
               maskClsSep,
               noSpecialToken,
               fixedEmbedLength,
               doLowerCase,
-              numLabels,
+              heads.isEmpty() ? numLabels : heads.size(),
               deviceId,
               visibleDevices,
               intraOpThreads,
@@ -369,8 +393,24 @@ public record EngineSettings(
               normalize != null ? normalize : d.normalize(),
               prompt,
               cacheDir,
-              backend)
+              backend,
+              heads)
           .validate();
+    }
+
+    /** A Hugging Face classifier names its labels; a Google checkpoint's head has numLabels. */
+    private List<String> headLabels(PoolingStrategy strategy, List<String> named) {
+      if (strategy != PoolingStrategy.LOGITS) {
+        return List.of();
+      }
+      if (!named.isEmpty()) {
+        return named;
+      }
+      List<String> generated = new java.util.ArrayList<>();
+      for (int i = 0; i < numLabels; i++) {
+        generated.add("LABEL_" + i);
+      }
+      return generated;
     }
   }
 }

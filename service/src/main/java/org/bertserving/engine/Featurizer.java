@@ -2,6 +2,7 @@ package org.bertserving.engine;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bertserving.engine.tokenizer.FullTokenizer;
@@ -17,6 +18,11 @@ public final class Featurizer {
   private static final Pattern PAIR = Pattern.compile("(.*) \\|\\|\\| (.*)");
 
   private static final String PAIR_TOKEN = "|||";
+
+  /** A pair given as an object (what the rerank and predict routes send): these two fields. */
+  public static final String TEXT = "text";
+
+  public static final String TEXT_PAIR = "text_pair";
 
   /** {@code "||| b"}, {@code "a |||"}: a pair separator with nothing on one side. */
   private static final Pattern EMPTY_SIDE = Pattern.compile("\\|\\|\\|.*|.*\\|\\|\\|");
@@ -84,6 +90,10 @@ public final class Featurizer {
           withPrompt.addAll(first.get(first.size() - 1));
           first.set(first.size() - 1, withPrompt);
         }
+      } else if (input instanceof Map<?, ?> pair) {
+        // a pair as two fields: a query or document holding " ||| " stays whole
+        first.add(tokenizer.tokenize((prefix + pair.get(TEXT)).strip()));
+        second.add(tokenizer.tokenize(((String) pair.get(TEXT_PAIR)).strip()));
       } else {
         splitText(prefix + input, first, second);
       }
@@ -100,6 +110,17 @@ public final class Featurizer {
   /** The tokenizer and prompts of this model, for {@code /tokenize} and {@code /decode}. */
   public Tokenization tokenization() {
     return new Tokenization(tokenizer, prompts);
+  }
+
+  /**
+   * A sentence pair as one input ({@code [CLS] a [SEP] b [SEP]}, segment ids 0 then 1): the form
+   * that travels in a request's texts as {@code {"text": a, "text_pair": b}}.
+   */
+  public static Map<String, String> pair(String a, String b) {
+    Map<String, String> pair = new java.util.LinkedHashMap<>();
+    pair.put(TEXT, a);
+    pair.put(TEXT_PAIR, b);
+    return pair;
   }
 
   /** Rows and the length token-level output is padded to. */
@@ -139,6 +160,8 @@ public final class Featurizer {
         }
       } else if (input == null) {
         throw new InvalidInputException(i, "text is null");
+      } else if (input instanceof Map<?, ?> pair) {
+        validatePair(i, pair);
       } else if (!(input instanceof String text)) {
         throw new InvalidInputException(
             i,
@@ -149,6 +172,26 @@ public final class Featurizer {
         throw new InvalidInputException(i, "text is empty");
       } else if (EMPTY_SIDE.matcher(text.strip()).matches()) {
         throw new InvalidInputException(i, "sentence pair has an empty side: write \"a ||| b\"");
+      }
+    }
+  }
+
+  private static void validatePair(int index, Map<?, ?> pair) {
+    if (!pair.keySet().equals(java.util.Set.of(TEXT, TEXT_PAIR))) {
+      throw new InvalidInputException(
+          index,
+          "expected a string or a sentence pair {\"text\": ..., \"text_pair\": ...}"
+              + " but got an object with "
+              + pair.keySet());
+    }
+    for (String field : List.of(TEXT, TEXT_PAIR)) {
+      Object side = pair.get(field);
+      if (!(side instanceof String text)) {
+        throw new InvalidInputException(
+            index, "sentence pair's " + field + " is not a string but " + describe(side));
+      }
+      if (text.isBlank()) {
+        throw new InvalidInputException(index, "sentence pair's " + field + " is empty");
       }
     }
   }

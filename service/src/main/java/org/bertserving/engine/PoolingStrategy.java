@@ -23,7 +23,12 @@ public enum PoolingStrategy {
   /** Softmax over the labels of a fine-tuned classifier head. */
   CLASSIFICATION,
   /** Sigmoid of a fine-tuned regression head. */
-  REGRESSION;
+  REGRESSION,
+  /**
+   * The raw logits of a fine-tuned sequence-classification head (a cross-encoder reranker, a
+   * classifier): one number per label, sigmoid or softmax left to whoever asked.
+   */
+  LOGITS;
 
   /** Parses a name as given on the command line, accepting the original's aliases. */
   public static PoolingStrategy parse(String name) {
@@ -54,11 +59,11 @@ public enum PoolingStrategy {
 
   /** Whether the result comes from the pooler or a head on it rather than from pooling_layer. */
   public boolean usesPooler() {
-    return this == CLS_POOLED || this == CLASSIFICATION || this == REGRESSION;
+    return this == CLS_POOLED || usesHead();
   }
 
   /** Whether a fine-tuned head ({@code output_weights}, {@code output_bias}) is needed. */
   public boolean usesHead() {
-    return this == CLASSIFICATION || this == REGRESSION;
+    return this == CLASSIFICATION || this == REGRESSION || this == LOGITS;
   }
 }

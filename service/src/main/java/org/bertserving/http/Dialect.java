@@ -15,7 +15,15 @@ enum Dialect {
       return OPENAI;
     }
     switch (path) {
-      case "/", "/embed", "/embed_all", "/tokenize", "/decode", "/info":
+      case "/",
+      "/embed",
+      "/embed_all",
+      "/tokenize",
+      "/decode",
+      "/info",
+      "/rerank",
+      "/predict",
+      "/similarity":
         return TEI;
       default:
         return BERT;

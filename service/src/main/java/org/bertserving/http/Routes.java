@@ -66,7 +66,9 @@ public final class Routes extends AllDirectives {
                 path("encode", () -> post(() -> this.api.body.json(Dialect.BERT, this::encode))),
                 pathPrefix("status", () -> path("server", () -> get(this::status))),
                 new OpenAiRoutes(this.api, metrics.started.getEpochSecond()).routes(),
-                new TeiRoutes(this.api).routes());
+                new TeiRoutes(this.api).routes(),
+                new ScoringRoutes(this.api).routes(),
+                new RerankRoutes(this.api).routes());
     Route all = concat(open, http.apiKeys().require(errors, () -> api));
     Route guarded =
         extractUri(

@@ -137,7 +137,7 @@ final class TeiRoutes extends AllDirectives {
     return texts.size() > api.http.maxClientBatchSize() ? batchTooLarge(texts.size()) : null;
   }
 
-  private ApiError batchTooLarge(int size) {
+  ApiError batchTooLarge(int size) {
     return ApiError.of(
         413,
         "validation",
@@ -152,7 +152,7 @@ final class TeiRoutes extends AllDirectives {
    * {@code truncate} (default: {@code -auto_truncate}), {@code truncation_direction}, {@code
    * prompt_name}.
    */
-  private EncodeRequest truncation(JsonNode body, EncodeRequest request) {
+  EncodeRequest truncation(JsonNode body, EncodeRequest request) {
     boolean truncate = Fields.flag(body, "truncate", api.http.autoTruncate());
     String direction = Fields.optionalString(body, "truncation_direction");
     if (direction != null

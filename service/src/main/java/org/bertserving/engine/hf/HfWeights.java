@@ -95,7 +95,10 @@ public final class HfWeights {
     if (t.data() == null) {
       throw new ModelLoadException(file + ": tensor '" + t.name() + "' has no data");
     }
-    boolean transpose = graphName.endsWith("/kernel") && !t.kernelLayout();
+    // a dense kernel is [in, out] in the graph; the head's output_weights [labels, hidden] as
+    // PyTorch stores it, so an ONNX MatMul operand ([in, out]) of either is turned
+    boolean transpose =
+        graphName.endsWith("/kernel") ? !t.kernelLayout() : isHead(graphName) && t.kernelLayout();
     long[] stored = transpose ? new long[] {shape[1], shape[0]} : shape;
     if (!Arrays.equals(t.shape(), stored)) {
       throw new ModelLoadException(
@@ -115,6 +118,10 @@ public final class HfWeights {
               + ")");
     }
     return new Source(t, transpose);
+  }
+
+  private static boolean isHead(String graphName) {
+    return graphName.equals("output_weights");
   }
 
   /**

@@ -348,9 +348,11 @@ final class BertGraph<T extends TFloating> {
     Operand<TFloat32> logits =
         s.nn.biasAdd(
             s.linalg.matMul(pooled, w, org.tensorflow.op.linalg.MatMul.transposeB(true)), b);
-    return strategy == PoolingStrategy.CLASSIFICATION
-        ? s.nn.softmax(logits)
-        : s.math.sigmoid(logits);
+    return switch (strategy) {
+      case CLASSIFICATION -> s.nn.softmax(logits);
+      case REGRESSION -> s.math.sigmoid(logits);
+      default -> logits; // LOGITS: the caller's API decides sigmoid, softmax or raw
+    };
   }
 
   // ---- pooling over layers, as bert-as-service's graph.py ------------------------------------

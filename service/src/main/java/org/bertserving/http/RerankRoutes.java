@@ -1,0 +1,127 @@
+package org.bertserving.http;
+
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Route;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.bertserving.client.protocol.EncodeFailure;
+import org.bertserving.client.protocol.EncodeReply;
+import org.bertserving.client.protocol.EncodeRequest;
+import org.bertserving.engine.Featurizer;
+import org.bertserving.engine.ModelKind;
+import org.bertserving.engine.Scores;
+
+/**
+ * {@code POST /v1/rerank} as Cohere's and Jina's APIs take it ({@code model}, {@code query}, {@code
+ * documents} as strings or {@code {"text"}} objects, {@code top_n}, {@code return_documents}) and
+ * answer it ({@code results} of {@code index}, {@code relevance_score} (the sigmoid of the
+ * cross-encoder's logit), {@code document}, highest first; {@code model}, {@code usage}, and
+ * Cohere's {@code meta}, which its clients read). Errors in the {@code /v1} family's shape.
+ */
+final class RerankRoutes extends AllDirectives {
+  private final Api api;
+
+  RerankRoutes(Api api) {
+    this.api = api;
+  }
+
+  Route routes() {
+    return pathPrefix(
+        "v1", () -> path("rerank", () -> post(() -> api.body.json(Dialect.OPENAI, this::rerank))));
+  }
+
+  private Route rerank(JsonNode body) {
+    Fields.optionalString(body, "model"); // one model is served: named in the answer
+    String query = Fields.optionalString(body, "query");
+    if (query == null || query.isBlank()) {
+      throw new Fields.BadField("query", "'query' is required: a non-empty string");
+    }
+    List<String> documents = documents(body.get("documents"));
+    Integer topN = Fields.optionalInt(body, "top_n");
+    if (topN != null && topN < 1) {
+      throw new Fields.BadField("top_n", "'top_n' must be at least 1, not " + topN);
+    }
+    boolean returnDocuments = Fields.flag(body, "return_documents", false);
+    ApiError wrong = Kinds.refusal(api, "/v1/rerank", ModelKind.RERANK);
+    if (wrong != null) {
+      return api.errors.complete(Dialect.OPENAI, ApiError.of(400, "unsupported", wrong.message()));
+    }
+    if (documents.size() > api.http.maxClientBatchSize()) {
+      throw new Fields.BadField(
+          "documents",
+          documents.size()
+              + " documents, over the limit of "
+              + api.http.maxClientBatchSize()
+              + " (-max_client_batch_size)");
+    }
+    List<Object> pairs = new ArrayList<>(documents.size());
+    documents.forEach(d -> pairs.add(Featurizer.pair(query, d)));
+    EncodeRequest request =
+        new EncodeRequest(null, Json.MAPPER.valueToTree(pairs), false, false)
+            .with(null, false, null);
+    String model = api.settings.engine().modelName();
+    return completeWithFuture(
+        api.encode(request)
+            .thenApply(
+                outcome -> {
+                  if (outcome instanceof EncodeFailure failure) {
+                    return Errors.render(Dialect.OPENAI, ApiError.of(failure));
+                  }
+                  EncodeReply reply = (EncodeReply) outcome;
+                  List<Map<String, Object>> results = new ArrayList<>();
+                  for (int i = 0; i < documents.size(); i++) {
+                    Map<String, Object> result = new LinkedHashMap<>();
+                    result.put("index", i);
+                    result.put("relevance_score", Scores.of(reply.rows().get(i), false)[0]);
+                    if (returnDocuments) {
+                      result.put("document", Map.of("text", documents.get(i)));
+                    }
+                    results.add(result);
+                  }
+                  results.sort(Kinds.HIGHEST_FIRST);
+                  Map<String, Object> answer = new LinkedHashMap<>();
+                  answer.put("id", UUID.randomUUID().toString());
+                  answer.put(
+                      "results",
+                      topN == null ? results : results.subList(0, Math.min(topN, results.size())));
+                  answer.put("model", model);
+                  answer.put("usage", Map.of("total_tokens", reply.totalTokens()));
+                  answer.put(
+                      "meta",
+                      Map.of(
+                          "api_version",
+                          Map.of("version", "1"),
+                          "billed_units",
+                          Map.of("search_units", 1)));
+                  return Json.response(200, answer);
+                }));
+  }
+
+  /** Strings, or objects with a {@code text} (Jina's and Cohere's structured documents). */
+  private static List<String> documents(JsonNode node) {
+    if (node == null || !node.isArray() || node.isEmpty()) {
+      throw new Fields.BadField(
+          "documents",
+          "'documents' is required: a non-empty list of strings or of {\"text\": ...} objects");
+    }
+    List<String> out = new ArrayList<>(node.size());
+    for (int i = 0; i < node.size(); i++) {
+      JsonNode d = node.get(i);
+      JsonNode text = d.isObject() ? d.get("text") : d;
+      if (text == null || !text.isTextual() || text.textValue().isBlank()) {
+        throw new Fields.BadField(
+            "documents",
+            "'documents'["
+                + i
+                + "] must be a non-empty string or {\"text\": \"...\"}, not "
+                + Inputs.kind(d));
+      }
+      out.add(text.textValue());
+    }
+    return out;
+  }
+}

@@ -1,0 +1,245 @@
+package org.bertserving.http;
+
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Route;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bertserving.client.protocol.EncodeFailure;
+import org.bertserving.client.protocol.EncodeOutcome;
+import org.bertserving.client.protocol.EncodeReply;
+import org.bertserving.client.protocol.EncodeRequest;
+import org.bertserving.engine.Featurizer;
+import org.bertserving.engine.ModelKind;
+import org.bertserving.engine.Scores;
+
+/**
+ * text-embeddings-inference 1.9's scoring routes: {@code POST /rerank} (a cross-encoder scores each
+ * text against the query), {@code /predict} (a classifier's labels for a text or a pair) and {@code
+ * /similarity} (cosine of an embedding model's vectors). The model answers raw logits; the sigmoid
+ * or softmax is applied here unless {@code raw_scores}. A route used on a model of another kind is
+ * refused as TEI refuses it (424, naming the kind and the routes it serves).
+ */
+final class ScoringRoutes extends AllDirectives {
+  private final Api api;
+  private final TeiRoutes tei;
+
+  ScoringRoutes(Api api) {
+    this.api = api;
+    this.tei = new TeiRoutes(api);
+  }
+
+  Route routes() {
+    return concat(
+        path("rerank", () -> post(() -> api.body.json(Dialect.TEI, this::rerank))),
+        path("predict", () -> post(() -> api.body.json(Dialect.TEI, this::predict))),
+        path("similarity", () -> post(() -> api.body.json(Dialect.TEI, this::similarity))));
+  }
+
+  private Route rerank(JsonNode body) {
+    String query = Fields.optionalString(body, "query");
+    List<String> texts = Inputs.texts(body, "texts");
+    if (query == null || texts == null) {
+      String field = query == null ? "query" : "texts";
+      throw new Fields.BadField(field, "'" + field + "' is required");
+    }
+    ApiError refused = Kinds.refusal(api, "/rerank", ModelKind.RERANK);
+    if (refused == null
+        && (query.isBlank() || texts.isEmpty() || texts.stream().anyMatch(String::isBlank))) {
+      refused =
+          ApiError.of(
+              400,
+              "empty",
+              query.isBlank() ? "`query` cannot be empty" : "`texts` cannot be empty");
+    }
+    if (refused == null && texts.size() > api.http.maxClientBatchSize()) {
+      refused = tei.batchTooLarge(texts.size());
+    }
+    if (refused != null) {
+      return api.errors.complete(Dialect.TEI, refused);
+    }
+    boolean raw = Fields.flag(body, "raw_scores", false);
+    boolean returnText = Fields.flag(body, "return_text", false);
+    List<Object> pairs = new ArrayList<>(texts.size());
+    texts.forEach(text -> pairs.add(Featurizer.pair(query, text)));
+    return completeWithFuture(
+        api.encode(request(body, pairs))
+            .thenApply(
+                outcome ->
+                    render(
+                        outcome,
+                        reply -> {
+                          List<Map<String, Object>> ranks = new ArrayList<>();
+                          for (int i = 0; i < texts.size(); i++) {
+                            Map<String, Object> rank = new LinkedHashMap<>();
+                            rank.put("index", i);
+                            if (returnText) {
+                              rank.put("text", texts.get(i));
+                            }
+                            rank.put("score", Scores.of(reply.rows().get(i), raw)[0]);
+                            ranks.add(rank);
+                          }
+                          ranks.sort(Kinds.HIGHEST_FIRST);
+                          return ranks;
+                        })));
+  }
+
+  /**
+   * {@code inputs}: a text, a pair {@code [a, b]}, or a list of texts and pairs (each a string or a
+   * one- or two-element list), as TEI's untagged {@code PredictInput}.
+   */
+  private Route predict(JsonNode body) {
+    JsonNode node = body.get("inputs");
+    if (node == null || node.isNull()) {
+      throw new Fields.BadField("inputs", "'inputs' is required: a text, a pair or a list of them");
+    }
+    boolean single = node.isTextual() || isPair(node);
+    List<Object> inputs = new ArrayList<>();
+    for (JsonNode element : single ? List.of(node) : node) {
+      inputs.add(sequence(element, inputs.size()));
+    }
+    ApiError refused = Kinds.refusal(api, "/predict", ModelKind.CLASSIFY, ModelKind.RERANK);
+    if (refused == null && inputs.isEmpty()) {
+      refused = ApiError.of(400, "empty", "`inputs` cannot be empty");
+    }
+    if (refused == null && inputs.size() > api.http.maxClientBatchSize()) {
+      refused = tei.batchTooLarge(inputs.size());
+    }
+    if (refused != null) {
+      return api.errors.complete(Dialect.TEI, refused);
+    }
+    boolean raw = Fields.flag(body, "raw_scores", false);
+    List<String> labels = api.settings.engine().labels();
+    return optionalHeaderValueByName(
+        "User-Agent",
+        agent -> predicted(body, inputs, raw, labels, single && !nests(agent.orElse(""))));
+  }
+
+  private Route predicted(
+      JsonNode body, List<Object> inputs, boolean raw, List<String> labels, boolean flat) {
+    return completeWithFuture(
+        api.encode(request(body, inputs))
+            .thenApply(
+                outcome ->
+                    render(
+                        outcome,
+                        reply -> {
+                          List<List<Map<String, Object>>> all = new ArrayList<>();
+                          for (float[] logits : reply.rows()) {
+                            float[] scores = Scores.of(logits, raw);
+                            List<Map<String, Object>> row = new ArrayList<>();
+                            for (int l = 0; l < scores.length; l++) {
+                              Map<String, Object> label = new LinkedHashMap<>();
+                              label.put("score", scores[l]);
+                              label.put("label", labels.get(l));
+                              row.add(label);
+                            }
+                            row.sort(Kinds.HIGHEST_FIRST);
+                            all.add(row);
+                          }
+                          return flat ? all.get(0) : all;
+                        })));
+  }
+
+  /**
+   * Hugging Face's JS client ({@code textClassification}) reads the Inference API's answer to one
+   * text, a list holding one list of labels, where TEI answers the flat list: that client, known by
+   * its User-Agent, gets the shape it reads.
+   */
+  private static boolean nests(String agent) {
+    return agent.contains("@huggingface/inference");
+  }
+
+  private static boolean isPair(JsonNode node) {
+    return node.isArray() && node.size() == 2 && node.get(0).isTextual() && node.get(1).isTextual();
+  }
+
+  private static Object sequence(JsonNode element, int index) {
+    if (element.isTextual()) {
+      return element.textValue();
+    }
+    if (element.isArray() && element.size() == 1 && element.get(0).isTextual()) {
+      return element.get(0).textValue();
+    }
+    if (isPair(element)) {
+      return Featurizer.pair(element.get(0).textValue(), element.get(1).textValue());
+    }
+    throw new Fields.BadField(
+        "inputs",
+        "'inputs'["
+            + index
+            + "] must be a text or a pair of texts [a, b], not "
+            + Inputs.kind(element));
+  }
+
+  private Route similarity(JsonNode body) {
+    JsonNode inputs = body.get("inputs");
+    if (inputs == null || !inputs.isObject()) {
+      throw new Fields.BadField(
+          "inputs", "'inputs' must be {\"source_sentence\": ..., \"sentences\": [...]}");
+    }
+    String source = Fields.optionalString(inputs, "source_sentence");
+    List<String> sentences = Inputs.texts(inputs, "sentences");
+    if (source == null || sentences == null) {
+      String field = source == null ? "source_sentence" : "sentences";
+      throw new Fields.BadField("inputs", "'inputs." + field + "' is required");
+    }
+    ApiError refused = Kinds.refusal(api, "/similarity", ModelKind.EMBEDDING);
+    if (refused == null && api.tokenLevel()) {
+      refused =
+          ApiError.of(
+              424,
+              "backend",
+              "this server returns token vectors (-pooling_strategy NONE): /similarity needs one vector per text");
+    }
+    List<String> texts = new ArrayList<>(List.of(source));
+    texts.addAll(sentences);
+    if (refused == null && (sentences.isEmpty() || texts.stream().anyMatch(String::isBlank))) {
+      refused = ApiError.of(400, "empty", "`inputs` cannot be empty");
+    }
+    if (refused == null && texts.size() > api.http.maxClientBatchSize()) {
+      refused = tei.batchTooLarge(texts.size());
+    }
+    if (refused != null) {
+      return api.errors.complete(Dialect.TEI, refused);
+    }
+    EncodeRequest request =
+        tei.truncation(
+            body,
+            new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
+                .with(null, true, null));
+    return completeWithFuture(
+        api.encode(request)
+            .thenApply(
+                outcome ->
+                    render(
+                        outcome,
+                        reply -> {
+                          float[] a = reply.rows().get(0);
+                          List<Float> scores = new ArrayList<>();
+                          for (int i = 1; i < reply.rows().size(); i++) {
+                            scores.add(Kinds.cosine(a, reply.rows().get(i)));
+                          }
+                          return scores;
+                        })));
+  }
+
+  /** Pairs or texts as a request for raw logits (never normalized), with TEI's truncation. */
+  private EncodeRequest request(JsonNode body, List<Object> inputs) {
+    return tei.truncation(
+        body,
+        new EncodeRequest(null, Json.MAPPER.valueToTree(inputs), false, false)
+            .with(null, false, null));
+  }
+
+  private static HttpResponse render(
+      EncodeOutcome outcome, java.util.function.Function<EncodeReply, Object> answer) {
+    if (outcome instanceof EncodeFailure failure) {
+      return Errors.render(Dialect.TEI, ApiError.of(failure));
+    }
+    return Json.response(200, answer.apply((EncodeReply) outcome));
+  }
+}
