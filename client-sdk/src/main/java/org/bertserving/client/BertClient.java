@@ -163,6 +163,7 @@ public interface BertClient extends AutoCloseable {
   final class Builder {
     private List<URI> servers;
     private Duration timeout = Duration.ofSeconds(60);
+    private Duration connectTimeout = Duration.ofSeconds(10);
     private int retries = 3;
     private Duration backoff = Duration.ofMillis(200);
     private boolean checkLength = true;
@@ -213,6 +214,19 @@ public interface BertClient extends AutoCloseable {
         throw new IllegalArgumentException("a timeout must be positive: " + timeout);
       }
       this.timeout = timeout;
+      return this;
+    }
+
+    /**
+     * Longest wait for a new connection to a server (default 10 s). A connection not made in time
+     * never carried the request, so the call goes on at once to the next server, as after a refused
+     * connection; with one server, it is retried as {@link #retries(int)} allows.
+     */
+    public Builder connectTimeout(Duration connectTimeout) {
+      if (connectTimeout.isNegative() || connectTimeout.isZero()) {
+        throw new IllegalArgumentException("a connect timeout must be positive: " + connectTimeout);
+      }
+      this.connectTimeout = connectTimeout;
       return this;
     }
 
@@ -293,7 +307,14 @@ public interface BertClient extends AutoCloseable {
         throw new IllegalStateException("no server: call http(URI)");
       }
       return new HttpBertClient(
-          servers, timeout, retries, backoff, checkLength, Headers.of(headers, apiKey), sslContext);
+          servers,
+          timeout,
+          retries,
+          backoff,
+          checkLength,
+          Headers.of(headers, apiKey),
+          sslContext,
+          connectTimeout);
     }
   }
 }

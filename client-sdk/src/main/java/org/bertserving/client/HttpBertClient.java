@@ -30,7 +30,6 @@ final class HttpBertClient implements BertClient {
   private static final System.Logger LOG = System.getLogger(BertClient.class.getName());
   static final ObjectMapper JSON =
       JsonMapper.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
-  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
   /** Binary vectors where the server has them; JSON from older servers and with tokens. */
   private static final String NPY_OR_JSON = Npy.MEDIA_TYPE + ", application/json;q=0.9";
@@ -62,17 +61,18 @@ final class HttpBertClient implements BertClient {
       Duration backoff,
       boolean checkLength,
       List<Map.Entry<String, String>> headers,
-      SSLContext ssl) {
+      SSLContext ssl,
+      Duration connectTimeout) {
     this.addresses = new Addresses(servers);
     this.timeout = timeout;
     this.retries = retries;
     this.backoff = backoff;
     this.checkLength = checkLength;
-    this.async = new JdkTransport(CONNECT_TIMEOUT, ssl, headers);
+    this.async = new JdkTransport(connectTimeout, ssl, headers);
     this.blocking =
         "jdk".equals(System.getProperty(TRANSPORT_PROPERTY))
             ? async
-            : new ApacheTransport(CONNECT_TIMEOUT, ssl, headers);
+            : new ApacheTransport(connectTimeout, ssl, headers);
     Transport connections = blocking; // the action must not hold this client, or it never runs
     this.cleanable = CLEANER.register(this, connections::close);
   }

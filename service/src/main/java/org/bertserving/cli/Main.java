@@ -65,13 +65,17 @@ public final class Main {
   }
 
   private static void stop(BertServer server) {
-    new Thread(
+    Thread stop =
+        new Thread(
             () -> {
-              server.close();
+              server.close(); // bounded: see BertServer.close
               System.exit(0);
             },
-            "bert-serving-stop")
-        .start();
+            "bert-serving-stop");
+    // the signal handler's thread is a daemon and a new thread inherits that: the JVM would end
+    // with Akka's last thread, before close() has closed the engines, or hang with Akka's threads
+    stop.setDaemon(false);
+    stop.start();
   }
 
   private static String oneLine(Throwable e) {

@@ -338,37 +338,90 @@ public final class BertServer implements AutoCloseable {
     return workers;
   }
 
-  /** Leaves the cluster and stops, letting requests in flight finish (coordinated shutdown). */
+  /**
+   * Leaves the cluster and stops, letting requests in flight finish (coordinated shutdown), within
+   * a bound: each phase of the coordinated shutdown has its own timeout, and past the last one
+   * (actor-system-terminate) the system gets {@link #TERMINATED_GRACE} more to end; the engines
+   * then get {@link #ENGINE_CLOSE} to close their sessions. What is still running after that (a
+   * remoting stream Akka waits for without a deadline, a TensorFlow run that does not end) is
+   * logged and left to the JVM's exit.
+   */
   @Override
   public void close() {
     stopping = true;
     rejoins.shutdownNow();
-    // the graceful phases take at most about the request timeout; past that, a system that has
-    // still not terminated is given up on (logged), so that a stop never hangs its caller
-    Duration bound = settings.requestTimeout().plus(ServingSettings.GRACE.multipliedBy(6));
     ActorSystem<Void> current;
     do { // a rejoin that was under way when the stop came ends too
       current = system;
-      current.terminate();
-      try {
-        current
-            .getWhenTerminated()
-            .toCompletableFuture()
-            .get(bound.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        LOG.error(
-            "the actor system {} did not terminate within {} s; stopping without it",
-            current.address(),
-            bound.toSeconds());
+      if (!leave(current)) {
         break;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      } catch (java.util.concurrent.ExecutionException e) {
-        LOG.error("the actor system {} ended with {}", current.address(), e.getCause());
       }
     } while (current != system);
     stopped.complete(null);
-    engines.forEach(BertEncoder::close);
+    closeEngines();
+  }
+
+  /**
+   * Past the last phase of the coordinated shutdown, how long the actor system may still take to
+   * end. Akka 2.6's Artery waits for its remoting streams without a deadline when it terminates;
+   * worker nodes were seen to hang there after SIGTERM, "Remote daemon shut down; proceeding with
+   * flushing remote transports" never followed by "Remoting shut down".
+   */
+  static final Duration TERMINATED_GRACE = Duration.ofSeconds(2);
+
+  /**
+   * How long the engines may take to close. TensorFlow's {@code Session.close} waits for the run in
+   * progress, however long it takes (a hung device: for ever).
+   */
+  static final Duration ENGINE_CLOSE = Duration.ofSeconds(5);
+
+  /** Runs the coordinated shutdown of {@code current}; false when it did not end in time. */
+  private boolean leave(ActorSystem<Void> current) {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(current));
+    // run() returns the run already under way (a rejoin's, the system's own terminate) if any;
+    // every phase is bounded by its timeout, so this ends within their sum
+    CompletableFuture<?> phases =
+        shutdown.runAll(CoordinatedShutdown.actorSystemTerminateReason()).toCompletableFuture();
+    long phasesMillis = shutdown.totalTimeout().toMillis() + TERMINATED_GRACE.toMillis();
+    try {
+      phases.get(phasesMillis, TimeUnit.MILLISECONDS);
+      current
+          .getWhenTerminated()
+          .toCompletableFuture()
+          .get(TERMINATED_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (java.util.concurrent.TimeoutException e) {
+      LOG.error(
+          "the actor system {} did not terminate within {} ms of its coordinated shutdown's last"
+              + " phase (Akka's remoting still closing its connections); stopping without it",
+          current.address(),
+          TERMINATED_GRACE.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException e) {
+      LOG.error("the actor system {} ended with {}", current.address(), e.getCause());
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Closes every engine, each waiting for its run in progress, all within {@link #ENGINE_CLOSE}.
+   */
+  private void closeEngines() {
+    Thread closing = new Thread(() -> engines.forEach(BertEncoder::close), "bert-engine-close");
+    closing.setDaemon(true); // a run that never ends must not keep the JVM
+    closing.start();
+    try {
+      closing.join(ENGINE_CLOSE.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (closing.isAlive()) {
+      LOG.error(
+          "a TensorFlow run still in progress {} s after the stop holds its session open;"
+              + " stopping without closing it",
+          ENGINE_CLOSE.toSeconds());
+    }
   }
 }
