@@ -11,9 +11,7 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.receptionist.Receptionist;
 import java.util.Map;
 import org.bertserving.client.protocol.EncodeOutcome;
-import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.client.protocol.StatusReply;
-import org.bertserving.client.protocol.WireMessage;
 
 /**
  * Takes requests and hands their rows to the workers, one message at a time. A request goes through
@@ -21,61 +19,11 @@ import org.bertserving.client.protocol.WireMessage;
  * workers, given its {@link Aggregator}); its rows wait in {@link Dispatch}, which cuts a job only
  * when a worker has room (at most {@code prefetch_size} each), from the rows of all waiting
  * requests, small requests first, and sends again the jobs of a worker that fails, gives them back,
- * stops, leaves or becomes unreachable. Workers on any node register with the Receptionist.
+ * stops, leaves or becomes unreachable. Workers on any node register with the Receptionist. The
+ * messages it takes from other nodes are in {@link FrontendProtocol}.
  */
-public final class Frontend extends AbstractBehavior<Frontend.Command> {
-  public interface Command {}
-
-  /** Encode texts; the answer goes to {@code replyTo} exactly once. */
-  public record Encode(EncodeRequest request, ActorRef<EncodeOutcome> replyTo)
-      implements Command, WireMessage {}
-
-  /** Configuration and statistics. */
-  public record GetStatus(ActorRef<StatusReply> replyTo) implements Command, WireMessage {}
-
-  /** A worker finished a job: it has room again. */
-  public record JobDone(
-      long jobId,
-      ActorRef<Worker.Command> worker,
-      String workerName,
-      int rows,
-      long tokens,
-      long runs,
-      long nanos)
-      implements Command, WireMessage {}
-
-  /** A worker's engine failed on a job; the worker restarts with a new session. */
-  public record JobFailed(
-      long jobId, ActorRef<Worker.Command> worker, String workerName, String cause)
-      implements Command, WireMessage {}
-
-  /** A worker gives back a job it has not tried (it is restarting): it goes first to any worker. */
-  public record JobReturned(long jobId, ActorRef<Worker.Command> worker)
-      implements Command, WireMessage {}
-
-  /**
-   * What a worker is: its name, the device it really runs on, the speed it measured at warm-up, its
-   * TensorFlow, CUDA runtime and cuDNN, GPU memory (MiB; -1 on the CPU), XLA compiles at warm-up
-   * and on live traffic; the model it serves, by name, and that model's {@code max_seq_len} (0:
-   * {@code NONE}), what the frontend admits that model's requests by. Asked again every {@link
-   * #DESCRIBE_EVERY}; a worker gets no job before it has described itself.
-   */
-  public record WorkerInfo(
-      ActorRef<Worker.Command> worker,
-      String name,
-      double tokensPerSecond,
-      String device,
-      String tensorflow,
-      String cudaRuntime,
-      String cudnn,
-      long gpuMemoryUsedMib,
-      long gpuMemoryLimitMib,
-      long warmCompiles,
-      long liveCompiles,
-      String model,
-      int maxSeqLen)
-      implements Command, WireMessage {}
-
+public final class Frontend extends AbstractBehavior<FrontendProtocol.Command>
+    implements FrontendProtocol {
   private enum DescribeTick implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
