@@ -100,19 +100,6 @@ public final class Aggregator extends AbstractBehavior<Aggregator.Command> {
     this.tokenCounts = new int[size];
   }
 
-  static Behavior<Command> create(
-      String requestId,
-      JsonNode clientId,
-      int size,
-      boolean tokenLevel,
-      boolean showTokens,
-      Duration timeout,
-      ActorRef<EncodeOutcome> replyTo,
-      ActorRef<Frontend.Command> frontend) {
-    return create(
-        requestId, clientId, size, tokenLevel, showTokens, timeout, replyTo, frontend, null);
-  }
-
   /** An aggregator whose reply names {@code model}, the model that computed the rows. */
   static Behavior<Command> create(
       String requestId,

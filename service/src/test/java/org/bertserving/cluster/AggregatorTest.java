@@ -42,7 +42,8 @@ class AggregatorTest {
             false,
             timeout,
             client.getRef(),
-            frontend.getRef()));
+            frontend.getRef(),
+            "m"));
   }
 
   static Aggregator.JobResult rows(int offset, int n, float mark) {
