@@ -9,6 +9,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bertserving.client.http.EncodeAnswer;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeReply;
@@ -25,18 +26,8 @@ final class Rendering {
     if (outcome instanceof EncodeFailure failure) {
       return Errors.render(Dialect.BERT, ApiError.of(failure));
     }
-    EncodeReply reply = (EncodeReply) outcome;
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("id", reply.id());
-    body.put("result", reply.tokenLevel() ? reply.tokenMatrices() : reply.matrix());
-    if (reply.tokens() != null) {
-      body.put("tokens", reply.tokens());
-    }
-    body.put("status", 200);
-    if (reply.model() != null) {
-      body.put("model", reply.model()); // the model that answered (a cluster may serve several)
-    }
-    return Json.response(200, body);
+    // the SDK reads the same record; its floats go through the mapper's fast writer as before
+    return Json.response(200, EncodeAnswer.of((EncodeReply) outcome));
   }
 
   /** {@code /encode} asked with {@code Accept: application/x-npy}; failures stay JSON. */
