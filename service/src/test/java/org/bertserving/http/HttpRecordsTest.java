@@ -196,4 +196,34 @@ class HttpRecordsTest {
         "{\"score\":0.5,\"label\":\"positive\"}",
         bothWays(new LabelScore("positive", 0.5), LabelScore.class, SERVER, SDK));
   }
+
+  @Test
+  void openAisAnswersKeepOpenAisOrder() throws Exception {
+    OpenAiJson.Embeddings embeddings =
+        new OpenAiJson.Embeddings(
+            List.of(
+                new OpenAiJson.Embedding(0, new float[] {0.5f, -1f}),
+                new OpenAiJson.Embedding(1, "AAAAPwAAgL8=")),
+            "m",
+            new OpenAiJson.Usage(3, 3));
+    assertEquals(
+        "{\"object\":\"list\",\"data\":[{\"object\":\"embedding\",\"index\":0,"
+            + "\"embedding\":[0.5,-1.0]},{\"object\":\"embedding\",\"index\":1,"
+            + "\"embedding\":\"AAAAPwAAgL8=\"}],\"model\":\"m\","
+            + "\"usage\":{\"prompt_tokens\":3,\"total_tokens\":3}}",
+        SERVER.writeValueAsString(embeddings));
+    assertEquals(
+        "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"created\":5,"
+            + "\"owned_by\":\"bert-serving\"}]}",
+        SERVER.writeValueAsString(
+            new OpenAiJson.Models(List.of(new OpenAiJson.Model("m", 5, "bert-serving")))));
+    Fields.BadField e =
+        assertThrows(
+            Fields.BadField.class,
+            () ->
+                Fields.read(
+                    SERVER.readTree("{\"input\": \"a\", \"dimensions\": \"8\"}"),
+                    OpenAiJson.EmbeddingsBody.class));
+    assertEquals("'dimensions' must be an integer, not \"8\"", e.getMessage());
+  }
 }
