@@ -59,8 +59,8 @@ final class Fields {
   private Fields() {}
 
   /**
-   * The body as the request record {@code type} (a record of the SDK's {@code
-   * org.bertserving.client.http}), unknown fields ignored.
+   * The body as the request record {@code type} (the SDK's {@code EncodeBody}, {@link
+   * OpenAiJson.EmbeddingsBody}), unknown fields ignored.
    *
    * @throws BadField for a field of the wrong type, worded as the typed readers below word it
    */
