@@ -1,6 +1,5 @@
 package org.bertserving.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -15,6 +14,7 @@ import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.zip.GZIPInputStream;
+import org.bertserving.client.http.ErrorAnswer;
 
 /**
  * One call's way through the client's addresses and retries, for the blocking and the asynchronous
@@ -29,6 +29,8 @@ import java.util.zip.GZIPInputStream;
  */
 final class Attempts {
   private static final System.Logger LOG = System.getLogger(BertClient.class.getName());
+
+  private static final ErrorAnswer NO_ERROR_BODY = new ErrorAnswer(null, 0, null, null);
 
   /** What to do after an exchange. */
   sealed interface Step permits Done, Again {}
@@ -118,10 +120,12 @@ final class Attempts {
       addresses.answered(current);
       return new Done(bytes, reply.contentType());
     }
-    JsonNode body = errorBody(bytes);
-    String type = body.path("type").asText("error");
+    ErrorAnswer body = errorBody(bytes);
+    String type = body.type() != null ? body.type() : "error";
     String description =
-        body.path("description").asText(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+        body.description() != null
+            ? body.description()
+            : new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
     if (status != 429 && status != 503) {
       throw Outcomes.failure(status, type, description);
     }
@@ -199,12 +203,13 @@ final class Attempts {
   }
 
   /** An error's body: its {@code type} and {@code description}, when it has them. */
-  private static JsonNode errorBody(byte[] bytes) {
+  private static ErrorAnswer errorBody(byte[] bytes) {
     try {
-      JsonNode node = bytes.length == 0 ? null : HttpBertClient.JSON.readTree(bytes);
-      return node == null ? HttpBertClient.JSON.createObjectNode() : node;
+      ErrorAnswer body =
+          bytes.length == 0 ? null : HttpBertClient.JSON.readValue(bytes, ErrorAnswer.class);
+      return body == null ? NO_ERROR_BODY : body;
     } catch (IOException e) {
-      return HttpBertClient.JSON.createObjectNode();
+      return NO_ERROR_BODY; // not JSON, or not bert-as-service's shape: the text is the description
     }
   }
 }

@@ -1,7 +1,6 @@
 package org.bertserving.client;
 
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
@@ -10,7 +9,6 @@ import java.lang.ref.Cleaner;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -19,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import javax.net.ssl.SSLContext;
+import org.bertserving.client.http.EncodeBody;
 
 /**
  * {@link BertClient} over HTTP on kept-alive connections, to one or several servers: the blocking
@@ -139,22 +138,16 @@ final class HttpBertClient implements BertClient {
 
   private static byte[] encodeBody(List<?> inputs, EncodeOptions options) {
     Outcomes.validate(inputs, options.isTokenized());
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("texts", inputs);
-    body.put("is_tokenized", options.isTokenized());
-    body.put("show_tokens", options.showTokens());
-    if (options.prompt() != null) {
-      body.put("prompt", options.prompt());
-    }
-    if (options.normalize() != null) {
-      body.put("normalize", options.normalize());
-    }
-    if (options.dimensions() != null) {
-      body.put("dimensions", options.dimensions());
-    }
-    if (options.model() != null) {
-      body.put("model", options.model());
-    }
+    EncodeBody body =
+        new EncodeBody(
+            null,
+            JSON.valueToTree(inputs),
+            options.isTokenized(),
+            options.showTokens(),
+            options.prompt(),
+            options.normalize(),
+            options.dimensions(),
+            options.model());
     try {
       return JSON.writeValueAsBytes(body);
     } catch (IOException e) {
@@ -232,8 +225,7 @@ final class HttpBertClient implements BertClient {
 
   private static ServerStatus status(Attempts.Done answer) {
     try {
-      return new ServerStatus(
-          JSON.readValue(answer.body(), new TypeReference<Map<String, Object>>() {}));
+      return JSON.readValue(answer.body(), ServerStatus.class);
     } catch (IOException e) {
       throw new BertClientException("unreadable answer of /status/server: " + e, e);
     }

@@ -1,15 +1,15 @@
 package org.bertserving.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
+import org.bertserving.client.http.PredictBody;
+import org.bertserving.client.http.RerankAnswer;
+import org.bertserving.client.http.RerankBody;
 
 /**
  * The bodies and answers of the scoring calls: {@code POST /v1/rerank} (Cohere's form) for {@link
@@ -20,6 +20,11 @@ final class Scoring {
   static final Function<Addresses.Address, URI> RERANK = a -> URI.create(a.base() + "/v1/rerank");
   static final Function<Addresses.Address, URI> PREDICT = a -> URI.create(a.base() + "/predict");
 
+  private static final TypeReference<RerankAnswer> RERANKED = new TypeReference<>() {};
+
+  /** Per text its labels, as {@code /predict} answers a batch. */
+  private static final TypeReference<List<List<LabelScore>>> LABELS = new TypeReference<>() {};
+
   private Scoring() {}
 
   static byte[] rerankBody(ObjectMapper json, String query, List<String> documents, Integer topN) {
@@ -29,25 +34,15 @@ final class Scoring {
     if (documents == null || documents.isEmpty()) {
       throw new IllegalArgumentException("no documents given");
     }
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("query", query);
-    body.put("documents", documents);
-    if (topN != null) {
-      body.put("top_n", topN);
-    }
-    return write(json, body);
+    return write(json, new RerankBody(query, documents, topN));
   }
 
   static List<RerankResult> rerankResults(ObjectMapper json, byte[] answer) {
-    JsonNode results = read(json, answer, "/v1/rerank").path("results");
-    if (!results.isArray()) {
+    List<RerankResult> results = read(json, answer, "/v1/rerank", RERANKED).results();
+    if (results == null) {
       throw new BertClientException("unreadable answer of /v1/rerank: no results");
     }
-    List<RerankResult> out = new ArrayList<>(results.size());
-    for (JsonNode r : results) {
-      out.add(new RerankResult(r.path("index").asInt(), r.path("relevance_score").asDouble()));
-    }
-    return out;
+    return results;
   }
 
   /** Each text as a batch of one-element lists, so that the answer is always a list of lists. */
@@ -55,22 +50,11 @@ final class Scoring {
     if (texts == null || texts.isEmpty()) {
       throw new IllegalArgumentException("no texts given");
     }
-    List<List<String>> inputs = new ArrayList<>(texts.size());
-    texts.forEach(t -> inputs.add(List.of(t)));
-    return write(json, Map.of("inputs", inputs));
+    return write(json, PredictBody.of(texts));
   }
 
   static List<List<LabelScore>> labels(ObjectMapper json, byte[] answer) {
-    JsonNode rows = read(json, answer, "/predict");
-    List<List<LabelScore>> out = new ArrayList<>(rows.size());
-    for (JsonNode row : rows) {
-      List<LabelScore> labels = new ArrayList<>(row.size());
-      for (JsonNode l : row) {
-        labels.add(new LabelScore(l.path("label").asText(), l.path("score").asDouble()));
-      }
-      out.add(labels);
-    }
-    return out;
+    return read(json, answer, "/predict", LABELS);
   }
 
   private static byte[] write(ObjectMapper json, Object body) {
@@ -81,9 +65,9 @@ final class Scoring {
     }
   }
 
-  private static JsonNode read(ObjectMapper json, byte[] answer, String route) {
+  private static <T> T read(ObjectMapper json, byte[] answer, String route, TypeReference<T> type) {
     try {
-      return json.readTree(answer);
+      return json.readValue(answer, type);
     } catch (IOException e) {
       throw new BertClientException("unreadable answer of " + route + ": " + e.getMessage(), e);
     }

@@ -12,13 +12,13 @@ import java.util.Set;
 public record ServerConfig(Map<String, Object> fields) {
   private static final Set<String> RUNTIME =
       Set.of(
-          "statistic",
+          ServerStatus.STATISTIC,
           "server_current_time",
-          "pending_rows",
+          ServerStatus.PENDING_ROWS,
           "queued_rows",
           "cluster_members",
           "workers_per_node",
-          "num_workers");
+          ServerStatus.NUM_WORKERS);
 
   public ServerConfig {
     fields = Collections.unmodifiableMap(fields);
@@ -32,14 +32,14 @@ public record ServerConfig(Map<String, Object> fields) {
 
   /** {@code max_seq_len}, or {@code null} for {@code NONE}. */
   public Integer maxSeqLen() {
-    return fields.get("max_seq_len") instanceof Number n ? n.intValue() : null;
+    return fields.get(ServerStatus.MAX_SEQ_LEN) instanceof Number n ? n.intValue() : null;
   }
 
   public String poolingStrategy() {
-    return (String) fields.get("pooling_strategy");
+    return (String) fields.get(ServerStatus.POOLING_STRATEGY);
   }
 
   public String serverVersion() {
-    return (String) fields.get("server_version");
+    return (String) fields.get(ServerStatus.SERVER_VERSION);
   }
 }

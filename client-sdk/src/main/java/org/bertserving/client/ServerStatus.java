@@ -1,49 +1,63 @@
 package org.bertserving.client;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The server's {@code /status/server}: typed accessors for the common keys, and every field
- * (unknown ones included) in {@link #fields()}, so newer servers never break older clients.
+ * (unknown ones included) in {@link #fields()}, so newer servers never break older clients. Its
+ * JSON is the object of {@link #fields()} itself, in the order the server put the keys; the server
+ * writes its status through this record and names the keys read here by these constants.
  */
-public record ServerStatus(Map<String, Object> fields) {
+public record ServerStatus(@JsonValue Map<String, Object> fields) {
+  /** A number, or {@code "NONE"}. */
+  public static final String MAX_SEQ_LEN = "max_seq_len";
 
+  public static final String POOLING_STRATEGY = "pooling_strategy";
+  public static final String POOLING_LAYER = "pooling_layer";
+  public static final String SERVER_VERSION = "server_version";
+  public static final String NUM_WORKERS = "num_workers";
+  public static final String PENDING_ROWS = "pending_rows";
+  public static final String STATISTIC = "statistic";
+
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public ServerStatus {
     fields = Collections.unmodifiableMap(fields);
   }
 
   /** {@code max_seq_len}, or {@code null} for {@code NONE}. */
   public Integer maxSeqLen() {
-    return fields.get("max_seq_len") instanceof Number n ? n.intValue() : null;
+    return fields.get(MAX_SEQ_LEN) instanceof Number n ? n.intValue() : null;
   }
 
   public String poolingStrategy() {
-    return (String) fields.get("pooling_strategy");
+    return (String) fields.get(POOLING_STRATEGY);
   }
 
   @SuppressWarnings("unchecked")
   public List<Integer> poolingLayer() {
-    return (List<Integer>) fields.get("pooling_layer");
+    return (List<Integer>) fields.get(POOLING_LAYER);
   }
 
   public String serverVersion() {
-    return (String) fields.get("server_version");
+    return (String) fields.get(SERVER_VERSION);
   }
 
   public int numWorkers() {
-    return fields.get("num_workers") instanceof Number n ? n.intValue() : 0;
+    return fields.get(NUM_WORKERS) instanceof Number n ? n.intValue() : 0;
   }
 
   public long pendingRows() {
-    return fields.get("pending_rows") instanceof Number n ? n.longValue() : 0;
+    return fields.get(PENDING_ROWS) instanceof Number n ? n.longValue() : 0;
   }
 
   /** The {@code statistic} section, or an empty map. */
   @SuppressWarnings("unchecked")
   public Map<String, Object> statistic() {
-    Object s = fields.get("statistic");
+    Object s = fields.get(STATISTIC);
     return s instanceof Map ? (Map<String, Object>) s : Map.of();
   }
 }

@@ -9,11 +9,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.bertserving.client.ServerStatus;
 import org.bertserving.engine.EngineSettings;
 
 /**
  * {@code /status/server}: bert-as-service's {@code server_status} keys (its flags and a {@code
- * statistic} section), plus the cluster: members, workers per node, pending rows.
+ * statistic} section), plus the cluster: members, workers per node, pending rows. The keys the SDK
+ * reads are named by its {@link ServerStatus}'s constants.
  */
 public final class StatusReport {
   /** This server's version, in one place: {@code -version}, the status, the ZeroMQ door. */
@@ -33,7 +35,7 @@ public final class StatusReport {
       ActorSystem<?> system) {
     EngineSettings e = s.engine();
     Map<String, Object> status = new LinkedHashMap<>();
-    status.put("server_version", VERSION);
+    status.put(ServerStatus.SERVER_VERSION, VERSION);
     status.put("server_start_time", metrics.started.toString());
     status.put("server_current_time", Instant.now().toString());
     // the model of requests that name none: this node's own until a worker has said which it is
@@ -46,9 +48,9 @@ public final class StatusReport {
     status.put("tuned_model_dir", e.tunedModelDir() == null ? null : e.tunedModelDir().toString());
     status.put("ckpt_name", e.ckptName());
     status.put("config_name", e.configName());
-    status.put("max_seq_len", e.maxSeqLen() == null ? "NONE" : e.maxSeqLen());
-    status.put("pooling_layer", e.poolingLayers());
-    status.put("pooling_strategy", e.poolingStrategy().name());
+    status.put(ServerStatus.MAX_SEQ_LEN, e.maxSeqLen() == null ? "NONE" : e.maxSeqLen());
+    status.put(ServerStatus.POOLING_LAYER, e.poolingLayers());
+    status.put(ServerStatus.POOLING_STRATEGY, e.poolingStrategy().name());
     status.put("mask_cls_sep", e.maskClsSep());
     status.put("no_special_token", e.noSpecialToken());
     status.put("fixed_embed_length", e.fixedEmbedLength());
@@ -81,13 +83,15 @@ public final class StatusReport {
     statistic.put("replies_by_status", replies);
     statistic.put("engine_failures", metrics.engineFailures.sum());
     statistic.put("rejoins", metrics.rejoins.sum());
-    status.put("statistic", statistic);
+    status.put(ServerStatus.STATISTIC, statistic);
 
-    status.put("num_workers", workersPerNode.values().stream().mapToInt(Integer::intValue).sum());
+    status.put(
+        ServerStatus.NUM_WORKERS,
+        workersPerNode.values().stream().mapToInt(Integer::intValue).sum());
     status.put("workers_per_node", new TreeMap<>(workersPerNode));
     status.put("workers", workers);
     status.put("models", models);
-    status.put("pending_rows", pendingRows);
+    status.put(ServerStatus.PENDING_ROWS, pendingRows);
     status.put("capacity_tokens_per_second", Math.round(metrics.capacityTokensPerSecond.get()));
     status.put("backlog_seconds", Math.round(metrics.backlogSeconds.get() * 10) / 10.0);
     status.put("queued_rows", queuedRows);

@@ -1,6 +1,7 @@
 package org.bertserving.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.bertserving.client.http.ErrorAnswer;
 import org.bertserving.client.protocol.EncodeFailure;
 
 /**
@@ -22,6 +23,11 @@ record ApiError(
   /** A request field of the wrong type or value. */
   static ApiError field(String param, String message) {
     return new ApiError(400, "invalid_input", message, param, 0, null);
+  }
+
+  /** bert-as-service's shape of this error, as the SDK reads it. */
+  ErrorAnswer answer() {
+    return new ErrorAnswer(id, status, type, message);
   }
 
   /** What the frontend (or a worker) answered instead of vectors. */

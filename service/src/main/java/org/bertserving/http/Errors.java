@@ -78,14 +78,7 @@ final class Errors extends AllDirectives {
   }
 
   private static HttpResponse bert(ApiError e) {
-    Map<String, Object> body = new LinkedHashMap<>();
-    if (e.id() != null) {
-      body.put("id", e.id());
-    }
-    body.put("status", e.status());
-    body.put("type", e.type());
-    body.put("description", e.message());
-    return Json.response(e.status(), body);
+    return Json.response(e.status(), e.answer());
   }
 
   /** OpenAI's shape; its SDKs pick the exception by status, people read message and code. */

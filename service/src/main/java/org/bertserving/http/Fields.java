@@ -1,6 +1,17 @@
 package org.bertserving.http;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.LogicalType;
+import java.lang.reflect.RecordComponent;
 
 /**
  * Optional fields of a JSON body, typed: a field of the wrong type is a 400 naming the field and
@@ -28,7 +39,63 @@ final class Fields {
     }
   }
 
+  /**
+   * Reads request records as {@link #optionalBoolean} and the others read fields: no coercion of a
+   * string, number or boolean into another type, no float cut into an integer.
+   */
+  private static final ObjectMapper STRICT =
+      JsonMapper.builder()
+          .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+          .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+          .withCoercionConfig(
+              LogicalType.Textual,
+              text -> {
+                text.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+                text.setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+                text.setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+              })
+          .build();
+
   private Fields() {}
+
+  /**
+   * The body as the request record {@code type} (the SDK's {@code EncodeBody}, {@link
+   * OpenAiJson.EmbeddingsBody}), unknown fields ignored.
+   *
+   * @throws BadField for a field of the wrong type, worded as the typed readers below word it
+   */
+  static <T extends Record> T read(JsonNode body, Class<T> type) {
+    try {
+      return STRICT.treeToValue(body, type);
+    } catch (JsonMappingException e) {
+      String field = e.getPath().isEmpty() ? null : e.getPath().get(0).getFieldName();
+      if (field == null) {
+        throw new IllegalStateException("unreadable " + type.getSimpleName(), e);
+      }
+      throw new BadField(field, expected(type, field), body.get(field));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("unreadable " + type.getSimpleName(), e);
+    }
+  }
+
+  /** What the record's component named {@code field} in JSON takes, in the readers' words. */
+  private static String expected(Class<? extends Record> type, String field) {
+    for (RecordComponent c : type.getRecordComponents()) {
+      JsonProperty name = c.getAccessor().getAnnotation(JsonProperty.class);
+      if (name == null) {
+        name = c.getAnnotation(JsonProperty.class);
+      }
+      if (field.equals(name != null ? name.value() : c.getName())) {
+        Class<?> t = c.getType();
+        return t == boolean.class || t == Boolean.class
+            ? "true or false"
+            : t == int.class || t == Integer.class
+                ? "an integer"
+                : t == String.class ? "a string" : "a " + t.getSimpleName();
+      }
+    }
+    return "of another type";
+  }
 
   static boolean flag(JsonNode body, String field, boolean absent) {
     Boolean value = optionalBoolean(body, field);

@@ -4,9 +4,7 @@ import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.bertserving.client.protocol.EncodeRequest;
 
 /**
@@ -49,13 +47,13 @@ final class OpenAiRoutes extends AllDirectives {
         throw new Fields.BadField("input", "'input'[" + i + "] is an empty string");
       }
     }
-    String format = Fields.optionalString(body, "encoding_format");
+    OpenAiJson.EmbeddingsBody fields = Fields.read(body, OpenAiJson.EmbeddingsBody.class);
+    String format = fields.encodingFormat();
     if (format != null && !format.equals("float") && !format.equals("base64")) {
       throw new Fields.BadField(
           "encoding_format",
           "'encoding_format' must be \"float\" or \"base64\", not \"" + format + "\"");
     }
-    Integer dimensions = Fields.optionalInt(body, "dimensions");
     if (api.tokenLevel()) {
       return api.errors.complete(
           Dialect.OPENAI,
@@ -67,8 +65,8 @@ final class OpenAiRoutes extends AllDirectives {
     }
     EncodeRequest request =
         new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
-            .with(null, null, dimensions)
-            .withModel(Fields.optionalString(body, "model"));
+            .with(null, null, fields.dimensions())
+            .withModel(fields.model());
     boolean base64 = "base64".equals(format);
     return completeWithFuture(
         api.encode(request)
@@ -91,18 +89,15 @@ final class OpenAiRoutes extends AllDirectives {
                         Dialect.OPENAI,
                         ApiError.of((org.bertserving.client.protocol.EncodeFailure) s));
                   }
-                  List<Map<String, Object>> data = new ArrayList<>();
+                  List<OpenAiJson.Model> data = new ArrayList<>();
                   for (JsonNode served : reply.status().path("models")) {
                     if (served.path("workers").asInt() > 0) {
-                      Map<String, Object> model = new LinkedHashMap<>();
-                      model.put("id", served.path("model").asText());
-                      model.put("object", "model");
-                      model.put("created", started);
-                      model.put("owned_by", "bert-serving");
-                      data.add(model);
+                      data.add(
+                          new OpenAiJson.Model(
+                              served.path("model").asText(), started, "bert-serving"));
                     }
                   }
-                  return Json.response(200, Map.of("object", "list", "data", data));
+                  return Json.response(200, new OpenAiJson.Models(data));
                 }));
   }
 }

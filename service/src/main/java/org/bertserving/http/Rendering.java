@@ -6,9 +6,8 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import org.bertserving.client.http.EncodeAnswer;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeReply;
@@ -25,18 +24,8 @@ final class Rendering {
     if (outcome instanceof EncodeFailure failure) {
       return Errors.render(Dialect.BERT, ApiError.of(failure));
     }
-    EncodeReply reply = (EncodeReply) outcome;
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("id", reply.id());
-    body.put("result", reply.tokenLevel() ? reply.tokenMatrices() : reply.matrix());
-    if (reply.tokens() != null) {
-      body.put("tokens", reply.tokens());
-    }
-    body.put("status", 200);
-    if (reply.model() != null) {
-      body.put("model", reply.model()); // the model that answered (a cluster may serve several)
-    }
-    return Json.response(200, body);
+    // the SDK reads the same record; its floats go through the mapper's fast writer as before
+    return Json.response(200, EncodeAnswer.of((EncodeReply) outcome));
   }
 
   /** {@code /encode} asked with {@code Accept: application/x-npy}; failures stay JSON. */
@@ -49,22 +38,18 @@ final class Rendering {
       return Errors.render(Dialect.OPENAI, ApiError.of(failure));
     }
     EncodeReply reply = (EncodeReply) outcome;
-    List<Map<String, Object>> data = new ArrayList<>();
+    List<OpenAiJson.Embedding> data = new ArrayList<>(reply.rows().size());
     for (int i = 0; i < reply.rows().size(); i++) {
       float[] vector = reply.rows().get(i);
-      Map<String, Object> item = new LinkedHashMap<>();
-      item.put("object", "embedding");
-      item.put("index", i);
-      item.put("embedding", base64 ? base64(vector) : vector);
-      data.add(item);
+      data.add(new OpenAiJson.Embedding(i, base64 ? base64(vector) : vector));
     }
     long tokens = reply.totalTokens();
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("object", "list");
-    body.put("data", data);
-    body.put("model", reply.model() != null ? reply.model() : model);
-    body.put("usage", Map.of("prompt_tokens", tokens, "total_tokens", tokens));
-    return Json.response(200, body);
+    return Json.response(
+        200,
+        new OpenAiJson.Embeddings(
+            data,
+            reply.model() != null ? reply.model() : model,
+            new OpenAiJson.Usage(tokens, tokens)));
   }
 
   /** {@code /embed}: one vector per input, always a list of lists. */

@@ -6,6 +6,8 @@ import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.function.Supplier;
+import org.bertserving.client.ServerStatus;
+import org.bertserving.client.http.EncodeBody;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.client.protocol.StatusReply;
@@ -93,8 +95,9 @@ public final class Routes extends AllDirectives {
 
   // ---- POST /encode ---------------------------------------------------------------------------
 
-  private Route encode(JsonNode body) {
-    JsonNode texts = body.get("texts");
+  private Route encode(JsonNode json) {
+    // checked first, as before the body had a record: the error people hit most names 'texts'
+    JsonNode texts = json.get("texts");
     if (texts == null || !texts.isArray()) {
       return errors.complete(
           Dialect.BERT,
@@ -103,16 +106,7 @@ public final class Routes extends AllDirectives {
               "invalid_input",
               "'texts' must be a list of strings (or of token lists with \"is_tokenized\": true)"));
     }
-    EncodeRequest request =
-        new EncodeRequest(
-                body.get("id"),
-                texts,
-                Fields.flag(body, "is_tokenized", false),
-                Fields.flag(body, "show_tokens", false),
-                Fields.optionalString(body, "prompt"),
-                Fields.optionalBoolean(body, "normalize"),
-                Fields.optionalInt(body, "dimensions"))
-            .withModel(Fields.optionalString(body, "model"));
+    EncodeRequest request = Fields.read(json, EncodeBody.class).request();
     // the binary form carries vectors only: an answer with tokens stays JSON
     boolean tokens = request.showTokens() || api.settings.showTokensToClient();
     return extractRequest(
@@ -130,7 +124,8 @@ public final class Routes extends AllDirectives {
             .thenApply(
                 s ->
                     s instanceof StatusReply reply
-                        ? Json.response(200, reply.status())
+                        ? Json.response(
+                            200, Json.MAPPER.convertValue(reply.status(), ServerStatus.class))
                         : errors.made(Dialect.BERT, ApiError.of((EncodeFailure) s))));
   }
 }
