@@ -42,6 +42,11 @@ final class SimulatedCluster implements AutoCloseable {
 
   private final List<NodeProcess> frontends = new ArrayList<>();
   private final List<NodeProcess> workers = new ArrayList<>();
+
+  /** The model folder and simulated GPUs of each worker JVM up. */
+  private final Map<NodeProcess, Path> modelOf = new java.util.HashMap<>();
+
+  private final Map<NodeProcess, Integer> gpusOf = new java.util.HashMap<>();
   private final List<Integer> httpPorts = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -112,13 +117,31 @@ final class SimulatedCluster implements AutoCloseable {
    * them.
    */
   void workers(int gpus) {
+    workers(gpus, setup.model(), "worker");
+  }
+
+  /**
+   * Starts worker JVMs named {@code name}1, 2, ... serving the model folder {@code model} (the
+   * model's name is the folder's), with {@code gpus} simulated GPUs in all, beside the workers
+   * already up; waits until every frontend sees them all.
+   */
+  void workers(int gpus, Path model, String name) {
+    List<NodeProcess> started = new ArrayList<>();
     for (int left = gpus, w = 1; left > 0; left -= setup.gpusPerJvm(), w++) {
-      launch("worker" + w, false, 0, seeds, Math.min(left, setup.gpusPerJvm()), 0);
+      int these = Math.min(left, setup.gpusPerJvm());
+      NodeProcess node = launch(name + w, false, 0, seeds, these, 0, model);
+      modelOf.put(node, model);
+      gpusOf.put(node, these);
+      started.add(node);
     }
-    for (NodeProcess w : workers) {
+    for (NodeProcess w : started) {
       w.ports(START);
     }
-    awaitWorkers(gpus);
+    awaitWorkers(gpusUp());
+  }
+
+  private int gpusUp() {
+    return workers.stream().mapToInt(gpusOf::get).sum();
   }
 
   /**
@@ -127,11 +150,20 @@ final class SimulatedCluster implements AutoCloseable {
    * waits until the frontends have seen them go.
    */
   void stopWorkers() {
-    for (NodeProcess w : workers) {
+    stopWorkers(null);
+  }
+
+  /** The same for the workers of the model folder {@code model} only ({@code null}: all). */
+  void stopWorkers(Path model) {
+    List<NodeProcess> leaving =
+        workers.stream().filter(w -> model == null || model.equals(modelOf.get(w))).toList();
+    for (NodeProcess w : leaving) {
       w.stop(LEAVE);
     }
-    workers.clear();
-    awaitWorkers(0);
+    workers.removeAll(leaving);
+    leaving.forEach(modelOf::remove);
+    leaving.forEach(gpusOf::remove);
+    awaitWorkers(gpusUp());
   }
 
   private void awaitWorkers(int gpus) {
@@ -155,6 +187,17 @@ final class SimulatedCluster implements AutoCloseable {
 
   private NodeProcess launch(
       String name, boolean frontend, int index, List<String> seeds, int gpus, int clusterPort) {
+    return launch(name, frontend, index, seeds, gpus, clusterPort, setup.model());
+  }
+
+  private NodeProcess launch(
+      String name,
+      boolean frontend,
+      int index,
+      List<String> seeds,
+      int gpus,
+      int clusterPort,
+      Path model) {
     Setup s = setup;
     List<String> args =
         new ArrayList<>(
@@ -172,7 +215,7 @@ final class SimulatedCluster implements AutoCloseable {
                 "-management_port",
                 "0",
                 "-model_dir",
-                s.model().toString(),
+                model.toString(),
                 "-max_seq_len",
                 String.valueOf(s.maxSeqLen())));
     List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
@@ -248,7 +291,17 @@ final class SimulatedCluster implements AutoCloseable {
 
   /** CPU time of the worker JVMs so far, in ns. */
   long workerCpuNanos() {
-    return workers.stream().mapToLong(n -> ProcCpu.nanos(n.pid())).sum();
+    return workerCpuNanos(null);
+  }
+
+  /**
+   * CPU time of the worker JVMs of model folder {@code model} so far ({@code null}: all), in ns.
+   */
+  long workerCpuNanos(Path model) {
+    return workers.stream()
+        .filter(w -> model == null || model.equals(modelOf.get(w)))
+        .mapToLong(n -> ProcCpu.nanos(n.pid()))
+        .sum();
   }
 
   /**
