@@ -18,11 +18,16 @@ record ModelsColumn(
     double bSeconds,
     Usage usage) {
 
-  /** CPU the JVMs used (ns): frontends, A's workers, B's workers, this JVM, the whole machine. */
-  record Usage(long frontend, long workersA, long workersB, long load, long machine) {
+  /**
+   * CPU the JVMs used (ns): frontends (and their JIT compiler threads, part of it), A's workers,
+   * B's workers, this JVM, the whole machine.
+   */
+  record Usage(
+      long frontend, long frontendJit, long workersA, long workersB, long load, long machine) {
     static Usage of(SimulatedCluster c, Path a, Path b) {
       return new Usage(
           c.frontendCpuNanos(),
+          c.frontendCompilerNanos(),
           c.workerCpuNanos(a),
           c.workerCpuNanos(b),
           ProcCpu.self(),
@@ -32,6 +37,7 @@ record ModelsColumn(
     Usage since(Usage before) {
       return new Usage(
           frontend - before.frontend,
+          Math.max(0, frontendJit - before.frontendJit), // a compiler thread may have ended
           workersA - before.workersA,
           workersB - before.workersB,
           load - before.load,

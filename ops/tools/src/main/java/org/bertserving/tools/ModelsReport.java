@@ -35,8 +35,9 @@ final class ModelsReport {
             + " both of A's phases.%n"
             + "CPU: utime+stime of the JVMs (/proc/PID/stat) over A's saturated window, as cores"
             + " (CPU seconds a second) and per row of A; frontend µs per row of A charges B's"
-            + " rows to A, the next line spreads it over both models' rows. others: every other"
-            + " process of the machine.%n%n",
+            + " rows to A, the next line spreads it over both models' rows; the frontend's JIT"
+            + " compiler threads' share (C1, C2; at least) says how much of a difference is"
+            + " code still being compiled. others: every other process of the machine.%n%n",
         ProcCpu.cpuModel(),
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"),
@@ -74,6 +75,11 @@ final class ModelsReport {
     t.add(
         "frontend µs per row, A + B", "%.1f", true, each(columns, ModelsColumn::frontendPerRowAll));
     t.add("frontend CPU, cores", "%.2f", true, each(columns, c -> c.cores(c.usage().frontend())));
+    t.add(
+        "of which the JIT compiler's, cores",
+        "%.2f",
+        false,
+        each(columns, c -> c.cores(c.usage().frontendJit())));
     t.add(
         "A's workers µs per row of A",
         "%.1f",

@@ -289,6 +289,11 @@ final class SimulatedCluster implements AutoCloseable {
     return frontends.stream().mapToLong(n -> ProcCpu.nanos(n.pid())).sum();
   }
 
+  /** CPU time of the frontend JVMs' JIT compiler threads so far, in ns ({@link ProcCpu}). */
+  long frontendCompilerNanos() {
+    return frontends.stream().mapToLong(n -> ProcCpu.compilerNanos(n.pid())).sum();
+  }
+
   /** CPU time of the worker JVMs so far, in ns. */
   long workerCpuNanos() {
     return workerCpuNanos(null);
