@@ -1,10 +1,6 @@
 package org.bertserving.tools;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +44,7 @@ final class SimulatedCluster implements AutoCloseable {
 
   private final Map<NodeProcess, Integer> gpusOf = new java.util.HashMap<>();
   private final List<Integer> httpPorts = new ArrayList<>();
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final FrontendProbe probe = new FrontendProbe();
 
   private final Setup setup;
   private List<String> seeds;
@@ -171,7 +167,7 @@ final class SimulatedCluster implements AutoCloseable {
       Waits.until(
           "frontend :" + port + " sees " + gpus + " workers (logs in " + setup.logs() + ")",
           START,
-          () -> workersSeen(port) == gpus);
+          () -> probe.workersSeen(port) == gpus);
     }
   }
 
@@ -255,27 +251,6 @@ final class SimulatedCluster implements AutoCloseable {
     return node;
   }
 
-  /** The workers a frontend's status counts; -1 when it does not answer. */
-  private int workersSeen(int port) {
-    try {
-      String body =
-          http.send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/status/server"))
-                      .timeout(Duration.ofSeconds(5))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString())
-              .body();
-      java.util.regex.Matcher m =
-          java.util.regex.Pattern.compile("\"num_workers\"\\s*:\\s*(\\d+)").matcher(body);
-      return m.find() ? Integer.parseInt(m.group(1)) : -1;
-    } catch (IOException e) {
-      return -1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return -1;
-    }
-  }
-
   List<Integer> httpPorts() {
     return httpPorts;
   }
@@ -314,27 +289,7 @@ final class SimulatedCluster implements AutoCloseable {
    * frontend counts the jobs it gave out).
    */
   double[] workerBusy() {
-    double[] sums = new double[2];
-    for (int port : httpPorts) {
-      try {
-        String metrics =
-            http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-                        .timeout(Duration.ofSeconds(5))
-                        .build(),
-                    HttpResponse.BodyHandlers.ofString())
-                .body();
-        double[] node = SpeedTargets.busyAndRuns(metrics);
-        sums[0] += node[0];
-        sums[1] += node[1];
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException("GET :" + port + "/metrics", e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
-    return sums;
+    return probe.workerBusy(httpPorts);
   }
 
   /** Kills and reaps every node. */
