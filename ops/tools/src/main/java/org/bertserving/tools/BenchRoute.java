@@ -42,11 +42,23 @@ enum BenchRoute {
 
   /** The request body for {@code texts}. */
   byte[] body(long id, List<String> texts) {
+    return body(id, texts, null);
+  }
+
+  /** The request body for {@code texts} naming {@code model} ({@code null}: none, the default). */
+  byte[] body(long id, List<String> texts, String model) {
     try {
-      Object body =
-          this == OPENAI_BASE64
-              ? Map.of("input", texts, "encoding_format", "base64")
-              : Map.of("id", id, "texts", texts);
+      Map<String, Object> body = new java.util.LinkedHashMap<>();
+      if (model != null) {
+        body.put("model", model);
+      }
+      if (this == OPENAI_BASE64) {
+        body.put("input", texts);
+        body.put("encoding_format", "base64");
+      } else {
+        body.put("id", id);
+        body.put("texts", texts);
+      }
       return MAPPER.writeValueAsBytes(body);
     } catch (IOException e) {
       throw new IllegalStateException(e);

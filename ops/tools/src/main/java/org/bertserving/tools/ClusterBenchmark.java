@@ -144,31 +144,7 @@ public final class ClusterBenchmark {
   }
 
   private CellLoad.Channel rawChannel(SimulatedCluster c, BenchRoute route, int thread) {
-    RawHttp http = new RawHttp(c.httpPorts().get(thread % c.httpPorts().size()));
-    return new CellLoad.Channel() {
-      @Override
-      public CellLoad.Answer call(int block) throws Exception {
-        RawHttp.Response r = http.post(route.path, route.headers, corpus.body(route, block));
-        if (r.status() != 200) {
-          return new CellLoad.Answer(
-              r.status(),
-              BenchRoute.format(r.contentType()),
-              null,
-              new String(
-                  r.body(),
-                  0,
-                  Math.min(300, r.body().length),
-                  java.nio.charset.StandardCharsets.UTF_8));
-        }
-        return new CellLoad.Answer(
-            200, BenchRoute.format(r.contentType()), route.vectors(r, o.dim()), null);
-      }
-
-      @Override
-      public void close() {
-        http.close();
-      }
-    };
+    return BenchLoad.raw(c.httpPorts(), route, corpus, o.dim(), thread);
   }
 
   private CellLoad.Channel sdkChannel(List<BertClient> clients, int thread) {
@@ -176,44 +152,11 @@ public final class ClusterBenchmark {
     return block -> new CellLoad.Answer(200, "SDK", client.encode(corpus.block(block)), null);
   }
 
-  /**
-   * Load on {@code route} in slices of {@link #WARM_SLICE_SECONDS} until the JVMs are at steady
-   * state: at least {@code least} seconds, then until two slices in a row answer rows within 5 % of
-   * each other, or {@code --max-warm} seconds. A server runs for hours, so the figures are those of
-   * its compiled code: on 2 shared cores the JIT takes 30 to 90 s to compile Akka's, Artery's and
-   * TLS's paths, and a cell measured before then mostly measures the compiler.
-   */
+  /** Load on {@code route} until the JVMs are at steady state ({@link BenchLoad#warm}). */
   private void warm(SimulatedCluster c, BenchRoute route, double least) throws Exception {
-    long t = System.nanoTime();
-    double before = -1;
-    int steady = 0;
-    while (true) {
-      CellLoad.Tally slice =
-          new CellLoad(corpus)
-              .closed(
-                  b -> rawChannel(c, route, b),
-                  o.inflight(),
-                  0,
-                  (long) (WARM_SLICE_SECONDS * 1e9),
-                  () -> {});
-      double rows = slice.okRows();
-      double elapsed = (System.nanoTime() - t) / 1e9;
-      steady = before > 0 && Math.abs(rows - before) <= 0.05 * before ? steady + 1 : 0;
-      before = rows;
-      if (elapsed >= o.maxWarmSeconds() || (elapsed >= least && steady >= 2)) {
-        System.err.printf(
-            Locale.ROOT,
-            "  warm-up %s: %.0f s, %.0f rows/s in its last slice%s%n",
-            route.label,
-            elapsed,
-            rows / WARM_SLICE_SECONDS,
-            steady >= 2 ? "" : " (not steady within --max-warm)");
-        return;
-      }
-    }
+    BenchLoad.warm(
+        corpus, b -> rawChannel(c, route, b), o.inflight(), least, o.maxWarmSeconds(), route.label);
   }
-
-  private static final double WARM_SLICE_SECONDS = 3;
 
   /** One cell: the saturated phase, then (with the half load) the paced one. */
   private void measure(

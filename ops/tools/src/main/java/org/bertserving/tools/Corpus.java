@@ -25,7 +25,12 @@ final class Corpus {
   private final Map<BenchRoute, byte[][]> bodies = new EnumMap<>(BenchRoute.class);
   private final double meanTokens;
 
-  private Corpus(List<String> texts, float[][] vectors, long[] engineNanos, double meanTokens) {
+  private Corpus(
+      List<String> texts,
+      float[][] vectors,
+      long[] engineNanos,
+      double meanTokens,
+      String modelName) {
     this.texts = texts;
     this.vectors = vectors;
     this.engineNanos = engineNanos;
@@ -33,7 +38,7 @@ final class Corpus {
     for (BenchRoute route : BenchRoute.values()) {
       byte[][] b = new byte[blocks()][];
       for (int i = 0; i < b.length; i++) {
-        b[i] = route.body(i, block(i));
+        b[i] = route.body(i, block(i), modelName);
       }
       bodies.put(route, b);
     }
@@ -45,6 +50,21 @@ final class Corpus {
    */
   static Corpus build(
       Path model, int blocks, int maxSeqLen, int dim, SyntheticBackend.Timing timing)
+      throws IOException {
+    return build(model, blocks, maxSeqLen, dim, timing, null);
+  }
+
+  /**
+   * The same, every request naming {@code modelName} ({@code /encode}'s {@code "model"}, OpenAI's
+   * {@code model}); {@code null}: none, the cluster's default model.
+   */
+  static Corpus build(
+      Path model,
+      int blocks,
+      int maxSeqLen,
+      int dim,
+      SyntheticBackend.Timing timing,
+      String modelName)
       throws IOException {
     List<String> texts = SyntheticModel.texts(blocks * ROWS, 17);
     EngineSettings settings = EngineSettings.builder().modelDir(model).maxSeqLen(maxSeqLen).build();
@@ -68,7 +88,7 @@ final class Corpus {
         engine[b] = timing.nanos(ROWS, longest);
       }
     }
-    return new Corpus(texts, vectors, engine, tokens / (double) texts.size());
+    return new Corpus(texts, vectors, engine, tokens / (double) texts.size(), modelName);
   }
 
   int blocks() {

@@ -12,9 +12,39 @@ final class ProcCpu {
 
   /** utime + stime of {@code pid} so far; 0 once it is gone. */
   static long nanos(long pid) {
+    return statNanos(Path.of("/proc", String.valueOf(pid), "stat"));
+  }
+
+  /**
+   * utime + stime of {@code pid}'s JIT compiler threads (C1, C2) so far: how much of a JVM's CPU is
+   * still the compiler's. A compiler thread that has ended (the JVM starts and stops them as the
+   * queue grows and shrinks) no longer counts, so this is a lower bound.
+   */
+  static long compilerNanos(long pid) {
+    long sum = 0;
+    try (java.util.stream.Stream<Path> tasks =
+        Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        String name;
+        try {
+          name = Files.readString(task.resolve("comm"));
+        } catch (IOException e) {
+          continue; // the thread ended meanwhile
+        }
+        if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+          sum += statNanos(task.resolve("stat"));
+        }
+      }
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return sum;
+    }
+    return sum;
+  }
+
+  private static long statNanos(Path file) {
     String stat;
     try {
-      stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+      stat = Files.readString(file);
     } catch (IOException e) {
       return 0;
     }

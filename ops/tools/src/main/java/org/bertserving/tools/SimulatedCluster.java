@@ -1,10 +1,6 @@
 package org.bertserving.tools;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,8 +38,13 @@ final class SimulatedCluster implements AutoCloseable {
 
   private final List<NodeProcess> frontends = new ArrayList<>();
   private final List<NodeProcess> workers = new ArrayList<>();
+
+  /** The model folder and simulated GPUs of each worker JVM up. */
+  private final Map<NodeProcess, Path> modelOf = new java.util.HashMap<>();
+
+  private final Map<NodeProcess, Integer> gpusOf = new java.util.HashMap<>();
   private final List<Integer> httpPorts = new ArrayList<>();
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final FrontendProbe probe = new FrontendProbe();
 
   private final Setup setup;
   private List<String> seeds;
@@ -112,13 +113,31 @@ final class SimulatedCluster implements AutoCloseable {
    * them.
    */
   void workers(int gpus) {
+    workers(gpus, setup.model(), "worker");
+  }
+
+  /**
+   * Starts worker JVMs named {@code name}1, 2, ... serving the model folder {@code model} (the
+   * model's name is the folder's), with {@code gpus} simulated GPUs in all, beside the workers
+   * already up; waits until every frontend sees them all.
+   */
+  void workers(int gpus, Path model, String name) {
+    List<NodeProcess> started = new ArrayList<>();
     for (int left = gpus, w = 1; left > 0; left -= setup.gpusPerJvm(), w++) {
-      launch("worker" + w, false, 0, seeds, Math.min(left, setup.gpusPerJvm()), 0);
+      int these = Math.min(left, setup.gpusPerJvm());
+      NodeProcess node = launch(name + w, false, 0, seeds, these, 0, model);
+      modelOf.put(node, model);
+      gpusOf.put(node, these);
+      started.add(node);
     }
-    for (NodeProcess w : workers) {
+    for (NodeProcess w : started) {
       w.ports(START);
     }
-    awaitWorkers(gpus);
+    awaitWorkers(gpusUp());
+  }
+
+  private int gpusUp() {
+    return workers.stream().mapToInt(gpusOf::get).sum();
   }
 
   /**
@@ -127,11 +146,20 @@ final class SimulatedCluster implements AutoCloseable {
    * waits until the frontends have seen them go.
    */
   void stopWorkers() {
-    for (NodeProcess w : workers) {
+    stopWorkers(null);
+  }
+
+  /** The same for the workers of the model folder {@code model} only ({@code null}: all). */
+  void stopWorkers(Path model) {
+    List<NodeProcess> leaving =
+        workers.stream().filter(w -> model == null || model.equals(modelOf.get(w))).toList();
+    for (NodeProcess w : leaving) {
       w.stop(LEAVE);
     }
-    workers.clear();
-    awaitWorkers(0);
+    workers.removeAll(leaving);
+    leaving.forEach(modelOf::remove);
+    leaving.forEach(gpusOf::remove);
+    awaitWorkers(gpusUp());
   }
 
   private void awaitWorkers(int gpus) {
@@ -139,7 +167,7 @@ final class SimulatedCluster implements AutoCloseable {
       Waits.until(
           "frontend :" + port + " sees " + gpus + " workers (logs in " + setup.logs() + ")",
           START,
-          () -> workersSeen(port) == gpus);
+          () -> probe.workersSeen(port) == gpus);
     }
   }
 
@@ -155,6 +183,17 @@ final class SimulatedCluster implements AutoCloseable {
 
   private NodeProcess launch(
       String name, boolean frontend, int index, List<String> seeds, int gpus, int clusterPort) {
+    return launch(name, frontend, index, seeds, gpus, clusterPort, setup.model());
+  }
+
+  private NodeProcess launch(
+      String name,
+      boolean frontend,
+      int index,
+      List<String> seeds,
+      int gpus,
+      int clusterPort,
+      Path model) {
     Setup s = setup;
     List<String> args =
         new ArrayList<>(
@@ -172,7 +211,7 @@ final class SimulatedCluster implements AutoCloseable {
                 "-management_port",
                 "0",
                 "-model_dir",
-                s.model().toString(),
+                model.toString(),
                 "-max_seq_len",
                 String.valueOf(s.maxSeqLen())));
     List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
@@ -212,27 +251,6 @@ final class SimulatedCluster implements AutoCloseable {
     return node;
   }
 
-  /** The workers a frontend's status counts; -1 when it does not answer. */
-  private int workersSeen(int port) {
-    try {
-      String body =
-          http.send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/status/server"))
-                      .timeout(Duration.ofSeconds(5))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString())
-              .body();
-      java.util.regex.Matcher m =
-          java.util.regex.Pattern.compile("\"num_workers\"\\s*:\\s*(\\d+)").matcher(body);
-      return m.find() ? Integer.parseInt(m.group(1)) : -1;
-    } catch (IOException e) {
-      return -1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return -1;
-    }
-  }
-
   List<Integer> httpPorts() {
     return httpPorts;
   }
@@ -246,9 +264,24 @@ final class SimulatedCluster implements AutoCloseable {
     return frontends.stream().mapToLong(n -> ProcCpu.nanos(n.pid())).sum();
   }
 
+  /** CPU time of the frontend JVMs' JIT compiler threads so far, in ns ({@link ProcCpu}). */
+  long frontendCompilerNanos() {
+    return frontends.stream().mapToLong(n -> ProcCpu.compilerNanos(n.pid())).sum();
+  }
+
   /** CPU time of the worker JVMs so far, in ns. */
   long workerCpuNanos() {
-    return workers.stream().mapToLong(n -> ProcCpu.nanos(n.pid())).sum();
+    return workerCpuNanos(null);
+  }
+
+  /**
+   * CPU time of the worker JVMs of model folder {@code model} so far ({@code null}: all), in ns.
+   */
+  long workerCpuNanos(Path model) {
+    return workers.stream()
+        .filter(w -> model == null || model.equals(modelOf.get(w)))
+        .mapToLong(n -> ProcCpu.nanos(n.pid()))
+        .sum();
   }
 
   /**
@@ -256,27 +289,7 @@ final class SimulatedCluster implements AutoCloseable {
    * frontend counts the jobs it gave out).
    */
   double[] workerBusy() {
-    double[] sums = new double[2];
-    for (int port : httpPorts) {
-      try {
-        String metrics =
-            http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-                        .timeout(Duration.ofSeconds(5))
-                        .build(),
-                    HttpResponse.BodyHandlers.ofString())
-                .body();
-        double[] node = SpeedTargets.busyAndRuns(metrics);
-        sums[0] += node[0];
-        sums[1] += node[1];
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException("GET :" + port + "/metrics", e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
-    return sums;
+    return probe.workerBusy(httpPorts);
   }
 
   /** Kills and reaps every node. */

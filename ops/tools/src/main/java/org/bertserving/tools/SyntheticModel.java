@@ -45,8 +45,19 @@ public final class SyntheticModel {
 
   /** Writes the folder into {@code dir}; vectors {@code dim} wide. */
   public static Path write(Path dir, int dim) throws IOException {
+    return write(dir, dim, 0);
+  }
+
+  /**
+   * Writes the folder into {@code dir}, its vocabulary's ordinary pieces rotated by {@code variant}
+   * places (0: none). Two folders of different variants tokenize every text into the same pieces
+   * under other ids, so the synthetic vectors of one model differ from the other's in every row: a
+   * row answered by the wrong model's worker is caught as misplaced.
+   */
+  public static Path write(Path dir, int dim, int variant) throws IOException {
     Files.createDirectories(dir);
-    Set<String> vocab = new LinkedHashSet<>(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"));
+    List<String> specials = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]");
+    Set<String> vocab = new LinkedHashSet<>();
     vocab.addAll(List.of(".", ",", "!", "?"));
     vocab.addAll(List.of(WORDS));
     for (String suffix : SUFFIXES) {
@@ -56,9 +67,13 @@ public final class SyntheticModel {
       vocab.add(String.valueOf(c));
       vocab.add("##" + c);
     }
-    Files.write(dir.resolve("vocab.txt"), vocab);
+    List<String> pieces = new ArrayList<>(vocab);
+    java.util.Collections.rotate(pieces, variant);
+    List<String> lines = new ArrayList<>(specials);
+    lines.addAll(pieces);
+    Files.write(dir.resolve("vocab.txt"), lines);
     int heads = dim % 12 == 0 ? 12 : 1;
-    new BertConfig(vocab.size(), dim, 12, heads, 4 * dim, "gelu", 512, 2)
+    new BertConfig(lines.size(), dim, 12, heads, 4 * dim, "gelu", 512, 2)
         .write(dir.resolve("bert_config.json"));
     Files.write(dir.resolve("bert_model.ckpt.index"), new byte[0]);
     return dir;
