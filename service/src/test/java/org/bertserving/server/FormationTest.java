@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How a node may form or find its cluster when it is started on ports the kernel chooses, and the
- * line through which those ports are read back.
+ * line through which those ports are read back. (That a later incarnation opens the ports the first
+ * one bound is {@link RejoinTest}'s.)
  */
 class FormationTest {
 
@@ -45,23 +46,6 @@ class FormationTest {
             0,
             Map.of("bert-serving.cluster.bootstrap", true, "bert-serving.management.port", 8558))
         .checkFormation();
-  }
-
-  @Test
-  void theBoundPortsAreTheOnesLaterIncarnationsOpen() {
-    ServingSettings any = settings(List.of("frontend", "worker"), 0, Map.of());
-    ServingSettings bound = any.withPorts(40113, 39421, 5555, 5556);
-    assertEquals(40113, bound.httpPort());
-    assertEquals(39421, bound.managementPort());
-    assertEquals(5555, bound.zmq().port());
-    assertEquals(5556, bound.zmq().portOut());
-    assertEquals(any.roles(), bound.roles());
-    assertEquals(any.requestTimeout(), bound.requestTimeout());
-    // a port the node does not open (0 in NodePorts) keeps what was set
-    ServingSettings fixed =
-        settings(List.of("frontend", "worker"), 0, Map.of("bert-serving.management.port", 8558));
-    assertEquals(8558, fixed.withPorts(40113, 0, 0, 0).managementPort());
-    assertEquals(fixed.zmq(), fixed.withPorts(40113, 0, 0, 0).zmq());
   }
 
   @Test
