@@ -45,8 +45,10 @@ public interface FrontendProtocol {
    * What a worker is: its name, the device it really runs on, the speed it measured at warm-up, its
    * TensorFlow, CUDA runtime and cuDNN, GPU memory (MiB; -1 on the CPU), XLA compiles at warm-up
    * and on live traffic; the model it serves, by name, and that model's {@code max_seq_len} (0:
-   * {@code NONE}), what the frontend admits that model's requests by. Asked again every {@link
-   * Frontend#DESCRIBE_EVERY}; a worker gets no job before it has described itself.
+   * {@code NONE}), what the frontend admits that model's requests by, and its kind ({@code
+   * embedding}, {@code rerank}, {@code classify}: {@link
+   * org.bertserving.engine.ModelKind#wireName}). Asked again every {@link Frontend#DESCRIBE_EVERY};
+   * a worker gets no job before it has described itself.
    */
   record WorkerInfo(
       ActorRef<Worker.Command> worker,
@@ -61,6 +63,7 @@ public interface FrontendProtocol {
       long warmCompiles,
       long liveCompiles,
       String model,
-      int maxSeqLen)
+      int maxSeqLen,
+      String kind)
       implements Command, WireMessage {}
 }

@@ -29,6 +29,9 @@ final class Models {
   private final Map<String, Dispatch> byName = new LinkedHashMap<>();
   private final Map<ActorRef<Worker.Command>, Dispatch> byWorker = new HashMap<>();
 
+  /** Each model's kind, as its first worker described it. */
+  private final Map<String, String> kinds = new HashMap<>();
+
   /** Listed by the Receptionist, asked who they are, not answered yet: they get no job. */
   private final Set<ActorRef<Worker.Command>> undescribed = new HashSet<>();
 
@@ -141,6 +144,17 @@ final class Models {
       return model;
     }
     model = byName.computeIfAbsent(info.model(), name -> create.apply(info));
+    String kind = kinds.putIfAbsent(info.model(), info.kind());
+    if (kind != null && !kind.equals(info.kind())) {
+      context
+          .getLog()
+          .warn(
+              "worker {} says model {} is of kind {}, its first worker said {}: the first counts",
+              info.name(),
+              info.model(),
+              info.kind(),
+              kind);
+    }
     byWorker.put(info.worker(), model);
     model.joined(info);
     context
@@ -210,8 +224,8 @@ final class Models {
   }
 
   /**
-   * Each model for {@code /status/server} (and {@code /v1/models}): its name, its workers now (0:
-   * all left), whether it is the default, its admission's speed and backlog, its queue.
+   * Each model for {@code /status/server} (and {@code /v1/models}): its name and kind, its workers
+   * now (0: all left), whether it is the default, its admission's speed and backlog, its queue.
    */
   List<Map<String, Object>> report() {
     String defaultName = defaultName();
@@ -219,6 +233,7 @@ final class Models {
     for (Dispatch d : byName.values()) {
       Map<String, Object> model = new LinkedHashMap<>();
       model.put("model", d.model());
+      model.put("kind", kinds.get(d.model()));
       model.put("workers", d.size());
       model.put("default", d.model().equals(defaultName));
       model.put("max_seq_len", d.admission().maxTokensPerText());

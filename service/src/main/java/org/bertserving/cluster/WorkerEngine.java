@@ -115,7 +115,8 @@ final class WorkerEngine {
               encoder.warmCompiles(),
               encoder.liveCompiles(),
               encoder.settings().modelName(),
-              encoder.settings().maxSeqLen() == null ? 0 : encoder.settings().maxSeqLen());
+              encoder.settings().maxSeqLen() == null ? 0 : encoder.settings().maxSeqLen(),
+              encoder.settings().kind().wireName());
         },
         blocking);
   }

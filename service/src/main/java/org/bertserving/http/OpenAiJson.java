@@ -61,11 +61,13 @@ final class OpenAiJson {
     }
   }
 
-  @JsonPropertyOrder({"id", "object", "created", "owned_by"})
+  /** A served model; {@code kind} (embedding, rerank, classify) is ours, beyond OpenAI's fields. */
+  @JsonPropertyOrder({"id", "object", "created", "owned_by", "kind"})
   record Model(
       @JsonProperty("id") String id,
       @JsonProperty("created") long created,
-      @JsonProperty("owned_by") String ownedBy) {
+      @JsonProperty("owned_by") String ownedBy,
+      @JsonProperty("kind") String kind) {
     @JsonProperty("object")
     String object() {
       return "model";

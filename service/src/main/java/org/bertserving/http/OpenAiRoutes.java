@@ -94,7 +94,10 @@ final class OpenAiRoutes extends AllDirectives {
                     if (served.path("workers").asInt() > 0) {
                       data.add(
                           new OpenAiJson.Model(
-                              served.path("model").asText(), started, "bert-serving"));
+                              served.path("model").asText(),
+                              started,
+                              "bert-serving",
+                              served.path("kind").asText(null)));
                     }
                   }
                   return Json.response(200, new OpenAiJson.Models(data));

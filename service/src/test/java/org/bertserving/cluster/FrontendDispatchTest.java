@@ -86,7 +86,20 @@ class FrontendDispatchTest {
           .frontend()
           .tell(
               new Frontend.WorkerInfo(
-                  probe.getRef(), name, 1e6, "CPU", "test", "", "", -1, -1, 0, 0, model, 16));
+                  probe.getRef(),
+                  name,
+                  1e6,
+                  "CPU",
+                  "test",
+                  "",
+                  "",
+                  -1,
+                  -1,
+                  0,
+                  0,
+                  model,
+                  16,
+                  "embedding"));
     }
 
     /** The next job it is given (descriptions asked meanwhile are left unanswered). */

@@ -214,9 +214,10 @@ class HttpRecordsTest {
         SERVER.writeValueAsString(embeddings));
     assertEquals(
         "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"created\":5,"
-            + "\"owned_by\":\"bert-serving\"}]}",
+            + "\"owned_by\":\"bert-serving\",\"kind\":\"rerank\"}]}",
         SERVER.writeValueAsString(
-            new OpenAiJson.Models(List.of(new OpenAiJson.Model("m", 5, "bert-serving")))));
+            new OpenAiJson.Models(
+                List.of(new OpenAiJson.Model("m", 5, "bert-serving", "rerank")))));
     Fields.BadField e =
         assertThrows(
             Fields.BadField.class,

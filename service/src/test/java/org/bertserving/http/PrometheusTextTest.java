@@ -179,6 +179,19 @@ class PrometheusTextTest {
 
   private static Frontend.WorkerInfo info(String name, String device, long used, long limit) {
     return new Frontend.WorkerInfo(
-        null, name, 100, device, "2.18.0", "libcudart.so.12", "9", used, limit, 6, 0, "m", 16);
+        null,
+        name,
+        100,
+        device,
+        "2.18.0",
+        "libcudart.so.12",
+        "9",
+        used,
+        limit,
+        6,
+        0,
+        "m",
+        16,
+        "embedding");
   }
 }

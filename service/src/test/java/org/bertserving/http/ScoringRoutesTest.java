@@ -261,6 +261,17 @@ class ScoringRoutesTest {
   }
 
   @Test
+  void theModelsListSaysEachModelsKindAsItsWorkersDescribeIt() throws Exception {
+    for (Map.Entry<String, String> node :
+        Map.of(reranker, "rerank", classifier, "classify", embedder, "embedding").entrySet()) {
+      JsonNode listed = Wire.json(Wire.get(node.getKey() + "/v1/models")).get("data").get(0);
+      assertEquals(node.getValue(), listed.get("kind").asText(), listed.toString());
+      JsonNode status = Wire.json(Wire.get(node.getKey() + "/status/server")).get("models").get(0);
+      assertEquals(node.getValue(), status.get("kind").asText(), status.toString());
+    }
+  }
+
+  @Test
   void aRouteOnAModelOfAnotherKindNamesTheKindAndItsRoutes() throws Exception {
     HttpResponse<String> rerank =
         Wire.post(classifier + "/rerank", body(Map.of("query", QUERY, "texts", DOCS)));
