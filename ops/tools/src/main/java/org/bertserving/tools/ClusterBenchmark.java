@@ -25,28 +25,13 @@ public final class ClusterBenchmark {
     this.corpus = corpus;
   }
 
-  public static void main(String[] args) throws Exception {
-    BenchOptions o;
-    try {
-      o = BenchOptions.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println("bert-serving-benchmark-cluster: " + e.getMessage());
-      System.err.print(BenchOptions.USAGE);
-      System.exit(2);
-      return;
-    }
-    // Ctrl-C or a failure: the nodes of the cluster under way go with this JVM
-    Runtime.getRuntime().addShutdownHook(new Thread(SimulatedCluster::closeAll, "bench-reaper"));
-    int code = 0;
-    try {
-      run(o);
-    } catch (Exception e) {
-      System.err.println("bert-serving-benchmark-cluster: " + e);
-      code = 1;
-    } finally {
-      SimulatedCluster.closeAll();
-    }
-    System.exit(code);
+  public static void main(String[] args) {
+    BenchMain.main(
+        "bert-serving-benchmark-cluster",
+        args,
+        BenchOptions::parse,
+        BenchOptions.USAGE,
+        ClusterBenchmark::run);
   }
 
   /** Runs every cell the options ask for; prints the table as it goes. */

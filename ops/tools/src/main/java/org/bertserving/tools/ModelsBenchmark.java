@@ -97,26 +97,8 @@ public final class ModelsBenchmark {
   private ModelsBenchmark() {}
 
   public static void main(String[] args) {
-    Options o;
-    try {
-      o = Options.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println("bert-serving-benchmark-models: " + e.getMessage());
-      System.err.print(Options.USAGE);
-      System.exit(2);
-      return;
-    }
-    Runtime.getRuntime().addShutdownHook(new Thread(SimulatedCluster::closeAll, "bench-reaper"));
-    int code = 0;
-    try {
-      run(o);
-    } catch (Exception e) {
-      System.err.println("bert-serving-benchmark-models: " + e);
-      code = 1;
-    } finally {
-      SimulatedCluster.closeAll();
-    }
-    System.exit(code);
+    BenchMain.main(
+        "bert-serving-benchmark-models", args, Options::parse, Options.USAGE, ModelsBenchmark::run);
   }
 
   /**
