@@ -58,17 +58,7 @@ public final class ClusterBenchmark {
     Corpus corpus = Corpus.build(model, 1024, o.maxSeqLen(), o.dim(), o.timing());
     ClusterBenchmark bench = new ClusterBenchmark(o, corpus);
     BenchTable.header(o, corpus, model);
-    SimulatedCluster.Setup setup =
-        new SimulatedCluster.Setup(
-            o.root(),
-            model,
-            o.logs().resolve("tls"),
-            o.logs().resolve("nodes"),
-            o.maxSeqLen(),
-            o.gpusPerJvm(),
-            o.pinFrontend(),
-            o.otherCores(),
-            o.workerJvm());
+    SimulatedCluster.Setup setup = SimulatedCluster.Setup.of(o, model);
     for (int frontends : o.frontends()) {
       bench.frontends(setup, frontends);
     }

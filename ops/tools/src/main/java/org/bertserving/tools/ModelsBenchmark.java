@@ -114,17 +114,7 @@ public final class ModelsBenchmark {
     Corpus as = Corpus.build(a, 1024, o.maxSeqLen(), o.dim(), o.timing(), A);
     Corpus bs = Corpus.build(b, 1024, o.maxSeqLen(), o.dim(), o.timing(), B);
     int gpus = o.gpus().get(0);
-    SimulatedCluster.Setup setup =
-        new SimulatedCluster.Setup(
-            o.root(),
-            a,
-            o.logs().resolve("tls"),
-            o.logs().resolve("nodes"),
-            o.maxSeqLen(),
-            o.gpusPerJvm(),
-            o.pinFrontend(),
-            o.otherCores(),
-            o.workerJvm());
+    SimulatedCluster.Setup setup = SimulatedCluster.Setup.of(o, a);
     List<ModelsColumn> alone = new ArrayList<>();
     List<ModelsColumn> idle = new ArrayList<>();
     List<ModelsColumn> loaded = new ArrayList<>();

@@ -30,7 +30,21 @@ final class SimulatedCluster implements AutoCloseable {
       int gpusPerJvm,
       List<String> frontendCores,
       String otherCores,
-      List<String> workerJvm) {}
+      List<String> workerJvm) {
+    /** The setup a benchmark's options give, for the model folder {@code model}. */
+    static Setup of(BenchOptions o, Path model) {
+      return new Setup(
+          o.root(),
+          model,
+          o.logs().resolve("tls"),
+          o.logs().resolve("nodes"),
+          o.maxSeqLen(),
+          o.gpusPerJvm(),
+          o.pinFrontend(),
+          o.otherCores(),
+          o.workerJvm());
+    }
+  }
 
   /** Clusters started and not yet closed: what a shutdown hook reaps (Ctrl-C mid-start too). */
   private static final java.util.Set<SimulatedCluster> LIVE =
