@@ -80,7 +80,8 @@ public final class Frontend extends AbstractBehavior<FrontendProtocol.Command>
                 .config()
                 .getString("bert-serving.frontend.default-model"),
             info -> model(info, maxTextChars),
-            context);
+            context,
+            served -> metrics.served = served);
     this.loadShare =
         context.spawn(
             LoadShare.create(

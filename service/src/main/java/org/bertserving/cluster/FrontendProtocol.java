@@ -47,8 +47,10 @@ public interface FrontendProtocol {
    * and on live traffic; the model it serves, by name, and that model's {@code max_seq_len} (0:
    * {@code NONE}), what the frontend admits that model's requests by, and its kind ({@code
    * embedding}, {@code rerank}, {@code classify}: {@link
-   * org.bertserving.engine.ModelKind#wireName}). Asked again every {@link Frontend#DESCRIBE_EVERY};
-   * a worker gets no job before it has described itself.
+   * org.bertserving.engine.ModelKind#wireName}); the rest of what the HTTP routes of any frontend
+   * need to serve that model ({@link ServedModel}): its pooling strategy's name, its labels, the
+   * width of its rows, whether it normalizes, its dtype. Asked again every {@link
+   * Frontend#DESCRIBE_EVERY}; a worker gets no job before it has described itself.
    */
   record WorkerInfo(
       ActorRef<Worker.Command> worker,
@@ -64,6 +66,11 @@ public interface FrontendProtocol {
       long liveCompiles,
       String model,
       int maxSeqLen,
-      String kind)
+      String kind,
+      String pooling,
+      java.util.List<String> labels,
+      int dimension,
+      boolean normalize,
+      String dtype)
       implements Command, WireMessage {}
 }

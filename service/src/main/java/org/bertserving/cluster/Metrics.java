@@ -68,6 +68,9 @@ public final class Metrics {
           "bert_frontends",
           "Frontends sharing the workers as this one hears them, itself included");
 
+  /** The models this node's frontend knows, as their workers described them (HTTP routes read). */
+  public volatile ServedModels served = ServedModels.NONE;
+
   /** The other frontends' backlogs (tokens) by address, as they last published them. */
   public volatile Map<String, Double> otherFrontends = Map.of();
 

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeRequest;
@@ -29,8 +30,10 @@ final class Models {
   private final Map<String, Dispatch> byName = new LinkedHashMap<>();
   private final Map<ActorRef<Worker.Command>, Dispatch> byWorker = new HashMap<>();
 
-  /** Each model's kind, as its first worker described it. */
-  private final Map<String, String> kinds = new HashMap<>();
+  /** Each model as its first worker described it, and that worker's name. */
+  private final Map<String, ServedModel> served = new LinkedHashMap<>();
+
+  private final Map<String, String> firstWorker = new HashMap<>();
 
   /** Listed by the Receptionist, asked who they are, not answered yet: they get no job. */
   private final Set<ActorRef<Worker.Command>> undescribed = new HashSet<>();
@@ -38,18 +41,22 @@ final class Models {
   private final String defaultModel;
   private final Function<Frontend.WorkerInfo, Dispatch> create;
   private final ActorContext<Frontend.Command> context;
+  private final Consumer<ServedModels> publish;
 
   /**
    * @param defaultModel the configured default model, or {@code null}: the first that joins
    * @param create a new model's dispatch, from the first description of one of its workers
+   * @param publish takes the models known each time one joins (read by this node's HTTP routes)
    */
   Models(
       String defaultModel,
       Function<Frontend.WorkerInfo, Dispatch> create,
-      ActorContext<Frontend.Command> context) {
+      ActorContext<Frontend.Command> context,
+      Consumer<ServedModels> publish) {
     this.defaultModel = defaultModel == null || defaultModel.isBlank() ? null : defaultModel;
     this.create = create;
     this.context = context;
+    this.publish = publish;
   }
 
   /** Every model known, in the order their first workers joined. */
@@ -144,16 +151,21 @@ final class Models {
       return model;
     }
     model = byName.computeIfAbsent(info.model(), name -> create.apply(info));
-    String kind = kinds.putIfAbsent(info.model(), info.kind());
-    if (kind != null && !kind.equals(info.kind())) {
+    ServedModel said = ServedModel.of(info);
+    ServedModel first = served.putIfAbsent(info.model(), said);
+    if (first == null) {
+      firstWorker.put(info.model(), info.name());
+      publish.accept(new ServedModels(List.copyOf(served.values()), defaultName()));
+    } else if (first.disagreement(said) != null) {
+      // the routes serve the model as its first worker described it: say so, once per worker
       context
           .getLog()
           .warn(
-              "worker {} says model {} is of kind {}, its first worker said {}: the first counts",
+              "worker {} describes model {} with {}, unlike its first worker {}: the first counts",
               info.name(),
               info.model(),
-              info.kind(),
-              kind);
+              first.disagreement(said),
+              firstWorker.get(info.model()));
     }
     byWorker.put(info.worker(), model);
     model.joined(info);
@@ -225,7 +237,9 @@ final class Models {
 
   /**
    * Each model for {@code /status/server} (and {@code /v1/models}): its name and kind, its workers
-   * now (0: all left), whether it is the default, its admission's speed and backlog, its queue.
+   * now (0: all left), whether it is the default, its {@code max_seq_len} (a number or {@code
+   * NONE}), pooling, row width and labels as its first worker described them, its admission's speed
+   * and backlog, its queue.
    */
   List<Map<String, Object>> report() {
     String defaultName = defaultName();
@@ -233,10 +247,14 @@ final class Models {
     for (Dispatch d : byName.values()) {
       Map<String, Object> model = new LinkedHashMap<>();
       model.put("model", d.model());
-      model.put("kind", kinds.get(d.model()));
+      ServedModel described = served.get(d.model());
+      model.put("kind", described.kind().wireName());
       model.put("workers", d.size());
       model.put("default", d.model().equals(defaultName));
-      model.put("max_seq_len", d.admission().maxTokensPerText());
+      model.put("max_seq_len", described.maxSeqLen() > 0 ? described.maxSeqLen() : "NONE");
+      model.put("pooling_strategy", described.pooling());
+      model.put("dimension", described.dimension());
+      model.put("labels", described.labels());
       model.put("capacity_tokens_per_second", Math.round(d.admission().capacity()));
       model.put("backlog_seconds", Math.round(d.admission().backlogSeconds() * 10) / 10.0);
       model.put("queued_rows", d.queuedRows());

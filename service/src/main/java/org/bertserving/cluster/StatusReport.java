@@ -48,9 +48,15 @@ public final class StatusReport {
     status.put("tuned_model_dir", e.tunedModelDir() == null ? null : e.tunedModelDir().toString());
     status.put("ckpt_name", e.ckptName());
     status.put("config_name", e.configName());
-    status.put(ServerStatus.MAX_SEQ_LEN, e.maxSeqLen() == null ? "NONE" : e.maxSeqLen());
+    // max_seq_len and pooling (what clients check texts against): the default model's, as its
+    // workers said, once one has (a frontend-only node's own settings are only defaults)
+    ServedModel served = metrics.served.defaultModel();
+    Integer maxSeqLen = served != null ? (Integer) served.maxSeqLen() : e.maxSeqLen();
+    status.put(ServerStatus.MAX_SEQ_LEN, maxSeqLen == null || maxSeqLen == 0 ? "NONE" : maxSeqLen);
     status.put(ServerStatus.POOLING_LAYER, e.poolingLayers());
-    status.put(ServerStatus.POOLING_STRATEGY, e.poolingStrategy().name());
+    status.put(
+        ServerStatus.POOLING_STRATEGY,
+        served != null ? served.pooling() : e.poolingStrategy().name());
     status.put("mask_cls_sep", e.maskClsSep());
     status.put("no_special_token", e.noSpecialToken());
     status.put("fixed_embed_length", e.fixedEmbedLength());

@@ -116,7 +116,14 @@ final class WorkerEngine {
               encoder.liveCompiles(),
               encoder.settings().modelName(),
               encoder.settings().maxSeqLen() == null ? 0 : encoder.settings().maxSeqLen(),
-              encoder.settings().kind().wireName());
+              encoder.settings().kind().wireName(),
+              encoder.settings().poolingStrategy().name(),
+              encoder.settings().labels(),
+              encoder.dim(),
+              encoder.settings().normalize(),
+              encoder.settings().fp16()
+                  ? "float16"
+                  : encoder.settings().bf16() ? "bfloat16" : "float32");
         },
         blocking);
   }

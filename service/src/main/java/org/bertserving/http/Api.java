@@ -9,6 +9,8 @@ import java.util.function.Function;
 import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.cluster.Frontend;
+import org.bertserving.cluster.Metrics;
+import org.bertserving.cluster.ServedModels;
 import org.bertserving.cluster.ServingSettings;
 import org.bertserving.cluster.Tokenizers;
 
@@ -19,6 +21,7 @@ final class Api {
   final HttpSettings http;
   final Errors errors;
   final Body body;
+  private final Metrics metrics;
   private final ActorRef<Frontend.Command> frontend;
   private final Duration askTimeout;
 
@@ -27,11 +30,13 @@ final class Api {
       ActorRef<Frontend.Command> frontend,
       ServingSettings settings,
       HttpSettings http,
+      Metrics metrics,
       Errors errors) {
     this.system = system;
     this.frontend = frontend;
     this.settings = settings;
     this.http = http;
+    this.metrics = metrics;
     this.errors = errors;
     this.body = new Body(http, errors);
     // the frontend answers every request by its own timeout; this only guards against a lost actor
@@ -52,7 +57,8 @@ final class Api {
     return frontend;
   }
 
-  boolean tokenLevel() {
-    return settings.engine().poolingStrategy().isTokenLevel();
+  /** The models the cluster serves, as this node's frontend last heard them from its workers. */
+  ServedModels served() {
+    return metrics.served;
   }
 }

@@ -3,9 +3,15 @@ package org.bertserving.http;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Map;
+import org.bertserving.client.protocol.EncodeRequest;
+import org.bertserving.cluster.ServedModel;
+import org.bertserving.cluster.ServedModels;
 import org.bertserving.engine.ModelKind;
 
-/** What the scoring routes share: the refusal of a model of the wrong kind, ranking, cosine. */
+/**
+ * What the routes share about models: the model a request targets (by name, or by the kind its
+ * route needs) and the refusal of one of the wrong kind; ranking, cosine.
+ */
 final class Kinds {
   /** Highest {@code score} (or {@code relevance_score}) first; ties keep the input order. */
   static final Comparator<Map<String, Object>> HIGHEST_FIRST =
@@ -16,19 +22,64 @@ final class Kinds {
   private Kinds() {}
 
   /**
-   * {@code null} when the served model is of one of the kinds {@code route} needs; otherwise the
-   * error naming the model's kind and the routes it does serve (TEI answers 424 for this).
+   * The model a request goes to, as this node's frontend knows it from its workers' descriptions
+   * ({@link ServedModels}), never from this node's own engine settings (only defaults on a
+   * frontend-only node).
+   *
+   * @param model the model as described, or {@code null}: not known here (the frontend answers: a
+   *     404 for a name no worker ever served, a 503 before any worker joined)
+   * @param name the name to send the request with ({@code null}: the frontend's default)
+   * @param refused the error to answer instead, or {@code null}
    */
-  static ApiError refusal(Api api, String route, ModelKind... serves) {
-    ModelKind kind = api.settings.engine().kind();
-    if (Arrays.asList(serves).contains(kind)) {
-      return null;
+  record Target(ServedModel model, String name, ApiError refused) {
+    /** The request, sent to this model. */
+    EncodeRequest on(EncodeRequest request) {
+      return name == null ? request : request.withModel(name);
     }
+
+    /** Whether the model answers token vectors ({@code -pooling_strategy NONE}). */
+    boolean tokenLevel() {
+      return model != null && model.tokenLevel();
+    }
+  }
+
+  /**
+   * The model a request for {@code route} goes to: the one it names ({@code asked}), refused (TEI
+   * answers 424) when that model is of none of the kinds the route {@code serves}; when it names
+   * none, the cluster's model of the first of those kinds it serves ({@link ServedModels#ofKind}),
+   * refused when it serves none of them, naming the default model's kind.
+   */
+  static Target target(Api api, String asked, String route, ModelKind... serves) {
+    ServedModels served = api.served();
+    if (asked != null && !asked.isBlank()) {
+      ServedModel model = served.get(asked);
+      if (model == null || Arrays.asList(serves).contains(model.kind())) {
+        return new Target(model, asked, null);
+      }
+      return new Target(model, asked, wrongKind(model, route, serves, ""));
+    }
+    ServedModel model = served.ofKind(serves);
+    if (model != null) {
+      return new Target(model, model.name(), null);
+    }
+    ServedModel fallback = served.defaultModel();
+    if (fallback == null) {
+      return new Target(null, null, null); // no worker described yet: the frontend says so
+    }
+    return new Target(
+        fallback,
+        fallback.name(),
+        wrongKind(fallback, route, serves, " (the models served: " + served.names() + ")"));
+  }
+
+  private static ApiError wrongKind(
+      ServedModel model, String route, ModelKind[] serves, String served) {
+    ModelKind kind = model.kind();
     return ApiError.of(
         424,
         "unsupported",
         "model '"
-            + api.settings.engine().modelName()
+            + model.name()
             + "' is of kind "
             + kind.wireName()
             + ", which serves "
@@ -36,7 +87,8 @@ final class Kinds {
             + "; "
             + route
             + " needs a model of kind "
-            + String.join(" or ", Arrays.stream(serves).map(ModelKind::wireName).toList()));
+            + String.join(" or ", Arrays.stream(serves).map(ModelKind::wireName).toList())
+            + served);
   }
 
   /** Cosine similarity, in double. */

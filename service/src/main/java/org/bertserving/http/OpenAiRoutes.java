@@ -6,13 +6,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.bertserving.client.protocol.EncodeRequest;
+import org.bertserving.engine.ModelKind;
 
 /**
  * OpenAI's {@code POST /v1/embeddings} (also at {@code /embeddings}, as text-embeddings-inference
  * serves it) and {@code GET /v1/models}, as its SDKs (Python, Node: {@code encoding_format} base64
  * by default), LangChain and LangChain4j call them. {@code model} picks the model among those the
- * cluster serves (an unknown one is a 404 {@code model_not_found} naming them; none: the default
- * model), and the answer names the model that computed it; {@code user} is read and ignored.
+ * cluster serves (an unknown one is a 404 {@code model_not_found} naming them, one of another kind
+ * is refused naming it; none: the default model if it is an embedding model, else the first
+ * embedding model), and the answer names the model that computed it; {@code user} is read and
+ * ignored.
  */
 final class OpenAiRoutes extends AllDirectives {
   private final Api api;
@@ -54,25 +57,29 @@ final class OpenAiRoutes extends AllDirectives {
           "encoding_format",
           "'encoding_format' must be \"float\" or \"base64\", not \"" + format + "\"");
     }
-    if (api.tokenLevel()) {
+    Kinds.Target target = Kinds.target(api, fields.model(), "/v1/embeddings", ModelKind.EMBEDDING);
+    if (target.refused() != null) {
+      return api.errors.complete(
+          Dialect.OPENAI, ApiError.of(400, "unsupported", target.refused().message()));
+    }
+    if (target.tokenLevel()) {
       return api.errors.complete(
           Dialect.OPENAI,
           ApiError.of(
               400,
               "unsupported",
-              "this server "
-                  + "returns token vectors (-pooling_strategy NONE); embeddings need one vector per input"));
+              "model '"
+                  + target.name()
+                  + "' returns token vectors (-pooling_strategy NONE); embeddings need one vector per input"));
     }
     EncodeRequest request =
-        new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
-            .with(null, null, fields.dimensions())
-            .withModel(fields.model());
+        target.on(
+            new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
+                .with(null, null, fields.dimensions()));
     boolean base64 = "base64".equals(format);
     return completeWithFuture(
         api.encode(request)
-            .thenApply(
-                outcome ->
-                    Rendering.embeddings(outcome, api.settings.engine().modelName(), base64)));
+            .thenApply(outcome -> Rendering.embeddings(outcome, target.name(), base64)));
   }
 
   /**

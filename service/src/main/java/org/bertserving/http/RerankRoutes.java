@@ -20,7 +20,9 @@ import org.bertserving.engine.Scores;
  * documents} as strings or {@code {"text"}} objects, {@code top_n}, {@code return_documents}) and
  * answer it ({@code results} of {@code index}, {@code relevance_score} (the sigmoid of the
  * cross-encoder's logit), {@code document}, highest first; {@code model}, {@code usage}, and
- * Cohere's {@code meta}, which its clients read). Errors in the {@code /v1} family's shape.
+ * Cohere's {@code meta}, which its clients read). {@code model} picks the reranker among the models
+ * the cluster serves (unknown: 404 {@code model_not_found}; of another kind: refused naming it);
+ * none: the cluster's first reranker. Errors in the {@code /v1} family's shape.
  */
 final class RerankRoutes extends AllDirectives {
   private final Api api;
@@ -35,7 +37,7 @@ final class RerankRoutes extends AllDirectives {
   }
 
   private Route rerank(JsonNode body) {
-    Fields.optionalString(body, "model"); // one model is served: named in the answer
+    String asked = Fields.optionalString(body, "model");
     String query = Fields.optionalString(body, "query");
     if (query == null || query.isBlank()) {
       throw new Fields.BadField("query", "'query' is required: a non-empty string");
@@ -46,9 +48,10 @@ final class RerankRoutes extends AllDirectives {
       throw new Fields.BadField("top_n", "'top_n' must be at least 1, not " + topN);
     }
     boolean returnDocuments = Fields.flag(body, "return_documents", false);
-    ApiError wrong = Kinds.refusal(api, "/v1/rerank", ModelKind.RERANK);
-    if (wrong != null) {
-      return api.errors.complete(Dialect.OPENAI, ApiError.of(400, "unsupported", wrong.message()));
+    Kinds.Target target = Kinds.target(api, asked, "/v1/rerank", ModelKind.RERANK);
+    if (target.refused() != null) {
+      return api.errors.complete(
+          Dialect.OPENAI, ApiError.of(400, "unsupported", target.refused().message()));
     }
     if (documents.size() > api.http.maxClientBatchSize()) {
       throw new Fields.BadField(
@@ -61,9 +64,9 @@ final class RerankRoutes extends AllDirectives {
     List<Object> pairs = new ArrayList<>(documents.size());
     documents.forEach(d -> pairs.add(Featurizer.pair(query, d)));
     EncodeRequest request =
-        new EncodeRequest(null, Json.MAPPER.valueToTree(pairs), false, false)
-            .with(null, false, null);
-    String model = api.settings.engine().modelName();
+        target.on(
+            new EncodeRequest(null, Json.MAPPER.valueToTree(pairs), false, false)
+                .with(null, false, null));
     return completeWithFuture(
         api.encode(request)
             .thenApply(
@@ -88,7 +91,7 @@ final class RerankRoutes extends AllDirectives {
                   answer.put(
                       "results",
                       topN == null ? results : results.subList(0, Math.min(topN, results.size())));
-                  answer.put("model", model);
+                  answer.put("model", reply.model());
                   answer.put("usage", Map.of("total_tokens", reply.totalTokens()));
                   answer.put(
                       "meta",

@@ -48,7 +48,7 @@ public final class Routes extends AllDirectives {
     this.readiness = readiness;
     this.http = http;
     this.errors = new Errors(metrics);
-    this.api = new Api(system, frontend, settings, http, errors);
+    this.api = new Api(system, frontend, settings, http, metrics, errors);
   }
 
   public Route routes() {

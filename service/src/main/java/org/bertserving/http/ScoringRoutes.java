@@ -20,8 +20,10 @@ import org.bertserving.engine.Scores;
  * text-embeddings-inference 1.9's scoring routes: {@code POST /rerank} (a cross-encoder scores each
  * text against the query), {@code /predict} (a classifier's labels for a text or a pair) and {@code
  * /similarity} (cosine of an embedding model's vectors). The model answers raw logits; the sigmoid
- * or softmax is applied here unless {@code raw_scores}. A route used on a model of another kind is
- * refused as TEI refuses it (424, naming the kind and the routes it serves).
+ * or softmax is applied here unless {@code raw_scores}. Each goes to the cluster's model of the
+ * kind it needs ({@link Kinds#target}: the default model if of that kind, else the first to join);
+ * with none of that kind it is refused as TEI refuses a model of another kind (424, naming the kind
+ * and the routes it serves).
  */
 final class ScoringRoutes extends AllDirectives {
   private final Api api;
@@ -46,7 +48,8 @@ final class ScoringRoutes extends AllDirectives {
       String field = query == null ? "query" : "texts";
       throw new Fields.BadField(field, "'" + field + "' is required");
     }
-    ApiError refused = Kinds.refusal(api, "/rerank", ModelKind.RERANK);
+    Kinds.Target target = Kinds.target(api, null, "/rerank", ModelKind.RERANK);
+    ApiError refused = target.refused();
     if (refused == null
         && (query.isBlank() || texts.isEmpty() || texts.stream().anyMatch(String::isBlank))) {
       refused =
@@ -66,7 +69,7 @@ final class ScoringRoutes extends AllDirectives {
     List<Object> pairs = new ArrayList<>(texts.size());
     texts.forEach(text -> pairs.add(Featurizer.pair(query, text)));
     return completeWithFuture(
-        api.encode(request(body, pairs))
+        api.encode(target.on(request(body, pairs)))
             .thenApply(
                 outcome ->
                     render(
@@ -101,7 +104,8 @@ final class ScoringRoutes extends AllDirectives {
     for (JsonNode element : single ? List.of(node) : node) {
       inputs.add(sequence(element, inputs.size()));
     }
-    ApiError refused = Kinds.refusal(api, "/predict", ModelKind.CLASSIFY, ModelKind.RERANK);
+    Kinds.Target target = Kinds.target(api, null, "/predict", ModelKind.CLASSIFY, ModelKind.RERANK);
+    ApiError refused = target.refused();
     if (refused == null && inputs.isEmpty()) {
       refused = ApiError.of(400, "empty", "`inputs` cannot be empty");
     }
@@ -112,16 +116,22 @@ final class ScoringRoutes extends AllDirectives {
       return api.errors.complete(Dialect.TEI, refused);
     }
     boolean raw = Fields.flag(body, "raw_scores", false);
-    List<String> labels = api.settings.engine().labels();
+    // the labels of the model that answers, as its workers described them
+    List<String> labels = target.model() == null ? List.of() : target.model().labels();
     return optionalHeaderValueByName(
         "User-Agent",
-        agent -> predicted(body, inputs, raw, labels, single && !nests(agent.orElse(""))));
+        agent -> predicted(body, target, inputs, raw, labels, single && !nests(agent.orElse(""))));
   }
 
   private Route predicted(
-      JsonNode body, List<Object> inputs, boolean raw, List<String> labels, boolean flat) {
+      JsonNode body,
+      Kinds.Target target,
+      List<Object> inputs,
+      boolean raw,
+      List<String> labels,
+      boolean flat) {
     return completeWithFuture(
-        api.encode(request(body, inputs))
+        api.encode(target.on(request(body, inputs)))
             .thenApply(
                 outcome ->
                     render(
@@ -134,7 +144,7 @@ final class ScoringRoutes extends AllDirectives {
                             for (int l = 0; l < scores.length; l++) {
                               Map<String, Object> label = new LinkedHashMap<>();
                               label.put("score", scores[l]);
-                              label.put("label", labels.get(l));
+                              label.put("label", l < labels.size() ? labels.get(l) : "LABEL_" + l);
                               row.add(label);
                             }
                             row.sort(Kinds.HIGHEST_FIRST);
@@ -187,13 +197,16 @@ final class ScoringRoutes extends AllDirectives {
       String field = source == null ? "source_sentence" : "sentences";
       throw new Fields.BadField("inputs", "'inputs." + field + "' is required");
     }
-    ApiError refused = Kinds.refusal(api, "/similarity", ModelKind.EMBEDDING);
-    if (refused == null && api.tokenLevel()) {
+    Kinds.Target target = Kinds.target(api, null, "/similarity", ModelKind.EMBEDDING);
+    ApiError refused = target.refused();
+    if (refused == null && target.tokenLevel()) {
       refused =
           ApiError.of(
               424,
               "backend",
-              "this server returns token vectors (-pooling_strategy NONE): /similarity needs one vector per text");
+              "model '"
+                  + target.name()
+                  + "' returns token vectors (-pooling_strategy NONE): /similarity needs one vector per text");
     }
     List<String> texts = new ArrayList<>(List.of(source));
     texts.addAll(sentences);
@@ -207,10 +220,11 @@ final class ScoringRoutes extends AllDirectives {
       return api.errors.complete(Dialect.TEI, refused);
     }
     EncodeRequest request =
-        tei.truncation(
-            body,
-            new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
-                .with(null, true, null));
+        target.on(
+            tei.truncation(
+                body,
+                new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
+                    .with(null, true, null)));
     return completeWithFuture(
         api.encode(request)
             .thenApply(

@@ -9,8 +9,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.bertserving.client.protocol.EncodeRequest;
+import org.bertserving.cluster.ServedModel;
 import org.bertserving.cluster.Tokenizers;
 import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.ModelKind;
 
 /**
  * Hugging Face text-embeddings-inference's routes, with its field names and defaults: {@code POST
@@ -39,22 +41,27 @@ final class TeiRoutes extends AllDirectives {
 
   private Route embed(JsonNode body) {
     List<String> texts = Inputs.texts(body, "inputs");
+    Kinds.Target target = Kinds.target(api, null, "/embed", ModelKind.EMBEDDING);
     ApiError refused = refusal(texts);
-    if (refused == null && api.tokenLevel()) {
+    refused = refused != null ? refused : target.refused();
+    if (refused == null && target.tokenLevel()) {
       refused =
           ApiError.of(
               424,
               "backend",
-              "this server returns token vectors "
+              "model '"
+                  + target.name()
+                  + "' returns token vectors "
                   + "(-pooling_strategy NONE): use /embed_all, or start it with a pooling strategy");
     }
     boolean normalize = Fields.flag(body, "normalize", true);
     Integer dimensions = Fields.optionalInt(body, "dimensions");
     EncodeRequest request =
-        truncation(
-            body,
-            new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
-                .with(null, normalize, dimensions));
+        target.on(
+            truncation(
+                body,
+                new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
+                    .with(null, normalize, dimensions)));
     return refused != null
         ? api.errors.complete(Dialect.TEI, refused)
         : completeWithFuture(api.encode(request).thenApply(Rendering::embed));
@@ -63,23 +70,27 @@ final class TeiRoutes extends AllDirectives {
   /** Token vectors, raw (not normalized), of a server that keeps them ({@code NONE}). */
   private Route embedAll(JsonNode body) {
     List<String> texts = Inputs.texts(body, "inputs");
+    Kinds.Target target = Kinds.target(api, null, "/embed_all", ModelKind.EMBEDDING);
     ApiError refused = refusal(texts);
-    if (refused == null && !api.tokenLevel()) {
+    refused = refused != null ? refused : target.refused();
+    if (refused == null && target.model() != null && !target.tokenLevel()) {
       refused =
           ApiError.of(
               424,
               "backend",
-              "`embed_all` needs token vectors: this server pools "
-                  + "them ("
-                  + api.settings.engine().poolingStrategy()
+              "`embed_all` needs token vectors: model '"
+                  + target.name()
+                  + "' pools them ("
+                  + target.model().pooling()
                   + "); start it with "
                   + "-pooling_strategy NONE");
     }
     EncodeRequest request =
-        truncation(
-            body,
-            new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
-                .with(null, false, null));
+        target.on(
+            truncation(
+                body,
+                new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
+                    .with(null, false, null)));
     return refused != null
         ? api.errors.complete(Dialect.TEI, refused)
         : completeWithFuture(api.encode(request).thenApply(Rendering::embedAll));
@@ -187,18 +198,23 @@ final class TeiRoutes extends AllDirectives {
     return batch || !node.isEmpty() ? out : List.of();
   }
 
-  /** TEI's {@code /info}, from the settings (a frontend-only node has no model to ask). */
+  /**
+   * TEI's {@code /info}: the default model as its workers described it (this node's own settings
+   * until one has: a frontend-only node has no model of its own).
+   */
   private Route info() {
     EngineSettings e = api.settings.engine();
-    String name = e.modelName();
+    ServedModel m = api.served().defaultModel();
+    String name = m != null ? m.name() : e.modelName();
+    int maxSeqLen = m != null ? m.maxSeqLen() : e.maxSeqLen() != null ? e.maxSeqLen() : 0;
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("model_id", name);
     info.put("model_sha", null);
-    info.put("model_dtype", e.fp16() ? "float16" : "float32");
+    info.put("model_dtype", m != null ? m.dtype() : e.fp16() ? "float16" : "float32");
     info.put("served_model_name", name);
-    info.put("model_type", Map.of("embedding", Map.of("pooling", pooling(e))));
+    info.put("model_type", m != null ? modelType(m) : embedding(e.poolingStrategy().name()));
     info.put("max_concurrent_requests", api.settings.httpMaxConnections());
-    info.put("max_input_length", e.maxSeqLen() != null ? e.maxSeqLen() : 512);
+    info.put("max_input_length", maxSeqLen > 0 ? maxSeqLen : 512);
     info.put("max_batch_tokens", e.tokenBudget());
     info.put("max_batch_requests", null);
     info.put("max_client_batch_size", api.http.maxClientBatchSize());
@@ -210,13 +226,33 @@ final class TeiRoutes extends AllDirectives {
     return complete(Json.response(200, info));
   }
 
+  /**
+   * TEI's {@code model_type}: {@code embedding} (pooling), {@code reranker}, {@code classifier}.
+   */
+  private static Map<String, Object> modelType(ServedModel m) {
+    if (m.kind() == ModelKind.EMBEDDING) {
+      return embedding(m.pooling());
+    }
+    Map<String, String> id2label = new LinkedHashMap<>();
+    Map<String, Integer> label2id = new LinkedHashMap<>();
+    for (int i = 0; i < m.labels().size(); i++) {
+      id2label.put(String.valueOf(i), m.labels().get(i));
+      label2id.put(m.labels().get(i), i);
+    }
+    return Map.of(
+        m.kind() == ModelKind.RERANK ? "reranker" : "classifier",
+        Map.of("id2label", id2label, "label2id", label2id));
+  }
+
   /** TEI's names for the pooling: cls, mean, last_token; ours for the others. */
-  private static String pooling(EngineSettings e) {
-    return switch (e.poolingStrategy()) {
-      case REDUCE_MEAN -> "mean";
-      case FIRST_TOKEN -> "cls";
-      case LAST_TOKEN -> "last_token";
-      default -> e.poolingStrategy().name().toLowerCase(Locale.ROOT);
-    };
+  private static Map<String, Object> embedding(String strategy) {
+    String pooling =
+        switch (strategy) {
+          case "REDUCE_MEAN" -> "mean";
+          case "FIRST_TOKEN" -> "cls";
+          case "LAST_TOKEN" -> "last_token";
+          default -> strategy.toLowerCase(Locale.ROOT);
+        };
+    return Map.of("embedding", Map.of("pooling", pooling));
   }
 }

@@ -99,7 +99,12 @@ class FrontendDispatchTest {
                   0,
                   model,
                   16,
-                  "embedding"));
+                  "embedding",
+                  "REDUCE_MEAN",
+                  List.of(),
+                  32,
+                  false,
+                  "float32"));
     }
 
     /** The next job it is given (descriptions asked meanwhile are left unanswered). */

@@ -192,6 +192,11 @@ class PrometheusTextTest {
         0,
         "m",
         16,
-        "embedding");
+        "embedding",
+        "REDUCE_MEAN",
+        java.util.List.of(),
+        32,
+        false,
+        "float32");
   }
 }

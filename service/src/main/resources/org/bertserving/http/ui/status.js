@@ -170,6 +170,10 @@ function render(status) {
   line('chart-queue', samples.map((s) => [s.t, s.queued]));
   bars('chart-refused', samples.slice(1).map((s, i) => [s.t, s.refused - samples[i].refused]));
 
+  // each model as its workers described it: the routes serve it by its kind
+  table('models', (status.models || []).map((m) => [m.model, m.kind, m.default ? 'yes' : '',
+    m.workers, m.max_seq_len, m.pooling_strategy, fmt(m.capacity_tokens_per_second, 0),
+    m.backlog_seconds, fmt(m.queued_rows, 0)]));
   table('workers', (status.workers || []).map((w) => {
     const cut = w.worker.lastIndexOf('/');
     const rowsNow = now.perWorker[w.worker] || 0;
