@@ -50,8 +50,8 @@ final class HttpBertClient implements BertClient {
   private final JdkTransport async;
   private final Cleaner.Cleanable cleanable;
 
-  /** The server's max_seq_len once asked (null inside: unknown), asked at most once. */
-  private final AtomicReference<CompletableFuture<Integer>> maxSeqLen = new AtomicReference<>();
+  /** The server's status once asked (null inside: unknown), asked at most once. */
+  private final AtomicReference<CompletableFuture<ServerStatus>> lengths = new AtomicReference<>();
 
   HttpBertClient(
       List<URI> servers,
@@ -87,7 +87,7 @@ final class HttpBertClient implements BertClient {
     if (checkLength && !options.isTokenized()) {
       Integer limit;
       try {
-        limit = maxSeqLen().get();
+        limit = maxSeqLen(options.model()).get();
       } catch (InterruptedException e) {
         throw interrupted(addresses.get(0).status(), e);
       } catch (ExecutionException e) {
@@ -108,7 +108,7 @@ final class HttpBertClient implements BertClient {
     byte[] json = encodeBody(inputs, options);
     CompletableFuture<Void> checked =
         checkLength && !options.isTokenized()
-            ? maxSeqLen().thenAccept(limit -> warnIfLonger(inputs, limit))
+            ? maxSeqLen(options.model()).thenAccept(limit -> warnIfLonger(inputs, limit))
             : CompletableFuture.completedFuture(null);
     return checked
         .thenCompose(x -> callAsync(attempts(Addresses.Address::encode), json, accept(options)))
@@ -231,20 +231,22 @@ final class HttpBertClient implements BertClient {
     }
   }
 
-  /** The server's max_seq_len, asked once without blocking; null when it cannot be had. */
-  private CompletableFuture<Integer> maxSeqLen() {
-    CompletableFuture<Integer> known = maxSeqLen.get();
-    if (known != null) {
-      return known;
+  /**
+   * The max_seq_len of {@code model} (null: the default model), from the server's status, asked
+   * once without blocking; null when it cannot be had.
+   */
+  private CompletableFuture<Integer> maxSeqLen(String model) {
+    CompletableFuture<ServerStatus> known = lengths.get();
+    if (known == null) {
+      CompletableFuture<ServerStatus> asked = new CompletableFuture<>();
+      if (lengths.compareAndSet(null, asked)) {
+        callAsync(attempts(Addresses.Address::status), null, JSON_ONLY)
+            .thenApply(HttpBertClient::status)
+            .whenComplete((s, e) -> asked.complete(e == null ? s : null));
+      }
+      known = lengths.get();
     }
-    CompletableFuture<Integer> asked = new CompletableFuture<>();
-    if (!maxSeqLen.compareAndSet(null, asked)) {
-      return maxSeqLen.get();
-    }
-    callAsync(attempts(Addresses.Address::status), null, JSON_ONLY)
-        .thenApply(HttpBertClient::status)
-        .whenComplete((s, e) -> asked.complete(e == null ? s.maxSeqLen() : null));
-    return asked;
+    return known.thenApply(s -> s == null ? null : s.maxSeqLen(model));
   }
 
   /** As the Python client: warn when a text has more words than the server keeps tokens. */

@@ -23,6 +23,9 @@ public record ServerStatus(@JsonValue Map<String, Object> fields) {
   public static final String PENDING_ROWS = "pending_rows";
   public static final String STATISTIC = "statistic";
 
+  /** Each model served: {@code model}, {@code kind}, {@code default}, {@code max_seq_len}, … */
+  public static final String MODELS = "models";
+
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public ServerStatus {
     fields = Collections.unmodifiableMap(fields);
@@ -31,6 +34,26 @@ public record ServerStatus(@JsonValue Map<String, Object> fields) {
   /** {@code max_seq_len}, or {@code null} for {@code NONE}. */
   public Integer maxSeqLen() {
     return fields.get(MAX_SEQ_LEN) instanceof Number n ? n.intValue() : null;
+  }
+
+  /**
+   * The {@code max_seq_len} of one model the server serves, from its {@code models} section: {@code
+   * model}'s, or the default model's for {@code null}; the server's own {@link #maxSeqLen()} when
+   * that model is not listed (an older server, or no worker of it yet). {@code null} for {@code
+   * NONE}.
+   */
+  public Integer maxSeqLen(String model) {
+    if (fields.get(MODELS) instanceof List<?> models) {
+      for (Object listed : models) {
+        if (listed instanceof Map<?, ?> m
+            && (model == null
+                ? Boolean.TRUE.equals(m.get("default"))
+                : model.equals(m.get("model")))) {
+          return m.get(MAX_SEQ_LEN) instanceof Number n ? n.intValue() : null;
+        }
+      }
+    }
+    return maxSeqLen();
   }
 
   public String poolingStrategy() {
