@@ -64,6 +64,37 @@ class WireFormatTest {
   }
 
   @Test
+  void aWorkersDescriptionCarriesWhatTheRoutesServeItsModelBy() {
+    Frontend.WorkerInfo info =
+        new Frontend.WorkerInfo(
+            null,
+            "node/worker-0",
+            1000,
+            "CPU",
+            "2.18.0",
+            "",
+            "",
+            -1,
+            -1,
+            0,
+            0,
+            "tiny-classifier",
+            16,
+            "classify",
+            "LOGITS",
+            List.of("negative", "neutral", "positive"),
+            3,
+            false,
+            "float32");
+    Frontend.WorkerInfo back = (Frontend.WorkerInfo) roundTrip(info);
+    assertEquals(info, back);
+    ServedModel model = ServedModel.of(back);
+    assertEquals(org.bertserving.engine.ModelKind.CLASSIFY, model.kind());
+    assertEquals(List.of("negative", "neutral", "positive"), model.labels());
+    assertEquals(16, model.maxSeqLen());
+  }
+
+  @Test
   void repliesToClusterClientsTravelPackedToo() {
     EncodeReply reply =
         new EncodeReply(

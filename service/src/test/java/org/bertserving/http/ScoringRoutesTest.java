@@ -152,7 +152,7 @@ class ScoringRoutesTest {
             body(
                 Map.of(
                     "model",
-                    "any",
+                    "tiny-cross-encoder", // the model by name (another: 404)
                     "query",
                     QUERY,
                     "documents",
@@ -191,7 +191,7 @@ class ScoringRoutesTest {
         CohereScoringModel.builder()
             .baseUrl(reranker + "/v1/")
             .apiKey("unused")
-            .modelName("rerank-english-v3.0")
+            .modelName("tiny-cross-encoder") // Cohere's clients send one: the served model's
             .build();
     List<Double> scores =
         model.scoreAll(DOCS.stream().map(TextSegment::from).toList(), QUERY).content();
