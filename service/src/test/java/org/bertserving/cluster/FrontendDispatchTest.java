@@ -81,6 +81,11 @@ class FrontendDispatchTest {
 
     /** Answers the frontend's first question, who it is, as a warmed worker does. */
     void describes() {
+      describes(16, "embedding");
+    }
+
+    /** Answers who it is: a worker of a model with this {@code max_seq_len} and kind. */
+    void describes(int maxSeqLen, String kind) {
       Worker.Describe describe = probe.expectMessageClass(Worker.Describe.class, WAIT);
       describe
           .frontend()
@@ -98,8 +103,8 @@ class FrontendDispatchTest {
                   0,
                   0,
                   model,
-                  16,
-                  "embedding",
+                  maxSeqLen,
+                  kind,
                   "REDUCE_MEAN",
                   List.of(),
                   32,

@@ -6,10 +6,12 @@ import static org.bertserving.cluster.FrontendDispatchTest.rowsOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import akka.actor.testkit.typed.javadsl.LoggingTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import java.time.Duration;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
+import org.bertserving.engine.ModelKind;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -71,6 +73,30 @@ class FrontendModelsTest {
     encode("tiny", 1, t.client);
     tiny.runs(tiny.takes());
     assertEquals("tiny", t.answered(1).model());
+  }
+
+  @Test
+  void eachModelIsServedAsItsFirstWorkerDescribedItAndAWorkerThatDisagreesIsLogged() {
+    t.start();
+    t.new ProbeWorker("tiny-1", 1, "tiny").describes(16, "embedding");
+    t.new ProbeWorker("cross-1", 2, "cross").describes(20, "rerank");
+    FrontendDispatchTest.ProbeWorker odd = t.new ProbeWorker("cross-2", 3, "cross");
+    LoggingTestKit.warn("worker cross-2 describes model cross with kind embedding (not rerank)")
+        .withMessageContains("unlike its first worker cross-1")
+        .expect(
+            t.kit.system(),
+            () -> {
+              odd.describes(20, "embedding");
+              return null;
+            });
+    awaitWorkers(3, "three workers of two models");
+    ServedModels served = t.metrics.served;
+    assertEquals("tiny", served.defaultName());
+    assertEquals(ModelKind.RERANK, served.get("cross").kind(), "as its first worker said");
+    assertEquals(20, served.get("cross").maxSeqLen());
+    assertEquals("cross", served.ofKind(ModelKind.RERANK).name());
+    assertEquals("tiny", served.ofKind(ModelKind.CLASSIFY, ModelKind.EMBEDDING).name());
+    assertEquals(null, served.ofKind(ModelKind.CLASSIFY));
   }
 
   @Test
