@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
  * One node (both roles, one ActorSystem on loopback) serving two models at once from its {@code
  * bert-serving.models} list: the tiny test model under its folder's name {@code model} (32 wide)
  * and the medium one renamed {@code med} (128 wide) with settings of its own (normalized, {@code
- * max_seq_len} 24). Each request is answered by its own model's workers; one naming none by the
- * first model listed.
+ * max_seq_len} 24), and the tiny one again as {@code tokens}, token-level. Each request is answered
+ * by its own model's workers; one naming none by the first model listed.
  */
 class MultiModelNodeTest {
   static final List<String> TEXTS = MultiModelClusterTest.TEXTS;
@@ -66,8 +66,13 @@ class MultiModelNodeTest {
                             "normalize",
                             "on",
                             "max_seq_len",
-                            24)))));
-    TestNodes.awaitWorkers(node, 2);
+                            24),
+                        // one folder twice: a second model under its own name
+                        Map.of(
+                            "name", "tokens",
+                            "model_dir", TestNodes.tinyModel().toString(),
+                            "pooling_strategy", "NONE")))));
+    TestNodes.awaitWorkers(node, 3);
     String base = "http://127.0.0.1:" + node.httpPort();
     tiny = BertEncoder.load(MultiModelClusterTest.settings(TestNodes.tinyModel()));
     med =
@@ -82,12 +87,19 @@ class MultiModelNodeTest {
     Wire.json(Wire.get(base + "/v1/models"))
         .get("data")
         .forEach(m -> listed.add(m.get("id").asText()));
-    assertEquals(Set.of("model", "med"), listed);
+    assertEquals(Set.of("model", "med", "tokens"), listed);
 
     MultiModelClusterTest.answeredBy(med, "med", encode(base, "med"), "result");
     MultiModelClusterTest.answeredBy(tiny, "model", encode(base, "model"), "result");
     // none named: the first model listed, whichever of the node's workers described itself first
     MultiModelClusterTest.answeredBy(tiny, "model", encode(base, null), "result");
+
+    // a token-level model beside sentence-level ones: its rows are [tokens][32]
+    java.net.http.HttpResponse<String> tokens = encode(base, "tokens");
+    assertEquals(200, tokens.statusCode(), tokens.body());
+    JsonNode row = Wire.json(tokens).get("result").get(1);
+    assertEquals(16, row.size(), "max_seq_len 16 token vectors: " + tokens.body());
+    assertEquals(32, row.get(0).size(), tokens.body());
 
     // each worker describes its own model: its name and its max_seq_len
     Map<String, JsonNode> status = new HashMap<>();
