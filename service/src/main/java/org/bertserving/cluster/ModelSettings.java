@@ -153,6 +153,11 @@ final class ModelSettings {
     Map<String, ConfigValue> keys = new java.util.LinkedHashMap<>();
     for (Map.Entry<String, ConfigValue> kv : entry.entrySet()) {
       String key = kv.getKey().replace('_', '-');
+      if (key.equals("gpu-memory-fraction")) { // TensorFlow: one allocator per GPU per process
+        throw new IllegalArgumentException(
+            where
+                + ": gpu_memory_fraction is the node's (bert-serving.engine.gpu-memory-fraction)");
+      }
       if (!ENTRY_KEYS.contains(key) && !e.root().containsKey(key)) {
         throw new IllegalArgumentException(
             where

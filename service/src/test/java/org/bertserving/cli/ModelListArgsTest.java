@@ -114,6 +114,7 @@ class ModelListArgsTest {
             "{ model_dir = \"/m/a\", pooling = CLS_TOKEN }",
             "bert-serving.models[0]: unknown key" + " 'pooling'"
           },
+          {"{ model_dir = \"/m/a\", gpu_memory_fraction = 0.2 }", "is the node's"},
           {"{ name = x }", "bert-serving.models[0]: give exactly one of model and model_dir"},
           {"{ model = e5-small-v2, model_dir = \"/m/a\" }", "give exactly one of model and"},
           {"{ model_dir = \"/m/a\", max_seq_len = 2 }", "bert-serving.models[0]: -max_seq_len 2"},
