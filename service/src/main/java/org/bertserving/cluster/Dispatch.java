@@ -20,6 +20,7 @@ final class Dispatch {
   static final int MAX_FAILURES = 2;
 
   private final String model;
+  private final boolean tokenLevel;
   private final WorkerRegistry<ActorRef<Worker.Command>> workers;
   private final RowQueue queue;
   private final Admission admission;
@@ -37,6 +38,7 @@ final class Dispatch {
    */
   Dispatch(
       String model,
+      boolean tokenLevel,
       ServingSettings settings,
       long maxJobChars,
       Admission admission,
@@ -44,6 +46,7 @@ final class Dispatch {
       ActorContext<Frontend.Command> context,
       Predicate<String> waiting) {
     this.model = model;
+    this.tokenLevel = tokenLevel;
     this.workers = new WorkerRegistry<>(settings.prefetchSize());
     this.queue =
         new RowQueue(settings.priorityBatchSize(), settings.engine().maxBatchSize(), maxJobChars);
@@ -55,6 +58,11 @@ final class Dispatch {
 
   String model() {
     return model;
+  }
+
+  /** Whether the model answers token vectors, as its first worker described it. */
+  boolean tokenLevel() {
+    return tokenLevel;
   }
 
   Admission admission() {

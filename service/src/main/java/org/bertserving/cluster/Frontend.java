@@ -104,7 +104,14 @@ public final class Frontend extends AbstractBehavior<FrontendProtocol.Command>
         new Admission(settings.requestTimeout(), first.maxSeqLen() > 0 ? first.maxSeqLen() : 512);
     admission.others(others.byModel().getOrDefault(first.model(), 0.0), others.byFrontend().size());
     return new Dispatch(
-        first.model(), settings, maxTextChars, admission, metrics, getContext(), intake::waiting);
+        first.model(),
+        ServedModel.of(first).tokenLevel(),
+        settings,
+        maxTextChars,
+        admission,
+        metrics,
+        getContext(),
+        intake::waiting);
   }
 
   /**

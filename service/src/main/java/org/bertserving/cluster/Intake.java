@@ -87,7 +87,7 @@ final class Intake {
                 requestId,
                 request.id(),
                 size,
-                settings.engine().poolingStrategy().isTokenLevel(),
+                workers.tokenLevel(), // the model's own, not this node's first model's
                 showTokens,
                 settings.requestTimeout(),
                 encode.replyTo(),

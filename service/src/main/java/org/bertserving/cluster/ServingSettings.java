@@ -2,18 +2,16 @@ package org.bertserving.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.bertserving.engine.EngineSettings;
-import org.bertserving.engine.PoolingStrategy;
 
 /**
  * The {@code bert-serving} section of the config, read once at start; a bad value fails fast with
  * the key's name.
  */
 public record ServingSettings(
-    EngineSettings engine,
+    List<NodeModel> nodeModels,
     int numWorker,
     List<Integer> deviceMap,
     int prefetchSize,
@@ -55,7 +53,7 @@ public record ServingSettings(
    */
   public ServingSettings withPorts(int http, int management, int zmqIn, int zmqOut) {
     return new ServingSettings(
-        engine,
+        nodeModels,
         numWorker,
         deviceMap,
         prefetchSize,
@@ -100,7 +98,7 @@ public record ServingSettings(
       Config m = c.getConfig("management");
       ServingSettings s =
           new ServingSettings(
-              engine(c.getConfig("engine"), w),
+              ModelSettings.read(c),
               w.getInt("num-worker"),
               w.getBoolean("cpu") ? List.of() : w.getIntList("device-map"),
               w.getInt("prefetch-size"),
@@ -151,67 +149,6 @@ public record ServingSettings(
     }
   }
 
-  /** Keys left "" (or [] for the layers) follow the model: EngineSettings applies its defaults. */
-  private static EngineSettings engine(Config e, Config w) {
-    EngineSettings.Builder b = EngineSettings.builder();
-    String cache = e.getString("model-cache-dir");
-    if (!cache.isBlank()) {
-      b.cacheDir(Path.of(cache));
-    }
-    String model = e.getString("model").trim();
-    if (!model.isEmpty()) {
-      b.model(model);
-    }
-    String modelDir = e.getString("model-dir");
-    if (!modelDir.isBlank()) {
-      b.modelDir(Path.of(modelDir));
-    }
-    String tuned = e.getString("tuned-model-dir");
-    if (!tuned.isBlank()) {
-      b.tunedModelDir(Path.of(tuned));
-    }
-    b.ckptName(e.getString("ckpt-name")).configName(e.getString("config-name"));
-    String maxSeqLen = e.getString("max-seq-len").trim();
-    if (maxSeqLen.equalsIgnoreCase("none") || maxSeqLen.equalsIgnoreCase("null")) {
-      b.maxSeqLen(null);
-    } else if (!maxSeqLen.isEmpty()) {
-      b.maxSeqLen(e.getInt("max-seq-len"));
-    }
-    if (!e.getIntList("pooling-layer").isEmpty()) {
-      b.poolingLayers(e.getIntList("pooling-layer"));
-    }
-    String strategy = e.getString("pooling-strategy").trim();
-    try {
-      if (!strategy.isEmpty()) {
-        b.poolingStrategy(PoolingStrategy.parse(strategy));
-      }
-    } catch (IllegalArgumentException ex) {
-      throw new IllegalArgumentException(
-          "bert-serving.engine.pooling-strategy: " + ex.getMessage());
-    }
-    if (!e.getString("normalize").trim().isEmpty()) {
-      b.normalize(e.getBoolean("normalize"));
-    }
-    b.prompt(e.getString("prompt"));
-    b.backend(e.getString("backend"));
-    b.numLabels(e.getInt("num-labels"))
-        .maskClsSep(e.getBoolean("mask-cls-sep"))
-        .noSpecialToken(e.getBoolean("no-special-token"))
-        .fixedEmbedLength(e.getBoolean("fixed-embed-length"))
-        .fp16(e.getBoolean("fp16"))
-        .bf16(e.getBoolean("bf16"))
-        .xla(e.getBoolean("xla"))
-        .gpuMemoryFraction(e.getDouble("gpu-memory-fraction"))
-        .tokenBudget(e.getInt("token-budget"))
-        .intraOpThreads(e.getInt("intra-op-threads"))
-        .interOpThreads(e.getInt("inter-op-threads"))
-        .maxBatchSize(w.getInt("max-batch-size"));
-    if (e.getBoolean("cased-tokenization")) {
-      b.doLowerCase(false);
-    }
-    return b.build();
-  }
-
   public boolean isFrontend() {
     return roles.contains("frontend");
   }
@@ -248,30 +185,30 @@ public record ServingSettings(
     }
   }
 
-  /** The engine settings of worker {@code index}: its device from the device map, in turn. */
+  /**
+   * The node's first model (the one of {@code -model} or {@code -model_dir} when they name one):
+   * the default of requests that name none when the node holds both roles.
+   */
+  public EngineSettings engine() {
+    return nodeModels.get(0).engine();
+  }
+
+  /** Every model of this node, in the order listed. */
+  public List<EngineSettings> models() {
+    return nodeModels.stream().map(NodeModel::engine).toList();
+  }
+
+  /** The engine settings of the first model's worker {@code index}: its device, in turn. */
   public EngineSettings engineFor(int index) {
     return engineFor(index, deviceMap);
   }
 
   /**
-   * The engine settings of worker {@code index} under {@code devices} (the device map, or every
-   * visible GPU when none was given): its GPU in turn, and the one process-wide {@code
-   * visible_device_list} (the distinct GPUs, ascending), or the CPU when there are none.
+   * The engine settings of the first model's worker {@code index} under {@code devices}; see {@link
+   * NodeModel#engineFor}.
    */
   public EngineSettings engineFor(int index, List<Integer> devices) {
-    if (devices.isEmpty()) {
-      return engine.toBuilder().deviceId(-1).visibleDevices("").build();
-    }
-    String visible =
-        devices.stream()
-            .distinct()
-            .sorted()
-            .map(String::valueOf)
-            .collect(java.util.stream.Collectors.joining(","));
-    return engine.toBuilder()
-        .deviceId(devices.get(index % devices.size()))
-        .visibleDevices(visible)
-        .build();
+    return nodeModels.get(0).engineFor(index, devices);
   }
 
   private static void require(boolean ok, String key, String what) {

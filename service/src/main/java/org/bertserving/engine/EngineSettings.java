@@ -30,6 +30,8 @@ import java.util.List;
  * @param prompt prefixed to every text before tokenization ({@code "query: "}); {@code ""} = none
  * @param backend the class of the {@link ModelBackend.Opener} a server's workers open their model
  *     with ({@code bert-serving.engine.backend}); {@code ""} = TensorFlow's
+ * @param servedName the name the model is served under ({@code -served_model_name}), or {@code
+ *     null} for the name it has (see {@link #modelName()})
  */
 public record EngineSettings(
     Path modelDir,
@@ -59,9 +61,11 @@ public record EngineSettings(
     String prompt,
     Path cacheDir,
     String backend,
-    List<String> labels) {
+    List<String> labels,
+    String servedName) {
 
   public EngineSettings {
+    servedName = servedName == null || servedName.isBlank() ? null : servedName.trim();
     poolingLayers = List.copyOf(poolingLayers);
     labels = labels == null ? List.of() : List.copyOf(labels);
     prompt = prompt == null ? "" : prompt;
@@ -91,10 +95,13 @@ public record EngineSettings(
   }
 
   /**
-   * The name of the model served: the {@code -model} name, the {@code -model_dir} folder's name, or
-   * the default model's.
+   * The name of the model served: its {@code -served_model_name}, else the {@code -model} name, the
+   * {@code -model_dir} folder's name, or the default model's.
    */
   public String modelName() {
+    if (servedName != null) {
+      return servedName;
+    }
     if (model != null) {
       return NamedModel.of(model).modelName();
     }
@@ -147,6 +154,7 @@ public record EngineSettings(
     b.cacheDir = cacheDir;
     b.backend = backend;
     b.labels = labels;
+    b.servedName = servedName;
     return b;
   }
 
@@ -186,6 +194,7 @@ public record EngineSettings(
     private Path cacheDir;
     private String backend;
     private List<String> labels;
+    private String servedName;
 
     /** The defaults of reference.conf, the one place they are written (bert-as-service's). */
     private Builder() {
@@ -355,6 +364,12 @@ public record EngineSettings(
       return this;
     }
 
+    /** The name to serve the model under; {@code null} or blank: its own. */
+    public Builder servedName(String v) {
+      servedName = v;
+      return this;
+    }
+
     public EngineSettings build() {
       String name = model == null || model.isBlank() ? null : NamedModel.of(model).modelName();
       boolean complete =
@@ -394,7 +409,8 @@ public record EngineSettings(
               prompt,
               cacheDir,
               backend,
-              heads)
+              heads,
+              servedName)
           .validate();
     }
 

@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.bertserving.cluster.Metrics;
+import org.bertserving.cluster.NodeModel;
 import org.bertserving.cluster.NodeWorkers;
 import org.bertserving.cluster.ServingSettings;
 import org.bertserving.engine.BertEncoder;
@@ -79,14 +80,12 @@ public final class BertServer implements AutoCloseable {
     List<BertEncoder> engines = new ArrayList<>();
     if (settings.isWorker()) {
       List<Integer> devices = devices(settings);
-      int workers =
-          devices.isEmpty()
-              ? settings.numWorker()
-              : Math.max(settings.numWorker(), (int) devices.stream().distinct().count());
-      ModelBackend.Opener backend = backend(settings.engine().backend());
       try {
-        for (int i = 0; i < workers; i++) {
-          engines.add(BertEncoder.load(settings.engineFor(i, devices), backend));
+        for (NodeModel model : settings.nodeModels()) { // each model's workers, as for one
+          ModelBackend.Opener backend = backend(model.engine().backend());
+          for (int i = 0; i < model.workers(devices); i++) {
+            engines.add(BertEncoder.load(model.engineFor(i, devices), backend));
+          }
         }
       } catch (IOException | RuntimeException e) {
         engines.forEach(BertEncoder::close);
@@ -174,8 +173,18 @@ public final class BertServer implements AutoCloseable {
    * The config with every timeout derived from the one request timeout: akka-http answers after the
    * frontend and its ask would have (so a client always gets the frontend's JSON error), idle
    * connections live longer than a request, and a graceful stop waits for requests in flight.
+   * Requests naming no model go to a node's first model when it holds both roles and several
+   * models, not to whichever of its workers happened to describe itself first.
    */
   static Config derived(Config config, ServingSettings s) {
+    String defaultModel = "bert-serving.frontend.default-model";
+    if (s.isFrontend()
+        && s.isWorker()
+        && s.nodeModels().size() > 1
+        && config.getString(defaultModel).isBlank()) {
+      config =
+          config.withValue(defaultModel, ConfigValueFactory.fromAnyRef(s.engine().modelName()));
+    }
     Duration timeout = s.requestTimeout();
     Duration idle = config.getDuration("akka.http.server.idle-timeout");
     Duration minIdle = timeout.plus(ServingSettings.GRACE.multipliedBy(3));
