@@ -311,13 +311,7 @@ class TinyModelEngineTest {
       try (BertEncoder encoder = BertEncoder.load(s)) {
         float[][] approx = encoder.encode(TEXTS);
         for (int r = 0; r < exact.length; r++) {
-          double dot = 0, aa = 0, bb = 0;
-          for (int d = 0; d < exact[r].length; d++) {
-            dot += exact[r][d] * approx[r][d];
-            aa += exact[r][d] * exact[r][d];
-            bb += approx[r][d] * approx[r][d];
-          }
-          double cosine = dot / Math.sqrt(aa * bb);
+          double cosine = Vectors.cosine(exact[r], approx[r]);
           assertTrue(
               cosine > 0.999, (s.fp16() ? "fp16" : "xla") + " row " + r + " cosine " + cosine);
         }

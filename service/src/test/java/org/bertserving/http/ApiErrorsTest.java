@@ -11,7 +11,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -59,7 +58,7 @@ class ApiErrorsTest {
                     "1500ms")));
     server.started().get(30, TimeUnit.SECONDS);
     base = "http://127.0.0.1:" + server.httpPort();
-    HttpApiTest.awaitReady(base);
+    Wire.awaitReady(base);
   }
 
   @AfterAll
@@ -369,9 +368,5 @@ class ApiErrorsTest {
     }
     var unauthorized = Errors.render(Dialect.OPENAI, ApiError.of(401, "unauthorized", "m"));
     assertTrue(unauthorized.getHeader("WWW-Authenticate").isPresent());
-  }
-
-  static String texts(int n) {
-    return String.join(",", Collections.nCopies(n, "\"a\""));
   }
 }

@@ -34,14 +34,13 @@ class DefaultModelHttpTest {
                     "bert-serving.engine.model-dir", "", "bert-serving.engine.max-seq-len", 25)))) {
       server.started().get(60, TimeUnit.SECONDS);
       String base = "http://127.0.0.1:" + server.httpPort();
-      HttpApiTest.awaitReady(base);
+      Wire.awaitReady(base);
       HttpResponse<String> r =
-          HttpApiTest.post(
-              base,
-              "/encode",
+          Wire.post(
+              base + "/encode",
               new ObjectMapper().writeValueAsString(Map.of("id", 7, "texts", texts)));
       assertEquals(200, r.statusCode(), r.body());
-      JsonNode result = HttpApiTest.json(r).get("result");
+      JsonNode result = Wire.json(r).get("result");
       for (int i = 0; i < texts.size(); i++) {
         DefaultModelFixtureTest.assertMatches(
             floats(fixture.get("cases").get(i).get("embedding")),

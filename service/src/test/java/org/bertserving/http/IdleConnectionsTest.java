@@ -34,7 +34,7 @@ class IdleConnectionsTest {
       int http = server.httpPort();
       int management = server.ports().management();
       String base = "http://127.0.0.1:" + http;
-      HttpApiTest.awaitReady(base);
+      Wire.awaitReady(base);
       for (int i = 0; i < IDLE; i++) {
         Socket s = new Socket();
         s.connect(new InetSocketAddress("127.0.0.1", http), 5000);
@@ -77,7 +77,7 @@ class IdleConnectionsTest {
       server.started().get(30, TimeUnit.SECONDS);
       int http = server.httpPort();
       int management = server.ports().management();
-      HttpApiTest.awaitReady("http://127.0.0.1:" + http);
+      Wire.awaitReady("http://127.0.0.1:" + http);
       for (int i = 0; i < 50; i++) {
         Socket s = new Socket();
         s.connect(new InetSocketAddress("127.0.0.1", http), 5000);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,23 +44,12 @@ class OverloadBurstTest {
                     "3s")))) {
       server.started().get(30, TimeUnit.SECONDS);
       String base = "http://127.0.0.1:" + server.httpPort();
-      HttpApiTest.awaitReady(base);
+      Wire.awaitReady(base);
       String body =
-          "{\"texts\": ["
-              + String.join(
-                  ",",
-                  Collections.nCopies(
-                      200, "\"the red dog runs to the blue cat and the small cat sat on the mat\""))
-              + "]}";
+          Wire.encodeBody(200, "the red dog runs to the blue cat and the small cat sat on the mat");
       List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
       for (int i = 0; i < 60; i++) {
-        burst.add(
-            HttpApiTest.CLIENT.sendAsync(
-                HttpRequest.newBuilder(URI.create(base + "/encode"))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString()));
+        burst.add(Wire.postAsync(base + "/encode", body));
       }
       Map<Integer, Integer> statuses = new TreeMap<>();
       List<Integer> retryAfter = new ArrayList<>();
