@@ -61,12 +61,6 @@ class ClusterResilienceTest {
     }
   }
 
-  /** The engine the nodes run, in this JVM: the vectors every answer must carry. */
-  static BertEncoder direct() throws java.io.IOException {
-    return BertEncoder.load(
-        EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
-  }
-
   static HttpResponse<String> encode(String base, List<String> texts) throws Exception {
     return encodeAsync(base, texts).get(60, TimeUnit.SECONDS);
   }
@@ -139,9 +133,7 @@ class ClusterResilienceTest {
   void anEngineThatThrowsFailsItsJobOnceAndRowsThatFailTwiceFailOnlyTheirRequest()
       throws Exception {
     try (Cluster cluster = Cluster.start(2, Map.of());
-        BertEncoder direct =
-            BertEncoder.load(
-                EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build())) {
+        BertEncoder direct = TestNodes.tinyEngine()) {
       // once: the job is tried again (on the other worker or the restarted one) and succeeds
       // (one worker armed at a time, on whichever the frontend gives the requests to)
       List<String> texts = TinyBert.texts(40);
@@ -206,7 +198,7 @@ class ClusterResilienceTest {
   void aWorkerWhoseEngineFailsAgainAndAgainComesBackByItself() throws Exception {
     // one worker holding two jobs (prefetch 2), so that one waits behind the run that fails
     try (Cluster cluster = Cluster.oneWorkerHoldingTwoJobs();
-        BertEncoder direct = direct()) {
+        BertEncoder direct = TestNodes.tinyEngine()) {
       BertServer worker = cluster.workers().get(0);
       // the job's run fails, then the warm-up of each of the next three sessions (a device that
       // stays broken for a while): the worker waits longer before each try and does not give up
@@ -241,7 +233,7 @@ class ClusterResilienceTest {
     // one worker holding two jobs: the second is tokenized while the first runs (pipelined);
     // when the first run fails, the second goes back to the frontend untried
     try (Cluster cluster = Cluster.oneWorkerHoldingTwoJobs();
-        BertEncoder direct = direct()) {
+        BertEncoder direct = TestNodes.tinyEngine()) {
       BertServer worker = cluster.workers().get(0);
       worker
           .faults()

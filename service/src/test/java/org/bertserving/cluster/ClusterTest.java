@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.bertserving.engine.BertEncoder;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.TinyBert;
 import org.bertserving.http.Wire;
 import org.bertserving.server.BertServer;
@@ -41,9 +40,7 @@ class ClusterTest {
     workerB = BertServer.start(TestNodes.node(List.of("worker"), seed, false, small));
     base = "http://127.0.0.1:" + frontend.httpPort();
     TestNodes.awaitWorkers(frontend, 2);
-    direct =
-        BertEncoder.load(
-            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    direct = TestNodes.tinyEngine();
   }
 
   @AfterEach

@@ -11,7 +11,6 @@ import java.util.List;
 import org.awaitility.Awaitility;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.CallOptions;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -30,9 +29,7 @@ class WorkerTest {
 
   @BeforeAll
   static void load() throws Exception {
-    encoder =
-        BertEncoder.load(
-            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    encoder = TestNodes.tinyEngine();
   }
 
   @AfterAll

@@ -46,17 +46,12 @@ class ApiErrorsTest {
   @BeforeAll
   static void start() throws Exception {
     server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                true,
-                Map.of(
-                    "bert-serving.frontend.max-pending-rows",
-                    2,
-                    "bert-serving.frontend.request-timeout",
-                    "1500ms")));
-    server.started().get(30, TimeUnit.SECONDS);
+        TestNodes.serving(
+            Map.of(
+                "bert-serving.frontend.max-pending-rows",
+                2,
+                "bert-serving.frontend.request-timeout",
+                "1500ms"));
     base = "http://127.0.0.1:" + server.httpPort();
     Wire.awaitReady(base);
   }
@@ -209,8 +204,7 @@ class ApiErrorsTest {
   @Test
   void aFrontendWithoutWorkersAnswers503InEachShape() throws Exception {
     try (BertServer alone =
-        BertServer.start(TestNodes.node(List.of("frontend"), 0, true, Map.of()))) {
-      alone.started().get(30, TimeUnit.SECONDS);
+        TestNodes.start(TestNodes.node(List.of("frontend"), 0, true, Map.of()))) {
       int http = alone.httpPort();
       for (Family f : FAMILIES) {
         HttpResponse<String> r =

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.bertserving.engine.BertEncoder;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.AfterAll;
@@ -31,19 +30,10 @@ class HttpApiTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                true,
-                Map.of("bert-serving.frontend.max-request-rows", 2000)));
-    server.started().get(30, TimeUnit.SECONDS);
+    server = TestNodes.serving(Map.of("bert-serving.frontend.max-request-rows", 2000));
     base = "http://127.0.0.1:" + server.httpPort();
     Wire.awaitReady(base);
-    direct =
-        BertEncoder.load(
-            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    direct = TestNodes.tinyEngine();
   }
 
   @AfterAll

@@ -11,12 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bertserving.client.BertClient;
 import org.bertserving.client.BertClientException;
 import org.bertserving.client.BertServerException;
 import org.bertserving.engine.BertEncoder;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Assumptions;
@@ -33,8 +31,7 @@ class HttpsTest {
 
   static BertServer start(Map<String, Object> overrides) throws Exception {
     BertServer server =
-        BertServer.start(TestNodes.node(List.of("frontend", "worker"), 0, true, overrides));
-    server.started().get(30, TimeUnit.SECONDS);
+        TestNodes.start(TestNodes.node(List.of("frontend", "worker"), 0, true, overrides));
     TestNodes.awaitWorkers(server, 1);
     return server;
   }
@@ -56,9 +53,7 @@ class HttpsTest {
                     pem.pkcs1Key().toString(),
                     "bert-serving.http.api-key",
                     "k1,k2"));
-        BertEncoder direct =
-            BertEncoder.load(
-                EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+        BertEncoder direct = TestNodes.tinyEngine();
         BertClient client =
             BertClient.builder().http(uri(server)).apiKey("k2").trust(pem.cert()).build()) {
       URI uri = uri(server);

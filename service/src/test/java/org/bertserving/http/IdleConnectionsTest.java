@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
@@ -28,9 +27,7 @@ class IdleConnectionsTest {
   @Test
   void newRequestsAndProbesAnswerAtOnceWithAThousandIdleConnections() throws Exception {
     List<Socket> idle = new ArrayList<>();
-    try (BertServer server =
-        BertServer.start(TestNodes.node(List.of("frontend", "worker"), 0, true, Map.of()))) {
-      server.started().get(30, TimeUnit.SECONDS);
+    try (BertServer server = TestNodes.serving(Map.of())) {
       int http = server.httpPort();
       int management = server.ports().management();
       String base = "http://127.0.0.1:" + http;
@@ -67,14 +64,7 @@ class IdleConnectionsTest {
   @Test
   void theManagementPortAnswersWhenTheRequestPortIsFull() throws Exception {
     List<Socket> idle = new ArrayList<>();
-    try (BertServer server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                true,
-                Map.of("bert-serving.http.max-connections", 20)))) {
-      server.started().get(30, TimeUnit.SECONDS);
+    try (BertServer server = TestNodes.serving(Map.of("bert-serving.http.max-connections", 20))) {
       int http = server.httpPort();
       int management = server.ports().management();
       Wire.awaitReady("http://127.0.0.1:" + http);

@@ -17,14 +17,8 @@ import org.junit.jupiter.api.Test;
 /** Backpressure (429), timeouts (504) and a cluster without workers (503), over real HTTP. */
 class OverloadAndFailureTest {
 
-  static BertServer start(List<String> roles, Map<String, Object> overrides) {
-    try {
-      BertServer server = BertServer.start(TestNodes.node(roles, 0, true, overrides));
-      server.started().get(30, TimeUnit.SECONDS);
-      return server;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+  static BertServer start(List<String> roles, Map<String, Object> overrides) throws Exception {
+    return TestNodes.start(TestNodes.node(roles, 0, true, overrides));
   }
 
   /** An /encode body of {@code n} texts of about 10 tokens. */

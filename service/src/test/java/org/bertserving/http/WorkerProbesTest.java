@@ -9,7 +9,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
@@ -25,9 +24,8 @@ class WorkerProbesTest {
     // the worker's seed listens but never answers, so the worker stays out of any cluster
     try (ServerSocket silentSeed = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         BertServer worker =
-            BertServer.start(
+            TestNodes.start(
                 TestNodes.node(List.of("worker"), silentSeed.getLocalPort(), true, Map.of()))) {
-      worker.started().get(30, TimeUnit.SECONDS);
       String base = "http://127.0.0.1:" + worker.httpPort();
       assertEquals(200, Wire.get(base + "/health").statusCode());
       var notYet = Wire.get(base + "/ready");

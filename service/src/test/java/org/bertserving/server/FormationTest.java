@@ -78,8 +78,7 @@ class FormationTest {
     ListAppender<ILoggingEvent> lines = new ListAppender<>();
     lines.start();
     log.addAppender(lines);
-    try (BertServer node =
-        TestNodes.start(TestNodes.node(List.of("frontend", "worker"), 0, true, Map.of()))) {
+    try (BertServer node = TestNodes.serving(Map.of())) {
       String logged =
           lines.list.stream()
               .map(ILoggingEvent::getFormattedMessage)
