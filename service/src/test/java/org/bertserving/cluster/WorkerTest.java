@@ -25,6 +25,11 @@ import org.junit.jupiter.api.Test;
  */
 class WorkerTest {
   static final ActorTestKit KIT = LocalKit.create("akka.actor.serialize-messages = on");
+
+  /** The worker's frontend and the aggregator of its jobs, new for every test. */
+  final TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
+
+  final TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
   static BertEncoder encoder;
 
   @BeforeAll
@@ -95,8 +100,6 @@ class WorkerTest {
     assertEquals(0, node.ready());
 
     // meanwhile the actor answers at once: a job sent to it comes back untried
-    TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
-    TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
     worker.tell(run(1, frontend, leaving(job(aggregator.getRef(), "hello world"))));
     Frontend.JobReturned returned =
         frontend.expectMessageClass(Frontend.JobReturned.class, Duration.ofSeconds(10));
@@ -114,8 +117,6 @@ class WorkerTest {
   void anUnexpectedFailureRestartsTheWorkerAndGivesItsJobBack() {
     NodeWorkers node = new NodeWorkers(1);
     ActorRef<Worker.Command> worker = ready(node);
-    TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
-    TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
 
     encoder.faults().failNextDeliveries(1);
     worker.tell(run(7, frontend, leaving(job(aggregator.getRef(), "the dog"))));
@@ -135,8 +136,6 @@ class WorkerTest {
   void aJobThatArrivesExpiredIsReportedNotSkipped() {
     NodeWorkers node = new NodeWorkers(1);
     ActorRef<Worker.Command> worker = ready(node);
-    TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
-    TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
     Job late = job(aggregator.getRef(), "too late").arrived(System.nanoTime() - 1_000_000);
     worker.tell(run(9, frontend, late.leaving(System.nanoTime())));
     Aggregator.JobResult result =
