@@ -98,12 +98,7 @@ class HuggingFaceFolderTest {
         }
       }
     }
-    for (PoolingStrategy strategy :
-        List.of(
-            PoolingStrategy.REDUCE_MAX,
-            PoolingStrategy.REDUCE_MEAN_MAX,
-            PoolingStrategy.FIRST_TOKEN,
-            PoolingStrategy.LAST_TOKEN)) {
+    for (PoolingStrategy strategy : TinyModelEngineTest.OTHER_POOLINGS) {
       try (BertEncoder encoder =
           BertEncoder.load(
               EngineSettings.builder()

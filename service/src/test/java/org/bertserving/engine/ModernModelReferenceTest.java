@@ -161,12 +161,7 @@ class ModernModelReferenceTest {
               base.poolingStrategy(PoolingStrategy.NONE).poolingLayers(layers).build())) {
         tokens = none.encode(texts, false).rows().toArray(new float[0][]);
       }
-      for (PoolingStrategy strategy :
-          List.of(
-              PoolingStrategy.REDUCE_MAX,
-              PoolingStrategy.REDUCE_MEAN_MAX,
-              PoolingStrategy.FIRST_TOKEN,
-              PoolingStrategy.LAST_TOKEN)) {
+      for (PoolingStrategy strategy : TinyModelEngineTest.OTHER_POOLINGS) {
         try (BertEncoder encoder =
             BertEncoder.load(base.poolingStrategy(strategy).poolingLayers(layers).build())) {
           float[][] pooled = encoder.encode(texts);

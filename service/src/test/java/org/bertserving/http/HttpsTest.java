@@ -108,39 +108,9 @@ class HttpsTest {
     // openssl ecparam writes an EC PARAMETERS block before the SEC1 key
     TestCerts.run(
         List.of("openssl", "ecparam", "-name", "prime256v1", "-genkey", "-out", "ec.pem"), dir);
-    TestCerts.run(
-        List.of(
-            "openssl",
-            "req",
-            "-new",
-            "-x509",
-            "-key",
-            "ec.pem",
-            "-out",
-            "ec.crt",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1"),
-        dir);
+    selfSigned("ec.pem", "ec.crt", dir, "-addext", "subjectAltName=IP:127.0.0.1");
     TestCerts.run(List.of("openssl", "genrsa", "-traditional", "-out", "rsa1.pem", "2048"), dir);
-    TestCerts.run(
-        List.of(
-            "openssl",
-            "req",
-            "-new",
-            "-x509",
-            "-key",
-            "rsa1.pem",
-            "-out",
-            "rsa1.crt",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost"),
-        dir);
+    selfSigned("rsa1.pem", "rsa1.crt", dir);
     TestCerts.run(
         List.of(
             "openssl",
@@ -172,5 +142,26 @@ class HttpsTest {
             BertClient.builder().http(uri(server)).trust(dir.resolve("ec.crt")).build()) {
       assertEquals(1, client.encode(List.of("hello")).length);
     }
+  }
+
+  /** openssl's self-signed certificate for localhost, 2 days, of the key in {@code dir}. */
+  static void selfSigned(String key, String cert, Path dir, String... more) throws Exception {
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                "openssl",
+                "req",
+                "-new",
+                "-x509",
+                "-key",
+                key,
+                "-out",
+                cert,
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost"));
+    command.addAll(List.of(more));
+    TestCerts.run(command, dir);
   }
 }
