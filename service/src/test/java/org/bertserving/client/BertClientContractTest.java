@@ -15,7 +15,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.bertserving.engine.BertEncoder;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.AfterAll;
@@ -45,8 +44,7 @@ abstract class BertClientContractTest {
   }
 
   static Node start(List<String> roles, Map<String, Object> overrides) throws Exception {
-    BertServer server = BertServer.start(TestNodes.node(roles, 0, true, overrides));
-    server.started().get(30, TimeUnit.SECONDS);
+    BertServer server = TestNodes.start(TestNodes.node(roles, 0, true, overrides));
     if (roles.contains("worker")) {
       TestNodes.awaitWorkers(server, 1);
     }
@@ -55,9 +53,7 @@ abstract class BertClientContractTest {
 
   @BeforeAll
   static void loadDirect() throws Exception {
-    direct =
-        BertEncoder.load(
-            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    direct = TestNodes.tinyEngine();
   }
 
   @AfterAll

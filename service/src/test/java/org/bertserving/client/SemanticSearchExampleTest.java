@@ -7,7 +7,6 @@ import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -24,9 +23,7 @@ class SemanticSearchExampleTest {
 
   @Test
   void theExampleRunsWithTheSdkJacksonAndApacheHttpClientOnly() throws Exception {
-    try (BertServer server =
-        BertServer.start(TestNodes.node(List.of("frontend", "worker"), 0, true, Map.of()))) {
-      server.started().get(30, TimeUnit.SECONDS);
+    try (BertServer server = TestNodes.serving(Map.of())) {
       TestNodes.awaitWorkers(server, 1);
       String sdkOnly =
           Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))

@@ -17,7 +17,6 @@ import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeReply;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.engine.BertEncoder;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
@@ -33,9 +32,7 @@ class ClusterClientTest {
     ActorTestKit client = null;
     try (BertServer server =
             TestNodes.start(TestNodes.node(List.of("frontend", "worker"), 0, false, Map.of()));
-        BertEncoder direct =
-            BertEncoder.load(
-                EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build())) {
+        BertEncoder direct = TestNodes.tinyEngine()) {
       akka.actor.ActorSystem classic =
           akka.actor.ActorSystem.create(
               "client",

@@ -4,10 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +18,7 @@ import org.bertserving.engine.EncodedRows;
 import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.PoolingStrategy;
 import org.bertserving.engine.TinyBert;
+import org.bertserving.http.Wire;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
@@ -32,8 +29,6 @@ import org.junit.jupiter.api.Test;
  * rows that fail on every engine.
  */
 class ClusterResilienceTest {
-  static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient CLIENT = HttpClient.newHttpClient();
 
   /** A frontend-only node with HTTP and {@code workers} worker-only nodes that join it. */
   record Cluster(BertServer frontend, List<BertServer> workers, String base)
@@ -66,26 +61,12 @@ class ClusterResilienceTest {
     }
   }
 
-  /** The engine the nodes run, in this JVM: the vectors every answer must carry. */
-  static BertEncoder direct() throws java.io.IOException {
-    return BertEncoder.load(
-        EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
-  }
-
   static HttpResponse<String> encode(String base, List<String> texts) throws Exception {
     return encodeAsync(base, texts).get(60, TimeUnit.SECONDS);
   }
 
-  static CompletableFuture<HttpResponse<String>> encodeAsync(String base, List<String> texts)
-      throws Exception {
-    return CLIENT.sendAsync(
-        HttpRequest.newBuilder(URI.create(base + "/encode"))
-            .header("Content-Type", "application/json")
-            .POST(
-                HttpRequest.BodyPublishers.ofString(
-                    JSON.writeValueAsString(Map.of("texts", texts))))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+  static CompletableFuture<HttpResponse<String>> encodeAsync(String base, List<String> texts) {
+    return Wire.postAsync(base + "/encode", Wire.encodeBody(texts));
   }
 
   @Test
@@ -95,7 +76,7 @@ class ClusterResilienceTest {
         Map.of(
             "akka.remote.artery.advanced.maximum-frame-size", "40000b",
             "bert-serving.engine.pooling-strategy", "NONE");
-    List<String> texts = ClusterTest.texts(300); // ~300 x 5 tokens x 32 floats: ~300 KB, ~10 frames
+    List<String> texts = TinyBert.texts(300); // ~300 x 5 tokens x 32 floats: ~300 KB, ~10 frames
     try (Cluster cluster = Cluster.start(1, small);
         BertEncoder direct =
             BertEncoder.load(
@@ -106,7 +87,7 @@ class ClusterResilienceTest {
                     .build())) {
       HttpResponse<String> r = encode(cluster.base(), texts);
       assertEquals(200, r.statusCode(), r.body());
-      JsonNode result = JSON.readTree(r.body()).get("result");
+      JsonNode result = Wire.JSON.readTree(r.body()).get("result");
       EncodedRows expected = direct.encode(texts, false);
       float[][][] matrices = expected.tokenMatrices();
       assertEquals(texts.size(), result.size(), "every row");
@@ -139,7 +120,7 @@ class ClusterResilienceTest {
       long start = System.nanoTime();
       HttpResponse<String> r = encode(cluster.base(), List.of("a", "the dog ".repeat(40).strip()));
       assertEquals(413, r.statusCode(), r.body());
-      String description = JSON.readTree(r.body()).get("description").asText();
+      String description = Wire.JSON.readTree(r.body()).get("description").asText();
       assertTrue(
           description.contains("text 1") && description.contains("maximum-frame-size"),
           description);
@@ -152,12 +133,10 @@ class ClusterResilienceTest {
   void anEngineThatThrowsFailsItsJobOnceAndRowsThatFailTwiceFailOnlyTheirRequest()
       throws Exception {
     try (Cluster cluster = Cluster.start(2, Map.of());
-        BertEncoder direct =
-            BertEncoder.load(
-                EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build())) {
+        BertEncoder direct = TestNodes.tinyEngine()) {
       // once: the job is tried again (on the other worker or the restarted one) and succeeds
       // (one worker armed at a time, on whichever the frontend gives the requests to)
-      List<String> texts = ClusterTest.texts(40);
+      List<String> texts = TinyBert.texts(40);
       float[][] expected = direct.encode(texts);
       for (BertServer armed : cluster.workers()) {
         armed.faults().forEach(f -> f.failNextRuns(1));
@@ -166,7 +145,7 @@ class ClusterResilienceTest {
             attempt++) {
           HttpResponse<String> r = encode(cluster.base(), texts);
           assertEquals(200, r.statusCode(), r.body());
-          JsonNode result = JSON.readTree(r.body()).get("result");
+          JsonNode result = Wire.JSON.readTree(r.body()).get("result");
           for (int i = 0; i < texts.size(); i++) {
             assertEquals(expected[i][3], result.get(i).get(3).floatValue(), 1e-5, "row " + i);
           }
@@ -191,7 +170,7 @@ class ClusterResilienceTest {
           encodeAsync(cluster.base(), List.of("the dog sat", "a cat"));
       HttpResponse<String> bad = poisoned.get(60, TimeUnit.SECONDS);
       assertEquals(500, bad.statusCode(), bad.body());
-      JsonNode error = JSON.readTree(bad.body());
+      JsonNode error = Wire.JSON.readTree(bad.body());
       assertEquals("engine_error", error.get("type").asText());
       assertTrue(error.get("description").asText().contains("poison"), bad.body());
       // the innocent request is never failed by the poison; it may meet the moment when both
@@ -219,13 +198,13 @@ class ClusterResilienceTest {
   void aWorkerWhoseEngineFailsAgainAndAgainComesBackByItself() throws Exception {
     // one worker holding two jobs (prefetch 2), so that one waits behind the run that fails
     try (Cluster cluster = Cluster.oneWorkerHoldingTwoJobs();
-        BertEncoder direct = direct()) {
+        BertEncoder direct = TestNodes.tinyEngine()) {
       BertServer worker = cluster.workers().get(0);
       // the job's run fails, then the warm-up of each of the next three sessions (a device that
       // stays broken for a while): the worker waits longer before each try and does not give up
       worker.faults().forEach(f -> f.failNextRuns(4));
-      List<String> first = ClusterTest.texts(10);
-      List<String> second = ClusterTest.texts(20).subList(10, 20);
+      List<String> first = TinyBert.texts(10);
+      List<String> second = TinyBert.texts(20).subList(10, 20);
       CompletableFuture<HttpResponse<String>> one = encodeAsync(cluster.base(), first);
       CompletableFuture<HttpResponse<String>> two = encodeAsync(cluster.base(), second);
       TestNodes.await(
@@ -233,7 +212,7 @@ class ClusterResilienceTest {
       for (var reply : List.of(Map.entry(one, first), Map.entry(two, second))) {
         HttpResponse<String> r = reply.getKey().get(60, TimeUnit.SECONDS);
         assertEquals(200, r.statusCode(), "run once the worker was back: " + r.body());
-        JsonNode result = JSON.readTree(r.body()).get("result");
+        JsonNode result = Wire.JSON.readTree(r.body()).get("result");
         float[][] expected = direct.encode(reply.getValue());
         for (int i = 0; i < expected.length; i++) {
           assertEquals(expected[i][1], result.get(i).get(1).floatValue(), 1e-5, "row " + i);
@@ -254,7 +233,7 @@ class ClusterResilienceTest {
     // one worker holding two jobs: the second is tokenized while the first runs (pipelined);
     // when the first run fails, the second goes back to the frontend untried
     try (Cluster cluster = Cluster.oneWorkerHoldingTwoJobs();
-        BertEncoder direct = direct()) {
+        BertEncoder direct = TestNodes.tinyEngine()) {
       BertServer worker = cluster.workers().get(0);
       worker
           .faults()
@@ -263,14 +242,14 @@ class ClusterResilienceTest {
                 f.delay(400);
                 f.failNextRuns(1);
               });
-      List<String> texts = ClusterTest.texts(20); // two jobs of 10
+      List<String> texts = TinyBert.texts(20); // two jobs of 10
       CompletableFuture<HttpResponse<String>> reply = encodeAsync(cluster.base(), texts);
       TestNodes.await(
           () -> cluster.frontend().metrics().engineFailures.sum() == 1, 30, "the first run failed");
       worker.faults().forEach(f -> f.delay(0));
       HttpResponse<String> r = reply.get(60, TimeUnit.SECONDS);
       assertEquals(200, r.statusCode(), r.body());
-      JsonNode result = JSON.readTree(r.body()).get("result");
+      JsonNode result = Wire.JSON.readTree(r.body()).get("result");
       float[][] expected = direct.encode(texts);
       for (int i = 0; i < texts.size(); i++) {
         assertEquals(expected[i][2], result.get(i).get(2).floatValue(), 1e-5, "row " + i);

@@ -5,19 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.bertserving.engine.BertEncoder;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.TinyBert;
+import org.bertserving.http.Wire;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.AfterEach;
@@ -29,8 +24,6 @@ import org.junit.jupiter.api.Test;
  * and two workers, every message serialized (serialize-messages on).
  */
 class ClusterTest {
-  static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient CLIENT = HttpClient.newHttpClient();
 
   BertServer frontend;
   BertServer workerA;
@@ -47,9 +40,7 @@ class ClusterTest {
     workerB = BertServer.start(TestNodes.node(List.of("worker"), seed, false, small));
     base = "http://127.0.0.1:" + frontend.httpPort();
     TestNodes.awaitWorkers(frontend, 2);
-    direct =
-        BertEncoder.load(
-            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    direct = TestNodes.tinyEngine();
   }
 
   @AfterEach
@@ -62,36 +53,13 @@ class ClusterTest {
     direct.close();
   }
 
-  /** Distinct texts from the tiny vocabulary. */
-  static List<String> texts(int n) {
-    List<String> words = TinyBert.VOCAB.subList(5, TinyBert.VOCAB.size());
-    List<String> out = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      out.add(
-          words.get(i % words.size())
-              + " "
-              + words.get((i / words.size()) % words.size())
-              + " "
-              + words.get((i * 7 + 3) % words.size()));
-    }
-    return out;
-  }
-
   CompletableFuture<JsonNode> encode(List<String> texts) throws Exception {
-    return CLIENT
-        .sendAsync(
-            HttpRequest.newBuilder(URI.create(base + "/encode"))
-                .header("Content-Type", "application/json")
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        JSON.writeValueAsString(Map.of("texts", texts))))
-                .build(),
-            HttpResponse.BodyHandlers.ofString())
+    return Wire.postAsync(base + "/encode", Wire.encodeBody(texts))
         .thenApply(
             r -> {
               try {
                 assertEquals(200, r.statusCode(), r.body());
-                return JSON.readTree(r.body());
+                return Wire.JSON.readTree(r.body());
               } catch (Exception e) {
                 throw new IllegalStateException(e);
               }
@@ -120,7 +88,7 @@ class ClusterTest {
 
   @Test
   void oneRequestRunsOnBothWorkersAndComesBackInOrder() throws Exception {
-    List<String> texts = texts(200);
+    List<String> texts = TinyBert.texts(200);
     assertInOrder(texts, encode(texts).get(60, TimeUnit.SECONDS));
     assertTrue(
         rowsOn(workerA) > 0 && rowsOn(workerB) > 0,
@@ -130,15 +98,16 @@ class ClusterTest {
 
   @Test
   void eachRequestKeepsItsOwnOptionsAcrossNodesAndSharedRuns() throws Exception {
-    List<String> texts = texts(30);
+    List<String> texts = TinyBert.texts(30);
     CompletableFuture<HttpResponse<String>> plain =
-        CLIENT.sendAsync(post(Map.of("texts", texts)), HttpResponse.BodyHandlers.ofString());
+        Wire.postAsync(base + "/encode", Wire.encodeBody(texts));
     CompletableFuture<HttpResponse<String>> own =
-        CLIENT.sendAsync(
-            post(Map.of("texts", texts, "normalize", true, "dimensions", 5, "prompt", "hello ")),
-            HttpResponse.BodyHandlers.ofString());
-    assertInOrder(texts, JSON.readTree(plain.get(60, TimeUnit.SECONDS).body()));
-    JsonNode result = JSON.readTree(own.get(60, TimeUnit.SECONDS).body()).get("result");
+        Wire.postAsync(
+            base + "/encode",
+            Wire.JSON.writeValueAsString(
+                Map.of("texts", texts, "normalize", true, "dimensions", 5, "prompt", "hello ")));
+    assertInOrder(texts, Wire.JSON.readTree(plain.get(60, TimeUnit.SECONDS).body()));
+    JsonNode result = Wire.JSON.readTree(own.get(60, TimeUnit.SECONDS).body()).get("result");
     float[][] expected =
         direct
             .encode(texts, false, new org.bertserving.engine.CallOptions("hello ", true, 5))
@@ -151,23 +120,16 @@ class ClusterTest {
     }
   }
 
-  HttpRequest post(Map<String, Object> body) throws Exception {
-    return HttpRequest.newBuilder(URI.create(base + "/encode"))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
-        .build();
-  }
-
   @Test
   void thousandRowsOverManyJobsKeepTheirOrder() throws Exception {
-    List<String> texts = texts(1000);
+    List<String> texts = TinyBert.texts(1000);
     assertInOrder(texts, encode(texts).get(60, TimeUnit.SECONDS));
     assertTrue(frontend.metrics().jobs() >= 1000 / 8, "many jobs");
   }
 
   @Test
   void aWorkerNodeTerminatedWithJobsInFlightLosesNothing() throws Exception {
-    List<String> texts = texts(6000);
+    List<String> texts = TinyBert.texts(6000);
     CompletableFuture<JsonNode> reply = encode(texts);
     TestNodes.await(() -> rowsOn(workerB) > 0, 30, "worker B has started");
     assertFalse(reply.isDone(), "the request is still in flight when B goes");
@@ -180,7 +142,7 @@ class ClusterTest {
 
   @Test
   void aWorkerThatLeavesTakesItsMetricsSeriesWithIt() throws Exception {
-    encode(texts(200)).get(60, TimeUnit.SECONDS);
+    encode(TinyBert.texts(200)).get(60, TimeUnit.SECONDS);
     String addressOfB = workerB.system().address() + "/";
     String b = "worker=\"" + addressOfB;
     String a = "worker=\"" + workerA.system().address() + "/";
@@ -199,10 +161,6 @@ class ClusterTest {
   }
 
   String scrape() throws Exception {
-    return CLIENT
-        .send(
-            HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-            HttpResponse.BodyHandlers.ofString())
-        .body();
+    return Wire.get(base + "/metrics").body();
   }
 }

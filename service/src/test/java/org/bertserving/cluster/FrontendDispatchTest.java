@@ -178,6 +178,22 @@ class FrontendDispatchTest {
     return reply;
   }
 
+  /** Workers of {@link #aHoldsTwoRowsThenBJoins}. */
+  ProbeWorker a;
+
+  ProbeWorker b;
+
+  /** Worker a holds the one job of a request of two texts; then worker b joins, with room. */
+  Worker.Run aHoldsTwoRowsThenBJoins() {
+    a = new ProbeWorker("a", 1);
+    a.describes();
+    encode(2);
+    Worker.Run held = a.takes();
+    b = new ProbeWorker("b", 2);
+    b.describes();
+    return held;
+  }
+
   /** The rows of one job: {@code [offset, size]} of each of its segments. */
   static List<List<Integer>> rowsOf(Worker.Run run) {
     return run.job().segments().stream().map(s -> List.of(s.offset(), s.size())).toList();
@@ -244,12 +260,7 @@ class FrontendDispatchTest {
 
   @Test
   void theJobsOfAWorkerThatLeavesGoToAnother() {
-    ProbeWorker a = new ProbeWorker("a", 1);
-    a.describes();
-    encode(2);
-    Worker.Run held = a.takes();
-    ProbeWorker b = new ProbeWorker("b", 2);
-    b.describes();
+    Worker.Run held = aHoldsTwoRowsThenBJoins();
     b.takesNothingFor(Duration.ofMillis(200));
 
     a.probe.stop(); // the Receptionist no longer lists it
@@ -261,12 +272,7 @@ class FrontendDispatchTest {
 
   @Test
   void aJobGivenBackUntriedGoesToAnotherWorker() {
-    ProbeWorker a = new ProbeWorker("a", 1);
-    a.describes();
-    encode(2);
-    Worker.Run held = a.takes();
-    ProbeWorker b = new ProbeWorker("b", 2);
-    b.describes();
+    Worker.Run held = aHoldsTwoRowsThenBJoins();
 
     frontend.tell(new Frontend.JobReturned(held.jobId(), a.probe.getRef())); // a is restarting
     Worker.Run again = b.takes();
@@ -279,12 +285,7 @@ class FrontendDispatchTest {
 
   @Test
   void rowsAWorkerFailedOnGoToAnotherAndFailTheirRequestOnTheSecondFailure() {
-    ProbeWorker a = new ProbeWorker("a", 1);
-    a.describes();
-    encode(2);
-    Worker.Run held = a.takes();
-    ProbeWorker b = new ProbeWorker("b", 2);
-    b.describes();
+    Worker.Run held = aHoldsTwoRowsThenBJoins();
 
     a.fails(held, "out of memory");
     Worker.Run retry = b.takes();
@@ -303,12 +304,7 @@ class FrontendDispatchTest {
 
   @Test
   void rowsAWorkerFailedOnOnceComeBackFromAnother() {
-    ProbeWorker a = new ProbeWorker("a", 1);
-    a.describes();
-    encode(2);
-    Worker.Run held = a.takes();
-    ProbeWorker b = new ProbeWorker("b", 2);
-    b.describes();
+    Worker.Run held = aHoldsTwoRowsThenBJoins();
 
     a.fails(held, "out of memory");
     b.runs(b.takes());

@@ -8,8 +8,6 @@ import akka.actor.typed.javadsl.Adapter;
 import akka.remote.RARP;
 import akka.remote.transport.ThrottlerTransportAdapter;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +17,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.bertserving.http.Wire;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.AfterEach;
@@ -107,20 +106,12 @@ class MultiFrontendTest {
   }
 
   static CompletableFuture<HttpResponse<String>> encode(BertServer frontend, int texts) {
-    String body =
-        "{\"texts\": [" + String.join(",", Collections.nCopies(texts, "\"" + TEXT + "\"")) + "]}";
-    return ClusterTest.CLIENT.sendAsync(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + frontend.httpPort() + "/encode"))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return Wire.postAsync(
+        "http://127.0.0.1:" + frontend.httpPort() + "/encode", Wire.encodeBody(texts, TEXT));
   }
 
   static HttpResponse<String> get(BertServer node, String path) throws Exception {
-    return ClusterTest.CLIENT.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + path)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return Wire.get("http://127.0.0.1:" + node.httpPort() + path);
   }
 
   static long replies(BertServer frontend, int status) {
@@ -216,7 +207,7 @@ class MultiFrontendTest {
   }
 
   static int jobsInFlight(BertServer frontend) throws Exception {
-    JsonNode status = ClusterTest.JSON.readTree(get(frontend, "/status/server").body());
+    JsonNode status = Wire.JSON.readTree(get(frontend, "/status/server").body());
     return status.get("workers").get(0).get("jobs_in_flight").asInt();
   }
 
@@ -246,7 +237,7 @@ class MultiFrontendTest {
         () -> b.metrics().otherFrontends.getOrDefault(addressOfA, 0.0) > 0,
         10,
         "B hears of A's backlog");
-    JsonNode status = ClusterTest.JSON.readTree(get(b, "/status/server").body());
+    JsonNode status = Wire.JSON.readTree(get(b, "/status/server").body());
     assertEquals(2, status.get("frontends_seen").asInt(), status.toString());
     assertTrue(status.get("other_frontends_backlog_tokens").get(addressOfA).asLong() > 0);
     assertTrue(

@@ -11,7 +11,6 @@ import java.util.List;
 import org.awaitility.Awaitility;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.CallOptions;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -26,13 +25,16 @@ import org.junit.jupiter.api.Test;
  */
 class WorkerTest {
   static final ActorTestKit KIT = LocalKit.create("akka.actor.serialize-messages = on");
+
+  /** The worker's frontend and the aggregator of its jobs, new for every test. */
+  final TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
+
+  final TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
   static BertEncoder encoder;
 
   @BeforeAll
   static void load() throws Exception {
-    encoder =
-        BertEncoder.load(
-            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    encoder = TestNodes.tinyEngine();
   }
 
   @AfterAll
@@ -98,8 +100,6 @@ class WorkerTest {
     assertEquals(0, node.ready());
 
     // meanwhile the actor answers at once: a job sent to it comes back untried
-    TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
-    TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
     worker.tell(run(1, frontend, leaving(job(aggregator.getRef(), "hello world"))));
     Frontend.JobReturned returned =
         frontend.expectMessageClass(Frontend.JobReturned.class, Duration.ofSeconds(10));
@@ -117,8 +117,6 @@ class WorkerTest {
   void anUnexpectedFailureRestartsTheWorkerAndGivesItsJobBack() {
     NodeWorkers node = new NodeWorkers(1);
     ActorRef<Worker.Command> worker = ready(node);
-    TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
-    TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
 
     encoder.faults().failNextDeliveries(1);
     worker.tell(run(7, frontend, leaving(job(aggregator.getRef(), "the dog"))));
@@ -138,8 +136,6 @@ class WorkerTest {
   void aJobThatArrivesExpiredIsReportedNotSkipped() {
     NodeWorkers node = new NodeWorkers(1);
     ActorRef<Worker.Command> worker = ready(node);
-    TestProbe<Frontend.Command> frontend = KIT.createTestProbe();
-    TestProbe<Aggregator.Command> aggregator = KIT.createTestProbe();
     Job late = job(aggregator.getRef(), "too late").arrived(System.nanoTime() - 1_000_000);
     worker.tell(run(9, frontend, late.leaving(System.nanoTime())));
     Aggregator.JobResult result =

@@ -122,7 +122,7 @@ public final class Classifiers {
             "transB"));
     g.writeByteArray(
         5,
-        tensor(
+        TinyOnnx.tensor(
             "cls_index",
             new long[0],
             7,
@@ -131,13 +131,14 @@ public final class Classifiers {
       ByteBuffer raw =
           ByteBuffer.allocate(e.getValue().values().length * 4).order(ByteOrder.LITTLE_ENDIAN);
       raw.asFloatBuffer().put(e.getValue().values());
-      g.writeByteArray(5, tensor(e.getKey(), e.getValue().shape(), 1, raw.array()));
+      g.writeByteArray(5, TinyOnnx.tensor(e.getKey(), e.getValue().shape(), 1, raw.array()));
     }
     // ValueInfoProto: name 1, type 2 (TypeProto.tensor_type 1: elem_type 1 = float)
-    byte[] type = message(t -> t.writeByteArray(1, message(x -> x.writeInt32(1, 1))));
+    byte[] type =
+        TinyOnnx.message(t -> t.writeByteArray(1, TinyOnnx.message(x -> x.writeInt32(1, 1))));
     g.writeByteArray(
         12,
-        message(
+        TinyOnnx.message(
             v -> {
               v.writeString(1, "logits");
               v.writeByteArray(2, type);
@@ -166,56 +167,11 @@ public final class Classifiers {
     Files.write(target, out.toByteArray());
   }
 
-  /**
-   * NodeProto: input 1, output 2, name 3, op_type 4, attribute 5 (an INT: name 1, i 3, type 20).
-   */
+  /** A NodeProto with an INT attribute of 1 named {@code attr} ({@code null}: none). */
   private static byte[] node(
       String name, String op, List<String> inputs, String output, String attr) throws IOException {
-    return message(
-        n -> {
-          for (String input : inputs) {
-            n.writeString(1, input);
-          }
-          n.writeString(2, output);
-          n.writeString(3, name);
-          n.writeString(4, op);
-          if (attr != null) {
-            n.writeByteArray(
-                5,
-                message(
-                    a -> {
-                      a.writeString(1, attr);
-                      a.writeInt64(3, 1);
-                      a.writeInt32(20, 2);
-                    }));
-          }
-        });
-  }
-
-  /** TensorProto: dims 1, data_type 2 (1 float, 7 int64), name 8, raw_data 9. */
-  private static byte[] tensor(String name, long[] shape, int dataType, byte[] raw)
-      throws IOException {
-    return message(
-        t -> {
-          for (long d : shape) {
-            t.writeInt64(1, d);
-          }
-          t.writeInt32(2, dataType);
-          t.writeString(8, name);
-          t.writeBytes(9, ByteString.copyFrom(raw));
-        });
-  }
-
-  private interface Body {
-    void write(CodedOutputStream out) throws IOException;
-  }
-
-  private static byte[] message(Body body) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-    body.write(out);
-    out.flush();
-    return bytes.toByteArray();
+    return TinyOnnx.nodeProto(
+        name, op, inputs, output, attr == null ? null : TinyOnnx.intAttribute(attr, 1));
   }
 
   private static Tensor gaussian(Random random, double scale, long... shape) {

@@ -60,17 +60,8 @@ public class DefaultModelFixtureTest {
   /** The fixture's own bar: cosine above 0.99999 and every component within 1e-3. */
   public static void assertMatches(float[] expected, float[] actual, String what) {
     assertEquals(expected.length, actual.length, what);
-    double dot = 0;
-    double ee = 0;
-    double aa = 0;
-    double maxAbs = 0;
-    for (int i = 0; i < expected.length; i++) {
-      dot += (double) expected[i] * actual[i];
-      ee += (double) expected[i] * expected[i];
-      aa += (double) actual[i] * actual[i];
-      maxAbs = Math.max(maxAbs, Math.abs(expected[i] - actual[i]));
-    }
-    double cosine = dot / Math.sqrt(ee * aa);
+    double cosine = Vectors.cosine(expected, actual);
+    double maxAbs = Vectors.maxAbsDifference(expected, actual);
     assertTrue(cosine > 0.99999, what + ": cosine " + cosine);
     assertTrue(maxAbs < 1e-3, what + ": max abs difference " + maxAbs);
   }

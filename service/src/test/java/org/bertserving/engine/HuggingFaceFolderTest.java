@@ -98,12 +98,7 @@ class HuggingFaceFolderTest {
         }
       }
     }
-    for (PoolingStrategy strategy :
-        List.of(
-            PoolingStrategy.REDUCE_MAX,
-            PoolingStrategy.REDUCE_MEAN_MAX,
-            PoolingStrategy.FIRST_TOKEN,
-            PoolingStrategy.LAST_TOKEN)) {
+    for (PoolingStrategy strategy : TinyModelEngineTest.OTHER_POOLINGS) {
       try (BertEncoder encoder =
           BertEncoder.load(
               EngineSettings.builder()
@@ -120,19 +115,7 @@ class HuggingFaceFolderTest {
         }
       }
     }
-    try (BertEncoder encoder =
-        BertEncoder.load(
-            EngineSettings.builder()
-                .modelDir(plain)
-                .maxSeqLen(16)
-                .poolingStrategy(PoolingStrategy.CLS_POOLED)
-                .build())) {
-      List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
-      float[][] vectors = encoder.encode(texts);
-      for (int r = 0; r < rows.size(); r++) {
-        assertClose(reference.pooled(rows.get(r)), vectors[r], "CLS_POOLED row " + r);
-      }
-    }
+    reference.assertClsPooled(plain, texts, "CLS_POOLED");
   }
 
   @Test

@@ -76,12 +76,8 @@ class ModelCacheTest {
     assertTrue(Files.isRegularFile(first.resolve("vocab.txt")));
     // -model_cache_dir reaches the engine as a setting, not through a system property
     org.bertserving.cluster.ServingSettings settings =
-        org.bertserving.cluster.ServingSettings.create(
-            org.bertserving.server.TestNodes.node(
-                java.util.List.of("frontend", "worker"),
-                0,
-                false,
-                java.util.Map.of("bert-serving.engine.model-cache-dir", cache.toString())));
+        org.bertserving.server.TestNodes.settings(
+            java.util.Map.of("bert-serving.engine.model-cache-dir", cache.toString()));
     assertEquals(cache, settings.engine().cacheDir());
   }
 }

@@ -161,12 +161,7 @@ class ModernModelReferenceTest {
               base.poolingStrategy(PoolingStrategy.NONE).poolingLayers(layers).build())) {
         tokens = none.encode(texts, false).rows().toArray(new float[0][]);
       }
-      for (PoolingStrategy strategy :
-          List.of(
-              PoolingStrategy.REDUCE_MAX,
-              PoolingStrategy.REDUCE_MEAN_MAX,
-              PoolingStrategy.FIRST_TOKEN,
-              PoolingStrategy.LAST_TOKEN)) {
+      for (PoolingStrategy strategy : TinyModelEngineTest.OTHER_POOLINGS) {
         try (BertEncoder encoder =
             BertEncoder.load(base.poolingStrategy(strategy).poolingLayers(layers).build())) {
           float[][] pooled = encoder.encode(texts);
@@ -269,17 +264,9 @@ class ModernModelReferenceTest {
   /** {cosine, max abs difference}. */
   static double[] compare(float[] expected, float[] actual) {
     assertEquals(expected.length, actual.length);
-    double dot = 0;
-    double ee = 0;
-    double aa = 0;
-    double maxAbs = 0;
-    for (int i = 0; i < expected.length; i++) {
-      dot += (double) expected[i] * actual[i];
-      ee += (double) expected[i] * expected[i];
-      aa += (double) actual[i] * actual[i];
-      maxAbs = Math.max(maxAbs, Math.abs(expected[i] - actual[i]));
-    }
-    return new double[] {dot / Math.sqrt(ee * aa), maxAbs};
+    return new double[] {
+      Vectors.cosine(expected, actual), Vectors.maxAbsDifference(expected, actual)
+    };
   }
 
   static long[] toLong(int[] ids) {

@@ -173,4 +173,22 @@ final class ReferenceBert {
   private String key(String name) {
     return prefix + name;
   }
+
+  /** {@code CLS_POOLED} of the model in {@code dir}, row by row, is this reference's pooler. */
+  void assertClsPooled(java.nio.file.Path dir, List<String> texts, String what)
+      throws java.io.IOException {
+    try (BertEncoder encoder =
+        BertEncoder.load(
+            EngineSettings.builder()
+                .modelDir(dir)
+                .maxSeqLen(16)
+                .poolingStrategy(PoolingStrategy.CLS_POOLED)
+                .build())) {
+      List<InputFeatures> rows = encoder.featurizer().featurize(texts, false).rows();
+      float[][] vectors = encoder.encode(texts);
+      for (int r = 0; r < rows.size(); r++) {
+        TinyModelEngineTest.assertClose(pooled(rows.get(r)), vectors[r], what + " row " + r);
+      }
+    }
+  }
 }

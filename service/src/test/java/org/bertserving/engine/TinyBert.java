@@ -37,6 +37,24 @@ public final class TinyBert {
   private TinyBert() {}
 
   /**
+   * {@code n} distinct texts of three whole words of the vocabulary (no special tokens, no word
+   * pieces): text {@code i} spells {@code i} in base W, W the number of those words.
+   */
+  public static List<String> texts(int n) {
+    List<String> words =
+        VOCAB.subList(5, VOCAB.size()).stream().filter(w -> !w.startsWith("##")).toList();
+    int w = words.size();
+    if (n > w * w * w) {
+      throw new IllegalArgumentException(n + " texts asked, " + w * w * w + " distinct ones exist");
+    }
+    List<String> texts = new java.util.ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      texts.add(words.get(i % w) + " " + words.get((i / w) % w) + " " + words.get((i / w / w) % w));
+    }
+    return texts;
+  }
+
+  /**
    * Writes the tiny model's Google folder to {@code args[0]} (ops/bert-serving-page-check --tiny).
    */
   public static void main(String[] args) throws IOException {

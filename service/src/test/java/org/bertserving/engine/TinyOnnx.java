@@ -122,8 +122,8 @@ public final class TinyOnnx {
     initializers.add(tensor(name, t.shape(), dataType, raw.array()));
   }
 
-  private static byte[] tensor(String name, long[] shape, int dataType, byte[] raw)
-      throws IOException {
+  /** A TensorProto: dims 1, data_type 2 (1 float, 3 int8, 7 int64), name 8, raw_data 9. */
+  static byte[] tensor(String name, long[] shape, int dataType, byte[] raw) throws IOException {
     return message(
         out -> {
           for (long d : shape) {
@@ -142,12 +142,7 @@ public final class TinyOnnx {
       throws IOException {
     byte[] attribute =
         transB != null
-            ? message(
-                a -> {
-                  a.writeString(1, "transB");
-                  a.writeInt64(3, transB);
-                  a.writeInt32(20, 2);
-                })
+            ? intAttribute("transB", transB)
             : value != null
                 ? message(
                     a -> {
@@ -165,19 +160,35 @@ public final class TinyOnnx {
                       a.writeInt32(20, 4);
                     })
                 : null;
-    nodes.add(
-        message(
-            out -> {
-              for (String input : inputs) {
-                out.writeString(1, input);
-              }
-              out.writeString(2, name + "_output_0");
-              out.writeString(3, name);
-              out.writeString(4, op);
-              if (attribute != null) {
-                out.writeByteArray(5, attribute);
-              }
-            }));
+    nodes.add(nodeProto(name, op, inputs, name + "_output_0", attribute));
+  }
+
+  /** A NodeProto: input 1, output 2, name 3, op_type 4, attribute 5 ({@code null}: none). */
+  static byte[] nodeProto(
+      String name, String op, List<String> inputs, String output, byte[] attribute)
+      throws IOException {
+    return message(
+        out -> {
+          for (String input : inputs) {
+            out.writeString(1, input);
+          }
+          out.writeString(2, output);
+          out.writeString(3, name);
+          out.writeString(4, op);
+          if (attribute != null) {
+            out.writeByteArray(5, attribute);
+          }
+        });
+  }
+
+  /** An INT AttributeProto: name 1, i 3, type 20 (2). */
+  static byte[] intAttribute(String name, long value) throws IOException {
+    return message(
+        a -> {
+          a.writeString(1, name);
+          a.writeInt64(3, value);
+          a.writeInt32(20, 2);
+        });
   }
 
   /** A ModelProto: ir_version 1, graph 7 (GraphProto: node 1, name 2, initializer 5). */
@@ -200,11 +211,13 @@ public final class TinyOnnx {
         });
   }
 
-  private interface Body {
+  /** The fields of one protobuf message. */
+  interface Body {
     void write(CodedOutputStream out) throws IOException;
   }
 
-  private static byte[] message(Body body) throws IOException {
+  /** A protobuf message, as bytes, of what {@code body} writes. */
+  static byte[] message(Body body) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     CodedOutputStream out = CodedOutputStream.newInstance(bytes);
     body.write(out);

@@ -11,7 +11,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,19 +46,14 @@ class ApiErrorsTest {
   @BeforeAll
   static void start() throws Exception {
     server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                true,
-                Map.of(
-                    "bert-serving.frontend.max-pending-rows",
-                    2,
-                    "bert-serving.frontend.request-timeout",
-                    "1500ms")));
-    server.started().get(30, TimeUnit.SECONDS);
+        TestNodes.serving(
+            Map.of(
+                "bert-serving.frontend.max-pending-rows",
+                2,
+                "bert-serving.frontend.request-timeout",
+                "1500ms"));
     base = "http://127.0.0.1:" + server.httpPort();
-    HttpApiTest.awaitReady(base);
+    Wire.awaitReady(base);
   }
 
   @AfterAll
@@ -210,8 +204,7 @@ class ApiErrorsTest {
   @Test
   void aFrontendWithoutWorkersAnswers503InEachShape() throws Exception {
     try (BertServer alone =
-        BertServer.start(TestNodes.node(List.of("frontend"), 0, true, Map.of()))) {
-      alone.started().get(30, TimeUnit.SECONDS);
+        TestNodes.start(TestNodes.node(List.of("frontend"), 0, true, Map.of()))) {
       int http = alone.httpPort();
       for (Family f : FAMILIES) {
         HttpResponse<String> r =
@@ -369,9 +362,5 @@ class ApiErrorsTest {
     }
     var unauthorized = Errors.render(Dialect.OPENAI, ApiError.of(401, "unauthorized", "m"));
     assertTrue(unauthorized.getHeader("WWW-Authenticate").isPresent());
-  }
-
-  static String texts(int n) {
-    return String.join(",", Collections.nCopies(n, "\"a\""));
   }
 }

@@ -8,7 +8,6 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bertserving.engine.DefaultModelFixtureTest;
 import org.bertserving.engine.Fixtures;
 import org.bertserving.server.BertServer;
@@ -25,23 +24,16 @@ class DefaultModelHttpTest {
     List<String> texts = new ArrayList<>();
     fixture.get("cases").forEach(c -> texts.add(c.get("text").asText()));
     try (BertServer server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                true,
-                Map.of(
-                    "bert-serving.engine.model-dir", "", "bert-serving.engine.max-seq-len", 25)))) {
-      server.started().get(60, TimeUnit.SECONDS);
+        TestNodes.serving(
+            Map.of("bert-serving.engine.model-dir", "", "bert-serving.engine.max-seq-len", 25))) {
       String base = "http://127.0.0.1:" + server.httpPort();
-      HttpApiTest.awaitReady(base);
+      Wire.awaitReady(base);
       HttpResponse<String> r =
-          HttpApiTest.post(
-              base,
-              "/encode",
+          Wire.post(
+              base + "/encode",
               new ObjectMapper().writeValueAsString(Map.of("id", 7, "texts", texts)));
       assertEquals(200, r.statusCode(), r.body());
-      JsonNode result = HttpApiTest.json(r).get("result");
+      JsonNode result = Wire.json(r).get("result");
       for (int i = 0; i < texts.size(); i++) {
         DefaultModelFixtureTest.assertMatches(
             floats(fixture.get("cases").get(i).get("embedding")),

@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -18,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.bertserving.engine.BertEncoder;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.AfterAll;
@@ -27,27 +24,16 @@ import org.junit.jupiter.api.Test;
 
 /** The HTTP API of one node (both roles, tiny model) on a loopback port, with a real client. */
 class HttpApiTest {
-  static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient CLIENT = HttpClient.newHttpClient();
   static BertServer server;
   static String base;
   static BertEncoder direct;
 
   @BeforeAll
   static void start() throws Exception {
-    server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                true,
-                Map.of("bert-serving.frontend.max-request-rows", 2000)));
-    server.started().get(30, TimeUnit.SECONDS);
+    server = TestNodes.serving(Map.of("bert-serving.frontend.max-request-rows", 2000));
     base = "http://127.0.0.1:" + server.httpPort();
-    awaitReady(base);
-    direct =
-        BertEncoder.load(
-            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    Wire.awaitReady(base);
+    direct = TestNodes.tinyEngine();
   }
 
   @AfterAll
@@ -56,43 +42,15 @@ class HttpApiTest {
     direct.close();
   }
 
-  static void awaitReady(String base) {
-    org.awaitility.Awaitility.await("server at " + base + " ready")
-        .atMost(java.time.Duration.ofSeconds(60))
-        .pollInterval(java.time.Duration.ofMillis(100))
-        .ignoreException(IOException.class) // not bound yet
-        .until(() -> get(base, "/ready").statusCode() == 200);
-  }
-
-  static HttpResponse<String> get(String base, String path) throws Exception {
-    return CLIENT.send(
-        HttpRequest.newBuilder(URI.create(base + path)).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  static HttpResponse<String> post(String base, String path, String body) throws Exception {
-    return CLIENT.send(
-        HttpRequest.newBuilder(URI.create(base + path))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  static JsonNode json(HttpResponse<String> response) throws IOException {
-    return JSON.readTree(response.body());
-  }
-
   @Test
   void encodeAnswersLikeBertAsServiceInInputOrder() throws Exception {
     List<String> texts = List.of("hello world", "how are you?", "new york ||| big city", "a");
     HttpResponse<String> r =
-        post(
-            base,
-            "/encode",
-            JSON.writeValueAsString(Map.of("id", 123, "texts", texts, "show_tokens", true)));
+        Wire.post(
+            base + "/encode",
+            Wire.JSON.writeValueAsString(Map.of("id", 123, "texts", texts, "show_tokens", true)));
     assertEquals(200, r.statusCode(), r.body());
-    JsonNode body = json(r);
+    JsonNode body = Wire.json(r);
     assertEquals(123, body.get("id").asInt());
     assertEquals(200, body.get("status").asInt());
     float[][] expected = direct.encode(texts);
@@ -110,18 +68,18 @@ class HttpApiTest {
   @Test
   void tokenizedInputAndEmbeddingsEndpoint() throws Exception {
     HttpResponse<String> r =
-        post(base, "/encode", "{\"texts\": [[\"hello\", \"world\"]], \"is_tokenized\": true}");
+        Wire.post(
+            base + "/encode", "{\"texts\": [[\"hello\", \"world\"]], \"is_tokenized\": true}");
     assertEquals(200, r.statusCode(), r.body());
     assertEquals(
         direct.encode(List.of("hello world"))[0][0],
-        json(r).get("result").get(0).get(0).floatValue(),
+        Wire.json(r).get("result").get(0).get(0).floatValue(),
         1e-6);
 
     JsonNode floats =
-        json(
-            post(
-                base,
-                "/v1/embeddings",
+        Wire.json(
+            Wire.post(
+                base + "/v1/embeddings",
                 "{\"input\": [\"hello world\", \"a\"], \"model\": \"model\"}"));
     assertEquals("list", floats.get("object").asText());
     assertEquals(1, floats.get("data").get(1).get("index").asInt());
@@ -129,10 +87,9 @@ class HttpApiTest {
     assertEquals(
         4 + 3, floats.get("usage").get("total_tokens").asInt(), "tokens incl. [CLS]/[SEP]");
     JsonNode b64 =
-        json(
-            post(
-                base,
-                "/v1/embeddings",
+        Wire.json(
+            Wire.post(
+                base + "/v1/embeddings",
                 "{\"input\": \"hello world\", \"encoding_format\": \"base64\"}"));
     byte[] bytes = Base64.getDecoder().decode(b64.get("data").get(0).get("embedding").asText());
     float first = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getFloat(0);
@@ -165,41 +122,37 @@ class HttpApiTest {
                 "dimensions 33 is out of range: expected 1 to 32",
             "{\"texts\": [\"a\"], \"prompt\": 5}", "'prompt' must be a string");
     for (Map.Entry<String, String> e : bad.entrySet()) {
-      HttpResponse<String> r = post(base, "/encode", e.getKey());
+      HttpResponse<String> r = Wire.post(base + "/encode", e.getKey());
       assertEquals(400, r.statusCode(), e.getKey() + " -> " + r.body());
-      JsonNode body = json(r);
+      JsonNode body = Wire.json(r);
       assertEquals(400, body.get("status").asInt());
       assertTrue(
           body.get("description").asText().contains(e.getValue())
               || body.get("type").asText().equals(e.getValue()),
           e.getKey() + " -> " + r.body());
     }
-    assertEquals(400, post(base, "/v1/embeddings", "{\"input\": 3}").statusCode());
+    assertEquals(400, Wire.post(base + "/v1/embeddings", "{\"input\": 3}").statusCode());
     assertEquals(
         400,
-        post(base, "/v1/embeddings", "{\"input\": \"a\", \"encoding_format\": \"hex\"}")
+        Wire.post(base + "/v1/embeddings", "{\"input\": \"a\", \"encoding_format\": \"hex\"}")
             .statusCode());
-    HttpResponse<String> tooMany =
-        post(
-            base,
-            "/encode",
-            JSON.writeValueAsString(Map.of("texts", java.util.Collections.nCopies(2001, "a"))));
+    HttpResponse<String> tooMany = Wire.post(base + "/encode", Wire.encodeBody(2001, "a"));
     assertEquals(413, tooMany.statusCode(), tooMany.body());
     HttpResponse<String> tooLarge =
-        post(base, "/encode", "{\"texts\": [\"" + "a ".repeat(9_000_000) + "\"]}");
+        Wire.post(base + "/encode", "{\"texts\": [\"" + "a ".repeat(9_000_000) + "\"]}");
     assertEquals(413, tooLarge.statusCode());
-    assertEquals("too_large", json(tooLarge).get("type").asText());
-    assertEquals(404, get(base, "/nowhere").statusCode());
-    assertEquals(405, get(base, "/encode").statusCode());
-    assertEquals(200, get(base, "/ready").statusCode(), "still ready");
-    assertEquals(200, post(base, "/encode", "{\"texts\": [\"still works\"]}").statusCode());
+    assertEquals("too_large", Wire.json(tooLarge).get("type").asText());
+    assertEquals(404, Wire.get(base + "/nowhere").statusCode());
+    assertEquals(405, Wire.get(base + "/encode").statusCode());
+    assertEquals(200, Wire.get(base + "/ready").statusCode(), "still ready");
+    assertEquals(200, Wire.post(base + "/encode", "{\"texts\": [\"still works\"]}").statusCode());
   }
 
   @Test
   void statusHealthMetricsAndCors() throws Exception {
     java.time.Instant beforeFirstStatusCall = java.time.Instant.now();
-    post(base, "/encode", "{\"texts\": [\"count me\"]}");
-    JsonNode status = json(get(base, "/status/server"));
+    Wire.post(base + "/encode", "{\"texts\": [\"count me\"]}");
+    JsonNode status = Wire.json(Wire.get(base + "/status/server"));
     // the port as bound: the test's server asked for any free one (0)
     assertEquals(server.httpPort(), status.get("http_port").asInt());
     // the start of the node, not of the first status call, and the same on every call
@@ -207,15 +160,19 @@ class HttpApiTest {
     assertTrue(started.isBefore(beforeFirstStatusCall), started + " before the first call");
     assertEquals(
         status.get("server_start_time").asText(),
-        json(get(base, "/status/server")).get("server_start_time").asText());
+        Wire.json(Wire.get(base + "/status/server")).get("server_start_time").asText());
     // the served model by name: the tiny model's folder is called "model"
     assertEquals("model", status.get("model").asText());
     // the device each worker really runs on, with TensorFlow's version, here and in /metrics
     TestNodes.await(
-        () -> json(get(base, "/status/server")).get("workers").get(0).hasNonNull("tensorflow"),
+        () ->
+            Wire.json(Wire.get(base + "/status/server"))
+                .get("workers")
+                .get(0)
+                .hasNonNull("tensorflow"),
         30,
         "the worker described itself");
-    JsonNode worker = json(get(base, "/status/server")).get("workers").get(0);
+    JsonNode worker = Wire.json(Wire.get(base + "/status/server")).get("workers").get(0);
     assertTrue(worker.get("device").asText().startsWith("CPU"), worker.toString());
     String tensorflow = org.bertserving.engine.tf.TfBertBackend.tensorflowVersion();
     assertTrue(tensorflow.startsWith("2."), tensorflow);
@@ -225,8 +182,8 @@ class HttpApiTest {
     assertEquals(1, status.get("num_workers").asInt());
     assertTrue(status.get("statistic").get("num_data_request").asInt() >= 1);
     assertEquals(1, status.get("cluster_members").size());
-    assertEquals(200, get(base, "/health").statusCode());
-    String metrics = get(base, "/metrics").body();
+    assertEquals(200, Wire.get(base + "/health").statusCode());
+    String metrics = Wire.get(base + "/metrics").body();
     for (String name :
         List.of(
             "bert_requests_total",
@@ -247,7 +204,7 @@ class HttpApiTest {
                     l.startsWith("bert_worker_info{")
                         && l.contains(org.bertserving.engine.tf.TfBertBackend.tensorflowVersion())),
         metrics);
-    HttpResponse<String> r = post(base, "/encode", "{\"texts\": [\"x\"]}");
+    HttpResponse<String> r = Wire.post(base + "/encode", "{\"texts\": [\"x\"]}");
     assertTrue(
         r.headers().firstValue("Access-Control-Allow-Origin").isEmpty(), "no CORS by default");
   }
@@ -256,11 +213,10 @@ class HttpApiTest {
   void aRequestMayAskForItsOwnPromptNormalizationAndDimensions() throws Exception {
     List<String> texts = List.of("hello world", "how are you?");
     JsonNode asked =
-        json(
-            post(
-                base,
-                "/encode",
-                JSON.writeValueAsString(
+        Wire.json(
+            Wire.post(
+                base + "/encode",
+                Wire.JSON.writeValueAsString(
                     Map.of("texts", texts, "prompt", "the ", "normalize", true, "dimensions", 8))));
     float[][] expected =
         direct
@@ -278,13 +234,14 @@ class HttpApiTest {
     }
     // OpenAI's dimensions, and the served model's name
     JsonNode openAi =
-        json(post(base, "/v1/embeddings", "{\"input\": \"hello world\", \"dimensions\": 4}"));
+        Wire.json(
+            Wire.post(base + "/v1/embeddings", "{\"input\": \"hello world\", \"dimensions\": 4}"));
     assertEquals(4, openAi.get("data").get(0).get("embedding").size());
     assertEquals("model", openAi.get("model").asText(), "the tiny model's folder name");
-    JsonNode models = json(get(base, "/v1/models"));
+    JsonNode models = Wire.json(Wire.get(base + "/v1/models"));
     assertEquals("model", models.get("data").get(0).get("id").asText());
     HttpResponse<String> wider =
-        post(base, "/v1/embeddings", "{\"input\": \"hello world\", \"dimensions\": 33}");
+        Wire.post(base + "/v1/embeddings", "{\"input\": \"hello world\", \"dimensions\": 33}");
     assertEquals(400, wider.statusCode(), wider.body());
     assertTrue(wider.body().contains("expected 1 to 32"), wider.body());
     assertEquals("model", models.get("data").get(0).get("object").asText());
@@ -302,14 +259,14 @@ class HttpApiTest {
         new String(
             new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(r.body()))
                 .readAllBytes());
-    JsonNode vectors = JSON.readTree(body).get("result");
+    JsonNode vectors = Wire.JSON.readTree(body).get("result");
     assertEquals(TEXTS, vectors.size());
     assertEquals(
         "gzip",
         encodeAccepting("deflate, *;q=0.5").headers().firstValue("Content-Encoding").orElse(null));
     // the list split over two header lines, as HTTP allows
     HttpResponse<byte[]> split =
-        CLIENT.send(
+        Wire.CLIENT.send(
             HttpRequest.newBuilder(URI.create(base + "/encode"))
                 .header("Content-Type", "application/json")
                 .header("Accept-Encoding", "br")
@@ -323,11 +280,11 @@ class HttpApiTest {
       HttpResponse<byte[]> plain = encodeAccepting(refused);
       assertTrue(plain.headers().firstValue("Content-Encoding").isEmpty(), refused + ": plain");
       assertEquals("Accept-Encoding", plain.headers().firstValue("Vary").orElse(null), refused);
-      assertEquals(vectors, JSON.readTree(plain.body()).get("result"), refused);
+      assertEquals(vectors, Wire.JSON.readTree(plain.body()).get("result"), refused);
     }
     // a short answer (an error) is not worth it
     HttpResponse<byte[]> error =
-        CLIENT.send(
+        Wire.CLIENT.send(
             HttpRequest.newBuilder(URI.create(base + "/encode"))
                 .header("Content-Type", "application/json")
                 .header("Accept-Encoding", "gzip")
@@ -337,10 +294,10 @@ class HttpApiTest {
     assertEquals(400, error.statusCode());
     assertTrue(error.headers().firstValue("Content-Encoding").isEmpty());
     assertTrue(error.headers().firstValue("Vary").isEmpty(), "never compressed: no Vary");
-    assertEquals(400, JSON.readTree(error.body()).get("status").asInt());
+    assertEquals(400, Wire.JSON.readTree(error.body()).get("status").asInt());
     // a file of the status page, which akka-http streams from the jar
     HttpResponse<byte[]> script =
-        CLIENT.send(
+        Wire.CLIENT.send(
             HttpRequest.newBuilder(URI.create(base + "/ui/status.js"))
                 .header("Accept-Encoding", "gzip")
                 .build(),
@@ -364,7 +321,7 @@ class HttpApiTest {
   private static final int TEXTS = 24;
 
   private static String texts() throws IOException {
-    return JSON.writeValueAsString(java.util.Collections.nCopies(TEXTS, "hello world"));
+    return Wire.JSON.writeValueAsString(java.util.Collections.nCopies(TEXTS, "hello world"));
   }
 
   /** /encode of {@link #TEXTS} texts with this Accept-Encoding ({@code null}: none). */
@@ -376,7 +333,8 @@ class HttpApiTest {
     if (acceptEncoding != null) {
       request.header("Accept-Encoding", acceptEncoding);
     }
-    HttpResponse<byte[]> r = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> r =
+        Wire.CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
     assertEquals(200, r.statusCode(), acceptEncoding);
     return r;
   }
@@ -391,7 +349,7 @@ class HttpApiTest {
     List<java.util.concurrent.Future<Integer>> calls = new ArrayList<>();
     for (int i = 0; i < 320; i++) {
       String body = "{\"texts\": [\"the dog sat on the mat " + i + "\"]}";
-      calls.add(clients.submit(() -> post(base, "/encode", body).statusCode()));
+      calls.add(clients.submit(() -> Wire.post(base + "/encode", body).statusCode()));
     }
     for (java.util.concurrent.Future<Integer> call : calls) {
       assertEquals(200, call.get(60, TimeUnit.SECONDS));
@@ -405,12 +363,12 @@ class HttpApiTest {
 
   /**
    * {@code Accept: application/x-npy}: the same vectors as the JSON answer, bit for bit, as a
-   * {@code .npy} file NumPy reads; tokens asked for, or an error, keep the answer JSON.
+   * {@code .npy} file NumPy reads; tokens asked for, or an error, keep the answer Wire.JSON.
    */
   @Test
   void encodeAnswersNpyWhenAskedFor() throws Exception {
     List<String> texts = List.of("hello world", "how are you?", "new york ||| big city");
-    String body = JSON.writeValueAsString(Map.of("texts", texts));
+    String body = Wire.JSON.writeValueAsString(Map.of("texts", texts));
     HttpResponse<byte[]> npy =
         Wire.postForBytes(base + "/encode", body, "Accept", "application/x-npy");
     assertEquals(200, npy.statusCode());
@@ -418,7 +376,7 @@ class HttpApiTest {
     Wire.NpyFile file = Wire.NpyFile.read(npy.body());
     float[][] expected = direct.encode(texts);
     assertEquals(List.of(3, expected[0].length), toList(file.shape()));
-    JsonNode json = json(post(base, "/encode", body)).get("result");
+    JsonNode json = Wire.json(Wire.post(base + "/encode", body)).get("result");
     for (int i = 0; i < texts.size(); i++) {
       for (int d = 0; d < expected[i].length; d++) {
         float got = file.data()[i * expected[i].length + d];
@@ -436,15 +394,17 @@ class HttpApiTest {
             "application/x-npy, application/json;q=0.9");
     assertEquals(200, tokens.statusCode());
     assertTrue(
-        JSON.readTree(tokens.body()).get("tokens").isArray(), "tokens asked: the answer is JSON");
+        Wire.JSON.readTree(tokens.body()).get("tokens").isArray(),
+        "tokens asked: the answer is JSON");
     HttpResponse<byte[]> jsonPreferred =
         Wire.postForBytes(
             base + "/encode", body, "Accept", "application/json, application/x-npy;q=0.5");
-    assertTrue(JSON.readTree(jsonPreferred.body()).get("result").isArray(), "JSON ranked first");
+    assertTrue(
+        Wire.JSON.readTree(jsonPreferred.body()).get("result").isArray(), "JSON ranked first");
     HttpResponse<byte[]> bad =
         Wire.postForBytes(base + "/encode", "{\"texts\": []}", "Accept", "application/x-npy");
     assertEquals(400, bad.statusCode());
-    assertEquals("invalid_input", JSON.readTree(bad.body()).get("type").asText());
+    assertEquals("invalid_input", Wire.JSON.readTree(bad.body()).get("type").asText());
   }
 
   static List<Integer> toList(int[] values) {
@@ -474,7 +434,7 @@ class HttpApiTest {
           for (int i = 0; i < 400; i++) {
             String[] call = calls[i % calls.length];
             String body = String.format(call[1], i);
-            sent.add(clients.submit(() -> post(base, call[0], body).statusCode()));
+            sent.add(clients.submit(() -> Wire.post(base + call[0], body).statusCode()));
           }
           for (java.util.concurrent.Future<Integer> answer : sent) {
             try {

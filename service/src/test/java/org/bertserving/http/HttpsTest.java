@@ -11,12 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bertserving.client.BertClient;
 import org.bertserving.client.BertClientException;
 import org.bertserving.client.BertServerException;
 import org.bertserving.engine.BertEncoder;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Assumptions;
@@ -33,8 +31,7 @@ class HttpsTest {
 
   static BertServer start(Map<String, Object> overrides) throws Exception {
     BertServer server =
-        BertServer.start(TestNodes.node(List.of("frontend", "worker"), 0, true, overrides));
-    server.started().get(30, TimeUnit.SECONDS);
+        TestNodes.start(TestNodes.node(List.of("frontend", "worker"), 0, true, overrides));
     TestNodes.awaitWorkers(server, 1);
     return server;
   }
@@ -56,9 +53,7 @@ class HttpsTest {
                     pem.pkcs1Key().toString(),
                     "bert-serving.http.api-key",
                     "k1,k2"));
-        BertEncoder direct =
-            BertEncoder.load(
-                EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+        BertEncoder direct = TestNodes.tinyEngine();
         BertClient client =
             BertClient.builder().http(uri(server)).apiKey("k2").trust(pem.cert()).build()) {
       URI uri = uri(server);
@@ -113,39 +108,9 @@ class HttpsTest {
     // openssl ecparam writes an EC PARAMETERS block before the SEC1 key
     TestCerts.run(
         List.of("openssl", "ecparam", "-name", "prime256v1", "-genkey", "-out", "ec.pem"), dir);
-    TestCerts.run(
-        List.of(
-            "openssl",
-            "req",
-            "-new",
-            "-x509",
-            "-key",
-            "ec.pem",
-            "-out",
-            "ec.crt",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1"),
-        dir);
+    selfSigned("ec.pem", "ec.crt", dir, "-addext", "subjectAltName=IP:127.0.0.1");
     TestCerts.run(List.of("openssl", "genrsa", "-traditional", "-out", "rsa1.pem", "2048"), dir);
-    TestCerts.run(
-        List.of(
-            "openssl",
-            "req",
-            "-new",
-            "-x509",
-            "-key",
-            "rsa1.pem",
-            "-out",
-            "rsa1.crt",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost"),
-        dir);
+    selfSigned("rsa1.pem", "rsa1.crt", dir);
     TestCerts.run(
         List.of(
             "openssl",
@@ -177,5 +142,26 @@ class HttpsTest {
             BertClient.builder().http(uri(server)).trust(dir.resolve("ec.crt")).build()) {
       assertEquals(1, client.encode(List.of("hello")).length);
     }
+  }
+
+  /** openssl's self-signed certificate for localhost, 2 days, of the key in {@code dir}. */
+  static void selfSigned(String key, String cert, Path dir, String... more) throws Exception {
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                "openssl",
+                "req",
+                "-new",
+                "-x509",
+                "-key",
+                key,
+                "-out",
+                cert,
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost"));
+    command.addAll(List.of(more));
+    TestCerts.run(command, dir);
   }
 }

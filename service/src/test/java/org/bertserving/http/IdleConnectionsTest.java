@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
@@ -28,13 +27,11 @@ class IdleConnectionsTest {
   @Test
   void newRequestsAndProbesAnswerAtOnceWithAThousandIdleConnections() throws Exception {
     List<Socket> idle = new ArrayList<>();
-    try (BertServer server =
-        BertServer.start(TestNodes.node(List.of("frontend", "worker"), 0, true, Map.of()))) {
-      server.started().get(30, TimeUnit.SECONDS);
+    try (BertServer server = TestNodes.serving(Map.of())) {
       int http = server.httpPort();
       int management = server.ports().management();
       String base = "http://127.0.0.1:" + http;
-      HttpApiTest.awaitReady(base);
+      Wire.awaitReady(base);
       for (int i = 0; i < IDLE; i++) {
         Socket s = new Socket();
         s.connect(new InetSocketAddress("127.0.0.1", http), 5000);
@@ -67,17 +64,10 @@ class IdleConnectionsTest {
   @Test
   void theManagementPortAnswersWhenTheRequestPortIsFull() throws Exception {
     List<Socket> idle = new ArrayList<>();
-    try (BertServer server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                true,
-                Map.of("bert-serving.http.max-connections", 20)))) {
-      server.started().get(30, TimeUnit.SECONDS);
+    try (BertServer server = TestNodes.serving(Map.of("bert-serving.http.max-connections", 20))) {
       int http = server.httpPort();
       int management = server.ports().management();
-      HttpApiTest.awaitReady("http://127.0.0.1:" + http);
+      Wire.awaitReady("http://127.0.0.1:" + http);
       for (int i = 0; i < 50; i++) {
         Socket s = new Socket();
         s.connect(new InetSocketAddress("127.0.0.1", http), 5000);

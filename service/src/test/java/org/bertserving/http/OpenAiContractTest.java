@@ -15,10 +15,8 @@ import java.nio.ByteOrder;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.CallOptions;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.AfterAll;
@@ -40,16 +38,10 @@ class OpenAiContractTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"), 0, true, Map.of("bert-serving.http.api-key", KEY)));
-    server.started().get(30, TimeUnit.SECONDS);
+    server = TestNodes.serving(Map.of("bert-serving.http.api-key", KEY));
     base = "http://127.0.0.1:" + server.httpPort();
     TestNodes.awaitWorkers(server, 1);
-    direct =
-        BertEncoder.load(
-            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    direct = TestNodes.tinyEngine();
   }
 
   @AfterAll

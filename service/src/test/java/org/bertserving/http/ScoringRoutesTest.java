@@ -61,12 +61,7 @@ class ScoringRoutesTest {
 
   static String serve(Path model) throws Exception {
     BertServer server =
-        TestNodes.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                true,
-                Map.of("bert-serving.engine.model-dir", model.toString())));
+        TestNodes.serving(Map.of("bert-serving.engine.model-dir", model.toString()));
     servers.add(server);
     TestNodes.awaitWorkers(server, 1);
     return "http://127.0.0.1:" + server.httpPort();

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bertserving.cli.StartArgs;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.NodeConfig;
@@ -54,21 +53,16 @@ class SecurityTest {
     Path keys = tmp.resolve("keys");
     Files.writeString(keys, "# the team's keys\nbeta\n\n  gamma  \n");
     server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                true,
-                Map.of(
-                    "bert-serving.http.api-key",
-                    "alpha",
-                    "bert-serving.http.api-key-file",
-                    keys.toString(),
-                    "bert-serving.http.cors",
-                    APP + ", https://admin.example",
-                    "bert-serving.chaos.enabled",
-                    true)));
-    server.started().get(30, TimeUnit.SECONDS);
+        TestNodes.serving(
+            Map.of(
+                "bert-serving.http.api-key",
+                "alpha",
+                "bert-serving.http.api-key-file",
+                keys.toString(),
+                "bert-serving.http.cors",
+                APP + ", https://admin.example",
+                "bert-serving.chaos.enabled",
+                true));
     TestNodes.awaitWorkers(server, 1);
     base = "http://127.0.0.1:" + server.httpPort();
     management = "http://127.0.0.1:" + server.ports().management();
@@ -230,9 +224,8 @@ class SecurityTest {
   @Test
   void anyOriginOnlyWhenWrittenOut() throws Exception {
     try (BertServer open =
-        BertServer.start(
+        TestNodes.start(
             TestNodes.node(List.of("frontend"), 0, true, Map.of("bert-serving.http.cors", "*")))) {
-      open.started().get(30, TimeUnit.SECONDS);
       HttpResponse<String> r =
           Wire.get(
               "http://127.0.0.1:" + open.httpPort() + "/health", "Origin", "https://any.example");

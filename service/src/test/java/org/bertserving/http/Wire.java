@@ -8,11 +8,19 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.awaitility.Awaitility;
 
-/** Requests with exactly the method, headers and body a client sends, on the JDK's client. */
-final class Wire {
-  static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient CLIENT =
+/**
+ * The tests' one HTTP helper: requests with exactly the method, headers and body a client sends, on
+ * the JDK's client, and the bodies and waits every HTTP test needs.
+ */
+public final class Wire {
+  public static final ObjectMapper JSON = new ObjectMapper();
+  public static final HttpClient CLIENT =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   private Wire() {}
@@ -21,7 +29,7 @@ final class Wire {
    * @param body {@code null} for none
    * @param headers name, value, name, value...
    */
-  static HttpResponse<String> send(String method, String url, String body, String... headers)
+  public static HttpResponse<String> send(String method, String url, String body, String... headers)
       throws IOException, InterruptedException {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(url))
@@ -58,22 +66,65 @@ final class Wire {
   }
 
   /** A POST of JSON, as every JSON client sends it. */
-  static HttpResponse<String> post(String url, String body, String... headers)
+  public static HttpResponse<String> post(String url, String body, String... headers)
       throws IOException, InterruptedException {
+    return send("POST", url, body, withJson(headers));
+  }
+
+  /** {@link #post} without waiting: for requests that must be in flight together. */
+  public static CompletableFuture<HttpResponse<String>> postAsync(String url, String body) {
+    return CLIENT.sendAsync(
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(120))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        Wire::body);
+  }
+
+  private static String[] withJson(String... headers) {
     String[] all = new String[headers.length + 2];
     all[0] = "Content-Type";
     all[1] = "application/json";
     System.arraycopy(headers, 0, all, 2, headers.length);
-    return send("POST", url, body, all);
+    return all;
   }
 
-  static HttpResponse<String> get(String url, String... headers)
+  public static HttpResponse<String> get(String url, String... headers)
       throws IOException, InterruptedException {
     return send("GET", url, null, headers);
   }
 
-  static JsonNode json(HttpResponse<String> response) throws IOException {
+  public static JsonNode json(HttpResponse<String> response) throws IOException {
     return JSON.readTree(response.body());
+  }
+
+  /** An {@code /encode} body of these texts. */
+  public static String encodeBody(List<String> texts) {
+    try {
+      return JSON.writeValueAsString(Map.of("texts", texts));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** An {@code /encode} body of {@code n} copies of {@code text}. */
+  public static String encodeBody(int n, String text) {
+    return encodeBody(Collections.nCopies(n, text));
+  }
+
+  /** Waits (polling) until the node at {@code base} answers {@code /ready} with 200. */
+  public static void awaitReady(String base) {
+    awaitReady(base, Duration.ofSeconds(60));
+  }
+
+  /** {@link #awaitReady(String)} for a node that may take longer (a child JVM, XLA). */
+  public static void awaitReady(String base, Duration within) {
+    Awaitility.await("server at " + base + " ready")
+        .atMost(within)
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreException(IOException.class) // not bound yet
+        .until(() -> get(base + "/ready").statusCode() == 200);
   }
 
   /** A POST of JSON whose answer is kept as bytes (binary answers). */

@@ -9,7 +9,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
@@ -25,31 +24,27 @@ class WorkerProbesTest {
     // the worker's seed listens but never answers, so the worker stays out of any cluster
     try (ServerSocket silentSeed = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         BertServer worker =
-            BertServer.start(
+            TestNodes.start(
                 TestNodes.node(List.of("worker"), silentSeed.getLocalPort(), true, Map.of()))) {
-      worker.started().get(30, TimeUnit.SECONDS);
       String base = "http://127.0.0.1:" + worker.httpPort();
-      assertEquals(200, HttpApiTest.get(base, "/health").statusCode());
-      var notYet = HttpApiTest.get(base, "/ready");
+      assertEquals(200, Wire.get(base + "/health").statusCode());
+      var notYet = Wire.get(base + "/ready");
       assertEquals(503, notYet.statusCode(), "no cluster yet: " + notYet.body());
       assertTrue(
-          HttpApiTest.json(notYet).get("description").asText().contains("not up in a cluster"),
+          Wire.json(notYet).get("description").asText().contains("not up in a cluster"),
           notYet.body());
-      assertEquals(404, HttpApiTest.post(base, "/encode", "{\"texts\": [\"a\"]}").statusCode());
+      assertEquals(404, Wire.post(base + "/encode", "{\"texts\": [\"a\"]}").statusCode());
       try (BertServer frontend =
           TestNodes.start(TestNodes.node(List.of("frontend"), 0, false, Map.of()))) {
         // as an operator would with Akka Management's POST /cluster/members: join it by hand
         Cluster.get(worker.system()).manager().tell(Join.create(frontend.system().address()));
-        HttpApiTest.awaitReady(base);
+        Wire.awaitReady(base);
         assertTrue(
-            HttpApiTest.json(HttpApiTest.get(base, "/ready"))
-                .get("reason")
-                .asText()
-                .contains("frontend"));
+            Wire.json(Wire.get(base + "/ready")).get("reason").asText().contains("frontend"));
       }
       // the frontend left: the worker's work would reach nobody
       TestNodes.await(
-          () -> HttpApiTest.get(base, "/ready").statusCode() == 503,
+          () -> Wire.get(base + "/ready").statusCode() == 503,
           30,
           "the worker is not ready without a frontend");
     }

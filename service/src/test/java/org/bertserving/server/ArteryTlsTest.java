@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.StreamSupport;
 import org.awaitility.Awaitility;
 import org.bertserving.client.BertClient;
@@ -121,8 +120,7 @@ class ArteryTlsTest {
       clusterClientsOverTls(tls, seed);
       Config strangerConfig =
           stranger.make().apply(TestNodes.node(List.of("worker"), seed, false, Map.of()));
-      try (BertServer intruder = BertServer.start(strangerConfig)) {
-        intruder.started().get(30, TimeUnit.SECONDS); // up, and trying to join
+      try (BertServer intruder = TestNodes.start(strangerConfig)) { // up, and trying to join
         Awaitility.await("a certificate of another CA never joins")
             .during(Duration.ofSeconds(6))
             .atMost(Duration.ofSeconds(8))

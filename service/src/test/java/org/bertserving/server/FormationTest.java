@@ -1,58 +1,99 @@
 package org.bertserving.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import akka.cluster.MemberStatus;
+import akka.cluster.typed.Cluster;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.util.List;
 import java.util.Map;
 import org.bertserving.cluster.ServingSettings;
+import org.bertserving.http.Wire;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
- * How a node may form or find its cluster when it is started on ports the kernel chooses, and the
- * line through which those ports are read back. (That a later incarnation opens the ports the first
- * one bound is {@link RejoinTest}'s.)
+ * How a node forms or finds its cluster when it is started on ports the kernel chooses: what real
+ * nodes do, what they refuse to start with, and the log line through which those ports are read
+ * back. (That a later incarnation opens the ports the first one bound is {@link RejoinTest}'s.)
  */
 class FormationTest {
 
-  static ServingSettings settings(List<String> roles, int seedPort, Map<String, Object> more) {
-    return ServingSettings.create(TestNodes.node(roles, seedPort, false, more));
+  /** The message of the refusal to start a node so configured (nothing is started). */
+  static String refusal(List<String> roles, int seedPort, Map<String, Object> more) {
+    return assertThrows(
+            IllegalArgumentException.class,
+            () -> BertServer.start(TestNodes.node(roles, seedPort, false, more)).close())
+        .getMessage();
   }
 
-  static String refusal(ServingSettings settings) {
-    return assertThrows(IllegalArgumentException.class, settings::checkFormation).getMessage();
+  static int upMembers(BertServer node) {
+    int up = 0;
+    for (akka.cluster.Member m : Cluster.get(node.system()).state().getMembers()) {
+      up += m.status() == MemberStatus.up() ? 1 : 0;
+    }
+    return up;
   }
 
   @Test
-  void aOneRoleNodeFormsAClusterOnlyWhenToldToJoinItself() {
-    settings(List.of("frontend"), 0, Map.of()).checkFormation(); // join-self, as TestNodes sets it
-    String alone =
-        refusal(settings(List.of("frontend"), 0, Map.of("bert-serving.cluster.join-self", false)));
+  void aOneRoleNodeFormsAClusterOnlyWhenToldToJoinItselfAndOthersJoinItBySeed() throws Exception {
+    // join-self, as TestNodes sets it for a lone one-role node: it forms a cluster of its own
+    try (BertServer frontend =
+            TestNodes.start(TestNodes.node(List.of("frontend"), 0, true, Map.of()));
+        BertServer worker =
+            TestNodes.start(
+                TestNodes.node(List.of("worker"), frontend.clusterPort(), false, Map.of()))) {
+      TestNodes.await(() -> upMembers(frontend) == 2, 30, "the worker joined by its seed, Up");
+      TestNodes.awaitWorkers(frontend, 1);
+    }
+    String alone = refusal(List.of("frontend"), 0, Map.of("bert-serving.cluster.join-self", false));
     assertTrue(alone.contains("needs -seed_nodes"), alone);
-    String both =
-        refusal(settings(List.of("worker"), 25520, Map.of("bert-serving.cluster.join-self", true)));
+    String both = refusal(List.of("worker"), 25520, Map.of("bert-serving.cluster.join-self", true));
     assertTrue(both.contains("join-self") && both.contains("-seed_nodes"), both);
   }
 
   @Test
   void clusterBootstrapNeedsAFixedManagementPort() {
-    String any =
-        refusal(settings(List.of("worker"), 0, Map.of("bert-serving.cluster.bootstrap", true)));
+    String any = refusal(List.of("worker"), 0, Map.of("bert-serving.cluster.bootstrap", true));
     assertTrue(any.contains("bert-serving.management.port") && any.contains("not 0"), any);
-    settings(
-            List.of("worker"),
-            0,
-            Map.of("bert-serving.cluster.bootstrap", true, "bert-serving.management.port", 8558))
+    // with one, the settings pass (a bootstrapped cluster is ClusterBootstrapTest's)
+    ServingSettings.create(
+            TestNodes.node(
+                List.of("worker"),
+                0,
+                false,
+                Map.of(
+                    "bert-serving.cluster.bootstrap", true, "bert-serving.management.port", 8558)))
         .checkFormation();
   }
 
   @Test
-  void theLoggedPortsReadBack() {
-    NodePorts ports = new NodePorts(41237, 40113, 39421, 0, 0);
-    String log = "22:11:25.588 INFO  o.b.s.BertServer - ports open: " + ports + "\nmore\n";
-    assertEquals(ports, NodePorts.find(log));
-    assertNull(NodePorts.find("22:11:25.588 INFO  o.b.s.BertServer - loading"));
+  void theLoggedPortsAreTheOnesTheNodeServesOn() throws Exception {
+    Logger log = (Logger) LoggerFactory.getLogger(BertServer.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    log.addAppender(lines);
+    try (BertServer node = TestNodes.serving(Map.of())) {
+      String logged =
+          lines.list.stream()
+              .map(ILoggingEvent::getFormattedMessage)
+              .filter(m -> m.startsWith("ports open: "))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no \"ports open\" line: " + lines.list));
+      NodePorts ports = NodePorts.find(logged);
+      assertEquals(node.ports(), ports, logged);
+      assertNotEquals(0, ports.http(), logged);
+      assertEquals(node.clusterPort(), ports.cluster(), logged);
+      assertEquals(200, Wire.get("http://127.0.0.1:" + ports.http() + "/health").statusCode());
+      assertEquals(
+          200, Wire.get("http://127.0.0.1:" + ports.management() + "/health").statusCode());
+    } finally {
+      log.detachAppender(lines);
+    }
   }
 }

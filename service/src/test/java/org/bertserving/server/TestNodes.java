@@ -60,6 +60,39 @@ public final class TestNodes {
     return mediumModel;
   }
 
+  /**
+   * A node of both roles with HTTP on loopback, these overrides applied, started and serving: its
+   * worker warmed and registered with its frontend. The caller closes it.
+   */
+  public static BertServer serving(Map<String, Object> overrides) throws Exception {
+    BertServer server = start(node(List.of("frontend", "worker"), 0, true, overrides));
+    try {
+      awaitWorkers(server, 1);
+    } catch (RuntimeException | Error e) {
+      server.close();
+      throw e;
+    }
+    return server;
+  }
+
+  /** The settings a node of both roles would read from {@link #node} with these overrides. */
+  public static org.bertserving.cluster.ServingSettings settings(Map<String, Object> overrides) {
+    return org.bertserving.cluster.ServingSettings.create(
+        node(List.of("frontend", "worker"), 0, false, overrides));
+  }
+
+  /**
+   * The engine the test nodes run (the tiny model at their max-seq-len of 16), in this JVM: the
+   * vectors their answers must carry. The caller closes it.
+   */
+  public static org.bertserving.engine.BertEncoder tinyEngine() throws IOException {
+    return org.bertserving.engine.BertEncoder.load(
+        org.bertserving.engine.EngineSettings.builder()
+            .modelDir(tinyModel())
+            .maxSeqLen(16)
+            .build());
+  }
+
   /** Waits until the frontend of {@code server} sees at least {@code count} warmed workers. */
   public static void awaitWorkers(BertServer server, int count) {
     await(() -> server.metrics().workers.get() >= count, 60, count + " worker(s) registered");

@@ -20,7 +20,6 @@ import org.bertserving.client.protocol.EncodeReply;
 import org.bertserving.client.protocol.StatusReply;
 import org.bertserving.cluster.Frontend;
 import org.bertserving.engine.BertEncoder;
-import org.bertserving.engine.EngineSettings;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.AfterAll;
@@ -43,32 +42,26 @@ class ZmqDoorTest {
   static BertEncoder direct;
   static ZContext zmq = new ZContext();
 
+  /** A node of both roles with the ZeroMQ door on kernel-chosen loopback ports, and more keys. */
+  static com.typesafe.config.Config zmqNode(Object... more) {
+    Map<String, Object> keys = new java.util.HashMap<>();
+    keys.put("bert-serving.zmq.enabled", true);
+    keys.put("bert-serving.zmq.interface", "127.0.0.1");
+    keys.put("bert-serving.zmq.port", 0);
+    keys.put("bert-serving.zmq.port-out", 0);
+    for (int i = 0; i < more.length; i += 2) {
+      keys.put((String) more[i], more[i + 1]);
+    }
+    return TestNodes.node(List.of("frontend", "worker"), 0, false, keys);
+  }
+
   @BeforeAll
   static void start() throws Exception {
-    server =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                false,
-                Map.of(
-                    "bert-serving.zmq.enabled",
-                    true,
-                    "bert-serving.zmq.interface",
-                    "127.0.0.1",
-                    "bert-serving.zmq.port",
-                    0,
-                    "bert-serving.zmq.port-out",
-                    0,
-                    "bert-serving.frontend.show-tokens-to-client",
-                    true)));
-    server.started().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    server = TestNodes.start(zmqNode("bert-serving.frontend.show-tokens-to-client", true));
     port = server.ports().zmq();
     portOut = server.ports().zmqOut();
     TestNodes.awaitWorkers(server, 1);
-    direct =
-        BertEncoder.load(
-            EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(16).build());
+    direct = TestNodes.tinyEngine();
   }
 
   @AfterAll
@@ -210,25 +203,12 @@ class ZmqDoorTest {
   @Test
   void tokenLevelFloat16RepliesUnderNoneAndFp16() throws Exception {
     try (BertServer none =
-        BertServer.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                false,
-                Map.of(
-                    "bert-serving.zmq.enabled",
-                    true,
-                    "bert-serving.zmq.interface",
-                    "127.0.0.1",
-                    "bert-serving.zmq.port",
-                    0,
-                    "bert-serving.zmq.port-out",
-                    0,
-                    "bert-serving.engine.pooling-strategy",
-                    "NONE",
-                    "bert-serving.engine.fp16",
-                    true)))) {
-      none.started().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        TestNodes.start(
+            zmqNode(
+                "bert-serving.engine.pooling-strategy",
+                "NONE",
+                "bert-serving.engine.fp16",
+                true))) {
       TestNodes.awaitWorkers(none, 1);
       int savedPort = port;
       int savedOut = portOut;

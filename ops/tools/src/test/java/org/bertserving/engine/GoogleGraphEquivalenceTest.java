@@ -45,16 +45,26 @@ class GoogleGraphEquivalenceTest {
           128,
           rows.stream().mapToInt(InputFeatures::length).max().orElseThrow(),
           "the longest text is truncated to 128 tokens");
-      int hidden = encoder.config().hiddenSize();
-      float[] reference = google.sequenceOutput(rows, 128);
-      for (int r = 0; r < rows.size(); r++) {
-        for (int t = 0; t < rows.get(r).length(); t++) {
-          float[] expected = new float[hidden];
-          float[] actual = new float[hidden];
-          System.arraycopy(reference, (r * 128 + t) * hidden, expected, 0, hidden);
-          System.arraycopy(ours.rows().get(r), t * hidden, actual, 0, hidden);
-          DefaultModelFixtureTest.assertMatches(expected, actual, "row " + r + " token " + t);
-        }
+      assertSameFinalLayer(google, rows, 128, ours, encoder.config().hiddenSize(), "");
+    }
+  }
+
+  /** Every token of {@code ours} as Google's graph computes it, by the fixtures' own bar. */
+  static void assertSameFinalLayer(
+      GoogleGraph google,
+      List<InputFeatures> rows,
+      int maxSeqLen,
+      EncodedRows ours,
+      int hidden,
+      String what) {
+    float[] reference = google.sequenceOutput(rows, maxSeqLen);
+    for (int r = 0; r < rows.size(); r++) {
+      for (int t = 0; t < rows.get(r).length(); t++) {
+        float[] expected = new float[hidden];
+        float[] actual = new float[hidden];
+        System.arraycopy(reference, (r * maxSeqLen + t) * hidden, expected, 0, hidden);
+        System.arraycopy(ours.rows().get(r), t * hidden, actual, 0, hidden);
+        DefaultModelFixtureTest.assertMatches(expected, actual, what + "row " + r + " token " + t);
       }
     }
   }

@@ -49,18 +49,8 @@ class NamedGoogleModelsTest {
           String.join(" ", rows.get(1).tokens()).contains("Caf"), rows.get(1).tokens().toString());
       assertEquals(64, rows.get(3).length(), "truncated to max_seq_len");
       EncodedRows ours = encoder.encode(texts, false);
-      int hidden = encoder.config().hiddenSize();
-      float[] reference = google.sequenceOutput(rows, 64);
-      for (int r = 0; r < rows.size(); r++) {
-        for (int t = 0; t < rows.get(r).length(); t++) {
-          float[] expected = new float[hidden];
-          float[] actual = new float[hidden];
-          System.arraycopy(reference, (r * 64 + t) * hidden, expected, 0, hidden);
-          System.arraycopy(ours.rows().get(r), t * hidden, actual, 0, hidden);
-          DefaultModelFixtureTest.assertMatches(
-              expected, actual, model + " row " + r + " token " + t);
-        }
-      }
+      GoogleGraphEquivalenceTest.assertSameFinalLayer(
+          google, rows, 64, ours, encoder.config().hiddenSize(), model + " ");
     }
   }
 }

@@ -4,18 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.awaitility.Awaitility;
 import org.bertserving.engine.BertConfig;
 import org.bertserving.engine.TinyBert;
 import org.bertserving.engine.TinyHuggingFace;
+import org.bertserving.http.Wire;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
 
@@ -30,25 +26,27 @@ class ExitCodesTest {
   static List<String> node(int clusterPort, int httpPort, String... more) {
     List<String> args =
         new ArrayList<>(
-            List.of(
-                "-model_dir",
-                TestNodes.tinyModel().toString(),
-                "-max_seq_len",
-                "16",
-                "-cluster_host",
-                "127.0.0.1",
-                "-cluster_port",
-                String.valueOf(clusterPort),
-                "-http_interface",
-                "127.0.0.1",
-                "-http_port",
-                String.valueOf(httpPort),
-                "-management_interface",
-                "127.0.0.1",
-                "-management_port",
-                "0"));
+            List.of("-model_dir", TestNodes.tinyModel().toString(), "-max_seq_len", "16"));
+    args.addAll(loopback(clusterPort, httpPort));
     args.addAll(List.of(more));
     return args;
+  }
+
+  /** A node's flags for loopback only, on these ports (0: the kernel's choice; management: 0). */
+  static List<String> loopback(int clusterPort, int httpPort) {
+    return List.of(
+        "-cluster_host",
+        "127.0.0.1",
+        "-cluster_port",
+        String.valueOf(clusterPort),
+        "-http_interface",
+        "127.0.0.1",
+        "-http_port",
+        String.valueOf(httpPort),
+        "-management_interface",
+        "127.0.0.1",
+        "-management_port",
+        "0");
   }
 
   static NodeProcess start(String name, List<String> args) {
@@ -154,20 +152,7 @@ class ExitCodesTest {
             node(0, 0),
             LOGS)) {
       int http = node.ports(Duration.ofSeconds(60)).http();
-      HttpClient client = HttpClient.newHttpClient();
-      Awaitility.await("ready")
-          .atMost(Duration.ofSeconds(60))
-          .ignoreExceptions()
-          .until(
-              () ->
-                  client
-                          .send(
-                              HttpRequest.newBuilder(
-                                      URI.create("http://127.0.0.1:" + http + "/ready"))
-                                  .build(),
-                              HttpResponse.BodyHandlers.ofString())
-                          .statusCode()
-                      == 200);
+      Wire.awaitReady("http://127.0.0.1:" + http, Duration.ofSeconds(60));
       assertEquals(0, node.stop(Duration.ofSeconds(90)), node.output());
     }
   }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.bertserving.engine.TinyBert;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,7 @@ class PartitionTest {
             4,
             NodeProcess.ownClasspath(),
             List.of("-Xmx384m", "-XX:+UseSerialGC"),
-            FaultSuiteTest.corpus(),
+            TinyBert.texts(150),
             Path.of("target", "partition"),
             System.out);
     List<PartitionReport.Row> rows = new ArrayList<>();

@@ -3,9 +3,6 @@ package org.bertserving.tools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
 import org.bertserving.engine.TinyBert;
+import org.bertserving.http.Wire;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.Test;
 
@@ -28,24 +26,9 @@ class XlaNoLiveCompileTest {
   @Test
   void twentyNewLengthsAfterWarmUpCompileNothing() throws Exception {
     List<String> args =
-        List.of(
-            "-model_dir",
-            TestNodes.tinyModel().toString(),
-            "-max_seq_len",
-            "32",
-            "-xla",
-            "-cluster_host",
-            "127.0.0.1",
-            "-cluster_port",
-            "0",
-            "-http_interface",
-            "127.0.0.1",
-            "-http_port",
-            "0",
-            "-management_interface",
-            "127.0.0.1",
-            "-management_port",
-            "0");
+        new ArrayList<>(
+            List.of("-model_dir", TestNodes.tinyModel().toString(), "-max_seq_len", "32", "-xla"));
+    args.addAll(ExitCodesTest.loopback(0, 0));
     Map<String, String> env =
         Map.of(
             "TF_XLA_FLAGS",
@@ -54,7 +37,6 @@ class XlaNoLiveCompileTest {
             "0",
             "TF_CPP_VMODULE",
             "device_compilation_profiler=2");
-    HttpClient client = HttpClient.newHttpClient();
     try (NodeProcess node =
         NodeProcess.start(
             "xla",
@@ -64,19 +46,7 @@ class XlaNoLiveCompileTest {
             Path.of("target", "xla"),
             env)) {
       int http = node.ports(Duration.ofSeconds(120)).http();
-      Awaitility.await("ready")
-          .atMost(Duration.ofSeconds(120))
-          .ignoreExceptions()
-          .until(
-              () ->
-                  client
-                          .send(
-                              HttpRequest.newBuilder(
-                                      URI.create("http://127.0.0.1:" + http + "/ready"))
-                                  .build(),
-                              HttpResponse.BodyHandlers.ofString())
-                          .statusCode()
-                      == 200);
+      Wire.awaitReady("http://127.0.0.1:" + http, Duration.ofSeconds(120));
       long atWarmUp = compiles(node.output());
       assertTrue(atWarmUp > 0, "XLA compiled at warm-up:\n" + node.output());
       List<String> words = TinyBert.VOCAB.subList(5, TinyBert.VOCAB.size());
@@ -86,15 +56,7 @@ class XlaNoLiveCompileTest {
           texts.add(String.join(" ", words.subList(0, Math.min(words.size(), n + t))));
         }
         HttpResponse<String> r =
-            client.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/encode"))
-                    .header("Content-Type", "application/json")
-                    .POST(
-                        HttpRequest.BodyPublishers.ofString(
-                            new com.fasterxml.jackson.databind.ObjectMapper()
-                                .writeValueAsString(Map.of("texts", texts))))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
+            Wire.post("http://127.0.0.1:" + http + "/encode", Wire.encodeBody(texts));
         assertEquals(200, r.statusCode(), r.body());
       }
       assertEquals(atWarmUp, compiles(node.output()), "no XLA compile on live traffic");
@@ -102,12 +64,7 @@ class XlaNoLiveCompileTest {
           .atMost(Duration.ofSeconds(30))
           .until(
               () ->
-                  client
-                      .send(
-                          HttpRequest.newBuilder(
-                                  URI.create("http://127.0.0.1:" + http + "/metrics"))
-                              .build(),
-                          HttpResponse.BodyHandlers.ofString())
+                  Wire.get("http://127.0.0.1:" + http + "/metrics")
                       .body()
                       .lines()
                       // labels in any order, the value as a double ("0.0")

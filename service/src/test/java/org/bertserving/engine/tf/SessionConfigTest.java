@@ -21,16 +21,12 @@ class SessionConfigTest {
   @Test
   void everyWorkerOfANodeCarriesOneVisibleDeviceList() {
     ServingSettings settings =
-        ServingSettings.create(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                false,
-                Map.of(
-                    "bert-serving.workers.device-map",
-                    List.of(3, 1, 3),
-                    "bert-serving.engine.gpu-memory-fraction",
-                    0.4)));
+        TestNodes.settings(
+            Map.of(
+                "bert-serving.workers.device-map",
+                List.of(3, 1, 3),
+                "bert-serving.engine.gpu-memory-fraction",
+                0.4));
     for (int worker = 0; worker < 3; worker++) {
       EngineSettings engine = settings.engineFor(worker, settings.deviceMap());
       ConfigProto config = TfBertBackend.sessionConfig(engine);
@@ -52,16 +48,12 @@ class SessionConfigTest {
     assertThrows(IllegalArgumentException.class, () -> TfBertBackend.virtualDevice(2, "1,3"));
 
     ServingSettings cpu =
-        ServingSettings.create(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                false,
-                Map.of(
-                    "bert-serving.workers.device-map",
-                    List.of(0, 1),
-                    "bert-serving.workers.cpu",
-                    true)));
+        TestNodes.settings(
+            Map.of(
+                "bert-serving.workers.device-map",
+                List.of(0, 1),
+                "bert-serving.workers.cpu",
+                true));
     EngineSettings onCpu = cpu.engineFor(0, cpu.deviceMap());
     assertEquals(-1, onCpu.deviceId(), "-cpu wins over -device_map");
     assertEquals(

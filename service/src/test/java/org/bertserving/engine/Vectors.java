@@ -1,0 +1,34 @@
+package org.bertserving.engine;
+
+/** The tests' one measure of how close two vectors are. */
+public final class Vectors {
+  private Vectors() {}
+
+  /** Cosine similarity, summed in double. */
+  public static double cosine(float[] a, float[] b) {
+    if (a.length != b.length) {
+      throw new AssertionError(a.length + " against " + b.length + " dimensions");
+    }
+    double dot = 0;
+    double aa = 0;
+    double bb = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += a[i] * (double) b[i];
+      aa += a[i] * (double) a[i];
+      bb += b[i] * (double) b[i];
+    }
+    return dot / Math.sqrt(aa * bb);
+  }
+
+  /** The largest difference of two components at the same index. */
+  public static double maxAbsDifference(float[] a, float[] b) {
+    if (a.length != b.length) {
+      throw new AssertionError(a.length + " against " + b.length + " dimensions");
+    }
+    double max = 0;
+    for (int i = 0; i < a.length; i++) {
+      max = Math.max(max, Math.abs(a[i] - b[i]));
+    }
+    return max;
+  }
+}
