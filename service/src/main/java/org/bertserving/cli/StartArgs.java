@@ -217,6 +217,11 @@ public final class StartArgs {
         "bert-serving.zmq.port-out",
         Kind.INT,
         "ZeroMQ reply port (5556; off unless given)");
+    flag(
+        "zmq_model",
+        "bert-serving.zmq.model",
+        Kind.TEXT,
+        "the model the ZeroMQ door's requests go to (the default model)");
     flag("role", "akka.cluster.roles", Kind.ROLE, "frontend, worker or both (both)");
     flag(
         "cluster_host",

@@ -40,7 +40,12 @@ public record ServingSettings(
 
   /** bert-as-service's ZeroMQ door ({@code bert-serving.zmq}); off unless -port/-port_out. */
   public record Zmq(
-      boolean enabled, String iface, int port, int portOut, boolean allowTermination) {
+      boolean enabled,
+      String iface,
+      int port,
+      int portOut,
+      boolean allowTermination,
+      String model) {
     /** TERMINATION is allowed only when asked for and the door listens on loopback alone. */
     public boolean terminationAllowed() {
       return allowTermination && (iface.equals("127.0.0.1") || iface.equals("localhost"));
@@ -83,7 +88,8 @@ public record ServingSettings(
             zmq.iface,
             zmqIn > 0 ? zmqIn : zmq.port,
             zmqOut > 0 ? zmqOut : zmq.portOut,
-            zmq.allowTermination));
+            zmq.allowTermination,
+            zmq.model));
   }
 
   /** How long past the request timeout the layers around the frontend wait for its answer. */
@@ -128,7 +134,8 @@ public record ServingSettings(
                   c.getString("zmq.interface"),
                   c.getInt("zmq.port"),
                   c.getInt("zmq.port-out"),
-                  c.getBoolean("zmq.allow-termination")));
+                  c.getBoolean("zmq.allow-termination"),
+                  c.getString("zmq.model").trim()));
       require(s.numWorker >= 0, "bert-serving.workers.num-worker", "must be >= 0");
       require(s.prefetchSize >= 1, "bert-serving.workers.prefetch-size", "must be >= 1");
       require(s.maxPendingRows >= 1, "bert-serving.frontend.max-pending-rows", "must be >= 1");

@@ -147,7 +147,8 @@ final class Guardian {
                 settings.requestTimeout().plus(ServingSettings.GRACE),
                 settings.showTokensToClient(),
                 zmq.terminationAllowed(),
-                settings.engine().fp16());
+                zmq.model(),
+                () -> metrics.served);
         opened.zmq.stopWith(system);
       }
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeReply;
@@ -15,6 +16,8 @@ import org.bertserving.client.protocol.StatusReply;
 import org.bertserving.client.protocol.WireMessage;
 import org.bertserving.cluster.Frontend;
 import org.bertserving.cluster.FrontendAsk;
+import org.bertserving.cluster.ServedModel;
+import org.bertserving.cluster.ServedModels;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
@@ -40,7 +43,8 @@ public final class ZmqDoor implements AutoCloseable {
   private final Duration timeout;
   private final boolean showTokens;
   private final boolean allowTermination;
-  private final boolean fp16;
+  private final String model;
+  private final Supplier<ServedModels> served;
   private final ZContext context = new ZContext();
   private final ZmqPublisher publisher;
   private final Thread receiver;
@@ -57,8 +61,10 @@ public final class ZmqDoor implements AutoCloseable {
       Duration timeout,
       boolean showTokens,
       boolean allowTermination,
-      boolean fp16) {
-    this.fp16 = fp16;
+      String model,
+      Supplier<ServedModels> served) {
+    this.model = model == null || model.isBlank() ? null : model;
+    this.served = served;
     this.system = system;
     this.frontend = frontend;
     this.timeout = timeout;
@@ -195,7 +201,7 @@ public final class ZmqDoor implements AutoCloseable {
       return;
     }
     boolean tokenized = texts.size() > 0 && texts.get(0).isArray();
-    EncodeRequest request = new EncodeRequest(null, texts, tokenized, showTokens);
+    EncodeRequest request = new EncodeRequest(null, texts, tokenized, showTokens).withModel(model);
     FrontendAsk.encode(frontend, request, timeout, system)
         .whenComplete(
             (outcome, e) -> reply(client, reqId, e, () -> vectors(client, reqId, outcome)));
@@ -227,8 +233,19 @@ public final class ZmqDoor implements AutoCloseable {
       error(client, reqId, f.status(), f.description());
       return;
     }
-    ZmqFrames.Reply frames = ZmqFrames.vectors((EncodeReply) outcome, fp16);
+    EncodeReply vectors = (EncodeReply) outcome;
+    ZmqFrames.Reply frames = ZmqFrames.vectors(vectors, float16(vectors.model()));
     publisher.send(client, frames.header(), frames.raw(), reqId);
+  }
+
+  /**
+   * Whether the model that computed a reply runs in float16 ({@code -fp16}), as its workers
+   * described it: the original sends its vectors in the model's dtype.
+   */
+  private boolean float16(String computedBy) {
+    ServedModels models = served.get();
+    ServedModel m = computedBy == null ? models.defaultModel() : models.get(computedBy);
+    return m != null && "float16".equals(m.dtype());
   }
 
   private void status(byte[] client, byte[] reqId, WireMessage status) {

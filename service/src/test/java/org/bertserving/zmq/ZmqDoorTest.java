@@ -232,6 +232,45 @@ class ZmqDoorTest {
     }
   }
 
+  /**
+   * On a node serving two models, the door's requests go to {@code bert-serving.zmq.model}, not to
+   * the default model, and come back in that model's dtype as its workers describe it (float16
+   * under its own {@code fp16}, while the node's first model runs in float32).
+   */
+  @Test
+  void theDoorServesItsConfiguredModelInThatModelsDtype() throws Exception {
+    String tiny = TestNodes.tinyModel().toString();
+    try (BertServer two =
+        TestNodes.start(
+            zmqNode(
+                "bert-serving.engine.model-dir",
+                "",
+                "bert-serving.models",
+                List.of(
+                    Map.of("model_dir", tiny, "name", "vectors"),
+                    Map.of(
+                        "model_dir",
+                        tiny,
+                        "name",
+                        "tokens",
+                        "pooling_strategy",
+                        "NONE",
+                        "max_seq_len",
+                        8,
+                        "fp16",
+                        true)),
+                "bert-serving.zmq.model",
+                "tokens"))) {
+      TestNodes.awaitWorkers(two, 2);
+      try (Client c = new Client(two.ports().zmq(), two.ports().zmqOut())) {
+        c.send("[\"hello world\"]", 1);
+        JsonNode header = JSON.readTree(c.receive().get(1));
+        assertEquals("float16", header.get("dtype").asText(), header.toString());
+        assertEquals(List.of(1, 8, 32), JSON.convertValue(header.get("shape"), List.class));
+      }
+    }
+  }
+
   @Test
   void severalClientsAtOnceEachGetTheirOwnReplies() throws Exception {
     List<Client> clients = List.of(new Client(), new Client(), new Client(), new Client());
@@ -271,7 +310,8 @@ class ZmqDoorTest {
                 Duration.ofSeconds(10),
                 false,
                 false,
-                false);
+                null,
+                () -> org.bertserving.cluster.ServedModels.NONE);
         Client c = new Client(door.port(), door.portOut())) {
       c.send("[\"a\", \"b\"]", 2);
       Frontend.Encode ragged = frontend.expectMessageClass(Frontend.Encode.class);
