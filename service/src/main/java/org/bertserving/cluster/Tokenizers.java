@@ -25,15 +25,21 @@ import org.bertserving.engine.InvalidInputException;
 import org.bertserving.engine.Tokenization;
 
 /**
- * The model's tokenizer for {@code /tokenize} and {@code /decode}, on every node that holds the
- * model (a worker node). A frontend-only node has no model files, not even the vocabulary, so it
- * asks one of these through the Receptionist, preferring its own node's: the vocabulary stays with
- * the model, and a frontend never needs the model's folder.
+ * A model's tokenizer for {@code /tokenize} and {@code /decode}, one for each model a worker node
+ * holds. A frontend-only node has no model files, not even the vocabulary, so it asks one of the
+ * model's tokenizers through the Receptionist ({@link #key}), preferring its own node's: the
+ * vocabulary stays with the model, and a frontend never needs the model's folder.
  */
 public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Tokenizers.class);
 
+  /** Every tokenizer, of any model. */
   public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "bert-tokenizers");
+
+  /** The tokenizers of the model served as {@code model}. */
+  public static ServiceKey<Command> key(String model) {
+    return ServiceKey.create(Command.class, "bert-tokenizers:" + model);
+  }
 
   public interface Command {}
 
@@ -58,15 +64,20 @@ public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
 
   private final Tokenization tokenization;
 
-  private Tokenizers(ActorContext<Command> context, Tokenization tokenization) {
+  private Tokenizers(ActorContext<Command> context, String model, Tokenization tokenization) {
     super(context);
     this.tokenization = tokenization;
     context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
+    context.getSystem().receptionist().tell(Receptionist.register(key(model), context.getSelf()));
   }
 
-  /** Bad input is answered, never thrown; anything else restarts it (nothing to lose). */
-  public static Behavior<Command> create(Tokenization tokenization) {
-    return Behaviors.supervise(Behaviors.<Command>setup(c -> new Tokenizers(c, tokenization)))
+  /**
+   * The tokenizer of the model served as {@code model}. Bad input is answered, never thrown;
+   * anything else restarts it (nothing to lose).
+   */
+  public static Behavior<Command> create(String model, Tokenization tokenization) {
+    return Behaviors.supervise(
+            Behaviors.<Command>setup(c -> new Tokenizers(c, model, tokenization)))
         .onFailure(SupervisorStrategy.restart());
   }
 
@@ -102,16 +113,22 @@ public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
   }
 
   /**
-   * Asks a tokenizer (this node's when it has one), or answers 503 when none is reachable.
+   * Asks a tokenizer of {@code model} (this node's when it has one), or answers 503 when none is
+   * reachable.
    *
+   * @param model the served model's name; {@code null}: any model's (none described yet)
    * @param request the message, given where to reply
    */
   public static CompletionStage<Reply> ask(
-      ActorSystem<?> system, Function<ActorRef<Reply>, Command> request, Duration timeout) {
+      ActorSystem<?> system,
+      String model,
+      Function<ActorRef<Reply>, Command> request,
+      Duration timeout) {
+    ServiceKey<Command> wanted = model == null ? KEY : key(model);
     CompletionStage<Receptionist.Listing> listing =
         AskPattern.ask(
             system.receptionist(),
-            (ActorRef<Receptionist.Listing> r) -> Receptionist.find(KEY, r),
+            (ActorRef<Receptionist.Listing> r) -> Receptionist.find(wanted, r),
             timeout,
             system.scheduler());
     java.util.function.Function<Throwable, Reply> unanswered =
@@ -126,13 +143,15 @@ public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
               if (l == null) {
                 return CompletableFuture.completedFuture(unanswered.apply(null));
               }
-              Set<ActorRef<Command>> all = l.getServiceInstances(KEY);
+              Set<ActorRef<Command>> all = l.getServiceInstances(wanted);
               if (all.isEmpty()) {
                 return CompletableFuture.<Reply>completedFuture(
                     new Refused(
                         503,
                         "no_worker",
-                        "no node with the model (a worker) is reachable to tokenize"));
+                        model == null
+                            ? "no node with a model (a worker) is reachable to tokenize"
+                            : "no node with the model '" + model + "' is reachable to tokenize"));
               }
               List<ActorRef<Command>> local =
                   all.stream().filter(ref -> ref.path().address().hasLocalScope()).toList();

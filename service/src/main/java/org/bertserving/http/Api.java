@@ -48,9 +48,10 @@ final class Api {
     return org.bertserving.cluster.FrontendAsk.encode(frontend, request, askTimeout, system);
   }
 
+  /** Asks a tokenizer of {@code model} ({@code null}: any model's). */
   CompletionStage<Tokenizers.Reply> tokenizer(
-      Function<ActorRef<Tokenizers.Reply>, Tokenizers.Command> request) {
-    return Tokenizers.ask(system, request, ServingSettings.GRACE.multipliedBy(2));
+      String model, Function<ActorRef<Tokenizers.Reply>, Tokenizers.Command> request) {
+    return Tokenizers.ask(system, model, request, ServingSettings.GRACE.multipliedBy(2));
   }
 
   ActorRef<Frontend.Command> frontend() {

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.bertserving.client.protocol.EncodeRequest;
+import org.bertserving.cluster.ServedModel;
+import org.bertserving.cluster.ServedModels;
 import org.bertserving.cluster.Tokenizers;
 import org.bertserving.engine.ModelKind;
 
@@ -99,7 +101,9 @@ final class TeiRoutes extends AllDirectives {
     if (refused != null) {
       return api.errors.complete(Dialect.TEI, refused);
     }
-    return ask(api.tokenizer(r -> new Tokenizers.Tokenize(texts, special, promptName, r)));
+    return tokenizer(
+        body,
+        model -> api.tokenizer(model, r -> new Tokenizers.Tokenize(texts, special, promptName, r)));
   }
 
   private Route decode(JsonNode body) {
@@ -114,12 +118,34 @@ final class TeiRoutes extends AllDirectives {
     if (refused != null) {
       return api.errors.complete(Dialect.TEI, refused);
     }
-    return ask(api.tokenizer(r -> new Tokenizers.Decode(ids, skip, r)));
+    return tokenizer(body, model -> api.tokenizer(model, r -> new Tokenizers.Decode(ids, skip, r)));
   }
 
-  private Route ask(java.util.concurrent.CompletionStage<Tokenizers.Reply> reply) {
+  /**
+   * The answer of the tokenizer of the model the body names ({@code "model"}, beyond TEI's fields:
+   * an unknown one is a 404 naming those served), else of the default model.
+   */
+  private Route tokenizer(
+      JsonNode body,
+      java.util.function.Function<String, java.util.concurrent.CompletionStage<Tokenizers.Reply>>
+          ask) {
+    String asked = Fields.optionalString(body, "model");
+    ServedModels served = api.served();
+    if (asked != null && served.get(asked) == null && !served.models().isEmpty()) {
+      return api.errors.complete(
+          Dialect.TEI,
+          ApiError.of(
+              404,
+              "model_not_found",
+              "the model '"
+                  + asked
+                  + "' is not served here; the models served: "
+                  + served.names()));
+    }
+    ServedModel fallback = served.defaultModel();
+    String model = asked != null ? asked : fallback == null ? null : fallback.name();
     return onSuccess(
-        reply,
+        ask.apply(model),
         answer -> {
           if (answer instanceof Tokenizers.Tokens t) {
             return complete(Json.response(200, t.tokens()));

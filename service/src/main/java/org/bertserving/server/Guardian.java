@@ -162,12 +162,16 @@ final class Guardian {
           HttpServer.management(
               system, settings, http, metrics, readiness, faults, bootstrapRoutes);
     }
-    if (!engines.isEmpty()) {
-      // every engine of a node has the same tokenizer: one serves /tokenize and /decode
-      context.spawn(
-          Tokenizers.create(engines.get(0).featurizer().tokenization()),
-          "tokenizer",
-          DispatcherSelector.fromConfig("bert-serving-worker-dispatcher"));
+    // one tokenizer for each model of the node (its engines of one model share one), for /tokenize
+    java.util.Set<String> tokenized = new java.util.HashSet<>();
+    for (BertEncoder engine : engines) {
+      String model = engine.settings().modelName();
+      if (tokenized.add(model)) {
+        context.spawn(
+            Tokenizers.create(model, engine.featurizer().tokenization()),
+            "tokenizer-" + tokenized.size(),
+            DispatcherSelector.fromConfig("bert-serving-worker-dispatcher"));
+      }
     }
     ResultChunker chunker = new ResultChunker(settings.frameBytes());
     for (int i = 0; i < engines.size(); i++) {

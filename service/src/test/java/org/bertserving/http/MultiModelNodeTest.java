@@ -71,7 +71,8 @@ class MultiModelNodeTest {
                         Map.of(
                             "name", "tokens",
                             "model_dir", TestNodes.tinyModel().toString(),
-                            "pooling_strategy", "NONE")))));
+                            "pooling_strategy", "NONE",
+                            "prompt", "big ")))));
     TestNodes.awaitWorkers(node, 3);
     String base = "http://127.0.0.1:" + node.httpPort();
     tiny = BertEncoder.load(MultiModelClusterTest.settings(TestNodes.tinyModel()));
@@ -109,6 +110,28 @@ class MultiModelNodeTest {
     assertEquals(16, status.get("model").get("max_seq_len").asInt(), status.toString());
     assertEquals(24, status.get("med").get("max_seq_len").asInt(), status.toString());
     assertTrue(status.get("model").get("default").asBoolean(), status.toString());
+
+    // /tokenize by the tokenizer of the model named (its own prompt), else the default model's
+    assertEquals(List.of("[CLS]", "big", "hello", "[SEP]"), tokenize(base, "tokens"));
+    assertEquals(List.of("[CLS]", "hello", "[SEP]"), tokenize(base, null));
+    java.net.http.HttpResponse<String> unknown =
+        Wire.post(base + "/tokenize", "{\"inputs\": \"hello\", \"model\": \"nope\"}");
+    assertEquals(404, unknown.statusCode(), unknown.body());
+    assertTrue(unknown.body().contains("the models served"), unknown.body());
+  }
+
+  static List<String> tokenize(String base, String model) throws Exception {
+    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("inputs", "hello");
+    if (model != null) {
+      body.put("model", model);
+    }
+    java.net.http.HttpResponse<String> r =
+        Wire.post(base + "/tokenize", Wire.JSON.writeValueAsString(body));
+    assertEquals(200, r.statusCode(), r.body());
+    List<String> tokens = new java.util.ArrayList<>();
+    Wire.json(r).get(0).forEach(t -> tokens.add(t.get("text").asText()));
+    return tokens;
   }
 
   static java.net.http.HttpResponse<String> encode(String base, String model) throws Exception {
