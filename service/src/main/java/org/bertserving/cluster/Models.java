@@ -235,32 +235,12 @@ final class Models {
     return status;
   }
 
-  /**
-   * Each model for {@code /status/server} (and {@code /v1/models}): its name and kind, its workers
-   * now (0: all left), whether it is the default, its {@code max_seq_len} (a number or {@code
-   * NONE}), pooling, row width and labels as its first worker described them, its admission's speed
-   * and backlog, its queue.
-   */
+  /** Each model for {@code /status/server} (and {@code /v1/models}), see {@link StatusReport}. */
   List<Map<String, Object>> report() {
     String defaultName = defaultName();
-    List<Map<String, Object>> report = new ArrayList<>();
-    for (Dispatch d : byName.values()) {
-      Map<String, Object> model = new LinkedHashMap<>();
-      model.put("model", d.model());
-      ServedModel described = served.get(d.model());
-      model.put("kind", described.kind().wireName());
-      model.put("workers", d.size());
-      model.put("default", d.model().equals(defaultName));
-      model.put("max_seq_len", described.maxSeqLen() > 0 ? described.maxSeqLen() : "NONE");
-      model.put("pooling_strategy", described.pooling());
-      model.put("dimension", described.dimension());
-      model.put("labels", described.labels());
-      model.put("capacity_tokens_per_second", Math.round(d.admission().capacity()));
-      model.put("backlog_seconds", Math.round(d.admission().backlogSeconds() * 10) / 10.0);
-      model.put("queued_rows", d.queuedRows());
-      report.add(model);
-    }
-    return report;
+    return byName.values().stream()
+        .map(d -> StatusReport.model(d, served.get(d.model()), d.model().equals(defaultName)))
+        .toList();
   }
 
   /** The default model's name as requests without one see it now, or {@code null}. */

@@ -23,6 +23,27 @@ public final class StatusReport {
 
   private StatusReport() {}
 
+  /**
+   * One model: its name and kind, its workers now (0: all left), whether it is the default, its
+   * {@code max_seq_len} (a number or {@code NONE}), pooling, row width and labels as its first
+   * worker {@code described} them, its admission's speed and backlog, its queue.
+   */
+  static Map<String, Object> model(Dispatch d, ServedModel described, boolean isDefault) {
+    Map<String, Object> model = new LinkedHashMap<>();
+    model.put("model", d.model());
+    model.put("kind", described.kind().wireName());
+    model.put("workers", d.size());
+    model.put("default", isDefault);
+    model.put("max_seq_len", described.maxSeqLen() > 0 ? described.maxSeqLen() : "NONE");
+    model.put("pooling_strategy", described.pooling());
+    model.put("dimension", described.dimension());
+    model.put("labels", described.labels());
+    model.put("capacity_tokens_per_second", Math.round(d.admission().capacity()));
+    model.put("backlog_seconds", Math.round(d.admission().backlogSeconds() * 10) / 10.0);
+    model.put("queued_rows", d.queuedRows());
+    return model;
+  }
+
   static Map<String, Object> of(
       ServingSettings s,
       Metrics metrics,
