@@ -38,7 +38,7 @@ final class Scoring {
   }
 
   static List<RerankResult> rerankResults(ObjectMapper json, byte[] answer) {
-    List<RerankResult> results = read(json, answer, "/v1/rerank", RERANKED).results();
+    List<RerankResult> results = read(json, answer, "/v1/rerank", RERANKED).ranking();
     if (results == null) {
       throw new BertClientException("unreadable answer of /v1/rerank: no results");
     }

@@ -2,7 +2,6 @@ package org.bertserving.http;
 
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Map;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.cluster.ServedModel;
 import org.bertserving.cluster.ServedModels;
@@ -13,11 +12,10 @@ import org.bertserving.engine.ModelKind;
  * route needs) and the refusal of one of the wrong kind; ranking, cosine.
  */
 final class Kinds {
-  /** Highest {@code score} (or {@code relevance_score}) first; ties keep the input order. */
-  static final Comparator<Map<String, Object>> HIGHEST_FIRST =
-      Comparator.comparingDouble(
-          (Map<String, Object> m) ->
-              -((Number) m.getOrDefault("score", m.get("relevance_score"))).doubleValue());
+  /** Highest {@code score} first (a stable sort keeps ties in the input order). */
+  static <T> Comparator<T> highestFirst(java.util.function.ToDoubleFunction<T> score) {
+    return Comparator.comparingDouble((T t) -> -score.applyAsDouble(t));
+  }
 
   private Kinds() {}
 

@@ -4,10 +4,10 @@ import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.bertserving.client.http.RerankAnswer;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeReply;
 import org.bertserving.client.protocol.EncodeRequest;
@@ -25,6 +25,10 @@ import org.bertserving.engine.Scores;
  * none: the cluster's first reranker. Errors in the {@code /v1} family's shape.
  */
 final class RerankRoutes extends AllDirectives {
+  /** Cohere's {@code meta}: its clients read the billed units. */
+  private static final Map<String, Object> COHERE_META =
+      Map.of("api_version", Map.of("version", "1"), "billed_units", Map.of("search_units", 1));
+
   private final Api api;
 
   RerankRoutes(Api api) {
@@ -75,32 +79,25 @@ final class RerankRoutes extends AllDirectives {
                     return Errors.render(Dialect.OPENAI, ApiError.of(failure));
                   }
                   EncodeReply reply = (EncodeReply) outcome;
-                  List<Map<String, Object>> results = new ArrayList<>();
+                  List<RerankAnswer.Result> results = new ArrayList<>();
                   for (int i = 0; i < documents.size(); i++) {
-                    Map<String, Object> result = new LinkedHashMap<>();
-                    result.put("index", i);
-                    result.put("relevance_score", Scores.of(reply.rows().get(i), false)[0]);
-                    if (returnDocuments) {
-                      result.put("document", Map.of("text", documents.get(i)));
-                    }
-                    results.add(result);
+                    results.add(
+                        new RerankAnswer.Result(
+                            i,
+                            Scores.of(reply.rows().get(i), false)[0],
+                            returnDocuments ? new RerankAnswer.Document(documents.get(i)) : null));
                   }
-                  results.sort(Kinds.HIGHEST_FIRST);
-                  Map<String, Object> answer = new LinkedHashMap<>();
-                  answer.put("id", UUID.randomUUID().toString());
-                  answer.put(
-                      "results",
-                      topN == null ? results : results.subList(0, Math.min(topN, results.size())));
-                  answer.put("model", reply.model());
-                  answer.put("usage", Map.of("total_tokens", reply.totalTokens()));
-                  answer.put(
-                      "meta",
-                      Map.of(
-                          "api_version",
-                          Map.of("version", "1"),
-                          "billed_units",
-                          Map.of("search_units", 1)));
-                  return Json.response(200, answer);
+                  results.sort(Kinds.highestFirst(RerankAnswer.Result::relevanceScore));
+                  return Json.response(
+                      200,
+                      new RerankAnswer(
+                          UUID.randomUUID().toString(),
+                          topN == null
+                              ? results
+                              : results.subList(0, Math.min(topN, results.size())),
+                          reply.model(),
+                          new RerankAnswer.Usage(reply.totalTokens()),
+                          COHERE_META));
                 }));
   }
 

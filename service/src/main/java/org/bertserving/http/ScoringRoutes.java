@@ -5,9 +5,8 @@ import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import org.bertserving.client.LabelScore;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
 import org.bertserving.client.protocol.EncodeReply;
@@ -26,6 +25,11 @@ import org.bertserving.engine.Scores;
  * and the routes it serves).
  */
 final class ScoringRoutes extends AllDirectives {
+  /** One text's place in TEI's {@code /rerank} answer ({@code text} when asked for). */
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  record Rank(int index, String text, float score) {}
+
   private final Api api;
   private final TeiRoutes tei;
 
@@ -75,17 +79,15 @@ final class ScoringRoutes extends AllDirectives {
                     render(
                         outcome,
                         reply -> {
-                          List<Map<String, Object>> ranks = new ArrayList<>();
+                          List<Rank> ranks = new ArrayList<>();
                           for (int i = 0; i < texts.size(); i++) {
-                            Map<String, Object> rank = new LinkedHashMap<>();
-                            rank.put("index", i);
-                            if (returnText) {
-                              rank.put("text", texts.get(i));
-                            }
-                            rank.put("score", Scores.of(reply.rows().get(i), raw)[0]);
-                            ranks.add(rank);
+                            ranks.add(
+                                new Rank(
+                                    i,
+                                    returnText ? texts.get(i) : null,
+                                    Scores.of(reply.rows().get(i), raw)[0]));
                           }
-                          ranks.sort(Kinds.HIGHEST_FIRST);
+                          ranks.sort(Kinds.highestFirst(Rank::score));
                           return ranks;
                         })));
   }
@@ -137,17 +139,15 @@ final class ScoringRoutes extends AllDirectives {
                     render(
                         outcome,
                         reply -> {
-                          List<List<Map<String, Object>>> all = new ArrayList<>();
+                          List<List<LabelScore>> all = new ArrayList<>();
                           for (float[] logits : reply.rows()) {
                             float[] scores = Scores.of(logits, raw);
-                            List<Map<String, Object>> row = new ArrayList<>();
+                            List<LabelScore> row = new ArrayList<>();
                             for (int l = 0; l < scores.length; l++) {
-                              Map<String, Object> label = new LinkedHashMap<>();
-                              label.put("score", scores[l]);
-                              label.put("label", l < labels.size() ? labels.get(l) : "LABEL_" + l);
-                              row.add(label);
+                              String label = l < labels.size() ? labels.get(l) : "LABEL_" + l;
+                              row.add(new LabelScore(label, scores[l]));
                             }
-                            row.sort(Kinds.HIGHEST_FIRST);
+                            row.sort(Kinds.highestFirst(LabelScore::score));
                             all.add(row);
                           }
                           return flat ? all.get(0) : all;

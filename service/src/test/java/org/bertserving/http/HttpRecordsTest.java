@@ -188,13 +188,26 @@ class HttpRecordsTest {
         "{\"inputs\":[[\"a\"],[\"b\"]]}",
         bothWays(PredictBody.of(List.of("a", "b")), PredictBody.class, SDK, SERVER));
     RerankAnswer ranked =
-        new RerankAnswer(List.of(new RerankResult(1, 0.75), new RerankResult(0, 0.25)));
+        new RerankAnswer(
+            "r1",
+            List.of(
+                new RerankAnswer.Result(1, 0.831f, new RerankAnswer.Document("b")),
+                new RerankAnswer.Result(0, 0.25, null)),
+            "m",
+            new RerankAnswer.Usage(7),
+            null);
+    // the scores as the float32s they were computed in, the document only when returned
     assertEquals(
-        "{\"results\":[{\"index\":1,\"relevance_score\":0.75},{\"index\":0,\"relevance_score\":0.25}]}",
+        "{\"id\":\"r1\",\"results\":[{\"index\":1,\"relevance_score\":0.831,"
+            + "\"document\":{\"text\":\"b\"}},{\"index\":0,\"relevance_score\":0.25}],"
+            + "\"model\":\"m\",\"usage\":{\"total_tokens\":7}}",
         bothWays(ranked, RerankAnswer.class, SERVER, SDK));
     assertEquals(
-        "{\"score\":0.5,\"label\":\"positive\"}",
-        bothWays(new LabelScore("positive", 0.5), LabelScore.class, SERVER, SDK));
+        List.of(new RerankResult(1, 0.831), new RerankResult(0, 0.25)),
+        SDK.readValue(SERVER.writeValueAsBytes(ranked), RerankAnswer.class).ranking());
+    assertEquals(
+        "{\"score\":0.831,\"label\":\"positive\"}",
+        bothWays(new LabelScore("positive", 0.831f), LabelScore.class, SERVER, SDK));
   }
 
   @Test
