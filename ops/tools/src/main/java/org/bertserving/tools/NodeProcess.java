@@ -76,6 +76,7 @@ public final class NodeProcess implements AutoCloseable {
       // as ops/bert-serving-start: TensorFlow's tensors stay in glibc's heap between runs
       builder.environment().putIfAbsent("MALLOC_MMAP_THRESHOLD_", "268435456");
       builder.environment().putIfAbsent("MALLOC_TRIM_THRESHOLD_", "268435456");
+      builder.environment().putIfAbsent("TF_ONEDNN_ASSUME_FROZEN_WEIGHTS", "1");
       // the node's "ports open" line, which ports() reads, is logged at INFO
       builder.environment().remove("BERT_SERVING_LOG_LEVEL");
       builder.environment().putAll(env);
