@@ -199,15 +199,22 @@ public final class GpuPlatform {
     return cpu.contains("AVX512_BF16") || cpu.contains("AMX_BF16");
   }
 
-  /** A short description of this CPU for the status: cores and the instruction sets that matter. */
+  /**
+   * This CPU for the status and benchmarks: its model, cores and the instruction sets that matter.
+   */
   public static String cpu() {
     String flags = "";
+    String model = "CPU";
     try {
-      flags =
-          Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-              .filter(l -> l.startsWith("flags"))
+      List<String> info = Files.readAllLines(Path.of("/proc/cpuinfo"));
+      flags = info.stream().filter(l -> l.startsWith("flags")).findFirst().orElse("");
+      model =
+          info.stream()
+              .filter(l -> l.startsWith("model name"))
+              .map(l -> l.substring(l.indexOf(':') + 1).trim())
+              .filter(m -> !m.isEmpty())
               .findFirst()
-              .orElse("");
+              .orElse(model);
     } catch (IOException e) {
       // not Linux
     }
@@ -217,7 +224,8 @@ public final class GpuPlatform {
         sets.add(f.toUpperCase(Locale.ROOT));
       }
     }
-    return "CPU ("
+    return model
+        + " ("
         + Runtime.getRuntime().availableProcessors()
         + " cores"
         + (sets.isEmpty() ? "" : ", " + String.join(" ", sets))
