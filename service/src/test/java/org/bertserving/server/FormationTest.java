@@ -2,7 +2,6 @@ package org.bertserving.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.cluster.MemberStatus;
@@ -24,14 +23,6 @@ import org.slf4j.LoggerFactory;
  */
 class FormationTest {
 
-  /** The message of the refusal to start a node so configured (nothing is started). */
-  static String refusal(List<String> roles, int seedPort, Map<String, Object> more) {
-    return assertThrows(
-            IllegalArgumentException.class,
-            () -> BertServer.start(TestNodes.node(roles, seedPort, false, more)).close())
-        .getMessage();
-  }
-
   static int upMembers(BertServer node) {
     int up = 0;
     for (akka.cluster.Member m : Cluster.get(node.system()).state().getMembers()) {
@@ -51,15 +42,18 @@ class FormationTest {
       TestNodes.await(() -> upMembers(frontend) == 2, 30, "the worker joined by its seed, Up");
       TestNodes.awaitWorkers(frontend, 1);
     }
-    String alone = refusal(List.of("frontend"), 0, Map.of("bert-serving.cluster.join-self", false));
+    String alone =
+        TestNodes.refusal(List.of("frontend"), 0, Map.of("bert-serving.cluster.join-self", false));
     assertTrue(alone.contains("needs -seed_nodes"), alone);
-    String both = refusal(List.of("worker"), 25520, Map.of("bert-serving.cluster.join-self", true));
+    String both =
+        TestNodes.refusal(List.of("worker"), 25520, Map.of("bert-serving.cluster.join-self", true));
     assertTrue(both.contains("join-self") && both.contains("-seed_nodes"), both);
   }
 
   @Test
   void clusterBootstrapNeedsAFixedManagementPort() {
-    String any = refusal(List.of("worker"), 0, Map.of("bert-serving.cluster.bootstrap", true));
+    String any =
+        TestNodes.refusal(List.of("worker"), 0, Map.of("bert-serving.cluster.bootstrap", true));
     assertTrue(any.contains("bert-serving.management.port") && any.contains("not 0"), any);
     // with one, the settings pass (a bootstrapped cluster is ClusterBootstrapTest's)
     ServingSettings.create(

@@ -131,6 +131,14 @@ public final class TestNodes {
     }
   }
 
+  /** The message of the refusal to start a node so configured (nothing is started). */
+  public static String refusal(List<String> roles, int seedPort, Map<String, Object> more) {
+    return org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> BertServer.start(node(roles, seedPort, false, more)).close())
+        .getMessage();
+  }
+
   /** Starts a node and waits until its ports are open; a node that cannot start fails the test. */
   public static BertServer start(Config config) throws Exception {
     BertServer server = BertServer.start(config);

@@ -84,7 +84,7 @@ public final class GpuCheck {
     }
     double worst = 1;
     for (int i = 0; i < full.length; i++) {
-      worst = Math.min(worst, cosine(full[i], half[i]));
+      worst = Math.min(worst, Vectors.cosine(full[i], half[i]));
     }
     System.out.printf(
         Locale.ROOT,
@@ -157,17 +157,5 @@ public final class GpuCheck {
 
   private static String orNone(String s) {
     return s == null || s.isBlank() ? "none found" : s;
-  }
-
-  private static double cosine(float[] a, float[] b) {
-    double dot = 0;
-    double aa = 0;
-    double bb = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += a[i] * (double) b[i];
-      aa += a[i] * (double) a[i];
-      bb += b[i] * (double) b[i];
-    }
-    return dot / Math.sqrt(aa * bb);
   }
 }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
 import org.bertserving.client.BertClient;
@@ -55,7 +56,7 @@ public final class MiniLmBenchmark {
       Function<List<String>, float[][]> oursBf16 = engineBf16 == null ? null : engineBf16::encode;
       Function<List<String>, float[][]> theirs = langchain4j();
       double minCosine =
-          minCosine(ours.apply(texts.subList(0, 64)), theirs.apply(texts.subList(0, 64)));
+          Vectors.minCosine(ours.apply(texts.subList(0, 64)), theirs.apply(texts.subList(0, 64)));
 
       System.out.printf(
           Locale.ROOT,
@@ -121,21 +122,7 @@ public final class MiniLmBenchmark {
   static BertServer node() throws Exception {
     BertServer node =
         BertServer.start(
-            org.bertserving.server.NodeConfig.load(
-                com.typesafe.config.ConfigFactory.parseMap(
-                    java.util.Map.of(
-                        "bert-serving.engine.model",
-                        "all-minilm-l6-v2",
-                        "bert-serving.http.interface",
-                        "127.0.0.1",
-                        "bert-serving.http.port",
-                        0,
-                        "akka.remote.artery.canonical.port",
-                        0,
-                        "bert-serving.management.enabled",
-                        false,
-                        "akka.loglevel",
-                        "WARNING"))));
+            ServiceBenchmark.loopback(Map.of("bert-serving.engine.model", "all-minilm-l6-v2")));
     node.started().get(2, java.util.concurrent.TimeUnit.MINUTES);
     Waits.until(
         "a worker", java.time.Duration.ofMinutes(2), () -> node.metrics().workers.get() > 0);
@@ -212,21 +199,5 @@ public final class MiniLmBenchmark {
     return new double[] {
       sorted[sorted.length / 2] / 1e6, sorted[(int) (sorted.length * 0.99)] / 1e6
     };
-  }
-
-  static double minCosine(float[][] a, float[][] b) {
-    double min = 1;
-    for (int r = 0; r < a.length; r++) {
-      double dot = 0;
-      double aa = 0;
-      double bb = 0;
-      for (int d = 0; d < a[r].length; d++) {
-        dot += a[r][d] * b[r][d];
-        aa += a[r][d] * a[r][d];
-        bb += b[r][d] * b[r][d];
-      }
-      min = Math.min(min, dot / Math.sqrt(aa * bb));
-    }
-    return min;
   }
 }

@@ -211,22 +211,16 @@ public final class ServiceBenchmark {
     return sdk.build();
   }
 
-  /** One node with the setting's server side, its clients for about {@code seconds}. */
-  private Measured run(Setting s) throws Exception {
-    Config config =
-        org.bertserving.server.NodeConfig.load(
-            ConfigFactory.parseMap(
+  /**
+   * The config of a node in this JVM on loopback with {@code keys}: HTTP on a port the kernel
+   * chooses, no management port, Akka's log at warnings.
+   */
+  static Config loopback(Map<String, Object> keys) {
+    return org.bertserving.server.NodeConfig.load(
+        ConfigFactory.parseMap(keys)
+            .withFallback(
+                ConfigFactory.parseMap(
                     Map.of(
-                        "bert-serving.engine.model-dir",
-                        modelDir,
-                        "bert-serving.engine.max-seq-len",
-                        s.maxSeqLen,
-                        "bert-serving.engine.pooling-layer",
-                        List.of(s.poolingLayer),
-                        "bert-serving.workers.max-batch-size",
-                        s.maxBatchSize,
-                        "bert-serving.workers.prefetch-size",
-                        s.prefetchSize,
                         "bert-serving.http.interface",
                         "127.0.0.1",
                         "bert-serving.http.port",
@@ -236,13 +230,30 @@ public final class ServiceBenchmark {
                         "bert-serving.management.enabled",
                         false,
                         "akka.loglevel",
-                        "WARNING"))
-                .withFallback(
-                    ConfigFactory.parseMap(
-                        Map.of(
-                            "bert-serving.http.api-key", apiKey,
-                            "bert-serving.http.tls.cert", tlsCert,
-                            "bert-serving.http.tls.key", tlsKey))));
+                        "WARNING"))));
+  }
+
+  /** One node with the setting's server side, its clients for about {@code seconds}. */
+  private Measured run(Setting s) throws Exception {
+    Config config =
+        loopback(
+            Map.of(
+                "bert-serving.engine.model-dir",
+                modelDir,
+                "bert-serving.engine.max-seq-len",
+                s.maxSeqLen,
+                "bert-serving.engine.pooling-layer",
+                List.of(s.poolingLayer),
+                "bert-serving.workers.max-batch-size",
+                s.maxBatchSize,
+                "bert-serving.workers.prefetch-size",
+                s.prefetchSize,
+                "bert-serving.http.api-key",
+                apiKey,
+                "bert-serving.http.tls.cert",
+                tlsCert,
+                "bert-serving.http.tls.key",
+                tlsKey));
     try (BertServer server = BertServer.start(config);
         BertClient client = client(server)) {
       Waits.until(

@@ -13,6 +13,28 @@ final class Vectors {
 
   private Vectors() {}
 
+  /** Cosine similarity, summed in double. */
+  static double cosine(float[] a, float[] b) {
+    double dot = 0;
+    double aa = 0;
+    double bb = 0;
+    for (int d = 0; d < a.length; d++) {
+      dot += a[d] * (double) b[d];
+      aa += a[d] * (double) a[d];
+      bb += b[d] * (double) b[d];
+    }
+    return dot / Math.sqrt(aa * bb);
+  }
+
+  /** The lowest cosine of two lists' rows, pairwise. */
+  static double minCosine(float[][] a, float[][] b) {
+    double min = 1;
+    for (int r = 0; r < a.length; r++) {
+      min = Math.min(min, cosine(a[r], b[r]));
+    }
+    return min;
+  }
+
   /** How {@code actual} differs from {@code expected}, or {@code null} when it does not. */
   static String difference(float[] expected, float[] actual) {
     if (expected == null) {
@@ -21,17 +43,11 @@ final class Vectors {
     if (actual == null || actual.length != expected.length) {
       return "width " + (actual == null ? 0 : actual.length) + " instead of " + expected.length;
     }
-    double dot = 0;
-    double ee = 0;
-    double aa = 0;
     double worst = 0;
     for (int d = 0; d < expected.length; d++) {
-      dot += expected[d] * (double) actual[d];
-      ee += expected[d] * (double) expected[d];
-      aa += actual[d] * (double) actual[d];
       worst = Math.max(worst, Math.abs(expected[d] - actual[d]));
     }
-    double cosine = dot / Math.sqrt(ee * aa);
+    double cosine = cosine(expected, actual);
     if (worst > MAX_ABS || cosine < MIN_COSINE) {
       return String.format(Locale.ROOT, "cosine %.6f, max difference %.2e", cosine, worst);
     }
