@@ -112,7 +112,7 @@ final class Dispatch {
       }
       long jobId = workers.assign(worker, job);
       metrics.jobRows.observe(job.rows());
-      worker.tell(new Worker.Run(jobId, job.leaving(now), context.getSelf()));
+      worker.tell(new Worker.Assignment(jobId, job.leaving(now), context.getSelf()));
     }
   }
 
@@ -130,7 +130,7 @@ final class Dispatch {
     }
     if (workers.workers().contains(done.worker())) {
       // a worker gone keeps no series: a late reply of its must not bring them back
-      metrics.workerRan(model, done);
+      metrics.workerJobDone(model, done);
     }
   }
 

@@ -23,14 +23,14 @@ public interface FrontendProtocol {
   /** Configuration and statistics. */
   record GetStatus(ActorRef<StatusReply> replyTo) implements Command, WireMessage {}
 
-  /** A worker finished a job: it has room again. */
+  /** A worker finished a job (in {@code tfRuns} TensorFlow runs): it has room again. */
   record JobDone(
       long jobId,
       ActorRef<Worker.Command> worker,
       String workerName,
       int rows,
       long tokens,
-      long runs,
+      long tfRuns,
       long nanos)
       implements Command, WireMessage {}
 

@@ -92,7 +92,7 @@ public final class Metrics {
 
   private final Counter workerRows =
       counter("bert_worker_rows_total", "Rows run per worker", "worker", "model");
-  private final Counter workerRuns =
+  private final Counter workerTfRuns =
       counter("bert_worker_tf_runs_total", "TensorFlow runs per worker", "worker", "model");
   private final Counter workerBusy =
       counter(
@@ -160,7 +160,7 @@ public final class Metrics {
   public void workerLeft(String model, String name) {
     described.remove(name);
     workerRows.remove(name, model);
-    workerRuns.remove(name, model);
+    workerTfRuns.remove(name, model);
     workerBusy.remove(name, model);
   }
 
@@ -184,16 +184,16 @@ public final class Metrics {
   }
 
   /** A worker of {@code model} finished a job. */
-  public void workerRan(String model, Frontend.JobDone done) {
+  public void workerJobDone(String model, Frontend.JobDone done) {
     workerRows.labelValues(done.workerName(), model).inc(done.rows());
-    workerRuns.labelValues(done.workerName(), model).inc(done.runs());
+    workerTfRuns.labelValues(done.workerName(), model).inc(done.tfRuns());
     workerBusy.labelValues(done.workerName(), model).inc(done.nanos() / 1e9);
   }
 
   /** Per worker present: rows, TF runs, busy nanoseconds (a copy). */
   public Map<String, long[]> perWorker() {
     Map<String, long[]> out = new TreeMap<>();
-    Counter[] columns = {workerRows, workerRuns, workerBusy};
+    Counter[] columns = {workerRows, workerTfRuns, workerBusy};
     for (int c = 0; c < columns.length; c++) {
       for (CounterSnapshot.CounterDataPointSnapshot p : columns[c].collect().getDataPoints()) {
         long[] v = out.computeIfAbsent(p.getLabels().get("worker"), w -> new long[3]);
