@@ -102,7 +102,7 @@ public final class Metrics {
           "model");
 
   /** Per worker, what it said it runs on and what XLA compiled (the latest description). */
-  private final Map<String, Frontend.WorkerInfo> described = new ConcurrentHashMap<>();
+  private final Map<String, Frontend.WorkerDescription> described = new ConcurrentHashMap<>();
 
   public Metrics() {
     // the descriptions are read at each scrape: a changed one leaves no stale label set behind
@@ -152,8 +152,8 @@ public final class Metrics {
     return registry.scrape();
   }
 
-  public void workerDescribed(Frontend.WorkerInfo info) {
-    described.put(info.name(), info);
+  public void workerDescribed(Frontend.WorkerDescription description) {
+    described.put(description.name(), description);
   }
 
   /** A worker of {@code model} left: its series go with it (from zero if it comes back). */
@@ -293,7 +293,8 @@ public final class Metrics {
       String name,
       String help,
       String[] labels,
-      java.util.function.BiConsumer<Frontend.WorkerInfo, GaugeWithCallback.Callback> values) {
+      java.util.function.BiConsumer<Frontend.WorkerDescription, GaugeWithCallback.Callback>
+          values) {
     GaugeWithCallback.builder()
         .name(name)
         .help(help)

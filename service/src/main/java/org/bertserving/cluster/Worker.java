@@ -49,7 +49,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   public record Assignment(long jobId, Job job, ActorRef<Frontend.Command> frontend)
       implements Command, WireMessage {}
 
-  /** A frontend that has just seen this worker asks for its {@link Frontend.WorkerInfo}. */
+  /** A frontend that has just seen this worker asks for its {@link Frontend.WorkerDescription}. */
   public record Describe(ActorRef<Frontend.Command> frontend) implements Command, WireMessage {}
 
   /** A job's computation ended, on the engine's thread, for the instance {@code by}. */
@@ -67,7 +67,9 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
 
   /** What this worker is, for a frontend that asked. */
   private record Described(
-      ActorRef<Frontend.Command> frontend, Frontend.WorkerInfo info, Throwable failure)
+      ActorRef<Frontend.Command> frontend,
+      Frontend.WorkerDescription description,
+      Throwable failure)
       implements Command, NoSerializationVerificationNeeded {}
 
   private final WorkerEngine engine;
@@ -191,7 +193,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     getContext()
         .pipeToSelf(
             engine.describe(getContext().getSelf(), name),
-            (info, failure) -> new Described(frontend, info, failure));
+            (description, failure) -> new Described(frontend, description, failure));
     return Behaviors.same();
   }
 
@@ -200,7 +202,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
       throw new IllegalStateException(
           "cannot describe worker " + name + ": " + described.failure(), described.failure());
     }
-    described.frontend().tell(described.info());
+    described.frontend().tell(described.description());
     return Behaviors.same();
   }
 

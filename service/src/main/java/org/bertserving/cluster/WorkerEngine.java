@@ -97,12 +97,12 @@ final class WorkerEngine {
    * What {@code worker} is, for its frontends: the device, TensorFlow, CUDA, cuDNN and GPU memory,
    * found off the actor's thread, with its measured speed and XLA compiles.
    */
-  CompletableFuture<Frontend.WorkerInfo> describe(
+  CompletableFuture<Frontend.WorkerDescription> describe(
       akka.actor.typed.ActorRef<Worker.Command> worker, String name) {
     return CompletableFuture.supplyAsync(
         () -> {
-          BertEncoder.DeviceReport device = encoder.device();
-          return new Frontend.WorkerInfo(
+          BertEncoder.DeviceDescription device = encoder.device();
+          return new Frontend.WorkerDescription(
               worker,
               name,
               tokensPerSecond,

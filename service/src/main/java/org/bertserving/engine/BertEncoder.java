@@ -259,16 +259,16 @@ public final class BertEncoder implements AutoCloseable {
    * What this engine really runs on, for the status: the GPU's name and compute capability as the
    * driver reports them (the GPU was proven at start), or the CPU and its instruction sets.
    */
-  public DeviceReport device() {
+  public DeviceDescription device() {
     String tensorflow = Platform.HERE.tensorflow();
     String cuda = Platform.HERE.cuda();
     String cudnn = Platform.HERE.cudnn();
     if (settings.deviceId() < 0) {
-      return new DeviceReport(Platform.HERE.cpu(), tensorflow, cuda, cudnn, -1, -1);
+      return new DeviceDescription(Platform.HERE.cpu(), tensorflow, cuda, cudnn, -1, -1);
     }
     for (GpuPlatform.Gpu gpu : GpuPlatform.gpus()) {
       if (gpu.index() == settings.deviceId()) {
-        return new DeviceReport(
+        return new DeviceDescription(
             "GPU "
                 + gpu.index()
                 + ": "
@@ -283,14 +283,17 @@ public final class BertEncoder implements AutoCloseable {
             (long) (gpu.memoryTotalMib() * settings.gpuMemoryFraction()));
       }
     }
-    return new DeviceReport("GPU " + settings.deviceId(), tensorflow, cuda, cudnn, -1, -1);
+    return new DeviceDescription("GPU " + settings.deviceId(), tensorflow, cuda, cudnn, -1, -1);
   }
 
   /**
+   * The device part of a worker's description ({@code Frontend.WorkerDescription}): what the engine
+   * alone knows; the worker adds its model, speed and compiles.
+   *
    * @param memoryUsedMib the GPU's memory in use (every process), or -1
    * @param memoryLimitMib what this process may take of it ({@code -gpu_memory_fraction}), or -1
    */
-  public record DeviceReport(
+  public record DeviceDescription(
       String device,
       String tensorflow,
       String cudaRuntime,

@@ -90,7 +90,7 @@ class FrontendDispatchTest {
       describe
           .frontend()
           .tell(
-              new Frontend.WorkerInfo(
+              new Frontend.WorkerDescription(
                   probe.getRef(),
                   name,
                   1e6,
