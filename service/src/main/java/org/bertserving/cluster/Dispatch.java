@@ -88,9 +88,9 @@ final class Dispatch {
   }
 
   /** A worker listed and described as serving this model: it may take jobs now. */
-  void joined(Frontend.WorkerInfo info) {
-    workers.add(info.worker());
-    described(info, false);
+  void joined(Frontend.WorkerDescription description) {
+    workers.add(description.worker());
+    described(description, false);
   }
 
   /** A request's rows, to be cut into jobs. */
@@ -112,7 +112,7 @@ final class Dispatch {
       }
       long jobId = workers.assign(worker, job);
       metrics.jobRows.observe(job.rows());
-      worker.tell(new Worker.Run(jobId, job.leaving(now), context.getSelf()));
+      worker.tell(new Worker.Assignment(jobId, job.leaving(now), context.getSelf()));
     }
   }
 
@@ -130,7 +130,7 @@ final class Dispatch {
     }
     if (workers.workers().contains(done.worker())) {
       // a worker gone keeps no series: a late reply of its must not bring them back
-      metrics.workerRan(model, done);
+      metrics.workerJobDone(model, done);
     }
   }
 
@@ -200,14 +200,14 @@ final class Dispatch {
   /**
    * What a worker says it is; returns whether it is registered (a worker gone is not described).
    */
-  boolean described(Frontend.WorkerInfo info, boolean back) {
-    if (!workers.workers().contains(info.worker())) {
+  boolean described(Frontend.WorkerDescription description, boolean back) {
+    if (!workers.workers().contains(description.worker())) {
       return false;
     }
-    if (workers.described(info.worker(), info, back)) {
-      admission.workerJoined(info.worker(), info.tokensPerSecond());
+    if (workers.described(description.worker(), description, back)) {
+      admission.workerJoined(description.worker(), description.tokensPerSecond());
     }
-    metrics.workerDescribed(info);
+    metrics.workerDescribed(description);
     return true;
   }
 
@@ -228,7 +228,8 @@ final class Dispatch {
 
   /** A worker stopped, or its node left, crashed or became unreachable. */
   private void gone(WorkerRegistry.Gone<ActorRef<Worker.Command>> gone) {
-    metrics.workerLeft(model, gone.info() != null ? gone.info().name() : workerName(gone.worker()));
+    metrics.workerLeft(
+        model, gone.description() != null ? gone.description().name() : workerName(gone.worker()));
     admission.workerLeft(gone.worker());
     if (!gone.jobs().isEmpty()) {
       context

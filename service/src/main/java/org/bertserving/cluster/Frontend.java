@@ -79,7 +79,7 @@ public final class Frontend extends AbstractBehavior<FrontendProtocol.Command>
                 .settings()
                 .config()
                 .getString("bert-serving.frontend.default-model"),
-            info -> model(info, maxTextChars),
+            description -> model(description, maxTextChars),
             context,
             served -> metrics.served = served);
     this.loadShare =
@@ -98,7 +98,7 @@ public final class Frontend extends AbstractBehavior<FrontendProtocol.Command>
   }
 
   /** A model's dispatch and admission, made when its first worker describes itself. */
-  private Dispatch model(WorkerInfo first, long maxTextChars) {
+  private Dispatch model(WorkerDescription first, long maxTextChars) {
     // admitted by its own workers' max_seq_len (0: NONE, up to the model's 512 positions)
     Admission admission =
         new Admission(settings.requestTimeout(), first.maxSeqLen() > 0 ? first.maxSeqLen() : 512);
@@ -135,7 +135,7 @@ public final class Frontend extends AbstractBehavior<FrontendProtocol.Command>
         .onMessage(JobDone.class, done -> dispatchAfter(done.worker(), d -> d.done(done)))
         .onMessage(JobFailed.class, failed -> dispatchAfter(failed.worker(), d -> d.failed(failed)))
         .onMessage(JobReturned.class, back -> dispatchAfter(back.worker(), d -> d.returned(back)))
-        .onMessage(WorkerInfo.class, this::onWorkerInfo)
+        .onMessage(WorkerDescription.class, this::onWorkerDescription)
         .onMessage(RequestFinished.class, this::onRequestFinished)
         .onMessage(WorkersChanged.class, this::onWorkersChanged)
         .onMessage(GetStatus.class, this::onGetStatus)
@@ -206,21 +206,21 @@ public final class Frontend extends AbstractBehavior<FrontendProtocol.Command>
     return this;
   }
 
-  private Behavior<Command> onWorkerInfo(WorkerInfo info) {
-    Dispatch known = models.of(info.worker());
+  private Behavior<Command> onWorkerDescription(WorkerDescription description) {
+    Dispatch known = models.of(description.worker());
     if (known == null) {
-      Dispatch joined = models.described(info); // its first description: it joins its model
+      Dispatch joined = models.described(description); // its first description: it joins its model
       if (joined != null) {
         dispatch(joined);
       }
       return this;
     }
-    boolean back = known.back(info.worker());
-    if (known.described(info, back)) {
+    boolean back = known.back(description.worker());
+    if (known.described(description, back)) {
       updateGauges();
     }
     if (back) {
-      getContext().getLog().info("worker {} is back with a new session", info.name());
+      getContext().getLog().info("worker {} is back with a new session", description.name());
       dispatch(known);
     }
     return this;

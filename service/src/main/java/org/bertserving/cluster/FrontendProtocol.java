@@ -10,8 +10,8 @@ import org.bertserving.client.protocol.WireMessage;
  * The messages a {@link Frontend} takes from other nodes: requests from the HTTP and ZeroMQ doors
  * and the cluster client, and what workers say of their jobs and of themselves. They sit here so
  * the actor's file reads as its behaviour; {@code Frontend} implements this interface, so they keep
- * their names ({@code Frontend.Encode}, {@code Frontend.WorkerInfo}). Each crosses nodes as CBOR
- * ({@link WireMessage}).
+ * their names ({@code Frontend.Encode}, {@code Frontend.WorkerDescription}). Each crosses nodes as
+ * CBOR ({@link WireMessage}).
  */
 public interface FrontendProtocol {
   interface Command {}
@@ -23,14 +23,14 @@ public interface FrontendProtocol {
   /** Configuration and statistics. */
   record GetStatus(ActorRef<StatusReply> replyTo) implements Command, WireMessage {}
 
-  /** A worker finished a job: it has room again. */
+  /** A worker finished a job (in {@code tfRuns} TensorFlow runs): it has room again. */
   record JobDone(
       long jobId,
       ActorRef<Worker.Command> worker,
       String workerName,
       int rows,
       long tokens,
-      long runs,
+      long tfRuns,
       long nanos)
       implements Command, WireMessage {}
 
@@ -42,17 +42,17 @@ public interface FrontendProtocol {
   record JobReturned(long jobId, ActorRef<Worker.Command> worker) implements Command, WireMessage {}
 
   /**
-   * What a worker is: its name, the device it really runs on, the speed it measured at warm-up, its
-   * TensorFlow, CUDA runtime and cuDNN, GPU memory (MiB; -1 on the CPU), XLA compiles at warm-up
-   * and on live traffic; the model it serves, by name, and that model's {@code max_seq_len} (0:
-   * {@code NONE}), what the frontend admits that model's requests by, and its kind ({@code
-   * embedding}, {@code rerank}, {@code classify}: {@link
+   * A worker's description, its reply to {@link Worker.Describe}: its name, the device it really
+   * runs on, the speed it measured at warm-up, its TensorFlow, CUDA runtime and cuDNN, GPU memory
+   * (MiB; -1 on the CPU), XLA compiles at warm-up and on live traffic; the model it serves, by
+   * name, and that model's {@code max_seq_len} (0: {@code NONE}), what the frontend admits that
+   * model's requests by, and its kind ({@code embedding}, {@code rerank}, {@code classify}: {@link
    * org.bertserving.engine.ModelKind#wireName}); the rest of what the HTTP routes of any frontend
    * need to serve that model ({@link ServedModel}): its pooling strategy's name, its labels, the
    * width of its rows, whether it normalizes, its dtype. Asked again every {@link
    * Frontend#DESCRIBE_EVERY}; a worker gets no job before it has described itself.
    */
-  record WorkerInfo(
+  record WorkerDescription(
       ActorRef<Worker.Command> worker,
       String name,
       double tokensPerSecond,

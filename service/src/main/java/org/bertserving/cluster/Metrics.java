@@ -92,7 +92,7 @@ public final class Metrics {
 
   private final Counter workerRows =
       counter("bert_worker_rows_total", "Rows run per worker", "worker", "model");
-  private final Counter workerRuns =
+  private final Counter workerTfRuns =
       counter("bert_worker_tf_runs_total", "TensorFlow runs per worker", "worker", "model");
   private final Counter workerBusy =
       counter(
@@ -102,7 +102,7 @@ public final class Metrics {
           "model");
 
   /** Per worker, what it said it runs on and what XLA compiled (the latest description). */
-  private final Map<String, Frontend.WorkerInfo> described = new ConcurrentHashMap<>();
+  private final Map<String, Frontend.WorkerDescription> described = new ConcurrentHashMap<>();
 
   public Metrics() {
     // the descriptions are read at each scrape: a changed one leaves no stale label set behind
@@ -152,15 +152,15 @@ public final class Metrics {
     return registry.scrape();
   }
 
-  public void workerDescribed(Frontend.WorkerInfo info) {
-    described.put(info.name(), info);
+  public void workerDescribed(Frontend.WorkerDescription description) {
+    described.put(description.name(), description);
   }
 
   /** A worker of {@code model} left: its series go with it (from zero if it comes back). */
   public void workerLeft(String model, String name) {
     described.remove(name);
     workerRows.remove(name, model);
-    workerRuns.remove(name, model);
+    workerTfRuns.remove(name, model);
     workerBusy.remove(name, model);
   }
 
@@ -184,16 +184,16 @@ public final class Metrics {
   }
 
   /** A worker of {@code model} finished a job. */
-  public void workerRan(String model, Frontend.JobDone done) {
+  public void workerJobDone(String model, Frontend.JobDone done) {
     workerRows.labelValues(done.workerName(), model).inc(done.rows());
-    workerRuns.labelValues(done.workerName(), model).inc(done.runs());
+    workerTfRuns.labelValues(done.workerName(), model).inc(done.tfRuns());
     workerBusy.labelValues(done.workerName(), model).inc(done.nanos() / 1e9);
   }
 
   /** Per worker present: rows, TF runs, busy nanoseconds (a copy). */
   public Map<String, long[]> perWorker() {
     Map<String, long[]> out = new TreeMap<>();
-    Counter[] columns = {workerRows, workerRuns, workerBusy};
+    Counter[] columns = {workerRows, workerTfRuns, workerBusy};
     for (int c = 0; c < columns.length; c++) {
       for (CounterSnapshot.CounterDataPointSnapshot p : columns[c].collect().getDataPoints()) {
         long[] v = out.computeIfAbsent(p.getLabels().get("worker"), w -> new long[3]);
@@ -293,7 +293,8 @@ public final class Metrics {
       String name,
       String help,
       String[] labels,
-      java.util.function.BiConsumer<Frontend.WorkerInfo, GaugeWithCallback.Callback> values) {
+      java.util.function.BiConsumer<Frontend.WorkerDescription, GaugeWithCallback.Callback>
+          values) {
     GaugeWithCallback.builder()
         .name(name)
         .help(help)

@@ -39,7 +39,7 @@ final class Models {
   private final Set<ActorRef<Worker.Command>> undescribed = new HashSet<>();
 
   private final String defaultModel;
-  private final Function<Frontend.WorkerInfo, Dispatch> create;
+  private final Function<Frontend.WorkerDescription, Dispatch> create;
   private final ActorContext<Frontend.Command> context;
   private final Consumer<ServedModels> publish;
 
@@ -50,7 +50,7 @@ final class Models {
    */
   Models(
       String defaultModel,
-      Function<Frontend.WorkerInfo, Dispatch> create,
+      Function<Frontend.WorkerDescription, Dispatch> create,
       ActorContext<Frontend.Command> context,
       Consumer<ServedModels> publish) {
     this.defaultModel = defaultModel == null || defaultModel.isBlank() ? null : defaultModel;
@@ -145,16 +145,16 @@ final class Models {
    * model's dispatch is created); returns that model's dispatch, or {@code null} for a worker no
    * longer listed.
    */
-  Dispatch described(Frontend.WorkerInfo info) {
-    Dispatch model = byWorker.get(info.worker());
-    if (model != null || !undescribed.remove(info.worker())) {
+  Dispatch described(Frontend.WorkerDescription description) {
+    Dispatch model = byWorker.get(description.worker());
+    if (model != null || !undescribed.remove(description.worker())) {
       return model;
     }
-    model = byName.computeIfAbsent(info.model(), name -> create.apply(info));
-    ServedModel said = ServedModel.of(info);
-    ServedModel first = served.putIfAbsent(info.model(), said);
+    model = byName.computeIfAbsent(description.model(), name -> create.apply(description));
+    ServedModel said = ServedModel.of(description);
+    ServedModel first = served.putIfAbsent(description.model(), said);
     if (first == null) {
-      firstWorker.put(info.model(), info.name());
+      firstWorker.put(description.model(), description.name());
       publish.accept(new ServedModels(List.copyOf(served.values()), defaultName()));
     } else if (first.disagreement(said) != null) {
       // the routes serve the model as its first worker described it: say so, once per worker
@@ -162,19 +162,19 @@ final class Models {
           .getLog()
           .warn(
               "worker {} describes model {} with {}, unlike its first worker {}: the first counts",
-              info.name(),
-              info.model(),
+              description.name(),
+              description.model(),
               first.disagreement(said),
-              firstWorker.get(info.model()));
+              firstWorker.get(description.model()));
     }
-    byWorker.put(info.worker(), model);
-    model.joined(info);
+    byWorker.put(description.worker(), model);
+    model.joined(description);
     context
         .getLog()
         .info(
             "worker {} serves model {} ({} worker(s) of it)",
-            info.name(),
-            info.model(),
+            description.name(),
+            description.model(),
             model.size());
     return model;
   }

@@ -14,22 +14,22 @@ import org.bertserving.engine.InvalidInputException;
  * their requests told so; a segment with bad input is answered at once with its error.
  */
 final class PreparedJob {
-  final Worker.Run run;
+  final Worker.Assignment assignment;
   final List<Job.Segment> live = new ArrayList<>();
   final List<Featurized> features = new ArrayList<>();
   final List<InputFeatures> rows = new ArrayList<>();
 
-  private PreparedJob(Worker.Run run) {
-    this.run = run;
+  private PreparedJob(Worker.Assignment assignment) {
+    this.assignment = assignment;
   }
 
   /**
    * @param worker this worker's name, for the requests whose time ran out before it ran them
    */
-  static PreparedJob prepare(Worker.Run run, BertEncoder encoder, String worker) {
-    PreparedJob job = new PreparedJob(run);
+  static PreparedJob prepare(Worker.Assignment assignment, BertEncoder encoder, String worker) {
+    PreparedJob job = new PreparedJob(assignment);
     long now = System.nanoTime();
-    for (Job.Segment segment : run.job().arrived(now).segments()) {
+    for (Job.Segment segment : assignment.job().arrived(now).segments()) {
       if (segment.expired(now)) {
         timedOut(segment, worker);
         continue;

@@ -6,9 +6,9 @@ import org.bertserving.engine.ModelKind;
 import org.bertserving.engine.PoolingStrategy;
 
 /**
- * One model the cluster serves, as its first worker described it ({@link Frontend.WorkerInfo}):
- * what the HTTP routes need to answer for it on any frontend, including a frontend-only node whose
- * own engine settings are only defaults.
+ * One model the cluster serves, as its first worker described it ({@link
+ * Frontend.WorkerDescription}): what the HTTP routes need to answer for it on any frontend,
+ * including a frontend-only node whose own engine settings are only defaults.
  *
  * @param name the model's name, what requests route by
  * @param kind what it is for (the routes that serve it)
@@ -34,16 +34,16 @@ public record ServedModel(
   }
 
   /** What a worker's description says of its model. */
-  static ServedModel of(Frontend.WorkerInfo info) {
+  static ServedModel of(Frontend.WorkerDescription description) {
     return new ServedModel(
-        info.model(),
-        kind(info.kind()),
-        info.maxSeqLen(),
-        info.pooling(),
-        info.labels(),
-        info.dimension(),
-        info.normalize(),
-        info.dtype());
+        description.model(),
+        kind(description.kind()),
+        description.maxSeqLen(),
+        description.pooling(),
+        description.labels(),
+        description.dimension(),
+        description.normalize(),
+        description.dtype());
   }
 
   private static ModelKind kind(String wireName) {

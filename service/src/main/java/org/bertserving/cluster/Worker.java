@@ -26,8 +26,8 @@ import org.bertserving.engine.EngineException;
  * chunks that fit a remote message), then tells the frontend the job is done so that it may send
  * another. The frontend never gives a worker more than {@code prefetch_size} jobs. Pipelined: the
  * TensorFlow run goes on the engine's own thread ({@link WorkerEngine}) while the actor tokenizes
- * the next job; the actor's thread never blocks (warm-ups, runs and descriptions come back as
- * messages).
+ * the next job; the actor's thread never blocks (warm-ups, computed jobs and descriptions come back
+ * as messages).
  *
  * <p>A failed TensorFlow run fails that job (the frontend sends it elsewhere once) and a warm-up
  * that fails (at start, or of a new session) is tried again: the worker opens a new session and
@@ -45,15 +45,16 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
 
   public interface Command {}
 
-  /** Run one job and report to {@code frontend}. */
-  public record Run(long jobId, Job job, ActorRef<Frontend.Command> frontend)
+  /** A job to compute, and the frontend to report it to. */
+  public record Assignment(long jobId, Job job, ActorRef<Frontend.Command> frontend)
       implements Command, WireMessage {}
 
-  /** A frontend that has just seen this worker asks for its {@link Frontend.WorkerInfo}. */
+  /** A frontend that has just seen this worker asks for its {@link Frontend.WorkerDescription}. */
   public record Describe(ActorRef<Frontend.Command> frontend) implements Command, WireMessage {}
 
-  /** A TensorFlow run ended, on the engine's thread, for the instance {@code by}. */
-  private record Ran(Object by, PreparedJob job, WorkerEngine.Ran ran, Throwable failure)
+  /** A job's computation ended, on the engine's thread, for the instance {@code by}. */
+  private record JobComputed(
+      Object by, PreparedJob job, WorkerEngine.Computed computed, Throwable failure)
       implements Command, NoSerializationVerificationNeeded {}
 
   /** Time to open a new session (after a failure). */
@@ -66,14 +67,19 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
 
   /** What this worker is, for a frontend that asked. */
   private record Described(
-      ActorRef<Frontend.Command> frontend, Frontend.WorkerInfo info, Throwable failure)
+      ActorRef<Frontend.Command> frontend,
+      Frontend.WorkerDescription description,
+      Throwable failure)
       implements Command, NoSerializationVerificationNeeded {}
 
   private final WorkerEngine engine;
   private final String name;
   private final TimerScheduler<Command> timers;
 
-  /** This instance, as its runs know it: a run of the instance before a restart is not its own. */
+  /**
+   * This instance, as its computations know it: a computation of the instance before a restart is
+   * not its own.
+   */
   private final Object self = new Object();
 
   private final WorkerHealth health;
@@ -132,11 +138,11 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Run.class, this::onRunWhileWarming)
+        .onMessage(Assignment.class, this::onAssignmentWhileWarming)
         .onMessage(Describe.class, this::onDescribeWhileWarming)
         .onMessage(Warmed.class, this::onWarmed)
         .onMessage(Described.class, this::onDescribed)
-        .onMessage(Ran.class, ran -> this) // a run of the instance before a restart: given back
+        .onMessage(JobComputed.class, c -> this) // of the instance before a restart: given back
         .onMessageEquals(Reopen.INSTANCE, this::onReopen)
         .onSignal(PreRestart.class, s -> restarting())
         .onSignal(PostStop.class, s -> stopped())
@@ -145,17 +151,17 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
 
   private Receive<Command> serving() {
     return newReceiveBuilder()
-        .onMessage(Run.class, this::onRun)
+        .onMessage(Assignment.class, this::onAssignment)
         .onMessage(Describe.class, d -> describe(d.frontend()))
         .onMessage(Described.class, this::onDescribed)
-        .onMessage(Ran.class, this::onRan)
+        .onMessage(JobComputed.class, this::onJobComputed)
         .onSignal(PreRestart.class, s -> restarting())
         .onSignal(PostStop.class, s -> stopped())
         .build();
   }
 
-  private Behavior<Command> onRunWhileWarming(Run run) {
-    jobs.giveBack(run);
+  private Behavior<Command> onAssignmentWhileWarming(Assignment assignment) {
+    jobs.giveBack(assignment);
     return Behaviors.same();
   }
 
@@ -187,7 +193,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     getContext()
         .pipeToSelf(
             engine.describe(getContext().getSelf(), name),
-            (info, failure) -> new Described(frontend, info, failure));
+            (description, failure) -> new Described(frontend, description, failure));
     return Behaviors.same();
   }
 
@@ -196,13 +202,13 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
       throw new IllegalStateException(
           "cannot describe worker " + name + ": " + described.failure(), described.failure());
     }
-    described.frontend().tell(described.info());
+    described.frontend().tell(described.description());
     return Behaviors.same();
   }
 
   /** Tokenizes the job now, then runs it when it is its turn. */
-  private Behavior<Command> onRun(Run run) {
-    jobs.add(run);
+  private Behavior<Command> onAssignment(Assignment assignment) {
+    jobs.add(assignment);
     startNext();
     return Behaviors.same();
   }
@@ -214,23 +220,25 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
       return;
     }
     getContext()
-        .pipeToSelf(engine.run(job.rows), (ran, failure) -> new Ran(self, job, ran, failure));
+        .pipeToSelf(
+            engine.compute(job.rows),
+            (computed, failure) -> new JobComputed(self, job, computed, failure));
   }
 
-  private Behavior<Command> onRan(Ran ran) {
-    if (ran.by() != self) {
+  private Behavior<Command> onJobComputed(JobComputed computed) {
+    if (computed.by() != self) {
       return Behaviors.same();
     }
-    jobs.ran();
-    if (ran.failure() != null) {
-      EngineException e = WorkerEngine.failure(ran.failure());
-      jobs.failed(ran.job(), e);
+    jobs.computed();
+    if (computed.failure() != null) {
+      EngineException e = WorkerEngine.failure(computed.failure());
+      jobs.failed(computed.job(), e);
       return recover("a TensorFlow run failed", e);
     }
     health.worked();
     // the next job's run first: its device computes while this one's rows are sent
     startNext();
-    jobs.deliver(ran.job(), ran.ran());
+    jobs.deliver(computed.job(), computed.computed());
     return Behaviors.same();
   }
 

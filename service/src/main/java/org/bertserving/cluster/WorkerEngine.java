@@ -76,19 +76,19 @@ final class WorkerEngine {
   }
 
   /**
-   * A TensorFlow run that ended: the pooled rows, the time from its start to its end (a worker
-   * starts a run only when none is in progress), and the engine's runs it took.
+   * A job's computation that ended: the pooled rows, the time from its start to its end (a worker
+   * starts one only when none is in progress), and the TensorFlow runs it took.
    */
-  record Ran(float[][] vectors, long nanos, long runs) {}
+  record Computed(float[][] vectors, long nanos, long tfRuns) {}
 
-  /** The pooled rows of one job, after the run before it. */
-  CompletableFuture<Ran> run(List<InputFeatures> rows) {
+  /** The pooled rows of one job, after the computation before it. */
+  CompletableFuture<Computed> compute(List<InputFeatures> rows) {
     long start = System.nanoTime();
-    long runsBefore = encoder.runs();
+    long tfRunsBefore = encoder.tfRuns();
     return CompletableFuture.supplyAsync(
         () -> {
           float[][] vectors = encoder.pooled(rows);
-          return new Ran(vectors, System.nanoTime() - start, encoder.runs() - runsBefore);
+          return new Computed(vectors, System.nanoTime() - start, encoder.tfRuns() - tfRunsBefore);
         },
         thread);
   }
@@ -97,12 +97,12 @@ final class WorkerEngine {
    * What {@code worker} is, for its frontends: the device, TensorFlow, CUDA, cuDNN and GPU memory,
    * found off the actor's thread, with its measured speed and XLA compiles.
    */
-  CompletableFuture<Frontend.WorkerInfo> describe(
+  CompletableFuture<Frontend.WorkerDescription> describe(
       akka.actor.typed.ActorRef<Worker.Command> worker, String name) {
     return CompletableFuture.supplyAsync(
         () -> {
-          BertEncoder.DeviceReport device = encoder.device();
-          return new Frontend.WorkerInfo(
+          BertEncoder.DeviceDescription device = encoder.device();
+          return new Frontend.WorkerDescription(
               worker,
               name,
               tokensPerSecond,

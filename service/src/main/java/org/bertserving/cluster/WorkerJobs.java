@@ -41,8 +41,8 @@ final class WorkerJobs {
    * Tokenizes a job now (the run before it may still compute): it waits for its turn; one without a
    * row left to run is done at once.
    */
-  void add(Worker.Run run) {
-    PreparedJob job = PreparedJob.prepare(run, encoder, name);
+  void add(Worker.Assignment assignment) {
+    PreparedJob job = PreparedJob.prepare(assignment, encoder, name);
     if (job.rows.isEmpty()) {
       done(job, 0, 0);
     } else {
@@ -67,25 +67,27 @@ final class WorkerJobs {
     return null;
   }
 
-  /** The run in progress ended, whether it worked or not. */
-  void ran() {
+  /** The computation in progress ended, whether it worked or not. */
+  void computed() {
     running = null;
   }
 
   /** A run failed on {@code job}: its frontend is told; the jobs behind it, not tried, go back. */
   void failed(PreparedJob job, EngineException cause) {
-    Worker.Run run = job.run;
-    run.frontend().tell(new Frontend.JobFailed(run.jobId(), worker, name, cause.getMessage()));
-    waiting.forEach(waited -> giveBack(waited.run));
+    Worker.Assignment assignment = job.assignment;
+    assignment
+        .frontend()
+        .tell(new Frontend.JobFailed(assignment.jobId(), worker, name, cause.getMessage()));
+    waiting.forEach(waited -> giveBack(waited.assignment));
     waiting.clear();
   }
 
   /** Sends each segment of {@code job} its rows, then tells its frontend the job is done. */
-  void deliver(PreparedJob job, WorkerEngine.Ran ran) {
+  void deliver(PreparedJob job, WorkerEngine.Computed computed) {
     delivering = job;
     encoder.faults().beforeDelivery();
-    job.deliver(ran.vectors(), encoder, chunker);
-    done(job, ran.nanos(), ran.runs());
+    job.deliver(computed.vectors(), encoder, chunker);
+    done(job, computed.nanos(), computed.tfRuns());
     delivering = null;
   }
 
@@ -94,22 +96,23 @@ final class WorkerJobs {
     // aggregators keep the first copy of a row: rows of a job half delivered may come twice
     for (PreparedJob held : new PreparedJob[] {delivering, running}) {
       if (held != null) {
-        giveBack(held.run);
+        giveBack(held.assignment);
       }
     }
-    waiting.forEach(job -> giveBack(job.run));
+    waiting.forEach(job -> giveBack(job.assignment));
   }
 
   /** A job this worker will not run: its frontend sends it to another worker first. */
-  void giveBack(Worker.Run run) {
-    run.frontend().tell(new Frontend.JobReturned(run.jobId(), worker));
+  void giveBack(Worker.Assignment assignment) {
+    assignment.frontend().tell(new Frontend.JobReturned(assignment.jobId(), worker));
   }
 
-  private void done(PreparedJob job, long nanos, long runs) {
-    Worker.Run run = job.run;
-    run.frontend()
+  private void done(PreparedJob job, long nanos, long tfRuns) {
+    Worker.Assignment assignment = job.assignment;
+    assignment
+        .frontend()
         .tell(
             new Frontend.JobDone(
-                run.jobId(), worker, name, job.rows.size(), job.tokens(), runs, nanos));
+                assignment.jobId(), worker, name, job.rows.size(), job.tokens(), tfRuns, nanos));
   }
 }

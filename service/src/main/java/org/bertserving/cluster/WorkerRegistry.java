@@ -18,14 +18,14 @@ import java.util.function.Function;
  */
 final class WorkerRegistry<W> {
   /** A worker that left: its jobs not yet done, and what it said it was (or {@code null}). */
-  record Gone<W>(W worker, List<Job> jobs, Frontend.WorkerInfo info) {}
+  record Gone<W>(W worker, List<Job> jobs, Frontend.WorkerDescription description) {}
 
   private final int prefetch;
 
   /** Per registered worker, its jobs not yet done, in the order of registration. */
   private final Map<W, Map<Long, Job>> inFlight = new LinkedHashMap<>();
 
-  private final Map<W, Frontend.WorkerInfo> described = new HashMap<>();
+  private final Map<W, Frontend.WorkerDescription> described = new HashMap<>();
 
   /** Workers whose run failed: no new job until their new session describes itself. */
   private final Set<W> recovering = new HashSet<>();
@@ -118,11 +118,11 @@ final class WorkerRegistry<W> {
    * What a worker says it is. Returns whether its speed is news (its first description, or its
    * first since it recovered); a worker no longer registered is not described.
    */
-  boolean described(W worker, Frontend.WorkerInfo info, boolean back) {
+  boolean described(W worker, Frontend.WorkerDescription description, boolean back) {
     if (!inFlight.containsKey(worker)) {
       return false;
     }
-    return described.put(worker, info) == null || back;
+    return described.put(worker, description) == null || back;
   }
 
   /** A recovering worker is back; false if it was not recovering. */
@@ -143,19 +143,19 @@ final class WorkerRegistry<W> {
   List<Map<String, Object>> status(Function<W, String> path) {
     List<Map<String, Object>> workers = new ArrayList<>();
     for (Map.Entry<W, Map<Long, Job>> e : inFlight.entrySet()) {
-      Frontend.WorkerInfo info = described.get(e.getKey());
+      Frontend.WorkerDescription description = described.get(e.getKey());
       Map<String, Object> w = new LinkedHashMap<>();
-      w.put("worker", info != null ? info.name() : path.apply(e.getKey()));
-      w.put("device", info != null ? info.device() : null);
+      w.put("worker", description != null ? description.name() : path.apply(e.getKey()));
+      w.put("device", description != null ? description.device() : null);
       w.put("jobs_in_flight", e.getValue().size());
-      if (info != null) {
-        w.put("tensorflow", info.tensorflow());
-        w.put("cuda_runtime", info.cudaRuntime());
-        w.put("cudnn", info.cudnn());
-        w.put("gpu_memory_used_mib", info.gpuMemoryUsedMib());
-        w.put("gpu_memory_limit_mib", info.gpuMemoryLimitMib());
-        w.put("xla_compiles_at_warm_up", info.warmCompiles());
-        w.put("xla_compiles_live", info.liveCompiles());
+      if (description != null) {
+        w.put("tensorflow", description.tensorflow());
+        w.put("cuda_runtime", description.cudaRuntime());
+        w.put("cudnn", description.cudnn());
+        w.put("gpu_memory_used_mib", description.gpuMemoryUsedMib());
+        w.put("gpu_memory_limit_mib", description.gpuMemoryLimitMib());
+        w.put("xla_compiles_at_warm_up", description.warmCompiles());
+        w.put("xla_compiles_live", description.liveCompiles());
       }
       workers.add(w);
     }

@@ -6,11 +6,12 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Cuts rows into TF runs, longest first, so that each run pads only to its own longest row, at most
- * {@code maxBatchSize} rows and {@code tokenBudget} rows x padded length a run (long texts cannot
- * blow up memory; a row longer than the budget still runs, alone). Within those bounds, the cut
- * that costs least by the {@link CostModel}: a run of mixed lengths pays for its longest, a run
- * more pays its overhead, so mixed lengths get runs of their own length when that is cheaper.
+ * Cuts rows into slices, longest first, each slice one TensorFlow run padded only to its own
+ * longest row, at most {@code maxBatchSize} rows and {@code tokenBudget} rows x padded length a
+ * slice (long texts cannot blow up memory; a row longer than the budget still runs, alone). Within
+ * those bounds, the cut that costs least by the {@link CostModel}: a slice of mixed lengths pays
+ * for its longest, a slice more pays a run's overhead, so mixed lengths get slices of their own
+ * length when that is cheaper.
  */
 public final class BatchPlanner {
   private BatchPlanner() {}
@@ -27,7 +28,7 @@ public final class BatchPlanner {
     /** Before a worker has measured itself: a run costs about as much as 100 tokens. */
     public static final CostModel DEFAULT = new CostModel(1e-3, 1e-5, 1e-5 / 4096);
 
-    double run(int rows, int length) {
+    double seconds(int rows, int length) {
       return overhead + rows * (double) length * (token + length * attention);
     }
 
@@ -47,44 +48,44 @@ public final class BatchPlanner {
     }
   }
 
-  /** Indices into {@code rows}, one array per run, by {@link CostModel#DEFAULT}. */
+  /** Indices into {@code rows}, one array per slice, by {@link CostModel#DEFAULT}. */
   public static List<int[]> plan(List<InputFeatures> rows, int maxBatchSize, int tokenBudget) {
     return plan(rows, maxBatchSize, tokenBudget, CostModel.DEFAULT);
   }
 
-  /** Indices into {@code rows}, one array per run: the cheapest cut by {@code cost}. */
+  /** Indices into {@code rows}, one array per slice: the cheapest cut by {@code cost}. */
   public static List<int[]> plan(
       List<InputFeatures> rows, int maxBatchSize, int tokenBudget, CostModel cost) {
     int n = rows.size();
     Integer[] order = new Integer[n];
     Arrays.setAll(order, i -> i);
     Arrays.sort(order, Comparator.comparingInt((Integer i) -> rows.get(i).length()).reversed());
-    // best[j]: the cheapest plan of the j longest rows; from[j]: where its last run starts
+    // best[j]: the cheapest plan of the j longest rows; from[j]: where its last slice starts
     double[] best = new double[n + 1];
     int[] from = new int[n + 1];
     for (int j = 1; j <= n; j++) {
       best[j] = Double.MAX_VALUE;
       for (int i = j - 1; i >= 0; i--) {
-        int length = rows.get(order[i]).length(); // the run's longest row: it pads to this
+        int length = rows.get(order[i]).length(); // the slice's longest row: it pads to this
         int size = j - i;
         if (size > 1 && (size > maxBatchSize || (long) size * length > tokenBudget)) {
-          break; // longer runs from here on are over a bound too
+          break; // longer slices from here on are over a bound too
         }
-        double total = best[i] + cost.run(size, length);
+        double total = best[i] + cost.seconds(size, length);
         if (total < best[j]) {
           best[j] = total;
           from[j] = i;
         }
       }
     }
-    List<int[]> runs = new ArrayList<>();
+    List<int[]> slices = new ArrayList<>();
     for (int j = n; j > 0; j = from[j]) {
-      int[] run = new int[j - from[j]];
+      int[] slice = new int[j - from[j]];
       for (int k = from[j]; k < j; k++) {
-        run[k - from[j]] = order[k];
+        slice[k - from[j]] = order[k];
       }
-      runs.add(0, run);
+      slices.add(0, slice);
     }
-    return runs;
+    return slices;
   }
 }

@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The engine: texts in, vectors out, as bert-as-service. Tokenizes, cuts the rows into
- * length-sorted runs within the batch and token budget, runs the model, puts the rows back in input
- * order, then truncates ({@code dimensions}) and normalizes as asked. Thread-safe; one instance per
- * device.
+ * length-sorted slices within the batch and token budget, runs the model, puts the rows back in
+ * input order, then truncates ({@code dimensions}) and normalizes as asked. Thread-safe; one
+ * instance per device.
  */
 public final class BertEncoder implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BertEncoder.class);
@@ -34,7 +34,7 @@ public final class BertEncoder implements AutoCloseable {
   private final ModelFiles files;
   private final BertConfig declared;
   private final FaultInjector faults = new FaultInjector();
-  private final java.util.concurrent.atomic.AtomicLong runs =
+  private final java.util.concurrent.atomic.AtomicLong tfRuns =
       new java.util.concurrent.atomic.AtomicLong();
   private final int dim;
   private volatile ModelBackend backend;
@@ -201,8 +201,8 @@ public final class BertEncoder implements AutoCloseable {
   public double calibrate(int rows, int length) {
     Featurized many = featurizer.featurize(texts(rows, length), false);
     Featurized one = featurizer.featurize(texts(1, 8), false);
-    run(many.rows());
-    run(one.rows());
+    encodeFeatures(many.rows());
+    encodeFeatures(one.rows());
     double manySeconds = seconds(many.rows(), 1);
     double oneSeconds = seconds(one.rows(), 3);
     // what a run costs whatever its size, and per token: the planner's cost model
@@ -233,12 +233,12 @@ public final class BertEncoder implements AutoCloseable {
     return java.util.Collections.nCopies(rows, text.toString());
   }
 
-  /** The fastest of {@code times} runs of {@code rows}, in seconds. */
+  /** The fastest of {@code times} encodings of {@code rows}, in seconds. */
   private double seconds(List<InputFeatures> rows, int times) {
     long fastest = Long.MAX_VALUE;
     for (int i = 0; i < times; i++) {
       long start = System.nanoTime();
-      run(rows);
+      encodeFeatures(rows);
       fastest = Math.min(fastest, System.nanoTime() - start);
     }
     return Math.max(1, fastest) / 1e9;
@@ -259,16 +259,16 @@ public final class BertEncoder implements AutoCloseable {
    * What this engine really runs on, for the status: the GPU's name and compute capability as the
    * driver reports them (the GPU was proven at start), or the CPU and its instruction sets.
    */
-  public DeviceReport device() {
+  public DeviceDescription device() {
     String tensorflow = Platform.HERE.tensorflow();
     String cuda = Platform.HERE.cuda();
     String cudnn = Platform.HERE.cudnn();
     if (settings.deviceId() < 0) {
-      return new DeviceReport(Platform.HERE.cpu(), tensorflow, cuda, cudnn, -1, -1);
+      return new DeviceDescription(Platform.HERE.cpu(), tensorflow, cuda, cudnn, -1, -1);
     }
     for (GpuPlatform.Gpu gpu : GpuPlatform.gpus()) {
       if (gpu.index() == settings.deviceId()) {
-        return new DeviceReport(
+        return new DeviceDescription(
             "GPU "
                 + gpu.index()
                 + ": "
@@ -283,14 +283,17 @@ public final class BertEncoder implements AutoCloseable {
             (long) (gpu.memoryTotalMib() * settings.gpuMemoryFraction()));
       }
     }
-    return new DeviceReport("GPU " + settings.deviceId(), tensorflow, cuda, cudnn, -1, -1);
+    return new DeviceDescription("GPU " + settings.deviceId(), tensorflow, cuda, cudnn, -1, -1);
   }
 
   /**
+   * The device part of a worker's description ({@code Frontend.WorkerDescription}): what the engine
+   * alone knows; the worker adds its model, speed and compiles.
+   *
    * @param memoryUsedMib the GPU's memory in use (every process), or -1
    * @param memoryLimitMib what this process may take of it ({@code -gpu_memory_fraction}), or -1
    */
-  public record DeviceReport(
+  public record DeviceDescription(
       String device,
       String tensorflow,
       String cudaRuntime,
@@ -328,10 +331,11 @@ public final class BertEncoder implements AutoCloseable {
   }
 
   /**
-   * Runs already featurized rows, possibly of several requests, in length-sorted runs; returns one
-   * array per row in the given order, normalized when the settings say so.
+   * Encodes already featurized rows, possibly of several requests, in length-sorted slices (one
+   * TensorFlow run each); returns one array per row in the given order, normalized when the
+   * settings say so.
    */
-  public float[][] run(List<InputFeatures> rows) {
+  public float[][] encodeFeatures(List<InputFeatures> rows) {
     return output(pooled(rows), CallOptions.DEFAULTS);
   }
 
@@ -341,18 +345,18 @@ public final class BertEncoder implements AutoCloseable {
    */
   public float[][] pooled(List<InputFeatures> rows) {
     float[][] out = new float[rows.size()][];
-    for (int[] run :
+    for (int[] slice :
         BatchPlanner.plan(rows, settings.maxBatchSize(), settings.tokenBudget(), cost)) {
       if (xla == null) {
-        place(out, rows, run, 0, run.length, run.length, 0);
+        place(out, rows, slice, 0, slice.length, slice.length, 0);
         continue;
       }
       // under XLA only the shapes compiled at warm-up: length and batch padded to their buckets
-      int length = xla.length(rows.get(run[0]).length()); // runs come longest row first
+      int length = xla.length(rows.get(slice[0]).length()); // slices come longest row first
       int from = 0;
-      for (int batch : xla.batches(run.length, length)) {
-        int to = Math.min(run.length, from + batch);
-        place(out, rows, run, from, to, batch, length);
+      for (int batch : xla.batches(slice.length, length)) {
+        int to = Math.min(slice.length, from + batch);
+        place(out, rows, slice, from, to, batch, length);
         from = to;
       }
     }
@@ -360,19 +364,25 @@ public final class BertEncoder implements AutoCloseable {
   }
 
   /**
-   * Runs rows {@code run[from..to)} as one batch (padded to {@code batch} x {@code length} when >
-   * 0).
+   * Runs rows {@code slice[from..to)} as one TensorFlow run (padded to {@code batch} x {@code
+   * length} when > 0).
    */
   private void place(
-      float[][] out, List<InputFeatures> rows, int[] run, int from, int to, int batch, int length) {
+      float[][] out,
+      List<InputFeatures> rows,
+      int[] slice,
+      int from,
+      int to,
+      int batch,
+      int length) {
     List<InputFeatures> part = new ArrayList<>(to - from);
     for (int i = from; i < to; i++) {
-      part.add(rows.get(run[i]));
+      part.add(rows.get(slice[i]));
     }
     float[][] vectors = runOnce(part, batch, length);
-    runs.incrementAndGet();
+    tfRuns.incrementAndGet();
     for (int i = from; i < to; i++) {
-      out[run[i]] = vectors[i - from];
+      out[slice[i]] = vectors[i - from];
     }
   }
 
@@ -437,8 +447,8 @@ public final class BertEncoder implements AutoCloseable {
   }
 
   /** TensorFlow runs so far: shows how many rows each run carried. */
-  public long runs() {
-    return runs.get();
+  public long tfRuns() {
+    return tfRuns.get();
   }
 
   public Featurizer featurizer() {

@@ -107,9 +107,11 @@ public final class Featurizer {
     return new Featurized(rows, outputLength);
   }
 
-  /** The tokenizer and prompts of this model, for {@code /tokenize} and {@code /decode}. */
-  public Tokenization tokenization() {
-    return new Tokenization(tokenizer, prompts);
+  /**
+   * The tokenizer and prompts of this model as a codec, for {@code /tokenize} and {@code /decode}.
+   */
+  public TokenCodec tokenCodec() {
+    return new TokenCodec(tokenizer, prompts);
   }
 
   /**

@@ -12,9 +12,9 @@ import org.bertserving.cluster.Frontend;
 import org.bertserving.cluster.Metrics;
 import org.bertserving.cluster.ServedModels;
 import org.bertserving.cluster.ServingSettings;
-import org.bertserving.cluster.Tokenizers;
+import org.bertserving.cluster.TokenService;
 
-/** What the route families share: the frontend and the tokenizers to ask, settings, errors. */
+/** What the route families share: the frontend and the token services to ask, settings, errors. */
 final class Api {
   final ActorSystem<?> system;
   final ServingSettings settings;
@@ -48,10 +48,10 @@ final class Api {
     return org.bertserving.cluster.FrontendAsk.encode(frontend, request, askTimeout, system);
   }
 
-  /** Asks a tokenizer of {@code model} ({@code null}: any model's). */
-  CompletionStage<Tokenizers.Reply> tokenizer(
-      String model, Function<ActorRef<Tokenizers.Reply>, Tokenizers.Command> request) {
-    return Tokenizers.ask(system, model, request, ServingSettings.GRACE.multipliedBy(2));
+  /** Asks a token service of {@code model} ({@code null}: any model's). */
+  CompletionStage<TokenService.Reply> askTokenService(
+      String model, Function<ActorRef<TokenService.Reply>, TokenService.Command> request) {
+    return TokenService.ask(system, model, request, ServingSettings.GRACE.multipliedBy(2));
   }
 
   ActorRef<Frontend.Command> frontend() {

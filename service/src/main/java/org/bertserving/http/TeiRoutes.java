@@ -8,7 +8,7 @@ import java.util.List;
 import org.bertserving.client.protocol.EncodeRequest;
 import org.bertserving.cluster.ServedModel;
 import org.bertserving.cluster.ServedModels;
-import org.bertserving.cluster.Tokenizers;
+import org.bertserving.cluster.TokenService;
 import org.bertserving.engine.ModelKind;
 
 /**
@@ -101,9 +101,11 @@ final class TeiRoutes extends AllDirectives {
     if (refused != null) {
       return api.errors.complete(Dialect.TEI, refused);
     }
-    return tokenizer(
+    return fromTokenService(
         body,
-        model -> api.tokenizer(model, r -> new Tokenizers.Tokenize(texts, special, promptName, r)));
+        model ->
+            api.askTokenService(
+                model, r -> new TokenService.Tokenize(texts, special, promptName, r)));
   }
 
   private Route decode(JsonNode body) {
@@ -118,16 +120,17 @@ final class TeiRoutes extends AllDirectives {
     if (refused != null) {
       return api.errors.complete(Dialect.TEI, refused);
     }
-    return tokenizer(body, model -> api.tokenizer(model, r -> new Tokenizers.Decode(ids, skip, r)));
+    return fromTokenService(
+        body, model -> api.askTokenService(model, r -> new TokenService.Decode(ids, skip, r)));
   }
 
   /**
-   * The answer of the tokenizer of the model the body names ({@code "model"}, beyond TEI's fields:
-   * an unknown one is a 404 naming those served), else of the default model.
+   * The answer of the token service of the model the body names ({@code "model"}, beyond TEI's
+   * fields: an unknown one is a 404 naming those served), else of the default model.
    */
-  private Route tokenizer(
+  private Route fromTokenService(
       JsonNode body,
-      java.util.function.Function<String, java.util.concurrent.CompletionStage<Tokenizers.Reply>>
+      java.util.function.Function<String, java.util.concurrent.CompletionStage<TokenService.Reply>>
           ask) {
     String asked = Fields.optionalString(body, "model");
     ServedModels served = api.served();
@@ -147,13 +150,13 @@ final class TeiRoutes extends AllDirectives {
     return onSuccess(
         ask.apply(model),
         answer -> {
-          if (answer instanceof Tokenizers.Tokens t) {
+          if (answer instanceof TokenService.Tokens t) {
             return complete(Json.response(200, t.tokens()));
           }
-          if (answer instanceof Tokenizers.Texts t) {
+          if (answer instanceof TokenService.Texts t) {
             return complete(Json.response(200, t.texts()));
           }
-          Tokenizers.Refused r = (Tokenizers.Refused) answer;
+          TokenService.Refused r = (TokenService.Refused) answer;
           return api.errors.complete(Dialect.TEI, ApiError.of(r.status(), r.type(), r.message()));
         });
   }

@@ -25,7 +25,7 @@ import org.bertserving.cluster.NodeWorkers;
 import org.bertserving.cluster.Readiness;
 import org.bertserving.cluster.ResultChunker;
 import org.bertserving.cluster.ServingSettings;
-import org.bertserving.cluster.Tokenizers;
+import org.bertserving.cluster.TokenService;
 import org.bertserving.cluster.Worker;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.FaultInjector;
@@ -162,13 +162,14 @@ final class Guardian {
           HttpServer.management(
               system, settings, http, metrics, readiness, faults, bootstrapRoutes);
     }
-    // one tokenizer for each model of the node (its engines of one model share one), for /tokenize
+    // one token service for each model of the node (its engines of one model share one), for
+    // /tokenize and /decode (actors keep their path names, tokenizer-N)
     java.util.Set<String> tokenized = new java.util.HashSet<>();
     for (BertEncoder engine : engines) {
       String model = engine.settings().modelName();
       if (tokenized.add(model)) {
         context.spawn(
-            Tokenizers.create(model, engine.featurizer().tokenization()),
+            TokenService.create(model, engine.featurizer().tokenCodec()),
             "tokenizer-" + tokenized.size(),
             DispatcherSelector.fromConfig("bert-serving-worker-dispatcher"));
       }

@@ -90,7 +90,7 @@ class FrontendDispatchTest {
       describe
           .frontend()
           .tell(
-              new Frontend.WorkerInfo(
+              new Frontend.WorkerDescription(
                   probe.getRef(),
                   name,
                   1e6,
@@ -113,16 +113,16 @@ class FrontendDispatchTest {
     }
 
     /** The next job it is given (descriptions asked meanwhile are left unanswered). */
-    Worker.Run takes() {
+    Worker.Assignment takes() {
       List<Worker.Command> seen =
           probe.fishForMessage(
               WAIT,
               "a job for " + name,
               m ->
-                  m instanceof Worker.Run
+                  m instanceof Worker.Assignment
                       ? FishingOutcomes.complete()
                       : FishingOutcomes.continueAndIgnore());
-      return (Worker.Run) seen.get(seen.size() - 1);
+      return (Worker.Assignment) seen.get(seen.size() - 1);
     }
 
     /** Is given no job for {@code time}. */
@@ -135,23 +135,25 @@ class FrontendDispatchTest {
         } catch (AssertionError nothing) {
           return;
         }
-        assertFalse(m instanceof Worker.Run, name + " was given a job: " + m);
+        assertFalse(m instanceof Worker.Assignment, name + " was given a job: " + m);
       }
     }
 
-    /** Runs the job: each segment's rows to its aggregator, then the job done to the frontend. */
-    void runs(Worker.Run run) {
-      for (Job.Segment s : run.job().segments()) {
+    /**
+     * Computes the job: each segment's rows to its aggregator, then the job done to the frontend.
+     */
+    void computes(Worker.Assignment job) {
+      for (Job.Segment s : job.job().segments()) {
         s.aggregator().tell(AggregatorTest.rows(s.requestId(), s.offset(), s.size(), mark));
       }
-      run.frontend()
+      job.frontend()
           .tell(
               new Frontend.JobDone(
-                  run.jobId(), probe.getRef(), name, run.job().rows(), 10, 1, 1_000_000));
+                  job.jobId(), probe.getRef(), name, job.job().rows(), 10, 1, 1_000_000));
     }
 
-    void fails(Worker.Run run, String cause) {
-      run.frontend().tell(new Frontend.JobFailed(run.jobId(), probe.getRef(), name, cause));
+    void fails(Worker.Assignment job, String cause) {
+      job.frontend().tell(new Frontend.JobFailed(job.jobId(), probe.getRef(), name, cause));
     }
   }
 
@@ -184,19 +186,19 @@ class FrontendDispatchTest {
   ProbeWorker b;
 
   /** Worker a holds the one job of a request of two texts; then worker b joins, with room. */
-  Worker.Run aHoldsTwoRowsThenBJoins() {
+  Worker.Assignment aHoldsTwoRowsThenBJoins() {
     a = new ProbeWorker("a", 1);
     a.describes();
     encode(2);
-    Worker.Run held = a.takes();
+    Worker.Assignment held = a.takes();
     b = new ProbeWorker("b", 2);
     b.describes();
     return held;
   }
 
   /** The rows of one job: {@code [offset, size]} of each of its segments. */
-  static List<List<Integer>> rowsOf(Worker.Run run) {
-    return run.job().segments().stream().map(s -> List.of(s.offset(), s.size())).toList();
+  static List<List<Integer>> rowsOf(Worker.Assignment job) {
+    return job.job().segments().stream().map(s -> List.of(s.offset(), s.size())).toList();
   }
 
   @Test
@@ -206,25 +208,25 @@ class FrontendDispatchTest {
     a.describes();
     b.describes();
     encode(5);
-    Worker.Run first = a.takes();
-    Worker.Run second = b.takes();
+    Worker.Assignment first = a.takes();
+    Worker.Assignment second = b.takes();
     assertEquals(2, first.job().rows(), "jobs of max_batch_size rows");
     assertEquals(2, second.job().rows());
     a.takesNothingFor(Duration.ofMillis(300)); // prefetch_size 1: one job a worker at most
     b.takesNothingFor(Duration.ofMillis(10));
 
-    a.runs(first);
-    Worker.Run third = a.takes(); // a has room again, b has none
+    a.computes(first);
+    Worker.Assignment third = a.takes(); // a has room again, b has none
     assertEquals(List.of(List.of(4, 1)), rowsOf(third), "the last row");
     b.takesNothingFor(Duration.ofMillis(200));
-    b.runs(second);
+    b.computes(second);
     client.expectNoMessage(Duration.ofMillis(100)); // a row is still missing
-    a.runs(third);
+    a.computes(third);
     float[] marks = new float[5];
-    for (Worker.Run run : List.of(first, second, third)) {
-      for (Job.Segment s : run.job().segments()) {
+    for (Worker.Assignment job : List.of(first, second, third)) {
+      for (Job.Segment s : job.job().segments()) {
         for (int i = 0; i < s.size(); i++) {
-          marks[s.offset() + i] = run == second ? 2 : 1;
+          marks[s.offset() + i] = job == second ? 2 : 1;
         }
       }
     }
@@ -236,22 +238,22 @@ class FrontendDispatchTest {
     ProbeWorker a = new ProbeWorker("a", 1);
     a.describes();
     encode(20); // at least priority_batch_size (16) rows: the normal queue
-    Worker.Run first = a.takes();
+    Worker.Assignment first = a.takes();
     EncodeRequest small = request(1);
     TestProbe<EncodeOutcome> smallClient = kit.createTestProbe();
     frontend.tell(new Frontend.Encode(small, smallClient.getRef()));
     a.takesNothingFor(Duration.ofMillis(200));
-    a.runs(first);
+    a.computes(first);
 
-    Worker.Run shared = a.takes();
+    Worker.Assignment shared = a.takes();
     assertEquals(
         List.of(List.of(0, 1), List.of(2, 1)), rowsOf(shared), "the small request's row first");
     assertNotEquals(
         shared.job().segments().get(0).requestId(), shared.job().segments().get(1).requestId());
-    a.runs(shared);
+    a.computes(shared);
     assertEquals(1, smallClient.expectMessageClass(EncodeReply.class, WAIT).rows().size());
     for (int done = 3; done < 20; done += 2) {
-      a.runs(a.takes());
+      a.computes(a.takes());
     }
     float[] marks = new float[20];
     java.util.Arrays.fill(marks, 1);
@@ -260,35 +262,35 @@ class FrontendDispatchTest {
 
   @Test
   void theJobsOfAWorkerThatLeavesGoToAnother() {
-    Worker.Run held = aHoldsTwoRowsThenBJoins();
+    Worker.Assignment held = aHoldsTwoRowsThenBJoins();
     b.takesNothingFor(Duration.ofMillis(200));
 
     a.probe.stop(); // the Receptionist no longer lists it
-    Worker.Run again = b.takes();
+    Worker.Assignment again = b.takes();
     assertEquals(rowsOf(held), rowsOf(again), "the same rows");
-    b.runs(again);
+    b.computes(again);
     answered(2, 2);
   }
 
   @Test
   void aJobGivenBackUntriedGoesToAnotherWorker() {
-    Worker.Run held = aHoldsTwoRowsThenBJoins();
+    Worker.Assignment held = aHoldsTwoRowsThenBJoins();
 
     frontend.tell(new Frontend.JobReturned(held.jobId(), a.probe.getRef())); // a is restarting
-    Worker.Run again = b.takes();
+    Worker.Assignment again = b.takes();
     assertEquals(rowsOf(held), rowsOf(again));
     assertEquals(0, again.job().segments().get(0).failures(), "not tried: no failure counted");
     a.takesNothingFor(Duration.ofMillis(200)); // recovering: nothing until it describes itself
-    b.runs(again);
+    b.computes(again);
     answered(2, 2);
   }
 
   @Test
   void rowsAWorkerFailedOnGoToAnotherAndFailTheirRequestOnTheSecondFailure() {
-    Worker.Run held = aHoldsTwoRowsThenBJoins();
+    Worker.Assignment held = aHoldsTwoRowsThenBJoins();
 
     a.fails(held, "out of memory");
-    Worker.Run retry = b.takes();
+    Worker.Assignment retry = b.takes();
     assertEquals(rowsOf(held), rowsOf(retry));
     assertEquals(1, retry.job().segments().get(0).failures());
     b.fails(retry, "a poisonous text");
@@ -304,10 +306,10 @@ class FrontendDispatchTest {
 
   @Test
   void rowsAWorkerFailedOnOnceComeBackFromAnother() {
-    Worker.Run held = aHoldsTwoRowsThenBJoins();
+    Worker.Assignment held = aHoldsTwoRowsThenBJoins();
 
     a.fails(held, "out of memory");
-    b.runs(b.takes());
+    b.computes(b.takes());
     answered(2, 2);
   }
 }

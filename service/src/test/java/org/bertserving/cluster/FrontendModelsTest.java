@@ -59,19 +59,19 @@ class FrontendModelsTest {
     silent.probe.expectMessageClass(Worker.Describe.class, WAIT);
 
     encode("medium", 4, t.client);
-    Worker.Run first = medium.takes();
+    Worker.Assignment first = medium.takes();
     tiny.takesNothingFor(Duration.ofMillis(300));
     silent.takesNothingFor(Duration.ofMillis(10));
-    medium.runs(first);
-    medium.runs(medium.takes());
+    medium.computes(first);
+    medium.computes(medium.takes());
     assertEquals("medium", t.answered(2, 2, 2, 2).model());
 
     encode(null, 2, t.client);
-    tiny.runs(tiny.takes());
+    tiny.computes(tiny.takes());
     medium.takesNothingFor(Duration.ofMillis(200));
     assertEquals("tiny", t.answered(1, 1).model(), "no model named: the first that joined");
     encode("tiny", 1, t.client);
-    tiny.runs(tiny.takes());
+    tiny.computes(tiny.takes());
     assertEquals("tiny", t.answered(1).model());
   }
 
@@ -126,7 +126,7 @@ class FrontendModelsTest {
     FrontendDispatchTest.ProbeWorker medium = t.new ProbeWorker("medium-1", 2, "medium");
     medium.describes();
     encode("medium", 2, t.client);
-    Worker.Run held = medium.takes();
+    Worker.Assignment held = medium.takes();
 
     medium.probe.stop(); // the Receptionist no longer lists it: its model has no worker
     awaitWorkers(1, "the medium worker gone");
@@ -139,15 +139,15 @@ class FrontendModelsTest {
 
     TestProbe<EncodeOutcome> other = t.kit.createTestProbe();
     encode("tiny", 1, other);
-    tiny.runs(tiny.takes());
+    tiny.computes(tiny.takes());
     assertEquals(
         "tiny", ((org.bertserving.client.protocol.EncodeReply) other.receiveMessage(WAIT)).model());
 
     FrontendDispatchTest.ProbeWorker back = t.new ProbeWorker("medium-2", 3, "medium");
     back.describes();
-    Worker.Run again = back.takes();
+    Worker.Assignment again = back.takes();
     assertEquals(rowsOf(held), rowsOf(again), "the gone worker's rows, to its model's new worker");
-    back.runs(again);
+    back.computes(again);
     assertEquals("medium", t.answered(3, 3).model());
   }
 
@@ -163,7 +163,7 @@ class FrontendModelsTest {
     FrontendDispatchTest.ProbeWorker medium = t.new ProbeWorker("medium-1", 2, "medium");
     medium.describes();
     encode(null, 2, t.client);
-    medium.runs(medium.takes());
+    medium.computes(medium.takes());
     tiny.takesNothingFor(Duration.ofMillis(200));
     assertEquals("medium", t.answered(2, 2).model());
   }
@@ -176,19 +176,19 @@ class FrontendModelsTest {
     FrontendDispatchTest.ProbeWorker medium = t.new ProbeWorker("medium-1", 2, "medium");
     medium.describes();
     encode("medium", 4, t.client); // the medium model's bound: full
-    Worker.Run held = medium.takes();
+    Worker.Assignment held = medium.takes();
     EncodeFailure full = refused("medium");
     assertEquals(429, full.status(), full.description());
     assertTrue(full.description().contains("of model 'medium'"), full.description());
 
     TestProbe<EncodeOutcome> other = t.kit.createTestProbe();
     encode("tiny", 4, other);
-    tiny.runs(tiny.takes());
-    tiny.runs(tiny.takes());
+    tiny.computes(tiny.takes());
+    tiny.computes(tiny.takes());
     EncodeOutcome served = other.receiveMessage(WAIT);
     assertTrue(served instanceof org.bertserving.client.protocol.EncodeReply, served.toString());
-    medium.runs(held);
-    medium.runs(medium.takes());
+    medium.computes(held);
+    medium.computes(medium.takes());
     t.answered(2, 2, 2, 2);
   }
 }

@@ -65,8 +65,8 @@ class WireFormatTest {
 
   @Test
   void aWorkersDescriptionCarriesWhatTheRoutesServeItsModelBy() {
-    Frontend.WorkerInfo info =
-        new Frontend.WorkerInfo(
+    Frontend.WorkerDescription description =
+        new Frontend.WorkerDescription(
             null,
             "node/worker-0",
             1000,
@@ -86,8 +86,8 @@ class WireFormatTest {
             3,
             false,
             "float32");
-    Frontend.WorkerInfo back = (Frontend.WorkerInfo) roundTrip(info);
-    assertEquals(info, back);
+    Frontend.WorkerDescription back = (Frontend.WorkerDescription) roundTrip(description);
+    assertEquals(description, back);
     ServedModel model = ServedModel.of(back);
     assertEquals(org.bertserving.engine.ModelKind.CLASSIFY, model.kind());
     assertEquals(List.of("negative", "neutral", "positive"), model.labels());

@@ -56,8 +56,8 @@ class WorkerTest {
   }
 
   /** The message a frontend sends. */
-  static Worker.Run run(long id, TestProbe<Frontend.Command> frontend, Job job) {
-    return new Worker.Run(id, job, frontend.getRef());
+  static Worker.Assignment assignment(long id, TestProbe<Frontend.Command> frontend, Job job) {
+    return new Worker.Assignment(id, job, frontend.getRef());
   }
 
   static Job leaving(Job job) {
@@ -80,7 +80,7 @@ class WorkerTest {
       TestProbe<Aggregator.Command> aggregator,
       long id,
       String... texts) {
-    worker.tell(run(id, frontend, leaving(job(aggregator.getRef(), texts))));
+    worker.tell(assignment(id, frontend, leaving(job(aggregator.getRef(), texts))));
     Aggregator.JobResult result =
         aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(30));
     assertEquals(texts.length, result.rows().size());
@@ -100,7 +100,7 @@ class WorkerTest {
     assertEquals(0, node.ready());
 
     // meanwhile the actor answers at once: a job sent to it comes back untried
-    worker.tell(run(1, frontend, leaving(job(aggregator.getRef(), "hello world"))));
+    worker.tell(assignment(1, frontend, leaving(job(aggregator.getRef(), "hello world"))));
     Frontend.JobReturned returned =
         frontend.expectMessageClass(Frontend.JobReturned.class, Duration.ofSeconds(10));
     assertEquals(1, returned.jobId());
@@ -119,7 +119,7 @@ class WorkerTest {
     ActorRef<Worker.Command> worker = ready(node);
 
     encoder.faults().failNextDeliveries(1);
-    worker.tell(run(7, frontend, leaving(job(aggregator.getRef(), "the dog"))));
+    worker.tell(assignment(7, frontend, leaving(job(aggregator.getRef(), "the dog"))));
     Frontend.JobReturned returned =
         frontend.expectMessageClass(Frontend.JobReturned.class, Duration.ofSeconds(30));
     assertEquals(7, returned.jobId(), "the job it held goes back to its frontend");
@@ -137,7 +137,7 @@ class WorkerTest {
     NodeWorkers node = new NodeWorkers(1);
     ActorRef<Worker.Command> worker = ready(node);
     Job late = job(aggregator.getRef(), "too late").arrived(System.nanoTime() - 1_000_000);
-    worker.tell(run(9, frontend, late.leaving(System.nanoTime())));
+    worker.tell(assignment(9, frontend, late.leaving(System.nanoTime())));
     Aggregator.JobResult result =
         aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(10));
     assertEquals(504, result.status());

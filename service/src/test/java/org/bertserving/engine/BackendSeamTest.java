@@ -100,7 +100,7 @@ class BackendSeamTest {
       assertEquals(expected[0].length, java.encode(texts)[0].length);
       java.restartSession();
       assertEquals(2, opened[0], "a restart opens the backend again through the same opener");
-      assertTrue(java.runs() > 0);
+      assertTrue(java.tfRuns() > 0);
     }
   }
 }

@@ -9,7 +9,7 @@ import java.util.List;
 import org.bertserving.engine.BatchPlanner.CostModel;
 import org.junit.jupiter.api.Test;
 
-/** How rows are cut into runs: every row once, within the bounds, the cheapest cut by cost. */
+/** How rows are cut into slices: every row once, within the bounds, the cheapest cut by cost. */
 class BatchPlannerTest {
 
   static List<InputFeatures> rows(int... lengths) {
@@ -20,29 +20,29 @@ class BatchPlannerTest {
     return rows;
   }
 
-  static void assertEveryRowOnce(List<int[]> runs, int n) {
+  static void assertEveryRowOnce(List<int[]> slices, int n) {
     int[] seen = new int[n];
-    runs.forEach(run -> Arrays.stream(run).forEach(i -> seen[i]++));
+    slices.forEach(slice -> Arrays.stream(slice).forEach(i -> seen[i]++));
     assertTrue(Arrays.stream(seen).allMatch(c -> c == 1), Arrays.toString(seen));
   }
 
   @Test
-  void mixedLengthsGetRunsOfTheirOwnLengthWhenThatIsCheaper() {
-    // 128 rows of 40 tokens and 128 of 5: one run padded to 40 costs 256 x 40 tokens; two runs
-    // cost 128 x 40 + 128 x 5 and one overhead more
+  void mixedLengthsGetSlicesOfTheirOwnLengthWhenThatIsCheaper() {
+    // 128 rows of 40 tokens and 128 of 5: one slice padded to 40 costs 256 x 40 tokens; two
+    // slices cost 128 x 40 + 128 x 5 and one run's overhead more
     int[] lengths = new int[256];
     Arrays.fill(lengths, 0, 128, 40);
     Arrays.fill(lengths, 128, 256, 5);
     List<InputFeatures> rows = rows(lengths);
     CostModel cheapRuns = new CostModel(1e-3, 1e-5, 0);
-    List<int[]> runs = BatchPlanner.plan(rows, 256, 1 << 20, cheapRuns);
-    assertEquals(2, runs.size());
-    assertEveryRowOnce(runs, 256);
+    List<int[]> slices = BatchPlanner.plan(rows, 256, 1 << 20, cheapRuns);
+    assertEquals(2, slices.size());
+    assertEveryRowOnce(slices, 256);
     assertTrue(
-        Arrays.stream(runs.get(1)).allMatch(i -> rows.get(i).length() == 5),
+        Arrays.stream(slices.get(1)).allMatch(i -> rows.get(i).length() == 5),
         "the short ones alone");
 
-    // when a run costs more than the padding it saves, one run
+    // when a run costs more than the padding it saves, one slice
     CostModel dearRuns = new CostModel(1.0, 1e-5, 0);
     assertEquals(1, BatchPlanner.plan(rows, 256, 1 << 20, dearRuns).size());
   }
@@ -50,15 +50,15 @@ class BatchPlannerTest {
   @Test
   void boundsHoldWhateverTheCost() {
     List<InputFeatures> rows = rows(30, 30, 30, 30, 30, 10, 10, 10, 100);
-    List<int[]> runs = BatchPlanner.plan(rows, 3, 1 << 20, new CostModel(10, 1e-5, 0));
-    assertEveryRowOnce(runs, rows.size());
-    runs.forEach(run -> assertTrue(run.length <= 3, "max_batch_size"));
+    List<int[]> slices = BatchPlanner.plan(rows, 3, 1 << 20, new CostModel(10, 1e-5, 0));
+    assertEveryRowOnce(slices, rows.size());
+    slices.forEach(slice -> assertTrue(slice.length <= 3, "max_batch_size"));
     List<int[]> budget = BatchPlanner.plan(rows, 256, 90, new CostModel(10, 1e-5, 0));
     assertEveryRowOnce(budget, rows.size());
-    for (int[] run : budget) {
-      int longest = Arrays.stream(run).map(i -> rows.get(i).length()).max().orElseThrow();
-      assertTrue(run.length == 1 || run.length * longest <= 90, "token budget");
-      assertEquals(longest, rows.get(run[0]).length(), "each run starts with its longest row");
+    for (int[] slice : budget) {
+      int longest = Arrays.stream(slice).map(i -> rows.get(i).length()).max().orElseThrow();
+      assertTrue(slice.length == 1 || slice.length * longest <= 90, "token budget");
+      assertEquals(longest, rows.get(slice[0]).length(), "each slice starts with its longest row");
     }
   }
 
@@ -66,8 +66,8 @@ class BatchPlannerTest {
   void aMeasuredModelSplitsOverheadFromPerTokenCost() {
     // one row of 8 tokens in 12 ms; 16 rows of 40 tokens in 100 ms
     CostModel m = CostModel.measured(0.012, 8, 0.100, 16, 40, 768);
-    assertEquals(0.012, m.run(1, 8), 1e-6);
-    assertEquals(0.100, m.run(16, 40), 1e-6);
+    assertEquals(0.012, m.seconds(1, 8), 1e-6);
+    assertEquals(0.100, m.seconds(16, 40), 1e-6);
     assertTrue(m.overhead() > 0.010 && m.overhead() < 0.012, "overhead " + m.overhead());
   }
 
@@ -76,7 +76,7 @@ class BatchPlannerTest {
    * registers), plans every call with it, and padding a row among longer ones changes nothing.
    */
   @Test
-  void theEngineCalibratesItsCostModelAndRunsMixedLengthsAsItPlans() throws Exception {
+  void theEngineCalibratesItsCostModelAndSlicesMixedLengthsAsItPlans() throws Exception {
     try (BertEncoder engine =
         BertEncoder.load(
             EngineSettings.builder()
@@ -103,9 +103,9 @@ class BatchPlannerTest {
           BatchPlanner.plan(
                   rows, engine.settings().maxBatchSize(), engine.settings().tokenBudget(), measured)
               .size();
-      long before = engine.runs();
+      long before = engine.tfRuns();
       float[][] together = engine.encode(texts);
-      assertEquals(planned, engine.runs() - before, "ran as its measured model planned");
+      assertEquals(planned, engine.tfRuns() - before, "one TensorFlow run per planned slice");
       for (int i = 0; i < 3; i++) {
         float[] alone = engine.encode(List.of(texts.get(i)))[0];
         for (int d = 0; d < alone.length; d++) {

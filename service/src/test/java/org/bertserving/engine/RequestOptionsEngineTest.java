@@ -10,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.bertserving.engine.CallOptions.Direction;
-import org.bertserving.engine.Tokenization.Token;
+import org.bertserving.engine.TokenCodec.Token;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -114,7 +114,7 @@ class RequestOptionsEngineTest {
 
   @Test
   void tokensCarryTheirIdsAndByteOffsetsInTheText() {
-    Tokenization t = encoder.featurizer().tokenization();
+    TokenCodec t = encoder.featurizer().tokenCodec();
     String text = "The DOGs sat, runs! zebra café";
     List<Token> tokens = t.tokenize(text, true, CallOptions.DEFAULTS);
     assertEquals(
@@ -146,7 +146,7 @@ class RequestOptionsEngineTest {
 
   @Test
   void idsDecodeAsHuggingFacesWordPieceDecoder() {
-    Tokenization t = encoder.featurizer().tokenization();
+    TokenCodec t = encoder.featurizer().tokenCodec();
     List<Integer> ids =
         t.tokenize("the dogs sat, how are you?", true, CallOptions.DEFAULTS).stream()
             .map(Token::id)

@@ -179,14 +179,14 @@ class TinyModelEngineTest {
   void lengthSortedDynamicPaddingEqualsFixedPadding() throws IOException {
     try (BertEncoder encoder = BertEncoder.load(settings().maxBatchSize(3).build())) {
       List<InputFeatures> rows = encoder.featurizer().featurize(TEXTS, false).rows();
-      float[][] dynamic = encoder.run(rows);
+      float[][] dynamic = encoder.encodeFeatures(rows);
       List<InputFeatures> fixed = new ArrayList<>();
       for (InputFeatures row : rows) {
         fixed.add(
             new InputFeatures(
                 pad(row.inputIds()), pad(row.segmentIds()), pad(row.inputMask()), row.tokens()));
       }
-      float[][] padded = encoder.run(fixed);
+      float[][] padded = encoder.encodeFeatures(fixed);
       for (int r = 0; r < rows.size(); r++) {
         assertClose(toDouble(padded[r]), dynamic[r], "row " + r);
       }

@@ -342,7 +342,7 @@ class HttpApiTest {
 
   @Test
   void concurrentSmallRequestsShareTensorFlowRuns() throws Exception {
-    long tfRunsBefore = totalRuns();
+    long tfRunsBefore = totalTfRuns();
     long requestsBefore = server.metrics().requests.sum();
     // 32 clients, each sending one sentence at a time, as many services would
     java.util.concurrent.ExecutorService clients =
@@ -357,9 +357,9 @@ class HttpApiTest {
     }
     clients.shutdown();
     long requests = server.metrics().requests.sum() - requestsBefore;
-    long runs = totalRuns() - tfRunsBefore;
+    long tfRuns = totalTfRuns() - tfRunsBefore;
     assertTrue(
-        runs < requests, runs + " TensorFlow runs for " + requests + " requests: no merging");
+        tfRuns < requests, tfRuns + " TensorFlow runs for " + requests + " requests: no merging");
   }
 
   /**
@@ -476,7 +476,7 @@ class HttpApiTest {
     return map;
   }
 
-  static long totalRuns() {
+  static long totalTfRuns() {
     return server.metrics().perWorker().values().stream().mapToLong(v -> v[1]).sum();
   }
 }

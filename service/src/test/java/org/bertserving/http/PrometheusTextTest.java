@@ -69,9 +69,9 @@ class PrometheusTextTest {
     for (double seconds : new double[] {0.003, 0.02, 0.02, 0.7, 42}) {
       m.latency.observe(seconds);
     }
-    m.workerRan("m", new Frontend.JobDone(1, null, WORKER, 10, 40, 2, 1_500_000_000));
-    m.workerDescribed(info("cpu-worker", "CPU \"2 cores\" \\ AVX2\nnew line", -1, -1));
-    m.workerDescribed(info("gpu-worker", "NVIDIA A10 (8.6)", 2048, 20000));
+    m.workerJobDone("m", new Frontend.JobDone(1, null, WORKER, 10, 40, 2, 1_500_000_000));
+    m.workerDescribed(description("cpu-worker", "CPU \"2 cores\" \\ AVX2\nnew line", -1, -1));
+    m.workerDescribed(description("gpu-worker", "NVIDIA A10 (8.6)", 2048, 20000));
 
     HttpResponse<String> response = scrape();
     assertEquals(200, response.statusCode());
@@ -140,8 +140,8 @@ class PrometheusTextTest {
   void aDepartedWorkersSeriesDisappear() throws Exception {
     Metrics m = METRICS;
     String leaving = "akka://bert-serving@127.0.0.1:2553/worker-1";
-    m.workerRan("m", new Frontend.JobDone(2, null, leaving, 4, 16, 1, 1_000_000));
-    m.workerDescribed(info(leaving, "NVIDIA T4 (7.5)", 100, 200));
+    m.workerJobDone("m", new Frontend.JobDone(2, null, leaving, 4, 16, 1, 1_000_000));
+    m.workerDescribed(description(leaving, "NVIDIA T4 (7.5)", 100, 200));
     String before = scrape().body();
     long series = before.lines().filter(l -> l.contains("worker=\"" + leaving + "\"")).count();
     // rows, runs, busy, info, GPU memory used and limit, XLA compiles at warm-up and live
@@ -177,8 +177,9 @@ class PrometheusTextTest {
     assertEquals(0, check.exitValue(), said);
   }
 
-  private static Frontend.WorkerInfo info(String name, String device, long used, long limit) {
-    return new Frontend.WorkerInfo(
+  private static Frontend.WorkerDescription description(
+      String name, String device, long used, long limit) {
+    return new Frontend.WorkerDescription(
         null,
         name,
         100,

@@ -9,9 +9,9 @@ import java.util.Locale;
 final class BenchTable {
   private BenchTable() {}
 
-  /** The CPU the nodes and this JVM have used so far, and the workers' time in runs. */
+  /** The CPU the nodes and this JVM have used so far, the workers' busy time and TF runs. */
   record Usage(
-      long frontend, long worker, long load, long machine, double busySeconds, double runs) {
+      long frontend, long worker, long load, long machine, double busySeconds, double tfRuns) {
     static Usage of(SimulatedCluster c) {
       double[] busy = c.workerBusy();
       return new Usage(
@@ -30,7 +30,7 @@ final class BenchTable {
           load - before.load,
           machine - before.machine,
           busySeconds - before.busySeconds,
-          runs - before.runs);
+          tfRuns - before.tfRuns);
     }
 
     /** What every other process of the machine used, in ns. */
@@ -82,7 +82,7 @@ final class BenchTable {
           window.load() / 1e3 / rows,
           window.others() / 1e9 / seconds,
           window.busySeconds() / (gpus * seconds),
-          window.runs() > 0 ? saturated.okRows() / window.runs() : Double.NaN,
+          window.tfRuns() > 0 ? saturated.okRows() / window.tfRuns() : Double.NaN,
           latency.quantileMillis(0.5),
           latency.quantileMillis(0.99),
           saturated.lostRows() + (second ? latency.lostRows() : 0),

@@ -63,8 +63,8 @@ public final class EngineBenchmark {
       for (int length : lengths) {
         for (int batch : batches) {
           List<InputFeatures> rows = fixedRows(batch, length);
-          double ours = rate(() -> engine.run(rows), batch, seconds);
-          double ours12 = rate(() -> full.run(rows), batch, seconds);
+          double ours = rate(() -> engine.encodeFeatures(rows), batch, seconds);
+          double ours12 = rate(() -> full.encodeFeatures(rows), batch, seconds);
           double theirs = rate(() -> google.sequenceOutput(rows, length), batch, seconds);
           double gflops = ours12 * flopsPerSequence(config, length) / 1e9;
           System.out.printf(
@@ -94,8 +94,8 @@ public final class EngineBenchmark {
         corpus.add(row(5 + RANDOM.nextInt(124)));
       }
       List<InputFeatures> padded = corpus.stream().map(r -> padTo(r, 128)).toList();
-      double dynamic = rate(() -> engine.run(corpus), corpus.size(), seconds);
-      double fixed = rate(() -> engine.run(padded), corpus.size(), seconds);
+      double dynamic = rate(() -> engine.encodeFeatures(corpus), corpus.size(), seconds);
+      double fixed = rate(() -> engine.encodeFeatures(padded), corpus.size(), seconds);
       System.out.println("## Mixed-length corpus (256 rows of 5..128 tokens, max_batch_size 32)");
       System.out.println();
       System.out.println("| padding | seq/s |");

@@ -33,12 +33,15 @@ final class FrontendProbe {
     }
   }
 
-  /** The workers' busy seconds and runs so far, summed over the frontends' {@code /metrics}. */
+  /**
+   * The workers' busy seconds and TensorFlow runs so far, summed over the frontends' {@code
+   * /metrics}.
+   */
   double[] workerBusy(List<Integer> ports) {
     double[] sums = new double[2];
     for (int port : ports) {
       try {
-        double[] node = SpeedTargets.busyAndRuns(get(port, "/metrics"));
+        double[] node = SpeedTargets.busyAndTfRuns(get(port, "/metrics"));
         sums[0] += node[0];
         sums[1] += node[1];
       } catch (IOException e) {

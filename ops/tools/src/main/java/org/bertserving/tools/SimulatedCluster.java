@@ -299,8 +299,8 @@ final class SimulatedCluster implements AutoCloseable {
   }
 
   /**
-   * The workers' busy seconds and runs so far, summed over the frontends' {@code /metrics} (each
-   * frontend counts the jobs it gave out).
+   * The workers' busy seconds and TensorFlow runs so far, summed over the frontends' {@code
+   * /metrics} (each frontend counts the jobs it gave out).
    */
   double[] workerBusy() {
     return probe.workerBusy(httpPorts);

@@ -492,13 +492,13 @@ public final class SpeedTargets {
       List<Double> viaHey = new ArrayList<>();
       boolean heyHere = hey(query, 0.1) != null;
       double busy = 0;
-      double runs = 0;
+      double tfRuns = 0;
       for (int turn = 0; turn < 4; turn++) {
         double[] before = workerBusy();
         http.addAll(times(() -> client.encode(query).length > 0, seconds / 4, 0));
         double[] after = workerBusy();
         busy += after[0] - before[0];
-        runs += after[1] - before[1];
+        tfRuns += after[1] - before[1];
         alone.addAll(times(() -> engine.encode(query).length > 0, seconds / 4, 0));
         // with the pause a client's round trip leaves between queries: TensorFlow's threads go
         // to sleep and its caches cool, which a back-to-back loop never sees
@@ -515,7 +515,7 @@ public final class SpeedTargets {
           quantile(http, 0.99),
           quantile(alone, 0.5),
           quantile(idle, 0.5),
-          busy * 1000 / Math.max(1, runs),
+          busy * 1000 / Math.max(1, tfRuns),
           heyHere && !viaHey.isEmpty() ? viaHey : null);
     }
 
@@ -582,7 +582,7 @@ public final class SpeedTargets {
                       .build(),
                   HttpResponse.BodyHandlers.ofString())
               .body();
-      return busyAndRuns(metrics);
+      return busyAndTfRuns(metrics);
     }
 
     @Override
@@ -596,7 +596,7 @@ public final class SpeedTargets {
    * The workers' busy seconds and TensorFlow runs, summed over every worker in a frontend's {@code
    * /metrics} text.
    */
-  static double[] busyAndRuns(String metrics) {
+  static double[] busyAndTfRuns(String metrics) {
     double[] sums = new double[2];
     for (String line : metrics.split("\n")) {
       int at =

@@ -9,10 +9,12 @@ import org.bertserving.engine.tokenizer.FullTokenizer;
 import org.bertserving.engine.tokenizer.Vocab;
 
 /**
- * The model's tokenizer as text-embeddings-inference exposes it: a text's tokens with their ids and
- * where they came from ({@code /tokenize}), and ids back to text ({@code /decode}). Thread-safe.
+ * Text to tokens and ids back to text, as text-embeddings-inference exposes a model's tokenizer: a
+ * text's tokens (after its prompt, by the model's {@link FullTokenizer}) with their ids and where
+ * they came from ({@code /tokenize}), and ids back to text ({@code /decode}). What the model is fed
+ * is {@link Featurizer}'s. Thread-safe.
  */
-public final class Tokenization {
+public final class TokenCodec {
   /** Kept out of decoded text unless asked for, as Hugging Face's {@code skip_special_tokens}. */
   private static final Set<String> SPECIAL =
       Set.of(Vocab.CLS, Vocab.SEP, Vocab.PAD, Vocab.UNK, "[MASK]");
@@ -46,7 +48,7 @@ public final class Tokenization {
   private final Prompts prompts;
   private final Set<String> special;
 
-  Tokenization(FullTokenizer tokenizer, Prompts prompts) {
+  TokenCodec(FullTokenizer tokenizer, Prompts prompts) {
     this.tokenizer = tokenizer;
     this.prompts = prompts;
     this.special = new HashSet<>(SPECIAL);

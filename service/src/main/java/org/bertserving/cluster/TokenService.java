@@ -22,21 +22,22 @@ import java.util.function.Function;
 import org.bertserving.client.protocol.WireMessage;
 import org.bertserving.engine.CallOptions;
 import org.bertserving.engine.InvalidInputException;
-import org.bertserving.engine.Tokenization;
+import org.bertserving.engine.TokenCodec;
 
 /**
- * A model's tokenizer for {@code /tokenize} and {@code /decode}, one for each model a worker node
- * holds. A frontend-only node has no model files, not even the vocabulary, so it asks one of the
- * model's tokenizers through the Receptionist ({@link #key}), preferring its own node's: the
+ * The actor that answers {@code /tokenize} and {@code /decode} with a model's {@link TokenCodec},
+ * one for each model a worker node holds. A frontend-only node has no model files, not even the
+ * vocabulary, so it asks one of the model's token services through the Receptionist ({@link #key};
+ * the keys keep their wire names, {@code bert-tokenizers}), preferring its own node's: the
  * vocabulary stays with the model, and a frontend never needs the model's folder.
  */
-public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Tokenizers.class);
+public final class TokenService extends AbstractBehavior<TokenService.Command> {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TokenService.class);
 
-  /** Every tokenizer, of any model. */
+  /** Every token service, of any model. */
   public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "bert-tokenizers");
 
-  /** The tokenizers of the model served as {@code model}. */
+  /** The token services of the model served as {@code model}. */
   public static ServiceKey<Command> key(String model) {
     return ServiceKey.create(Command.class, "bert-tokenizers:" + model);
   }
@@ -52,32 +53,31 @@ public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
   public record Decode(List<List<Integer>> ids, boolean skipSpecialTokens, ActorRef<Reply> replyTo)
       implements Command, WireMessage {}
 
-  /** What a tokenizer answers. */
+  /** What a token service answers. */
   public sealed interface Reply extends WireMessage permits Tokens, Texts, Refused {}
 
-  public record Tokens(List<List<Tokenization.Token>> tokens) implements Reply {}
+  public record Tokens(List<List<TokenCodec.Token>> tokens) implements Reply {}
 
   public record Texts(List<String> texts) implements Reply {}
 
-  /** Not done: {@code status} as HTTP (400 bad input, 503 no tokenizer reachable). */
+  /** Not done: {@code status} as HTTP (400 bad input, 503 no token service reachable). */
   public record Refused(int status, String type, String message) implements Reply {}
 
-  private final Tokenization tokenization;
+  private final TokenCodec codec;
 
-  private Tokenizers(ActorContext<Command> context, String model, Tokenization tokenization) {
+  private TokenService(ActorContext<Command> context, String model, TokenCodec codec) {
     super(context);
-    this.tokenization = tokenization;
+    this.codec = codec;
     context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
     context.getSystem().receptionist().tell(Receptionist.register(key(model), context.getSelf()));
   }
 
   /**
-   * The tokenizer of the model served as {@code model}. Bad input is answered, never thrown;
+   * The token service of the model served as {@code model}. Bad input is answered, never thrown;
    * anything else restarts it (nothing to lose).
    */
-  public static Behavior<Command> create(String model, Tokenization tokenization) {
-    return Behaviors.supervise(
-            Behaviors.<Command>setup(c -> new Tokenizers(c, model, tokenization)))
+  public static Behavior<Command> create(String model, TokenCodec codec) {
+    return Behaviors.supervise(Behaviors.<Command>setup(c -> new TokenService(c, model, codec)))
         .onFailure(SupervisorStrategy.restart());
   }
 
@@ -92,9 +92,9 @@ public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
   private Behavior<Command> onTokenize(Tokenize t) {
     CallOptions options = new CallOptions(null, null, null, null, null, t.promptName());
     try {
-      List<List<Tokenization.Token>> out = new ArrayList<>(t.texts().size());
+      List<List<TokenCodec.Token>> out = new ArrayList<>(t.texts().size());
       for (String text : t.texts()) {
-        out.add(tokenization.tokenize(text, t.addSpecialTokens(), options));
+        out.add(codec.tokenize(text, t.addSpecialTokens(), options));
       }
       t.replyTo().tell(new Tokens(out));
     } catch (InvalidInputException e) {
@@ -106,15 +106,15 @@ public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
   private Behavior<Command> onDecode(Decode d) {
     List<String> out = new ArrayList<>(d.ids().size());
     for (List<Integer> ids : d.ids()) {
-      out.add(tokenization.decode(ids, d.skipSpecialTokens()));
+      out.add(codec.decode(ids, d.skipSpecialTokens()));
     }
     d.replyTo().tell(new Texts(out));
     return this;
   }
 
   /**
-   * Asks a tokenizer of {@code model} (this node's when it has one), or answers 503 when none is
-   * reachable.
+   * Asks a token service of {@code model} (this node's when it has one), or answers 503 when none
+   * is reachable.
    *
    * @param model the served model's name; {@code null}: any model's (none described yet)
    * @param request the message, given where to reply
@@ -156,11 +156,11 @@ public final class Tokenizers extends AbstractBehavior<Tokenizers.Command> {
               List<ActorRef<Command>> local =
                   all.stream().filter(ref -> ref.path().address().hasLocalScope()).toList();
               List<ActorRef<Command>> choice = local.isEmpty() ? List.copyOf(all) : local;
-              ActorRef<Command> tokenizer =
+              ActorRef<Command> service =
                   choice.get(ThreadLocalRandom.current().nextInt(choice.size()));
               return Stages.on(
                   AskPattern.<Command, Reply>ask(
-                      tokenizer, request::apply, timeout, system.scheduler()),
+                      service, request::apply, timeout, system.scheduler()),
                   system.executionContext(),
                   unanswered);
             });
