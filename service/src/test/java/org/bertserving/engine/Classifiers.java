@@ -31,6 +31,24 @@ public final class Classifiers {
   private Classifiers() {}
 
   /** A seeded pooler and head for a {@code hidden}-wide encoder, under PyTorch's names. */
+  /**
+   * A cross-encoder's one logit for each document against {@code query}, in document order, from
+   * the engine directly: what the routes' scores are checked against.
+   */
+  public static float[] logits(BertEncoder crossEncoder, String query, List<String> docs) {
+    List<Object> pairs = new java.util.ArrayList<>();
+    docs.forEach(d -> pairs.add(Featurizer.pair(query, d)));
+    float[][] rows = crossEncoder.encode(pairs, false).matrix();
+    float[] out = new float[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      if (rows[i].length != 1) {
+        throw new AssertionError("a cross-encoder answers one logit a pair, not " + rows[i].length);
+      }
+      out[i] = rows[i][0];
+    }
+    return out;
+  }
+
   public static Map<String, Tensor> head(int hidden, int labels, long seed, String prefix) {
     Random random = new Random(seed);
     Map<String, Tensor> head = new LinkedHashMap<>();

@@ -15,7 +15,6 @@ import org.bertserving.client.ServerStatus;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.Classifiers;
 import org.bertserving.engine.EngineSettings;
-import org.bertserving.engine.Featurizer;
 import org.bertserving.engine.Scores;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
@@ -105,14 +104,7 @@ class ModelKindsClusterTest {
 
   /** The cross-encoder's logit of each document against the query. */
   static float[] logits(List<String> docs) {
-    List<Object> pairs = new ArrayList<>();
-    docs.forEach(d -> pairs.add(Featurizer.pair(QUERY, d)));
-    float[][] rows = rerankEngine.encode(pairs, false).matrix();
-    float[] out = new float[rows.length];
-    for (int i = 0; i < rows.length; i++) {
-      out[i] = rows[i][0];
-    }
-    return out;
+    return Classifiers.logits(rerankEngine, QUERY, docs);
   }
 
   @Test

@@ -81,15 +81,7 @@ class ScoringRoutesTest {
 
   /** The cross-encoder's logit of each document against the query, in document order. */
   static float[] logits(List<String> docs) {
-    List<Object> pairs = new ArrayList<>();
-    docs.forEach(d -> pairs.add(Featurizer.pair(QUERY, d)));
-    float[][] rows = rerankEngine.encode(pairs, false).matrix();
-    float[] out = new float[rows.length];
-    for (int i = 0; i < rows.length; i++) {
-      assertEquals(1, rows[i].length);
-      out[i] = rows[i][0];
-    }
-    return out;
+    return Classifiers.logits(rerankEngine, QUERY, docs);
   }
 
   static String body(Object value) throws Exception {
