@@ -100,7 +100,9 @@ public final class BertEncoder implements AutoCloseable {
       }
       requireBf16(GpuPlatform.cpu());
     }
-    if (settings.fp16() && settings.deviceId() < 0 && !"0".equals(System.getenv(ONEDNN_OPTS))) {
+    if (settings.fp16()
+        && settings.deviceId() < 0
+        && org.bertserving.engine.tf.TfBertBackend.oneDnnOps()) {
       LOG.warn(
           "-fp16 on the CPU: TensorFlow's oneDNN half-precision kernels can be a hundred times"
               + " slower than float32 on CPUs (measured on one with AVX512_FP16); -fp16 is for"

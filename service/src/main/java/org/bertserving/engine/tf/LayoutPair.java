@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class LayoutPair implements ModelBackend {
   private static final Logger LOG = LoggerFactory.getLogger(LayoutPair.class);
+  private static final String FROZEN_WEIGHTS = "TF_ONEDNN_ASSUME_FROZEN_WEIGHTS";
   private static final java.util.concurrent.atomic.AtomicBoolean HINTED =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -55,9 +56,8 @@ public final class LayoutPair implements ModelBackend {
       throws IOException {
     TfBertBackend first = TfBertBackend.open(files, declared, settings);
     if (!applies(settings)) {
-      if (settings.deviceId() < 0
-          && !settings.xla()
-          && System.getenv("TF_ONEDNN_ASSUME_FROZEN_WEIGHTS") == null
+      if (oneDnnCpu(settings)
+          && System.getenv(FROZEN_WEIGHTS) == null
           && HINTED.compareAndSet(false, true)) {
         LOG.info(
             "TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=1 in the environment before the JVM starts makes"
@@ -80,20 +80,12 @@ public final class LayoutPair implements ModelBackend {
    * {@code TF_ONEDNN_ASSUME_FROZEN_WEIGHTS} on (without it, every run lays the weights out anyway).
    */
   static boolean applies(EngineSettings s) {
-    return s.deviceId() < 0
-        && !s.xla()
-        && on(System.getenv("TF_ONEDNN_ASSUME_FROZEN_WEIGHTS"), false)
-        && on(System.getenv("TF_ENABLE_ONEDNN_OPTS"), true);
+    return oneDnnCpu(s) && TfBertBackend.envSwitch(FROZEN_WEIGHTS, false);
   }
 
-  /**
-   * An environment switch as TensorFlow reads it ({@code 1}/{@code true}, {@code 0}/{@code false}).
-   */
-  static boolean on(String value, boolean unset) {
-    if (value == null || value.isBlank()) {
-      return unset;
-    }
-    return value.trim().equals("1") || value.trim().equalsIgnoreCase("true");
+  /** A session on the CPU with TensorFlow's oneDNN ops, not compiled by XLA. */
+  private static boolean oneDnnCpu(EngineSettings s) {
+    return s.deviceId() < 0 && !s.xla() && TfBertBackend.oneDnnOps();
   }
 
   /**

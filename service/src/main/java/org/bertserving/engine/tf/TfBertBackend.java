@@ -273,12 +273,28 @@ public final class TfBertBackend implements ModelBackend {
    * TF_ENABLE_ONEDNN_OPTS=0}).
    */
   static boolean oneDnnLayerNorm(EngineSettings s) {
-    String onednn = System.getenv("TF_ENABLE_ONEDNN_OPTS");
-    return s.deviceId() < 0
-        && !s.xla()
-        && !"0".equals(onednn)
-        && !"false".equalsIgnoreCase(onednn)
-        && OneDnn.LAYER_NORM;
+    return s.deviceId() < 0 && !s.xla() && oneDnnOps() && OneDnn.LAYER_NORM;
+  }
+
+  /** Whether TensorFlow runs its oneDNN ops on the CPU (unless {@code TF_ENABLE_ONEDNN_OPTS=0}). */
+  public static boolean oneDnnOps() {
+    return envSwitch("TF_ENABLE_ONEDNN_OPTS", true);
+  }
+
+  /**
+   * An environment switch as TensorFlow reads it ({@code 1}/{@code true}, {@code 0}/{@code false}),
+   * {@code unset} when it is not set.
+   */
+  static boolean envSwitch(String name, boolean unset) {
+    return isOn(System.getenv(name), unset);
+  }
+
+  /** A switch's value as TensorFlow reads it; {@code unset} for none. */
+  static boolean isOn(String value, boolean unset) {
+    if (value == null || value.isBlank()) {
+      return unset;
+    }
+    return value.trim().equals("1") || value.trim().equalsIgnoreCase("true");
   }
 
   /** Whether this TensorFlow build registers oneDNN's layer norm op, looked up once. */

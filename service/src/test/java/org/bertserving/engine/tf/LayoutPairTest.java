@@ -82,13 +82,13 @@ class LayoutPairTest {
 
   @Test
   void theSwitchesAreReadAsTensorFlowReadsThem() {
-    assertTrue(LayoutPair.on("1", false));
-    assertTrue(LayoutPair.on("true", false));
-    assertTrue(LayoutPair.on("TRUE", false));
-    assertFalse(LayoutPair.on("0", true));
-    assertFalse(LayoutPair.on("false", true));
-    assertTrue(LayoutPair.on(null, true));
-    assertFalse(LayoutPair.on("", false));
+    assertTrue(TfBertBackend.isOn("1", false));
+    assertTrue(TfBertBackend.isOn("true", false));
+    assertTrue(TfBertBackend.isOn("TRUE", false));
+    assertFalse(TfBertBackend.isOn("0", true));
+    assertFalse(TfBertBackend.isOn("false", true));
+    assertTrue(TfBertBackend.isOn(null, true));
+    assertFalse(TfBertBackend.isOn("", false));
     // the suite runs as ops/bert-serving-start does (the pom sets the switch): two sessions on the
     // CPU
     assertTrue(LayoutPair.applies(settings()), "TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=1 in the tests");
