@@ -98,11 +98,7 @@ final class Models {
       return new Route(
           null,
           new EncodeFailure(
-              request.id(),
-              404,
-              "model_not_found",
-              "the model '" + name + "' is not served here; the models served: " + names(),
-              0));
+              request.id(), 404, "model_not_found", ServedModels.notServed(name, names()), 0));
     }
     String unavailable = model.unavailable();
     return new Route(model, unavailable == null ? null : noWorker(request, unavailable));

@@ -55,6 +55,11 @@ public record ServedModels(List<ServedModel> models, String defaultName) {
   }
 
   /** Each model's name and kind, for error messages: {@code a (embedding), b (rerank)}. */
+  /** Why a request naming {@code name} is refused (a 404): the name and {@code served}. */
+  public static String notServed(String name, String served) {
+    return "the model '" + name + "' is not served here; the models served: " + served;
+  }
+
   public String names() {
     return String.join(
         ", ", models.stream().map(m -> m.name() + " (" + m.kind().wireName() + ")").toList());

@@ -137,13 +137,7 @@ final class TeiRoutes extends AllDirectives {
     if (asked != null && served.get(asked) == null && !served.models().isEmpty()) {
       return api.errors.complete(
           Dialect.TEI,
-          ApiError.of(
-              404,
-              "model_not_found",
-              "the model '"
-                  + asked
-                  + "' is not served here; the models served: "
-                  + served.names()));
+          ApiError.of(404, "model_not_found", ServedModels.notServed(asked, served.names())));
     }
     ServedModel fallback = served.defaultModel();
     String model = asked != null ? asked : fallback == null ? null : fallback.name();
