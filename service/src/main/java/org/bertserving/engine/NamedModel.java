@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
@@ -122,17 +123,34 @@ public enum NamedModel {
    */
   public static void main(String[] args) {
     try {
-      NamedModel model = of(args[0]);
-      String probe =
-          model.source.zipped() ? model.source.resource() : model.source.resource() + ".onnx";
-      if (!ModelCache.available(probe, model.artifact())) {
-        System.out.println(model.artifact());
-      }
+      missing(args[0]).forEach(System.out::println);
     } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
       System.err.println(
           "bert-serving-start: " + (args.length == 0 ? "-model needs a name" : e.getMessage()));
       System.exit(2);
     }
+  }
+
+  /**
+   * The Maven artifacts of the models {@code names} lists (comma-separated, as {@code -model} takes
+   * them) that are neither on the class path nor in the local repository.
+   *
+   * @throws IllegalArgumentException naming a name that is no model's
+   */
+  static List<String> missing(String names) {
+    List<String> missing = new java.util.ArrayList<>();
+    for (String name : names.split(",")) {
+      if (name.isBlank()) {
+        continue;
+      }
+      NamedModel model = of(name.trim());
+      String probe =
+          model.source.zipped() ? model.source.resource() : model.source.resource() + ".onnx";
+      if (!ModelCache.available(probe, model.artifact())) {
+        missing.add(model.artifact());
+      }
+    }
+    return missing;
   }
 
   /** The model folder, unpacked from its jar first if this machine has not yet. */
