@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.bertserving.engine.Featurizer.Featurized;
 import org.bertserving.engine.hf.HfConfig;
-import org.bertserving.engine.tf.LayoutPair;
+import org.bertserving.engine.tf.SizedSessions;
 import org.bertserving.engine.tokenizer.BasicTokenizer;
 import org.bertserving.engine.tokenizer.FullTokenizer;
 import org.bertserving.engine.tokenizer.Normalization;
@@ -74,7 +74,7 @@ public final class BertEncoder implements AutoCloseable {
 
   /** Loads the model the settings name (the default model when none) onto their device. */
   public static BertEncoder load(EngineSettings settings) throws IOException {
-    return load(settings, LayoutPair::open);
+    return load(settings, SizedSessions::open);
   }
 
   /** Refuses -bf16 on a CPU (as {@link GpuPlatform#cpu()} describes it) without bfloat16 units. */

@@ -23,7 +23,7 @@ import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.GpuPlatform;
 import org.bertserving.engine.ModelBackend;
 import org.bertserving.engine.tf.DeviceProbe;
-import org.bertserving.engine.tf.LayoutPair;
+import org.bertserving.engine.tf.SizedSessions;
 import org.bertserving.http.HttpSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,7 +109,7 @@ public final class BertServer implements AutoCloseable {
    */
   static ModelBackend.Opener backend(String className) {
     if (className.isEmpty()) {
-      return LayoutPair::open;
+      return SizedSessions::open;
     }
     String key = "bert-serving.engine.backend = " + className + ": ";
     Class<?> type;

@@ -73,10 +73,12 @@ public final class NodeProcess implements AutoCloseable {
       command.addAll(args);
       ProcessBuilder builder =
           new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-      // as ops/bert-serving-start: TensorFlow's tensors stay in glibc's heap between runs
+      // as ops/lib/engine-env.sh: TensorFlow's tensors stay in glibc's heap between runs; several
+      // sessions on a CPU, each with threads of its own (engine/tf/SizedSessions)
       builder.environment().putIfAbsent("MALLOC_MMAP_THRESHOLD_", "268435456");
       builder.environment().putIfAbsent("MALLOC_TRIM_THRESHOLD_", "268435456");
       builder.environment().putIfAbsent("TF_ONEDNN_ASSUME_FROZEN_WEIGHTS", "1");
+      builder.environment().putIfAbsent("TF_OVERRIDE_GLOBAL_THREADPOOL", "1");
       // the node's "ports open" line, which ports() reads, is logged at INFO
       builder.environment().remove("BERT_SERVING_LOG_LEVEL");
       builder.environment().putAll(env);

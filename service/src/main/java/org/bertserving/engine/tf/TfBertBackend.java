@@ -32,6 +32,7 @@ import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GPUOptions;
 import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.OptimizerOptions;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat16;
 import org.tensorflow.types.TFloat32;
@@ -55,6 +56,10 @@ public final class TfBertBackend implements ModelBackend {
   private final boolean feedsLastIndex;
   private final int dim;
   private final BertConfig config;
+
+  /** The options of every run: in the caller's thread for a session of one thread on the CPU. */
+  private final RunOptions runOptions;
+
   private final java.util.Set<Long> shapes = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private TfBertBackend(
@@ -63,8 +68,10 @@ public final class TfBertBackend implements ModelBackend {
       BertGraph<?> bert,
       PoolingStrategy strategy,
       int dim,
-      BertConfig config) {
+      BertConfig config,
+      RunOptions runOptions) {
     this.config = config;
+    this.runOptions = runOptions;
     this.graph = graph;
     this.session = session;
     this.bert = bert;
@@ -207,7 +214,13 @@ public final class TfBertBackend implements ModelBackend {
           step.run(session);
         }
         return new TfBertBackend(
-            graph, session, bert, settings.poolingStrategy(), (int) width, config);
+            graph,
+            session,
+            bert,
+            settings.poolingStrategy(),
+            (int) width,
+            config,
+            runOptions(settings));
       } catch (TensorFlowException e) {
         session.close(); // before the graph, whose close waits for its sessions
         throw new ModelLoadException(
@@ -220,6 +233,19 @@ public final class TfBertBackend implements ModelBackend {
       graph.close();
       throw e;
     }
+  }
+
+  /**
+   * In the caller's thread for a session of one intra-op thread on the CPU: its ops would otherwise
+   * be handed one by one to TensorFlow's inter-op threads, while only one thread computes at a
+   * time.
+   */
+  static RunOptions runOptions(EngineSettings s) {
+    RunOptions.Builder options = RunOptions.newBuilder();
+    if (s.deviceId() < 0 && s.intraOpThreads() == 1) {
+      options.setInterOpThreadPool(-1);
+    }
+    return options.build();
   }
 
   static DeviceSpec device(int deviceId) {
@@ -414,7 +440,8 @@ public final class TfBertBackend implements ModelBackend {
               .runner()
               .feed(bert.inputIds, padded.ids())
               .feed(bert.inputMask, padded.mask())
-              .feed(bert.segmentIds, padded.segments());
+              .feed(bert.segmentIds, padded.segments())
+              .setOptions(runOptions);
       if (feedsLastIndex) {
         runner.feed(bert.lastIndex, lastT);
       }

@@ -1,0 +1,263 @@
+package org.bertserving.engine.tf;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.bertserving.engine.BertConfig;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.InputFeatures;
+import org.bertserving.engine.ModelBackend;
+import org.bertserving.engine.ModelFiles;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Several TensorFlow sessions of one model on the CPU, each run going to the one that was fastest
+ * for its size at warm-up; sessions that were fastest for no size are closed. Two reasons, both
+ * measured on small runs:
+ *
+ * <ul>
+ *   <li>With {@code TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=1} oneDNN lays each weight out once, for the
+ *       kernel its first run chose, and keeps it; but that kernel depends on the run's rows (texts
+ *       x tokens): on a Zen 5 with 2 threads, 8-80 rows want one layout and fewer or more another.
+ *       One session is primed on a one-text run, another on a large one.
+ *   <li>A run of a few rows is faster on one thread than split across several: each of its hundred
+ *       small kernels would wait for the other threads to wake. With {@code
+ *       TF_OVERRIDE_GLOBAL_THREADPOOL=1} (each session its own threads) a third session of one
+ *       thread, which runs in the caller's thread, is a candidate too.
+ * </ul>
+ *
+ * Each session kept holds the model's weights once more in memory.
+ */
+public final class SizedSessions implements ModelBackend {
+  private static final Logger LOG = LoggerFactory.getLogger(SizedSessions.class);
+  private static final String FROZEN_WEIGHTS = "TF_ONEDNN_ASSUME_FROZEN_WEIGHTS";
+  private static final String OWN_THREADS = "TF_OVERRIDE_GLOBAL_THREADPOOL";
+  private static final java.util.concurrent.atomic.AtomicBoolean HINTED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * The rows (texts x tokens) of the runs timed on every session at warm-up, ascending; larger runs
+   * go to the last candidate, primed large (where the layouts part, a run's own work outweighs
+   * laying the weights out again: 136 rows and more were the large-primed session's on both CPUs
+   * measured).
+   */
+  static final int[] PROBES = {4, 8, 16, 32, 64, 128};
+
+  /** The tokens of a probe row, at most; more rows beyond. */
+  private static final int PROBE_LENGTH = 16;
+
+  /** The rows of a large run, which primes the last candidate. */
+  private static final int LARGE_RUN = 256;
+
+  /**
+   * A session that may serve runs of some sizes.
+   *
+   * @param name as the start's log line names it
+   * @param primedOn the rows of its first run, which fix its weights' layout
+   */
+  record Candidate(String name, ModelBackend session, int primedOn) {}
+
+  private final List<Candidate> candidates;
+
+  /** Per probe, the session for runs of that many rows (up to the next probe). */
+  private final ModelBackend[] byProbe = new ModelBackend[PROBES.length];
+
+  /**
+   * @param candidates the sessions to choose from; the last serves every run past the largest probe
+   */
+  SizedSessions(List<Candidate> candidates) {
+    this.candidates = new ArrayList<>(candidates);
+  }
+
+  /**
+   * Opens the model for serving: {@link SizedSessions} where oneDNN keeps laid-out weights ({@link
+   * #applies}), else one {@link TfBertBackend}.
+   */
+  public static ModelBackend open(ModelFiles files, BertConfig declared, EngineSettings settings)
+      throws IOException {
+    TfBertBackend first = TfBertBackend.open(files, declared, settings);
+    if (!applies(settings)) {
+      if (oneDnnCpu(settings)
+          && System.getenv(FROZEN_WEIGHTS) == null
+          && HINTED.compareAndSet(false, true)) {
+        LOG.info(
+            "TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=1 and TF_OVERRIDE_GLOBAL_THREADPOOL=1 in the"
+                + " environment before the JVM starts make small runs on the CPU faster"
+                + " (ops/bert-serving-start sets them)");
+      }
+      return first;
+    }
+    List<Candidate> candidates = new ArrayList<>();
+    try {
+      if (oneThreadApplies(settings)) {
+        EngineSettings one = settings.toBuilder().intraOpThreads(1).build();
+        candidates.add(
+            new Candidate("one-thread", TfBertBackend.open(files, declared, one), PROBES[1]));
+      }
+      candidates.add(new Candidate("small-primed", first, PROBES[1]));
+      candidates.add(
+          new Candidate("large-primed", TfBertBackend.open(files, declared, settings), LARGE_RUN));
+      SizedSessions sessions = new SizedSessions(candidates);
+      sessions.prime();
+      return sessions;
+    } catch (IOException | RuntimeException e) {
+      for (Candidate c : candidates) {
+        c.session().close();
+      }
+      if (candidates.stream().noneMatch(c -> c.session() == first)) {
+        first.close();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Whether several sessions pay: on the CPU with TensorFlow's oneDNN kernels, without XLA, and
+   * with {@code TF_ONEDNN_ASSUME_FROZEN_WEIGHTS} on (without it, every run lays the weights out
+   * anyway).
+   */
+  static boolean applies(EngineSettings s) {
+    return oneDnnCpu(s) && TfBertBackend.envSwitch(FROZEN_WEIGHTS, false);
+  }
+
+  /**
+   * Whether a session of one thread is a candidate: when each session has threads of its own
+   * ({@code TF_OVERRIDE_GLOBAL_THREADPOOL}; else the first session's thread count is every
+   * session's) and the others have more than one.
+   */
+  static boolean oneThreadApplies(EngineSettings s) {
+    int threads =
+        s.intraOpThreads() > 0 ? s.intraOpThreads() : Runtime.getRuntime().availableProcessors();
+    return threads > 1 && TfBertBackend.envSwitch(OWN_THREADS, false);
+  }
+
+  /** A session on the CPU with TensorFlow's oneDNN ops, not compiled by XLA. */
+  private static boolean oneDnnCpu(EngineSettings s) {
+    return s.deviceId() < 0 && !s.xla() && TfBertBackend.oneDnnOps();
+  }
+
+  /**
+   * Gives each session its layout with its first run, times every probe on each and keeps the
+   * fastest per probe, then closes the sessions no probe chose (the last one serves larger runs).
+   */
+  void prime() {
+    for (Candidate c : candidates) {
+      c.session().run(rows(c.primedOn()));
+    }
+    StringBuilder table = new StringBuilder();
+    for (int i = 0; i < PROBES.length; i++) {
+      List<InputFeatures> probe = rows(PROBES[i]);
+      long best = Long.MAX_VALUE;
+      table.append(' ').append(PROBES[i]).append(':');
+      for (Candidate c : candidates) {
+        long nanos = typical(c.session(), probe);
+        if (nanos < best) {
+          best = nanos;
+          byProbe[i] = c.session();
+        }
+        table.append(
+            String.format(
+                java.util.Locale.ROOT, c == candidates.get(0) ? "%.2f" : "/%.2f", nanos / 1e6));
+      }
+    }
+    List<String> names = candidates.stream().map(Candidate::name).toList();
+    Candidate last = candidates.get(candidates.size() - 1);
+    candidates.removeIf(
+        c -> {
+          boolean unused = c != last && !List.of(byProbe).contains(c.session());
+          if (unused) {
+            c.session().close();
+          }
+          return unused;
+        });
+    LOG.info(
+        "sessions by run size; rows: ms {}{}; kept {}",
+        String.join("/", names),
+        table,
+        candidates.stream().map(Candidate::name).toList());
+  }
+
+  /** A run's typical time on {@code session}: the median of three, after one more. */
+  private static long typical(ModelBackend session, List<InputFeatures> rows) {
+    session.run(rows); // a new shape's first run pays for its kernels
+    long[] nanos = new long[3];
+    for (int i = 0; i < nanos.length; i++) {
+      long start = System.nanoTime();
+      session.run(rows);
+      nanos[i] = System.nanoTime() - start;
+    }
+    java.util.Arrays.sort(nanos);
+    return nanos[1];
+  }
+
+  /** About {@code tokens} rows of input: texts of {@link #PROBE_LENGTH} tokens, or one shorter. */
+  private static List<InputFeatures> rows(int tokens) {
+    int length = Math.min(tokens, PROBE_LENGTH);
+    int[] ids = new int[length];
+    int[] mask = new int[length];
+    java.util.Arrays.fill(mask, 1);
+    InputFeatures row = new InputFeatures(ids, new int[length], mask, List.of());
+    return new ArrayList<>(Collections.nCopies(Math.max(1, tokens / length), row));
+  }
+
+  /** The session for a run of {@code batch} texts of {@code length} tokens. */
+  ModelBackend sessionFor(int batch, int length) {
+    long rows = (long) batch * length;
+    if (rows > PROBES[PROBES.length - 1]) {
+      return candidates.get(candidates.size() - 1).session();
+    }
+    int i = 0;
+    while (i + 1 < PROBES.length && PROBES[i + 1] <= rows) {
+      i++;
+    }
+    return byProbe[i];
+  }
+
+  /** The names of the sessions kept, in the order they were offered. */
+  List<String> kept() {
+    return candidates.stream().map(Candidate::name).toList();
+  }
+
+  @Override
+  public BertConfig config() {
+    return candidates.get(0).session().config();
+  }
+
+  @Override
+  public float[][] run(List<InputFeatures> rows) {
+    int length = rows.stream().mapToInt(InputFeatures::length).max().orElse(0);
+    return sessionFor(rows.size(), length).run(rows);
+  }
+
+  @Override
+  public float[][] run(List<InputFeatures> rows, int batch, int length) {
+    return sessionFor(batch, length).run(rows, batch, length);
+  }
+
+  @Override
+  public int shapes() {
+    return candidates.stream().mapToInt(c -> c.session().shapes()).sum();
+  }
+
+  @Override
+  public int dim() {
+    return candidates.get(0).session().dim();
+  }
+
+  @Override
+  public void close() {
+    RuntimeException failure = null;
+    for (Candidate c : candidates) {
+      try {
+        c.session().close();
+      } catch (RuntimeException e) {
+        failure = failure == null ? e : failure;
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+}

@@ -1,0 +1,198 @@
+package org.bertserving.engine.tf;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.bertserving.engine.BertConfig;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.InputFeatures;
+import org.bertserving.engine.ModelBackend;
+import org.bertserving.engine.ModelFiles;
+import org.bertserving.server.TestNodes;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real TensorFlow sessions of the tiny model behind one {@link SizedSessions}: every run answers
+ * what one session answers, whichever session it went to; each run goes to the session its size's
+ * probe chose, runs beyond the largest probe to the last (primed on a large run); a session no
+ * probe chose is closed.
+ */
+class SizedSessionsTest {
+
+  static EngineSettings settings() {
+    return EngineSettings.builder().modelDir(TestNodes.tinyModel()).maxSeqLen(32).build();
+  }
+
+  static ModelBackend session(EngineSettings s) throws Exception {
+    ModelFiles files = ModelFiles.locate(s);
+    return TfBertBackend.open(files, BertConfig.read(files.config()), s);
+  }
+
+  /** {@code batch} distinct rows of {@code length} tokens of the tiny vocabulary. */
+  static List<InputFeatures> rows(int batch, int length) {
+    List<InputFeatures> rows = new ArrayList<>();
+    for (int r = 0; r < batch; r++) {
+      int[] ids = new int[length];
+      int[] mask = new int[length];
+      for (int t = 0; t < length; t++) {
+        ids[t] = t == 0 ? 2 : t == length - 1 ? 3 : 5 + (r * 7 + t) % 30;
+        mask[t] = 1;
+      }
+      rows.add(new InputFeatures(ids, new int[length], mask, List.of()));
+    }
+    return rows;
+  }
+
+  @Test
+  void everyRunAnswersAsOneSessionAndGoesToTheSessionItsSizeChose() throws Exception {
+    EngineSettings s = settings();
+    try (ModelBackend one = session(s);
+        ModelBackend oneThread = session(s.toBuilder().intraOpThreads(1).build());
+        ModelBackend small = session(s);
+        ModelBackend large = session(s);
+        SizedSessions sessions =
+            new SizedSessions(
+                List.of(
+                    new SizedSessions.Candidate("one-thread", oneThread, 8),
+                    new SizedSessions.Candidate("small-primed", small, 8),
+                    new SizedSessions.Candidate("large-primed", large, 256)))) {
+      sessions.prime();
+      List<ModelBackend> all = List.of(oneThread, small, large);
+      int[][] shapes = {{1, 3}, {1, 9}, {2, 16}, {8, 16}, {16, 32}, {40, 16}};
+      for (int[] shape : shapes) {
+        List<InputFeatures> rows = rows(shape[0], shape[1]);
+        ModelBackend chosen = sessions.sessionFor(shape[0], shape[1]);
+        int[] before = all.stream().mapToInt(ModelBackend::shapes).toArray();
+        float[][] expected = one.run(rows);
+        float[][] got = sessions.run(rows);
+        for (int r = 0; r < rows.size(); r++) {
+          assertArrayEquals(
+              expected[r], got[r], 1e-5f, "row " + r + " of " + shape[0] + " x " + shape[1]);
+        }
+        // a shape no session ran before is counted by the one that ran it, only
+        for (int i = 0; i < all.size(); i++) {
+          int grew = all.get(i).shapes() - before[i];
+          assertTrue(
+              grew == 0 || all.get(i) == chosen,
+              shape[0] + " x " + shape[1] + " ran on a session it did not go to");
+        }
+      }
+      // 40 x 16 = 640 rows: past every probe, the large-primed session's
+      assertSame(large, sessions.sessionFor(40, 16));
+      assertSame(large, sessions.sessionFor(1, 4096));
+    }
+  }
+
+  @Test
+  void aSessionNoProbeChoseIsClosedAndTheLastIsKept() throws Exception {
+    EngineSettings s = settings();
+    try (ModelBackend fast = session(s);
+        Slow slow = new Slow(session(s));
+        Slow slowLast = new Slow(session(s));
+        SizedSessions sessions =
+            new SizedSessions(
+                List.of(
+                    new SizedSessions.Candidate("fast", fast, 8),
+                    new SizedSessions.Candidate("slow", slow, 8),
+                    new SizedSessions.Candidate("slow-last", slowLast, 256)))) {
+      sessions.prime();
+      assertEquals(List.of("fast", "slow-last"), sessions.kept());
+      assertTrue(slow.closed, "the session no probe chose is closed");
+      assertFalse(slowLast.closed, "the last session serves the runs past the probes");
+      for (int rows : SizedSessions.PROBES) {
+        assertSame(fast, sessions.sessionFor(1, rows));
+      }
+      assertSame(slowLast, sessions.sessionFor(16, 32));
+      assertEquals(16, sessions.run(rows(16, 32)).length);
+    }
+  }
+
+  /** A real session made slower than any other by 20 ms a run; remembers being closed. */
+  private static final class Slow implements ModelBackend {
+    private final ModelBackend session;
+    volatile boolean closed;
+
+    Slow(ModelBackend session) {
+      this.session = session;
+    }
+
+    @Override
+    public float[][] run(List<InputFeatures> rows) {
+      return run(rows, rows.size(), rows.stream().mapToInt(InputFeatures::length).max().orElse(0));
+    }
+
+    @Override
+    public float[][] run(List<InputFeatures> rows, int batch, int length) {
+      java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+      return session.run(rows, batch, length);
+    }
+
+    @Override
+    public BertConfig config() {
+      return session.config();
+    }
+
+    @Override
+    public int dim() {
+      return session.dim();
+    }
+
+    @Override
+    public int shapes() {
+      return session.shapes();
+    }
+
+    @Override
+    public void close() {
+      if (!closed) {
+        closed = true;
+        session.close();
+      }
+    }
+  }
+
+  @Test
+  void aOneThreadSessionRunsInTheCallersThread() {
+    EngineSettings s = settings();
+    assertEquals(
+        -1,
+        TfBertBackend.runOptions(s.toBuilder().intraOpThreads(1).build()).getInterOpThreadPool());
+    assertEquals(0, TfBertBackend.runOptions(s).getInterOpThreadPool());
+    assertEquals(
+        0,
+        TfBertBackend.runOptions(s.toBuilder().intraOpThreads(2).build()).getInterOpThreadPool());
+    // on a GPU the CPU threads do not compute the run
+    assertEquals(
+        0,
+        TfBertBackend.runOptions(s.toBuilder().intraOpThreads(1).deviceId(0).build())
+            .getInterOpThreadPool());
+  }
+
+  @Test
+  void theSwitchesAreReadAsTensorFlowReadsThem() {
+    assertTrue(TfBertBackend.isOn("1", false));
+    assertTrue(TfBertBackend.isOn("true", false));
+    assertTrue(TfBertBackend.isOn("TRUE", false));
+    assertFalse(TfBertBackend.isOn("0", true));
+    assertFalse(TfBertBackend.isOn("false", true));
+    assertTrue(TfBertBackend.isOn(null, true));
+    assertFalse(TfBertBackend.isOn("", false));
+    // the suite runs as ops/bert-serving-start does (the pom sets both switches): several sessions
+    // on the CPU, one of them of one thread where there is more than one
+    assertTrue(SizedSessions.applies(settings()), "TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=1 in the tests");
+    assertEquals(
+        Runtime.getRuntime().availableProcessors() > 1,
+        SizedSessions.oneThreadApplies(settings()),
+        "TF_OVERRIDE_GLOBAL_THREADPOOL=1 in the tests");
+    assertFalse(SizedSessions.oneThreadApplies(settings().toBuilder().intraOpThreads(1).build()));
+    assertTrue(SizedSessions.oneThreadApplies(settings().toBuilder().intraOpThreads(4).build()));
+    // a GPU, or XLA, never gets several sessions
+    assertFalse(SizedSessions.applies(settings().toBuilder().deviceId(0).build()));
+    assertFalse(SizedSessions.applies(settings().toBuilder().xla(true).build()));
+  }
+}
