@@ -4,23 +4,23 @@ import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
 import org.bertserving.client.BertClient;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.EngineSettings;
-import org.bertserving.server.BertServer;
 
 /**
  * all-MiniLM-L6-v2 in this engine (ONNX weights imported into the TensorFlow graph) against the
  * alternative a Java user has in process, LangChain4j's ONNX Runtime embedder of the same model:
  * same texts, same JVM, one after the other. Prints Markdown tables: rows/s at batch 1, 8, 32 and
  * 256 of 10-60-token texts; one short query's p50 and p99 in process and through HTTP (a node of
- * this JVM on loopback, the Java SDK); how close the two vectors are; the CPU in the header.
+ * this JVM on loopback, the Java SDK), in float32 and with {@code -bf16} where the CPU has it; how
+ * close the two vectors are; the CPU in the header.
  *
  * <pre>ops/bert-serving-benchmark-minilm [--seconds S]</pre>
  */
@@ -61,12 +61,14 @@ public final class MiniLmBenchmark {
       System.out.printf(
           Locale.ROOT,
           "# all-MiniLM-L6-v2: this engine vs LangChain4j (ONNX Runtime)%n%n"
-              + "%s, %d cores, Java %s, TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=%s; %d texts of 10-60"
+              + "%s, %d cores, Java %s, TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=%s,"
+              + " TF_OVERRIDE_GLOBAL_THREADPOOL=%s; %d texts of 10-60"
               + " tokens; %.0f s per cell; min cosine between the two on 64 texts: %.6f%n%n",
           org.bertserving.engine.GpuPlatform.cpu(),
           Runtime.getRuntime().availableProcessors(),
           System.getProperty("java.version"),
           System.getenv().getOrDefault("TF_ONEDNN_ASSUME_FROZEN_WEIGHTS", "(unset)"),
+          System.getenv().getOrDefault("TF_OVERRIDE_GLOBAL_THREADPOOL", "(unset)"),
           texts.size(),
           seconds,
           minCosine);
@@ -88,45 +90,87 @@ public final class MiniLmBenchmark {
             h / b);
       }
       List<String> query = List.of("how do I cook rice?");
-      double[] inProcess = latencyMillis(ours, query, seconds);
       double[] lc4j = latencyMillis(theirs, query, seconds);
-      double[] http;
-      try (BertServer node = node();
-          BertClient client =
-              BertClient.builder()
-                  .checkLength(false)
-                  .http(java.net.URI.create("http://127.0.0.1:" + node.httpPort()))
-                  .build()) {
-        http = latencyMillis(client::encode, query, seconds);
-      }
       System.out.printf(
           Locale.ROOT,
           "%n| one short query, ms | p50 | p99 | p50 ratio to LangChain4j |%n|---|---:|---:|---:|%n"
-              + "| engine in process | %.2f | %.2f | %.2f |%n"
-              + "| engine through HTTP (a node on loopback, the Java SDK) | %.2f | %.2f | %.2f |%n"
               + "| LangChain4j in process | %.2f | %.2f | 1.00 |%n",
-          inProcess[0],
-          inProcess[1],
-          inProcess[0] / lc4j[0],
-          http[0],
-          http[1],
-          http[0] / lc4j[0],
           lc4j[0],
           lc4j[1]);
+      for (boolean bf16 :
+          engineBf16 == null ? new boolean[] {false} : new boolean[] {false, true}) {
+        String dtype = bf16 ? " -bf16" : "";
+        queryRow("engine" + dtype + " in process", bf16 ? oursBf16 : ours, query, seconds, lc4j);
+        try (NodeProcess node = node(bf16);
+            BertClient client = client(node)) {
+          queryRow(
+              "engine" + dtype + " through HTTP (a node on loopback, the Java SDK)",
+              client::encode,
+              query,
+              seconds,
+              lc4j);
+        }
+      }
     }
   }
 
+  private static void queryRow(
+      String what,
+      Function<List<String>, float[][]> encode,
+      List<String> query,
+      double seconds,
+      double[] lc4j) {
+    double[] ms = latencyMillis(encode, query, seconds);
+    System.out.printf(
+        Locale.ROOT, "| %s | %.2f | %.2f | %.2f |%n", what, ms[0], ms[1], ms[0] / lc4j[0]);
+  }
+
   /**
-   * A node of both roles in this JVM serving all-MiniLM-L6-v2 on a loopback port, its worker up.
+   * A node of both roles serving all-MiniLM-L6-v2 on a loopback port, in a JVM of its own as a
+   * service runs (sharing this one's heap, the client's and the node's garbage would pause each
+   * other), started as {@code ops/bert-serving-start} starts it.
    */
-  static BertServer node() throws Exception {
-    BertServer node =
-        BertServer.start(
-            ServiceBenchmark.loopback(Map.of("bert-serving.engine.model", "all-minilm-l6-v2")));
-    node.started().get(2, java.util.concurrent.TimeUnit.MINUTES);
+  static NodeProcess node(boolean bf16) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "-model", "all-minilm-l6-v2",
+                "-http_interface", "127.0.0.1",
+                "-http_port", "0",
+                "-cluster_host", "127.0.0.1",
+                "-cluster_port", "0",
+                "-management_interface", "127.0.0.1",
+                "-management_port", "0"));
+    if (bf16) {
+      args.add("-bf16");
+    }
+    return NodeProcess.start(
+        bf16 ? "minilm-bf16" : "minilm",
+        NodeProcess.ownClasspath(),
+        List.of("-Xmx2g"),
+        args,
+        java.nio.file.Path.of("ops", "run", "minilm-benchmark"));
+  }
+
+  /** A client of {@code node}, once the node answers an encode. */
+  static BertClient client(NodeProcess node) {
+    BertClient client =
+        BertClient.builder()
+            .checkLength(false)
+            .http(
+                java.net.URI.create("http://127.0.0.1:" + node.ports(Duration.ofMinutes(3)).http()))
+            .build();
     Waits.until(
-        "a worker", java.time.Duration.ofMinutes(2), () -> node.metrics().workers.get() > 0);
-    return node;
+        "a worker of " + node.name(),
+        Duration.ofMinutes(3),
+        () -> {
+          try {
+            return client.encode(List.of("ready?")).length == 1;
+          } catch (org.bertserving.client.BertClientException e) {
+            return false;
+          }
+        });
+    return client;
   }
 
   /** all-MiniLM-L6-v2 in this engine, float32 or {@code -bf16}. */
@@ -182,10 +226,16 @@ public final class MiniLmBenchmark {
     return rows / ((System.nanoTime() - start) / 1e9);
   }
 
-  /** One query's p50 and p99 in ms, one at a time for {@code seconds}, after ten. */
+  /**
+   * One query's p50 and p99 in ms, one at a time for {@code seconds}, after as long again of the
+   * same: a server answers warm, its code compiled by the JIT, which a few queries do not give (a
+   * node started a moment before answered 6.7-7.0 ms at p50 over the next 4 s, 3.9-4.2 ms after
+   * some 1,500 queries, on the AMD EPYC of the README).
+   */
   static double[] latencyMillis(
       Function<List<String>, float[][]> encode, List<String> query, double seconds) {
-    for (int i = 0; i < 10; i++) {
+    long warm = System.nanoTime() + (long) (seconds * 1e9);
+    while (System.nanoTime() < warm) {
       encode.apply(query);
     }
     List<Long> nanos = new ArrayList<>();
