@@ -21,10 +21,10 @@ class StartScriptTest {
   private static final String CPU_JAR = "tensorflow-core-native-1.1.0-linux-x86_64.jar";
 
   private void checkout(String nativeJar) throws Exception {
-    Files.createDirectories(root.resolve("ops"));
-    Files.copy(
-        ArteryTlsTest.root().resolve("ops/bert-serving-start"),
-        root.resolve("ops/bert-serving-start"));
+    Files.createDirectories(root.resolve("ops/lib"));
+    for (String script : new String[] {"ops/bert-serving-start", "ops/lib/engine-env.sh"}) {
+      Files.copy(ArteryTlsTest.root().resolve(script), root.resolve(script));
+    }
     for (String dir :
         new String[] {"service/src/main", "client-sdk/src/main", "service/target/lib"}) {
       Files.createDirectories(root.resolve(dir));
