@@ -48,6 +48,14 @@ public final class SizedSessions implements ModelBackend {
   /** The tokens of a probe row, at most; more rows beyond. */
   private static final int PROBE_LENGTH = 16;
 
+  /**
+   * The widest model offered a session of one thread. On the AMD EPYC of the README, 2 threads:
+   * all-MiniLM-L6-v2 (384) ran 8-32 rows a third faster on one thread; BERT-Base (768), whose runs
+   * read four times the weights a layer, ran no size faster on it, and the session that lost cost
+   * its start 14 s of probes and 0.8 GB that stayed resident after it closed.
+   */
+  static final int ONE_THREAD_MAX_HIDDEN = 512;
+
   /** The rows of a large run, which primes the last candidate. */
   private static final int LARGE_RUN = 256;
 
@@ -91,7 +99,7 @@ public final class SizedSessions implements ModelBackend {
     }
     List<Candidate> candidates = new ArrayList<>();
     try {
-      if (oneThreadApplies(settings)) {
+      if (oneThreadApplies(settings, first.config())) {
         EngineSettings one = settings.toBuilder().intraOpThreads(1).build();
         candidates.add(
             new Candidate("one-thread", TfBertBackend.open(files, declared, one), PROBES[1]));
@@ -123,14 +131,17 @@ public final class SizedSessions implements ModelBackend {
   }
 
   /**
-   * Whether a session of one thread is a candidate: when each session has threads of its own
-   * ({@code TF_OVERRIDE_GLOBAL_THREADPOOL}; else the first session's thread count is every
-   * session's) and the others have more than one.
+   * Whether a session of one thread is a candidate: for a model of at most {@link
+   * #ONE_THREAD_MAX_HIDDEN} hidden units, when each session has threads of its own ({@code
+   * TF_OVERRIDE_GLOBAL_THREADPOOL}; else the first session's thread count is every session's) and
+   * the others have more than one.
    */
-  static boolean oneThreadApplies(EngineSettings s) {
+  static boolean oneThreadApplies(EngineSettings s, BertConfig model) {
     int threads =
         s.intraOpThreads() > 0 ? s.intraOpThreads() : Runtime.getRuntime().availableProcessors();
-    return threads > 1 && TfBertBackend.envSwitch(OWN_THREADS, false);
+    return threads > 1
+        && model.hiddenSize() <= ONE_THREAD_MAX_HIDDEN
+        && TfBertBackend.envSwitch(OWN_THREADS, false);
   }
 
   /** A session on the CPU with TensorFlow's oneDNN ops, not compiled by XLA. */

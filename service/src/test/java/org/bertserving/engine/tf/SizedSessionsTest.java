@@ -174,7 +174,7 @@ class SizedSessionsTest {
   }
 
   @Test
-  void theSwitchesAreReadAsTensorFlowReadsThem() {
+  void theSwitchesAreReadAsTensorFlowReadsThem() throws Exception {
     assertTrue(TfBertBackend.isOn("1", false));
     assertTrue(TfBertBackend.isOn("true", false));
     assertTrue(TfBertBackend.isOn("TRUE", false));
@@ -185,12 +185,19 @@ class SizedSessionsTest {
     // the suite runs as ops/bert-serving-start does (the pom sets both switches): several sessions
     // on the CPU, one of them of one thread where there is more than one
     assertTrue(SizedSessions.applies(settings()), "TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=1 in the tests");
+    BertConfig tiny = BertConfig.read(ModelFiles.locate(settings()).config());
     assertEquals(
         Runtime.getRuntime().availableProcessors() > 1,
-        SizedSessions.oneThreadApplies(settings()),
+        SizedSessions.oneThreadApplies(settings(), tiny),
         "TF_OVERRIDE_GLOBAL_THREADPOOL=1 in the tests");
-    assertFalse(SizedSessions.oneThreadApplies(settings().toBuilder().intraOpThreads(1).build()));
-    assertTrue(SizedSessions.oneThreadApplies(settings().toBuilder().intraOpThreads(4).build()));
+    assertFalse(
+        SizedSessions.oneThreadApplies(settings().toBuilder().intraOpThreads(1).build(), tiny));
+    assertTrue(
+        SizedSessions.oneThreadApplies(settings().toBuilder().intraOpThreads(4).build(), tiny));
+    // BERT-Base's width: one thread never paid, and trying it cost the start
+    BertConfig base = new BertConfig(30522, 768, 12, 12, 3072, "gelu", 512, 2);
+    assertFalse(
+        SizedSessions.oneThreadApplies(settings().toBuilder().intraOpThreads(4).build(), base));
     // a GPU, or XLA, never gets several sessions
     assertFalse(SizedSessions.applies(settings().toBuilder().deviceId(0).build()));
     assertFalse(SizedSessions.applies(settings().toBuilder().xla(true).build()));
