@@ -227,14 +227,16 @@ public final class MiniLmBenchmark {
   }
 
   /**
-   * One query's p50 and p99 in ms, one at a time for {@code seconds}, after as long again of the
-   * same: a server answers warm, its code compiled by the JIT, which a few queries do not give (a
-   * node started a moment before answered 6.7-7.0 ms at p50 over the next 4 s, 3.9-4.2 ms after
-   * some 1,500 queries, on the AMD EPYC of the README).
+   * One query's p50 and p99 in ms, one at a time for {@code seconds}, after three times as long of
+   * the same: a server and its client answer warm, their code compiled by the JIT, which a few
+   * queries do not give (on the AMD EPYC of the README, an SDK client and a node both started a
+   * moment before took 5.1 ms at p50 over their first 4 s, 3.9-4.2 ms after some 1,500 queries;
+   * with as long a warm-up as the measurement, the first HTTP row of a run came out 1-4 ms above
+   * the second).
    */
   static double[] latencyMillis(
       Function<List<String>, float[][]> encode, List<String> query, double seconds) {
-    long warm = System.nanoTime() + (long) (seconds * 1e9);
+    long warm = System.nanoTime() + (long) (3 * seconds * 1e9);
     while (System.nanoTime() < warm) {
       encode.apply(query);
     }
