@@ -43,10 +43,16 @@ public final class SizedSessions implements ModelBackend {
    * laying the weights out again: 136 rows and more were the large-primed session's on both CPUs
    * measured).
    */
-  static final int[] PROBES = {4, 8, 16, 32, 64, 128};
+  static final int[] PROBES = {4, 8, 16, 24, 32, 48, 64, 128};
 
-  /** The tokens of a probe row, at most; more rows beyond. */
+  /** The longest probe that is one text; larger probes are texts of {@link #PROBE_LENGTH}. */
+  private static final int ONE_TEXT_PROBE = 32;
+
+  /** The tokens of each text of a probe of several. */
   private static final int PROBE_LENGTH = 16;
+
+  /** The rows of a one-text run, which primes the small-primed and one-thread candidates. */
+  private static final int SMALL_RUN = 8;
 
   /**
    * The widest model offered a session of one thread. On the AMD EPYC of the README, 2 threads:
@@ -102,9 +108,9 @@ public final class SizedSessions implements ModelBackend {
       if (oneThreadApplies(settings, first.config())) {
         EngineSettings one = settings.toBuilder().intraOpThreads(1).build();
         candidates.add(
-            new Candidate("one-thread", TfBertBackend.open(files, declared, one), PROBES[1]));
+            new Candidate("one-thread", TfBertBackend.open(files, declared, one), SMALL_RUN));
       }
-      candidates.add(new Candidate("small-primed", first, PROBES[1]));
+      candidates.add(new Candidate("small-primed", first, SMALL_RUN));
       candidates.add(
           new Candidate("large-primed", TfBertBackend.open(files, declared, settings), LARGE_RUN));
       SizedSessions sessions = new SizedSessions(candidates);
@@ -203,9 +209,12 @@ public final class SizedSessions implements ModelBackend {
     return nanos[1];
   }
 
-  /** About {@code tokens} rows of input: texts of {@link #PROBE_LENGTH} tokens, or one shorter. */
+  /**
+   * {@code tokens} rows of input: one text of that many tokens up to {@link #ONE_TEXT_PROBE} (one
+   * query), else texts of {@link #PROBE_LENGTH} tokens (a batch).
+   */
   private static List<InputFeatures> rows(int tokens) {
-    int length = Math.min(tokens, PROBE_LENGTH);
+    int length = tokens <= ONE_TEXT_PROBE ? tokens : PROBE_LENGTH;
     int[] ids = new int[length];
     int[] mask = new int[length];
     java.util.Arrays.fill(mask, 1);
