@@ -131,16 +131,8 @@ public final class MiniLmBenchmark {
    * other), started as {@code ops/bert-serving-start} starts it.
    */
   static NodeProcess node(boolean bf16) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "-model", "all-minilm-l6-v2",
-                "-http_interface", "127.0.0.1",
-                "-http_port", "0",
-                "-cluster_host", "127.0.0.1",
-                "-cluster_port", "0",
-                "-management_interface", "127.0.0.1",
-                "-management_port", "0"));
+    List<String> args = new ArrayList<>(List.of("-model", "all-minilm-l6-v2"));
+    args.addAll(NodeProcess.loopbackFlags());
     if (bf16) {
       args.add("-bf16");
     }

@@ -89,6 +89,20 @@ public final class NodeProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * The flags of a node that listens on loopback only, on ports the kernel chooses (read back with
+   * {@link #ports}).
+   */
+  public static List<String> loopbackFlags() {
+    return List.of(
+        "-http_interface", "127.0.0.1",
+        "-http_port", "0",
+        "-cluster_host", "127.0.0.1",
+        "-cluster_port", "0",
+        "-management_interface", "127.0.0.1",
+        "-management_port", "0");
+  }
+
   /** The class path of this JVM (the test's, or the tool's). */
   public static String ownClasspath() {
     return System.getProperty("java.class.path");

@@ -42,16 +42,8 @@ public final class SdkLatency {
     try {
       String url = flags.get("--url");
       if (url == null) {
-        List<String> nodeArgs =
-            new ArrayList<>(
-                List.of(
-                    "-max_seq_len", "40",
-                    "-http_interface", "127.0.0.1",
-                    "-http_port", "0",
-                    "-cluster_host", "127.0.0.1",
-                    "-cluster_port", "0",
-                    "-management_interface", "127.0.0.1",
-                    "-management_port", "0"));
+        List<String> nodeArgs = new ArrayList<>(List.of("-max_seq_len", "40"));
+        nodeArgs.addAll(NodeProcess.loopbackFlags());
         nodeArgs.addAll(nodeFlags);
         node =
             NodeProcess.start(
