@@ -103,6 +103,14 @@ public final class SizedSessions implements ModelBackend {
       }
       return first;
     }
+    if (oneThreadPays(settings, first.config())
+        && System.getenv(OWN_THREADS) == null
+        && HINTED.compareAndSet(false, true)) {
+      LOG.info(
+          "TF_OVERRIDE_GLOBAL_THREADPOOL=1 in the environment before the JVM starts adds a"
+              + " session of one thread, faster for small runs of this model"
+              + " (ops/bert-serving-start sets it)");
+    }
     List<Candidate> candidates = new ArrayList<>();
     try {
       if (oneThreadApplies(settings, first.config())) {
@@ -143,11 +151,14 @@ public final class SizedSessions implements ModelBackend {
    * the others have more than one.
    */
   static boolean oneThreadApplies(EngineSettings s, BertConfig model) {
+    return oneThreadPays(s, model) && TfBertBackend.envSwitch(OWN_THREADS, false);
+  }
+
+  /** A model small enough, and sessions of more than one thread otherwise. */
+  private static boolean oneThreadPays(EngineSettings s, BertConfig model) {
     int threads =
         s.intraOpThreads() > 0 ? s.intraOpThreads() : Runtime.getRuntime().availableProcessors();
-    return threads > 1
-        && model.hiddenSize() <= ONE_THREAD_MAX_HIDDEN
-        && TfBertBackend.envSwitch(OWN_THREADS, false);
+    return threads > 1 && model.hiddenSize() <= ONE_THREAD_MAX_HIDDEN;
   }
 
   /** A session on the CPU with TensorFlow's oneDNN ops, not compiled by XLA. */
