@@ -93,23 +93,17 @@ public final class SizedSessions implements ModelBackend {
       throws IOException {
     TfBertBackend first = TfBertBackend.open(files, declared, settings);
     if (!applies(settings)) {
-      if (oneDnnCpu(settings)
-          && System.getenv(FROZEN_WEIGHTS) == null
-          && HINTED.compareAndSet(false, true)) {
-        LOG.info(
+      if (oneDnnCpu(settings) && System.getenv(FROZEN_WEIGHTS) == null) {
+        hintOnce(
             "TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=1 and TF_OVERRIDE_GLOBAL_THREADPOOL=1 in the"
-                + " environment before the JVM starts make small runs on the CPU faster"
-                + " (ops/bert-serving-start sets them)");
+                + " environment before the JVM starts make small runs on the CPU faster");
       }
       return first;
     }
-    if (oneThreadPays(settings, first.config())
-        && System.getenv(OWN_THREADS) == null
-        && HINTED.compareAndSet(false, true)) {
-      LOG.info(
+    if (oneThreadPays(settings, first.config()) && System.getenv(OWN_THREADS) == null) {
+      hintOnce(
           "TF_OVERRIDE_GLOBAL_THREADPOOL=1 in the environment before the JVM starts adds a"
-              + " session of one thread, faster for small runs of this model"
-              + " (ops/bert-serving-start sets it)");
+              + " session of one thread, faster for small runs of this model");
     }
     List<Candidate> candidates = new ArrayList<>();
     try {
@@ -132,6 +126,13 @@ public final class SizedSessions implements ModelBackend {
         first.close();
       }
       throw e;
+    }
+  }
+
+  /** Logs {@code hint} (and where it is set), the first hint of this process only. */
+  private static void hintOnce(String hint) {
+    if (HINTED.compareAndSet(false, true)) {
+      LOG.info("{} (ops/bert-serving-start sets them)", hint);
     }
   }
 

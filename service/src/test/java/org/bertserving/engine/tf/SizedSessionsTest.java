@@ -157,7 +157,7 @@ class SizedSessionsTest {
   }
 
   @Test
-  void aOneThreadSessionRunsInTheCallersThread() {
+  void aOneThreadSessionAsksTensorFlowForTheCallersThread() {
     EngineSettings s = settings();
     assertEquals(
         -1,
