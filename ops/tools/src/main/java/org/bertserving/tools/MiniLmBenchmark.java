@@ -18,9 +18,10 @@ import org.bertserving.engine.EngineSettings;
  * all-MiniLM-L6-v2 in this engine (ONNX weights imported into the TensorFlow graph) against the
  * alternative a Java user has in process, LangChain4j's ONNX Runtime embedder of the same model:
  * same texts, same JVM, one after the other. Prints Markdown tables: rows/s at batch 1, 8, 32 and
- * 256 of 10-60-token texts; one short query's p50 and p99 in process and through HTTP (a node of
- * this JVM on loopback, the Java SDK), in float32 and with {@code -bf16} where the CPU has it; how
- * close the two vectors are; the CPU in the header.
+ * 256 of 10-60-token texts; one short query's p50 and p99 in process and through HTTP (a node in a
+ * JVM of its own on loopback, the Java SDK), in float32 and with {@code -bf16} where the CPU has
+ * it; how close the two vectors are; the CPU in the header. The script runs {@link ThreadsTable}
+ * first, in a JVM of its own.
  *
  * <pre>ops/bert-serving-benchmark-minilm [--seconds S]</pre>
  */
@@ -89,7 +90,7 @@ public final class MiniLmBenchmark {
             a / b,
             h / b);
       }
-      List<String> query = List.of("how do I cook rice?");
+      List<String> query = List.of(ThreadsTable.QUERY);
       double[] lc4j = latencyMillis(theirs, query, seconds);
       System.out.printf(
           Locale.ROOT,

@@ -1,0 +1,212 @@
+package org.bertserving.tools;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.bertserving.engine.BertConfig;
+import org.bertserving.engine.BertEncoder;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.GpuPlatform;
+import org.bertserving.engine.InputFeatures;
+import org.bertserving.engine.ModelBackend;
+import org.bertserving.engine.ModelFiles;
+import org.bertserving.engine.tf.TfBertBackend;
+
+/**
+ * Where one text alone loses to ONNX Runtime: the benchmark's short query and a text of 35 tokens,
+ * the same input ids, by threads. ONNX Runtime on LangChain4j's own model file, on one thread and
+ * on all, its workers spinning between ops (its default) or parked ({@code
+ * session.intra_op.allow_spinning = 0}); the engine's TensorFlow session of one thread and of all
+ * (TensorFlow hands each op to its intra-op workers, which spin only briefly before they park).
+ * Prints a Markdown table of p50 ms.
+ */
+public final class ThreadsTable {
+  /** The benchmark's short query. */
+  static final String QUERY = "how do I cook rice?";
+
+  /** The long text's length in tokens, [CLS] and [SEP] included: the benchmark's texts' middle. */
+  static final int TOKENS = 35;
+
+  private ThreadsTable() {}
+
+  /**
+   * Prints the table, in a JVM of its own: in the benchmark's JVM, after its engines and
+   * LangChain4j's embedder had run, ONNX Runtime's spinning workers measured 6.7-7.1 ms on two
+   * threads here against 4.7-5.1 ms alone.
+   *
+   * <pre>ThreadsTable [--seconds S]</pre>
+   */
+  public static void main(String[] args) throws Exception {
+    double seconds =
+        args.length > 1 && args[0].equals("--seconds") ? Double.parseDouble(args[1]) : 5;
+    try (BertEncoder engine = MiniLmBenchmark.engine(false)) {
+      System.out.printf(
+          Locale.ROOT,
+          "# all-MiniLM-L6-v2, one text alone: ONNX Runtime and this engine by threads%n%n"
+              + "%s, Java %s, TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=%s,"
+              + " TF_OVERRIDE_GLOBAL_THREADPOOL=%s; %.0f s per cell after as long of warm-up%n%n",
+          GpuPlatform.cpu(),
+          System.getProperty("java.version"),
+          System.getenv().getOrDefault("TF_ONEDNN_ASSUME_FROZEN_WEIGHTS", "(unset)"),
+          System.getenv().getOrDefault("TF_OVERRIDE_GLOBAL_THREADPOOL", "(unset)"),
+          seconds);
+      print(engine, MiniLmBenchmark.texts(engine, 2048), GpuPlatform.cpuBf16(), seconds);
+    }
+    System.out.println();
+  }
+
+  static void print(BertEncoder engine, List<String> texts, boolean bf16, double seconds)
+      throws IOException, OrtException {
+    List<InputFeatures> alone =
+        List.of(
+            engine.featurizer().featurize(List.of(QUERY), false).rows().get(0),
+            oneOf(engine, texts));
+    int all = Runtime.getRuntime().availableProcessors();
+    StringBuilder header = new StringBuilder("| one text alone, p50 ms |");
+    for (InputFeatures row : alone) {
+      header.append(
+          String.format(
+              Locale.ROOT,
+              " %d tokens, 1 thread | %d tokens, %d threads |",
+              row.length(),
+              row.length(),
+              all));
+    }
+    System.out.printf("%s%n|---|---:|---:|---:|---:|%n", header);
+    byte[] model = onnxModel();
+    for (boolean spin : new boolean[] {true, false}) {
+      double[] one = ort(model, alone, 1, spin, seconds);
+      double[] many = ort(model, alone, all, spin, seconds);
+      row(
+          "ONNX Runtime, workers "
+              + (spin
+                  ? "spinning between ops (its default)"
+                  : "parked between ops (allow_spinning 0)"),
+          one,
+          many);
+    }
+    List<Boolean> dtypes = bf16 ? List.of(false, true) : List.of(false);
+    for (boolean b : dtypes) {
+      double[] one = new double[alone.size()];
+      double[] many = new double[alone.size()];
+      for (int i = 0; i < alone.size(); i++) {
+        one[i] = session(alone.get(i), 1, b, seconds);
+        many[i] = session(alone.get(i), all, b, seconds);
+      }
+      row("engine" + (b ? " -bf16" : "") + ", a TensorFlow session primed on the text", one, many);
+    }
+  }
+
+  private static void row(String what, double[] one, double[] many) {
+    StringBuilder line = new StringBuilder("| ").append(what).append(" |");
+    for (int i = 0; i < one.length; i++) {
+      line.append(String.format(Locale.ROOT, " %.2f | %.2f |", one[i], many[i]));
+    }
+    System.out.println(line);
+  }
+
+  /** A text of the benchmark's of {@link #TOKENS} tokens, featurized by the engine. */
+  private static InputFeatures oneOf(BertEncoder engine, List<String> texts) {
+    for (String text : texts) {
+      InputFeatures row = engine.featurizer().featurize(List.of(text), false).rows().get(0);
+      if (row.length() == TOKENS) {
+        return row;
+      }
+    }
+    throw new IllegalStateException("no text of " + TOKENS + " tokens among the benchmark's");
+  }
+
+  /** LangChain4j's all-MiniLM-L6-v2 ONNX file, from its jar. */
+  private static byte[] onnxModel() throws IOException {
+    try (InputStream in =
+        ThreadsTable.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2.onnx")) {
+      if (in == null) {
+        throw new IOException("all-minilm-l6-v2.onnx is not on the class path");
+      }
+      return in.readAllBytes();
+    }
+  }
+
+  /** ONNX Runtime's p50 for each of {@code rows} alone, on one session of {@code threads}. */
+  private static double[] ort(
+      byte[] model, List<InputFeatures> rows, int threads, boolean spin, double seconds)
+      throws OrtException {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setIntraOpNumThreads(threads);
+      options.addConfigEntry("session.intra_op.allow_spinning", spin ? "1" : "0");
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      try (OrtSession session = env.createSession(model, options)) {
+        double[] millis = new double[rows.size()];
+        for (int i = 0; i < millis.length; i++) {
+          millis[i] = ort(env, session, rows.get(i), seconds);
+        }
+        return millis;
+      }
+    }
+  }
+
+  private static double ort(
+      OrtEnvironment env, OrtSession session, InputFeatures row, double seconds)
+      throws OrtException {
+    try (OnnxTensor ids = OnnxTensor.createTensor(env, longs(row.inputIds()));
+        OnnxTensor mask = OnnxTensor.createTensor(env, longs(row.inputMask()));
+        OnnxTensor segments = OnnxTensor.createTensor(env, longs(row.segmentIds()))) {
+      Map<String, OnnxTensor> inputs =
+          Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", segments);
+      return medianMillis(
+          () -> {
+            try (OrtSession.Result result = session.run(inputs)) {
+              return result.size();
+            } catch (OrtException e) {
+              throw new IllegalStateException(e);
+            }
+          },
+          seconds);
+    }
+  }
+
+  private static double session(InputFeatures row, int threads, boolean bf16, double seconds)
+      throws IOException {
+    EngineSettings settings =
+        EngineSettings.builder()
+            .model("all-minilm-l6-v2")
+            .bf16(bf16)
+            .intraOpThreads(threads)
+            .build();
+    ModelFiles files = ModelFiles.locate(settings);
+    BertConfig declared = files.config() == null ? null : BertConfig.read(files.config());
+    try (ModelBackend session = TfBertBackend.open(files, declared, settings)) {
+      List<InputFeatures> rows = List.of(row);
+      return medianMillis(() -> session.run(rows).length, seconds);
+    }
+  }
+
+  private static long[][] longs(int[] values) {
+    return new long[][] {Arrays.stream(values).asLongStream().toArray()};
+  }
+
+  /** The median of runs over {@code seconds}, after as long of the same. */
+  private static double medianMillis(java.util.function.IntSupplier run, double seconds) {
+    long warm = System.nanoTime() + (long) (seconds * 1e9);
+    while (System.nanoTime() < warm) {
+      run.getAsInt();
+    }
+    List<Long> nanos = new ArrayList<>();
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    while (System.nanoTime() < end || nanos.size() < 20) {
+      long start = System.nanoTime();
+      run.getAsInt();
+      nanos.add(System.nanoTime() - start);
+    }
+    return nanos.stream().mapToLong(Long::longValue).sorted().toArray()[nanos.size() / 2] / 1e6;
+  }
+}
