@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  *   <li>With {@code TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=1} oneDNN lays each weight out once, for the
  *       kernel its first run chose, and keeps it; but that kernel depends on the run's rows (texts
  *       x tokens): on a Zen 5 with 2 threads, 8-80 rows want one layout and fewer or more another.
- *       One session is primed on a one-text run, another on a large one.
+ *       One session is primed on a one-text run, another on a large one; a run of fewer rows is
+ *       padded to the one-text run's where that was faster.
  *   <li>A run of a few rows is faster on one thread than split across several: each of its hundred
  *       small kernels would wait for the other threads to wake. With {@code
  *       TF_OVERRIDE_GLOBAL_THREADPOOL=1} (each session its own threads) a third session of one
@@ -43,7 +44,7 @@ public final class SizedSessions implements ModelBackend {
    * laying the weights out again: 136 rows and more were the large-primed session's on both CPUs
    * measured).
    */
-  static final int[] PROBES = {4, 8, 16, 24, 32, 48, 64, 128};
+  static final int[] PROBES = {4, SizedSessions.SMALL_RUN, 16, 24, 32, 48, 64, 128};
 
   /** The longest probe that is one text; larger probes are texts of {@link #PROBE_LENGTH}. */
   private static final int ONE_TEXT_PROBE = 32;
@@ -51,8 +52,14 @@ public final class SizedSessions implements ModelBackend {
   /** The tokens of each text of a probe of several. */
   private static final int PROBE_LENGTH = 16;
 
-  /** The rows of a one-text run, which primes the small-primed and one-thread candidates. */
-  private static final int SMALL_RUN = 8;
+  /**
+   * The rows of a one-text run, which primes the small-primed and one-thread candidates. Fewer rows
+   * may want the weights laid out yet another way, which every such run would do again; so runs of
+   * fewer rows are padded to these where the probe of fewer was slower on every session than this
+   * one on the best (all-MiniLM-L6-v2 in float32 on the AMD EPYC of the README: a 3-5-token query
+   * 4.0-4.7 ms, padded 2.9 ms; with {@code -bf16} 1.3-1.4 ms as it is, 1.8 ms padded).
+   */
+  static final int SMALL_RUN = 8;
 
   /**
    * The widest model offered a session of one thread. On the AMD EPYC of the README, 2 threads:
@@ -77,6 +84,9 @@ public final class SizedSessions implements ModelBackend {
 
   /** Per probe, the session for runs of that many rows (up to the next probe). */
   private final ModelBackend[] byProbe = new ModelBackend[PROBES.length];
+
+  /** Whether runs of fewer than {@link #SMALL_RUN} rows are padded to them: set by the probes. */
+  private boolean padSmall;
 
   /**
    * @param candidates the sessions to choose from; the last serves every run past the largest probe
@@ -176,6 +186,7 @@ public final class SizedSessions implements ModelBackend {
       c.session().run(rows(c.primedOn()));
     }
     StringBuilder table = new StringBuilder();
+    long[] fastest = new long[PROBES.length];
     for (int i = 0; i < PROBES.length; i++) {
       List<InputFeatures> probe = rows(PROBES[i]);
       long best = Long.MAX_VALUE;
@@ -190,6 +201,12 @@ public final class SizedSessions implements ModelBackend {
             String.format(
                 java.util.Locale.ROOT, c == candidates.get(0) ? "%.2f" : "/%.2f", nanos / 1e6));
       }
+      fastest[i] = best;
+    }
+    // PROBES[1] is SMALL_RUN: padded to it, a smaller run takes what that probe took
+    padSmall = fastest[0] > fastest[1];
+    if (padSmall) {
+      byProbe[0] = byProbe[1];
     }
     List<String> names = candidates.stream().map(Candidate::name).toList();
     Candidate last = candidates.get(candidates.size() - 1);
@@ -202,10 +219,11 @@ public final class SizedSessions implements ModelBackend {
           return unused;
         });
     LOG.info(
-        "sessions by run size; rows: ms {}{}; kept {}",
+        "sessions by run size; rows: ms {}{}; kept {}{}",
         String.join("/", names),
         table,
-        candidates.stream().map(Candidate::name).toList());
+        candidates.stream().map(Candidate::name).toList(),
+        padSmall ? "; runs of fewer than " + SMALL_RUN + " rows padded to " + SMALL_RUN : "");
   }
 
   /** A run's typical time on {@code session}: the median of three, after one more. */
@@ -260,12 +278,21 @@ public final class SizedSessions implements ModelBackend {
   @Override
   public float[][] run(List<InputFeatures> rows) {
     int length = rows.stream().mapToInt(InputFeatures::length).max().orElse(0);
-    return sessionFor(rows.size(), length).run(rows);
+    return run(rows, rows.size(), length);
   }
 
+  /**
+   * Runs on the session chosen for the run's size, a run of fewer than {@link #SMALL_RUN} rows
+   * padded to them with masked tokens where the probes said so (masked tokens change no vector, as
+   * in any batch of texts of unequal lengths).
+   */
   @Override
   public float[][] run(List<InputFeatures> rows, int batch, int length) {
-    return sessionFor(batch, length).run(rows, batch, length);
+    int padded =
+        padSmall && batch > 0 && (long) batch * length < SMALL_RUN
+            ? Math.max(length, (SMALL_RUN + batch - 1) / batch)
+            : length;
+    return sessionFor(batch, padded).run(rows, batch, padded);
   }
 
   @Override

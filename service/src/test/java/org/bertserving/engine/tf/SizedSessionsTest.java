@@ -92,8 +92,8 @@ class SizedSessionsTest {
   void aSessionNoProbeChoseIsClosedAndTheLastIsKept() throws Exception {
     EngineSettings s = settings();
     try (ModelBackend fast = session(s);
-        Slow slow = new Slow(session(s));
-        Slow slowLast = new Slow(session(s));
+        Wrapped slow = new Wrapped(session(s), 20, rows -> true);
+        Wrapped slowLast = new Wrapped(session(s), 20, rows -> true);
         SizedSessions sessions =
             new SizedSessions(
                 List.of(
@@ -112,13 +112,67 @@ class SizedSessionsTest {
     }
   }
 
-  /** A real session made slower than any other by 20 ms a run; remembers being closed. */
-  private static final class Slow implements ModelBackend {
+  @Test
+  void runsOfFewerRowsThanAOneTextPrimingArePaddedToThemWhereTheProbesSaySo() throws Exception {
+    // slower below 8 rows on every session: padded, and every vector as without padding
+    assertEquals(
+        List.of("1 x 8", "1 x 8", "1 x 9", "2 x 4", "3 x 3"),
+        shapesRun(rows -> rows < SizedSessions.SMALL_RUN));
+    // slower from 8 rows on: as they are
+    assertEquals(
+        List.of("1 x 3", "1 x 8", "1 x 9", "2 x 3", "3 x 2"),
+        shapesRun(rows -> rows >= SizedSessions.SMALL_RUN));
+  }
+
+  /**
+   * The shapes that runs of 1 x 3, 2 x 3, 3 x 2, 1 x 8 and 1 x 9 tokens took, sorted, when every
+   * session is 20 ms slower on runs of {@code slowRows}; asserts their vectors are one session's.
+   */
+  private static List<String> shapesRun(java.util.function.IntPredicate slowRows) throws Exception {
+    EngineSettings s = settings();
+    try (ModelBackend one = session(s);
+        Wrapped small = new Wrapped(session(s), 20, slowRows);
+        Wrapped large = new Wrapped(session(s), 20, slowRows);
+        SizedSessions sessions =
+            new SizedSessions(
+                List.of(
+                    new SizedSessions.Candidate("small-primed", small, SizedSessions.SMALL_RUN),
+                    new SizedSessions.Candidate("large-primed", large, 256)))) {
+      sessions.prime();
+      small.ran.clear();
+      large.ran.clear();
+      int[][] shapes = {{1, 3}, {2, 3}, {3, 2}, {1, 8}, {1, 9}};
+      for (int[] shape : shapes) {
+        List<InputFeatures> rows = rows(shape[0], shape[1]);
+        float[][] expected = one.run(rows);
+        float[][] got = sessions.run(rows);
+        for (int r = 0; r < rows.size(); r++) {
+          assertArrayEquals(
+              expected[r], got[r], 1e-5f, "row " + r + " of " + shape[0] + " x " + shape[1]);
+        }
+      }
+      List<String> ran = new ArrayList<>(small.ran);
+      ran.addAll(large.ran);
+      ran.sort(null);
+      return ran;
+    }
+  }
+
+  /**
+   * A real session, made slower by {@code delayMillis} on runs of {@code slowRows} rows (texts x
+   * tokens); remembers the shapes it ran ("batch x length") and being closed.
+   */
+  private static final class Wrapped implements ModelBackend {
     private final ModelBackend session;
+    private final long delayMillis;
+    private final java.util.function.IntPredicate slowRows;
+    final List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile boolean closed;
 
-    Slow(ModelBackend session) {
+    Wrapped(ModelBackend session, long delayMillis, java.util.function.IntPredicate slowRows) {
       this.session = session;
+      this.delayMillis = delayMillis;
+      this.slowRows = slowRows;
     }
 
     @Override
@@ -128,7 +182,10 @@ class SizedSessionsTest {
 
     @Override
     public float[][] run(List<InputFeatures> rows, int batch, int length) {
-      java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+      ran.add(batch + " x " + length);
+      if (slowRows.test(batch * length)) {
+        java.util.concurrent.locks.LockSupport.parkNanos(delayMillis * 1_000_000L);
+      }
       return session.run(rows, batch, length);
     }
 
