@@ -229,15 +229,22 @@ public final class MiniLmBenchmark {
    */
   static double[] latencyMillis(
       Function<List<String>, float[][]> encode, List<String> query, double seconds) {
-    long warm = System.nanoTime() + (long) (3 * seconds * 1e9);
-    while (System.nanoTime() < warm) {
-      encode.apply(query);
+    return latencyMillis(() -> encode.apply(query), 3 * seconds, seconds);
+  }
+
+  /**
+   * The p50 and p99 in ms of {@code run}, one at a time for {@code seconds}, after {@code warm}.
+   */
+  static double[] latencyMillis(Runnable run, double warm, double seconds) {
+    long warmEnd = System.nanoTime() + (long) (warm * 1e9);
+    while (System.nanoTime() < warmEnd) {
+      run.run();
     }
     List<Long> nanos = new ArrayList<>();
     long end = System.nanoTime() + (long) (seconds * 1e9);
     while (System.nanoTime() < end || nanos.size() < 20) {
       long start = System.nanoTime();
-      encode.apply(query);
+      run.run();
       nanos.add(System.nanoTime() - start);
     }
     long[] sorted = nanos.stream().mapToLong(Long::longValue).sorted().toArray();

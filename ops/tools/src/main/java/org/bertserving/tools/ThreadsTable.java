@@ -6,7 +6,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -165,7 +164,7 @@ public final class ThreadsTable {
       return medianMillis(
           () -> {
             try (OrtSession.Result result = session.run(inputs)) {
-              return result.size();
+              result.size();
             } catch (OrtException e) {
               throw new IllegalStateException(e);
             }
@@ -186,7 +185,7 @@ public final class ThreadsTable {
     BertConfig declared = files.config() == null ? null : BertConfig.read(files.config());
     try (ModelBackend session = TfBertBackend.open(files, declared, settings)) {
       List<InputFeatures> rows = List.of(row);
-      return medianMillis(() -> session.run(rows).length, seconds);
+      return medianMillis(() -> session.run(rows), seconds);
     }
   }
 
@@ -194,19 +193,8 @@ public final class ThreadsTable {
     return new long[][] {Arrays.stream(values).asLongStream().toArray()};
   }
 
-  /** The median of runs over {@code seconds}, after as long of the same. */
-  private static double medianMillis(java.util.function.IntSupplier run, double seconds) {
-    long warm = System.nanoTime() + (long) (seconds * 1e9);
-    while (System.nanoTime() < warm) {
-      run.getAsInt();
-    }
-    List<Long> nanos = new ArrayList<>();
-    long end = System.nanoTime() + (long) (seconds * 1e9);
-    while (System.nanoTime() < end || nanos.size() < 20) {
-      long start = System.nanoTime();
-      run.getAsInt();
-      nanos.add(System.nanoTime() - start);
-    }
-    return nanos.stream().mapToLong(Long::longValue).sorted().toArray()[nanos.size() / 2] / 1e6;
+  /** The p50 of runs over {@code seconds}, after as long of the same. */
+  private static double medianMillis(Runnable run, double seconds) {
+    return MiniLmBenchmark.latencyMillis(run, seconds, seconds)[0];
   }
 }
