@@ -92,8 +92,8 @@ class SizedSessionsTest {
   void aSessionNoProbeChoseIsClosedAndTheLastIsKept() throws Exception {
     EngineSettings s = settings();
     try (ModelBackend fast = session(s);
-        Wrapped slow = new Wrapped(session(s), 20, rows -> true);
-        Wrapped slowLast = new Wrapped(session(s), 20, rows -> true);
+        Wrapped slow = new Wrapped(session(s), rows -> true);
+        Wrapped slowLast = new Wrapped(session(s), rows -> true);
         SizedSessions sessions =
             new SizedSessions(
                 List.of(
@@ -131,8 +131,8 @@ class SizedSessionsTest {
   private static List<String> shapesRun(java.util.function.IntPredicate slowRows) throws Exception {
     EngineSettings s = settings();
     try (ModelBackend one = session(s);
-        Wrapped small = new Wrapped(session(s), 20, slowRows);
-        Wrapped large = new Wrapped(session(s), 20, slowRows);
+        Wrapped small = new Wrapped(session(s), slowRows);
+        Wrapped large = new Wrapped(session(s), slowRows);
         SizedSessions sessions =
             new SizedSessions(
                 List.of(
@@ -159,19 +159,17 @@ class SizedSessionsTest {
   }
 
   /**
-   * A real session, made slower by {@code delayMillis} on runs of {@code slowRows} rows (texts x
-   * tokens); remembers the shapes it ran ("batch x length") and being closed.
+   * A real session, made 20 ms slower on runs of {@code slowRows} rows (texts x tokens); remembers
+   * the shapes it ran ("batch x length") and being closed.
    */
   private static final class Wrapped implements ModelBackend {
     private final ModelBackend session;
-    private final long delayMillis;
     private final java.util.function.IntPredicate slowRows;
     final List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile boolean closed;
 
-    Wrapped(ModelBackend session, long delayMillis, java.util.function.IntPredicate slowRows) {
+    Wrapped(ModelBackend session, java.util.function.IntPredicate slowRows) {
       this.session = session;
-      this.delayMillis = delayMillis;
       this.slowRows = slowRows;
     }
 
@@ -184,7 +182,7 @@ class SizedSessionsTest {
     public float[][] run(List<InputFeatures> rows, int batch, int length) {
       ran.add(batch + " x " + length);
       if (slowRows.test(batch * length)) {
-        java.util.concurrent.locks.LockSupport.parkNanos(delayMillis * 1_000_000L);
+        java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
       }
       return session.run(rows, batch, length);
     }
