@@ -7,10 +7,11 @@ import java.util.function.Function;
 
 /**
  * Futures from Akka (an ask, a stream's materialized value) handed on as plain {@link
- * CompletableFuture}s completed on an executor the server owns. Akka's Java futures are Scala's
- * converted ones, whose {@code thenApply}, {@code exceptionally}, {@code whenComplete} … run on the
- * JDK's default asynchronous pool: the common pool, or, where its parallelism is 1 (two cores), a
- * new thread for every callback. Measured before this: 1,378 threads started in 20 s of load.
+ * CompletableFuture}s completed on an executor the server picks (its dispatcher, or the thread that
+ * completed the future itself). Akka's Java futures are Scala's converted ones, whose {@code
+ * thenApply}, {@code exceptionally}, {@code whenComplete} … run on the JDK's default asynchronous
+ * pool: the common pool, or, where its parallelism is 1 (two cores), a new thread for every
+ * callback. Measured before this: 1,378 threads started in 20 s of load.
  */
 public final class Stages {
   private Stages() {}

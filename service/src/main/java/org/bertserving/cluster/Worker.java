@@ -22,12 +22,12 @@ import org.bertserving.engine.EngineException;
 
 /**
  * One engine on one device, registered with the Receptionist once warmed up. Runs the rows of all
- * segments of a job together (one length-sorted batch plan), answers each segment's aggregator (in
- * chunks that fit a remote message), then tells the frontend the job is done so that it may send
- * another. The frontend never gives a worker more than {@code prefetch_size} jobs. Pipelined: the
- * TensorFlow run goes on the engine's own thread ({@link WorkerEngine}) while the actor tokenizes
- * the next job; the actor's thread never blocks (warm-ups, computed jobs and descriptions come back
- * as messages).
+ * segments of a job together (one length-sorted batch plan); the engine's thread answers each
+ * segment's aggregator as soon as the run ends (in chunks that fit a remote message), then the
+ * actor tells the frontend the job is done so that it may send another. The frontend never gives a
+ * worker more than {@code prefetch_size} jobs. Pipelined: the TensorFlow run goes on the engine's
+ * own thread ({@link WorkerEngine}) while the actor tokenizes the next job; the actor's thread
+ * never blocks (warm-ups, computed jobs and descriptions come back as messages).
  *
  * <p>A failed TensorFlow run fails that job (the frontend sends it elsewhere once) and a warm-up
  * that fails (at start, or of a new session) is tried again: the worker opens a new session and
@@ -221,7 +221,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     }
     getContext()
         .pipeToSelf(
-            engine.compute(job.rows),
+            engine.compute(job.rows, vectors -> jobs.deliver(job, vectors)),
             (computed, failure) -> new JobComputed(self, job, computed, failure));
   }
 
@@ -235,10 +235,15 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
       jobs.failed(computed.job(), e);
       return recover("a TensorFlow run failed", e);
     }
+    if (computed.computed().undelivered() != null) {
+      // not the device: a bug, or chaos's fail-next-deliveries; the supervisor restarts the worker
+      // and every job it holds, this one included, goes back to its frontend
+      jobs.undelivered(computed.job());
+      throw computed.computed().undelivered();
+    }
     health.worked();
-    // the next job's run first: its device computes while this one's rows are sent
     startNext();
-    jobs.deliver(computed.job(), computed.computed());
+    jobs.delivered(computed.job(), computed.computed());
     return Behaviors.same();
   }
 

@@ -8,8 +8,9 @@ import org.bertserving.engine.EngineException;
 /**
  * The jobs one worker holds, plain Java on the worker's thread: tokenized ones waiting for the run
  * in progress to end (at most {@code prefetch_size - 1}), the one whose TensorFlow run is in
- * progress, the one whose rows are being sent; and what the worker tells their frontends of them
- * (done, failed, given back untried). One per worker instance: a restart gives back all it held.
+ * progress (its rows are sent from the engine's thread), one whose rows could not be sent; and what
+ * the worker tells their frontends of them (done, failed, given back untried). One per worker
+ * instance: a restart gives back all it held.
  */
 final class WorkerJobs {
   private final ActorRef<Worker.Command> worker;
@@ -22,8 +23,8 @@ final class WorkerJobs {
   /** The job whose TensorFlow run is in progress, or {@code null}. */
   private PreparedJob running;
 
-  /** The job whose rows are being sent, or {@code null}. */
-  private PreparedJob delivering;
+  /** The job whose rows could not all be sent (the worker restarts), or {@code null}. */
+  private PreparedJob undelivered;
 
   /**
    * @param name the worker's name, as its frontends and the requests' errors know it
@@ -82,19 +83,29 @@ final class WorkerJobs {
     waiting.clear();
   }
 
-  /** Sends each segment of {@code job} its rows, then tells its frontend the job is done. */
-  void deliver(PreparedJob job, WorkerEngine.Computed computed) {
-    delivering = job;
+  /**
+   * Sends each segment of {@code job} its rows. Called on the engine's thread, right after the run:
+   * it reads only what the job and the engine hold, never this object's state.
+   */
+  void deliver(PreparedJob job, float[][] vectors) {
     encoder.faults().beforeDelivery();
-    job.deliver(computed.vectors(), encoder, chunker);
+    job.deliver(vectors, encoder, chunker);
+  }
+
+  /** {@code job}'s rows were sent: its frontend is told the job is done. */
+  void delivered(PreparedJob job, WorkerEngine.Computed computed) {
     done(job, computed.nanos(), computed.tfRuns());
-    delivering = null;
+  }
+
+  /** Sending {@code job}'s rows failed: the job is held until the worker restarts. */
+  void undelivered(PreparedJob job) {
+    undelivered = job;
   }
 
   /** The worker restarts: every job it holds goes back to its frontend. */
   void giveBackAll() {
     // aggregators keep the first copy of a row: rows of a job half delivered may come twice
-    for (PreparedJob held : new PreparedJob[] {delivering, running}) {
+    for (PreparedJob held : new PreparedJob[] {undelivered, running}) {
       if (held != null) {
         giveBack(held.assignment);
       }

@@ -43,7 +43,7 @@ final class Api {
     this.askTimeout = settings.requestTimeout().plus(ServingSettings.GRACE);
   }
 
-  /** The outcome, completed on the system's dispatcher: rendering chained on it runs there. */
+  /** The outcome, completed in the thread that answered: rendering chained on it runs there. */
   CompletableFuture<EncodeOutcome> encode(EncodeRequest request) {
     return org.bertserving.cluster.FrontendAsk.encode(frontend, request, askTimeout, system);
   }
