@@ -40,20 +40,53 @@ final class BertGraph<T extends TFloating> {
   final Placeholder<TInt32> lastIndex;
 
   private final boolean oneDnnLayerNorm;
+
+  /** Independent parts each encoder layer is cut into (1: none; {@link #splitLayer}). */
+  private final int parts;
+
   final Operand<TFloat32> output;
 
   /**
    * A variable and the checkpoint tensors it is restored from: one, or several concatenated on the
    * last axis (the fused query/key/value projection).
    */
-  record Weight<T extends TFloating>(List<String> sources, Variable<T> variable, long[] shape) {
-    /** The shape of each source tensor: the last axis split evenly. */
+  record Weight<T extends TFloating>(
+      List<String> sources, Variable<T> variable, long[] shape, Part part) {
+    /** The shape of each source tensor: the last axis split evenly, the part's axis whole. */
     long[] sourceShape() {
       long[] s = shape.clone();
       s[s.length - 1] /= sources.size();
+      if (part != null) {
+        s[part.axis()] *= part.of();
+      }
       return s;
     }
+
+    /**
+     * What of a source tensor (in the graph's layout) this variable holds: all of it, or its part's
+     * slice.
+     */
+    Operand<?> of(Ops cpu, Operand<?> source) {
+      if (part == null) {
+        return source;
+      }
+      long[] full = sourceShape();
+      int[] begin = new int[full.length];
+      int[] size = new int[full.length];
+      for (int i = 0; i < full.length; i++) {
+        size[i] = (int) full[i];
+      }
+      size[part.axis()] = (int) (full[part.axis()] / part.of());
+      begin[part.axis()] = part.index() * size[part.axis()];
+      return cpu.slice(source, cpu.constant(begin), cpu.constant(size));
+    }
   }
+
+  /**
+   * Part {@code index} of {@code of} equal slices of each source tensor along {@code axis}: the
+   * weights of one of a layer's independent halves ({@link #splitLayer}).
+   */
+  record Part(int index, int of, int axis) {}
 
   /**
    * @param tf ops placed on the compute device
@@ -68,8 +101,10 @@ final class BertGraph<T extends TFloating> {
       List<Integer> layers,
       PoolingStrategy strategy,
       int numLabels,
-      boolean oneDnnLayerNorm) {
+      boolean oneDnnLayerNorm,
+      int parts) {
     this.tf = tf;
+    this.parts = parts;
     this.oneDnnLayerNorm = oneDnnLayerNorm;
     this.type = type;
     this.config = config;
@@ -90,7 +125,10 @@ final class BertGraph<T extends TFloating> {
             : layers.stream().mapToInt(Integer::intValue).max().orElseThrow();
     List<Operand<T>> encoderLayers = new ArrayList<>();
     for (int i = 0; i <= deepest; i++) {
-      x = encoderLayer(i, x, attentionAdder, batchAndLength);
+      x =
+          parts > 1
+              ? splitLayer(i, x, attentionAdder, batchAndLength)
+              : encoderLayer(i, x, attentionAdder, batchAndLength);
       encoderLayers.add(x);
     }
     Operand<TFloat32> pooled =
@@ -109,10 +147,14 @@ final class BertGraph<T extends TFloating> {
   }
 
   private Variable<T> weight(String name, List<String> sources, long... shape) {
+    return weight(name, sources, null, shape);
+  }
+
+  private Variable<T> weight(String name, List<String> sources, Part part, long... shape) {
     int slash = name.lastIndexOf('/');
     Ops parent = slash < 0 ? tf : scope(name.substring(0, slash));
     Variable<T> v = parent.withName(name.substring(slash + 1)).variable(Shape.of(shape), type);
-    weights.add(new Weight<>(sources, v, shape));
+    weights.add(new Weight<>(sources, v, shape, part));
     return v;
   }
 
@@ -160,9 +202,7 @@ final class BertGraph<T extends TFloating> {
     String scope = "bert/encoder/layer_" + index;
     int h = config.hiddenSize();
     int heads = config.numAttentionHeads();
-    int headSize = config.headSize();
     Ops s = scope(scope);
-    Operand<TInt32> toHeads = s.constant(new int[] {0, 2, 1, 3});
 
     // query, key and value in one [H, 3H] matmul: fewer, larger products run faster
     String self = scope + "/attention/self";
@@ -177,7 +217,37 @@ final class BertGraph<T extends TFloating> {
             self + "/query_key_value/bias",
             List.of(self + "/query/bias", self + "/key/bias", self + "/value/bias"),
             3L * h);
-    Ops qkvScope = scope(self);
+    Operand<T> context =
+        selfAttention(s, scope(self), x, kernel, bias, adder, batchAndLength, heads);
+
+    Operand<T> attention =
+        layerNorm(
+            scope + "/attention/output/LayerNorm",
+            s.math.add(dense(scope + "/attention/output/dense", context, h, h), x));
+    Operand<T> intermediate =
+        activation(
+            s, dense(scope + "/intermediate/dense", attention, h, config.intermediateSize()));
+    return layerNorm(
+        scope + "/output/LayerNorm",
+        s.math.add(
+            dense(scope + "/output/dense", intermediate, config.intermediateSize(), h), attention));
+  }
+
+  /**
+   * Self-attention of {@code heads} heads whose query, key and value are {@code x}'s product with
+   * the fused {@code kernel}: the context, {@code [B*T, heads * headSize]}.
+   */
+  private Operand<T> selfAttention(
+      Ops s,
+      Ops qkvScope,
+      Operand<T> x,
+      Variable<T> kernel,
+      Variable<T> bias,
+      Operand<TFloat32> adder,
+      Operand<TInt32> batchAndLength,
+      int heads) {
+    int headSize = config.headSize();
+    Operand<TInt32> toHeads = s.constant(new int[] {0, 2, 1, 3});
     // scores and softmax in float32 even under -fp16: safer, and the CPU has no half BatchMatMul;
     // [B*T, 3H] to [3, B, heads, T, headSize] in one transpose, then q, k and v as its slices
     Operand<TFloat32> qkv =
@@ -196,24 +266,72 @@ final class BertGraph<T extends TFloating> {
     Operand<TFloat32> scores =
         s.math.mul(batchMatMul(s, q, k, true), s.constant((float) (1.0 / Math.sqrt(headSize))));
     Operand<TFloat32> probs = s.nn.softmax(addV2(s, scores, adder));
-    Operand<T> context =
-        s.dtypes.cast(
-            s.reshape(
-                s.linalg.transpose(batchMatMul(s, probs, v, false), toHeads),
-                s.constant(new int[] {-1, h})),
-            type);
+    return s.dtypes.cast(
+        s.reshape(
+            s.linalg.transpose(batchMatMul(s, probs, v, false), toHeads),
+            s.constant(new int[] {-1, heads * headSize})),
+        type);
+  }
 
-    Operand<T> attention =
-        layerNorm(
-            scope + "/attention/output/LayerNorm",
-            s.math.add(dense(scope + "/attention/output/dense", context, h, h), x));
-    Operand<T> intermediate =
-        activation(
-            s, dense(scope + "/intermediate/dense", attention, h, config.intermediateSize()));
-    return layerNorm(
-        scope + "/output/LayerNorm",
-        s.math.add(
-            dense(scope + "/output/dense", intermediate, config.intermediateSize(), h), attention));
+  /**
+   * The same layer as {@link #encoderLayer}, cut into {@code parts} chains that share no op between
+   * the layer's input and its two sums, so that TensorFlow's inter-op threads run them side by
+   * side: each chain has its share of the attention heads (their query, key and value columns and
+   * their rows of the output projection) and its share of the feed-forward width (columns of the
+   * first product, rows of the second); the chains' partial outputs are summed with the residual.
+   * One text alone then runs on two cores with two hand-offs between threads a layer, where a
+   * session of two intra-op threads hands off every op.
+   */
+  private Operand<T> splitLayer(
+      int index, Operand<T> x, Operand<TFloat32> adder, Operand<TInt32> batchAndLength) {
+    String scope = "bert/encoder/layer_" + index;
+    int h = config.hiddenSize();
+    int heads = config.numAttentionHeads() / parts;
+    int width = heads * config.headSize();
+    int inner = config.intermediateSize() / parts;
+    Ops s = scope(scope);
+    String self = scope + "/attention/self";
+    String out = scope + "/attention/output/dense";
+    String up = scope + "/intermediate/dense";
+    String down = scope + "/output/dense";
+    List<Operand<T>> attended = new ArrayList<>();
+    for (int p = 0; p < parts; p++) {
+      Variable<T> kernel =
+          weight(
+              self + "/query_key_value_" + p + "/kernel",
+              List.of(self + "/query/kernel", self + "/key/kernel", self + "/value/kernel"),
+              new Part(p, parts, 1),
+              h,
+              3L * width);
+      Variable<T> bias =
+          weight(
+              self + "/query_key_value_" + p + "/bias",
+              List.of(self + "/query/bias", self + "/key/bias", self + "/value/bias"),
+              new Part(p, parts, 0),
+              3L * width);
+      Operand<T> context =
+          selfAttention(
+              s, scope(self + "/part_" + p), x, kernel, bias, adder, batchAndLength, heads);
+      Variable<T> rows =
+          weight(out + "/kernel_" + p, List.of(out + "/kernel"), new Part(p, parts, 0), width, h);
+      attended.add(s.linalg.matMul(context, rows));
+    }
+    attended.add(s.nn.biasAdd(x, weight(out + "/bias", h)));
+    Operand<T> attention = layerNorm(scope + "/attention/output/LayerNorm", s.math.addN(attended));
+    List<Operand<T>> fed = new ArrayList<>();
+    for (int p = 0; p < parts; p++) {
+      Variable<T> columns =
+          weight(up + "/kernel_" + p, List.of(up + "/kernel"), new Part(p, parts, 1), h, inner);
+      Variable<T> bias =
+          weight(up + "/bias_" + p, List.of(up + "/bias"), new Part(p, parts, 0), inner);
+      Ops u = scope(up + "/part_" + p);
+      Operand<T> hidden = activation(u, u.nn.biasAdd(u.linalg.matMul(attention, columns), bias));
+      Variable<T> rows =
+          weight(down + "/kernel_" + p, List.of(down + "/kernel"), new Part(p, parts, 0), inner, h);
+      fed.add(s.linalg.matMul(hidden, rows));
+    }
+    fed.add(s.nn.biasAdd(attention, weight(down + "/bias", h)));
+    return layerNorm(scope + "/output/LayerNorm", s.math.addN(fed));
   }
 
   private Operand<T> dense(String scope, Operand<T> x, int in, int out) {

@@ -50,7 +50,7 @@ final class FedWeights {
         }
         placeholders.add(in);
         tensors.add(t);
-        parts.add(value);
+        parts.add(weight.of(cpu, value));
       }
       Operand value = parts.size() == 1 ? parts.get(0) : cpu.concat((List) parts, cpu.constant(-1));
       Op assign = device.assign((Operand) weight.variable(), value);

@@ -101,6 +101,17 @@ public final class TfBertBackend implements ModelBackend {
    */
   public static TfBertBackend open(ModelFiles files, BertConfig declared, EngineSettings settings)
       throws IOException {
+    return open(files, declared, settings, 1);
+  }
+
+  /**
+   * Opens a model's weights with each encoder layer cut into {@code parts} chains that TensorFlow's
+   * inter-op threads run side by side ({@link BertGraph}'s split layer; 1: none): for a session of
+   * one intra-op thread and {@code parts} inter-op threads, on the CPU.
+   */
+  static TfBertBackend open(
+      ModelFiles files, BertConfig declared, EngineSettings settings, int parts)
+      throws IOException {
     Path origin = files.weights();
     BertConfig config;
     WeightSource source;
@@ -149,7 +160,7 @@ public final class TfBertBackend implements ModelBackend {
       }
       layers.add(layer < 0 ? layerCount + layer : layer);
     }
-    return load(config, origin, source, layers, settings);
+    return load(config, origin, source, layers, settings, parts);
   }
 
   /** The config the graph was built from (declared or derived from the checkpoint). */
@@ -168,7 +179,8 @@ public final class TfBertBackend implements ModelBackend {
       Path origin,
       WeightSource source,
       List<Integer> layers,
-      EngineSettings settings) {
+      EngineSettings settings,
+      int parts) {
     Graph graph = new Graph();
     try {
       Ops root = Ops.create(graph);
@@ -188,7 +200,8 @@ public final class TfBertBackend implements ModelBackend {
                   layers,
                   settings.poolingStrategy(),
                   settings.numLabels(),
-                  fusedNorm)
+                  fusedNorm,
+                  parts)
               : settings.fp16()
                   ? new BertGraph<>(
                       device,
@@ -197,7 +210,8 @@ public final class TfBertBackend implements ModelBackend {
                       layers,
                       settings.poolingStrategy(),
                       settings.numLabels(),
-                      fusedNorm)
+                      fusedNorm,
+                      parts)
                   : new BertGraph<>(
                       device,
                       TFloat32.class,
@@ -205,7 +219,8 @@ public final class TfBertBackend implements ModelBackend {
                       layers,
                       settings.poolingStrategy(),
                       settings.numLabels(),
-                      fusedNorm);
+                      fusedNorm,
+                      parts);
       List<LoadStep> steps = source.steps(root, device, bert);
       long width = bert.output.shape().size(-1);
       Session session = new Session(graph, sessionConfig(settings));
@@ -220,7 +235,7 @@ public final class TfBertBackend implements ModelBackend {
             settings.poolingStrategy(),
             (int) width,
             config,
-            runOptions(settings));
+            runOptions(settings, parts));
       } catch (TensorFlowException e) {
         session.close(); // before the graph, whose close waits for its sessions
         throw new ModelLoadException(
@@ -236,13 +251,13 @@ public final class TfBertBackend implements ModelBackend {
   }
 
   /**
-   * In the caller's thread for a session of one intra-op thread on the CPU: its ops would otherwise
-   * be handed one by one to TensorFlow's inter-op threads, while only one thread computes at a
-   * time.
+   * In the caller's thread for a session of one intra-op thread on the CPU whose layers are not
+   * split: its ops would otherwise be handed one by one to TensorFlow's inter-op threads, while
+   * only one thread computes at a time. A split session's chains are the inter-op threads' to run.
    */
-  static RunOptions runOptions(EngineSettings s) {
+  static RunOptions runOptions(EngineSettings s, int parts) {
     RunOptions.Builder options = RunOptions.newBuilder();
-    if (s.deviceId() < 0 && s.intraOpThreads() == 1) {
+    if (s.deviceId() < 0 && s.intraOpThreads() == 1 && parts == 1) {
       options.setInterOpThreadPool(-1);
     }
     return options.build();
@@ -394,7 +409,7 @@ public final class TfBertBackend implements ModelBackend {
       for (BertGraph.Weight weight : chunk) {
         List<Operand<?>> parts = new ArrayList<>();
         for (int i = 0; i < weight.sources().size(); i++) {
-          parts.add(restore.output(output++));
+          parts.add(weight.of(cpu, restore.output(output++)));
         }
         Operand value =
             parts.size() == 1 ? parts.get(0) : cpu.concat((List) parts, cpu.constant(-1));

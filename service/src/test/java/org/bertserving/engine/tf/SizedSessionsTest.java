@@ -214,17 +214,19 @@ class SizedSessionsTest {
   @Test
   void aOneThreadSessionAsksTensorFlowForTheCallersThread() {
     EngineSettings s = settings();
-    assertEquals(
-        -1,
-        TfBertBackend.runOptions(s.toBuilder().intraOpThreads(1).build()).getInterOpThreadPool());
-    assertEquals(0, TfBertBackend.runOptions(s).getInterOpThreadPool());
+    EngineSettings one = s.toBuilder().intraOpThreads(1).build();
+    assertEquals(-1, TfBertBackend.runOptions(one, 1).getInterOpThreadPool());
+    assertEquals(0, TfBertBackend.runOptions(s, 1).getInterOpThreadPool());
     assertEquals(
         0,
-        TfBertBackend.runOptions(s.toBuilder().intraOpThreads(2).build()).getInterOpThreadPool());
+        TfBertBackend.runOptions(s.toBuilder().intraOpThreads(2).build(), 1)
+            .getInterOpThreadPool());
+    // a split session's chains run on its inter-op threads
+    assertEquals(0, TfBertBackend.runOptions(one, 2).getInterOpThreadPool());
     // on a GPU the CPU threads do not compute the run
     assertEquals(
         0,
-        TfBertBackend.runOptions(s.toBuilder().intraOpThreads(1).deviceId(0).build())
+        TfBertBackend.runOptions(s.toBuilder().intraOpThreads(1).deviceId(0).build(), 1)
             .getInterOpThreadPool());
   }
 

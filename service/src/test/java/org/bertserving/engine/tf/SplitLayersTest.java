@@ -1,0 +1,81 @@
+package org.bertserving.engine.tf;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.bertserving.engine.BertConfig;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.InputFeatures;
+import org.bertserving.engine.ModelBackend;
+import org.bertserving.engine.ModelFiles;
+import org.bertserving.engine.PoolingStrategy;
+import org.bertserving.engine.TinyBert;
+import org.bertserving.engine.TinyHuggingFace;
+import org.bertserving.server.TestNodes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A session whose encoder layers are cut into two chains (each with half the attention heads and
+ * half the feed-forward width, their partial outputs summed) answers what the whole layers answer,
+ * on real TensorFlow sessions, with the weights read from a Google checkpoint and from a Hugging
+ * Face folder (whose kernels are transposed on the way in), pooled over tokens and through BERT's
+ * pooler.
+ */
+class SplitLayersTest {
+  @TempDir static Path tmp;
+
+  @Test
+  void splitLayersAnswerAsWholeLayersFromACheckpoint() throws Exception {
+    EngineSettings s = EngineSettings.builder().modelDir(TestNodes.tinyModel()).build();
+    assertSameVectors(s);
+    assertSameVectors(s.toBuilder().poolingStrategy(PoolingStrategy.CLS_POOLED).build());
+  }
+
+  @Test
+  void splitLayersAnswerAsWholeLayersFromAHuggingFaceFolder() throws Exception {
+    BertConfig config = new BertConfig(TinyBert.VOCAB.size(), 32, 2, 4, 64, "gelu_exact", 64, 2);
+    Path dir =
+        TinyHuggingFace.write(
+            tmp.resolve("st"), config, 7, TinyHuggingFace.Layout.sentenceTransformers());
+    assertSameVectors(EngineSettings.builder().modelDir(dir).build());
+  }
+
+  @Test
+  void halvesAreOfferedOnlyWhereHeadsAndWidthDivide() {
+    assertTrue(SizedSessions.halvesApply(TinyBert.CONFIG)); // 4 heads, 64 wide
+    assertFalse(
+        SizedSessions.halvesApply(
+            new BertConfig(TinyBert.VOCAB.size(), 36, 2, 3, 64, "gelu", 64, 2))); // 3 heads
+    assertFalse(
+        SizedSessions.halvesApply(
+            new BertConfig(TinyBert.VOCAB.size(), 32, 2, 4, 65, "gelu", 64, 2))); // odd width
+  }
+
+  private static void assertSameVectors(EngineSettings s) throws Exception {
+    ModelFiles files = ModelFiles.locate(s);
+    BertConfig declared = BertConfig.read(files.config());
+    EngineSettings split =
+        s.toBuilder().intraOpThreads(1).interOpThreads(SizedSessions.PARTS).build();
+    try (ModelBackend whole = TfBertBackend.open(files, declared, s);
+        ModelBackend halves = TfBertBackend.open(files, declared, split, SizedSessions.PARTS)) {
+      for (int[] shape : new int[][] {{1, 3}, {2, 9}, {5, 16}}) {
+        List<InputFeatures> rows = SizedSessionsTest.rows(shape[0], shape[1]);
+        float[][] expected = whole.run(rows);
+        float[][] got = halves.run(rows);
+        assertEquals(expected.length, got.length);
+        for (int r = 0; r < rows.size(); r++) {
+          assertArrayEquals(
+              expected[r],
+              got[r],
+              1e-5f,
+              s.poolingStrategy() + ", row " + r + " of " + shape[0] + " x " + shape[1]);
+        }
+      }
+    }
+  }
+}
