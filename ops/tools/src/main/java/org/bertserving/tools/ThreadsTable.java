@@ -17,6 +17,7 @@ import org.bertserving.engine.GpuPlatform;
 import org.bertserving.engine.InputFeatures;
 import org.bertserving.engine.ModelBackend;
 import org.bertserving.engine.ModelFiles;
+import org.bertserving.engine.tf.SizedSessions;
 import org.bertserving.engine.tf.TfBertBackend;
 
 /**
@@ -24,8 +25,9 @@ import org.bertserving.engine.tf.TfBertBackend;
  * the same input ids, by threads. ONNX Runtime on LangChain4j's own model file, on one thread and
  * on all, its workers spinning between ops (its default) or parked ({@code
  * session.intra_op.allow_spinning = 0}); the engine's TensorFlow session of one thread and of all
- * (TensorFlow hands each op to its intra-op workers, which spin only briefly before they park).
- * Prints a Markdown table of p50 ms.
+ * (TensorFlow hands each op to its intra-op workers, which spin only briefly before they park), and
+ * its two-part session (each layer in two chains that two threads run side by side). Prints a
+ * Markdown table of p50 ms.
  */
 public final class ThreadsTable {
   /** The benchmark's short query. */
@@ -96,18 +98,29 @@ public final class ThreadsTable {
     for (boolean b : dtypes) {
       double[] one = new double[alone.size()];
       double[] many = new double[alone.size()];
+      double[] split = new double[alone.size()];
       for (int i = 0; i < alone.size(); i++) {
-        one[i] = session(alone.get(i), 1, b, seconds);
-        many[i] = session(alone.get(i), all, b, seconds);
+        one[i] = session(alone.get(i), 1, 1, b, seconds);
+        many[i] = session(alone.get(i), all, 1, b, seconds);
+        split[i] = session(alone.get(i), 1, SizedSessions.PARTS, b, seconds);
       }
-      row("engine" + (b ? " -bf16" : "") + ", a TensorFlow session primed on the text", one, many);
+      String dtype = b ? " -bf16" : "";
+      row("engine" + dtype + ", a TensorFlow session primed on the text", one, many);
+      double[] none = new double[alone.size()];
+      Arrays.fill(none, Double.NaN);
+      row(
+          "engine" + dtype + ", its layers in two chains, one thread each (two-part session)",
+          none,
+          split);
     }
   }
 
   private static void row(String what, double[] one, double[] many) {
     StringBuilder line = new StringBuilder("| ").append(what).append(" |");
     for (int i = 0; i < one.length; i++) {
-      line.append(String.format(Locale.ROOT, " %.2f | %.2f |", one[i], many[i]));
+      line.append(' ')
+          .append(Double.isNaN(one[i]) ? "-" : String.format(Locale.ROOT, "%.2f", one[i]));
+      line.append(String.format(Locale.ROOT, " | %.2f |", many[i]));
     }
     System.out.println(line);
   }
@@ -173,17 +186,21 @@ public final class ThreadsTable {
     }
   }
 
-  private static double session(InputFeatures row, int threads, boolean bf16, double seconds)
-      throws IOException {
-    EngineSettings settings =
-        EngineSettings.builder()
-            .model("all-minilm-l6-v2")
-            .bf16(bf16)
-            .intraOpThreads(threads)
-            .build();
+  /**
+   * The p50 of {@code row} on one session of {@code threads} intra-op threads, its layers cut into
+   * {@code parts} chains (on as many inter-op threads) where more than 1.
+   */
+  private static double session(
+      InputFeatures row, int threads, int parts, boolean bf16, double seconds) throws IOException {
+    EngineSettings.Builder builder =
+        EngineSettings.builder().model("all-minilm-l6-v2").bf16(bf16).intraOpThreads(threads);
+    if (parts > 1) {
+      builder.interOpThreads(parts);
+    }
+    EngineSettings settings = builder.build();
     ModelFiles files = ModelFiles.locate(settings);
     BertConfig declared = files.config() == null ? null : BertConfig.read(files.config());
-    try (ModelBackend session = TfBertBackend.open(files, declared, settings)) {
+    try (ModelBackend session = TfBertBackend.open(files, declared, settings, parts)) {
       List<InputFeatures> rows = List.of(row);
       return medianMillis(() -> session.run(rows), seconds);
     }

@@ -77,7 +77,7 @@ public final class SizedSessions implements ModelBackend {
    * session against 9.1 on one thread and 9.1 on a session of two intra-op threads (their runs hand
    * every op to the other thread and wait for it to wake); the split hands off twice a layer.
    */
-  static final int PARTS = 2;
+  public static final int PARTS = 2;
 
   /** The rows of a large run, which primes the last candidate. */
   private static final int LARGE_RUN = 256;
@@ -217,8 +217,10 @@ public final class SizedSessions implements ModelBackend {
       List<InputFeatures> probe = rows(PROBES[i]);
       long best = Long.MAX_VALUE;
       table.append(' ').append(PROBES[i]).append(':');
-      for (Candidate c : candidates) {
-        long nanos = typical(c.session(), probe);
+      long[] typical = typical(probe);
+      for (int k = 0; k < candidates.size(); k++) {
+        Candidate c = candidates.get(k);
+        long nanos = typical[k];
         if (nanos < best) {
           best = nanos;
           byProbe[i] = c.session();
@@ -252,17 +254,33 @@ public final class SizedSessions implements ModelBackend {
         padSmall ? "; runs of fewer than " + SMALL_RUN + " rows padded to " + SMALL_RUN : "");
   }
 
-  /** A run's typical time on {@code session}: the median of three, after one more. */
-  private static long typical(ModelBackend session, List<InputFeatures> rows) {
-    session.run(rows); // a new shape's first run pays for its kernels
-    long[] nanos = new long[3];
-    for (int i = 0; i < nanos.length; i++) {
-      long start = System.nanoTime();
-      session.run(rows);
-      nanos[i] = System.nanoTime() - start;
+  /** The runs of each session a probe's typical time is the median of. */
+  private static final int PROBE_RUNS = 5;
+
+  /**
+   * The typical time of a run of {@code rows} on each candidate: the median of {@link #PROBE_RUNS},
+   * after one more. The candidates take turns, run by run, so that a burst of noise on a shared
+   * machine slows them alike (timed one candidate after the other, a burst during one candidate's
+   * runs chose the slower session for a whole size in one start of four).
+   */
+  private long[] typical(List<InputFeatures> rows) {
+    for (Candidate c : candidates) {
+      c.session().run(rows); // a new shape's first run pays for its kernels
     }
-    java.util.Arrays.sort(nanos);
-    return nanos[1];
+    long[][] nanos = new long[candidates.size()][PROBE_RUNS];
+    for (int r = 0; r < PROBE_RUNS; r++) {
+      for (int k = 0; k < candidates.size(); k++) {
+        long start = System.nanoTime();
+        candidates.get(k).session().run(rows);
+        nanos[k][r] = System.nanoTime() - start;
+      }
+    }
+    long[] typical = new long[candidates.size()];
+    for (int k = 0; k < typical.length; k++) {
+      java.util.Arrays.sort(nanos[k]);
+      typical[k] = nanos[k][PROBE_RUNS / 2];
+    }
+    return typical;
   }
 
   /**

@@ -109,7 +109,7 @@ public final class TfBertBackend implements ModelBackend {
    * inter-op threads run side by side ({@link BertGraph}'s split layer; 1: none): for a session of
    * one intra-op thread and {@code parts} inter-op threads, on the CPU.
    */
-  static TfBertBackend open(
+  public static TfBertBackend open(
       ModelFiles files, BertConfig declared, EngineSettings settings, int parts)
       throws IOException {
     Path origin = files.weights();
