@@ -255,7 +255,7 @@ public final class SizedSessions implements ModelBackend {
   }
 
   /** The runs of each session a probe's typical time is the median of. */
-  private static final int PROBE_RUNS = 5;
+  private static final int PROBE_RUNS = 3;
 
   /**
    * The typical time of a run of {@code rows} on each candidate: the median of {@link #PROBE_RUNS},
