@@ -15,10 +15,11 @@ import org.bertserving.client.protocol.WireMessage;
  * The doors' (HTTP, cluster client, ZeroMQ) one way of asking the frontend: the frontend answers
  * every request by the request timeout itself; the ask's own timeout only covers a lost actor, and
  * then the caller gets a 504 naming the frontend, never an exception. An encode's answer completes
- * in the thread that answered (the request's aggregator, on the system's default dispatcher; the
- * scheduler's for the ask's own timeout), and what a door chains on it (rendering) runs there: a
- * hand-off to another thread would wake an idle core for every request (about 0.05-0.1 ms on the
- * README's 2-core VM). The status completes on the default dispatcher ({@link Stages}).
+ * in the thread that answered (the request's aggregator, or the frontend for a refusal, on the
+ * system's default dispatcher; the scheduler's for the ask's own timeout, a lost actor, whose 504
+ * is a few hundred bytes), and what a door chains on it (rendering) runs there: a hand-off to
+ * another thread would wake an idle core for every request (about 0.05-0.1 ms on the README's
+ * 2-core VM). The status completes on the default dispatcher ({@link Stages}).
  */
 public final class FrontendAsk {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FrontendAsk.class);

@@ -22,12 +22,13 @@ import org.bertserving.engine.EngineException;
 
 /**
  * One engine on one device, registered with the Receptionist once warmed up. Runs the rows of all
- * segments of a job together (one length-sorted batch plan); the engine's thread answers each
- * segment's aggregator as soon as the run ends (in chunks that fit a remote message), then the
- * actor tells the frontend the job is done so that it may send another. The frontend never gives a
- * worker more than {@code prefetch_size} jobs. Pipelined: the TensorFlow run goes on the engine's
- * own thread ({@link WorkerEngine}) while the actor tokenizes the next job; the actor's thread
- * never blocks (warm-ups, computed jobs and descriptions come back as messages).
+ * segments of a job together (one length-sorted batch plan), answers each segment's aggregator (in
+ * chunks that fit a remote message; a small job's from the engine's thread as soon as its run ends,
+ * a large one's from the actor once the next run has started), then tells the frontend the job is
+ * done so that it may send another. The frontend never gives a worker more than {@code
+ * prefetch_size} jobs. Pipelined: the TensorFlow run goes on the engine's own thread ({@link
+ * WorkerEngine}) while the actor tokenizes the next job; the actor's thread never blocks (warm-ups,
+ * computed jobs and descriptions come back as messages).
  *
  * <p>A failed TensorFlow run fails that job (the frontend sends it elsewhere once) and a warm-up
  * that fails (at start, or of a new session) is tried again: the worker opens a new session and
@@ -219,9 +220,13 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     if (job == null) {
       return;
     }
+    // a small job's rows go from the engine's thread; a large one's are sent from here, once the
+    // next run has started, so that the device does not wait while they are normalized and sent
+    java.util.function.Consumer<float[][]> deliver =
+        jobs.sentByEngine(job) ? vectors -> jobs.deliver(job, vectors) : null;
     getContext()
         .pipeToSelf(
-            engine.compute(job.rows, vectors -> jobs.deliver(job, vectors)),
+            engine.compute(job.rows, deliver),
             (computed, failure) -> new JobComputed(self, job, computed, failure));
   }
 
@@ -243,6 +248,11 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     }
     health.worked();
     startNext();
+    float[][] vectors = computed.computed().vectors();
+    if (vectors != null) {
+      jobs.undelivered(computed.job()); // held until sent: a restart meanwhile gives it back
+      jobs.deliver(computed.job(), vectors);
+    }
     jobs.delivered(computed.job(), computed.computed());
     return Behaviors.same();
   }

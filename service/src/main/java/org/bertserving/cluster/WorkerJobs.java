@@ -6,13 +6,17 @@ import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.EngineException;
 
 /**
- * The jobs one worker holds, plain Java on the worker's thread: tokenized ones waiting for the run
- * in progress to end (at most {@code prefetch_size - 1}), the one whose TensorFlow run is in
- * progress (its rows are sent from the engine's thread), one whose rows could not be sent; and what
- * the worker tells their frontends of them (done, failed, given back untried). One per worker
- * instance: a restart gives back all it held.
+ * The jobs one worker holds, plain Java on the worker's thread (but {@link #deliver}, which the
+ * engine's thread may call): tokenized ones waiting for the run in progress to end (at most {@code
+ * prefetch_size - 1}), the one whose TensorFlow run is in progress (its rows are sent from the
+ * engine's thread), one whose rows could not be sent; and what the worker tells their frontends of
+ * them (done, failed, given back untried). One per worker instance: a restart gives back all it
+ * held.
  */
 final class WorkerJobs {
+  /** The most rows of a job whose pooled rows the engine's thread sends itself. */
+  static final int ENGINE_SENDS_ROWS = 64;
+
   private final ActorRef<Worker.Command> worker;
   private final String name;
   private final BertEncoder encoder;
@@ -23,7 +27,7 @@ final class WorkerJobs {
   /** The job whose TensorFlow run is in progress, or {@code null}. */
   private PreparedJob running;
 
-  /** The job whose rows could not all be sent (the worker restarts), or {@code null}. */
+  /** The job whose rows are not all sent (being sent, or failed to), or {@code null}. */
   private PreparedJob undelivered;
 
   /**
@@ -84,8 +88,18 @@ final class WorkerJobs {
   }
 
   /**
-   * Sends each segment of {@code job} its rows. Called on the engine's thread, right after the run:
-   * it reads only what the job and the engine hold, never this object's state.
+   * Whether the engine's thread sends {@code job}'s rows itself, right after its run: pooled rows
+   * of a small job, which take little to normalize and send (on a GPU the device would wait for
+   * it).
+   */
+  boolean sentByEngine(PreparedJob job) {
+    return !encoder.settings().poolingStrategy().isTokenLevel()
+        && job.rows.size() <= ENGINE_SENDS_ROWS;
+  }
+
+  /**
+   * Sends each segment of {@code job} its rows, on the engine's thread right after the run, or on
+   * the worker's: it reads only what the job and the engine hold, never this object's state.
    */
   void deliver(PreparedJob job, float[][] vectors) {
     encoder.faults().beforeDelivery();
@@ -94,10 +108,14 @@ final class WorkerJobs {
 
   /** {@code job}'s rows were sent: its frontend is told the job is done. */
   void delivered(PreparedJob job, WorkerEngine.Computed computed) {
+    undelivered = null;
     done(job, computed.nanos(), computed.tfRuns());
   }
 
-  /** Sending {@code job}'s rows failed: the job is held until the worker restarts. */
+  /**
+   * {@code job}'s rows are not all sent (their sending failed, or is about to start on the worker's
+   * thread): a restart meanwhile gives the job back.
+   */
   void undelivered(PreparedJob job) {
     undelivered = job;
   }

@@ -132,6 +132,31 @@ class WorkerTest {
     KIT.stop(worker);
   }
 
+  /**
+   * A job of more rows than the engine's thread sends itself: its rows are sent by the actor once
+   * the next run has started, and a failure there, too, restarts the worker and gives the job back.
+   */
+  @Test
+  void aLargeJobIsSentByTheActorAndAFailureThereGivesItBack() {
+    NodeWorkers node = new NodeWorkers(1);
+    ActorRef<Worker.Command> worker = ready(node);
+    String[] texts = new String[WorkerJobs.ENGINE_SENDS_ROWS + 1];
+    java.util.Arrays.fill(texts, "the dog");
+    serves(worker, frontend, aggregator, 9, texts);
+
+    encoder.faults().failNextDeliveries(1);
+    worker.tell(assignment(10, frontend, leaving(job(aggregator.getRef(), texts))));
+    Frontend.JobReturned returned =
+        frontend.expectMessageClass(Frontend.JobReturned.class, Duration.ofSeconds(30));
+    assertEquals(10, returned.jobId(), "the job it held goes back to its frontend");
+    aggregator.expectNoMessage(Duration.ofMillis(200));
+    Awaitility.await("restarted with a new session, ready again")
+        .atMost(Duration.ofSeconds(60))
+        .until(node::allReady);
+    serves(worker, frontend, aggregator, 11, texts);
+    KIT.stop(worker);
+  }
+
   @Test
   void aJobThatArrivesExpiredIsReportedNotSkipped() {
     NodeWorkers node = new NodeWorkers(1);

@@ -249,7 +249,8 @@ final class BertGraph<T extends TFloating> {
     int headSize = config.headSize();
     Operand<TInt32> toHeads = s.constant(new int[] {0, 2, 1, 3});
     // scores and softmax in float32 even under -fp16: safer, and the CPU has no half BatchMatMul;
-    // [B*T, 3H] to [3, B, heads, T, headSize] in one transpose, then q, k and v as its slices
+    // [B*T, 3 x heads x headSize] to [3, B, heads, T, headSize] in one transpose, then q, k and v
+    // as its slices
     Operand<TFloat32> qkv =
         toFloat32(qkvScope, qkvScope.nn.biasAdd(qkvScope.linalg.matMul(x, kernel), bias));
     Operand<TInt32> byHead =

@@ -55,11 +55,12 @@ public final class SizedSessions implements ModelBackend {
   private static final int PROBE_LENGTH = 16;
 
   /**
-   * The rows of a one-text run, which primes the small-primed and one-thread candidates. Fewer rows
-   * may want the weights laid out yet another way, which every such run would do again; so runs of
-   * fewer rows are padded to these where the probe of fewer was slower on every session than this
-   * one on the best (all-MiniLM-L6-v2 in float32 on the AMD EPYC of the README: a 3-5-token query
-   * 4.0-4.7 ms, padded 2.9 ms; with {@code -bf16} 1.3-1.4 ms as it is, 1.8 ms padded).
+   * The rows of a one-text run, which primes the small-primed, one-thread and two-part candidates.
+   * Fewer rows may want the weights laid out yet another way, which every such run would do again;
+   * so runs of fewer rows are padded to these where the probe of fewer was slower on every session
+   * than this one on the best (all-MiniLM-L6-v2 in float32 on the AMD EPYC of the README: a
+   * 3-5-token query 4.0-4.7 ms, padded 2.9 ms; with {@code -bf16} 1.3-1.4 ms as it is, 1.8 ms
+   * padded).
    */
   static final int SMALL_RUN = 8;
 
@@ -132,7 +133,7 @@ public final class SizedSessions implements ModelBackend {
         EngineSettings one = settings.toBuilder().intraOpThreads(1).build();
         candidates.add(
             new Candidate("one-thread", TfBertBackend.open(files, declared, one), SMALL_RUN));
-        if (halvesApply(first.config())) {
+        if (halvesApply(first.config(), Runtime.getRuntime().availableProcessors())) {
           EngineSettings halves = one.toBuilder().interOpThreads(PARTS).build();
           candidates.add(
               new Candidate(
@@ -185,11 +186,13 @@ public final class SizedSessions implements ModelBackend {
   /**
    * Whether a session of split layers ({@link #PARTS} chains, one thread each) is a candidate too:
    * the model's heads and feed-forward width divide evenly, and the CPU has a core for each chain.
+   *
+   * @param cores the CPU's
    */
-  static boolean halvesApply(BertConfig model) {
+  static boolean halvesApply(BertConfig model, int cores) {
     return model.numAttentionHeads() % PARTS == 0
         && model.intermediateSize() % PARTS == 0
-        && Runtime.getRuntime().availableProcessors() >= PARTS;
+        && cores >= PARTS;
   }
 
   /** A model small enough, and sessions of more than one thread otherwise. */

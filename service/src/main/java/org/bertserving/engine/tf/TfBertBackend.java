@@ -57,7 +57,10 @@ public final class TfBertBackend implements ModelBackend {
   private final int dim;
   private final BertConfig config;
 
-  /** The options of every run: in the caller's thread for a session of one thread on the CPU. */
+  /**
+   * The options of every run: in the caller's thread for a session of one thread on the CPU whose
+   * layers are not split.
+   */
   private final RunOptions runOptions;
 
   private final java.util.Set<Long> shapes = java.util.concurrent.ConcurrentHashMap.newKeySet();

@@ -46,14 +46,15 @@ class SplitLayersTest {
   }
 
   @Test
-  void halvesAreOfferedOnlyWhereHeadsAndWidthDivide() {
-    assertTrue(SizedSessions.halvesApply(TinyBert.CONFIG)); // 4 heads, 64 wide
+  void halvesAreOfferedOnlyWhereHeadsAndWidthDivideAndTwoCoresRunThem() {
+    assertTrue(SizedSessions.halvesApply(TinyBert.CONFIG, 2)); // 4 heads, 64 wide
+    assertFalse(SizedSessions.halvesApply(TinyBert.CONFIG, 1)); // one core
     assertFalse(
         SizedSessions.halvesApply(
-            new BertConfig(TinyBert.VOCAB.size(), 36, 2, 3, 64, "gelu", 64, 2))); // 3 heads
+            new BertConfig(TinyBert.VOCAB.size(), 36, 2, 3, 64, "gelu", 64, 2), 2)); // 3 heads
     assertFalse(
         SizedSessions.halvesApply(
-            new BertConfig(TinyBert.VOCAB.size(), 32, 2, 4, 65, "gelu", 64, 2))); // odd width
+            new BertConfig(TinyBert.VOCAB.size(), 32, 2, 4, 65, "gelu", 64, 2), 2)); // odd width
   }
 
   private static void assertSameVectors(EngineSettings s) throws Exception {
