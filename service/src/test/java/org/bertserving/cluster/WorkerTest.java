@@ -117,17 +117,7 @@ class WorkerTest {
   void anUnexpectedFailureRestartsTheWorkerAndGivesItsJobBack() {
     NodeWorkers node = new NodeWorkers(1);
     ActorRef<Worker.Command> worker = ready(node);
-
-    encoder.faults().failNextDeliveries(1);
-    worker.tell(assignment(7, frontend, leaving(job(aggregator.getRef(), "the dog"))));
-    Frontend.JobReturned returned =
-        frontend.expectMessageClass(Frontend.JobReturned.class, Duration.ofSeconds(30));
-    assertEquals(7, returned.jobId(), "the job it held goes back to its frontend");
-    aggregator.expectNoMessage(Duration.ofMillis(200));
-
-    Awaitility.await("restarted with a new session, ready again")
-        .atMost(Duration.ofSeconds(60))
-        .until(node::allReady);
+    givesBackAFailedSend(worker, node, 7, "the dog");
     serves(worker, frontend, aggregator, 8, "the dog", "a cat");
     KIT.stop(worker);
   }
@@ -143,18 +133,26 @@ class WorkerTest {
     String[] texts = new String[WorkerJobs.ENGINE_SENDS_ROWS + 1];
     java.util.Arrays.fill(texts, "the dog");
     serves(worker, frontend, aggregator, 9, texts);
+    givesBackAFailedSend(worker, node, 10, texts);
+    serves(worker, frontend, aggregator, 11, texts);
+    KIT.stop(worker);
+  }
 
+  /**
+   * Job {@code id}, whose rows fail to be sent, goes back to its frontend without a row, and the
+   * restarted worker is ready again with a new session.
+   */
+  private void givesBackAFailedSend(
+      ActorRef<Worker.Command> worker, NodeWorkers node, long id, String... texts) {
     encoder.faults().failNextDeliveries(1);
-    worker.tell(assignment(10, frontend, leaving(job(aggregator.getRef(), texts))));
+    worker.tell(assignment(id, frontend, leaving(job(aggregator.getRef(), texts))));
     Frontend.JobReturned returned =
         frontend.expectMessageClass(Frontend.JobReturned.class, Duration.ofSeconds(30));
-    assertEquals(10, returned.jobId(), "the job it held goes back to its frontend");
+    assertEquals(id, returned.jobId(), "the job it held goes back to its frontend");
     aggregator.expectNoMessage(Duration.ofMillis(200));
     Awaitility.await("restarted with a new session, ready again")
         .atMost(Duration.ofSeconds(60))
         .until(node::allReady);
-    serves(worker, frontend, aggregator, 11, texts);
-    KIT.stop(worker);
   }
 
   @Test
