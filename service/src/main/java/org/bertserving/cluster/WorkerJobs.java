@@ -8,10 +8,10 @@ import org.bertserving.engine.EngineException;
 /**
  * The jobs one worker holds, plain Java on the worker's thread (but {@link #deliver}, which the
  * engine's thread may call): tokenized ones waiting for the run in progress to end (at most {@code
- * prefetch_size - 1}), the one whose TensorFlow run is in progress (its rows are sent from the
- * engine's thread), one whose rows could not be sent; and what the worker tells their frontends of
- * them (done, failed, given back untried). One per worker instance: a restart gives back all it
- * held.
+ * prefetch_size - 1}), the one whose TensorFlow run is in progress (a small job's rows are sent
+ * from the engine's thread), one whose rows are not all sent yet; and what the worker tells their
+ * frontends of them (done, failed, given back untried). One per worker instance: a restart gives
+ * back all it held.
  */
 final class WorkerJobs {
   /** The most rows of a job whose pooled rows the engine's thread sends itself. */
