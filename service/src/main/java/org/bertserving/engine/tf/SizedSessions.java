@@ -74,7 +74,7 @@ public final class SizedSessions implements ModelBackend {
 
   /**
    * The chains a split session cuts each layer into, each run by one of its inter-op threads. On
-   * the AMD EPYC of the README (2 cores), one MiniLM text of 35 tokens took 5.9-6.0 ms on such a
+   * the AMD EPYC of the README (2 cores), one MiniLM text of 35 tokens took 5.9-6.6 ms on such a
    * session against 9.5-9.7 on one thread and 8.2-11.5 on a session of two intra-op threads (whose
    * runs hand every op to the other thread and wait for it to wake); the split hands off twice a
    * layer.
