@@ -41,6 +41,12 @@ final class BertGraph<T extends TFloating> {
 
   private final boolean oneDnnLayerNorm;
 
+  /** Zeros, the bias of every part but the first of a split product ({@link #partBias}). */
+  private Variable<T> zeroBias;
+
+  /** Sets {@link #zeroBias}: run once with the weights; {@code null} without split layers. */
+  Operand<T> zeroes;
+
   /** Independent parts each encoder layer is cut into (1: none; {@link #splitLayer}). */
   private final int parts;
 
@@ -315,9 +321,9 @@ final class BertGraph<T extends TFloating> {
               s, scope(self + "/part_" + p), x, kernel, bias, adder, batchAndLength, heads);
       Variable<T> rows =
           weight(out + "/kernel_" + p, List.of(out + "/kernel"), new Part(p, parts, 0), width, h);
-      attended.add(s.linalg.matMul(context, rows));
+      attended.add(s.nn.biasAdd(s.linalg.matMul(context, rows), partBias(s, p, out + "/bias")));
     }
-    attended.add(s.nn.biasAdd(x, weight(out + "/bias", h)));
+    attended.add(x);
     Operand<T> attention = layerNorm(scope + "/attention/output/LayerNorm", s.math.addN(attended));
     List<Operand<T>> fed = new ArrayList<>();
     for (int p = 0; p < parts; p++) {
@@ -329,10 +335,31 @@ final class BertGraph<T extends TFloating> {
       Operand<T> hidden = activation(u, u.nn.biasAdd(u.linalg.matMul(attention, columns), bias));
       Variable<T> rows =
           weight(down + "/kernel_" + p, List.of(down + "/kernel"), new Part(p, parts, 0), inner, h);
-      fed.add(s.linalg.matMul(hidden, rows));
+      fed.add(s.nn.biasAdd(s.linalg.matMul(hidden, rows), partBias(s, p, down + "/bias")));
     }
-    fed.add(s.nn.biasAdd(attention, weight(down + "/bias", h)));
+    fed.add(attention);
     return layerNorm(scope + "/output/LayerNorm", s.math.addN(fed));
+  }
+
+  /**
+   * The bias of part {@code p} of a product whose input rows are split: the whole bias for the
+   * first part, zeros for the others. A product with a bias is oneDNN's fused kernel, which keeps
+   * its weights in oneDNN's layout across runs; a bare {@code MatMul} is {@code _MklMatMul}, which
+   * took 92 µs a half against 75 µs for the fused halves (8 tokens, MiniLM).
+   */
+  private Operand<T> partBias(Ops s, int p, String name) {
+    int h = config.hiddenSize();
+    if (p == 0) {
+      return weight(name, h);
+    }
+    if (zeroBias == null) {
+      // a variable, not a constant: grappler drops a BiasAdd of constant zeros, and with it the
+      // fusion
+      Ops z = scope("bert/encoder");
+      zeroBias = z.withName("zero_bias").variable(Shape.of(h), type);
+      zeroes = z.assign(zeroBias, z.zeros(z.constant(new int[] {h}), type));
+    }
+    return zeroBias;
   }
 
   private Operand<T> dense(String scope, Operand<T> x, int in, int out) {
@@ -347,7 +374,8 @@ final class BertGraph<T extends TFloating> {
    * half precision the variance of a 768-wide row loses its digits and epsilon 1e-12 rounds to 0
    * (cosine to float32 fell to 0.87 on BERT-Base under {@code -fp16}). On a oneDNN CPU it is
    * oneDNN's layer norm kernel, one pass instead of nine ops (TensorFlow's remapper did not fuse
-   * them itself; about 9% of a MiniLM run at 32 x 35 tokens).
+   * them itself; about 9% of a MiniLM run at 32 x 35 tokens), except in sessions of one intra-op
+   * thread ({@link TfBertBackend#oneDnnLayerNorm}).
    */
   private Operand<T> layerNorm(String scope, Operand<T> x) {
     Variable<T> beta = weight(scope + "/beta", config.hiddenSize());

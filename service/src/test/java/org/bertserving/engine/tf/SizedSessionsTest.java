@@ -230,6 +230,38 @@ class SizedSessionsTest {
             .getInterOpThreadPool());
   }
 
+  /**
+   * oneDNN's layer norm kernel costs about 25 µs a call whatever its rows: the sessions of one
+   * intra-op thread, which serve small runs, compose their layer norms of TensorFlow's ops; the
+   * others use the kernel; both answer alike.
+   */
+  @Test
+  void sessionsOfOneThreadComposeTheirLayerNorms() throws Exception {
+    EngineSettings many = settings().toBuilder().intraOpThreads(2).build();
+    EngineSettings one = settings().toBuilder().intraOpThreads(1).build();
+    assertTrue(TfBertBackend.oneDnnLayerNorm(many), "this TensorFlow build has _MklLayerNorm");
+    assertFalse(TfBertBackend.oneDnnLayerNorm(one));
+    try (TfBertBackend fused = (TfBertBackend) session(many);
+        TfBertBackend composed = (TfBertBackend) session(one)) {
+      assertTrue(layerNorms(fused) > 0);
+      assertEquals(0, layerNorms(composed));
+      List<InputFeatures> rows = rows(3, 7);
+      float[][] expected = fused.run(rows);
+      float[][] got = composed.run(rows);
+      for (int r = 0; r < rows.size(); r++) {
+        assertArrayEquals(expected[r], got[r], 1e-5f, "row " + r);
+      }
+    }
+  }
+
+  private static int layerNorms(TfBertBackend session) {
+    int count = 0;
+    for (var it = session.graph().operations(); it.hasNext(); ) {
+      count += it.next().type().equals("_MklLayerNorm") ? 1 : 0;
+    }
+    return count;
+  }
+
   @Test
   void theSwitchesAreReadAsTensorFlowReadsThem() throws Exception {
     assertTrue(TfBertBackend.isOn("1", false));
