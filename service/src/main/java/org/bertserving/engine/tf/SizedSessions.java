@@ -216,27 +216,21 @@ public final class SizedSessions implements ModelBackend {
       c.session().run(rows(c.primedOn()));
     }
     StringBuilder table = new StringBuilder();
-    long[] fastest = new long[PROBES.length];
+    long[][] typical = new long[PROBES.length][];
     for (int i = 0; i < PROBES.length; i++) {
-      List<InputFeatures> probe = rows(PROBES[i]);
-      long best = Long.MAX_VALUE;
+      typical[i] = typical(rows(PROBES[i]));
       table.append(' ').append(PROBES[i]).append(':');
-      long[] typical = typical(probe);
       for (int k = 0; k < candidates.size(); k++) {
-        Candidate c = candidates.get(k);
-        long nanos = typical[k];
-        if (nanos < best) {
-          best = nanos;
-          byProbe[i] = c.session();
-        }
         table.append(
-            String.format(
-                java.util.Locale.ROOT, c == candidates.get(0) ? "%.2f" : "/%.2f", nanos / 1e6));
+            String.format(java.util.Locale.ROOT, k == 0 ? "%.2f" : "/%.2f", typical[i][k] / 1e6));
       }
-      fastest[i] = best;
+    }
+    int[] chosen = choose(typical);
+    for (int i = 0; i < PROBES.length; i++) {
+      byProbe[i] = candidates.get(chosen[i]).session();
     }
     // PROBES[1] is SMALL_RUN: padded to it, a smaller run takes what that probe took
-    padSmall = fastest[0] > fastest[1];
+    padSmall = typical[0][chosen[0]] > typical[1][chosen[1]];
     if (padSmall) {
       byProbe[0] = byProbe[1];
     }
@@ -258,8 +252,59 @@ public final class SizedSessions implements ModelBackend {
         padSmall ? "; runs of fewer than " + SMALL_RUN + " rows padded to " + SMALL_RUN : "");
   }
 
+  /**
+   * The candidate each probe's runs go to, from each probe's typical time on each candidate ({@code
+   * [probe][candidate]}). The first probe (fewer rows than a one-text priming, which may want a
+   * layout of their own) takes its fastest. From the second on, the candidates are taken to be
+   * offered in the order of the runs they suit, smallest first: the choice is no earlier candidate
+   * than a smaller probe's, the one whose times summed over the probes, each relative to the
+   * probe's fastest, are the least. So one probe slowed by a burst of noise on a shared machine no
+   * longer gives its size to a session its neighbours both lost on (a start measured on the AMD
+   * EPYC of the README gave runs of 16-23 and 32-47 rows to the one-thread session, 7.4 against 9.2
+   * ms and 8.8 against 8.9, between sizes the two-part session won by 2-40 %).
+   */
+  static int[] choose(long[][] typical) {
+    int probes = typical.length;
+    int n = typical[0].length;
+    int[] chosen = new int[probes];
+    chosen[0] = fastest(typical[0]);
+    // cost[i][k]: the least summed ratio of probes i.. when probe i takes candidate k or later
+    double[][] cost = new double[probes + 1][n + 1];
+    int[][] take = new int[probes][n];
+    for (int i = probes - 1; i >= 1; i--) {
+      double best = typical[i][fastest(typical[i])];
+      cost[i][n] = Double.MAX_VALUE;
+      for (int k = n - 1; k >= 0; k--) {
+        double here = typical[i][k] / best + cost[i + 1][k];
+        if (here <= cost[i][k + 1]) {
+          cost[i][k] = here;
+          take[i][k] = k;
+        } else {
+          cost[i][k] = cost[i][k + 1];
+          take[i][k] = take[i][k + 1];
+        }
+      }
+    }
+    int from = 0;
+    for (int i = 1; i < probes; i++) {
+      chosen[i] = take[i][from];
+      from = chosen[i];
+    }
+    return chosen;
+  }
+
+  private static int fastest(long[] nanos) {
+    int best = 0;
+    for (int k = 1; k < nanos.length; k++) {
+      if (nanos[k] < nanos[best]) {
+        best = k;
+      }
+    }
+    return best;
+  }
+
   /** The runs of each session a probe's typical time is the median of. */
-  private static final int PROBE_RUNS = 3;
+  private static final int PROBE_RUNS = 5;
 
   /**
    * The typical time of a run of {@code rows} on each candidate: the median of {@link #PROBE_RUNS},

@@ -88,6 +88,34 @@ class SizedSessionsTest {
     }
   }
 
+  /**
+   * Each probe's session: the first probe's fastest; from the second on, no earlier candidate than
+   * a smaller probe's, so that one probe slowed by noise does not move its size to a session that
+   * lost on both sides of it, while a real crossing is kept.
+   */
+  @Test
+  void aProbeSlowedByNoiseDoesNotMoveItsSizeToASessionItsNeighboursLostOn() {
+    // one-thread / two-part / large-primed, ms x 100; the two-part session wins from 8 rows, but a
+    // burst slowed its runs of 32 rows
+    long[][] noisy = {
+      {890, 800, 670}, {548, 525, 900}, {739, 585, 950}, {784, 536, 1100},
+      {879, 891, 1300}, {1239, 839, 1400}, {1543, 1023, 1500}, {3408, 2363, 2126}
+    };
+    assertArrayEquals(new int[] {2, 1, 1, 1, 1, 1, 1, 2}, SizedSessions.choose(noisy));
+    // a real crossing each way, and 4 rows to the session primed large
+    long[][] crossing = {
+      {500, 400, 300}, {300, 350, 700}, {400, 420, 800}, {500, 450, 900},
+      {600, 480, 900}, {800, 700, 900}, {1000, 900, 950}, {2000, 1900, 1500}
+    };
+    assertArrayEquals(new int[] {2, 0, 0, 1, 1, 1, 1, 2}, SizedSessions.choose(crossing));
+    // the fastest everywhere is chosen everywhere
+    long[][] one = new long[SizedSessions.PROBES.length][];
+    for (int i = 0; i < one.length; i++) {
+      one[i] = new long[] {900, 100, 500};
+    }
+    assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1, 1, 1}, SizedSessions.choose(one));
+  }
+
   @Test
   void aSessionNoProbeChoseIsClosedAndTheLastIsKept() throws Exception {
     EngineSettings s = settings();
