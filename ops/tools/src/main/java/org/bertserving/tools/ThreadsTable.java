@@ -48,7 +48,11 @@ public final class ThreadsTable {
   public static void main(String[] args) throws Exception {
     double seconds =
         args.length > 1 && args[0].equals("--seconds") ? Double.parseDouble(args[1]) : 5;
-    try (BertEncoder engine = MiniLmBenchmark.engine(false)) {
+    // only its featurizer is used: one plain session, not the served sessions and their probes
+    try (BertEncoder engine =
+        BertEncoder.load(
+            EngineSettings.builder().model("all-minilm-l6-v2").intraOpThreads(1).build(),
+            TfBertBackend::open)) {
       System.out.printf(
           Locale.ROOT,
           "# all-MiniLM-L6-v2, one text alone: ONNX Runtime and this engine by threads%n%n"

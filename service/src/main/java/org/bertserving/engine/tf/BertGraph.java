@@ -212,17 +212,8 @@ final class BertGraph<T extends TFloating> {
 
     // query, key and value in one [H, 3H] matmul: fewer, larger products run faster
     String self = scope + "/attention/self";
-    Variable<T> kernel =
-        weight(
-            self + "/query_key_value/kernel",
-            List.of(self + "/query/kernel", self + "/key/kernel", self + "/value/kernel"),
-            h,
-            3L * h);
-    Variable<T> bias =
-        weight(
-            self + "/query_key_value/bias",
-            List.of(self + "/query/bias", self + "/key/bias", self + "/value/bias"),
-            3L * h);
+    Variable<T> kernel = weight(self + "/query_key_value/kernel", qkv(self, "kernel"), h, 3L * h);
+    Variable<T> bias = weight(self + "/query_key_value/bias", qkv(self, "bias"), 3L * h);
     Operand<T> context =
         selfAttention(s, scope(self), x, kernel, bias, adder, batchAndLength, heads);
 
@@ -237,6 +228,14 @@ final class BertGraph<T extends TFloating> {
         scope + "/output/LayerNorm",
         s.math.add(
             dense(scope + "/output/dense", intermediate, config.intermediateSize(), h), attention));
+  }
+
+  /**
+   * The checkpoint's query, key and value tensors named {@code leaf} ({@code kernel}, {@code bias})
+   * under {@code self}: the sources of a fused query/key/value weight, in that order.
+   */
+  private static List<String> qkv(String self, String leaf) {
+    return List.of(self + "/query/" + leaf, self + "/key/" + leaf, self + "/value/" + leaf);
   }
 
   /**
@@ -303,19 +302,11 @@ final class BertGraph<T extends TFloating> {
     String down = scope + "/output/dense";
     List<Operand<T>> attended = new ArrayList<>();
     for (int p = 0; p < parts; p++) {
+      String fused = self + "/query_key_value_" + p;
       Variable<T> kernel =
-          weight(
-              self + "/query_key_value_" + p + "/kernel",
-              List.of(self + "/query/kernel", self + "/key/kernel", self + "/value/kernel"),
-              new Part(p, parts, 1),
-              h,
-              3L * width);
+          weight(fused + "/kernel", qkv(self, "kernel"), new Part(p, parts, 1), h, 3L * width);
       Variable<T> bias =
-          weight(
-              self + "/query_key_value_" + p + "/bias",
-              List.of(self + "/query/bias", self + "/key/bias", self + "/value/bias"),
-              new Part(p, parts, 0),
-              3L * width);
+          weight(fused + "/bias", qkv(self, "bias"), new Part(p, parts, 0), 3L * width);
       Operand<T> context =
           selfAttention(
               s, scope(self + "/part_" + p), x, kernel, bias, adder, batchAndLength, heads);
