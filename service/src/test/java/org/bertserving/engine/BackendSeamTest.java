@@ -48,9 +48,13 @@ class BackendSeamTest {
       return out;
     }
 
+    /** The shapes run, "batch x length", in order. */
+    final List<String> ran = new java.util.ArrayList<>();
+
     @Override
     public float[][] run(List<InputFeatures> rows, int batch, int length) {
       shapes++;
+      ran.add(batch + " x " + length);
       return run(rows);
     }
 
@@ -66,6 +70,44 @@ class BackendSeamTest {
 
     @Override
     public void close() {}
+  }
+
+  /**
+   * A worker's warm-up runs one text of every length up to max_seq_len once, so that no query pays
+   * for its shape's first run; an engine whose max_seq_len passes {@link BertEncoder#WARM_LENGTHS}
+   * warms that many.
+   */
+  @Test
+  void warmUpRunsOneTextOfEachLengthOnce(@TempDir Path tmp) throws Exception {
+    Path model = TinyBert.writeGoogleFolder(tmp.resolve("tiny"), TinyBert.CONFIG, 42, 0);
+    Map<String, Tensor> weights = TinyBert.weights(TinyBert.CONFIG, 42, 0, "");
+    PlainJavaBackend[] opened = new PlainJavaBackend[1];
+    ModelBackend.Opener plainJava =
+        (files, declared, s) -> opened[0] = new PlainJavaBackend(TinyBert.CONFIG, weights);
+    EngineSettings settings =
+        EngineSettings.builder()
+            .modelDir(model)
+            .maxSeqLen(12)
+            .poolingStrategy(PoolingStrategy.FIRST_TOKEN)
+            .poolingLayers(List.of(-1))
+            .build();
+    try (BertEncoder engine = BertEncoder.load(settings, plainJava)) {
+      engine.warmUp();
+      List<String> expected = new java.util.ArrayList<>();
+      for (int length = 1; length <= 12; length++) {
+        expected.add("1 x " + length);
+      }
+      assertEquals(expected, opened[0].ran);
+    }
+    try (BertEncoder engine =
+        BertEncoder.load(settings.toBuilder().maxSeqLen(null).build(), plainJava)) {
+      engine.warmUp();
+      int positions = TinyBert.CONFIG.maxPositionEmbeddings();
+      assertEquals(Math.min(BertEncoder.WARM_LENGTHS, positions), opened[0].ran.size());
+      assertEquals(
+          "1 x " + Math.min(BertEncoder.WARM_LENGTHS, positions),
+          opened[0].ran.get(opened[0].ran.size() - 1));
+    }
   }
 
   @Test

@@ -48,9 +48,12 @@ public final class MiniLmBenchmark {
         BertEncoder engineBf16 =
             org.bertserving.engine.GpuPlatform.cpuBf16() ? engine(true) : null) {
       List<String> texts = texts(engine, 2048);
-      // as a worker does at its start: the planner's cost model measured on this machine
+      // as a worker does at its start: each one-text length run once, then the planner's cost
+      // model measured on this machine
+      engine.warmUp();
       engine.calibrate(16, 64);
       if (engineBf16 != null) {
+        engineBf16.warmUp();
         engineBf16.calibrate(16, 64);
       }
       Function<List<String>, float[][]> ours = engine::encode;
