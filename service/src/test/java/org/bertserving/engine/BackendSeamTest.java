@@ -84,43 +84,38 @@ class BackendSeamTest {
     PlainJavaBackend[] opened = new PlainJavaBackend[1];
     ModelBackend.Opener plainJava =
         (files, declared, s) -> opened[0] = new PlainJavaBackend(TinyBert.CONFIG, weights);
-    EngineSettings settings =
-        EngineSettings.builder()
-            .modelDir(model)
-            .maxSeqLen(12)
-            .poolingStrategy(PoolingStrategy.FIRST_TOKEN)
-            .poolingLayers(List.of(-1))
-            .build();
-    try (BertEncoder engine = BertEncoder.load(settings, plainJava)) {
+    try (BertEncoder engine = BertEncoder.load(lastCls(model, 12), plainJava)) {
       engine.warmUp();
-      List<String> expected = new java.util.ArrayList<>();
-      for (int length = 1; length <= 12; length++) {
-        expected.add("1 x " + length);
-      }
-      assertEquals(expected, opened[0].ran);
+      assertEquals(oneTextOfEachLength(12), opened[0].ran);
     }
-    try (BertEncoder engine =
-        BertEncoder.load(settings.toBuilder().maxSeqLen(null).build(), plainJava)) {
+    try (BertEncoder engine = BertEncoder.load(lastCls(model, null), plainJava)) {
       engine.warmUp();
       int positions = TinyBert.CONFIG.maxPositionEmbeddings();
-      assertEquals(Math.min(BertEncoder.WARM_LENGTHS, positions), opened[0].ran.size());
       assertEquals(
-          "1 x " + Math.min(BertEncoder.WARM_LENGTHS, positions),
-          opened[0].ran.get(opened[0].ran.size() - 1));
+          oneTextOfEachLength(Math.min(BertEncoder.WARM_LENGTHS, positions)), opened[0].ran);
     }
+  }
+
+  /** "1 x 1" to "1 x {@code longest}". */
+  private static List<String> oneTextOfEachLength(int longest) {
+    return java.util.stream.IntStream.rangeClosed(1, longest).mapToObj(n -> "1 x " + n).toList();
+  }
+
+  /** The tiny model at {@code model}, pooled as the plain-Java backend pools: the last [CLS]. */
+  private static EngineSettings lastCls(Path model, Integer maxSeqLen) {
+    return EngineSettings.builder()
+        .modelDir(model)
+        .maxSeqLen(maxSeqLen)
+        .poolingStrategy(PoolingStrategy.FIRST_TOKEN)
+        .poolingLayers(List.of(-1))
+        .build();
   }
 
   @Test
   void anotherBackendSitsBesideTensorFlowsBehindTheSameEngine(@TempDir Path tmp) throws Exception {
     Path model = TinyBert.writeGoogleFolder(tmp.resolve("tiny"), TinyBert.CONFIG, 42, 0);
     Map<String, Tensor> weights = TinyBert.weights(TinyBert.CONFIG, 42, 0, "");
-    EngineSettings settings =
-        EngineSettings.builder()
-            .modelDir(model)
-            .maxSeqLen(16)
-            .poolingStrategy(PoolingStrategy.FIRST_TOKEN)
-            .poolingLayers(List.of(-1))
-            .build();
+    EngineSettings settings = lastCls(model, 16);
     int[] opened = {0};
     ModelBackend.Opener plainJava =
         (files, declared, s) -> {
