@@ -219,7 +219,7 @@ public final class SizedSessions implements ModelBackend {
     long[][] typical = new long[PROBES.length][];
     for (int pass = 0; pass < PROBE_PASSES; pass++) {
       for (int i = 0; i < PROBES.length; i++) {
-        long[] nanos = typical(rows(PROBES[i]));
+        long[] nanos = typical(rows(PROBES[i]), pass == 0);
         for (int k = 0; pass > 0 && k < nanos.length; k++) {
           nanos[k] = Math.min(nanos[k], typical[i][k]);
         }
@@ -326,13 +326,14 @@ public final class SizedSessions implements ModelBackend {
 
   /**
    * The typical time of a run of {@code rows} on each candidate: the median of {@link #PROBE_RUNS},
-   * after one more. The candidates take turns, run by run, so that a burst of noise on a shared
-   * machine slows them alike (timed one candidate after the other, a burst during one candidate's
-   * runs chose the slower session for a whole size in one start of four).
+   * after one more where the shape is new to the sessions. The candidates take turns, run by run,
+   * so that a burst of noise on a shared machine slows them alike (timed one candidate after the
+   * other, a burst during one candidate's runs chose the slower session for a whole size in one
+   * start of four).
    */
-  private long[] typical(List<InputFeatures> rows) {
-    for (Candidate c : candidates) {
-      c.session().run(rows); // a new shape's first run pays for its kernels
+  private long[] typical(List<InputFeatures> rows, boolean newShape) {
+    for (int k = 0; newShape && k < candidates.size(); k++) {
+      candidates.get(k).session().run(rows); // a new shape's first run pays for its kernels
     }
     long[][] nanos = new long[candidates.size()][PROBE_RUNS];
     for (int r = 0; r < PROBE_RUNS; r++) {
