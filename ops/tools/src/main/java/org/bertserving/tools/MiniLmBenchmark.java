@@ -6,6 +6,7 @@ import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2Embedding
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -17,11 +18,11 @@ import org.bertserving.engine.EngineSettings;
 /**
  * all-MiniLM-L6-v2 in this engine (ONNX weights imported into the TensorFlow graph) against the
  * alternative a Java user has in process, LangChain4j's ONNX Runtime embedder of the same model:
- * same texts, same JVM, one after the other. Prints Markdown tables: rows/s at batch 1, 8, 32 and
- * 256 of 10-60-token texts; one short query's p50 and p99 in process and through HTTP (a node in a
- * JVM of its own on loopback, the Java SDK), in float32 and with {@code -bf16} where the CPU has
- * it; how close the two vectors are; the CPU in the header. The script runs {@link ThreadsTable}
- * first, in a JVM of its own.
+ * same texts, same JVM, taking turns. Prints Markdown tables: rows/s at batch 1, 8, 32 and 256 of
+ * 10-60-token texts; one short query's p50 and p99 in process and through HTTP (a node in a JVM of
+ * its own on loopback, the Java SDK), in float32 and with {@code -bf16} where the CPU has it; how
+ * close the two vectors are; the CPU in the header. The script runs {@link ThreadsTable} first, in
+ * a JVM of its own.
  *
  * <pre>ops/bert-serving-benchmark-minilm [--seconds S]</pre>
  */
@@ -67,7 +68,7 @@ public final class MiniLmBenchmark {
           "# all-MiniLM-L6-v2: this engine vs LangChain4j (ONNX Runtime)%n%n"
               + "%s, %d cores, Java %s, TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=%s,"
               + " TF_OVERRIDE_GLOBAL_THREADPOOL=%s; %d texts of 10-60"
-              + " tokens; %.0f s per cell; min cosine between the two on 64 texts: %.6f%n%n",
+              + " tokens; %.0f s per cell, in %d turns taken by the cells of a row; min cosine between the two on 64 texts: %.6f%n%n",
           org.bertserving.engine.GpuPlatform.cpu(),
           Runtime.getRuntime().availableProcessors(),
           System.getProperty("java.version"),
@@ -75,14 +76,17 @@ public final class MiniLmBenchmark {
           System.getenv().getOrDefault("TF_OVERRIDE_GLOBAL_THREADPOOL", "(unset)"),
           texts.size(),
           seconds,
+          TURNS,
           minCosine);
       System.out.println(
           "| batch | engine rows/s | engine -bf16 rows/s | LangChain4j rows/s | ratio | ratio -bf16 |");
       System.out.println("|---:|---:|---:|---:|---:|---:|");
       for (int batch : new int[] {1, 8, 32, 256}) {
-        double a = rowsPerSecond(ours, texts, batch, seconds);
-        double h = oursBf16 == null ? Double.NaN : rowsPerSecond(oursBf16, texts, batch, seconds);
-        double b = rowsPerSecond(theirs, texts, batch, seconds);
+        double[] rates =
+            rowsPerSecondInTurns(Arrays.asList(ours, oursBf16, theirs), texts, batch, seconds);
+        double a = rates[0];
+        double h = rates[1];
+        double b = rates[2];
         System.out.printf(
             Locale.ROOT,
             "| %d | %.1f | %.1f | %.1f | %.2f | %.2f |%n",
@@ -94,39 +98,40 @@ public final class MiniLmBenchmark {
             h / b);
       }
       List<String> query = List.of(ThreadsTable.QUERY);
-      double[] lc4j = latencyMillis(theirs, query, seconds);
       System.out.printf(
           Locale.ROOT,
-          "%n| one short query, ms | p50 | p99 | p50 ratio to LangChain4j |%n|---|---:|---:|---:|%n"
-              + "| LangChain4j in process | %.2f | %.2f | 1.00 |%n",
-          lc4j[0],
-          lc4j[1]);
+          "%n| one short query, ms | p50 | p99 | p50 ratio to LangChain4j |%n|---|---:|---:|---:|%n");
       for (boolean bf16 :
           engineBf16 == null ? new boolean[] {false} : new boolean[] {false, true}) {
         String dtype = bf16 ? " -bf16" : "";
-        queryRow("engine" + dtype + " in process", bf16 ? oursBf16 : ours, query, seconds, lc4j);
+        Function<List<String>, float[][]> engineOfDtype = bf16 ? oursBf16 : ours;
         try (NodeProcess node = node(bf16);
             BertClient client = client(node)) {
-          queryRow(
-              "engine" + dtype + " through HTTP (a node on loopback, the Java SDK)",
-              client::encode,
-              query,
-              seconds,
-              lc4j);
+          double[][] ms =
+              latencyMillisInTurns(
+                  List.of(
+                      () -> theirs.apply(query),
+                      () -> engineOfDtype.apply(query),
+                      () -> client.encode(query)),
+                  3 * seconds,
+                  seconds);
+          String[] what = {
+            "LangChain4j in process (in turns with the next two rows)",
+            "engine" + dtype + " in process",
+            "engine" + dtype + " through HTTP (a node on loopback, the Java SDK)"
+          };
+          for (int i = 0; i < what.length; i++) {
+            System.out.printf(
+                Locale.ROOT,
+                "| %s | %.2f | %.2f | %.2f |%n",
+                what[i],
+                ms[i][0],
+                ms[i][1],
+                ms[i][0] / ms[0][0]);
+          }
         }
       }
     }
-  }
-
-  private static void queryRow(
-      String what,
-      Function<List<String>, float[][]> encode,
-      List<String> query,
-      double seconds,
-      double[] lc4j) {
-    double[] ms = latencyMillis(encode, query, seconds);
-    System.out.printf(
-        Locale.ROOT, "| %s | %.2f | %.2f | %.2f |%n", what, ms[0], ms[1], ms[0] / lc4j[0]);
   }
 
   /**
@@ -222,37 +227,106 @@ public final class MiniLmBenchmark {
     return rows / ((System.nanoTime() - start) / 1e9);
   }
 
+  /** Each measurement's share of its seconds in one turn: five turns each. */
+  static final int TURNS = 5;
+
   /**
-   * One query's p50 and p99 in ms, one at a time for {@code seconds}, after three times as long of
-   * the same: a server and its client answer warm, their code compiled by the JIT, which a few
-   * queries do not give (on the AMD EPYC of the README, an SDK client and a node both started a
-   * moment before took 5.1 ms at p50 over their first 4 s, 3.9-4.2 ms after some 1,500 queries;
-   * with as long a warm-up as the measurement, the first HTTP row of a run came out 1-4 ms above
-   * the second).
+   * Rows per second of each of {@code encoders} (NaN for a null one) at {@code batch}, after one
+   * warm-up batch each, taking turns: {@link #TURNS} turns of {@code seconds / TURNS} each, every
+   * round starting with the next encoder. A burst of noise on this shared machine then falls on all
+   * of them alike, not on whichever ran during it; each encoder goes through the same texts in the
+   * same order.
    */
-  static double[] latencyMillis(
-      Function<List<String>, float[][]> encode, List<String> query, double seconds) {
-    return latencyMillis(() -> encode.apply(query), 3 * seconds, seconds);
+  static double[] rowsPerSecondInTurns(
+      List<Function<List<String>, float[][]>> encoders,
+      List<String> texts,
+      int batch,
+      double seconds) {
+    int n = encoders.size();
+    long[] rows = new long[n];
+    long[] nanos = new long[n];
+    int[] next = new int[n];
+    for (Function<List<String>, float[][]> encode : encoders) {
+      if (encode != null) {
+        encode.apply(texts.subList(0, batch));
+      }
+    }
+    for (int turn = 0; turn < TURNS; turn++) {
+      for (int k = 0; k < n; k++) {
+        int i = (turn + k) % n;
+        Function<List<String>, float[][]> encode = encoders.get(i);
+        if (encode == null) {
+          continue;
+        }
+        long start = System.nanoTime();
+        long end = start + (long) (seconds / TURNS * 1e9);
+        do {
+          if (next[i] + batch > texts.size()) {
+            next[i] = 0;
+          }
+          rows[i] += encode.apply(texts.subList(next[i], next[i] + batch)).length;
+          next[i] += batch;
+        } while (System.nanoTime() < end);
+        nanos[i] += System.nanoTime() - start;
+      }
+    }
+    double[] rates = new double[n];
+    for (int i = 0; i < n; i++) {
+      rates[i] = encoders.get(i) == null ? Double.NaN : rows[i] / (nanos[i] / 1e9);
+    }
+    return rates;
+  }
+
+  /**
+   * The p50 and p99 in ms of each of {@code runs}, one call at a time: each warmed for {@code warm}
+   * seconds, then all taking turns as in {@link #rowsPerSecondInTurns}, {@code seconds} in all each
+   * (at least 20 calls). A server and its client answer warm only once the JIT has compiled their
+   * code, which a few queries do not give: on the AMD EPYC of the README, an SDK client and a node
+   * both started a moment before took 5.1 ms at p50 over their first 4 s, 3.9-4.2 ms after some
+   * 1,500 queries (the benchmark warms each for three times its measured seconds).
+   */
+  static double[][] latencyMillisInTurns(List<Runnable> runs, double warm, double seconds) {
+    int n = runs.size();
+    for (Runnable run : runs) {
+      long warmEnd = System.nanoTime() + (long) (warm * 1e9);
+      while (System.nanoTime() < warmEnd) {
+        run.run();
+      }
+    }
+    List<List<Long>> nanos = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      nanos.add(new ArrayList<>());
+    }
+    for (int turn = 0; turn < TURNS; turn++) {
+      for (int k = 0; k < n; k++) {
+        int i = (turn + k) % n;
+        long end = System.nanoTime() + (long) (seconds / TURNS * 1e9);
+        while (System.nanoTime() < end || nanos.get(i).size() < 20 * (turn + 1) / TURNS) {
+          long start = System.nanoTime();
+          runs.get(i).run();
+          nanos.get(i).add(System.nanoTime() - start);
+        }
+      }
+    }
+    double[][] ms = new double[n][];
+    for (int i = 0; i < n; i++) {
+      ms[i] = percentiles(nanos.get(i));
+    }
+    return ms;
+  }
+
+  /** The p50 and p99 in ms of {@code nanos}. */
+  private static double[] percentiles(List<Long> nanos) {
+    long[] sorted = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
+    return new double[] {
+      sorted[sorted.length / 2] / 1e6, sorted[(int) (sorted.length * 0.99)] / 1e6
+    };
   }
 
   /**
    * The p50 and p99 in ms of {@code run}, one at a time for {@code seconds}, after {@code warm}.
    */
   static double[] latencyMillis(Runnable run, double warm, double seconds) {
-    long warmEnd = System.nanoTime() + (long) (warm * 1e9);
-    while (System.nanoTime() < warmEnd) {
-      run.run();
-    }
-    List<Long> nanos = new ArrayList<>();
-    long end = System.nanoTime() + (long) (seconds * 1e9);
-    while (System.nanoTime() < end || nanos.size() < 20) {
-      long start = System.nanoTime();
-      run.run();
-      nanos.add(System.nanoTime() - start);
-    }
-    long[] sorted = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
-    return new double[] {
-      sorted[sorted.length / 2] / 1e6, sorted[(int) (sorted.length * 0.99)] / 1e6
-    };
+    return latencyMillisInTurns(List.of(run), warm, seconds)[0];
   }
 }

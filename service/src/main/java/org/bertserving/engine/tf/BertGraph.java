@@ -5,6 +5,7 @@ import java.util.List;
 import org.bertserving.engine.BertConfig;
 import org.bertserving.engine.PoolingStrategy;
 import org.tensorflow.Operand;
+import org.tensorflow.OperationBuilder;
 import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
@@ -12,6 +13,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Sum;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.math.Mean;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.family.TFloating;
@@ -39,7 +41,7 @@ final class BertGraph<T extends TFloating> {
   /** Position of each row's last real token, for {@code LAST_TOKEN}. */
   final Placeholder<TInt32> lastIndex;
 
-  private final boolean oneDnnLayerNorm;
+  private final Kernels kernels;
 
   /** Zeros, the bias of every part but the first of a split product ({@link #partBias}). */
   private Variable<T> zeroBias;
@@ -95,10 +97,20 @@ final class BertGraph<T extends TFloating> {
   record Part(int index, int of, int axis) {}
 
   /**
+   * Which CPU kernels some of the graph's ops are written for.
+   *
+   * @param oneDnnLayerNorm layer norms as oneDNN's kernel ({@code _MklLayerNorm}: the CPU with
+   *     TensorFlow's oneDNN ops on, and no XLA, which cannot compile it); else composed of
+   *     TensorFlow's ops
+   * @param eigenAttention attention's batch products and head transposes on Eigen's kernels, not
+   *     oneDNN's, which TensorFlow otherwise puts in their place on the CPU ({@link #batchMatMul},
+   *     {@link #transpose})
+   */
+  record Kernels(boolean oneDnnLayerNorm, boolean eigenAttention) {}
+
+  /**
    * @param tf ops placed on the compute device
    * @param layers pooling layers, already resolved to 0-based encoder indices
-   * @param oneDnnLayerNorm layer norms as oneDNN's kernel ({@code _MklLayerNorm}: the CPU with
-   *     TensorFlow's oneDNN ops on, and no XLA, which cannot compile it)
    */
   BertGraph(
       Ops tf,
@@ -107,11 +119,11 @@ final class BertGraph<T extends TFloating> {
       List<Integer> layers,
       PoolingStrategy strategy,
       int numLabels,
-      boolean oneDnnLayerNorm,
+      Kernels kernels,
       int parts) {
     this.tf = tf;
     this.parts = parts;
-    this.oneDnnLayerNorm = oneDnnLayerNorm;
+    this.kernels = kernels;
     this.type = type;
     this.config = config;
     Shape matrix = Shape.of(Shape.UNKNOWN_SIZE, Shape.UNKNOWN_SIZE);
@@ -262,9 +274,7 @@ final class BertGraph<T extends TFloating> {
         s.concat(
             List.of(batchAndLength, s.constant(new int[] {3, heads, headSize})), s.constant(0));
     List<Output<TFloat32>> qkvHeads =
-        s.unstack(
-                s.linalg.transpose(s.reshape(qkv, byHead), s.constant(new int[] {2, 0, 3, 1, 4})),
-                3L)
+        s.unstack(transpose(s, s.reshape(qkv, byHead), s.constant(new int[] {2, 0, 3, 1, 4})), 3L)
             .output();
     Operand<TFloat32> q = qkvHeads.get(0);
     Operand<TFloat32> k = qkvHeads.get(1);
@@ -274,7 +284,7 @@ final class BertGraph<T extends TFloating> {
     Operand<TFloat32> probs = s.nn.softmax(addV2(s, scores, adder));
     return s.dtypes.cast(
         s.reshape(
-            s.linalg.transpose(batchMatMul(s, probs, v, false), toHeads),
+            transpose(s, batchMatMul(s, probs, v, false), toHeads),
             s.constant(new int[] {-1, heads * headSize})),
         type);
   }
@@ -373,7 +383,7 @@ final class BertGraph<T extends TFloating> {
     Variable<T> gamma = weight(scope + "/gamma", config.hiddenSize());
     Ops s = scope(scope);
     Operand<TFloat32> x32 = toFloat32(s, x);
-    if (oneDnnLayerNorm) {
+    if (kernels.oneDnnLayerNorm()) {
       Operand<TFloat32> normed =
           s.scope()
               .env()
@@ -401,21 +411,43 @@ final class BertGraph<T extends TFloating> {
   }
 
   /**
-   * {@code BatchMatMulV2}, the version TensorFlow hands to oneDNN on the CPU (TF Java's {@code
-   * train.batchMatMul} emits {@code BatchMatMulV3}, which ran on Eigen: 8.5 against 4.5 ms a MiniLM
-   * run at 32 x 35 tokens).
+   * {@code x} transposed by {@code perm}. With {@link Kernels#eigenAttention} the transpose runs on
+   * the float32 bits seen as int32 ({@code Bitcast} copies nothing): TensorFlow hands a float
+   * {@code Transpose} to oneDNN on the CPU, whose reorder cost 8.8 µs a head transpose of one
+   * 8-token MiniLM text against 3.0 for Eigen's (and 1.3 for each bitcast).
    */
-  private static Operand<TFloat32> batchMatMul(
+  private Operand<TFloat32> transpose(Ops s, Operand<TFloat32> x, Operand<TInt32> perm) {
+    if (kernels.eigenAttention()) {
+      return s.bitcast(s.linalg.transpose(s.bitcast(x, TInt32.class), perm), TFloat32.class);
+    }
+    return s.linalg.transpose(x, perm);
+  }
+
+  /**
+   * {@code x} times {@code y} (or its transpose) by batch. {@code BatchMatMulV2} is the version
+   * TensorFlow hands to oneDNN on the CPU (TF Java's {@code train.batchMatMul} emits {@code
+   * BatchMatMulV3}, which runs on Eigen: 8.5 against 4.5 ms a MiniLM run at 32 x 35 tokens on two
+   * threads). With {@link Kernels#eigenAttention} it is V3 all the same: for the heads of a few
+   * rows oneDNN's call costs 8.6 µs, Eigen's 3.3 (one 8-token MiniLM text).
+   */
+  private Operand<TFloat32> batchMatMul(
       Ops s, Operand<TFloat32> x, Operand<TFloat32> y, boolean adjointY) {
-    return s.scope()
-        .env()
-        .opBuilder("BatchMatMulV2", s.scope().makeOpName("BatchMatMulV2"), s.scope())
-        .addInput(x.asOutput())
-        .addInput(y.asOutput())
-        .setAttr("adj_x", false)
-        .setAttr("adj_y", adjointY)
-        .build()
-        .<TFloat32>output(0);
+    String op = kernels.eigenAttention() ? "BatchMatMulV3" : "BatchMatMulV2";
+    OperationBuilder product =
+        s.scope()
+            .env()
+            .opBuilder(op, s.scope().makeOpName(op), s.scope())
+            .addInput(x.asOutput())
+            .addInput(y.asOutput())
+            .setAttr("adj_x", false)
+            .setAttr("adj_y", adjointY);
+    if (kernels.eigenAttention()) {
+      product
+          .setAttr("Ta", DataType.DT_FLOAT)
+          .setAttr("Tb", DataType.DT_FLOAT)
+          .setAttr("Tout", DataType.DT_FLOAT);
+    }
+    return product.build().<TFloat32>output(0);
   }
 
   /**

@@ -259,33 +259,54 @@ class SizedSessionsTest {
   }
 
   /**
-   * oneDNN's layer norm kernel costs about 25 µs a call whatever its rows: the sessions of one
-   * intra-op thread, which serve small runs, compose their layer norms of TensorFlow's ops; the
-   * others use the kernel; both answer alike.
+   * oneDNN's layer norm kernel costs about 25 µs a call whatever its rows, and its attention
+   * products and transposes some 5 µs more than Eigen's: the sessions of one intra-op thread, which
+   * serve small runs (the two-part session among them), compose their layer norms of TensorFlow's
+   * ops and run attention on Eigen's kernels; the others use oneDNN's; all answer alike.
    */
   @Test
-  void sessionsOfOneThreadComposeTheirLayerNorms() throws Exception {
+  void sessionsOfOneThreadComposeTheirLayerNormsAndRunAttentionOnEigen() throws Exception {
     EngineSettings many = settings().toBuilder().intraOpThreads(2).build();
     EngineSettings one = settings().toBuilder().intraOpThreads(1).build();
     assertTrue(TfBertBackend.oneDnnLayerNorm(many), "this TensorFlow build has _MklLayerNorm");
     assertFalse(TfBertBackend.oneDnnLayerNorm(one));
+    assertFalse(TfBertBackend.eigenAttention(many));
+    assertTrue(TfBertBackend.eigenAttention(one));
+    assertFalse(TfBertBackend.eigenAttention(one.toBuilder().xla(true).build()));
+    ModelFiles files = ModelFiles.locate(one);
+    BertConfig config = BertConfig.read(files.config());
     try (TfBertBackend fused = (TfBertBackend) session(many);
-        TfBertBackend composed = (TfBertBackend) session(one)) {
-      assertTrue(layerNorms(fused) > 0);
-      assertEquals(0, layerNorms(composed));
+        TfBertBackend composed = (TfBertBackend) session(one);
+        TfBertBackend twoPart =
+            TfBertBackend.open(files, config, one.toBuilder().interOpThreads(2).build(), 2)) {
+      assertTrue(ops(fused, "_MklLayerNorm") > 0);
+      assertEquals(0, ops(fused, "BatchMatMulV3"));
+      int products = ops(fused, "BatchMatMulV2"); // two a layer built
+      assertTrue(products > 0);
+      for (TfBertBackend small : List.of(composed, twoPart)) {
+        assertEquals(0, ops(small, "_MklLayerNorm"));
+        assertEquals(0, ops(small, "BatchMatMulV2"));
+        int chains = small == twoPart ? 2 : 1;
+        assertEquals(chains * products, ops(small, "BatchMatMulV3"));
+        // two head transposes a product pair, each between two bitcasts (to int32 and back)
+        assertEquals(2 * chains * products, ops(small, "Bitcast"));
+      }
       List<InputFeatures> rows = rows(3, 7);
       float[][] expected = fused.run(rows);
-      float[][] got = composed.run(rows);
-      for (int r = 0; r < rows.size(); r++) {
-        assertArrayEquals(expected[r], got[r], 1e-5f, "row " + r);
+      for (TfBertBackend small : List.of(composed, twoPart)) {
+        float[][] got = small.run(rows);
+        for (int r = 0; r < rows.size(); r++) {
+          assertArrayEquals(expected[r], got[r], 1e-5f, "row " + r);
+        }
       }
     }
   }
 
-  private static int layerNorms(TfBertBackend session) {
+  /** How many of {@code session}'s graph's ops are of {@code type}. */
+  private static int ops(TfBertBackend session, String type) {
     int count = 0;
     for (var it = session.graph().operations(); it.hasNext(); ) {
-      count += it.next().type().equals("_MklLayerNorm") ? 1 : 0;
+      count += it.next().type().equals(type) ? 1 : 0;
     }
     return count;
   }
