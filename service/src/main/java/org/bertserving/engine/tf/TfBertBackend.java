@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.bertserving.engine.BertConfig;
 import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.InputFeatures;
@@ -491,6 +492,42 @@ public final class TfBertBackend implements ModelBackend {
       }
       try (Result result = runner.fetch(bert.output).run()) {
         return rows(((TFloat32) result.get(0)).asRawTensor().data().asFloats(), given, length);
+      }
+    }
+  }
+
+  /**
+   * How many ops of each type one traced run of {@code rows} executed ({@code FULL_TRACE}): the
+   * graph as TensorFlow's optimizations left it, not as built.
+   */
+  Map<String, Integer> opsRun(List<InputFeatures> rows) {
+    int length = rows.stream().mapToInt(InputFeatures::length).max().orElse(0);
+    int[] last = rows.stream().mapToInt(r -> r.length() - 1).toArray();
+    RunOptions traced =
+        runOptions.toBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
+    try (Padded padded = Padded.of(rows, length);
+        TInt32 lastT = TInt32.vectorOf(last)) {
+      Session.Runner runner =
+          session
+              .runner()
+              .feed(bert.inputIds, padded.ids())
+              .feed(bert.inputMask, padded.mask())
+              .feed(bert.segmentIds, padded.segments())
+              .setOptions(traced);
+      if (feedsLastIndex) {
+        runner.feed(bert.lastIndex, lastT);
+      }
+      try (Result result = runner.fetch(bert.output).runAndFetchMetadata()) {
+        Map<String, Integer> byType = new java.util.TreeMap<>();
+        for (var device : result.getMetadata().orElseThrow().getStepStats().getDevStatsList()) {
+          for (var node : device.getNodeStatsList()) {
+            // "name = Type(inputs)"
+            String label = node.getTimelineLabel();
+            String type = label.substring(label.indexOf(" = ") + 3);
+            byType.merge(type.substring(0, type.indexOf('(')), 1, Integer::sum);
+          }
+        }
+        return byType;
       }
     }
   }

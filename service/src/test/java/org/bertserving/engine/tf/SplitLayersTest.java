@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.bertserving.engine.BertConfig;
 import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.InputFeatures;
@@ -74,6 +75,34 @@ class SplitLayersTest {
       }
       // per layer and part: query/key/value, attention output, intermediate, output
       assertEquals(TinyBert.CONFIG.numHiddenLayers() * SizedSessions.PARTS * 4, products);
+    }
+  }
+
+  /**
+   * Each chain sums the partial outputs with its own copy of the residual and normalizes it, so no
+   * thread waits while another normalizes; TensorFlow merges equal ops unless told apart, so the
+   * run itself, as optimized, must still hold one sum and one layer norm a chain at each of a
+   * layer's two sums.
+   */
+  @Test
+  void eachChainNormalizesItsOwnCopyOfEverySum() throws Exception {
+    EngineSettings s =
+        EngineSettings.builder()
+            .modelDir(TestNodes.tinyModel())
+            .poolingStrategy(PoolingStrategy.CLS_POOLED) // every layer built
+            .intraOpThreads(1)
+            .interOpThreads(SizedSessions.PARTS)
+            .build();
+    ModelFiles files = ModelFiles.locate(s);
+    try (TfBertBackend halves =
+        TfBertBackend.open(files, BertConfig.read(files.config()), s, SizedSessions.PARTS)) {
+      Map<String, Integer> ran = halves.opsRun(SizedSessionsTest.rows(2, 9));
+      // but the last layer's output, of which only the first chain's copy is read (the others are
+      // pruned)
+      int sums = TinyBert.CONFIG.numHiddenLayers() * 2 * SizedSessions.PARTS - 1;
+      assertEquals(sums, ran.get("AddN"), ran.toString());
+      // composed layer norms (one rsqrt each): the embeddings' and one a sum
+      assertEquals(1 + sums, ran.get("Rsqrt"), ran.toString());
     }
   }
 
