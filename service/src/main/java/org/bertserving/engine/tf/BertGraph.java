@@ -299,8 +299,8 @@ final class BertGraph<T extends TFloating> {
    * normalizes that copy itself, so the chains meet only to read each other's partial sums: one
    * text alone runs on two cores with two hand-offs between threads a layer (where a session of two
    * intra-op threads hands off every op), and no thread waits while another normalizes. Against one
-   * layer norm shared by the chains, on the AMD EPYC of the README: one MiniLM text of 17 tokens 4
-   * % faster (11 % with {@code -bf16}), 33 tokens 1 % (8 %), 8 tokens 2 % slower (4 %).
+   * layer norm shared by the chains, on the AMD EPYC of the README: one MiniLM text of 17 tokens
+   * 2-4 % faster (11 % with {@code -bf16}), 33 tokens 1-6 % (8 %), 8 tokens 2-3 % slower (4 %).
    *
    * @param copies the layer's input, one copy or one a chain
    * @return the layer's output, one copy a chain

@@ -480,20 +480,25 @@ public final class TfBertBackend implements ModelBackend {
     int[] last = rows.stream().mapToInt(r -> r.length() - 1).toArray();
     try (Padded padded = Padded.of(rows, length);
         TInt32 lastT = TInt32.vectorOf(last)) {
-      Session.Runner runner =
-          session
-              .runner()
-              .feed(bert.inputIds, padded.ids())
-              .feed(bert.inputMask, padded.mask())
-              .feed(bert.segmentIds, padded.segments())
-              .setOptions(runOptions);
-      if (feedsLastIndex) {
-        runner.feed(bert.lastIndex, lastT);
-      }
-      try (Result result = runner.fetch(bert.output).run()) {
+      try (Result result = runner(padded, lastT, runOptions).run()) {
         return rows(((TFloat32) result.get(0)).asRawTensor().data().asFloats(), given, length);
       }
     }
+  }
+
+  /** A run of {@code padded} rows whose last tokens are at {@code last}, fetching the output. */
+  private Session.Runner runner(Padded padded, TInt32 last, RunOptions options) {
+    Session.Runner runner =
+        session
+            .runner()
+            .feed(bert.inputIds, padded.ids())
+            .feed(bert.inputMask, padded.mask())
+            .feed(bert.segmentIds, padded.segments())
+            .setOptions(options);
+    if (feedsLastIndex) {
+      runner.feed(bert.lastIndex, last);
+    }
+    return runner.fetch(bert.output);
   }
 
   /**
@@ -507,17 +512,7 @@ public final class TfBertBackend implements ModelBackend {
         runOptions.toBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
     try (Padded padded = Padded.of(rows, length);
         TInt32 lastT = TInt32.vectorOf(last)) {
-      Session.Runner runner =
-          session
-              .runner()
-              .feed(bert.inputIds, padded.ids())
-              .feed(bert.inputMask, padded.mask())
-              .feed(bert.segmentIds, padded.segments())
-              .setOptions(traced);
-      if (feedsLastIndex) {
-        runner.feed(bert.lastIndex, lastT);
-      }
-      try (Result result = runner.fetch(bert.output).runAndFetchMetadata()) {
+      try (Result result = runner(padded, lastT, traced).runAndFetchMetadata()) {
         Map<String, Integer> byType = new java.util.TreeMap<>();
         for (var device : result.getMetadata().orElseThrow().getStepStats().getDevStatsList()) {
           for (var node : device.getNodeStatsList()) {
