@@ -53,16 +53,7 @@ class SplitLayersTest {
    */
   @Test
   void everyProductOfASplitLayerCarriesABias() throws Exception {
-    EngineSettings s =
-        EngineSettings.builder()
-            .modelDir(TestNodes.tinyModel())
-            .poolingStrategy(PoolingStrategy.CLS_POOLED) // every layer built
-            .intraOpThreads(1)
-            .interOpThreads(SizedSessions.PARTS)
-            .build();
-    ModelFiles files = ModelFiles.locate(s);
-    try (TfBertBackend halves =
-        TfBertBackend.open(files, BertConfig.read(files.config()), s, SizedSessions.PARTS)) {
+    try (TfBertBackend halves = twoPartSession()) {
       int products = 0;
       for (var it = halves.graph().operations(); it.hasNext(); ) {
         var op = it.next();
@@ -86,16 +77,7 @@ class SplitLayersTest {
    */
   @Test
   void eachChainNormalizesItsOwnCopyOfEverySum() throws Exception {
-    EngineSettings s =
-        EngineSettings.builder()
-            .modelDir(TestNodes.tinyModel())
-            .poolingStrategy(PoolingStrategy.CLS_POOLED) // every layer built
-            .intraOpThreads(1)
-            .interOpThreads(SizedSessions.PARTS)
-            .build();
-    ModelFiles files = ModelFiles.locate(s);
-    try (TfBertBackend halves =
-        TfBertBackend.open(files, BertConfig.read(files.config()), s, SizedSessions.PARTS)) {
+    try (TfBertBackend halves = twoPartSession()) {
       Map<String, Integer> ran = halves.opsRun(SizedSessionsTest.rows(2, 9));
       // but the last layer's output, of which only the first chain's copy is read (the others are
       // pruned)
@@ -104,6 +86,19 @@ class SplitLayersTest {
       // composed layer norms (one rsqrt each): the embeddings' and one a sum
       assertEquals(1 + sums, ran.get("Rsqrt"), ran.toString());
     }
+  }
+
+  /** A two-part session of the tiny model with every layer built. */
+  private static TfBertBackend twoPartSession() throws Exception {
+    EngineSettings s =
+        EngineSettings.builder()
+            .modelDir(TestNodes.tinyModel())
+            .poolingStrategy(PoolingStrategy.CLS_POOLED) // every layer built
+            .intraOpThreads(1)
+            .interOpThreads(SizedSessions.PARTS)
+            .build();
+    ModelFiles files = ModelFiles.locate(s);
+    return TfBertBackend.open(files, BertConfig.read(files.config()), s, SizedSessions.PARTS);
   }
 
   @Test
