@@ -442,10 +442,11 @@ public final class BertEncoder implements AutoCloseable {
 
   /**
    * Splits {@link #WARM_TEXTS} texts of 3-40 words, one at a time: the JIT compiles the tokenizer
-   * before traffic comes rather than while the first queries wait. Without it, all-MiniLM-L6-v2's
-   * first 768 texts of 10-60 tokens one at a time ran at 146-158 rows/s against 165-178 for the
-   * rest of the pass (the compiler's threads taking the cores the runs need; AMD EPYC of the
-   * README, 2 cores); after it, 164-168 from the start. About 40 ms of splitting.
+   * before traffic comes rather than while the first queries wait (its compiler threads take the
+   * cores the runs need). all-MiniLM-L6-v2's first 256 texts of 10-60 tokens one at a time, a
+   * worker's first seconds of such traffic, ran at 141 and 157 rows/s without it, 165 and 164 with
+   * it, against 159-182 for the rest of the pass (AMD EPYC of the README, 2 cores, two starts
+   * each). About 40 ms of splitting.
    */
   private void warmTokenizer() {
     java.util.Random random = new java.util.Random(7);
