@@ -401,7 +401,8 @@ public final class BertEncoder implements AutoCloseable {
    * model's positions) runs once on the session that serves it: the first run of a shape pays for
    * its kernels, which cost MiniLM's first pass over texts of 10-60 tokens one at a time 7 % of its
    * rate (163 rows/s against 174 on the next pass; 169 against 172-174 after this warm-up, AMD EPYC
-   * of the README); then the tokenizer splits texts until compiled ({@link #warmTokenizer}).
+   * of the README). Then, either way, the tokenizer splits texts until compiled ({@link
+   * #warmTokenizer}).
    */
   public void warmUp() {
     if (xla == null) {
@@ -410,11 +411,11 @@ public final class BertEncoder implements AutoCloseable {
           Math.min(
               Math.min(WARM_LENGTHS, config.maxPositionEmbeddings()),
               max == null ? WARM_LENGTHS : max);
+      // the session as it is now: a close or a restart may take it away meanwhile
       ModelBackend session = backend;
       for (int length = 1; session != null && length <= longest; length++) {
         session.run(List.of(blank(length)), 1, length); // not the chaos faults' to delay or fail
       }
-      warmTokenizer();
     } else {
       List<InputFeatures> one = featurizer.featurize(List.of("the"), false).rows();
       for (int[] shape : xla.all()) {
@@ -424,6 +425,7 @@ public final class BertEncoder implements AutoCloseable {
       }
     }
     warmShapes = backend.shapes();
+    warmTokenizer();
   }
 
   /** Texts the tokenizer splits at {@link #warmUp}, one at a time as queries come. */

@@ -516,10 +516,13 @@ public final class TfBertBackend implements ModelBackend {
         Map<String, Integer> byType = new java.util.TreeMap<>();
         for (var device : result.getMetadata().orElseThrow().getStepStats().getDevStatsList()) {
           for (var node : device.getNodeStatsList()) {
-            // "name = Type(inputs)"
+            // "name = Type(inputs)"; the executor's own entries have other labels
             String label = node.getTimelineLabel();
-            String type = label.substring(label.indexOf(" = ") + 3);
-            byType.merge(type.substring(0, type.indexOf('(')), 1, Integer::sum);
+            int type = label.indexOf(" = ");
+            int inputs = label.indexOf('(', type + 3);
+            if (type >= 0 && inputs > type) {
+              byType.merge(label.substring(type + 3, inputs), 1, Integer::sum);
+            }
           }
         }
         return byType;
