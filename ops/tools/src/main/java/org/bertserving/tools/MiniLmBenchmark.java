@@ -66,11 +66,12 @@ public final class MiniLmBenchmark {
       System.out.printf(
           Locale.ROOT,
           "# all-MiniLM-L6-v2: this engine vs LangChain4j (ONNX Runtime)%n%n"
-              + "%s, %d cores, Java %s, TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=%s,"
+              + "%s, %d cores, %s, Java %s, TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=%s,"
               + " TF_OVERRIDE_GLOBAL_THREADPOOL=%s; %d texts of 10-60"
               + " tokens; %.0f s per cell, in %d turns taken by the cells of a row; min cosine between the two on 64 texts: %.6f%n%n",
           org.bertserving.engine.GpuPlatform.cpu(),
           Runtime.getRuntime().availableProcessors(),
+          org.bertserving.engine.CpuIdle.describe(),
           System.getProperty("java.version"),
           System.getenv().getOrDefault("TF_ONEDNN_ASSUME_FROZEN_WEIGHTS", "(unset)"),
           System.getenv().getOrDefault("TF_OVERRIDE_GLOBAL_THREADPOOL", "(unset)"),

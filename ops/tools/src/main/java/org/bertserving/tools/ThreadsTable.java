@@ -56,9 +56,10 @@ public final class ThreadsTable {
       System.out.printf(
           Locale.ROOT,
           "# all-MiniLM-L6-v2, one text alone: ONNX Runtime and this engine by threads%n%n"
-              + "%s, Java %s, TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=%s,"
+              + "%s, %s, Java %s, TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=%s,"
               + " TF_OVERRIDE_GLOBAL_THREADPOOL=%s; %.0f s per cell after as long of warm-up%n%n",
           GpuPlatform.cpu(),
+          org.bertserving.engine.CpuIdle.describe(),
           System.getProperty("java.version"),
           System.getenv().getOrDefault("TF_ONEDNN_ASSUME_FROZEN_WEIGHTS", "(unset)"),
           System.getenv().getOrDefault("TF_OVERRIDE_GLOBAL_THREADPOOL", "(unset)"),

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.bertserving.engine.BertConfig;
+import org.bertserving.engine.CpuIdle;
 import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.InputFeatures;
 import org.bertserving.engine.ModelBackend;
@@ -38,6 +39,8 @@ public final class SizedSessions implements ModelBackend {
   private static final String FROZEN_WEIGHTS = "TF_ONEDNN_ASSUME_FROZEN_WEIGHTS";
   private static final String OWN_THREADS = "TF_OVERRIDE_GLOBAL_THREADPOOL";
   private static final java.util.concurrent.atomic.AtomicBoolean HINTED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private static final java.util.concurrent.atomic.AtomicBoolean POLL_HINTED =
       new java.util.concurrent.atomic.AtomicBoolean();
 
   /**
@@ -135,6 +138,14 @@ public final class SizedSessions implements ModelBackend {
             new Candidate("one-thread", TfBertBackend.open(files, declared, one), SMALL_RUN));
         if (halvesApply(first.config(), Runtime.getRuntime().availableProcessors())) {
           EngineSettings halves = one.toBuilder().interOpThreads(PARTS).build();
+          if (CpuIdle.haltsAtOnce() && POLL_HINTED.compareAndSet(false, true)) {
+            LOG.info(
+                "this KVM guest halts an idle vCPU without polling (cpuidle haltpoll,"
+                    + " guest_halt_poll_ns=0), so each hand-off between the two-part session's"
+                    + " threads waits for a vCPU to wake; as root, echo 200000 > /sys/{}"
+                    + " (the driver's default) makes small runs faster",
+                CpuIdle.POLL_KNOB);
+          }
           candidates.add(
               new Candidate(
                   "two-part", TfBertBackend.open(files, declared, halves, PARTS), SMALL_RUN));
