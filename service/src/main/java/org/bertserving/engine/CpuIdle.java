@@ -10,9 +10,9 @@ import java.nio.file.Path;
  * for its CPU to wake. In a KVM guest whose idle driver is {@code haltpoll} with {@code
  * guest_halt_poll_ns} 0, an idle vCPU halts at once and each wake-up goes through the host; with
  * polling (the driver's default is 200 µs) it wakes in the guest. On the AMD EPYC of the README
- * (polling 0 by the host's boot line), switching polling on and off run by run in one process made
- * one MiniLM text on the two-part session 8 % faster at 8 tokens, 4 % at 13, 3 % at 20, and the
- * session of one thread, which hands off nothing, no faster.
+ * (polling 0 by the host's boot line), switching polling on and off every ten runs in one process
+ * made one MiniLM text on the two-part session 8 % faster at 8 tokens, 4 % at 13, 3 % at 20, and
+ * the session of one thread, which hands off nothing, no faster.
  */
 public final class CpuIdle {
   /** The file that sets a KVM guest's halt polling, relative to {@code /sys}. */
