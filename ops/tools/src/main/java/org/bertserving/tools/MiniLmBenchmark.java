@@ -213,19 +213,7 @@ public final class MiniLmBenchmark {
   /** Rows per second over {@code seconds}, after one warm-up batch. */
   static double rowsPerSecond(
       Function<List<String>, float[][]> encode, List<String> texts, int batch, double seconds) {
-    encode.apply(texts.subList(0, batch));
-    long rows = 0;
-    int next = 0;
-    long start = System.nanoTime();
-    long end = start + (long) (seconds * 1e9);
-    while (System.nanoTime() < end) {
-      if (next + batch > texts.size()) {
-        next = 0;
-      }
-      rows += encode.apply(texts.subList(next, next + batch)).length;
-      next += batch;
-    }
-    return rows / ((System.nanoTime() - start) / 1e9);
+    return rowsPerSecondInTurns(List.of(encode), texts, batch, seconds)[0];
   }
 
   /** Each measurement's share of its seconds in one turn: five turns each. */

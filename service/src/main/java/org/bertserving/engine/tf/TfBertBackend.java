@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.bertserving.engine.BertConfig;
 import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.InputFeatures;
@@ -477,28 +478,38 @@ public final class TfBertBackend implements ModelBackend {
       }
     }
     shapes.add(((long) rows.size() << 32) | length);
+    return fed(
+        rows,
+        length,
+        runOptions,
+        runner -> {
+          try (Result result = runner.run()) {
+            return rows(((TFloat32) result.get(0)).asRawTensor().data().asFloats(), given, length);
+          }
+        });
+  }
+
+  /**
+   * {@code run} given a runner fed {@code rows} padded to {@code length} (and their last tokens'
+   * positions) and fetching the output; the fed tensors are closed after it.
+   */
+  private <R> R fed(
+      List<InputFeatures> rows, int length, RunOptions options, Function<Session.Runner, R> run) {
     int[] last = rows.stream().mapToInt(r -> r.length() - 1).toArray();
     try (Padded padded = Padded.of(rows, length);
         TInt32 lastT = TInt32.vectorOf(last)) {
-      try (Result result = runner(padded, lastT, runOptions).run()) {
-        return rows(((TFloat32) result.get(0)).asRawTensor().data().asFloats(), given, length);
+      Session.Runner runner =
+          session
+              .runner()
+              .feed(bert.inputIds, padded.ids())
+              .feed(bert.inputMask, padded.mask())
+              .feed(bert.segmentIds, padded.segments())
+              .setOptions(options);
+      if (feedsLastIndex) {
+        runner.feed(bert.lastIndex, lastT);
       }
+      return run.apply(runner.fetch(bert.output));
     }
-  }
-
-  /** A run of {@code padded} rows whose last tokens are at {@code last}, fetching the output. */
-  private Session.Runner runner(Padded padded, TInt32 last, RunOptions options) {
-    Session.Runner runner =
-        session
-            .runner()
-            .feed(bert.inputIds, padded.ids())
-            .feed(bert.inputMask, padded.mask())
-            .feed(bert.segmentIds, padded.segments())
-            .setOptions(options);
-    if (feedsLastIndex) {
-      runner.feed(bert.lastIndex, last);
-    }
-    return runner.fetch(bert.output);
   }
 
   /**
@@ -507,27 +518,29 @@ public final class TfBertBackend implements ModelBackend {
    */
   Map<String, Integer> opsRun(List<InputFeatures> rows) {
     int length = rows.stream().mapToInt(InputFeatures::length).max().orElse(0);
-    int[] last = rows.stream().mapToInt(r -> r.length() - 1).toArray();
     RunOptions traced =
         runOptions.toBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
-    try (Padded padded = Padded.of(rows, length);
-        TInt32 lastT = TInt32.vectorOf(last)) {
-      try (Result result = runner(padded, lastT, traced).runAndFetchMetadata()) {
-        Map<String, Integer> byType = new java.util.TreeMap<>();
-        for (var device : result.getMetadata().orElseThrow().getStepStats().getDevStatsList()) {
-          for (var node : device.getNodeStatsList()) {
-            // "name = Type(inputs)"; the executor's own entries have other labels
-            String label = node.getTimelineLabel();
-            int type = label.indexOf(" = ");
-            int inputs = label.indexOf('(', type + 3);
-            if (type >= 0 && inputs > type) {
-              byType.merge(label.substring(type + 3, inputs), 1, Integer::sum);
+    return fed(
+        rows,
+        length,
+        traced,
+        runner -> {
+          try (Result result = runner.runAndFetchMetadata()) {
+            Map<String, Integer> byType = new java.util.TreeMap<>();
+            for (var device : result.getMetadata().orElseThrow().getStepStats().getDevStatsList()) {
+              for (var node : device.getNodeStatsList()) {
+                // "name = Type(inputs)"; the executor's own entries have other labels
+                String label = node.getTimelineLabel();
+                int type = label.indexOf(" = ");
+                int inputs = label.indexOf('(', type + 3);
+                if (type >= 0 && inputs > type) {
+                  byType.merge(label.substring(type + 3, inputs), 1, Integer::sum);
+                }
+              }
             }
+            return byType;
           }
-        }
-        return byType;
-      }
-    }
+        });
   }
 
   /**
