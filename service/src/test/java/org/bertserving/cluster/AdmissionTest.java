@@ -32,6 +32,22 @@ class AdmissionTest {
   }
 
   @Test
+  void shortQueriesDoNotDragTheSpeedDownUntilABatchTheWorkerCanDoIsRefused() {
+    Admission a = new Admission(Duration.ofSeconds(10), 512);
+    a.workerJoined(WORKER, 8000);
+    for (int i = 0; i < 60; i++) {
+      a.observed(WORKER, 3, 5_000_000); // a 3-token query in 5 ms: the run's fixed cost
+    }
+    assertTrue(a.capacity() > 7000, "measured " + a.capacity() + " tokens/s");
+    assertEquals(0, a.decide(60_000).status(), "7.5-8 s of work fits the 10 s timeout");
+    for (int i = 0; i < 20; i++) {
+      a.observed(WORKER, 2048, 1_000_000_000); // full jobs at a quarter of the speed
+    }
+    assertEquals(2048, a.capacity(), 10, "full jobs are learned as before");
+    assertEquals(413, a.decide(60_000).status());
+  }
+
+  @Test
   void aFrontendAloneAdmitsItsBudgetAndRefusesTheRestWith429() {
     Admission alone = frontend();
     assertEquals(8000, alone.budgetTokens(), 1e-9);
