@@ -49,7 +49,11 @@ final class Dispatch {
     this.tokenLevel = tokenLevel;
     this.workers = new WorkerRegistry<>(settings.prefetchSize());
     this.queue =
-        new RowQueue(settings.priorityBatchSize(), settings.engine().maxBatchSize(), maxJobChars);
+        new RowQueue(
+            settings.priorityBatchSize(),
+            settings.engine().maxBatchSize(),
+            maxJobChars,
+            RowQueue.urgentNanos(settings.requestTimeout()));
     this.admission = admission;
     this.metrics = metrics;
     this.context = context;
@@ -106,7 +110,7 @@ final class Dispatch {
         break;
       }
       long now = System.nanoTime();
-      Job job = queue.cut(s -> waiting.test(s.requestId()) && !s.expired(now));
+      Job job = queue.cut(s -> waiting.test(s.requestId()) && !s.expired(now), now);
       if (job == null) {
         break;
       }

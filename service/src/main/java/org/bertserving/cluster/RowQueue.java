@@ -7,10 +7,11 @@ import java.util.function.Predicate;
 
 /**
  * The frontend's rows that are not yet in a job, plain Java: two queues (requests under {@code
- * priority_batch_size} rows go first), cut into jobs of at most {@code max_batch_size} rows and a
- * character budget (so that a job fits one message between nodes) across requests, segments of dead
- * requests dropped, jobs of a lost worker put back in front. Rows an engine failed on are retried
- * alone, one segment a job, so that a poisonous request cannot fail its neighbours twice.
+ * priority_batch_size} rows go first, until a larger request has waited long enough to go ahead of
+ * them), cut into jobs of at most {@code max_batch_size} rows and a character budget (so that a job
+ * fits one message between nodes) across requests, segments of dead requests dropped, jobs of a
+ * lost worker put back in front. Rows an engine failed on are retried alone, one segment a job, so
+ * that a poisonous request cannot fail its neighbours twice.
  */
 final class RowQueue {
   /** A request's rows that are not yet in a job. */
@@ -33,11 +34,27 @@ final class RowQueue {
   private final int priorityBatchSize;
   private final int maxBatchSize;
   private final long maxJobChars;
+  private final long urgentNanos;
 
-  RowQueue(int priorityBatchSize, int maxBatchSize, long maxJobChars) {
+  /**
+   * @param urgentNanos a larger request whose time left is below this goes ahead of the small ones.
+   *     Without it, small requests that keep every worker busy held a large one back until it timed
+   *     out, while admission (which counts the queue as first come, first served) kept admitting
+   *     more of them.
+   */
+  RowQueue(int priorityBatchSize, int maxBatchSize, long maxJobChars, long urgentNanos) {
     this.priorityBatchSize = priorityBatchSize;
     this.maxBatchSize = maxBatchSize;
     this.maxJobChars = maxJobChars;
+    this.urgentNanos = urgentNanos;
+  }
+
+  /**
+   * The time left below which a larger request goes ahead of the small ones: when it has waited a
+   * quarter of the request timeout.
+   */
+  static long urgentNanos(java.time.Duration requestTimeout) {
+    return requestTimeout.toNanos() - requestTimeout.toNanos() / 4;
   }
 
   void add(Job.Segment request) {
@@ -65,18 +82,25 @@ final class RowQueue {
    * One job, or {@code null} when nothing waits.
    *
    * @param live whether a segment's request still waits (not finished, not past its deadline)
+   * @param nowNanos {@link System#nanoTime()}, against the segments' deadlines
    */
-  Job cut(Predicate<Job.Segment> live) {
+  Job cut(Predicate<Job.Segment> live, long nowNanos) {
     while (!retries.isEmpty()) {
       Job.Segment retry = retries.poll();
       if (live.test(retry)) {
         return new Job(List.of(retry));
       }
     }
+    while (!normal.isEmpty() && !live.test(normal.peek().segment)) {
+      normal.poll(); // its request finished or timed out: its rows go, reached or not
+    }
+    boolean urgent =
+        !normal.isEmpty() && normal.peek().segment.deadlineNanos() - nowNanos < urgentNanos;
     List<Job.Segment> segments = new ArrayList<>();
     int room = maxBatchSize;
     long chars = 0;
-    for (ArrayDeque<Queued> queue : List.of(priority, normal)) {
+    for (ArrayDeque<Queued> queue :
+        urgent ? List.of(normal, priority) : List.of(priority, normal)) {
       while (room > 0 && !queue.isEmpty()) {
         Queued q = queue.peek();
         if (!live.test(q.segment)) {
