@@ -19,7 +19,10 @@ public final class Featurizer {
 
   private static final String PAIR_TOKEN = "|||";
 
-  /** A pair given as an object (what the rerank and predict routes send): these two fields. */
+  /**
+   * A pair given as an object (what the rerank and predict routes send): these two fields; an
+   * object of {@code text} alone is one text that is never split ({@link #literal}).
+   */
   public static final String TEXT = "text";
 
   public static final String TEXT_PAIR = "text_pair";
@@ -93,7 +96,8 @@ public final class Featurizer {
       } else if (input instanceof Map<?, ?> pair) {
         // a pair as two fields: a query or document holding " ||| " stays whole
         first.add(tokenizer.tokenize((prefix + pair.get(TEXT)).strip()));
-        second.add(tokenizer.tokenize(((String) pair.get(TEXT_PAIR)).strip()));
+        Object side = pair.get(TEXT_PAIR);
+        second.add(side == null ? List.of() : tokenizer.tokenize(((String) side).strip()));
       } else {
         splitText(prefix + input, first, second);
       }
@@ -123,6 +127,16 @@ public final class Featurizer {
     pair.put(TEXT, a);
     pair.put(TEXT_PAIR, b);
     return pair;
+  }
+
+  /**
+   * {@code text} as one text whatever it holds: bert-as-service's {@code "a ||| b"} is a sentence
+   * pair on its own API only; OpenAI's and text-embeddings-inference's APIs embed the string as
+   * written. A text without {@code |||} stays a string, one with it travels as {@code {"text":
+   * text}}.
+   */
+  public static Object literal(String text) {
+    return text != null && text.contains(PAIR_TOKEN) ? Map.of(TEXT, text) : text;
   }
 
   /** Rows and the length token-level output is padded to. */
@@ -179,21 +193,22 @@ public final class Featurizer {
   }
 
   private static void validatePair(int index, Map<?, ?> pair) {
-    if (!pair.keySet().equals(java.util.Set.of(TEXT, TEXT_PAIR))) {
+    boolean alone = pair.keySet().equals(java.util.Set.of(TEXT));
+    if (!alone && !pair.keySet().equals(java.util.Set.of(TEXT, TEXT_PAIR))) {
       throw new InvalidInputException(
           index,
-          "expected a string or a sentence pair {\"text\": ..., \"text_pair\": ...}"
-              + " but got an object with "
+          "expected a string, a text {\"text\": ...} or a sentence pair {\"text\": ...,"
+              + " \"text_pair\": ...} but got an object with "
               + pair.keySet());
     }
-    for (String field : List.of(TEXT, TEXT_PAIR)) {
+    for (String field : alone ? List.of(TEXT) : List.of(TEXT, TEXT_PAIR)) {
       Object side = pair.get(field);
+      String what = alone ? "text" : "sentence pair's " + field;
       if (!(side instanceof String text)) {
-        throw new InvalidInputException(
-            index, "sentence pair's " + field + " is not a string but " + describe(side));
+        throw new InvalidInputException(index, what + " is not a string but " + describe(side));
       }
       if (text.isBlank()) {
-        throw new InvalidInputException(index, "sentence pair's " + field + " is empty");
+        throw new InvalidInputException(index, what + " is empty");
       }
     }
   }

@@ -3,6 +3,7 @@ package org.bertserving.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import org.bertserving.engine.Featurizer;
 
 /**
  * The texts of an OpenAI or text-embeddings-inference body: a string or a list of strings, each
@@ -19,6 +20,22 @@ final class Inputs {
           + "is created with check_embedding_ctx_length=False.";
 
   private Inputs() {}
+
+  /**
+   * {@code texts} as a request's texts on these APIs: each string as written, {@code "a ||| b"}
+   * too, which only bert-as-service's {@code /encode} reads as a sentence pair ({@link
+   * Featurizer#literal}); anything else (a pair already as an object) as it is.
+   */
+  static JsonNode literal(List<?> texts) {
+    if (texts == null) {
+      return Json.MAPPER.valueToTree(null);
+    }
+    List<Object> out = new ArrayList<>(texts.size());
+    for (Object text : texts) {
+      out.add(text instanceof String s ? Featurizer.literal(s) : text);
+    }
+    return Json.MAPPER.valueToTree(out);
+  }
 
   /**
    * The texts of {@code field}, or {@code null} when it is absent.

@@ -74,7 +74,7 @@ final class OpenAiRoutes extends AllDirectives {
     }
     EncodeRequest request =
         target.on(
-            new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
+            new EncodeRequest(null, Inputs.literal(texts), false, false)
                 .with(null, null, fields.dimensions()));
     boolean base64 = "base64".equals(format);
     return completeWithFuture(

@@ -223,7 +223,7 @@ final class ScoringRoutes extends AllDirectives {
         target.on(
             tei.truncation(
                 body,
-                new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
+                new EncodeRequest(null, Inputs.literal(texts), false, false)
                     .with(null, true, null)));
     return completeWithFuture(
         api.encode(request)
@@ -245,8 +245,7 @@ final class ScoringRoutes extends AllDirectives {
   private EncodeRequest request(JsonNode body, List<Object> inputs) {
     return tei.truncation(
         body,
-        new EncodeRequest(null, Json.MAPPER.valueToTree(inputs), false, false)
-            .with(null, false, null));
+        new EncodeRequest(null, Inputs.literal(inputs), false, false).with(null, false, null));
   }
 
   private static HttpResponse render(

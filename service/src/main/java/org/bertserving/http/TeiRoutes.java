@@ -57,7 +57,7 @@ final class TeiRoutes extends AllDirectives {
         target.on(
             truncation(
                 body,
-                new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
+                new EncodeRequest(null, Inputs.literal(texts), false, false)
                     .with(null, normalize, dimensions)));
     return refused != null
         ? api.errors.complete(Dialect.TEI, refused)
@@ -86,7 +86,7 @@ final class TeiRoutes extends AllDirectives {
         target.on(
             truncation(
                 body,
-                new EncodeRequest(null, Json.MAPPER.valueToTree(texts), false, false)
+                new EncodeRequest(null, Inputs.literal(texts), false, false)
                     .with(null, false, null)));
     return refused != null
         ? api.errors.complete(Dialect.TEI, refused)
@@ -204,6 +204,13 @@ final class TeiRoutes extends AllDirectives {
     boolean batch = node.size() > 0 && node.get(0).isArray();
     List<List<Integer>> out = new ArrayList<>();
     for (JsonNode list : batch ? node : List.of(node)) {
+      if (batch && !list.isArray()) {
+        throw new Fields.BadField(
+            "ids",
+            "'ids' must be a list of token ids or a list of such lists, not a mix: "
+                + Inputs.kind(list)
+                + " among lists");
+      }
       List<Integer> ids = new ArrayList<>();
       for (JsonNode id : list) {
         if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0) {

@@ -243,6 +243,35 @@ class TinyModelEngineTest {
   }
 
   @Test
+  void aLiteralTextKeepsItsPairSeparatorAsPunctuationNotAPair() throws IOException {
+    try (BertEncoder encoder = BertEncoder.load(settings().build())) {
+      Object literal = Featurizer.literal("hello ||| world");
+      assertEquals(Map.of(Featurizer.TEXT, "hello ||| world"), literal);
+      assertEquals("hello world", Featurizer.literal("hello world"), "no separator: a string");
+      InputFeatures f = encoder.featurizer().featurize(List.of(literal), false).rows().get(0);
+      // "|" is not in the tiny vocabulary: each of the three is a word piece of its own, [UNK]
+      assertEquals(
+          List.of("[CLS]", "hello", "[UNK]", "[UNK]", "[UNK]", "world", "[SEP]"), f.tokens());
+      assertArrayEquals(new int[7], f.segmentIds(), "one segment: no pair");
+      // a separator at either end is a character like any other, not "a pair with an empty side"
+      assertEquals(
+          List.of("[CLS]", "hello", "[UNK]", "[UNK]", "[UNK]", "[SEP]"),
+          encoder
+              .featurizer()
+              .featurize(List.of(Featurizer.literal("hello ||| ")), false)
+              .rows()
+              .get(0)
+              .tokens());
+      assertMessage(
+          () -> encoder.encode(List.of(Map.of(Featurizer.TEXT, " ")), false),
+          "input 0: text is empty");
+      assertMessage(
+          () -> encoder.encode(List.of(Map.of("txt", "a")), false),
+          "input 0: expected a string, a text");
+    }
+  }
+
+  @Test
   void truncationKeepsTheFirstTokensAndPairsLongestFirst() throws IOException {
     try (BertEncoder encoder = BertEncoder.load(settings().maxSeqLen(6).build())) {
       Featurizer f = encoder.featurizer();

@@ -144,6 +144,51 @@ class OpenAiContractTest {
   }
 
   @Test
+  void aTextHoldingThePairSeparatorIsEmbeddedAsWrittenOnOpenAisAndTeisRoutes() throws Exception {
+    float[] literal = direct.encode(List.of(Map.of("text", "hello ||| world")), false).matrix()[0];
+    float[] pair = direct.encode(List.of("hello ||| world"))[0];
+    HttpResponse<String> openAi =
+        Wire.post(
+            base + "/v1/embeddings",
+            "{\"input\": [\"hello ||| world\", \"hello |||\"], \"model\": \"model\"}",
+            "Authorization",
+            "Bearer " + KEY);
+    assertEquals(200, openAi.statusCode(), openAi.body());
+    JsonNode embedding = Wire.json(openAi).get("data").get(0).get("embedding");
+    float[] got = new float[embedding.size()];
+    for (int d = 0; d < got.length; d++) {
+      got[d] = embedding.get(d).floatValue();
+    }
+    assertArrayEquals(literal, got, 1e-6f);
+    assertFalse(java.util.Arrays.equals(pair, got), "not bert-as-service's sentence pair");
+    // [CLS] hello | | | world [SEP] and [CLS] hello | | | [SEP]
+    assertEquals(13, Wire.json(openAi).get("usage").get("prompt_tokens").asInt());
+    HttpResponse<String> tei =
+        Wire.post(
+            base + "/embed",
+            "{\"inputs\": \"hello ||| world\", \"normalize\": false}",
+            "Authorization",
+            "Bearer " + KEY);
+    assertEquals(200, tei.statusCode(), tei.body());
+    JsonNode teiVector = Wire.json(tei).get(0);
+    for (int d = 0; d < literal.length; d++) {
+      assertEquals(literal[d], teiVector.get(d).floatValue(), 1e-6f);
+    }
+    // bert-as-service's own route keeps its convention
+    HttpResponse<String> encode =
+        Wire.post(
+            base + "/encode",
+            "{\"texts\": [\"hello ||| world\"]}",
+            "Authorization",
+            "Bearer " + KEY);
+    assertEquals(200, encode.statusCode(), encode.body());
+    JsonNode pairVector = Wire.json(encode).get("result").get(0);
+    for (int d = 0; d < pair.length; d++) {
+      assertEquals(pair[d], pairVector.get(d).floatValue(), 1e-6f);
+    }
+  }
+
+  @Test
   void langChainsTokenIdsGetAnAnswerAPythonUserCanActOn() throws Exception {
     // LangChain's OpenAIEmbeddings (check_embedding_ctx_length=True, its default) sends tiktoken
     // ids
