@@ -13,7 +13,9 @@ import akka.util.ByteStringBuilder;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
@@ -26,6 +28,10 @@ import java.util.function.Function;
  * they read, and an answer sent while they write reaches them as a broken pipe.
  */
 final class Body extends AllDirectives {
+  /** One JSON value and nothing after it but whitespace: {@code {...}{...}} is refused whole. */
+  private static final ObjectReader WHOLE =
+      Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
   private final HttpSettings settings;
   private final Errors errors;
 
@@ -103,7 +109,7 @@ final class Body extends AllDirectives {
   private Route parsed(Dialect dialect, ByteString bytes, Function<JsonNode, Route> handler) {
     JsonNode node;
     try {
-      node = Json.MAPPER.readTree(bytes.toArray());
+      node = WHOLE.readTree(bytes.toArray());
     } catch (JsonProcessingException e) {
       return errors.complete(dialect, ApiError.of(400, "invalid_json", problem(e)));
     } catch (java.io.IOException e) {

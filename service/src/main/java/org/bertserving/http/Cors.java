@@ -8,11 +8,14 @@ import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * CORS for the origins {@code -cors} names, none by default: a page of another origin may call this
  * server from a browser only when asked for ({@code "*"} must be written out). The preflight allows
- * {@code Authorization} (the API key) and {@code Content-Type: application/json}; a foreign
+ * {@code Authorization} (the API key), {@code Content-Type: application/json} and whatever other
+ * headers the named origin's page asks for (the OpenAI SDK for JavaScript sends {@code
+ * X-Stainless-*} headers on every call, which a fixed list made the browser refuse); a foreign
  * origin's preflight gets 403 and its other requests no CORS headers, so its page cannot read the
  * answers.
  */
@@ -59,13 +62,34 @@ final class Cors extends AllDirectives {
                 List<HttpHeader> headers = headers(origin.get());
                 if (preflight) {
                   headers.add(RawHeader.create("Access-Control-Allow-Methods", METHODS));
-                  headers.add(RawHeader.create("Access-Control-Allow-Headers", HEADERS));
+                  headers.add(
+                      RawHeader.create(
+                          "Access-Control-Allow-Headers",
+                          allowedHeaders(
+                              request
+                                  .getHeader("Access-Control-Request-Headers")
+                                  .map(HttpHeader::value)
+                                  .orElse(""))));
                   headers.add(RawHeader.create("Access-Control-Max-Age", "600"));
                   return complete(HttpResponse.create().withStatus(204).addHeaders(headers));
                 }
                 return respondWithHeaders(headers, () -> inner);
               });
         });
+  }
+
+  /** {@link #HEADERS} and each header of {@code requested} (a comma-separated list) beside them. */
+  static String allowedHeaders(String requested) {
+    StringBuilder allowed = new StringBuilder(HEADERS);
+    String known = "," + HEADERS.toLowerCase(Locale.ROOT).replace(" ", "") + ",";
+    for (String header : requested.split(",")) {
+      String name = header.strip();
+      if (!name.isEmpty() && !known.contains("," + name.toLowerCase(Locale.ROOT) + ",")) {
+        allowed.append(", ").append(name);
+        known += name.toLowerCase(Locale.ROOT) + ",";
+      }
+    }
+    return allowed.toString();
   }
 
   private List<HttpHeader> headers(String origin) {

@@ -115,6 +115,14 @@ class ApiErrorsTest {
                   : invalid.get("description").asText();
       assertTrue(text.contains("line 1, column"), text);
       assertError(d, Wire.post(url, "[1, 2]"), 400, tei ? "validation" : "invalid_json");
+      // a second object, or text, after the first: refused whole, never half read
+      for (String after : List.of(f.body(List.of("b", "c")), " trailing")) {
+        assertError(
+            d,
+            Wire.post(url, f.body(List.of("a")) + after),
+            400,
+            tei ? "validation" : "invalid_json");
+      }
       assertError(d, Wire.post(url, "{}"), tei ? 422 : 400, tei ? "validation" : "invalid_input");
       assertError(d, Wire.post(url, f.body(List.of())), 400, tei ? "empty" : "invalid_input");
       assertError(
@@ -238,6 +246,8 @@ class ApiErrorsTest {
       {"application/json", "{\"texts\": [\"hello world\"]}", "200", null},
       {"application/json", "{\"texts\": [\"a\"", "400", "invalid_json"},
       {"application/json", "[1, 2]", "400", "invalid_json"},
+      {"application/json", "{\"texts\": [\"a\"]} {\"texts\": [\"b\"]}", "400", "invalid_json"},
+      {"application/json", "{\"texts\": [\"a\"]}\n", "200", null},
       {"application/json", "", "400", "invalid_json"},
       {"text/plain", "{\"texts\": [\"a\"]}", "415", "unsupported_media_type"}
     };

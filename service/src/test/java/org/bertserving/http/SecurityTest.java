@@ -151,15 +151,14 @@ class SecurityTest {
             "Access-Control-Request-Method",
             "POST",
             "Access-Control-Request-Headers",
-            "authorization, content-type");
+            // what the OpenAI SDK for JavaScript asks for in a browser
+            "authorization, content-type, x-stainless-lang, x-stainless-retry-count");
     assertEquals(204, preflight.statusCode(), "no key on a preflight: browsers send none");
     assertEquals(APP, preflight.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
-    assertTrue(
-        preflight
-            .headers()
-            .firstValue("Access-Control-Allow-Headers")
-            .orElse("")
-            .contains("Authorization"));
+    assertEquals(
+        "Authorization, Content-Type, Accept, Accept-Encoding, x-stainless-lang,"
+            + " x-stainless-retry-count",
+        preflight.headers().firstValue("Access-Control-Allow-Headers").orElse(""));
     assertTrue(
         preflight.headers().firstValue("Access-Control-Allow-Methods").orElse("").contains("POST"));
     HttpResponse<String> allowed =

@@ -288,6 +288,10 @@ class TeiContractTest {
         Dialect.TEI, Wire.post(base + "/decode", "{\"ids\": []}"), 400, "empty");
     ApiErrorsTest.assertError(
         Dialect.TEI, Wire.post(base + "/decode", "{\"ids\": [-1]}"), 422, "validation");
+    JsonNode mixed =
+        ApiErrorsTest.assertError(
+            Dialect.TEI, Wire.post(base + "/decode", "{\"ids\": [[1], 2]}"), 422, "validation");
+    assertTrue(mixed.get("error").asText().contains("not a mix"), mixed.toString());
     ApiErrorsTest.assertError(
         Dialect.TEI,
         Wire.post(base + "/tokenize", "{\"inputs\": \"a\", " + "\"prompt_name\": \"doc\"}"),
