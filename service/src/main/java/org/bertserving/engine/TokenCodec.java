@@ -72,7 +72,11 @@ public final class TokenCodec {
     }
     for (int i = 0; i < tokens.size(); i++) {
       int[] span = offsets[i];
-      boolean isSpecial = tokenizer.addedTokens().contains(tokens.get(i));
+      // special where the text holds the token itself: [UNK] for a word the vocabulary cannot
+      // spell is that word, with its offsets, as text-embeddings-inference answers
+      boolean isSpecial =
+          tokenizer.addedTokens().contains(tokens.get(i))
+              && (span == null || input.startsWith(tokens.get(i), span[0]));
       if (span == null || isSpecial) {
         out.add(new Token(ids[i], tokens.get(i), isSpecial, null, null));
       } else {

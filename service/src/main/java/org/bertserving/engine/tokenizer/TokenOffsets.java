@@ -28,11 +28,13 @@ final class TokenOffsets {
     for (int t = 0; t < tokens.size(); t++) {
       String token = tokens.get(t);
       int[] span;
-      if (addedTokens.contains(token)) {
+      if (token.equals(Vocab.UNK) && !text.startsWith(token, skip(text, at, true))) {
+        // a word the vocabulary cannot spell (an emoji), not "[UNK]" written in the text: the
+        // model's added tokens list [UNK] too, but it is not in the text to be found
+        span = word(text, skip(text, at, true));
+      } else if (addedTokens.contains(token)) {
         int found = text.indexOf(token, at);
         span = found < 0 ? null : new int[] {found, found + token.length()};
-      } else if (token.equals(Vocab.UNK)) {
-        span = word(text, skip(text, at, true));
       } else {
         boolean piece = token.length() > continuation.length() && token.startsWith(continuation);
         span =
