@@ -125,10 +125,12 @@ final class ApacheTransport implements Transport {
         throw (InterruptedException) new InterruptedException("interrupted").initCause(e);
       }
       if (e instanceof ConnectTimeoutException) {
-        throw new HttpConnectTimeoutException("connect to " + uri + " timed out");
+        throw (IOException)
+            new HttpConnectTimeoutException("connect to " + uri + " timed out").initCause(e);
       }
       if (request.isCancelled() || e instanceof SocketTimeoutException) {
-        throw new HttpTimeoutException("no whole answer from " + uri + " in time");
+        throw (IOException)
+            new HttpTimeoutException("no whole answer from " + uri + " in time").initCause(e);
       }
       throw e;
     } finally {

@@ -51,6 +51,13 @@ final class Attempts {
   /** The last failure at each address, in the order they were tried. */
   private final Map<URI, String> causes = new LinkedHashMap<>();
 
+  /**
+   * The longest wait before a round, whatever {@code Retry-After} says or the backoff has doubled
+   * to: a proxy's {@code Retry-After: 86400} (or a number that overflows) would otherwise hold a
+   * blocking call for a day, far past its timeout.
+   */
+  static final long MAX_WAIT_MILLIS = 60_000;
+
   private Duration backoff;
   private int round;
   private int current = -1;
@@ -158,8 +165,10 @@ final class Attempts {
     round++;
     tried.clear();
     wait = 0;
-    backoff = backoff.multipliedBy(2);
-    return new Again(waitMillis);
+    if (backoff.toMillis() < MAX_WAIT_MILLIS) {
+      backoff = backoff.multipliedBy(2);
+    }
+    return new Again(Math.min(MAX_WAIT_MILLIS, waitMillis));
   }
 
   /** The error once no attempt is left: of the one address as it was, or naming each one. */
@@ -184,13 +193,17 @@ final class Attempts {
         lastUnreachable);
   }
 
-  /** The server's {@code Retry-After} in seconds, else the backoff. */
+  /**
+   * The server's {@code Retry-After} in seconds, else the backoff; at most {@link
+   * #MAX_WAIT_MILLIS}.
+   */
   private long retryAfterMillis(String retryAfter) {
     if (retryAfter == null) {
       return backoff.toMillis();
     }
     try {
-      return Math.max(0, Long.parseLong(retryAfter.trim()) * 1000);
+      long seconds = Long.parseLong(retryAfter.trim());
+      return Math.max(0, Math.min(MAX_WAIT_MILLIS / 1000, seconds)) * 1000;
     } catch (NumberFormatException e) { // an HTTP date: not what this server sends
       return backoff.toMillis();
     }

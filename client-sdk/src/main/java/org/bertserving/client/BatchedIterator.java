@@ -42,17 +42,22 @@ final class BatchedIterator implements Iterator<float[]> {
 
   @Override
   public boolean hasNext() {
-    if (current != null && next < current.length) {
-      return true;
+    while (current == null || next >= current.length) {
+      fill();
+      if (pending.isEmpty()) {
+        return false;
+      }
+      current = Outcomes.join(pending.poll());
+      next = 0;
+      fill(); // keep the window full while the caller works through this batch
     }
-    fill();
-    if (pending.isEmpty()) {
-      return false;
-    }
-    current = Outcomes.join(pending.poll());
-    next = 0;
-    fill(); // keep the window full while the caller works through this batch
-    return current.length > 0;
+    return true;
+  }
+
+  /** Cancels the requests in flight: the stream was closed before its end. */
+  void cancel() {
+    pending.forEach(f -> f.cancel(true));
+    pending.clear();
   }
 
   @Override

@@ -2,7 +2,6 @@ package org.bertserving.client;
 
 import java.net.URI;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,14 +58,21 @@ public interface BertClient extends AutoCloseable {
 
   /**
    * Vectors of a corpus of any size, in order, sent in batches of {@code batchSize} with up to
-   * {@code inFlight} requests at once; lazy: texts are read as the stream is consumed.
+   * {@code inFlight} requests at once; lazy: texts are read as the stream is consumed. Closing the
+   * stream (try-with-resources) before its end cancels the requests in flight and closes {@code
+   * texts} (a file's lines, say).
    */
   default java.util.stream.Stream<float[]> encodeStream(
       java.util.stream.Stream<String> texts, int batchSize, int inFlight) {
-    Iterator<float[]> rows = new BatchedIterator(this, texts.iterator(), batchSize, inFlight);
+    BatchedIterator rows = new BatchedIterator(this, texts.iterator(), batchSize, inFlight);
     return java.util.stream.StreamSupport.stream(
-        Spliterators.spliteratorUnknownSize(rows, Spliterator.ORDERED | Spliterator.NONNULL),
-        false);
+            Spliterators.spliteratorUnknownSize(rows, Spliterator.ORDERED | Spliterator.NONNULL),
+            false)
+        .onClose(
+            () -> {
+              rows.cancel();
+              texts.close();
+            });
   }
 
   /**

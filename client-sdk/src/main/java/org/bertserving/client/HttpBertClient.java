@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -84,18 +83,8 @@ final class HttpBertClient implements BertClient {
   @Override
   public EncodeResult encode(List<?> inputs, EncodeOptions options) {
     byte[] json = encodeBody(inputs, options);
-    if (checkLength && !options.isTokenized()) {
-      Integer limit;
-      try {
-        limit = maxSeqLen(options.model()).get();
-      } catch (InterruptedException e) {
-        throw interrupted(addresses.get(0).status(), e);
-      } catch (ExecutionException e) {
-        limit = null; // not reached: maxSeqLen() has none
-      }
-      warnIfLonger(inputs, limit);
-    }
-    return result(call(Addresses.Address::encode, json, accept(options)));
+    checkLength(inputs, options);
+    return whole(result(call(Addresses.Address::encode, json, accept(options))), inputs.size());
   }
 
   @Override
@@ -106,13 +95,20 @@ final class HttpBertClient implements BertClient {
   /** Never blocks: even the first call's question for max_seq_len is asked asynchronously. */
   CompletableFuture<EncodeResult> encodeAsync(List<?> inputs, EncodeOptions options) {
     byte[] json = encodeBody(inputs, options);
-    CompletableFuture<Void> checked =
-        checkLength && !options.isTokenized()
-            ? maxSeqLen(options.model()).thenAccept(limit -> warnIfLonger(inputs, limit))
-            : CompletableFuture.completedFuture(null);
-    return checked
-        .thenCompose(x -> callAsync(attempts(Addresses.Address::encode), json, accept(options)))
-        .thenApply(HttpBertClient::result);
+    checkLength(inputs, options);
+    return callAsync(attempts(Addresses.Address::encode), json, accept(options))
+        .thenApply(answer -> whole(result(answer), inputs.size()));
+  }
+
+  /**
+   * Warns of texts longer than the server's {@code max_seq_len} once it is known. The encode never
+   * waits for it: on a client's first call, waiting made a server that was slow or down cost the
+   * status's timeout and retries before the encode's own.
+   */
+  private void checkLength(List<?> inputs, EncodeOptions options) {
+    if (checkLength && !options.isTokenized()) {
+      maxSeqLen(options.model()).thenAccept(limit -> warnIfLonger(inputs, limit));
+    }
   }
 
   @Override
@@ -209,6 +205,23 @@ final class HttpBertClient implements BertClient {
   private static BertClientException interrupted(URI uri, InterruptedException e) {
     Thread.currentThread().interrupt();
     return new BertClientException("interrupted while waiting for " + uri, e);
+  }
+
+  /**
+   * {@code result} if it holds a row for each of the {@code sent} inputs: a server (or a proxy)
+   * that answers fewer or more would otherwise shift every vector after the gap onto the wrong
+   * text.
+   */
+  static EncodeResult whole(EncodeResult result, int sent) {
+    int rows =
+        result.vectors() != null
+            ? result.vectors().length
+            : result.tokenVectors() != null ? result.tokenVectors().length : -1;
+    if (rows != sent) {
+      throw new BertClientException(
+          "the server answered " + rows + " rows for " + sent + " inputs; no vector was used");
+    }
+    return result;
   }
 
   private static EncodeResult result(Attempts.Done answer) {

@@ -58,7 +58,10 @@ final class JdkTransport implements Transport {
   /** As {@link #exchange}, without waiting; fails with the same exceptions. */
   CompletableFuture<Reply> exchangeAsync(URI uri, byte[] body, String accept, long deadline) {
     CompletableFuture<HttpResponse<byte[]>> sent = send(uri, body, accept, deadline);
-    return sent.orTimeout(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+    // the timeout on a copy: on the JDK's own future it would complete it, and the cancel below
+    // (which aborts the exchange and closes its connection) would then find nothing to cancel
+    return sent.copy()
+        .orTimeout(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
         .handle(
             (r, e) -> {
               if (e == null) {

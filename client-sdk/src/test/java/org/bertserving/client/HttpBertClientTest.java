@@ -199,18 +199,130 @@ class HttpBertClientTest {
 
   @Test
   void aBuiltClientKeepsItsSettings() throws Exception {
-    URI base = serve((x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false), STATUS);
+    CountDownLatch statusAsked = new CountDownLatch(1);
+    URI base =
+        serve(
+            (x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false),
+            (x, r) -> {
+              statusAsked.countDown();
+              STATUS.handle(x, r);
+            });
     BertClient.Builder builder = BertClient.builder().http(base).header("X-Version", "1");
     try (BertClient client = builder.build()) {
       builder.http(URI.create("http://127.0.0.1:9")).header("X-Version", "2").checkLength(false);
-      client.encode(List.of("a"));
+      client.encode(List.of("a", "b"));
     }
-    assertTrue(requests.get(0).startsWith("GET /status"), "still checks lengths");
-    assertTrue(requests.get(1).contains("X-version: 1\n"), requests.get(1));
+    String encode = requests.stream().filter(r -> r.startsWith("POST")).findFirst().get();
+    assertTrue(encode.contains("X-version: 1\n"), encode);
+    assertTrue(statusAsked.await(10, TimeUnit.SECONDS), "still checks lengths");
   }
 
   @Test
-  void encodeAsyncNeverBlocksItsCallerEvenOnItsFirstCall() throws Exception {
+  void anAnswerWithMoreOrFewerRowsThanTextsIsAnErrorNotShiftedVectors() throws Exception {
+    URI base = serve((x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false), STATUS);
+    try (BertClient client = BertClient.builder().http(base).checkLength(false).build()) {
+      BertClientException e =
+          assertThrows(BertClientException.class, () -> client.encode(List.of("a", "b", "c")));
+      assertTrue(e.getMessage().contains("answered 2 rows for 3 inputs"), e.getMessage());
+      java.util.concurrent.ExecutionException async =
+          assertThrows(
+              java.util.concurrent.ExecutionException.class,
+              () -> client.encodeAsync(List.of("a")).get(10, TimeUnit.SECONDS));
+      assertTrue(
+          async.getCause().getMessage().contains("answered 2 rows for 1 inputs"),
+          async.getCause().toString());
+      // a corpus in batches of 3: the first batch's answer is short, so the stream stops there
+      assertThrows(
+          BertClientException.class,
+          () -> client.encodeStream(java.util.stream.Stream.of("a", "b", "c", "d"), 3, 2).count());
+    }
+  }
+
+  @Test
+  void closingAStreamEarlyClosesItsTextsAndCancelsWhatIsInFlight() throws Exception {
+    URI base = serve((x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false), STATUS);
+    java.util.concurrent.atomic.AtomicBoolean closed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    try (BertClient client = BertClient.builder().http(base).checkLength(false).build()) {
+      java.util.stream.Stream<String> texts =
+          java.util.stream.Stream.generate(() -> "a text")
+              .limit(1000)
+              .onClose(() -> closed.set(true));
+      try (java.util.stream.Stream<float[]> vectors = client.encodeStream(texts, 2, 4)) {
+        assertEquals(3, vectors.findFirst().orElseThrow().length);
+      }
+      assertTrue(closed.get(), "the texts' stream (a file's lines, say) is closed with it");
+    }
+  }
+
+  @Test
+  void anAsynchronousCallPastItsTimeoutClosesItsConnection() throws Exception {
+    CompletableFuture<Long> connectionGone = new CompletableFuture<>();
+    URI base =
+        serve(
+            (x, r) -> {
+              // headers at once, then a body that never ends: a stalled proxy or server
+              x.getResponseHeaders().set("Content-Type", "application/x-npy");
+              x.sendResponseHeaders(200, 0);
+              long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+              try {
+                while (System.nanoTime() < until) {
+                  x.getResponseBody().write(0);
+                  x.getResponseBody().flush();
+                  Thread.sleep(100);
+                }
+              } catch (IOException e) {
+                connectionGone.complete(System.nanoTime());
+              }
+            },
+            STATUS);
+    try (BertClient client =
+        BertClient.builder()
+            .http(base)
+            .checkLength(false)
+            .retries(0)
+            .timeout(java.time.Duration.ofSeconds(1))
+            .build()) {
+      java.util.concurrent.ExecutionException e =
+          assertThrows(
+              java.util.concurrent.ExecutionException.class,
+              () -> client.encodeAsync(List.of("a")).get(10, TimeUnit.SECONDS));
+      assertTrue(e.getCause() instanceof BertTimeoutException, e.getCause().toString());
+      long failedAt = System.nanoTime();
+      long gone = connectionGone.get(10, TimeUnit.SECONDS);
+      assertTrue(
+          gone - failedAt < TimeUnit.SECONDS.toNanos(5),
+          "the exchange was aborted, its connection closed");
+    }
+  }
+
+  @Test
+  void aRetryAfterOfADayOrOfNoNumberWaitsAMinuteAtMost() {
+    Attempts attempts =
+        new Attempts(
+            new Addresses(List.of(URI.create("http://127.0.0.1:9"))),
+            Addresses.Address::encode,
+            3,
+            java.time.Duration.ofSeconds(10),
+            java.time.Duration.ofMillis(200));
+    for (String retryAfter : List.of("86400", "9223372036854775", "9223372036854775807")) {
+      attempts.next();
+      Attempts.Step step =
+          attempts.outcome(
+              new Transport.Reply(
+                  429,
+                  "{\"status\": 429, \"type\": \"overloaded\", \"description\": \"busy\"}"
+                      .getBytes(StandardCharsets.UTF_8),
+                  "application/json",
+                  null,
+                  retryAfter),
+              null);
+      assertEquals(new Attempts.Again(Attempts.MAX_WAIT_MILLIS), step, retryAfter);
+    }
+  }
+
+  @Test
+  void noEncodeWaitsForTheServersMaxSeqLenEvenOnTheClientsFirstCall() throws Exception {
     CountDownLatch statusMayAnswer = new CountDownLatch(1);
     URI base =
         serve(
@@ -219,14 +331,23 @@ class HttpBertClientTest {
               statusMayAnswer.await(30, TimeUnit.SECONDS);
               STATUS.handle(x, r);
             });
-    try (BertClient client = BertClient.builder().http(base).build()) {
-      // returned while the server still holds the answer on max_seq_len
+    try (BertClient client =
+            BertClient.builder().http(base).timeout(java.time.Duration.ofSeconds(20)).build();
+        BertClient blocking =
+            BertClient.builder().http(base).timeout(java.time.Duration.ofSeconds(20)).build()) {
+      // both answered while the server still holds its answer on max_seq_len: a status that is
+      // slow (or a server that is down) costs the first call nothing beyond its own timeout
       CompletableFuture<float[][]> vectors =
           CompletableFuture.supplyAsync(() -> client.encodeAsync(List.of("a", "b")))
               .get(10, TimeUnit.SECONDS);
-      assertFalse(vectors.isDone());
-      statusMayAnswer.countDown();
       assertEquals(2, vectors.get(10, TimeUnit.SECONDS).length);
+      assertEquals(
+          2,
+          CompletableFuture.supplyAsync(() -> blocking.encode(List.of("a", "b")))
+              .get(10, TimeUnit.SECONDS)
+              .length);
+      assertEquals(1, statusMayAnswer.getCount(), "the status is still held");
+      statusMayAnswer.countDown();
     }
   }
 
