@@ -29,6 +29,10 @@ final class RowQueue {
   }
 
   private final ArrayDeque<Job.Segment> retries = new ArrayDeque<>();
+
+  /** The rows of jobs whose worker was lost: before any request still waiting its first turn. */
+  private final ArrayDeque<Queued> requeued = new ArrayDeque<>();
+
   private final ArrayDeque<Queued> priority = new ArrayDeque<>();
   private final ArrayDeque<Queued> normal = new ArrayDeque<>();
   private final int priorityBatchSize;
@@ -66,7 +70,7 @@ final class RowQueue {
     for (int i = jobs.size() - 1; i >= 0; i--) {
       List<Job.Segment> segments = jobs.get(i).segments();
       for (int j = segments.size() - 1; j >= 0; j--) {
-        priority.addFirst(new Queued(segments.get(j)));
+        requeued.addFirst(new Queued(segments.get(j)));
       }
     }
   }
@@ -94,18 +98,32 @@ final class RowQueue {
     while (!normal.isEmpty() && !live.test(normal.peek().segment)) {
       normal.poll(); // its request finished or timed out: its rows go, reached or not
     }
-    boolean urgent =
-        !normal.isEmpty() && normal.peek().segment.deadlineNanos() - nowNanos < urgentNanos;
+    // an urgent larger request goes ahead of the small ones that came after it, alone: the
+    // larger ones behind it wait for their own turn
+    boolean urgentFirst =
+        !normal.isEmpty()
+            && urgent(normal.peek(), nowNanos)
+            && (priority.isEmpty()
+                || normal.peek().segment.deadlineNanos()
+                    <= priority.peek().segment.deadlineNanos());
+    List<ArrayDeque<Queued>> order =
+        urgentFirst
+            ? List.of(requeued, normal, priority, normal)
+            : List.of(requeued, priority, normal);
     List<Job.Segment> segments = new ArrayList<>();
     int room = maxBatchSize;
     long chars = 0;
-    for (ArrayDeque<Queued> queue :
-        urgent ? List.of(normal, priority) : List.of(priority, normal)) {
+    for (int pass = 0; pass < order.size(); pass++) {
+      ArrayDeque<Queued> queue = order.get(pass);
+      boolean urgentOnly = urgentFirst && pass == 1;
       while (room > 0 && !queue.isEmpty()) {
         Queued q = queue.peek();
         if (!live.test(q.segment)) {
           queue.poll(); // finished or timed out meanwhile: never computed for nobody
           continue;
+        }
+        if (urgentOnly && !urgent(q, nowNanos)) {
+          break;
         }
         int take = 0;
         while (take < Math.min(room, q.remaining())) {
@@ -131,12 +149,16 @@ final class RowQueue {
     return segments.isEmpty() ? null : new Job(List.copyOf(segments));
   }
 
+  private boolean urgent(Queued q, long nowNanos) {
+    return q.segment.deadlineNanos() - nowNanos < urgentNanos;
+  }
+
   long rows() {
     long rows = 0;
     for (Job.Segment retry : retries) {
       rows += retry.size();
     }
-    for (ArrayDeque<Queued> queue : List.of(priority, normal)) {
+    for (ArrayDeque<Queued> queue : List.of(requeued, priority, normal)) {
       for (Queued q : queue) {
         rows += q.remaining();
       }

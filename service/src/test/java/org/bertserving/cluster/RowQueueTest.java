@@ -61,12 +61,13 @@ class RowQueueTest {
     RowQueue q = new RowQueue(4, 8, 1_000_000, RowQueue.urgentNanos(Duration.ofSeconds(10)));
     q.add(request("gone", 20, 10 * second));
     q.add(request("big", 10, 10 * second)); // arrived at 0 with a 10 s timeout
+    q.add(request("later", 5, 20 * second)); // larger too, but arrived at 10 s
     Predicate<Job.Segment> live = s -> !s.requestId().equals("gone");
     for (int i = 0; i < 3; i++) {
       q.add(request("small" + i, 3, 11 * second));
     }
     assertEquals(List.of("small0@0+3", "small1@0+3", "small2@0+2"), ids(q.cut(live, second)));
-    assertEquals(1 + 10, q.rows(), "the finished request's rows left, though never reached");
+    assertEquals(1 + 10 + 5, q.rows(), "the finished request's rows left, though never reached");
     for (int i = 3; i < 9; i++) {
       q.add(request("small" + i, 3, 12 * second));
     }
@@ -77,7 +78,20 @@ class RowQueueTest {
     assertEquals(
         List.of("big@8+2", "small5@1+2", "small6@0+3", "small7@0+1"),
         ids(q.cut(live, 2_700_000_000L)));
-    assertEquals("small7@1+2", ids(q.cut(live, 2_800_000_000L)).get(0));
+    // and the larger one behind it waits for its own turn, after the small ones before it
+    assertEquals(
+        List.of("small7@1+2", "small8@0+3", "later@0+3"), ids(q.cut(live, 2_800_000_000L)));
+  }
+
+  @Test
+  void aLostWorkersRowsGoEvenBeforeAnUrgentRequest() {
+    long second = 1_000_000_000L;
+    RowQueue q = new RowQueue(4, 8, 1_000_000, RowQueue.urgentNanos(Duration.ofSeconds(10)));
+    q.add(request("small", 2, 10 * second));
+    Job lost = q.cut(s -> true, 0);
+    q.add(request("big", 10, 10 * second));
+    q.requeueFirst(List.of(lost));
+    assertEquals(List.of("small@0+2", "big@0+6"), ids(q.cut(s -> true, 5 * second)));
   }
 
   @Test
