@@ -29,14 +29,12 @@ final class Admission {
   private static final double WEIGHT = 0.3;
 
   /**
-   * The tokens of a full job: the workers' warm-up measures 16 rows of 64 tokens. A smaller job
-   * counts in proportion to its tokens. A job of one short text spends most of its time on the
-   * run's fixed cost (a 3-token query: about 600 tokens/s on a worker that does 8,500 in full
-   * jobs), and 60 such queries at full weight had cut the estimate so far that a batch of 2,048
-   * texts the worker does in 10 s was refused with 413. Under load the queue cuts full jobs, so the
-   * speed of full jobs is the one the backlog drains at.
+   * The rows of a full job as the workers' warm-up measures it ({@code WorkerEngine#warmUp}: 16
+   * rows of {@code max_seq_len} tokens, 64 at most).
    */
-  static final double FULL_JOB_TOKENS = 16 * 64;
+  static final int FULL_JOB_ROWS = 16;
+
+  static final int FULL_JOB_LENGTH = 64;
 
   /** What a request still owes: its rows not yet done, at its tokens per row. */
   private static final class Owed {
@@ -56,6 +54,17 @@ final class Admission {
 
   private final double timeoutSeconds;
   private final int maxTokensPerText;
+
+  /**
+   * The tokens of a full job, as the warm-up measures it. A smaller job's speed counts in
+   * proportion to its tokens: a job of one short text spends most of its time on the run's fixed
+   * cost (a 3-token query: about 600 tokens/s on a worker that does 8,500 in full jobs), and 60
+   * such queries at full weight had cut the estimate so far that a batch of 2,048 texts the worker
+   * does in 10 s was refused with 413. Under load the queue cuts full jobs, so the speed of full
+   * jobs is the one the backlog drains at.
+   */
+  private final double fullJobTokens;
+
   private final Map<Object, Double> speed = new HashMap<>();
   private final Map<String, Owed> owed = new HashMap<>();
   private double backlog;
@@ -76,6 +85,7 @@ final class Admission {
   Admission(Duration timeout, int maxTokensPerText) {
     this.timeoutSeconds = timeout.toMillis() / 1000.0;
     this.maxTokensPerText = maxTokensPerText;
+    this.fullJobTokens = FULL_JOB_ROWS * (double) Math.min(FULL_JOB_LENGTH, maxTokensPerText);
   }
 
   /**
@@ -90,12 +100,12 @@ final class Admission {
       if (isTokenized) {
         pieces = ((List<?>) input).size() + 2;
       } else if (input instanceof java.util.Map<?, ?> pair) {
-        // a sentence pair: both sides and [CLS] a [SEP] b [SEP]
+        // a sentence pair, [CLS] a [SEP] b [SEP], or one text written as {"text": ...}
         int words = 0;
         for (Object side : pair.values()) {
           words += words(String.valueOf(side));
         }
-        pieces = (int) Math.ceil(words * 1.3) + 3;
+        pieces = (int) Math.ceil(words * 1.3) + 1 + pair.size();
       } else {
         pieces = (int) Math.ceil(words((String) input) * 1.3) + 2;
       }
@@ -138,14 +148,14 @@ final class Admission {
 
   /**
    * A job finished: {@code tokens} real tokens in {@code nanos} of the worker's time, weighed by
-   * its size ({@link #FULL_JOB_TOKENS}).
+   * its size ({@link #fullJobTokens}).
    */
   void observed(Object worker, long tokens, long nanos) {
     if (tokens <= 0 || nanos <= 0) {
       return;
     }
     double measured = tokens / (nanos / 1e9);
-    double weight = WEIGHT * Math.min(1, tokens / FULL_JOB_TOKENS);
+    double weight = WEIGHT * Math.min(1, tokens / fullJobTokens);
     speed.merge(worker, measured, (old, now) -> old * (1 - weight) + now * weight);
   }
 

@@ -53,8 +53,8 @@ public record Job(List<Segment> segments) implements WireMessage {
    * A consecutive slice of one request, already validated: plain texts, or token lists.
    *
    * @param offset index of the first input within the request
-   * @param texts the texts (strings, or sentence pairs as {@code {"text", "text_pair"}} maps), or
-   *     {@code null} for tokenized input
+   * @param texts the texts (strings, or sentence pairs as {@code {"text", "text_pair"}} maps, or
+   *     one text never split as a {@code {"text"}} map), or {@code null} for tokenized input
    * @param tokens the token lists, or {@code null} for plain texts
    * @param deadlineNanos the {@link System#nanoTime()} after which nobody waits for it any more, on
    *     the node holding the segment; in a job on its way to a worker, the nanoseconds left ({@link

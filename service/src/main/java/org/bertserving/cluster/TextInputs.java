@@ -9,9 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Reads one input of a {@link Job.Segment}'s texts back as the engine takes it: a string, or a
- * sentence pair as a Java map. Akka's object mapper would read an untyped object as a Scala map
- * (its Scala module), which the engine does not know.
+ * Reads one input of a {@link Job.Segment}'s texts back as the engine takes it: a string, or a Java
+ * map (a sentence pair, or one text never split). Akka's object mapper would read an untyped object
+ * as a Scala map (its Scala module), which the engine does not know.
  */
 final class TextInputs extends JsonDeserializer<Object> {
   @Override

@@ -70,8 +70,10 @@ final class WorkerEngine {
           encoder.warmUp();
           tokensPerSecond =
               encoder.calibrate(
-                  Math.min(16, encoder.settings().maxBatchSize()),
-                  Math.min(maxSeqLen == null ? 64 : maxSeqLen, 64));
+                  Math.min(Admission.FULL_JOB_ROWS, encoder.settings().maxBatchSize()),
+                  Math.min(
+                      maxSeqLen == null ? Admission.FULL_JOB_LENGTH : maxSeqLen,
+                      Admission.FULL_JOB_LENGTH));
         },
         thread);
   }
