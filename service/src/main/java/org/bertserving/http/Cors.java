@@ -71,6 +71,10 @@ final class Cors extends AllDirectives {
                                   .map(HttpHeader::value)
                                   .orElse(""))));
                   headers.add(RawHeader.create("Access-Control-Max-Age", "600"));
+                  // the allowed headers follow the asked ones: a cache keeps one answer per list
+                  headers.add(
+                      RawHeader.create(
+                          "Vary", "Access-Control-Request-Headers, Access-Control-Request-Method"));
                   return complete(HttpResponse.create().withStatus(204).addHeaders(headers));
                 }
                 return respondWithHeaders(headers, () -> inner);

@@ -202,15 +202,17 @@ final class TeiRoutes extends AllDirectives {
           "'ids' must be a list of token ids or a list of such lists, not " + Inputs.kind(node));
     }
     boolean batch = node.size() > 0 && node.get(0).isArray();
-    List<List<Integer>> out = new ArrayList<>();
-    for (JsonNode list : batch ? node : List.of(node)) {
-      if (batch && !list.isArray()) {
+    for (JsonNode element : node) {
+      if (element.isArray() != batch) {
         throw new Fields.BadField(
             "ids",
-            "'ids' must be a list of token ids or a list of such lists, not a mix: "
-                + Inputs.kind(list)
-                + " among lists");
+            "'ids' must be a list of token ids or a list of such lists, not a mix of lists and "
+                + Inputs.kind(batch ? element : node.get(0)).replaceFirst("^an? ", "")
+                + "s");
       }
+    }
+    List<List<Integer>> out = new ArrayList<>();
+    for (JsonNode list : batch ? node : List.of(node)) {
       List<Integer> ids = new ArrayList<>();
       for (JsonNode id : list) {
         if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0) {

@@ -160,6 +160,10 @@ class SecurityTest {
             + " x-stainless-retry-count",
         preflight.headers().firstValue("Access-Control-Allow-Headers").orElse(""));
     assertTrue(
+        String.join(", ", preflight.headers().allValues("Vary"))
+            .contains("Access-Control-Request-Headers"),
+        preflight.headers().toString());
+    assertTrue(
         preflight.headers().firstValue("Access-Control-Allow-Methods").orElse("").contains("POST"));
     HttpResponse<String> allowed =
         Wire.post(

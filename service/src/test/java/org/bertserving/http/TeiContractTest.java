@@ -288,10 +288,16 @@ class TeiContractTest {
         Dialect.TEI, Wire.post(base + "/decode", "{\"ids\": []}"), 400, "empty");
     ApiErrorsTest.assertError(
         Dialect.TEI, Wire.post(base + "/decode", "{\"ids\": [-1]}"), 422, "validation");
-    JsonNode mixed =
-        ApiErrorsTest.assertError(
-            Dialect.TEI, Wire.post(base + "/decode", "{\"ids\": [[1], 2]}"), 422, "validation");
-    assertTrue(mixed.get("error").asText().contains("not a mix"), mixed.toString());
+    for (String mix : List.of("[[1], 2]", "[1, [2]]")) {
+      JsonNode mixed =
+          ApiErrorsTest.assertError(
+              Dialect.TEI,
+              Wire.post(base + "/decode", "{\"ids\": " + mix + "}"),
+              422,
+              "validation");
+      assertTrue(
+          mixed.get("error").asText().contains("not a mix of lists and numbers"), mixed.toString());
+    }
     ApiErrorsTest.assertError(
         Dialect.TEI,
         Wire.post(base + "/tokenize", "{\"inputs\": \"a\", " + "\"prompt_name\": \"doc\"}"),
