@@ -238,7 +238,8 @@ public interface BertClient extends AutoCloseable {
 
     /**
      * Rounds of retries after 429/503 answers or unreachable servers (default 3), each after
-     * waiting as the server's {@code Retry-After} says (or the {@link #backoff(Duration)}).
+     * waiting as the server's {@code Retry-After} says (or the {@link #backoff(Duration)}), a
+     * minute at most.
      */
     public Builder retries(int retries) {
       if (retries < 0) {
@@ -249,7 +250,8 @@ public interface BertClient extends AutoCloseable {
     }
 
     /**
-     * First wait between retries when the server gives none (doubles each time; default 200 ms).
+     * First wait between retries when the server gives none (doubles each time, up to a minute;
+     * default 200 ms).
      */
     public Builder backoff(Duration backoff) {
       if (backoff.isNegative()) {

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -96,8 +97,22 @@ final class HttpBertClient implements BertClient {
   CompletableFuture<EncodeResult> encodeAsync(List<?> inputs, EncodeOptions options) {
     byte[] json = encodeBody(inputs, options);
     checkLength(inputs, options);
-    return callAsync(attempts(Addresses.Address::encode), json, accept(options))
-        .thenApply(answer -> whole(result(answer), inputs.size()));
+    AtomicReference<CompletableFuture<?>> exchange = new AtomicReference<>();
+    CompletableFuture<EncodeResult> result =
+        callAsync(attempts(Addresses.Address::encode), json, accept(options), exchange)
+            .thenApply(answer -> whole(result(answer), inputs.size()));
+    // cancelled (an encodeStream closed early): the exchange in flight is aborted, its connection
+    // closed, and no retry follows
+    result.whenComplete(
+        (r, e) -> {
+          if (result.isCancelled()) {
+            CompletableFuture<?> current = exchange.getAndSet(CANCELLED);
+            if (current != null) {
+              current.cancel(true);
+            }
+          }
+        });
+    return result;
   }
 
   /**
@@ -107,7 +122,8 @@ final class HttpBertClient implements BertClient {
    */
   private void checkLength(List<?> inputs, EncodeOptions options) {
     if (checkLength && !options.isTokenized()) {
-      maxSeqLen(options.model()).thenAccept(limit -> warnIfLonger(inputs, limit));
+      List<?> texts = new ArrayList<>(inputs); // the caller may reuse its list once we return
+      maxSeqLen(options.model()).thenAccept(limit -> warnIfLonger(texts, limit));
     }
   }
 
@@ -184,13 +200,35 @@ final class HttpBertClient implements BertClient {
     }
   }
 
+  /** What an asynchronous call's exchange becomes once the caller cancelled the call. */
+  private static final CompletableFuture<?> CANCELLED = new CompletableFuture<>();
+
   /** As {@link #call}, without a thread waiting. */
   private CompletableFuture<Attempts.Done> callAsync(
       Attempts attempts, byte[] body, String accept) {
+    return callAsync(attempts, body, accept, new AtomicReference<>());
+  }
+
+  /**
+   * @param exchange set to each attempt's exchange as it starts
+   */
+  private CompletableFuture<Attempts.Done> callAsync(
+      Attempts attempts,
+      byte[] body,
+      String accept,
+      AtomicReference<CompletableFuture<?>> exchange) {
+    CompletableFuture<?> previous = exchange.get();
+    if (previous == CANCELLED) {
+      return CompletableFuture.failedFuture(new CancellationException("cancelled by the caller"));
+    }
     URI uri = attempts.next();
-    return async
-        .exchangeAsync(uri, body, accept, System.nanoTime() + timeout.toNanos())
-        .handle(attempts::outcome)
+    CompletableFuture<Transport.Reply> sent =
+        async.exchangeAsync(uri, body, accept, System.nanoTime() + timeout.toNanos());
+    if (!exchange.compareAndSet(previous, sent)) { // cancelled meanwhile
+      sent.cancel(true);
+      return CompletableFuture.failedFuture(new CancellationException("cancelled by the caller"));
+    }
+    return sent.handle(attempts::outcome)
         .thenCompose(
             step ->
                 step instanceof Attempts.Done done
@@ -199,7 +237,7 @@ final class HttpBertClient implements BertClient {
                             () -> {},
                             CompletableFuture.delayedExecutor(
                                 ((Attempts.Again) step).millis(), TimeUnit.MILLISECONDS))
-                        .thenCompose(x -> callAsync(attempts, body, accept)));
+                        .thenCompose(x -> callAsync(attempts, body, accept, exchange)));
   }
 
   private static BertClientException interrupted(URI uri, InterruptedException e) {

@@ -60,22 +60,31 @@ final class JdkTransport implements Transport {
     CompletableFuture<HttpResponse<byte[]>> sent = send(uri, body, accept, deadline);
     // the timeout on a copy: on the JDK's own future it would complete it, and the cancel below
     // (which aborts the exchange and closes its connection) would then find nothing to cancel
-    return sent.copy()
-        .orTimeout(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
-        .handle(
-            (r, e) -> {
-              if (e == null) {
-                return reply(r);
-              }
-              Throwable cause =
-                  e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-              if (cause instanceof TimeoutException) {
-                sent.cancel(true);
-                throw new CompletionException(
-                    new HttpTimeoutException("no whole answer from " + uri + " in time"));
-              }
-              throw new CompletionException(unwrapped(cause));
-            });
+    CompletableFuture<Reply> reply =
+        sent.copy()
+            .orTimeout(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+            .handle(
+                (r, e) -> {
+                  if (e == null) {
+                    return reply(r);
+                  }
+                  Throwable cause =
+                      e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                  if (cause instanceof TimeoutException) {
+                    sent.cancel(true);
+                    throw new CompletionException(
+                        new HttpTimeoutException("no whole answer from " + uri + " in time"));
+                  }
+                  throw new CompletionException(unwrapped(cause));
+                });
+    // a caller that cancels (its stream closed) aborts the exchange and closes its connection
+    reply.whenComplete(
+        (r, e) -> {
+          if (reply.isCancelled()) {
+            sent.cancel(true);
+          }
+        });
+    return reply;
   }
 
   private CompletableFuture<HttpResponse<byte[]>> send(

@@ -240,18 +240,44 @@ class HttpBertClientTest {
 
   @Test
   void closingAStreamEarlyClosesItsTextsAndCancelsWhatIsInFlight() throws Exception {
-    URI base = serve((x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false), STATUS);
+    CountDownLatch aborted = new CountDownLatch(3);
+    URI base =
+        serve(
+            (x, r) -> {
+              if (requests.get(r).contains("\"t0\"")) {
+                answer(x, 200, "application/x-npy", TWO_BY_THREE, false);
+                return;
+              }
+              // every later batch: headers, then a body that takes its time
+              x.getResponseHeaders().set("Content-Type", "application/x-npy");
+              x.sendResponseHeaders(200, 0);
+              long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+              try {
+                while (System.nanoTime() < until) {
+                  x.getResponseBody().write(0);
+                  x.getResponseBody().flush();
+                  Thread.sleep(100);
+                }
+              } catch (IOException e) {
+                aborted.countDown();
+              }
+            },
+            STATUS);
     java.util.concurrent.atomic.AtomicBoolean closed =
         new java.util.concurrent.atomic.AtomicBoolean();
     try (BertClient client = BertClient.builder().http(base).checkLength(false).build()) {
       java.util.stream.Stream<String> texts =
-          java.util.stream.Stream.generate(() -> "a text")
+          java.util.stream.Stream.iterate(0, i -> i + 1)
               .limit(1000)
+              .map(i -> "t" + i)
               .onClose(() -> closed.set(true));
       try (java.util.stream.Stream<float[]> vectors = client.encodeStream(texts, 2, 4)) {
         assertEquals(3, vectors.findFirst().orElseThrow().length);
       }
       assertTrue(closed.get(), "the texts' stream (a file's lines, say) is closed with it");
+      assertTrue(
+          aborted.await(10, TimeUnit.SECONDS),
+          "the batches in flight were aborted, their connections closed");
     }
   }
 
