@@ -50,7 +50,11 @@ final class HttpBertClient implements BertClient {
   private final JdkTransport async;
   private final Cleaner.Cleanable cleanable;
 
-  /** The server's status once asked (null inside: unknown), asked at most once. */
+  /** Set by {@link #close()}: every later call fails, naming why. */
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** The server's status once asked (null inside: unknown), asked until it is had. */
   private final AtomicReference<CompletableFuture<ServerStatus>> lengths = new AtomicReference<>();
 
   HttpBertClient(
@@ -173,6 +177,9 @@ final class HttpBertClient implements BertClient {
 
   /** One call in the calling thread, through the addresses and the retries. */
   private Attempts.Done call(Function<Addresses.Address, URI> route, byte[] body, String accept) {
+    if (closed.get()) {
+      throw closedError();
+    }
     Attempts attempts = attempts(route);
     while (true) {
       URI uri = attempts.next();
@@ -217,6 +224,9 @@ final class HttpBertClient implements BertClient {
       byte[] body,
       String accept,
       AtomicReference<CompletableFuture<?>> exchange) {
+    if (closed.get()) {
+      return CompletableFuture.failedFuture(closedError());
+    }
     CompletableFuture<?> previous = exchange.get();
     if (previous == CANCELLED) {
       return CompletableFuture.failedFuture(new CancellationException("cancelled by the caller"));
@@ -284,18 +294,31 @@ final class HttpBertClient implements BertClient {
 
   /**
    * The max_seq_len of {@code model} (null: the default model), from the server's status, asked
-   * once without blocking; null when it cannot be had.
+   * without blocking, once it is had (a failed question is asked again by the next call); null when
+   * it cannot be had.
    */
   private CompletableFuture<Integer> maxSeqLen(String model) {
     CompletableFuture<ServerStatus> known = lengths.get();
     if (known == null) {
       CompletableFuture<ServerStatus> asked = new CompletableFuture<>();
+      known = asked;
       if (lengths.compareAndSet(null, asked)) {
         callAsync(attempts(Addresses.Address::status), null, JSON_ONLY)
             .thenApply(HttpBertClient::status)
-            .whenComplete((s, e) -> asked.complete(e == null ? s : null));
+            .whenComplete(
+                (s, e) -> {
+                  if (e != null) {
+                    lengths.compareAndSet(asked, null); // the next call asks again
+                  }
+                  asked.complete(e == null ? s : null);
+                });
+      } else {
+        // another call asked meanwhile (or its question already failed: this call goes unwarned)
+        known = java.util.Objects.requireNonNullElse(lengths.get(), asked);
+        if (known == asked) {
+          asked.complete(null);
+        }
       }
-      known = lengths.get();
     }
     return known.thenApply(s -> s == null ? null : s.maxSeqLen(model));
   }
@@ -321,8 +344,13 @@ final class HttpBertClient implements BertClient {
     }
   }
 
+  private static BertClientException closedError() {
+    return new BertClientException("this client is closed");
+  }
+
   @Override
   public void close() {
+    closed.set(true);
     cleanable.clean();
   }
 }

@@ -119,6 +119,10 @@ final class Npy {
       if (shape[i] < 0) {
         throw malformed("shape (" + tuple + ") has a negative size");
       }
+      if (shape[i] == 0 && i > 0) {
+        // no data to check it against: (2147483647, 0) would allocate that many empty rows
+        throw malformed("shape (" + tuple + ") has a size of 0 after the batch's");
+      }
     }
     return shape;
   }

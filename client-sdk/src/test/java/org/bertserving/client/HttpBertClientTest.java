@@ -323,6 +323,44 @@ class HttpBertClientTest {
   }
 
   @Test
+  void aClosedClientRefusesEveryCallByName() throws Exception {
+    URI base = serve((x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false), STATUS);
+    BertClient client = BertClient.builder().http(base).checkLength(false).build();
+    client.close();
+    BertClientException e =
+        assertThrows(BertClientException.class, () -> client.encode(List.of("a", "b")));
+    assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    java.util.concurrent.ExecutionException async =
+        assertThrows(
+            java.util.concurrent.ExecutionException.class,
+            () -> client.encodeAsync(List.of("a", "b")).get(10, TimeUnit.SECONDS));
+    assertTrue(async.getCause().getMessage().contains("closed"), async.getCause().toString());
+    assertTrue(requests.isEmpty(), "nothing was sent: " + requests);
+  }
+
+  @Test
+  void aStatusQuestionThatFailedIsAskedAgainByALaterCall() throws Exception {
+    CountDownLatch asked = new CountDownLatch(2);
+    URI base =
+        serve(
+            (x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false),
+            (x, r) -> {
+              asked.countDown();
+              if (asked.getCount() == 1) {
+                x.sendResponseHeaders(500, -1); // the first question fails
+              } else {
+                STATUS.handle(x, r);
+              }
+            });
+    try (BertClient client = BertClient.builder().http(base).retries(0).build()) {
+      for (int call = 0; call < 100 && !asked.await(100, TimeUnit.MILLISECONDS); call++) {
+        assertEquals(2, client.encode(List.of("a", "b")).length);
+      }
+      assertEquals(0, asked.getCount(), "asked again once the first question had failed");
+    }
+  }
+
+  @Test
   void aRetryAfterOfADayOrOfNoNumberWaitsAMinuteAtMost() {
     Attempts attempts =
         new Attempts(

@@ -95,6 +95,8 @@ class NpyTest {
       {dict("2, x"), "not an array's"},
       {dict("3, 3"), "needs 36 bytes of data, the file has 24"},
       {dict("99999, 99999, 99999"), "the file has 24"},
+      {dict("2147483647, 0"), "a size of 0 after the batch's"},
+      {dict("2, 0, 768"), "a size of 0 after the batch's"},
       {"'descr': '<f4'", "not a dict"},
     };
     for (String[] c : cases) {
