@@ -3,6 +3,7 @@ package org.bertserving.client;
 import akka.actor.ActorPaths;
 import akka.actor.ActorRef;
 import akka.actor.ActorSystem;
+import akka.actor.CoordinatedShutdown;
 import akka.cluster.client.ClusterClient;
 import akka.cluster.client.ClusterClientSettings;
 import akka.pattern.Patterns;
@@ -13,6 +14,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeReply;
@@ -28,6 +31,11 @@ import org.bertserving.client.protocol.StatusRequest;
  * contact points and the transport each side must speak, instead of timing out without a word.
  */
 final class ClusterBertClient implements BertClient {
+  /** How long {@link #close()} waits for the actor system after its shutdown's phases. */
+  static final Duration TERMINATED_GRACE = Duration.ofSeconds(2);
+
+  private static final System.Logger LOG = System.getLogger(ClusterBertClient.class.getName());
+
   private static final String GATEWAY = "/user/bert-gateway";
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
       new com.fasterxml.jackson.databind.ObjectMapper();
@@ -200,9 +208,36 @@ final class ClusterBertClient implements BertClient {
             system.dispatcher());
   }
 
+  /**
+   * Stops the client's actor system, waiting for its coordinated shutdown (every phase bounded by
+   * its timeout) and then {@link #TERMINATED_GRACE} at most: Akka's remoting over TLS was seen to
+   * leave a system that never reported itself terminated, and close() waited for it for good.
+   */
   @Override
   public void close() {
-    system.terminate();
-    system.getWhenTerminated().toCompletableFuture().join();
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    try {
+      shutdown
+          .runAll(CoordinatedShutdown.actorSystemTerminateReason())
+          .toCompletableFuture()
+          .get(
+              shutdown.totalTimeout().toMillis() + TERMINATED_GRACE.toMillis(),
+              TimeUnit.MILLISECONDS);
+      system
+          .getWhenTerminated()
+          .toCompletableFuture()
+          .get(TERMINATED_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "the cluster client''s actor system {0} did not terminate within {1} ms of its"
+              + " shutdown (Akka''s remoting still closing its connections); closed without it",
+          system.name(),
+          TERMINATED_GRACE.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      // it ended, with an error of its own
+    }
   }
 }
