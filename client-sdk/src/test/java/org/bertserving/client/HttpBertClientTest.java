@@ -88,6 +88,26 @@ class HttpBertClientTest {
     x.getResponseBody().write(body);
   }
 
+  /**
+   * Sends the headers of an answer, then a byte of its body every 0.1 s for 15 s: whether the
+   * client closed the connection meanwhile.
+   */
+  private static boolean stalled(HttpExchange x) throws IOException, InterruptedException {
+    x.getResponseHeaders().set("Content-Type", "application/x-npy");
+    x.sendResponseHeaders(200, 0);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    try {
+      while (System.nanoTime() < until) {
+        x.getResponseBody().write(0);
+        x.getResponseBody().flush();
+        Thread.sleep(100);
+      }
+      return false;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
   private static final Handler STATUS =
       (x, r) ->
           answer(
@@ -249,16 +269,7 @@ class HttpBertClientTest {
                 return;
               }
               // every later batch: headers, then a body that takes its time
-              x.getResponseHeaders().set("Content-Type", "application/x-npy");
-              x.sendResponseHeaders(200, 0);
-              long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-              try {
-                while (System.nanoTime() < until) {
-                  x.getResponseBody().write(0);
-                  x.getResponseBody().flush();
-                  Thread.sleep(100);
-                }
-              } catch (IOException e) {
+              if (stalled(x)) {
                 aborted.countDown();
               }
             },
@@ -288,16 +299,7 @@ class HttpBertClientTest {
         serve(
             (x, r) -> {
               // headers at once, then a body that never ends: a stalled proxy or server
-              x.getResponseHeaders().set("Content-Type", "application/x-npy");
-              x.sendResponseHeaders(200, 0);
-              long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-              try {
-                while (System.nanoTime() < until) {
-                  x.getResponseBody().write(0);
-                  x.getResponseBody().flush();
-                  Thread.sleep(100);
-                }
-              } catch (IOException e) {
+              if (stalled(x)) {
                 connectionGone.complete(System.nanoTime());
               }
             },
