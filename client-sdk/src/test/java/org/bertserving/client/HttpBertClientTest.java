@@ -121,6 +121,7 @@ class HttpBertClientTest {
 
   @Test
   void asksForNpyReadsItGzippedOrNotAndAsksForJsonWithTokens() throws Exception {
+    CountDownLatch statusAnswered = new CountDownLatch(1); // asked beside the first call
     URI base =
         serve(
             (x, r) -> {
@@ -137,7 +138,10 @@ class HttpBertClientTest {
                 answer(x, 200, "application/x-npy", TWO_BY_THREE, r % 2 == 0);
               }
             },
-            STATUS);
+            (x, r) -> {
+              STATUS.handle(x, r);
+              statusAnswered.countDown();
+            });
     try (BertClient client =
         BertClient.builder().http(base).apiKey("s3cret").header("X-Team", "search").build()) {
       for (int i = 0; i < 3; i++) {
@@ -150,6 +154,7 @@ class HttpBertClientTest {
       EncodeResult withTokens = client.encode(List.of("a"), EncodeOptions.withTokens());
       assertEquals(List.of("[CLS]"), withTokens.tokens().get(0));
     }
+    assertTrue(statusAnswered.await(10, TimeUnit.SECONDS), "the status was asked");
     String status = requests.stream().filter(r -> r.startsWith("GET /status")).findFirst().get();
     assertTrue(status.contains("Accept: application/json\n"), status);
     List<String> encodes = requests.stream().filter(r -> r.startsWith("POST")).toList();
