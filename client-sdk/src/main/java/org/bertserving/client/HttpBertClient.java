@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import javax.net.ssl.SSLContext;
@@ -51,8 +52,7 @@ final class HttpBertClient implements BertClient {
   private final Cleaner.Cleanable cleanable;
 
   /** Set by {@link #close()}: every later call fails, naming why. */
-  private final java.util.concurrent.atomic.AtomicBoolean closed =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   /** The server's status once asked (null inside: unknown), asked until it is had. */
   private final AtomicReference<CompletableFuture<ServerStatus>> lengths = new AtomicReference<>();
@@ -301,7 +301,6 @@ final class HttpBertClient implements BertClient {
     CompletableFuture<ServerStatus> known = lengths.get();
     if (known == null) {
       CompletableFuture<ServerStatus> asked = new CompletableFuture<>();
-      known = asked;
       if (lengths.compareAndSet(null, asked)) {
         callAsync(attempts(Addresses.Address::status), null, JSON_ONLY)
             .thenApply(HttpBertClient::status)
@@ -312,11 +311,11 @@ final class HttpBertClient implements BertClient {
                   }
                   asked.complete(e == null ? s : null);
                 });
+        known = asked;
       } else {
-        // another call asked meanwhile (or its question already failed: this call goes unwarned)
-        known = java.util.Objects.requireNonNullElse(lengths.get(), asked);
-        if (known == asked) {
-          asked.complete(null);
+        known = lengths.get(); // another call's question, or none if it failed meanwhile
+        if (known == null) {
+          return CompletableFuture.completedFuture(null);
         }
       }
     }

@@ -7,8 +7,10 @@ import akka.http.javadsl.model.headers.RawHeader;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * CORS for the origins {@code -cors} names, none by default: a page of another origin may call this
@@ -84,13 +86,15 @@ final class Cors extends AllDirectives {
 
   /** {@link #HEADERS} and each header of {@code requested} (a comma-separated list) beside them. */
   static String allowedHeaders(String requested) {
+    Set<String> known = new HashSet<>();
+    for (String header : HEADERS.split(",")) {
+      known.add(header.strip().toLowerCase(Locale.ROOT));
+    }
     StringBuilder allowed = new StringBuilder(HEADERS);
-    String known = "," + HEADERS.toLowerCase(Locale.ROOT).replace(" ", "") + ",";
     for (String header : requested.split(",")) {
       String name = header.strip();
-      if (!name.isEmpty() && !known.contains("," + name.toLowerCase(Locale.ROOT) + ",")) {
+      if (!name.isEmpty() && known.add(name.toLowerCase(Locale.ROOT))) {
         allowed.append(", ").append(name);
-        known += name.toLowerCase(Locale.ROOT) + ",";
       }
     }
     return allowed.toString();

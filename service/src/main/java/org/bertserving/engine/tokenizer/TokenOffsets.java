@@ -28,10 +28,11 @@ final class TokenOffsets {
     for (int t = 0; t < tokens.size(); t++) {
       String token = tokens.get(t);
       int[] span;
-      if (token.equals(Vocab.UNK) && !text.startsWith(token, skip(text, at, true))) {
+      int wordStart = skip(text, at, true);
+      if (token.equals(Vocab.UNK) && !text.startsWith(token, wordStart)) {
         // a word the vocabulary cannot spell (an emoji), not "[UNK]" written in the text: the
         // model's added tokens list [UNK] too, but it is not in the text to be found
-        span = word(text, skip(text, at, true));
+        span = word(text, wordStart);
       } else if (addedTokens.contains(token)) {
         int found = text.indexOf(token, at);
         span = found < 0 ? null : new int[] {found, found + token.length()};
