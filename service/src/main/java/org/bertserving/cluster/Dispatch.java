@@ -19,6 +19,9 @@ final class Dispatch {
   /** Engine failures a row may see before its request fails. */
   static final int MAX_FAILURES = 2;
 
+  /** How often, at most, jobs are looked at for {@link #releaseOverdue} while workers are full. */
+  private static final long CHECK_OVERDUE_EVERY = java.time.Duration.ofSeconds(1).toNanos();
+
   private final String model;
   private final boolean tokenLevel;
   private final WorkerRegistry<ActorRef<Worker.Command>> workers;
@@ -29,6 +32,15 @@ final class Dispatch {
 
   /** Whether a request still waits for its rows (not finished yet). */
   private final Predicate<String> waiting;
+
+  /**
+   * How long after its last request's deadline a job a worker never reported stops holding the
+   * worker's room: one request timeout (a run still in progress then ends soon after anyway).
+   */
+  private final long overdueNanos;
+
+  /** When jobs were last looked at for {@link #releaseOverdue}, {@link System#nanoTime()}. */
+  private long overdueCheckedNanos = System.nanoTime();
 
   /**
    * @param model the name of the model all these workers serve
@@ -58,6 +70,7 @@ final class Dispatch {
     this.metrics = metrics;
     this.context = context;
     this.waiting = waiting;
+    this.overdueNanos = settings.requestTimeout().toNanos();
   }
 
   String model() {
@@ -106,6 +119,9 @@ final class Dispatch {
   void dispatch() {
     while (true) {
       ActorRef<Worker.Command> worker = workers.pick();
+      if (worker == null && queue.rows() > 0 && releaseOverdue(false) > 0) {
+        worker = workers.pick();
+      }
       if (worker == null) {
         break;
       }
@@ -118,6 +134,33 @@ final class Dispatch {
       metrics.jobRows.observe(job.rows());
       worker.tell(new Worker.Assignment(jobId, job.leaving(now), context.getSelf()));
     }
+  }
+
+  /**
+   * Frees the room of jobs their workers never reported, a request timeout after their last
+   * request's deadline (looked at once a second at most, unless {@code now}); returns how many.
+   */
+  int releaseOverdue(boolean now) {
+    long at = System.nanoTime();
+    if (!now && at - overdueCheckedNanos < CHECK_OVERDUE_EVERY) {
+      return 0;
+    }
+    overdueCheckedNanos = at;
+    List<Map.Entry<ActorRef<Worker.Command>, Job>> overdue = workers.overdue(at - overdueNanos);
+    for (Map.Entry<ActorRef<Worker.Command>, Job> e : overdue) {
+      metrics.unreportedJobs.increment();
+      for (Job.Segment segment : e.getValue().segments()) {
+        admission.progressed(segment.requestId(), segment.size());
+      }
+      context
+          .getLog()
+          .warn(
+              "worker {} never reported a job of {} row(s) given to it: a request timeout after"
+                  + " its requests' deadline its room is free again",
+              workerName(e.getKey()),
+              e.getValue().rows());
+    }
+    return overdue.size();
   }
 
   void describeAll() {

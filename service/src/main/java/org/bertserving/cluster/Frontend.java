@@ -28,7 +28,10 @@ public final class Frontend extends AbstractBehavior<FrontendProtocol.Command>
     INSTANCE
   }
 
-  /** How often the frontend asks its workers again (GPU memory, compiles). */
+  /**
+   * How often the frontend asks its workers again (GPU memory, compiles), and frees the room of
+   * jobs they never reported ({@link Dispatch#releaseOverdue}).
+   */
   static final java.time.Duration DESCRIBE_EVERY = java.time.Duration.ofSeconds(10);
 
   // Messages from actors of this node only: they never cross nodes, so need no serializer.
@@ -146,6 +149,11 @@ public final class Frontend extends AbstractBehavior<FrontendProtocol.Command>
 
   private Behavior<Command> onDescribeTick() {
     models.describeAll();
+    for (Dispatch model : models.all()) {
+      if (model.releaseOverdue(true) > 0) {
+        dispatch(model);
+      }
+    }
     return this;
   }
 

@@ -80,6 +80,13 @@ public final class Metrics {
           "bert_engine_failures_total",
           "TensorFlow runs that failed (the worker restarts its session)");
 
+  /** Jobs whose workers never reported them: their room freed after the requests' deadline. */
+  public final Count unreportedJobs =
+      count(
+          "bert_unreported_jobs_total",
+          "Jobs a worker never reported done, failed or given back (their room freed after the"
+              + " requests' timeout)");
+
   /** Times this node was removed from the cluster and joined again as a new incarnation. */
   public final Count rejoins =
       count("bert_rejoins_total", "Times this node rejoined the cluster as a new incarnation");

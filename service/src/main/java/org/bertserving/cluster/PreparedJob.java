@@ -14,6 +14,8 @@ import org.bertserving.engine.InvalidInputException;
  * their requests told so; a segment with bad input is answered at once with its error.
  */
 final class PreparedJob {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PreparedJob.class);
+
   final Worker.Assignment assignment;
   final List<Job.Segment> live = new ArrayList<>();
   final List<Featurized> features = new ArrayList<>();
@@ -35,6 +37,7 @@ final class PreparedJob {
         continue;
       }
       try {
+        encoder.faults().beforePreparation();
         segment.options().width(encoder.dim()); // dimensions out of range: refused before any run
         Featurized f =
             encoder
@@ -45,6 +48,22 @@ final class PreparedJob {
         job.rows.addAll(f.rows());
       } catch (InvalidInputException e) {
         segment.fail(400, "invalid_input", e.shifted(segment.offset()).getMessage());
+      } catch (RuntimeException e) {
+        // a bug in reading these texts: their request fails with it, the job's other requests
+        // and the worker go on (thrown further, it would restart the worker with this job lost)
+        LOG.error(
+            "worker {} could not read the texts of request {}", worker, segment.requestId(), e);
+        segment.fail(
+            500,
+            "engine_error",
+            "worker "
+                + worker
+                + " could not read texts "
+                + segment.offset()
+                + "-"
+                + (segment.offset() + segment.size() - 1)
+                + " of the request: "
+                + e);
       }
     }
     return job;

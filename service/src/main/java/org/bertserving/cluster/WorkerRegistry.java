@@ -109,6 +109,29 @@ final class WorkerRegistry<W> {
     return jobs == null ? null : jobs.remove(jobId);
   }
 
+  /**
+   * Forgets the jobs nobody has waited for since before {@code sinceNanos} (every one of their
+   * requests' deadlines passed by then) and returns them with their workers: the workers' reports
+   * of them were lost (messages between nodes arrive at most once) or never sent, and must not hold
+   * the workers' room for good. A report that comes after all is ignored ({@link #ended}).
+   */
+  List<Map.Entry<W, Job>> overdue(long sinceNanos) {
+    List<Map.Entry<W, Job>> overdue = new ArrayList<>();
+    for (Map.Entry<W, Map<Long, Job>> e : inFlight.entrySet()) {
+      e.getValue()
+          .values()
+          .removeIf(
+              job -> {
+                boolean late = job.segments().stream().allMatch(s -> s.expired(sinceNanos));
+                if (late) {
+                  overdue.add(Map.entry(e.getKey(), job));
+                }
+                return late;
+              });
+    }
+    return overdue;
+  }
+
   /** A registered worker starts recovering; false if it is unknown or already recovering. */
   boolean recovering(W worker) {
     return inFlight.containsKey(worker) && recovering.add(worker);

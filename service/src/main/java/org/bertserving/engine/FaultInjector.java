@@ -15,6 +15,7 @@ public final class FaultInjector {
   private final AtomicReference<String> poison = new AtomicReference<>("");
   private final AtomicLong delayMillis = new AtomicLong();
   private final AtomicInteger failDeliveries = new AtomicInteger();
+  private final AtomicInteger failPreparations = new AtomicInteger();
 
   /**
    * The next {@code deliveries} times a worker sends a job's rows, it fails instead with an
@@ -28,6 +29,22 @@ public final class FaultInjector {
   public void beforeDelivery() {
     if (failDeliveries.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       throw new IllegalStateException("injected worker failure (chaos: fail-next-deliveries)");
+    }
+  }
+
+  /**
+   * The next {@code segments} times a worker reads a request's texts for a job, it fails instead
+   * with an exception it does not expect (a bug in reading them, not bad input): that request is
+   * answered with the error, and the worker goes on.
+   */
+  public void failNextPreparations(int segments) {
+    failPreparations.set(Math.max(0, segments));
+  }
+
+  /** Called by a worker before it reads a request's texts. */
+  public void beforePreparation() {
+    if (failPreparations.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      throw new IllegalStateException("injected worker failure (chaos: fail-next-preparations)");
     }
   }
 
@@ -51,6 +68,7 @@ public final class FaultInjector {
   public void reset() {
     failRuns.set(0);
     failDeliveries.set(0);
+    failPreparations.set(0);
     poison.set("");
     delayMillis.set(0);
   }

@@ -67,9 +67,13 @@ final class ManagementRoutes extends AllDirectives {
                 path(
                     "crash",
                     () ->
-                        parameter(
-                            "deliveries",
-                            n -> arm(f -> f.failNextDeliveries(Integer.parseInt(n))))),
+                        concat(
+                            parameter(
+                                "deliveries",
+                                n -> arm(f -> f.failNextDeliveries(Integer.parseInt(n)))),
+                            parameter(
+                                "preparations",
+                                n -> arm(f -> f.failNextPreparations(Integer.parseInt(n)))))),
                 path("poison", () -> parameter("text", text -> arm(f -> f.poison(text)))),
                 path("delay", () -> parameter("ms", ms -> arm(f -> f.delay(Long.parseLong(ms))))),
                 path("reset", () -> arm(FaultInjector::reset))));

@@ -125,6 +125,22 @@ class FrontendDispatchTest {
       return (Worker.Assignment) seen.get(seen.size() - 1);
     }
 
+    /** The next job it is given within {@code time}, or {@code null}. */
+    Worker.Assignment takenWithin(Duration time) {
+      long end = System.nanoTime() + time.toNanos();
+      while (end - System.nanoTime() > 0) {
+        try {
+          if (probe.receiveMessage(Duration.ofNanos(end - System.nanoTime()))
+              instanceof Worker.Assignment job) {
+            return job;
+          }
+        } catch (AssertionError nothing) {
+          return null;
+        }
+      }
+      return null;
+    }
+
     /** Is given no job for {@code time}. */
     void takesNothingFor(Duration time) {
       long end = System.nanoTime() + time.toNanos();
@@ -311,5 +327,43 @@ class FrontendDispatchTest {
     a.fails(held, "out of memory");
     b.computes(b.takes());
     answered(2, 2);
+  }
+
+  /**
+   * A worker that never reports a job (its report lost between nodes) holds that room only until a
+   * request timeout past the job's deadline: then the frontend gives it jobs again, and counts it.
+   */
+  @Test
+  void aJobNeverReportedHoldsItsWorkersRoomOnlyUntilATimeoutPastItsDeadline() {
+    stop();
+    start("bert-serving.frontend.request-timeout = 1s\n");
+    ProbeWorker a = new ProbeWorker("a", 1);
+    a.describes();
+    encode(1);
+    a.takes(); // and never reports it
+    assertEquals(504, client.expectMessageClass(EncodeFailure.class, WAIT).status());
+    encode(1); // the lost job's deadline has just passed: its room is not free yet
+    a.takesNothingFor(Duration.ofMillis(500));
+    assertEquals(0, metrics.unreportedJobs.sum());
+
+    Worker.Assignment next =
+        org.awaitility.Awaitility.await("the lost job's room free again")
+            .atMost(WAIT)
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () -> {
+                  encode(1);
+                  return a.takenWithin(Duration.ofMillis(100));
+                },
+                java.util.Objects::nonNull);
+    a.computes(next);
+    client.fishForMessage(
+        WAIT,
+        "a request answered",
+        m ->
+            m instanceof EncodeReply
+                ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore());
+    assertEquals(1, metrics.unreportedJobs.sum());
   }
 }

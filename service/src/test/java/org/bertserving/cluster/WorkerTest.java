@@ -155,6 +155,58 @@ class WorkerTest {
         .until(node::allReady);
   }
 
+  /**
+   * A bug in reading one request's texts (not bad input, not the device) fails that request with
+   * the cause, while the job's other request is served and the job is reported done: the worker
+   * neither restarts nor loses the job (its frontend would hold its room for it).
+   */
+  @Test
+  void aBugInReadingOneRequestFailsItAndTheJobGoesOn() {
+    NodeWorkers node = new NodeWorkers(1);
+    ActorRef<Worker.Command> worker = ready(node);
+    Job two =
+        new Job(
+            List.of(
+                new Job.Segment(
+                    "r1",
+                    aggregator.getRef(),
+                    0,
+                    List.of("a", "b"),
+                    null,
+                    0,
+                    0,
+                    CallOptions.DEFAULTS,
+                    false),
+                new Job.Segment(
+                    "r2",
+                    aggregator.getRef(),
+                    0,
+                    List.of("the dog"),
+                    null,
+                    0,
+                    0,
+                    CallOptions.DEFAULTS,
+                    false)));
+    encoder.faults().failNextPreparations(1);
+    worker.tell(assignment(12, frontend, leaving(two)));
+    Aggregator.JobResult failed =
+        aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(30));
+    assertEquals("r1", failed.requestId());
+    assertEquals(500, failed.status());
+    assertTrue(
+        failed.error().contains("could not read texts 0-1 of the request")
+            && failed.error().contains("fail-next-preparations"),
+        failed.error());
+    Aggregator.JobResult served =
+        aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(30));
+    assertEquals("r2", served.requestId());
+    assertEquals(1, served.rows().size());
+    assertEquals(12, frontend.expectMessageClass(Frontend.JobDone.class).jobId());
+    assertTrue(node.allReady(), "not restarted");
+    serves(worker, frontend, aggregator, 13, "the dog", "a cat");
+    KIT.stop(worker);
+  }
+
   @Test
   void aJobThatArrivesExpiredIsReportedNotSkipped() {
     NodeWorkers node = new NodeWorkers(1);
