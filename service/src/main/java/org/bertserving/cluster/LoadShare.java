@@ -86,14 +86,20 @@ public final class LoadShare extends AbstractBehavior<LoadShare.Command> {
     topic.tell(Topic.subscribe(context.getSelf().narrow()));
   }
 
+  /**
+   * Resumed after a failure in one message's handling, as its frontend is: the other frontends'
+   * news is soft state, and stopped, it would leave its frontend admitting alone for good.
+   */
   static Behavior<Command> create(ActorRef<Frontend.Command> frontend, Settings settings) {
-    return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(
-                timers -> {
-                  timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.interval());
-                  return new LoadShare(context, frontend, settings);
-                }));
+    return Behaviors.supervise(
+            Behaviors.<Command>setup(
+                context ->
+                    Behaviors.withTimers(
+                        timers -> {
+                          timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.interval());
+                          return new LoadShare(context, frontend, settings);
+                        })))
+        .onFailure(Exception.class, akka.actor.typed.SupervisorStrategy.resume());
   }
 
   @Override
@@ -122,7 +128,9 @@ public final class LoadShare extends AbstractBehavior<LoadShare.Command> {
   }
 
   private Behavior<Command> onFrontendLoad(FrontendLoad load) {
-    if (!load.from().equals(getContext().getSelf())) {
+    if (load.from() == null) {
+      getContext().getLog().warn("news of a frontend's load without its sender, ignored: {}", load);
+    } else if (!load.from().equals(getContext().getSelf())) {
       // keyed by node: a frontend's next incarnation on the same address replaces its old news
       peers.heard(
           load.from().path().address().toString(),

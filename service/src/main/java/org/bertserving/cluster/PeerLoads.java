@@ -35,8 +35,24 @@ final class PeerLoads {
 
   /** News from {@code peer} with its backlog per model (each model is admitted on its own). */
   void heard(String peer, double backlogTokens, Map<String, Double> byModel, long nowNanos) {
-    peers.put(
-        peer, new News(Math.max(0, backlogTokens), byModel == null ? Map.of() : byModel, nowNanos));
+    Map<String, Double> models = new TreeMap<>();
+    if (byModel != null) {
+      byModel.forEach(
+          (model, tokens) -> {
+            if (model != null && tokens != null) {
+              models.put(model, tokens(tokens));
+            }
+          });
+    }
+    peers.put(peer, new News(tokens(backlogTokens), models, nowNanos));
+  }
+
+  /**
+   * A backlog as another node published it, fit to add up: a negative one, or one that is not a
+   * number (from a node with a bug, or of another version), counts as none.
+   */
+  private static double tokens(double published) {
+    return published > 0 && published < Double.POSITIVE_INFINITY ? published : 0;
   }
 
   /** The other frontends' backlogs together, per model. */

@@ -43,4 +43,20 @@ class PeerLoadsTest {
     assertTrue(own.publish(400, 10_000, 280 * MS), "a big drop too");
     assertTrue(own.publish(401, 0, 290 * MS), "budget unknown: any change of a token");
   }
+
+  /** News from a node with a bug, or of another version, never poisons the sums admission uses. */
+  @Test
+  void backlogsThatAreNotNumbersCountAsNone() {
+    PeerLoads peers = new PeerLoads(Duration.ofSeconds(2), Duration.ofMillis(200));
+    Map<String, Double> odd = new java.util.HashMap<>();
+    odd.put("m", null);
+    odd.put("n", Double.NaN);
+    odd.put("o", -5.0);
+    odd.put("p", 70.0);
+    peers.heard("akka://bert-serving@10.0.0.1:25520", Double.NaN, odd, 0);
+    peers.heard("akka://bert-serving@10.0.0.2:25520", Double.POSITIVE_INFINITY, null, 0);
+    peers.heard("akka://bert-serving@10.0.0.3:25520", 30, Map.of("p", 5.0), 0);
+    assertEquals(30, peers.total(), 1e-9);
+    assertEquals(Map.of("n", 0.0, "o", 0.0, "p", 75.0), peers.totalByModel());
+  }
 }
