@@ -63,8 +63,9 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     INSTANCE
   }
 
-  /** A session was warmed up, or failed to (the failure). */
-  private record Warmed(Throwable failure) implements Command, NoSerializationVerificationNeeded {}
+  /** A session was warmed up, or failed to (the failure), for the instance {@code by}. */
+  private record Warmed(Object by, Throwable failure)
+      implements Command, NoSerializationVerificationNeeded {}
 
   /** What this worker is, for a frontend that asked. */
   private record Described(
@@ -104,7 +105,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     // warm up (under -xla: compile every shape) and measure first, so that a registered worker
     // answers at full speed (and /ready means ready), and the frontend knows its speed at once
     health.warmingUp(engine.warmedUp());
-    context.pipeToSelf(engine.warmUp(), (warm, failure) -> new Warmed(failure));
+    context.pipeToSelf(engine.warmUp(), (warm, failure) -> new Warmed(self, failure));
   }
 
   /**
@@ -172,6 +173,9 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   }
 
   private Behavior<Command> onWarmed(Warmed warmed) {
+    if (warmed.by() != self) {
+      return Behaviors.same(); // the instance's before a restart: this one warms its own session
+    }
     if (warmed.failure() != null) {
       return recover("warm-up failed", WorkerEngine.failure(warmed.failure()));
     }
@@ -186,7 +190,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   }
 
   private Behavior<Command> onReopen() {
-    getContext().pipeToSelf(engine.warmUp(), (warm, failure) -> new Warmed(failure));
+    getContext().pipeToSelf(engine.warmUp(), (warm, failure) -> new Warmed(self, failure));
     return Behaviors.same();
   }
 
