@@ -3,6 +3,7 @@ package org.bertserving.client;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import org.bertserving.client.protocol.EncodeReply;
 
 /** What both transports share: client-side validation, results, failures. */
@@ -47,14 +48,26 @@ final class Outcomes {
         : new EncodeResult(reply.matrix(), null, reply.tokens());
   }
 
+  /**
+   * The answer, waited for as long as it takes (each call has its own timeout), or until the
+   * waiting thread is interrupted: then the call is cancelled (its exchange aborted), the thread
+   * keeps its interrupt, and the failure says so.
+   */
   static <T> T join(CompletableFuture<T> future) {
     try {
-      return future.join();
-    } catch (CompletionException e) {
+      return future.get();
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new BertClientException("interrupted while waiting for the server's answer", e);
+    } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
       }
-      throw e;
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new CompletionException(e.getCause());
     }
   }
 }

@@ -297,6 +297,54 @@ class HttpBertClientTest {
     }
   }
 
+  /**
+   * A thread that waits in a stream for a server that takes its time ends its wait when it is
+   * interrupted: a failure that says so, its interrupt kept, the exchange aborted.
+   */
+  @Test
+  void anInterruptEndsAStreamsWaitAndAbortsItsExchange() throws Exception {
+    CountDownLatch sent = new CountDownLatch(1);
+    CompletableFuture<Boolean> aborted = new CompletableFuture<>();
+    URI base =
+        serve(
+            (x, r) -> {
+              sent.countDown();
+              aborted.complete(stalled(x));
+            },
+            STATUS);
+    try (BertClient client =
+        BertClient.builder()
+            .http(base)
+            .checkLength(false)
+            .timeout(java.time.Duration.ofSeconds(60))
+            .build()) {
+      CompletableFuture<Throwable> ended = new CompletableFuture<>();
+      Thread reader =
+          new Thread(
+              () -> {
+                try (java.util.stream.Stream<float[]> vectors =
+                    client.encodeStream(java.util.stream.Stream.of("a", "b"), 2, 1)) {
+                  vectors.findFirst();
+                  ended.complete(new AssertionError("answered"));
+                } catch (Throwable t) {
+                  ended.complete(
+                      Thread.currentThread().isInterrupted()
+                          ? t
+                          : new AssertionError("the interrupt was not kept", t));
+                }
+              });
+      reader.start();
+      assertTrue(sent.await(10, TimeUnit.SECONDS), "the batch was sent");
+      reader.interrupt();
+      Throwable failure = ended.get(10, TimeUnit.SECONDS);
+      assertTrue(
+          failure instanceof BertClientException
+              && failure.getCause() instanceof InterruptedException,
+          failure.toString());
+      assertTrue(aborted.get(10, TimeUnit.SECONDS), "the exchange was aborted");
+    }
+  }
+
   @Test
   void anAsynchronousCallPastItsTimeoutClosesItsConnection() throws Exception {
     CompletableFuture<Long> connectionGone = new CompletableFuture<>();
