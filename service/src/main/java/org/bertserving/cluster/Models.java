@@ -43,6 +43,9 @@ final class Models {
   private final ActorContext<Frontend.Command> context;
   private final Consumer<ServedModels> publish;
 
+  /** What {@link #publish} last took. */
+  private ServedModels published = ServedModels.NONE;
+
   /**
    * @param defaultModel the configured default model, or {@code null}: the first that joins
    * @param create a new model's dispatch, from the first description of one of its workers
@@ -134,6 +137,20 @@ final class Models {
       model.listed(its);
     }
     byWorker.keySet().retainAll(listing);
+    publishIfChanged();
+  }
+
+  /**
+   * Publishes the models known to this node's routes when one joined, or when one's last worker
+   * left or one came back.
+   */
+  private void publishIfChanged() {
+    Set<String> live = new HashSet<>();
+    byName.values().stream().filter(d -> d.size() > 0).forEach(d -> live.add(d.model()));
+    if (served.size() != published.models().size() || !live.equals(published.live())) {
+      published = new ServedModels(List.copyOf(served.values()), defaultName(), live);
+      publish.accept(published);
+    }
   }
 
   /**
@@ -151,7 +168,6 @@ final class Models {
     ServedModel first = served.putIfAbsent(description.model(), said);
     if (first == null) {
       firstWorker.put(description.model(), description.name());
-      publish.accept(new ServedModels(List.copyOf(served.values()), defaultName()));
     } else if (first.disagreement(said) != null) {
       // the routes serve the model as its first worker described it: say so, once per worker
       context
@@ -165,6 +181,7 @@ final class Models {
     }
     byWorker.put(description.worker(), model);
     model.joined(description);
+    publishIfChanged();
     context
         .getLog()
         .info(

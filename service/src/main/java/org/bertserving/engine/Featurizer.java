@@ -85,6 +85,10 @@ public final class Featurizer {
         isTokenized && !prefix.isEmpty() ? tokenizer.tokenize(prefix) : List.of();
     List<List<String>> first = new ArrayList<>(inputs.size());
     List<List<String>> second = new ArrayList<>(inputs.size());
+    // whether each input is laid out as a pair: one of two fields keeps its second [SEP] when its
+    // second text tokenizes to nothing, as Hugging Face's tokenizers (and so a cross-encoder) do;
+    // bert-as-service's "a ||| " and token lists are pairs only with a second side
+    List<Boolean> paired = new ArrayList<>(inputs.size());
     for (Object input : inputs) {
       if (isTokenized) {
         splitTokenized((List<?>) input, first, second);
@@ -101,11 +105,16 @@ public final class Featurizer {
       } else {
         splitText(prefix + input, first, second);
       }
+      paired.add(
+          input instanceof Map<?, ?> pair
+              ? pair.get(TEXT_PAIR) != null
+              : !second.get(second.size() - 1).isEmpty());
     }
-    int seqLen = maxSeqLen != null ? maxSeqLen : batchLength(first, second);
+    int seqLen = maxSeqLen != null ? maxSeqLen : batchLength(first, second, paired);
     List<InputFeatures> rows = new ArrayList<>(inputs.size());
     for (int i = 0; i < first.size(); i++) {
-      rows.add(features(i, first.get(i), second.get(i), seqLen, isTokenized, options));
+      rows.add(
+          features(i, first.get(i), second.get(i), paired.get(i), seqLen, isTokenized, options));
     }
     int outputLength = fixedEmbedLength && maxSeqLen == null ? maxPositions : seqLen;
     return new Featurized(rows, outputLength);
@@ -266,12 +275,13 @@ public final class Featurizer {
   }
 
   /** {@code max_seq_len=NONE}: the longest text of this batch plus its special tokens. */
-  private int batchLength(List<List<String>> first, List<List<String>> second) {
+  private int batchLength(
+      List<List<String>> first, List<List<String>> second, List<Boolean> paired) {
     int longest = 0;
     boolean anyPair = false;
     for (int i = 0; i < first.size(); i++) {
       longest = Math.max(longest, first.get(i).size() + second.get(i).size());
-      anyPair |= !second.get(i).isEmpty();
+      anyPair |= paired.get(i);
     }
     return Math.min(longest + (anyPair ? 3 : 2), maxPositions);
   }
@@ -280,11 +290,12 @@ public final class Featurizer {
       int index,
       List<String> a,
       List<String> b,
+      boolean pair,
       int seqLen,
       boolean isTokenized,
       CallOptions options) {
-    boolean special = !(noSpecialToken && isTokenized && b.isEmpty());
-    int extra = special ? (b.isEmpty() ? 2 : 3) : 0;
+    boolean special = !(noSpecialToken && isTokenized && !pair);
+    int extra = special ? (pair ? 3 : 2) : 0;
     int given = a.size() + b.size() + extra;
     if (given > seqLen && options.refuseLong()) {
       throw new InvalidInputException(
@@ -296,7 +307,7 @@ public final class Featurizer {
               + " (truncate: true cuts it)");
     }
     boolean left = options.cutLeft();
-    if (!b.isEmpty()) {
+    if (pair) {
       a = new ArrayList<>(a);
       b = new ArrayList<>(b);
       truncatePair(a, b, seqLen - 3, left);
@@ -304,7 +315,7 @@ public final class Featurizer {
       a = left ? a.subList(a.size() - (seqLen - extra), a.size()) : a.subList(0, seqLen - extra);
     }
     int edge = maskClsSep ? 0 : 1;
-    int length = special ? a.size() + 2 + (b.isEmpty() ? 0 : b.size() + 1) : a.size();
+    int length = special ? a.size() + 2 + (pair ? b.size() + 1 : 0) : a.size();
     List<String> tokens = new ArrayList<>(length);
     int[] segments = new int[length];
     int[] mask = new int[length];
@@ -321,7 +332,7 @@ public final class Featurizer {
       tokens.add(Vocab.SEP);
       mask[p++] = edge;
     }
-    if (!b.isEmpty()) {
+    if (pair) {
       for (String t : b) {
         tokens.add(t);
         segments[p] = 1;

@@ -6,6 +6,7 @@ import akka.http.javadsl.server.Route;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.bertserving.client.LabelScore;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
@@ -101,14 +102,15 @@ final class ScoringRoutes extends AllDirectives {
     if (node == null || node.isNull()) {
       throw new Fields.BadField("inputs", "'inputs' is required: a text, a pair or a list of them");
     }
-    boolean single = node.isTextual() || isPair(node);
+    // as TEI reads it: a list whose first element is a text is one input, a text or a pair
+    boolean single = node.isTextual() || (node.isArray() && node.path(0).isTextual());
     List<Object> inputs = new ArrayList<>();
     for (JsonNode element : single ? List.of(node) : node) {
       inputs.add(sequence(element, inputs.size()));
     }
     Kinds.Target target = Kinds.target(api, null, "/predict", ModelKind.CLASSIFY, ModelKind.RERANK);
     ApiError refused = target.refused();
-    if (refused == null && inputs.isEmpty()) {
+    if (refused == null && (inputs.isEmpty() || inputs.stream().anyMatch(ScoringRoutes::blank))) {
       refused = ApiError.of(400, "empty", "`inputs` cannot be empty");
     }
     if (refused == null && inputs.size() > api.http.maxClientBatchSize()) {
@@ -163,6 +165,13 @@ final class ScoringRoutes extends AllDirectives {
     return agent.contains("@huggingface/inference");
   }
 
+  /** Whether an input of {@link #sequence}, a text or a pair, is blank (on either side). */
+  private static boolean blank(Object input) {
+    return input instanceof Map<?, ?> pair
+        ? pair.values().stream().anyMatch(side -> ((String) side).isBlank())
+        : ((String) input).isBlank();
+  }
+
   private static boolean isPair(JsonNode node) {
     return node.isArray() && node.size() == 2 && node.get(0).isTextual() && node.get(1).isTextual();
   }
@@ -179,10 +188,14 @@ final class ScoringRoutes extends AllDirectives {
     }
     throw new Fields.BadField(
         "inputs",
-        "'inputs'["
-            + index
-            + "] must be a text or a pair of texts [a, b], not "
-            + Inputs.kind(element));
+        (element.isArray() && element.path(0).isTextual() && index == 0
+            ? "'inputs' as one input is a text or a pair of texts [a, b], not a list of "
+                + element.size()
+                + "; a batch is a list of them: [[a], [a, b], ...]"
+            : "'inputs'["
+                + index
+                + "] must be a text or a pair of texts [a, b], not "
+                + Inputs.kind(element)));
   }
 
   private Route similarity(JsonNode body) {

@@ -215,6 +215,31 @@ class ScoringRoutesTest {
     assertEquals(2, batch.size(), batch.toString());
     assertLabels(logits[0], batch.get(0));
     assertLabels(logits[1], batch.get(1));
+    // a list whose first element is a text is one input, as TEI reads it: a flat answer
+    JsonNode listed =
+        Wire.json(
+            Wire.post(classifier + "/predict", body(Map.of("inputs", List.of("the dog is good")))));
+    assertLabels(Scores.softmax(logits[0]), listed);
+    HttpResponse<String> three =
+        Wire.post(classifier + "/predict", body(Map.of("inputs", List.of("a", "b", "c"))));
+    assertEquals(422, three.statusCode(), three.body());
+    assertTrue(three.body().contains("a batch is a list of them"), three.body());
+  }
+
+  /** An empty text, or an empty side of a pair, is TEI's 400 {@code empty}, not a 413. */
+  @Test
+  void predictRefusesAnEmptyTextOrSideAsEmpty() throws Exception {
+    for (Object inputs :
+        List.of(
+            "",
+            "  ",
+            List.of("a", ""),
+            List.of(List.of("the dog"), List.of(" ", "a cat")),
+            List.of())) {
+      HttpResponse<String> r = Wire.post(classifier + "/predict", body(Map.of("inputs", inputs)));
+      assertEquals(400, r.statusCode(), inputs + ": " + r.body());
+      assertEquals("empty", Wire.json(r).get("error_type").asText(), r.body());
+    }
   }
 
   static void assertLabels(float[] expected, JsonNode labels) {
