@@ -62,6 +62,8 @@ public final class Main {
     // a graceful stop is a success: leave the cluster, let requests in flight finish, exit 0
     Signal.handle(new Signal("TERM"), signal -> stop(server));
     Signal.handle(new Signal("INT"), signal -> stop(server));
+    // stopped from within (bert-as-service's TERMINATION on the ZeroMQ door): exit 0 as well
+    server.closed().thenRun(() -> System.exit(0));
   }
 
   private static void stop(BertServer server) {

@@ -51,6 +51,7 @@ public final class BertServer implements AutoCloseable {
   private final Metrics metrics = new Metrics();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  private final CompletableFuture<Void> closed = new CompletableFuture<>();
   // not a daemon: between two incarnations it is what keeps the JVM alive
   private final ScheduledExecutorService rejoins =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "bert-serving-rejoin"));
@@ -211,7 +212,8 @@ public final class BertServer implements AutoCloseable {
     try {
       created =
           ActorSystem.create(
-              Guardian.create(settings, http, engines, metrics, incarnationWorkers, bound),
+              Guardian.create(
+                  settings, http, engines, metrics, incarnationWorkers, bound, this::stopAsked),
               SYSTEM_NAME,
               config);
     } catch (RuntimeException e) {
@@ -348,6 +350,22 @@ public final class BertServer implements AutoCloseable {
   }
 
   /**
+   * The node was asked to stop through one of its own doors (bert-as-service's TERMINATION): it
+   * stops as on SIGTERM, on a thread of its own (the door's thread is one the stop closes), and
+   * {@link #closed} tells whoever runs it (the command line exits 0).
+   */
+  private void stopAsked() {
+    Thread stop = new Thread(this::close, "bert-serving-stop-asked");
+    stop.setDaemon(false);
+    stop.start();
+  }
+
+  /** Completes once {@link #close} has ended: the node stopped for good, its engines closed. */
+  public java.util.concurrent.CompletionStage<Void> closed() {
+    return closed;
+  }
+
+  /**
    * Leaves the cluster and stops, letting requests in flight finish (coordinated shutdown), within
    * a bound: each phase of the coordinated shutdown has its own timeout, and past the last one
    * (actor-system-terminate) the system gets {@link #TERMINATED_GRACE} more to end; the engines
@@ -368,6 +386,7 @@ public final class BertServer implements AutoCloseable {
     } while (current != system);
     stopped.complete(null);
     closeEngines();
+    closed.complete(null);
   }
 
   /**

@@ -47,12 +47,13 @@ final class Guardian {
       List<BertEncoder> engines,
       Metrics metrics,
       NodeWorkers workers,
-      CompletableFuture<NodePorts> bound) {
+      CompletableFuture<NodePorts> bound,
+      Runnable stopNode) {
     return Behaviors.setup(
         context -> {
           Opened opened = new Opened();
           try {
-            wire(context, settings, http, engines, metrics, workers, opened);
+            wire(context, settings, http, engines, metrics, workers, opened, stopNode);
           } catch (RuntimeException e) {
             opened.failed = e;
           }
@@ -109,7 +110,8 @@ final class Guardian {
       List<BertEncoder> engines,
       Metrics metrics,
       NodeWorkers workers,
-      Opened opened) {
+      Opened opened,
+      Runnable stopNode) {
     ActorSystem<Void> system = context.getSystem();
     Route bootstrapRoutes = null;
     if (settings.bootstrap()) {
@@ -148,7 +150,8 @@ final class Guardian {
                 settings.showTokensToClient(),
                 zmq.terminationAllowed(),
                 zmq.model(),
-                () -> metrics.served);
+                () -> metrics.served,
+                stopNode);
         opened.zmq.stopWith(system);
       }
     }

@@ -45,10 +45,18 @@ public final class ZmqDoor implements AutoCloseable {
   private final boolean allowTermination;
   private final String model;
   private final Supplier<ServedModels> served;
+  private final Runnable stopNode;
   private final ZContext context = new ZContext();
   private final ZmqPublisher publisher;
   private final Thread receiver;
   private volatile boolean running = true;
+
+  /**
+   * Requests taken and not answered yet: a stop lets them finish before the replies' socket goes.
+   */
+  private final java.util.concurrent.atomic.AtomicInteger unanswered =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private final int port;
   private final int portOut;
 
@@ -62,9 +70,11 @@ public final class ZmqDoor implements AutoCloseable {
       boolean showTokens,
       boolean allowTermination,
       String model,
-      Supplier<ServedModels> served) {
+      Supplier<ServedModels> served,
+      Runnable stopNode) {
     this.model = model == null || model.isBlank() ? null : model;
     this.served = served;
+    this.stopNode = stopNode;
     this.system = system;
     this.frontend = frontend;
     this.timeout = timeout;
@@ -202,12 +212,14 @@ public final class ZmqDoor implements AutoCloseable {
     }
     boolean tokenized = texts.size() > 0 && texts.get(0).isArray();
     EncodeRequest request = new EncodeRequest(null, texts, tokenized, showTokens).withModel(model);
+    unanswered.incrementAndGet();
     FrontendAsk.encode(frontend, request, timeout, system)
         .whenComplete(
             (outcome, e) -> reply(client, reqId, e, () -> vectors(client, reqId, outcome)));
   }
 
   private void status(byte[] client, byte[] reqId) {
+    unanswered.incrementAndGet();
     FrontendAsk.status(frontend, system)
         .whenComplete((status, e) -> reply(client, reqId, e, () -> status(client, reqId, status)));
   }
@@ -225,6 +237,8 @@ public final class ZmqDoor implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.error("ZeroMQ answer could not be made; the client gets a 500", e);
       error(client, reqId, 500, "the answer could not be made: " + e);
+    } finally {
+      unanswered.decrementAndGet();
     }
   }
 
@@ -269,7 +283,7 @@ public final class ZmqDoor implements AutoCloseable {
       return;
     }
     LOG.warn("TERMINATION received on the ZeroMQ door: stopping the node");
-    system.terminate();
+    stopNode.run(); // as SIGTERM: the node leaves and stops, it does not rejoin
   }
 
   private void error(byte[] client, byte[] reqId, int status, String description) {
@@ -278,31 +292,61 @@ public final class ZmqDoor implements AutoCloseable {
   }
 
   /**
-   * Stops taking requests when the node stops (coordinated shutdown's first phase), then closes.
+   * When the node stops (or leaves the cluster to rejoin): stops taking requests at coordinated
+   * shutdown's first phase, as HTTP unbinds; lets the requests taken finish, as HTTP does, within
+   * the request timeout (service-requests-done), their replies sent; then closes.
    */
   public void stopWith(ActorSystem<?> system) {
-    akka.actor.CoordinatedShutdown.get(akka.actor.typed.javadsl.Adapter.toClassic(system))
-        .addTask(
-            akka.actor.CoordinatedShutdown.PhaseServiceUnbind(),
-            "zmq-door",
-            () -> {
-              close();
-              return java.util.concurrent.CompletableFuture.completedFuture(akka.Done.done());
-            });
+    akka.actor.CoordinatedShutdown shutdown =
+        akka.actor.CoordinatedShutdown.get(akka.actor.typed.javadsl.Adapter.toClassic(system));
+    shutdown.addTask(
+        akka.actor.CoordinatedShutdown.PhaseServiceUnbind(),
+        "zmq-door-unbind",
+        () -> {
+          stopReceiving();
+          return java.util.concurrent.CompletableFuture.completedFuture(akka.Done.done());
+        });
+    shutdown.addTask(
+        akka.actor.CoordinatedShutdown.PhaseServiceRequestsDone(),
+        "zmq-door-requests-done",
+        () ->
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> {
+                  answered(System.nanoTime() + timeout.toNanos());
+                  close();
+                  return akka.Done.done();
+                }));
   }
 
-  @Override
-  public void close() {
-    if (!running) {
-      return;
+  /** Waits until every request taken is answered (its reply queued), or until {@code deadline}. */
+  private void answered(long deadline) {
+    while (unanswered.get() > 0 && deadline - System.nanoTime() > 0) {
+      java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
     }
+    if (unanswered.get() > 0) {
+      LOG.warn("stopping the ZeroMQ door with {} request(s) unanswered", unanswered.get());
+    }
+  }
+
+  private void stopReceiving() {
     running = false;
     try {
       receiver.join(2000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    publisher.close();
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    stopReceiving();
+    publisher.close(); // sends what is queued first
     context.close();
   }
 }

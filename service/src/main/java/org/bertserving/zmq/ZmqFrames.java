@@ -101,6 +101,10 @@ final class ZmqFrames {
     body.put("server_version_jvm", body.path("server_version").asText());
     body.put("server_version", PROTOCOL_VERSION);
     body.put("client", new String(client, StandardCharsets.UTF_8));
+    if (!body.path("max_seq_len").isNumber()) {
+      // -max_seq_len NONE: the Python client reads a number or null (it calls int() on any other)
+      body.putNull("max_seq_len");
+    }
     return json(body);
   }
 

@@ -44,39 +44,50 @@ final class ZmqPublisher implements AutoCloseable {
   private void publish(ZMQ.Socket pub) {
     Set<String> subscribed = new HashSet<>();
     Map<String, ArrayDeque<Outgoing>> waiting = new HashMap<>();
-    while (running) {
-      byte[] event;
-      while ((event = pub.recv(ZMQ.DONTWAIT)) != null) {
-        if (event.length > 0) {
-          String topic = new String(event, 1, event.length - 1, StandardCharsets.UTF_8);
-          if (event[0] == 1) {
-            subscribed.add(topic);
-            ArrayDeque<Outgoing> held = waiting.remove(topic);
-            if (held != null) {
-              held.forEach(o -> write(pub, o));
-            }
-          } else {
-            subscribed.remove(topic);
-          }
-        }
-      }
-      Outgoing o;
+    while (running || !outbox.isEmpty()) { // closing: what is queued goes out first
       try {
-        o = outbox.poll(EVENT_WAIT_MS, TimeUnit.MILLISECONDS);
+        publishOnce(pub, subscribed, waiting);
       } catch (InterruptedException e) {
         break;
-      }
-      for (; o != null; o = outbox.poll()) {
-        String topic = new String(o.client(), StandardCharsets.UTF_8);
-        if (subscribed.contains(topic)) {
-          write(pub, o);
-        } else {
-          waiting.computeIfAbsent(topic, t -> new ArrayDeque<>()).add(o);
+      } catch (RuntimeException e) { // one reply that cannot go must not end every reply
+        LOG.error("ZeroMQ reply could not be sent", e);
+        if (!running) {
+          break;
         }
+        java.util.concurrent.locks.LockSupport.parkNanos(EVENT_WAIT_MS * 1_000_000);
       }
-      dropStale(waiting);
     }
     pub.close();
+  }
+
+  private void publishOnce(
+      ZMQ.Socket pub, Set<String> subscribed, Map<String, ArrayDeque<Outgoing>> waiting)
+      throws InterruptedException {
+    byte[] event;
+    while ((event = pub.recv(ZMQ.DONTWAIT)) != null) {
+      if (event.length > 0) {
+        String topic = new String(event, 1, event.length - 1, StandardCharsets.UTF_8);
+        if (event[0] == 1) {
+          subscribed.add(topic);
+          ArrayDeque<Outgoing> held = waiting.remove(topic);
+          if (held != null) {
+            held.forEach(o -> write(pub, o));
+          }
+        } else {
+          subscribed.remove(topic);
+        }
+      }
+    }
+    Outgoing o = outbox.poll(EVENT_WAIT_MS, TimeUnit.MILLISECONDS);
+    for (; o != null; o = outbox.poll()) {
+      String topic = new String(o.client(), StandardCharsets.UTF_8);
+      if (subscribed.contains(topic)) {
+        write(pub, o);
+      } else {
+        waiting.computeIfAbsent(topic, t -> new ArrayDeque<>()).add(o);
+      }
+    }
+    dropStale(waiting);
   }
 
   /** Replies for clients that never subscribed go after a while; so do emptied queues. */
@@ -114,7 +125,7 @@ final class ZmqPublisher implements AutoCloseable {
   public void close() {
     running = false;
     try {
-      thread.join(2000);
+      thread.join(5000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -200,6 +200,60 @@ class ZmqDoorTest {
     }
   }
 
+  /**
+   * With {@code -max_seq_len NONE} the config carries {@code null}, which the Python client reads
+   * (it calls {@code int()} on anything else, "NONE" too, and could not connect); and TERMINATION,
+   * allowed on loopback, stops the node for good as SIGTERM does (it used to end only the actor
+   * system, which the node took for a removal from the cluster and rejoined).
+   */
+  @Test
+  void maxSeqLenNoneIsNullAndTerminationStopsTheNode() throws Exception {
+    BertServer node =
+        TestNodes.start(
+            zmqNode(
+                "bert-serving.engine.max-seq-len",
+                "NONE",
+                "bert-serving.zmq.allow-termination",
+                true));
+    try (Client c = new Client(node.ports().zmq(), node.ports().zmqOut())) {
+      TestNodes.awaitWorkers(node, 1);
+      c.send("SHOW_CONFIG", 0);
+      JsonNode config = JSON.readTree(c.receive().get(1));
+      assertTrue(
+          config.has("max_seq_len") && config.get("max_seq_len").isNull(), config.toString());
+      c.send("TERMINATION", 0);
+      node.closed().toCompletableFuture().get(90, java.util.concurrent.TimeUnit.SECONDS);
+    } finally {
+      node.close();
+    }
+  }
+
+  /**
+   * A request taken before the node stops is answered before the door closes, as HTTP lets its
+   * requests finish: the Python client, whose default timeout is none, would wait for good.
+   */
+  @Test
+  void aRequestTakenBeforeTheNodeStopsIsAnswered() throws Exception {
+    BertServer node = TestNodes.start(zmqNode());
+    try (Client c = new Client(node.ports().zmq(), node.ports().zmqOut())) {
+      TestNodes.awaitWorkers(node, 1);
+      c.send("[\"warm\"]", 1);
+      c.receive(); // subscribed, and the engine warm
+      node.faults().forEach(f -> f.delay(1500)); // the next run takes its time
+      long before = node.metrics().requests.sum();
+      c.send("[\"hello world\"]", 1);
+      TestNodes.await(
+          () -> node.metrics().requests.sum() > before, 10, "the frontend took the request");
+      Thread closing = new Thread(node::close, "test-stop");
+      closing.start();
+      JsonNode header = JSON.readTree(c.receive().get(1));
+      assertEquals("float32", header.get("dtype").asText(), header.toString());
+      closing.join(90_000);
+    } finally {
+      node.close();
+    }
+  }
+
   @Test
   void tokenLevelFloat16RepliesUnderNoneAndFp16() throws Exception {
     try (BertServer none =
@@ -311,7 +365,8 @@ class ZmqDoorTest {
                 false,
                 false,
                 null,
-                () -> org.bertserving.cluster.ServedModels.NONE);
+                () -> org.bertserving.cluster.ServedModels.NONE,
+                () -> {});
         Client c = new Client(door.port(), door.portOut())) {
       c.send("[\"a\", \"b\"]", 2);
       Frontend.Encode ragged = frontend.expectMessageClass(Frontend.Encode.class);
