@@ -366,7 +366,21 @@ public final class StartArgs {
       if (!file.isFile()) {
         throw new IllegalArgumentException("-config " + file + ": no such file");
       }
-      flags = flags.withFallback(ConfigFactory.parseFile(file));
+      try {
+        flags = flags.withFallback(ConfigFactory.parseFile(file));
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new IllegalArgumentException(
+            "-config "
+                + file
+                + ": "
+                + e.getMessage()
+                + (e.getMessage().contains("not found")
+                    ? " (a file it includes by name is looked for beside it: include a shipped"
+                        + " file by its path, include required(file(\"/opt/bert-serving/"
+                        + "cluster-conf/worker.conf\")))"
+                    : ""),
+            e);
+      }
     }
     return org.bertserving.server.NodeConfig.load(flags);
   }

@@ -142,4 +142,31 @@ class ClusterConfFilesTest {
     assertEquals(
         "tcp", load(dir().resolve("application.conf")).getString("akka.remote.artery.transport"));
   }
+
+  /**
+   * A shipped file copied elsewhere (as to /etc/bert-serving/node.conf) stops the start, naming the
+   * include it cannot find, instead of starting without it: without tls.conf, Artery would run
+   * plain TCP on the cluster port, unauthenticated.
+   */
+  @Test
+  void aCopyThatCannotFindWhatItIncludesStopsTheStartSayingSo(
+      @org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+    Path copy = tmp.resolve("node.conf");
+    Files.copy(dir().resolve("worker.conf"), copy);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> org.bertserving.cli.StartArgs.parse("-config", copy.toString()).config());
+    assertTrue(
+        e.getMessage().contains("application.conf")
+            && e.getMessage().contains("include required(file("),
+        e.getMessage());
+    Files.writeString(
+        copy,
+        "include required(file(\""
+            + dir().resolve("worker.conf").toAbsolutePath().normalize()
+            + "\"))\nakka.cluster.seed-nodes = [\"akka://bert-serving@10.0.0.1:25520\", \"akka://bert-serving@10.0.0.2:25520\"]\n");
+    Config config = org.bertserving.cli.StartArgs.parse("-config", copy.toString()).config();
+    assertEquals("tls-tcp", config.getString("akka.remote.artery.transport"), "TLS kept");
+  }
 }
