@@ -267,7 +267,21 @@ public final class ZmqDoor implements AutoCloseable {
       error(client, reqId, f.status(), f.description());
       return;
     }
-    publisher.send(client, ZmqFrames.status(((StatusReply) status).status(), client), null, reqId);
+    JsonNode config = ((StatusReply) status).status();
+    ServedModel own = model == null ? null : served.get().get(model);
+    if (own != null) {
+      // -zmq_model: the client checks its texts against the model it is served, not the default
+      com.fasterxml.jackson.databind.node.ObjectNode mine =
+          (com.fasterxml.jackson.databind.node.ObjectNode) config.deepCopy();
+      if (own.maxSeqLen() > 0) {
+        mine.put("max_seq_len", own.maxSeqLen());
+      } else {
+        mine.putNull("max_seq_len");
+      }
+      mine.put("pooling_strategy", own.pooling());
+      config = mine;
+    }
+    publisher.send(client, ZmqFrames.status(config, client), null, reqId);
   }
 
   private void terminate(byte[] client, byte[] reqId) {

@@ -321,6 +321,11 @@ class ZmqDoorTest {
         JsonNode header = JSON.readTree(c.receive().get(1));
         assertEquals("float16", header.get("dtype").asText(), header.toString());
         assertEquals(List.of(1, 8, 32), JSON.convertValue(header.get("shape"), List.class));
+        // the config the client checks its texts against is that model's, not the default's
+        c.send("SHOW_CONFIG", 0);
+        JsonNode config = JSON.readTree(c.receive().get(1));
+        assertEquals(8, config.get("max_seq_len").asInt(), config.toString());
+        assertEquals("NONE", config.get("pooling_strategy").asText(), config.toString());
       }
     }
   }
