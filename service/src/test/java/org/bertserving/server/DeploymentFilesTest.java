@@ -60,6 +60,14 @@ class DeploymentFilesTest {
       assertEquals("management", container.at("/readinessProbe/httpGet/port").asText());
       assertEquals("management", container.at("/livenessProbe/httpGet/port").asText());
       assertTrue(ports(container).contains(8558), "management port declared");
+      if (workload == worker) { // liveness only once the models are up, however long that takes
+        assertEquals("/health", container.at("/startupProbe/httpGet/path").asText());
+        assertTrue(
+            container.at("/startupProbe/periodSeconds").asInt()
+                    * container.at("/startupProbe/failureThreshold").asInt()
+                >= 300,
+            "five minutes at least for a start");
+      }
       assertTrue(
           workload.at("/spec/template/spec/terminationGracePeriodSeconds").asInt() >= 70,
           "graceful termination covers the request timeout");
