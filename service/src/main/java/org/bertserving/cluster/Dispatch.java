@@ -19,9 +19,6 @@ final class Dispatch {
   /** Engine failures a row may see before its request fails. */
   static final int MAX_FAILURES = 2;
 
-  /** How often, at most, jobs are looked at for {@link #releaseOverdue} while workers are full. */
-  private static final long CHECK_OVERDUE_EVERY = java.time.Duration.ofSeconds(1).toNanos();
-
   private final String model;
   private final boolean tokenLevel;
   private final WorkerRegistry<ActorRef<Worker.Command>> workers;
@@ -32,15 +29,6 @@ final class Dispatch {
 
   /** Whether a request still waits for its rows (not finished yet). */
   private final Predicate<String> waiting;
-
-  /**
-   * How long after its last request's deadline a job a worker never reported stops holding the
-   * worker's room: one request timeout (a run still in progress then ends soon after anyway).
-   */
-  private final long overdueNanos;
-
-  /** When jobs were last looked at for {@link #releaseOverdue}, {@link System#nanoTime()}. */
-  private long overdueCheckedNanos = System.nanoTime();
 
   /**
    * @param model the name of the model all these workers serve
@@ -70,7 +58,6 @@ final class Dispatch {
     this.metrics = metrics;
     this.context = context;
     this.waiting = waiting;
-    this.overdueNanos = settings.requestTimeout().toNanos();
   }
 
   String model() {
@@ -119,9 +106,6 @@ final class Dispatch {
   void dispatch() {
     while (true) {
       ActorRef<Worker.Command> worker = workers.pick();
-      if (worker == null && queue.rows() > 0 && releaseOverdue(false) > 0) {
-        worker = workers.pick();
-      }
       if (worker == null) {
         break;
       }
@@ -137,34 +121,30 @@ final class Dispatch {
   }
 
   /**
-   * Frees the room of jobs their workers never reported, a request timeout after their last
-   * request's deadline (looked at once a second at most, unless {@code now}); returns how many.
+   * What a worker says it holds ({@link Frontend.JobsHeld}): the jobs given to it before it was
+   * asked that it does not hold were reported in a message that was lost; their room is free again.
+   * A hung worker still holds its jobs and gets no more.
    */
-  int releaseOverdue(boolean now) {
-    long at = System.nanoTime();
-    if (!now && at - overdueCheckedNanos < CHECK_OVERDUE_EVERY) {
-      return 0;
-    }
-    overdueCheckedNanos = at;
-    List<Map.Entry<ActorRef<Worker.Command>, Job>> overdue = workers.overdue(at - overdueNanos);
-    for (Map.Entry<ActorRef<Worker.Command>, Job> e : overdue) {
+  void held(Frontend.JobsHeld held) {
+    for (Job job : workers.unheld(held.worker(), held.upTo(), held.held())) {
       metrics.unreportedJobs.increment();
-      for (Job.Segment segment : e.getValue().segments()) {
+      for (Job.Segment segment : job.segments()) {
         admission.progressed(segment.requestId(), segment.size());
       }
       context
           .getLog()
           .warn(
-              "worker {} never reported a job of {} row(s) given to it: a request timeout after"
-                  + " its requests' deadline its room is free again",
-              workerName(e.getKey()),
-              e.getValue().rows());
+              "worker {} no longer holds a job of {} row(s) it never reported (the report was"
+                  + " lost): its room is free again",
+              workerName(held.worker()),
+              job.rows());
     }
-    return overdue.size();
   }
 
   void describeAll() {
-    workers.workers().forEach(w -> w.tell(new Worker.Describe(context.getSelf())));
+    workers
+        .workers()
+        .forEach(w -> w.tell(new Worker.Describe(context.getSelf(), workers.nextJobId())));
   }
 
   void done(Frontend.JobDone done) {
@@ -188,7 +168,7 @@ final class Dispatch {
   private void recovering(ActorRef<Worker.Command> worker) {
     if (workers.recovering(worker)) {
       admission.workerLeft(worker);
-      worker.tell(new Worker.Describe(context.getSelf()));
+      worker.tell(new Worker.Describe(context.getSelf(), workers.nextJobId()));
     }
   }
 
@@ -265,7 +245,7 @@ final class Dispatch {
   void listed(Set<ActorRef<Worker.Command>> listing) {
     List<WorkerRegistry.Gone<ActorRef<Worker.Command>>> left = new ArrayList<>();
     for (ActorRef<Worker.Command> joined : workers.listed(listing, left)) {
-      joined.tell(new Worker.Describe(context.getSelf()));
+      joined.tell(new Worker.Describe(context.getSelf(), workers.nextJobId()));
     }
     left.forEach(this::gone);
     if (!left.isEmpty()) {

@@ -29,8 +29,8 @@ public final class Frontend extends AbstractBehavior<FrontendProtocol.Command>
   }
 
   /**
-   * How often the frontend asks its workers again (GPU memory, compiles), and frees the room of
-   * jobs they never reported ({@link Dispatch#releaseOverdue}).
+   * How often the frontend asks its workers again (GPU memory, compiles, and the jobs they hold:
+   * {@link Dispatch#held}).
    */
   static final java.time.Duration DESCRIBE_EVERY = java.time.Duration.ofSeconds(10);
 
@@ -138,6 +138,7 @@ public final class Frontend extends AbstractBehavior<FrontendProtocol.Command>
         .onMessage(JobDone.class, done -> dispatchAfter(done.worker(), d -> d.done(done)))
         .onMessage(JobFailed.class, failed -> dispatchAfter(failed.worker(), d -> d.failed(failed)))
         .onMessage(JobReturned.class, back -> dispatchAfter(back.worker(), d -> d.returned(back)))
+        .onMessage(JobsHeld.class, held -> dispatchAfter(held.worker(), d -> d.held(held)))
         .onMessage(WorkerDescription.class, this::onWorkerDescription)
         .onMessage(RequestFinished.class, this::onRequestFinished)
         .onMessage(WorkersChanged.class, this::onWorkersChanged)
@@ -149,11 +150,6 @@ public final class Frontend extends AbstractBehavior<FrontendProtocol.Command>
 
   private Behavior<Command> onDescribeTick() {
     models.describeAll();
-    for (Dispatch model : models.all()) {
-      if (model.releaseOverdue(true) > 0) {
-        dispatch(model);
-      }
-    }
     return this;
   }
 

@@ -42,6 +42,15 @@ public interface FrontendProtocol {
   record JobReturned(long jobId, ActorRef<Worker.Command> worker) implements Command, WireMessage {}
 
   /**
+   * A worker's answer to {@link Worker.Describe}, at once: the ids of this frontend's jobs it holds
+   * (waiting, running, or being sent). A job of an id below {@code upTo} (given before the
+   * Describe) that it does not hold, and that the frontend still counts as its, was reported in a
+   * message that was lost (messages between nodes arrive at most once): its room is free again.
+   */
+  record JobsHeld(ActorRef<Worker.Command> worker, long upTo, java.util.List<Long> held)
+      implements Command, WireMessage {}
+
+  /**
    * A worker's description, its reply to {@link Worker.Describe}: its name, the device it really
    * runs on, the speed it measured at warm-up, its TensorFlow, CUDA runtime and cuDNN, GPU memory
    * (MiB; -1 on the CPU), XLA compiles at warm-up and on live traffic; the model it serves, by

@@ -80,12 +80,12 @@ public final class Metrics {
           "bert_engine_failures_total",
           "TensorFlow runs that failed (the worker restarts its session)");
 
-  /** Jobs whose workers never reported them: their room freed after the requests' deadline. */
+  /** Jobs whose workers' reports were lost: their room freed when the worker said so. */
   public final Count unreportedJobs =
       count(
           "bert_unreported_jobs_total",
-          "Jobs a worker never reported done, failed or given back (their room freed after the"
-              + " requests' timeout)");
+          "Jobs whose report a worker sent and the frontend never got (their room freed once the"
+              + " worker said it no longer holds them)");
 
   /** Times this node was removed from the cluster and joined again as a new incarnation. */
   public final Count rejoins =

@@ -124,7 +124,7 @@ final class Models {
     undescribed.retainAll(listing);
     for (ActorRef<Worker.Command> worker : listing) {
       if (!byWorker.containsKey(worker) && undescribed.add(worker)) {
-        worker.tell(new Worker.Describe(context.getSelf()));
+        worker.tell(new Worker.Describe(context.getSelf(), 0));
       }
     }
     for (Dispatch model : byName.values()) {
@@ -195,7 +195,7 @@ final class Models {
   /** Asks every worker who it is again, and those that have not answered yet. */
   void describeAll() {
     byName.values().forEach(Dispatch::describeAll);
-    undescribed.forEach(w -> w.tell(new Worker.Describe(context.getSelf())));
+    undescribed.forEach(w -> w.tell(new Worker.Describe(context.getSelf(), 0)));
   }
 
   /**

@@ -50,8 +50,13 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   public record Assignment(long jobId, Job job, ActorRef<Frontend.Command> frontend)
       implements Command, WireMessage {}
 
-  /** A frontend that has just seen this worker asks for its {@link Frontend.WorkerDescription}. */
-  public record Describe(ActorRef<Frontend.Command> frontend) implements Command, WireMessage {}
+  /**
+   * A frontend asks for this worker's {@link Frontend.WorkerDescription} (when it has just seen it,
+   * and every {@link Frontend#DESCRIBE_EVERY}), and, answered at once, for the ids of its jobs the
+   * worker holds ({@link Frontend.JobsHeld}); {@code upTo}: the frontend's next job id as it asked.
+   */
+  public record Describe(ActorRef<Frontend.Command> frontend, long upTo)
+      implements Command, WireMessage {}
 
   /** A job's computation ended, on the engine's thread, for the instance {@code by}. */
   private record JobComputed(
@@ -154,7 +159,12 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   private Receive<Command> serving() {
     return newReceiveBuilder()
         .onMessage(Assignment.class, this::onAssignment)
-        .onMessage(Describe.class, d -> describe(d.frontend()))
+        .onMessage(
+            Describe.class,
+            d -> {
+              held(d);
+              return describe(d.frontend());
+            })
         .onMessage(Described.class, this::onDescribed)
         .onMessage(JobComputed.class, this::onJobComputed)
         .onSignal(PreRestart.class, s -> restarting())
@@ -168,8 +178,18 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   }
 
   private Behavior<Command> onDescribeWhileWarming(Describe describe) {
+    held(describe); // none: a warming worker gives its jobs back
     askedWhileWarming.add(describe.frontend());
     return Behaviors.same();
+  }
+
+  /** Tells the asking frontend, at once, which of its jobs this worker holds. */
+  private void held(Describe describe) {
+    describe
+        .frontend()
+        .tell(
+            new Frontend.JobsHeld(
+                getContext().getSelf(), describe.upTo(), jobs.heldFor(describe.frontend())));
   }
 
   private Behavior<Command> onWarmed(Warmed warmed) {

@@ -120,6 +120,22 @@ final class WorkerJobs {
     undelivered = job;
   }
 
+  /** The ids of the jobs of {@code frontend} this worker holds: waiting, running, being sent. */
+  java.util.List<Long> heldFor(ActorRef<Frontend.Command> frontend) {
+    java.util.List<Long> held = new java.util.ArrayList<>();
+    for (PreparedJob job : waiting) {
+      if (job.assignment.frontend().equals(frontend)) {
+        held.add(job.assignment.jobId());
+      }
+    }
+    for (PreparedJob job : new PreparedJob[] {running, undelivered}) {
+      if (job != null && job.assignment.frontend().equals(frontend)) {
+        held.add(job.assignment.jobId());
+      }
+    }
+    return held;
+  }
+
   /** The worker restarts: every job it holds goes back to its frontend. */
   void giveBackAll() {
     // aggregators keep the first copy of a row: rows of a job half delivered may come twice

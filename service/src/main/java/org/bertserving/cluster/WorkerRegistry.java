@@ -109,27 +109,34 @@ final class WorkerRegistry<W> {
     return jobs == null ? null : jobs.remove(jobId);
   }
 
+  /** The id the next job assigned gets: every job assigned so far has a smaller one. */
+  long nextJobId() {
+    return nextJobId;
+  }
+
   /**
-   * Forgets the jobs nobody has waited for since before {@code sinceNanos} (every one of their
-   * requests' deadlines passed by then) and returns them with their workers: the workers' reports
-   * of them were lost (messages between nodes arrive at most once) or never sent, and must not hold
-   * the workers' room for good. A report that comes after all is ignored ({@link #ended}).
+   * Forgets the jobs of {@code worker} assigned before {@code upTo} that it says it does not hold
+   * ({@link Frontend.JobsHeld}): its report of them was lost (messages between nodes arrive at most
+   * once) and they must not hold its room for good. Returns them; a report that comes after all is
+   * ignored ({@link #ended}).
    */
-  List<Map.Entry<W, Job>> overdue(long sinceNanos) {
-    List<Map.Entry<W, Job>> overdue = new ArrayList<>();
-    for (Map.Entry<W, Map<Long, Job>> e : inFlight.entrySet()) {
-      e.getValue()
-          .values()
-          .removeIf(
-              job -> {
-                boolean late = job.segments().stream().allMatch(s -> s.expired(sinceNanos));
-                if (late) {
-                  overdue.add(Map.entry(e.getKey(), job));
-                }
-                return late;
-              });
+  List<Job> unheld(W worker, long upTo, java.util.Collection<Long> held) {
+    Map<Long, Job> jobs = inFlight.get(worker);
+    List<Job> lost = new ArrayList<>();
+    if (jobs == null) {
+      return lost;
     }
-    return overdue;
+    Set<Long> holds = new HashSet<>(held);
+    jobs.entrySet()
+        .removeIf(
+            e -> {
+              boolean gone = e.getKey() < upTo && !holds.contains(e.getKey());
+              if (gone) {
+                lost.add(e.getValue());
+              }
+              return gone;
+            });
+    return lost;
   }
 
   /** A registered worker starts recovering; false if it is unknown or already recovering. */

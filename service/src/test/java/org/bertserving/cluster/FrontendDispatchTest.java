@@ -330,40 +330,45 @@ class FrontendDispatchTest {
   }
 
   /**
-   * A worker that never reports a job (its report lost between nodes) holds that room only until a
-   * request timeout past the job's deadline: then the frontend gives it jobs again, and counts it.
+   * A job whose report was lost between nodes holds its worker's room only until the worker says it
+   * no longer holds it, in its answer to the frontend's next Describe (every {@link
+   * Frontend#DESCRIBE_EVERY}); a worker that still holds its job (a hung run) keeps it and gets no
+   * other.
    */
   @Test
-  void aJobNeverReportedHoldsItsWorkersRoomOnlyUntilATimeoutPastItsDeadline() {
-    stop();
-    start("bert-serving.frontend.request-timeout = 1s\n");
+  void aJobWhoseReportWasLostHoldsItsRoomUntilTheWorkerSaysItNoLongerHoldsIt() {
     ProbeWorker a = new ProbeWorker("a", 1);
     a.describes();
     encode(1);
-    a.takes(); // and never reports it
-    assertEquals(504, client.expectMessageClass(EncodeFailure.class, WAIT).status());
-    encode(1); // the lost job's deadline has just passed: its room is not free yet
-    a.takesNothingFor(Duration.ofMillis(500));
+    Worker.Assignment lost = a.takes(); // its report will be lost
+    encode(1); // waits: a has no room
+
+    // a hung worker still holds its job: it keeps its room, and gets nothing more
+    frontend.tell(new Frontend.JobsHeld(a.probe.getRef(), lost.jobId() + 1, List.of(lost.jobId())));
+    a.takesNothingFor(Duration.ofMillis(300));
     assertEquals(0, metrics.unreportedJobs.sum());
 
-    Worker.Assignment next =
-        org.awaitility.Awaitility.await("the lost job's room free again")
-            .atMost(WAIT)
-            .pollInterval(Duration.ofMillis(200))
-            .until(
-                () -> {
-                  encode(1);
-                  return a.takenWithin(Duration.ofMillis(100));
-                },
-                java.util.Objects::nonNull);
+    // the frontend's next Describe: a answers, at once, that it holds nothing
+    List<Worker.Command> seen =
+        a.probe.fishForMessage(
+            Duration.ofSeconds(20),
+            "the frontend's next Describe",
+            m ->
+                m instanceof Worker.Describe
+                    ? FishingOutcomes.complete()
+                    : FishingOutcomes.continueAndIgnore());
+    Worker.Describe asked = (Worker.Describe) seen.get(seen.size() - 1);
+    assertTrue(asked.upTo() > lost.jobId(), "the lost job was given before the question");
+    frontend.tell(new Frontend.JobsHeld(a.probe.getRef(), asked.upTo(), List.of()));
+    Worker.Assignment next = a.takes();
+    assertNotEquals(lost.jobId(), next.jobId());
+    assertEquals(1, metrics.unreportedJobs.sum());
     a.computes(next);
-    client.fishForMessage(
-        WAIT,
-        "a request answered",
-        m ->
-            m instanceof EncodeReply
-                ? FishingOutcomes.complete()
-                : FishingOutcomes.continueAndIgnore());
+    answered(1);
+    // the lost job's rows, late after all, still answer their request (it has not timed out);
+    // its report changes nothing
+    a.computes(lost);
+    answered(1);
     assertEquals(1, metrics.unreportedJobs.sum());
   }
 }

@@ -207,6 +207,52 @@ class WorkerTest {
     KIT.stop(worker);
   }
 
+  /**
+   * Asked to describe itself, a worker says at once which of the asking frontend's jobs it holds:
+   * the one it runs, not the ones it has reported.
+   */
+  @Test
+  void aWorkerSaysWhichJobsOfTheAskingFrontendItHolds() {
+    NodeWorkers node = new NodeWorkers(1);
+    ActorRef<Worker.Command> worker = ready(node);
+    encoder.faults().delay(1500); // the next run takes its time
+    worker.tell(assignment(21, frontend, leaving(job(aggregator.getRef(), "the dog"))));
+    worker.tell(new Worker.Describe(frontend.getRef(), 22));
+    Frontend.JobsHeld held =
+        (Frontend.JobsHeld)
+            frontend
+                .fishForMessage(
+                    Duration.ofSeconds(10),
+                    "the jobs it holds",
+                    m ->
+                        m instanceof Frontend.JobsHeld
+                            ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                            : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore())
+                .get(0);
+    assertEquals(List.of(21L), held.held());
+    assertEquals(22, held.upTo());
+    encoder.faults().reset();
+    aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(30));
+    frontend.fishForMessage(
+        Duration.ofSeconds(30),
+        "job 21 done",
+        m ->
+            m instanceof Frontend.JobDone
+                ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+    worker.tell(new Worker.Describe(frontend.getRef(), 22));
+    List<Frontend.Command> after =
+        frontend.fishForMessage(
+            Duration.ofSeconds(10),
+            "the jobs it holds now",
+            m ->
+                m instanceof Frontend.JobsHeld
+                    ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                    : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+    assertEquals(List.of(), ((Frontend.JobsHeld) after.get(after.size() - 1)).held());
+    KIT.stop(worker);
+  }
+
   @Test
   void aJobThatArrivesExpiredIsReportedNotSkipped() {
     NodeWorkers node = new NodeWorkers(1);
