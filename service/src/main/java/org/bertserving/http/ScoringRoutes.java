@@ -106,7 +106,7 @@ final class ScoringRoutes extends AllDirectives {
     boolean single = node.isTextual() || (node.isArray() && node.path(0).isTextual());
     List<Object> inputs = new ArrayList<>();
     for (JsonNode element : single ? List.of(node) : node) {
-      inputs.add(sequence(element, inputs.size()));
+      inputs.add(sequence(element, inputs.size(), single));
     }
     Kinds.Target target = Kinds.target(api, null, "/predict", ModelKind.CLASSIFY, ModelKind.RERANK);
     ApiError refused = target.refused();
@@ -176,7 +176,7 @@ final class ScoringRoutes extends AllDirectives {
     return node.isArray() && node.size() == 2 && node.get(0).isTextual() && node.get(1).isTextual();
   }
 
-  private static Object sequence(JsonNode element, int index) {
+  private static Object sequence(JsonNode element, int index, boolean single) {
     if (element.isTextual()) {
       return element.textValue();
     }
@@ -188,7 +188,7 @@ final class ScoringRoutes extends AllDirectives {
     }
     throw new Fields.BadField(
         "inputs",
-        (element.isArray() && element.path(0).isTextual() && index == 0
+        (single
             ? "'inputs' as one input is a text or a pair of texts [a, b], not a list of "
                 + element.size()
                 + "; a batch is a list of them: [[a], [a, b], ...]"

@@ -228,6 +228,9 @@ public final class BertServer implements AutoCloseable {
     }
     workers = incarnationWorkers;
     system = created;
+    if (stopping) { // a stop asked while this incarnation started (close() found no system)
+      created.terminate();
+    }
     bound.whenComplete(
         (opened, e) -> {
           if (e != null) {
@@ -380,7 +383,7 @@ public final class BertServer implements AutoCloseable {
     ActorSystem<Void> current;
     do { // a rejoin that was under way when the stop came ends too
       current = system;
-      if (!leave(current)) {
+      if (current == null || !leave(current)) { // null: asked to stop while its first start ran
         break;
       }
     } while (current != system);

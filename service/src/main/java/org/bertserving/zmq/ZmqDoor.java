@@ -213,15 +213,26 @@ public final class ZmqDoor implements AutoCloseable {
     boolean tokenized = texts.size() > 0 && texts.get(0).isArray();
     EncodeRequest request = new EncodeRequest(null, texts, tokenized, showTokens).withModel(model);
     unanswered.incrementAndGet();
-    FrontendAsk.encode(frontend, request, timeout, system)
-        .whenComplete(
-            (outcome, e) -> reply(client, reqId, e, () -> vectors(client, reqId, outcome)));
+    try {
+      FrontendAsk.encode(frontend, request, timeout, system)
+          .whenComplete(
+              (outcome, e) -> reply(client, reqId, e, () -> vectors(client, reqId, outcome)));
+    } catch (RuntimeException e) { // not asked: nothing will answer it
+      unanswered.decrementAndGet();
+      throw e;
+    }
   }
 
   private void status(byte[] client, byte[] reqId) {
     unanswered.incrementAndGet();
-    FrontendAsk.status(frontend, system)
-        .whenComplete((status, e) -> reply(client, reqId, e, () -> status(client, reqId, status)));
+    try {
+      FrontendAsk.status(frontend, system)
+          .whenComplete(
+              (status, e) -> reply(client, reqId, e, () -> status(client, reqId, status)));
+    } catch (RuntimeException e) {
+      unanswered.decrementAndGet();
+      throw e;
+    }
   }
 
   /**

@@ -110,7 +110,19 @@ final class ZmqPublisher implements AutoCloseable {
     waiting.values().removeIf(ArrayDeque::isEmpty);
   }
 
+  /** Sends one reply; one that cannot go is logged, and the others still go. */
   private static void write(ZMQ.Socket pub, Outgoing o) {
+    try {
+      send(pub, o);
+    } catch (RuntimeException e) {
+      LOG.error(
+          "a reply for client {} could not be sent",
+          new String(o.client(), StandardCharsets.UTF_8),
+          e);
+    }
+  }
+
+  private static void send(ZMQ.Socket pub, Outgoing o) {
     ZMsg out = new ZMsg();
     out.addLast(o.client());
     out.addLast(o.header());
