@@ -126,7 +126,11 @@ final class Dispatch {
    * A hung worker still holds its jobs and gets no more.
    */
   void held(Frontend.JobsHeld held) {
-    for (Job job : workers.unheld(held.worker(), held.upTo(), held.held())) {
+    List<Job> lost = workers.unheld(held.worker(), held.upTo(), held.held());
+    // the job itself may be what was lost: its rows go again, first (rows of requests that no
+    // longer wait are dropped when cut; aggregators keep the first copy of a row)
+    queue.requeueFirst(lost);
+    for (Job job : lost) {
       metrics.unreportedJobs.increment();
       for (Job.Segment segment : job.segments()) {
         admission.progressed(segment.requestId(), segment.size());
@@ -134,8 +138,8 @@ final class Dispatch {
       context
           .getLog()
           .warn(
-              "worker {} no longer holds a job of {} row(s) it never reported (the report was"
-                  + " lost): its room is free again",
+              "worker {} does not hold a job of {} row(s) it never reported (the report, or the"
+                  + " job, was lost between nodes): its room is free, its rows go again if awaited",
               workerName(held.worker()),
               job.rows());
     }

@@ -80,12 +80,12 @@ public final class Metrics {
           "bert_engine_failures_total",
           "TensorFlow runs that failed (the worker restarts its session)");
 
-  /** Jobs whose workers' reports were lost: their room freed when the worker said so. */
+  /** Jobs lost between nodes, or whose reports were: freed when the worker said so. */
   public final Count unreportedJobs =
       count(
           "bert_unreported_jobs_total",
-          "Jobs whose report a worker sent and the frontend never got (their room freed once the"
-              + " worker said it no longer holds them)");
+          "Jobs a worker does not hold and never reported (the job or its report lost between"
+              + " nodes): their room freed, their rows sent again where awaited");
 
   /** Times this node was removed from the cluster and joined again as a new incarnation. */
   public final Count rejoins =

@@ -189,9 +189,8 @@ final class ScoringRoutes extends AllDirectives {
     throw new Fields.BadField(
         "inputs",
         (single
-            ? "'inputs' as one input is a text or a pair of texts [a, b], not a list of "
-                + element.size()
-                + "; a batch is a list of them: [[a], [a, b], ...]"
+            ? "'inputs' as one input is a text or a pair of texts [a, b]; a batch is a list of"
+                + " them: [[a], [a, b], ...]"
             : "'inputs'["
                 + index
                 + "] must be a text or a pair of texts [a, b], not "

@@ -217,9 +217,9 @@ public final class ZmqDoor implements AutoCloseable {
       FrontendAsk.encode(frontend, request, timeout, system)
           .whenComplete(
               (outcome, e) -> reply(client, reqId, e, () -> vectors(client, reqId, outcome)));
-    } catch (RuntimeException e) { // not asked: nothing will answer it
+    } catch (RuntimeException e) { // not asked (the node stopping): answered here, never left
       unanswered.decrementAndGet();
-      throw e;
+      error(client, reqId, 503, "the request could not be taken: " + e.getMessage());
     }
   }
 
@@ -231,7 +231,7 @@ public final class ZmqDoor implements AutoCloseable {
               (status, e) -> reply(client, reqId, e, () -> status(client, reqId, status)));
     } catch (RuntimeException e) {
       unanswered.decrementAndGet();
-      throw e;
+      error(client, reqId, 503, "the request could not be taken: " + e.getMessage());
     }
   }
 

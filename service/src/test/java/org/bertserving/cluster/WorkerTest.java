@@ -231,6 +231,20 @@ class WorkerTest {
                 .get(0);
     assertEquals(List.of(21L), held.held());
     assertEquals(22, held.upTo());
+    TestProbe<Frontend.Command> other = KIT.createTestProbe();
+    worker.tell(new Worker.Describe(other.getRef(), 5));
+    Frontend.JobsHeld none =
+        (Frontend.JobsHeld)
+            other
+                .fishForMessage(
+                    Duration.ofSeconds(10),
+                    "another frontend's jobs it holds",
+                    m ->
+                        m instanceof Frontend.JobsHeld
+                            ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                            : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore())
+                .get(0);
+    assertEquals(List.of(), none.held(), "only the asking frontend's jobs");
     encoder.faults().reset();
     aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(30));
     frontend.fishForMessage(
