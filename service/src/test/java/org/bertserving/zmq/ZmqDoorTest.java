@@ -74,8 +74,8 @@ class ZmqDoorTest {
   /** A client as the Python one: identity, a PUSH to port, a SUB on port_out. */
   static final class Client implements AutoCloseable {
     final String id = UUID.randomUUID().toString();
-    final ZMQ.Socket push = zmq.createSocket(SocketType.PUSH);
-    final ZMQ.Socket sub = zmq.createSocket(SocketType.SUB);
+    final ZMQ.Socket push;
+    final ZMQ.Socket sub;
     int requestId;
 
     Client() {
@@ -84,6 +84,16 @@ class ZmqDoorTest {
 
     /** A client of the door on {@code port} and {@code portOut}. */
     Client(int port, int portOut) {
+      this(zmq, port, portOut);
+    }
+
+    /**
+     * A client on a ZeroMQ context of its own: for a door that stops while the client is still
+     * connected, so that the shared context's I/O thread never reconnects to its dead ports.
+     */
+    Client(ZContext context, int port, int portOut) {
+      push = context.createSocket(SocketType.PUSH);
+      sub = context.createSocket(SocketType.SUB);
       push.connect("tcp://127.0.0.1:" + port);
       sub.connect("tcp://127.0.0.1:" + portOut);
       sub.subscribe(id.getBytes(StandardCharsets.UTF_8));
@@ -215,7 +225,8 @@ class ZmqDoorTest {
                 "NONE",
                 "bert-serving.zmq.allow-termination",
                 true));
-    try (Client c = new Client(node.ports().zmq(), node.ports().zmqOut())) {
+    try (ZContext own = new ZContext();
+        Client c = new Client(own, node.ports().zmq(), node.ports().zmqOut())) {
       TestNodes.awaitWorkers(node, 1);
       c.send("SHOW_CONFIG", 0);
       JsonNode config = JSON.readTree(c.receive().get(1));
@@ -235,7 +246,8 @@ class ZmqDoorTest {
   @Test
   void aRequestTakenBeforeTheNodeStopsIsAnswered() throws Exception {
     BertServer node = TestNodes.start(zmqNode());
-    try (Client c = new Client(node.ports().zmq(), node.ports().zmqOut())) {
+    try (ZContext own = new ZContext();
+        Client c = new Client(own, node.ports().zmq(), node.ports().zmqOut())) {
       TestNodes.awaitWorkers(node, 1);
       c.send("[\"warm\"]", 1);
       c.receive(); // subscribed, and the engine warm
