@@ -207,9 +207,22 @@ class WorkerTest {
     KIT.stop(worker);
   }
 
+  /** The next message of {@code type} {@code probe} gets (others before it are skipped). */
+  static <T extends Frontend.Command> T next(TestProbe<Frontend.Command> probe, Class<T> type) {
+    List<Frontend.Command> seen =
+        probe.fishForMessage(
+            Duration.ofSeconds(30),
+            "a " + type.getSimpleName(),
+            m ->
+                type.isInstance(m)
+                    ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                    : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+    return type.cast(seen.get(seen.size() - 1));
+  }
+
   /**
    * Asked to describe itself, a worker says at once which of the asking frontend's jobs it holds:
-   * the one it runs, not the ones it has reported.
+   * the one it runs, not the ones it has reported, nor another frontend's.
    */
   @Test
   void aWorkerSaysWhichJobsOfTheAskingFrontendItHolds() {
@@ -218,52 +231,18 @@ class WorkerTest {
     encoder.faults().delay(1500); // the next run takes its time
     worker.tell(assignment(21, frontend, leaving(job(aggregator.getRef(), "the dog"))));
     worker.tell(new Worker.Describe(frontend.getRef(), 22));
-    Frontend.JobsHeld held =
-        (Frontend.JobsHeld)
-            frontend
-                .fishForMessage(
-                    Duration.ofSeconds(10),
-                    "the jobs it holds",
-                    m ->
-                        m instanceof Frontend.JobsHeld
-                            ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
-                            : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore())
-                .get(0);
+    Frontend.JobsHeld held = next(frontend, Frontend.JobsHeld.class);
     assertEquals(List.of(21L), held.held());
     assertEquals(22, held.upTo());
     TestProbe<Frontend.Command> other = KIT.createTestProbe();
     worker.tell(new Worker.Describe(other.getRef(), 5));
-    Frontend.JobsHeld none =
-        (Frontend.JobsHeld)
-            other
-                .fishForMessage(
-                    Duration.ofSeconds(10),
-                    "another frontend's jobs it holds",
-                    m ->
-                        m instanceof Frontend.JobsHeld
-                            ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
-                            : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore())
-                .get(0);
-    assertEquals(List.of(), none.held(), "only the asking frontend's jobs");
+    assertEquals(
+        List.of(), next(other, Frontend.JobsHeld.class).held(), "only the asking frontend's jobs");
     encoder.faults().reset();
     aggregator.expectMessageClass(Aggregator.JobResult.class, Duration.ofSeconds(30));
-    frontend.fishForMessage(
-        Duration.ofSeconds(30),
-        "job 21 done",
-        m ->
-            m instanceof Frontend.JobDone
-                ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
-                : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+    assertEquals(21, next(frontend, Frontend.JobDone.class).jobId());
     worker.tell(new Worker.Describe(frontend.getRef(), 22));
-    List<Frontend.Command> after =
-        frontend.fishForMessage(
-            Duration.ofSeconds(10),
-            "the jobs it holds now",
-            m ->
-                m instanceof Frontend.JobsHeld
-                    ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
-                    : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
-    assertEquals(List.of(), ((Frontend.JobsHeld) after.get(after.size() - 1)).held());
+    assertEquals(List.of(), next(frontend, Frontend.JobsHeld.class).held());
     KIT.stop(worker);
   }
 
