@@ -121,20 +121,17 @@ final class Dispatch {
   }
 
   /**
-   * What a worker says it holds ({@link Frontend.JobsHeld}): the jobs given to it before it was
-   * asked that it does not hold were reported in a message that was lost; their room is free again.
-   * A hung worker still holds its jobs and gets no more.
+   * What a worker says it holds ({@link Frontend.JobsHeld}): a job given to it before it was asked
+   * that it does not hold was lost between nodes, or its report was. Its room is free again and its
+   * rows go again, first, where their requests still wait (rows of requests that no longer wait are
+   * dropped when cut; aggregators keep the first copy of a row): admission still counts them, as
+   * rows not yet computed. A hung worker still holds its jobs and gets no more.
    */
   void held(Frontend.JobsHeld held) {
     List<Job> lost = workers.unheld(held.worker(), held.upTo(), held.held());
-    // the job itself may be what was lost: its rows go again, first (rows of requests that no
-    // longer wait are dropped when cut; aggregators keep the first copy of a row)
     queue.requeueFirst(lost);
     for (Job job : lost) {
       metrics.unreportedJobs.increment();
-      for (Job.Segment segment : job.segments()) {
-        admission.progressed(segment.requestId(), segment.size());
-      }
       context
           .getLog()
           .warn(

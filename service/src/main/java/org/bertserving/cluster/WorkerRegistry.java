@@ -116,9 +116,9 @@ final class WorkerRegistry<W> {
 
   /**
    * Forgets the jobs of {@code worker} assigned before {@code upTo} that it says it does not hold
-   * ({@link Frontend.JobsHeld}): its report of them was lost (messages between nodes arrive at most
-   * once) and they must not hold its room for good. Returns them; a report that comes after all is
-   * ignored ({@link #ended}).
+   * ({@link Frontend.JobsHeld}): they, or their reports, were lost (messages between nodes arrive
+   * at most once) and must not hold its room for good. Returns them; a report that comes after all
+   * is ignored ({@link #ended}).
    */
   List<Job> unheld(W worker, long upTo, java.util.Collection<Long> held) {
     Map<Long, Job> jobs = inFlight.get(worker);
