@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.bertserving.engine.BertEncoder;
@@ -69,15 +70,22 @@ class SyntheticBackendTest {
           engine.featurizer().featurize(SyntheticModel.texts(32, 5), false).rows();
       long model = slow.nanos(32, rows.stream().mapToInt(InputFeatures::length).max().orElse(0));
       ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-      for (int run = 0; run < 3; run++) {
+      // each run lasts the model's time; the least CPU of them shows the wait parks (a spinning
+      // wait would use its whole run in every one; a run's own work, still interpreted or beside
+      // the other tests' JVMs on two cores, may take a share of any single one)
+      long least = Long.MAX_VALUE;
+      List<String> runs = new ArrayList<>();
+      for (int run = 0; run < 5; run++) {
         long cpu = threads.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         assertEquals(32, gpu.run(rows).length);
         long wall = System.nanoTime() - start;
         long used = threads.getCurrentThreadCpuTime() - cpu;
         assertTrue(wall >= model, "run " + run + ": " + wall + " ns, the model says " + model);
-        assertTrue(used < model / 2, "run " + run + " parked: " + used + " ns of CPU in " + wall);
+        least = Math.min(least, used);
+        runs.add(used + " ns of CPU in " + wall);
       }
+      assertTrue(least < model / 2, "the runs parked: " + runs);
       assertEquals(1, gpu.shapes(), "one shape: 32 rows at their longest");
     } finally {
       System.clearProperty(SyntheticBackend.RUN_OVERHEAD);
