@@ -210,15 +210,20 @@ public final class Featurizer {
               + " \"text_pair\": ...} but got an object with "
               + pair.keySet());
     }
+    boolean blank = true;
     for (String field : alone ? List.of(TEXT) : List.of(TEXT, TEXT_PAIR)) {
       Object side = pair.get(field);
       String what = alone ? "text" : "sentence pair's " + field;
       if (!(side instanceof String text)) {
         throw new InvalidInputException(index, what + " is not a string but " + describe(side));
       }
-      if (text.isBlank()) {
-        throw new InvalidInputException(index, what + " is empty");
-      }
+      blank &= text.isBlank();
+    }
+    // one blank side of two fields is a pair still ([CLS] a [SEP] [SEP]), as Hugging Face's
+    // tokenizers and text-embeddings-inference take it: a reranker scores an empty document
+    if (blank) {
+      throw new InvalidInputException(
+          index, alone ? "text is empty" : "sentence pair is empty: text and text_pair both are");
     }
   }
 

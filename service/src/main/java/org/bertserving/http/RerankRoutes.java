@@ -112,12 +112,13 @@ final class RerankRoutes extends AllDirectives {
     for (int i = 0; i < node.size(); i++) {
       JsonNode d = node.get(i);
       JsonNode text = d.isObject() ? d.get("text") : d;
-      if (text == null || !text.isTextual() || text.textValue().isBlank()) {
+      // an empty document is scored against the query, as text-embeddings-inference does
+      if (text == null || !text.isTextual()) {
         throw new Fields.BadField(
             "documents",
             "'documents'["
                 + i
-                + "] must be a non-empty string or {\"text\": \"...\"}, not "
+                + "] must be a string or {\"text\": \"...\"}, not "
                 + Inputs.kind(d));
       }
       out.add(text.textValue());

@@ -53,15 +53,16 @@ final class ScoringRoutes extends AllDirectives {
       String field = query == null ? "query" : "texts";
       throw new Fields.BadField(field, "'" + field + "' is required");
     }
+    // as TEI: no texts is refused before the model's kind is looked at; a pair is empty only when
+    // both its query and its text are (an empty document is scored, as TEI and a CrossEncoder do)
+    ApiError refused =
+        texts.isEmpty() ? ApiError.of(400, "empty", "`texts` cannot be empty") : null;
     Kinds.Target target = Kinds.target(api, null, "/rerank", ModelKind.RERANK);
-    ApiError refused = target.refused();
-    if (refused == null
-        && (query.isBlank() || texts.isEmpty() || texts.stream().anyMatch(String::isBlank))) {
-      refused =
-          ApiError.of(
-              400,
-              "empty",
-              query.isBlank() ? "`query` cannot be empty" : "`texts` cannot be empty");
+    if (refused == null) {
+      refused = target.refused();
+    }
+    if (refused == null && query.isBlank() && texts.stream().anyMatch(String::isBlank)) {
+      refused = ApiError.of(400, "empty", "`inputs` cannot be empty");
     }
     if (refused == null && texts.size() > api.http.maxClientBatchSize()) {
       refused = tei.batchTooLarge(texts.size());
@@ -165,10 +166,10 @@ final class ScoringRoutes extends AllDirectives {
     return agent.contains("@huggingface/inference");
   }
 
-  /** Whether an input of {@link #sequence}, a text or a pair, is blank (on either side). */
+  /** Whether an input of {@link #sequence}, a text or a pair, is blank (a pair on both sides). */
   private static boolean blank(Object input) {
     return input instanceof Map<?, ?> pair
-        ? pair.values().stream().anyMatch(side -> ((String) side).isBlank())
+        ? pair.values().stream().allMatch(side -> ((String) side).isBlank())
         : ((String) input).isBlank();
   }
 

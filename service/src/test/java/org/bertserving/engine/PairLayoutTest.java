@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * as Hugging Face's tokenizers lay it out (DJL's binding, offline), so a cross-encoder scores what
  * sentence-transformers would, even when the second text tokenizes to nothing (zero-width or
  * control characters left by a PDF's extraction): {@code [CLS] a [SEP] [SEP]}, not the first text
- * alone. bert-as-service's {@code "a ||| "} keeps Google's layout, the first text alone.
+ * alone, and an empty first or second text is a pair still. bert-as-service's {@code "a ||| "}
+ * keeps Google's layout, the first text alone.
  */
 class PairLayoutTest {
   @Test
@@ -39,7 +40,12 @@ class PairLayoutTest {
             .build()) {
       for (String[] pair :
           new String[][] {
-            {"what is a cat?", "\u200b"}, {"what is a cat?", "\u0001\u0002"}, {"a cat", "is small"}
+            {"what is a cat?", "\u200b"},
+            {"what is a cat?", "\u0001\u0002"},
+            {"a cat", "is small"},
+            {"what is a cat?", ""},
+            {"", "a cat"},
+            {" ", "a cat"}
           }) {
         Encoding expected = theirs.encode(pair[0], pair[1]);
         InputFeatures ours =
@@ -56,6 +62,12 @@ class PairLayoutTest {
             what);
       }
     }
+    // a pair empty on both sides is refused, naming it
+    InvalidInputException both =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            InvalidInputException.class,
+            () -> featurizer.featurize(List.of(Featurizer.pair(" ", "")), false));
+    assertEquals("input 0: sentence pair is empty: text and text_pair both are", both.getMessage());
     // bert-as-service's own convention: "a ||| " is the first text alone, as Google's features
     InputFeatures legacy = featurizer.featurize(List.of("a cat ||| \u200b"), false).rows().get(0);
     assertEquals(List.of("[CLS]", "a", "cat", "[SEP]"), legacy.tokens());

@@ -128,6 +128,47 @@ class ScoringRoutesTest {
     assertEquals("empty", Wire.json(empty).get("error_type").asText());
   }
 
+  /**
+   * As TEI: an empty document (a chunk left empty by extraction) is scored, {@code [CLS] q [SEP]
+   * [SEP]}, and ranked with the others; a pair is empty only when the query is too; no texts is
+   * TEI's 400 before the model's kind is looked at (a classifier's node answers it the same).
+   */
+  @Test
+  void rerankScoresAnEmptyDocumentAndRefusesOnlyAnEmptyPair() throws Exception {
+    List<String> docs = List.of("the good dog is fine", "", "  ", "a cat is small");
+    float[] logits = logits(docs);
+    JsonNode ranks =
+        Wire.json(
+            Wire.post(
+                reranker + "/rerank",
+                body(Map.of("query", QUERY, "texts", docs, "raw_scores", true))));
+    assertEquals(docs.size(), ranks.size(), ranks.toString());
+    for (JsonNode rank : ranks) {
+      assertEquals(logits[rank.get("index").asInt()], rank.get("score").floatValue(), 1e-5);
+    }
+    assertEquals(logits[1], logits[2], 1e-6, "blank and empty are the same pair");
+    JsonNode cohere =
+        Wire.json(
+                Wire.post(reranker + "/v1/rerank", body(Map.of("query", QUERY, "documents", docs))))
+            .get("results");
+    assertEquals(docs.size(), cohere.size(), cohere.toString());
+    for (JsonNode result : cohere) {
+      int index = result.get("index").asInt();
+      assertEquals(Scores.sigmoid(logits[index]), result.get("relevance_score").floatValue(), 1e-6);
+    }
+    HttpResponse<String> bothEmpty =
+        Wire.post(reranker + "/rerank", body(Map.of("query", " ", "texts", List.of("a cat", ""))));
+    assertEquals(400, bothEmpty.statusCode(), bothEmpty.body());
+    assertEquals("empty", Wire.json(bothEmpty).get("error_type").asText());
+    HttpResponse<String> none =
+        Wire.post(classifier + "/rerank", body(Map.of("query", QUERY, "texts", List.of())));
+    assertEquals(400, none.statusCode(), none.body());
+    assertEquals("empty", Wire.json(none).get("error_type").asText());
+    HttpResponse<String> kind =
+        Wire.post(classifier + "/rerank", body(Map.of("query", QUERY, "texts", List.of(""))));
+    assertEquals(424, kind.statusCode(), kind.body());
+  }
+
   @Test
   void cohereAndJinaRerankWithTopNAndDocuments() throws Exception {
     float[] logits = logits(DOCS);
@@ -226,20 +267,31 @@ class ScoringRoutesTest {
     assertTrue(three.body().contains("a batch is a list of them"), three.body());
   }
 
-  /** An empty text, or an empty side of a pair, is TEI's 400 {@code empty}, not a 413. */
+  /**
+   * An empty text, or a pair empty on both sides, is TEI's 400 {@code empty}, not a 413; a pair
+   * with one empty side is classified, as TEI and Hugging Face's tokenizers take it.
+   */
   @Test
-  void predictRefusesAnEmptyTextOrSideAsEmpty() throws Exception {
+  void predictRefusesAnEmptyTextOrPairAsEmpty() throws Exception {
     for (Object inputs :
         List.of(
             "",
             "  ",
-            List.of("a", ""),
-            List.of(List.of("the dog"), List.of(" ", "a cat")),
+            List.of("", " "),
+            List.of(List.of("the dog"), List.of(" ", "")),
+            List.of(List.of("the dog"), List.of(" ")),
             List.of())) {
       HttpResponse<String> r = Wire.post(classifier + "/predict", body(Map.of("inputs", inputs)));
       assertEquals(400, r.statusCode(), inputs + ": " + r.body());
       assertEquals("empty", Wire.json(r).get("error_type").asText(), r.body());
     }
+    float[][] logits = classifyEngine.encode(List.of(Featurizer.pair("", "a cat")), false).matrix();
+    HttpResponse<String> oneSide =
+        Wire.post(
+            classifier + "/predict",
+            body(Map.of("inputs", List.of(List.of("", "a cat")), "raw_scores", true)));
+    assertEquals(200, oneSide.statusCode(), oneSide.body());
+    assertLabels(logits[0], Wire.json(oneSide).get(0));
   }
 
   static void assertLabels(float[] expected, JsonNode labels) {
