@@ -18,7 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The engine on a tiny BERT written by {@link TinyBert}: every pooling strategy and layer choice
- * against a plain-Java forward pass ({@link ReferenceBert}) and plain-Java pooling.
+ * against a plain-Java forward pass ({@link ReferenceBert}) and plain-Java pooling. Its engines
+ * keep one TensorFlow session each (the surefire execution {@code one-session}), since it loads
+ * dozens.
  */
 class TinyModelEngineTest {
   private static final double TOLERANCE = 2e-4;
