@@ -140,12 +140,14 @@ public final class Featurizer {
 
   /**
    * {@code text} as one text whatever it holds: bert-as-service's {@code "a ||| b"} is a sentence
-   * pair on its own API only; OpenAI's and text-embeddings-inference's APIs embed the string as
-   * written. A text without {@code |||} stays a string, one with it travels as {@code {"text":
-   * text}}.
+   * pair on its own API only, and it refuses a text of spaces alone; OpenAI's and
+   * text-embeddings-inference's APIs embed the string as written, spaces alone as {@code [CLS]
+   * [SEP]}. Such texts travel as {@code {"text": text}}, any other as the string.
    */
   public static Object literal(String text) {
-    return text != null && text.contains(PAIR_TOKEN) ? Map.of(TEXT, text) : text;
+    return text != null && (text.contains(PAIR_TOKEN) || text.isBlank())
+        ? Map.of(TEXT, text)
+        : text;
   }
 
   /** Rows and the length token-level output is padded to. */
@@ -220,8 +222,10 @@ public final class Featurizer {
       blank &= text.isBlank();
     }
     // one blank side of two fields is a pair still ([CLS] a [SEP] [SEP]), as Hugging Face's
-    // tokenizers and text-embeddings-inference take it: a reranker scores an empty document
-    if (blank) {
+    // tokenizers and text-embeddings-inference take it: a reranker scores an empty document; a
+    // text as written ({"text": ...}, from OpenAI's and TEI's routes) of spaces alone is [CLS]
+    // [SEP]
+    if (blank && (!alone || ((String) pair.get(TEXT)).isEmpty())) {
       throw new InvalidInputException(
           index, alone ? "text is empty" : "sentence pair is empty: text and text_pair both are");
     }

@@ -28,9 +28,15 @@ import java.util.function.Function;
  * they read, and an answer sent while they write reaches them as a broken pipe.
  */
 final class Body extends AllDirectives {
-  /** One JSON value and nothing after it but whitespace: {@code {...}{...}} is refused whole. */
+  /**
+   * One JSON value and nothing after it but whitespace: {@code {...}{...}} is refused whole; so is
+   * a field given twice in one object (which one counts is no parser's to guess).
+   */
   private static final ObjectReader WHOLE =
-      Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+      Json.MAPPER
+          .reader()
+          .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .with(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private final HttpSettings settings;
   private final Errors errors;
@@ -134,6 +140,13 @@ final class Body extends AllDirectives {
   private static String problem(JsonProcessingException e) {
     JsonLocation at = e.getLocation();
     String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+    String original = e.getOriginalMessage();
+    if (original != null && original.startsWith("Duplicate field ")) {
+      return "body is not valid JSON: the field "
+          + original.substring("Duplicate field ".length())
+          + " is given twice"
+          + where;
+    }
     return e instanceof JsonEOFException
         ? "body is not valid JSON: it ends before the JSON is complete" + where
         : "body is not valid JSON: unexpected text" + where;

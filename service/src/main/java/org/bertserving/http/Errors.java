@@ -102,40 +102,42 @@ final class Errors extends AllDirectives {
   }
 
   /**
-   * text-embeddings-inference's error types and their statuses: empty 400, validation 413 (a field
-   * of the wrong shape 422, as its JSON extractor answers), overloaded 429, backend 424, unhealthy
-   * 503. Errors TEI has no type for keep their status and our type.
+   * text-embeddings-inference's error types and their statuses: Empty 400, Validation 413 (a field
+   * of the wrong shape 422, as its JSON extractor answers), Overloaded 429, Backend 424, Unhealthy
+   * 503, named as TEI's answers name them (its enum's variant names, as serde writes them; its
+   * OpenAPI examples write them in lower case, its server does not). Errors TEI has no type for
+   * keep their status and our type.
    */
   private static HttpResponse tei(ApiError e) {
     String type;
     int status;
     switch (e.type()) {
       case "empty" -> {
-        type = "empty";
+        type = "Empty";
         status = 400;
       }
       case "invalid_input", "too_large", "validation" -> {
-        type = "validation";
+        type = "Validation";
         status = e.param() != null ? 422 : e.status() == 422 ? 422 : 413;
       }
       case "invalid_json" -> {
-        type = "validation";
+        type = "Validation";
         status = 400;
       }
       case "overloaded" -> {
-        type = "overloaded";
+        type = "Overloaded";
         status = 429;
       }
       case "engine_error", "unsupported", "backend" -> {
-        type = "backend";
+        type = "Backend";
         status = 424;
       }
       case "no_worker", "not_ready" -> {
-        type = "unhealthy";
+        type = "Unhealthy";
         status = 503;
       }
       case "timeout" -> {
-        type = "backend";
+        type = "Backend";
         status = e.status();
       }
       default -> {
@@ -144,7 +146,7 @@ final class Errors extends AllDirectives {
       }
     }
     String message =
-        type.equals("validation") || type.equals("empty")
+        type.equals("Validation") || type.equals("Empty")
             ? "Input validation error: " + e.message()
             : e.message();
     Map<String, Object> body = new LinkedHashMap<>();

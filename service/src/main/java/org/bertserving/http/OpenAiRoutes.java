@@ -45,8 +45,9 @@ final class OpenAiRoutes extends AllDirectives {
     if (texts.isEmpty()) {
       throw new Fields.BadField("input", "'input' must not be an empty list");
     }
+    // as OpenAI: only the empty string is refused; a text of spaces is embedded ([CLS] [SEP])
     for (int i = 0; i < texts.size(); i++) {
-      if (texts.get(i).isBlank()) {
+      if (texts.get(i).isEmpty()) {
         throw new Fields.BadField("input", "'input'[" + i + "] is an empty string");
       }
     }
@@ -74,8 +75,9 @@ final class OpenAiRoutes extends AllDirectives {
     }
     EncodeRequest request =
         target.on(
+            // unit length whatever -normalize says, as OpenAI's embeddings are (and TEI's route)
             new EncodeRequest(null, Inputs.literal(texts), false, false)
-                .with(null, null, fields.dimensions()));
+                .with(null, true, fields.dimensions()));
     boolean base64 = "base64".equals(format);
     return completeWithFuture(
         api.encode(request)

@@ -99,12 +99,16 @@ public final class Routes extends AllDirectives {
     // checked first, as before the body had a record: the error people hit most names 'texts'
     JsonNode texts = json.get("texts");
     if (texts == null || !texts.isArray()) {
+      // with the request's id, as every other answer to it
       return errors.complete(
           Dialect.BERT,
-          ApiError.of(
+          new ApiError(
               400,
               "invalid_input",
-              "'texts' must be a list of strings (or of token lists with \"is_tokenized\": true)"));
+              "'texts' must be a list of strings (or of token lists with \"is_tokenized\": true)",
+              null,
+              0,
+              json.get("id")));
     }
     EncodeRequest request = Fields.read(json, EncodeBody.class).request();
     // the binary form carries vectors only: an answer with tokens stays JSON

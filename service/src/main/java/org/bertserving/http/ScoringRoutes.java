@@ -166,11 +166,15 @@ final class ScoringRoutes extends AllDirectives {
     return agent.contains("@huggingface/inference");
   }
 
-  /** Whether an input of {@link #sequence}, a text or a pair, is blank (a pair on both sides). */
+  /**
+   * Whether an input of {@link #sequence} is empty, as TEI counts it: a text that is the empty
+   * string, a pair blank on both sides (one blank side is a pair still).
+   */
   private static boolean blank(Object input) {
-    return input instanceof Map<?, ?> pair
-        ? pair.values().stream().allMatch(side -> ((String) side).isBlank())
-        : ((String) input).isBlank();
+    if (input instanceof Map<?, ?> pair) {
+      return pair.values().stream().allMatch(side -> ((String) side).isBlank());
+    }
+    return ((String) input).isEmpty();
   }
 
   private static boolean isPair(JsonNode node) {
@@ -223,7 +227,7 @@ final class ScoringRoutes extends AllDirectives {
     }
     List<String> texts = new ArrayList<>(List.of(source));
     texts.addAll(sentences);
-    if (refused == null && (sentences.isEmpty() || texts.stream().anyMatch(String::isBlank))) {
+    if (refused == null && (sentences.isEmpty() || texts.stream().anyMatch(String::isEmpty))) {
       refused = ApiError.of(400, "empty", "`inputs` cannot be empty");
     }
     if (refused == null && texts.size() > api.http.maxClientBatchSize()) {

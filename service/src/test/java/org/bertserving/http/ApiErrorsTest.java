@@ -106,7 +106,7 @@ class ApiErrorsTest {
               d,
               Wire.post(url, "{\"" + f.field() + "\": [\"a\""),
               400,
-              tei ? "validation" : "invalid_json");
+              tei ? "Validation" : "invalid_json");
       String text =
           d == Dialect.TEI
               ? invalid.get("error").asText()
@@ -114,27 +114,35 @@ class ApiErrorsTest {
                   ? invalid.get("error").get("message").asText()
                   : invalid.get("description").asText();
       assertTrue(text.contains("line 1, column"), text);
-      assertError(d, Wire.post(url, "[1, 2]"), 400, tei ? "validation" : "invalid_json");
+      assertError(d, Wire.post(url, "[1, 2]"), 400, tei ? "Validation" : "invalid_json");
       // a second object, or text, after the first: refused whole, never half read
       for (String after : List.of(f.body(List.of("b", "c")), " trailing")) {
         assertError(
             d,
             Wire.post(url, f.body(List.of("a")) + after),
             400,
-            tei ? "validation" : "invalid_json");
+            tei ? "Validation" : "invalid_json");
       }
-      assertError(d, Wire.post(url, "{}"), tei ? 422 : 400, tei ? "validation" : "invalid_input");
-      assertError(d, Wire.post(url, f.body(List.of())), 400, tei ? "empty" : "invalid_input");
+      // a field given twice: refused, never the last one taken silently
+      JsonNode twice =
+          assertError(
+              d,
+              Wire.post(url, "{\"" + f.field() + "\": \"a\", \"" + f.field() + "\": [\"b\"]}"),
+              400,
+              tei ? "Validation" : "invalid_json");
+      assertTrue(twice.toString().contains("'" + f.field() + "' is given twice"), twice.toString());
+      assertError(d, Wire.post(url, "{}"), tei ? 422 : 400, tei ? "Validation" : "invalid_input");
+      assertError(d, Wire.post(url, f.body(List.of())), 400, tei ? "Empty" : "invalid_input");
       assertError(
           d,
           Wire.post(url, "{\"" + f.field() + "\": [\"a\"], \"dimensions\": \"8\"}"),
           tei ? 422 : 400,
-          tei ? "validation" : "invalid_input");
+          tei ? "Validation" : "invalid_input");
       assertError(
           d,
           Wire.post(url, "{\"" + f.field() + "\": [\"a\"], \"dimensions\": 0}"),
           tei ? 413 : 400,
-          tei ? "validation" : "invalid_input");
+          tei ? "Validation" : "invalid_input");
       JsonNode media =
           assertError(
               d,
@@ -175,14 +183,14 @@ class ApiErrorsTest {
             switch (f.dialect()) {
               case BERT -> "overloaded";
               case OPENAI -> "rate_limit_exceeded";
-              case TEI -> "overloaded";
+              case TEI -> "Overloaded";
             });
         assertTrue(Integer.parseInt(refused.headers().firstValue("Retry-After").orElse("0")) >= 1);
         assertError(
             f.dialect(),
             slow.get(30, TimeUnit.SECONDS),
             504,
-            f.dialect() == Dialect.TEI ? "backend" : "timeout");
+            f.dialect() == Dialect.TEI ? "Backend" : "timeout");
       } finally {
         server.faults().forEach(fault -> fault.reset());
       }
@@ -217,7 +225,7 @@ class ApiErrorsTest {
       for (Family f : FAMILIES) {
         HttpResponse<String> r =
             Wire.post("http://127.0.0.1:" + http + f.path(), f.body(List.of("a")));
-        assertError(f.dialect(), r, 503, f.dialect() == Dialect.TEI ? "unhealthy" : "no_worker");
+        assertError(f.dialect(), r, 503, f.dialect() == Dialect.TEI ? "Unhealthy" : "no_worker");
         assertTrue(r.headers().firstValue("Retry-After").isPresent());
       }
     }
@@ -345,10 +353,10 @@ class ApiErrorsTest {
   void errorsAreMappedInOnePlace() throws Exception {
     // status, our type -> TEI's status and error_type (as TEI 1.8: validation is 413)
     Object[][] tei = {
-      {400, "empty", 400, "empty"}, {400, "invalid_input", 413, "validation"},
-      {413, "too_large", 413, "validation"}, {429, "overloaded", 429, "overloaded"},
-      {500, "engine_error", 424, "backend"}, {503, "no_worker", 503, "unhealthy"},
-      {504, "timeout", 504, "backend"}, {401, "unauthorized", 401, "unauthorized"},
+      {400, "empty", 400, "Empty"}, {400, "invalid_input", 413, "Validation"},
+      {413, "too_large", 413, "Validation"}, {429, "overloaded", 429, "Overloaded"},
+      {500, "engine_error", 424, "Backend"}, {503, "no_worker", 503, "Unhealthy"},
+      {504, "timeout", 504, "Backend"}, {401, "unauthorized", 401, "unauthorized"},
       {415, "unsupported_media_type", 415, "unsupported_media_type"}
     };
     for (Object[] row : tei) {

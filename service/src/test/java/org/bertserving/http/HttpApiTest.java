@@ -96,6 +96,63 @@ class HttpApiTest {
     assertEquals(floats.get("data").get(0).get("embedding").get(0).floatValue(), first, 1e-5);
   }
 
+  /**
+   * OpenAI's embeddings have unit length, cut to {@code dimensions} or not, whatever the server's
+   * {@code -normalize} (this node's tiny model keeps bert-as-service's: not normalized); a text of
+   * spaces is embedded as {@code [CLS] [SEP]} on OpenAI's and TEI's routes, as they do, and refused
+   * on bert-as-service's, as it does.
+   */
+  @Test
+  void openAiVectorsHaveUnitLengthAndSpacesAloneAreAText() throws Exception {
+    float[] raw = direct.encode(List.of("hello world"))[0];
+    double rawLength = 0;
+    for (float v : raw) {
+      rawLength += (double) v * v;
+    }
+    assertTrue(Math.abs(Math.sqrt(rawLength) - 1) > 0.01, "the model's own vectors: not unit");
+    for (String extra : List.of("", ", \"dimensions\": 8")) {
+      JsonNode data =
+          Wire.json(
+                  Wire.post(base + "/v1/embeddings", "{\"input\": [\"hello world\"]" + extra + "}"))
+              .get("data")
+              .get(0)
+              .get("embedding");
+      double length = 0;
+      for (JsonNode v : data) {
+        length += v.doubleValue() * v.doubleValue();
+      }
+      assertEquals(1, Math.sqrt(length), 1e-5, "unit length" + extra);
+      assertEquals(
+          raw[0] / Math.sqrt(extra.isEmpty() ? rawLength : squares(raw, 8)),
+          data.get(0).doubleValue(),
+          1e-5);
+    }
+    float[] spaces =
+        direct.encode(List.of((Object) java.util.Map.of("text", " \t ")), false).matrix()[0];
+    HttpResponse<String> embed =
+        Wire.post(base + "/embed", "{\"inputs\": [\"a\", \" \\t \"], \"normalize\": false}");
+    assertEquals(200, embed.statusCode(), embed.body());
+    assertEquals(spaces[0], Wire.json(embed).get(1).get(0).floatValue(), 1e-5);
+    HttpResponse<String> openAi = Wire.post(base + "/v1/embeddings", "{\"input\": [\" \"]}");
+    assertEquals(200, openAi.statusCode(), openAi.body());
+    HttpResponse<String> encode = Wire.post(base + "/encode", "{\"id\": 7, \"texts\": [\" \"]}");
+    assertEquals(400, encode.statusCode(), encode.body());
+    assertEquals(7, Wire.json(encode).get("id").asInt(), encode.body());
+    HttpResponse<String> notAList =
+        Wire.post(base + "/encode", "{\"id\": 7, \"texts\": \"hello\"}");
+    assertEquals(400, notAList.statusCode(), notAList.body());
+    assertEquals(
+        7, Wire.json(notAList).get("id").asInt(), "every error echoes the id: " + notAList.body());
+  }
+
+  private static double squares(float[] v, int n) {
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      sum += (double) v[i] * v[i];
+    }
+    return sum;
+  }
+
   @Test
   void everyBadInputGetsItsStatusAndAMessageAndTheServerStaysReady() throws Exception {
     Map<String, String> bad =

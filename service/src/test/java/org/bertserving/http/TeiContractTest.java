@@ -147,7 +147,7 @@ class TeiContractTest {
     assertVector(encode("the dog", new CallOptions(null, true, null)), query.get(0));
     HttpResponse<String> unknown =
         Wire.post(base + "/embed", "{\"inputs\": \"dog\", \"prompt_name\": \"doc\"}");
-    JsonNode error = ApiErrorsTest.assertError(Dialect.TEI, unknown, 413, "validation");
+    JsonNode error = ApiErrorsTest.assertError(Dialect.TEI, unknown, 413, "Validation");
     assertEquals(
         "Input validation error: prompt_name 'doc' is not one of this model's prompts "
             + "[passage, query]",
@@ -159,7 +159,7 @@ class TeiContractTest {
     String longText = "the dog sat on the mat ".repeat(4);
     HttpResponse<String> refused =
         Wire.post(base + "/embed", "{\"inputs\": [\"a\", \"" + longText + "\"]}");
-    JsonNode error = ApiErrorsTest.assertError(Dialect.TEI, refused, 413, "validation");
+    JsonNode error = ApiErrorsTest.assertError(Dialect.TEI, refused, 413, "Validation");
     assertTrue(
         error
             .get("error")
@@ -175,19 +175,19 @@ class TeiContractTest {
         Dialect.TEI,
         Wire.post(base + "/embed", "{\"inputs\": \"a\", \"truncation_direction\": \"Middle\"}"),
         422,
-        "validation");
+        "Validation");
   }
 
   @Test
   void teisOwnChecksAndStatuses() throws Exception {
     ApiErrorsTest.assertError(
-        Dialect.TEI, Wire.post(base + "/embed", "{\"inputs\": []}"), 400, "empty");
+        Dialect.TEI, Wire.post(base + "/embed", "{\"inputs\": []}"), 400, "Empty");
     ApiErrorsTest.assertError(
-        Dialect.TEI, Wire.post(base + "/embed", "{\"inputs\": [\"a\", \"\"]}"), 400, "empty");
+        Dialect.TEI, Wire.post(base + "/embed", "{\"inputs\": [\"a\", \"\"]}"), 400, "Empty");
     String batch = Wire.JSON.writeValueAsString(Map.of("inputs", Collections.nCopies(33, "a")));
     JsonNode tooMany =
         ApiErrorsTest.assertError(
-            Dialect.TEI, Wire.post(base + "/embed", batch), 413, "validation");
+            Dialect.TEI, Wire.post(base + "/embed", batch), 413, "Validation");
     assertTrue(
         tooMany.get("error").asText().contains("batch size 33 > maximum allowed batch size 32"));
     JsonNode ids =
@@ -195,17 +195,17 @@ class TeiContractTest {
             Dialect.TEI,
             Wire.post(base + "/embed", "{\"inputs\": [[101, 7592]]}"),
             422,
-            "validation");
+            "Validation");
     assertTrue(ids.get("error").asText().contains("send the texts as strings"), ids.toString());
     ApiErrorsTest.assertError(
         Dialect.TEI,
         Wire.post(base + "/embed", "{\"inputs\": \"a\", \"normalize\": \"yes\"}"),
         422,
-        "validation");
+        "Validation");
     ApiErrorsTest.assertError(
-        Dialect.TEI, Wire.post(base + "/embed_all", "{\"inputs\": \"a\"}"), 424, "backend");
+        Dialect.TEI, Wire.post(base + "/embed_all", "{\"inputs\": \"a\"}"), 424, "Backend");
     ApiErrorsTest.assertError(
-        Dialect.TEI, Wire.post(tokensBase + "/embed", "{\"inputs\": \"a\"}"), 424, "backend");
+        Dialect.TEI, Wire.post(tokensBase + "/embed", "{\"inputs\": \"a\"}"), 424, "Backend");
   }
 
   /** bert-as-service's {@code /encode} of token vectors as {@code .npy}: {@code [B, T, D]}. */
@@ -285,16 +285,16 @@ class TeiContractTest {
     assertEquals("[CLS] the dogs sat [SEP]", both.get(0).asText());
     assertEquals("the", both.get(1).asText());
     ApiErrorsTest.assertError(
-        Dialect.TEI, Wire.post(base + "/decode", "{\"ids\": []}"), 400, "empty");
+        Dialect.TEI, Wire.post(base + "/decode", "{\"ids\": []}"), 400, "Empty");
     ApiErrorsTest.assertError(
-        Dialect.TEI, Wire.post(base + "/decode", "{\"ids\": [-1]}"), 422, "validation");
+        Dialect.TEI, Wire.post(base + "/decode", "{\"ids\": [-1]}"), 422, "Validation");
     for (String mix : List.of("[[1], 2]", "[1, [2]]")) {
       JsonNode mixed =
           ApiErrorsTest.assertError(
               Dialect.TEI,
               Wire.post(base + "/decode", "{\"ids\": " + mix + "}"),
               422,
-              "validation");
+              "Validation");
       assertTrue(
           mixed.get("error").asText().contains("not a mix of lists and numbers"), mixed.toString());
     }
@@ -302,7 +302,7 @@ class TeiContractTest {
         Dialect.TEI,
         Wire.post(base + "/tokenize", "{\"inputs\": \"a\", " + "\"prompt_name\": \"doc\"}"),
         413,
-        "validation");
+        "Validation");
   }
 
   @Test
