@@ -18,6 +18,8 @@ enum Dialect {
       case "/",
       "/embed",
       "/embed_all",
+      "/embed_sparse",
+      "/ping",
       "/tokenize",
       "/decode",
       "/info",

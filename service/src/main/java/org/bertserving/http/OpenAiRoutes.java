@@ -33,7 +33,12 @@ final class OpenAiRoutes extends AllDirectives {
             "v1",
             () ->
                 concat(
-                    path("embeddings", () -> embeddings), path("models", () -> get(this::models)))),
+                    path("embeddings", () -> embeddings),
+                    path("models", () -> get(() -> models(null))),
+                    path(
+                        akka.http.javadsl.server.PathMatchers.segment("models")
+                            .slash(akka.http.javadsl.server.PathMatchers.segment()),
+                        id -> get(() -> models(id))))),
         path("embeddings", () -> embeddings));
   }
 
@@ -85,10 +90,11 @@ final class OpenAiRoutes extends AllDirectives {
   }
 
   /**
-   * OpenAI's model list: every model the cluster serves now, as the frontend sees its workers (a
-   * model whose workers all left is not listed until one is back).
+   * OpenAI's model list ({@code id} null), or one model of it ({@code GET /v1/models/{id}}, 404
+   * {@code model_not_found} naming the served ones): every model the cluster serves now, as the
+   * frontend sees its workers (a model whose workers all left is not listed until one is back).
    */
-  private Route models() {
+  private Route models(String id) {
     return completeWithFuture(
         org.bertserving.cluster.FrontendAsk.status(api.frontend(), api.system)
             .thenApply(
@@ -109,7 +115,25 @@ final class OpenAiRoutes extends AllDirectives {
                               served.path("kind").asText(null)));
                     }
                   }
-                  return Json.response(200, new OpenAiJson.Models(data));
+                  if (id == null) {
+                    return Json.response(200, new OpenAiJson.Models(data));
+                  }
+                  return data.stream()
+                      .filter(m -> m.id().equals(id))
+                      .findFirst()
+                      .map(m -> Json.response(200, m))
+                      .orElseGet(
+                          () ->
+                              Errors.render(
+                                  Dialect.OPENAI,
+                                  ApiError.of(
+                                      404,
+                                      "model_not_found",
+                                      org.bertserving.cluster.ServedModels.notServed(
+                                          id,
+                                          String.join(
+                                              ", ",
+                                              data.stream().map(OpenAiJson.Model::id).toList())))));
                 }));
   }
 }

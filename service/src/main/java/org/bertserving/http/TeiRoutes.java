@@ -31,6 +31,23 @@ final class TeiRoutes extends AllDirectives {
         path("embed", () -> post(() -> api.body.json(Dialect.TEI, this::embed))),
         pathSingleSlash(() -> post(() -> api.body.json(Dialect.TEI, this::embed))),
         path("embed_all", () -> post(() -> api.body.json(Dialect.TEI, this::embedAll))),
+        // TEI answers it on a model without SPLADE pooling, as every model here is
+        path(
+            "embed_sparse",
+            () ->
+                post(
+                    () ->
+                        api.body.json(
+                            Dialect.TEI,
+                            body ->
+                                api.errors.complete(
+                                    Dialect.TEI,
+                                    ApiError.of(
+                                        424,
+                                        "backend",
+                                        "/embed_sparse needs a model with SPLADE pooling (a"
+                                            + " masked-LM head); this server serves dense"
+                                            + " vectors: POST /embed"))))),
         path("tokenize", () -> post(() -> api.body.json(Dialect.TEI, this::tokenize))),
         path("decode", () -> post(() -> api.body.json(Dialect.TEI, this::decode))),
         path("info", () -> get(() -> new TeiInfo(api).route())));

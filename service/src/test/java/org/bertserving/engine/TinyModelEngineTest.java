@@ -264,8 +264,18 @@ class TinyModelEngineTest {
               .rows()
               .get(0)
               .tokens());
+      // spaces alone, as written (OpenAI's and TEI's routes): [CLS] [SEP]; the empty string: refused
+      assertEquals(Map.of(Featurizer.TEXT, " \t"), Featurizer.literal(" \t"));
+      assertEquals(
+          List.of("[CLS]", "[SEP]"),
+          encoder
+              .featurizer()
+              .featurize(List.of(Featurizer.literal(" \t")), false)
+              .rows()
+              .get(0)
+              .tokens());
       assertMessage(
-          () -> encoder.encode(List.of(Map.of(Featurizer.TEXT, " ")), false),
+          () -> encoder.encode(List.of(Map.of(Featurizer.TEXT, "")), false),
           "input 0: text is empty");
       assertMessage(
           () -> encoder.encode(List.of(Map.of("txt", "a")), false),

@@ -241,6 +241,17 @@ class HttpApiTest {
     assertTrue(status.get("statistic").get("num_data_request").asInt() >= 1);
     assertEquals(1, status.get("cluster_members").size());
     assertEquals(200, Wire.get(base + "/health").statusCode());
+    assertEquals(200, Wire.get(base + "/ping").statusCode(), "TEI's /ping");
+    // OpenAI's one model, and an unknown one in its shape; TEI's sparse route on a dense model
+    JsonNode model = Wire.json(Wire.get(base + "/v1/models/model"));
+    assertEquals("model", model.get("id").asText(), model.toString());
+    assertEquals("model", model.get("object").asText(), model.toString());
+    HttpResponse<String> unknown = Wire.get(base + "/v1/models/nope");
+    assertEquals(404, unknown.statusCode(), unknown.body());
+    assertEquals("model_not_found", Wire.json(unknown).get("error").get("code").asText());
+    HttpResponse<String> sparse = Wire.post(base + "/embed_sparse", "{\"inputs\": \"a\"}");
+    assertEquals(424, sparse.statusCode(), sparse.body());
+    assertEquals("Backend", Wire.json(sparse).get("error_type").asText(), sparse.body());
     String metrics = Wire.get(base + "/metrics").body();
     for (String name :
         List.of(
