@@ -223,6 +223,7 @@ final class ModelSettings {
     }
     b.prompt(e.getString("prompt"));
     b.backend(e.getString("backend"));
+    b.sizedSessions(e.getBoolean("sized-sessions"));
     b.numLabels(e.getInt("num-labels"))
         .maskClsSep(e.getBoolean("mask-cls-sep"))
         .noSpecialToken(e.getBoolean("no-special-token"))

@@ -32,6 +32,10 @@ import java.util.List;
  *     with ({@code bert-serving.engine.backend}); {@code ""} = TensorFlow's
  * @param servedName the name the model is served under ({@code -served_model_name}), or {@code
  *     null} for the name it has (see {@link #modelName()})
+ * @param sizedSessions whether a CPU model may keep sessions by run size ({@code
+ *     engine/tf/SizedSessions}, where oneDNN keeps weights laid out), probed at load; off: one
+ *     session, a start without probes and one copy of the weights less ({@code
+ *     bert-serving.engine.sized-sessions})
  */
 public record EngineSettings(
     Path modelDir,
@@ -62,7 +66,8 @@ public record EngineSettings(
     Path cacheDir,
     String backend,
     List<String> labels,
-    String servedName) {
+    String servedName,
+    boolean sizedSessions) {
 
   public EngineSettings {
     servedName = servedName == null || servedName.isBlank() ? null : servedName.trim();
@@ -155,6 +160,7 @@ public record EngineSettings(
     b.backend = backend;
     b.labels = labels;
     b.servedName = servedName;
+    b.sizedSessions = sizedSessions;
     return b;
   }
 
@@ -195,6 +201,7 @@ public record EngineSettings(
     private String backend;
     private List<String> labels;
     private String servedName;
+    private boolean sizedSessions;
 
     /** The defaults of reference.conf, the one place they are written (bert-as-service's). */
     private Builder() {
@@ -209,6 +216,7 @@ public record EngineSettings(
       interOpThreads = e.getInt("inter-op-threads");
       prompt = e.getString("prompt");
       backend = e.getString("backend");
+      sizedSessions = e.getBoolean("sized-sessions");
       maxBatchSize = reference.getInt("bert-serving.workers.max-batch-size");
     }
 
@@ -370,6 +378,15 @@ public record EngineSettings(
       return this;
     }
 
+    /**
+     * Whether a CPU model may keep sessions by run size, probed at load (the default); {@code
+     * false}: one session, for a faster start and less memory.
+     */
+    public Builder sizedSessions(boolean v) {
+      sizedSessions = v;
+      return this;
+    }
+
     public EngineSettings build() {
       String name = model == null || model.isBlank() ? null : NamedModel.of(model).modelName();
       boolean complete =
@@ -410,7 +427,8 @@ public record EngineSettings(
               cacheDir,
               backend,
               heads,
-              servedName)
+              servedName,
+              sizedSessions)
           .validate();
     }
 

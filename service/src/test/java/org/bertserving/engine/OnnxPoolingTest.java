@@ -11,10 +11,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * An ONNX model's weights, imported into the engine's graph, serve every pooling strategy and layer
- * choice. Its engines keep one TensorFlow session each (the surefire execution {@code
- * one-session}): this is the pooling's proof, loading ten of them; the sessions by run size are
- * {@code SizedSessionsTest}'s and {@code SplitLayersTest}'s, and the model as served is {@link
- * ModernModelReferenceTest}'s.
+ * choice. Its engines keep one TensorFlow session each ({@code sizedSessions(false)}): this is the
+ * pooling's proof, loading ten of them; the sessions by run size are {@code SizedSessionsTest}'s
+ * and {@code SplitLayersTest}'s, and the model as served is {@link ModernModelReferenceTest}'s.
  */
 class OnnxPoolingTest {
   @BeforeAll
@@ -32,7 +31,11 @@ class OnnxPoolingTest {
     NamedModel model = NamedModel.ALL_MINILM_L6_V2;
     List<String> texts = ModernTexts.all().subList(0, 12);
     EngineSettings.Builder base =
-        EngineSettings.builder().model(model.modelName()).maxSeqLen(64).normalize(false);
+        EngineSettings.builder()
+            .model(model.modelName())
+            .maxSeqLen(64)
+            .normalize(false)
+            .sizedSessions(false);
     try (ModernModelReferenceTest.Reference reference =
             new ModernModelReferenceTest.Reference(model.unpacked(), 64, PoolingStrategy.NONE);
         BertEncoder last = BertEncoder.load(base.poolingStrategy(PoolingStrategy.NONE).build())) {

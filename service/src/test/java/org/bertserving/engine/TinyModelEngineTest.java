@@ -19,8 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The engine on a tiny BERT written by {@link TinyBert}: every pooling strategy and layer choice
  * against a plain-Java forward pass ({@link ReferenceBert}) and plain-Java pooling. Its engines
- * keep one TensorFlow session each (the surefire execution {@code one-session}), since it loads
- * dozens.
+ * keep one TensorFlow session each ({@code sizedSessions(false)}), since it loads dozens.
  */
 class TinyModelEngineTest {
   private static final double TOLERANCE = 2e-4;
@@ -50,7 +49,7 @@ class TinyModelEngineTest {
   }
 
   static EngineSettings.Builder settings() {
-    return EngineSettings.builder().modelDir(model).maxSeqLen(16);
+    return EngineSettings.builder().modelDir(model).maxSeqLen(16).sizedSessions(false);
   }
 
   @Test
@@ -264,7 +263,8 @@ class TinyModelEngineTest {
               .rows()
               .get(0)
               .tokens());
-      // spaces alone, as written (OpenAI's and TEI's routes): [CLS] [SEP]; the empty string: refused
+      // spaces alone, as written (OpenAI's and TEI's routes): [CLS] [SEP]; the empty string:
+      // refused
       assertEquals(Map.of(Featurizer.TEXT, " \t"), Featurizer.literal(" \t"));
       assertEquals(
           List.of("[CLS]", "[SEP]"),

@@ -25,7 +25,13 @@ class DefaultModelHttpTest {
     fixture.get("cases").forEach(c -> texts.add(c.get("text").asText()));
     try (BertServer server =
         TestNodes.serving(
-            Map.of("bert-serving.engine.model-dir", "", "bert-serving.engine.max-seq-len", 25))) {
+            Map.of(
+                "bert-serving.engine.model-dir",
+                "",
+                "bert-serving.engine.max-seq-len",
+                25,
+                "bert-serving.engine.sized-sessions", // the default model as served
+                true))) {
       String base = "http://127.0.0.1:" + server.httpPort();
       Wire.awaitReady(base);
       HttpResponse<String> r =

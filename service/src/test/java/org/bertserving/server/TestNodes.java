@@ -203,6 +203,10 @@ public final class TestNodes {
                         "akka.cluster.split-brain-resolver.stable-after = 3s",
                         "akka.loglevel = WARNING",
                         "bert-serving.management.port = 0",
+                        // one TensorFlow session a model: these nodes are the cluster's and the
+                        // routes' proofs; sessions by run size are the engine tests' (each start
+                        // here would probe four sessions for a second or more)
+                        "bert-serving.engine.sized-sessions = off",
                         "bert-serving.engine.max-seq-len = 16")));
     return NodeConfig.load(ConfigFactory.parseMap(overrides).withFallback(base));
   }

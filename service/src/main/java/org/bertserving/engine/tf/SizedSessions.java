@@ -118,7 +118,9 @@ public final class SizedSessions implements ModelBackend {
       throws IOException {
     TfBertBackend first = TfBertBackend.open(files, declared, settings);
     if (!applies(settings)) {
-      if (oneDnnCpu(settings) && System.getenv(FROZEN_WEIGHTS) == null) {
+      if (settings.sizedSessions()
+          && oneDnnCpu(settings)
+          && System.getenv(FROZEN_WEIGHTS) == null) {
         hintOnce(
             "TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=1 and TF_OVERRIDE_GLOBAL_THREADPOOL=1 in the"
                 + " environment before the JVM starts make small runs on the CPU faster");
@@ -176,12 +178,12 @@ public final class SizedSessions implements ModelBackend {
   }
 
   /**
-   * Whether several sessions pay: on the CPU with TensorFlow's oneDNN kernels, without XLA, and
-   * with {@code TF_ONEDNN_ASSUME_FROZEN_WEIGHTS} on (without it, every run lays the weights out
-   * anyway).
+   * Whether several sessions pay, and are not turned off ({@link EngineSettings#sizedSessions}): on
+   * the CPU with TensorFlow's oneDNN kernels, without XLA, and with {@code
+   * TF_ONEDNN_ASSUME_FROZEN_WEIGHTS} on (without it, every run lays the weights out anyway).
    */
   static boolean applies(EngineSettings s) {
-    return oneDnnCpu(s) && TfBertBackend.envSwitch(FROZEN_WEIGHTS, false);
+    return s.sizedSessions() && oneDnnCpu(s) && TfBertBackend.envSwitch(FROZEN_WEIGHTS, false);
   }
 
   /**

@@ -323,6 +323,28 @@ class SizedSessionsTest {
     // the suite runs as ops/bert-serving-start does (the pom sets both switches): several sessions
     // on the CPU, one of them of one thread where there is more than one
     assertTrue(SizedSessions.applies(settings()), "TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=1 in the tests");
+    // bert-serving.engine.sized-sessions = off: one session, whatever the environment
+    assertFalse(SizedSessions.applies(settings().toBuilder().sizedSessions(false).build()));
+    try (ModelBackend one =
+        SizedSessions.open(
+            ModelFiles.locate(settings()),
+            BertConfig.read(ModelFiles.locate(settings()).config()),
+            settings().toBuilder().sizedSessions(false).build())) {
+      assertFalse(one instanceof SizedSessions, "one session: " + one);
+    }
+    com.typesafe.config.Config node = org.bertserving.cli.StartArgs.parse().config();
+    assertTrue(
+        org.bertserving.cluster.ServingSettings.create(node).models().get(0).sizedSessions(),
+        "on by default");
+    assertFalse(
+        org.bertserving.cluster.ServingSettings.create(
+                com.typesafe.config.ConfigFactory.parseString(
+                        "bert-serving.engine.sized-sessions = off")
+                    .withFallback(node))
+            .models()
+            .get(0)
+            .sizedSessions(),
+        "read from the node's config");
     BertConfig tiny = BertConfig.read(ModelFiles.locate(settings()).config());
     assertEquals(
         Runtime.getRuntime().availableProcessors() > 1,
