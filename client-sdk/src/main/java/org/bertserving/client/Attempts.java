@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -66,6 +67,12 @@ final class Attempts {
   private BertServerException lastAnswer;
   private boolean lastWasAnswer;
 
+  /**
+   * Set when the caller cancelled the call: the exchange it aborted failed through no fault of the
+   * server, and nothing is sent again.
+   */
+  private volatile boolean cancelled;
+
   Attempts(
       Addresses addresses,
       Function<Addresses.Address, URI> route,
@@ -82,6 +89,9 @@ final class Attempts {
 
   /** Where to send now. */
   URI next() {
+    if (cancelled) {
+      throw new CancellationException("cancelled by the caller");
+    }
     current = addresses.pick(start, tried);
     tried.add(current);
     return route.apply(addresses.get(current));
@@ -92,6 +102,9 @@ final class Attempts {
    * @throws BertClientException (or a subclass) when the call ends without an answer
    */
   Step outcome(Transport.Reply reply, Throwable failure) {
+    if (cancelled) {
+      throw new CancellationException("cancelled by the caller");
+    }
     URI uri = route.apply(addresses.get(current));
     if (failure != null) {
       Throwable cause =
@@ -145,6 +158,11 @@ final class Attempts {
     }
     causes.put(uri, lastAnswer.getMessage());
     return nextRound(Math.max(wait, retryAfter));
+  }
+
+  /** Ends the call: the caller gave up on it. */
+  void cancel() {
+    cancelled = true;
   }
 
   private Step failedOver(URI uri, String cause, long waitMillis) {

@@ -94,29 +94,48 @@ final class HttpBertClient implements BertClient {
 
   @Override
   public CompletableFuture<float[][]> encodeAsync(List<String> texts) {
-    return encodeAsync(texts, EncodeOptions.DEFAULT).thenApply(EncodeResult::vectors);
+    return encodeAsync(texts, EncodeOptions.DEFAULT, EncodeResult::vectors);
   }
 
   /** Never blocks: even the first call's question for max_seq_len is asked asynchronously. */
   CompletableFuture<EncodeResult> encodeAsync(List<?> inputs, EncodeOptions options) {
+    return encodeAsync(inputs, options, Function.identity());
+  }
+
+  /**
+   * The call's own future, completed with {@code part} of the result: cancelling it (an {@code
+   * encodeStream} closed early, an interrupted wait) aborts the exchange in flight, closing its
+   * connection, and ends the call there. Were the caller given a future of the JDK client, its
+   * cancel would abort the exchange as if the server had failed, and the texts be sent again.
+   */
+  private <T> CompletableFuture<T> encodeAsync(
+      List<?> inputs, EncodeOptions options, Function<EncodeResult, T> part) {
     byte[] json = encodeBody(inputs, options);
     checkLength(inputs, options);
+    Attempts attempts = attempts(Addresses.Address::encode);
     AtomicReference<CompletableFuture<?>> exchange = new AtomicReference<>();
-    CompletableFuture<EncodeResult> result =
-        callAsync(attempts(Addresses.Address::encode), json, accept(options), exchange)
-            .thenApply(answer -> whole(result(answer), inputs.size()));
-    // cancelled (an encodeStream closed early): the exchange in flight is aborted, its connection
-    // closed, and no retry follows
-    result.whenComplete(
+    CompletableFuture<T> call = new CompletableFuture<>();
+    callAsync(attempts, json, accept(options), exchange)
+        .thenApply(answer -> part.apply(whole(result(answer), inputs.size())))
+        .whenComplete(
+            (r, e) -> {
+              if (e == null) {
+                call.complete(r);
+              } else {
+                call.completeExceptionally(e);
+              }
+            });
+    call.whenComplete(
         (r, e) -> {
-          if (result.isCancelled()) {
+          if (call.isCancelled()) {
+            attempts.cancel();
             CompletableFuture<?> current = exchange.getAndSet(CANCELLED);
             if (current != null) {
               current.cancel(true);
             }
           }
         });
-    return result;
+    return call;
   }
 
   /**
@@ -228,10 +247,7 @@ final class HttpBertClient implements BertClient {
       return CompletableFuture.failedFuture(closedError());
     }
     CompletableFuture<?> previous = exchange.get();
-    if (previous == CANCELLED) {
-      return CompletableFuture.failedFuture(new CancellationException("cancelled by the caller"));
-    }
-    URI uri = attempts.next();
+    URI uri = attempts.next(); // throws once the call is cancelled
     CompletableFuture<Transport.Reply> sent =
         async.exchangeAsync(uri, body, accept, System.nanoTime() + timeout.toNanos());
     if (!exchange.compareAndSet(previous, sent)) { // cancelled meanwhile

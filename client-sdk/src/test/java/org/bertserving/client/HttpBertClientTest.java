@@ -298,6 +298,58 @@ class HttpBertClientTest {
   }
 
   /**
+   * A call whose caller cancelled it, or whose stream was closed early, ends there: its exchange is
+   * aborted and its texts are not sent again (an abort the client made itself is no failure of the
+   * server's to retry after).
+   */
+  @Test
+  void aCancelledCallOrAClosedStreamIsNotSentAgain() throws Exception {
+    java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    CountDownLatch sentAgain = new CountDownLatch(1);
+    CountDownLatch asyncSent = new CountDownLatch(1);
+    CountDownLatch aborted = new CountDownLatch(4); // the async call's, the stream's 3 in flight
+    java.util.regex.Pattern texts = java.util.regex.Pattern.compile("\"texts\":\\[[^]]*]");
+    URI base =
+        serve(
+            (x, r) -> {
+              java.util.regex.Matcher m = texts.matcher(requests.get(r));
+              String sent = m.find() ? m.group() : requests.get(r);
+              if (!seen.add(sent)) {
+                sentAgain.countDown();
+              }
+              if (sent.contains("\"t0\"")) {
+                answer(x, 200, "application/x-npy", TWO_BY_THREE, false);
+                return;
+              }
+              if (sent.contains("\"one\"")) {
+                asyncSent.countDown();
+              }
+              if (stalled(x)) {
+                aborted.countDown();
+              }
+            },
+            STATUS);
+    try (BertClient client =
+        BertClient.builder()
+            .http(base)
+            .checkLength(false)
+            .backoff(java.time.Duration.ZERO) // a retry would follow the abort at once
+            .build()) {
+      CompletableFuture<float[][]> call = client.encodeAsync(List.of("one", "two"));
+      assertTrue(asyncSent.await(10, TimeUnit.SECONDS), "the call was sent");
+      assertTrue(call.cancel(true));
+      java.util.stream.Stream<String> corpus =
+          java.util.stream.Stream.of("t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7");
+      try (java.util.stream.Stream<float[]> vectors = client.encodeStream(corpus, 2, 3)) {
+        assertEquals(3, vectors.findFirst().orElseThrow().length);
+      }
+      assertTrue(aborted.await(10, TimeUnit.SECONDS), "every exchange in flight was aborted");
+      assertFalse(
+          sentAgain.await(2, TimeUnit.SECONDS), "texts were sent again: " + requests.size());
+    }
+  }
+
+  /**
    * A thread that waits in a stream for a server that takes its time ends its wait when it is
    * interrupted: a failure that says so, its interrupt kept, the exchange aborted.
    */
