@@ -26,7 +26,8 @@ import org.bertserving.client.http.ErrorAnswer;
  * address at once (encoding is idempotent: a request whose server died mid-flight is sent again
  * elsewhere). Once every address has failed, or at a 429 (the cluster is full, whichever frontend
  * is asked), the call waits as {@code Retry-After} says (or a doubling backoff) and goes round
- * again, up to {@code retries} times. A request timeout, a 4xx or another 5xx ends the call.
+ * again, up to {@code retries} times. A request timeout, a 4xx or another 5xx ends the call; after
+ * a request timeout the address is passed over by the next calls, as after a refused connection.
  */
 final class Attempts {
   private static final System.Logger LOG = System.getLogger(BertClient.class.getName());
@@ -113,6 +114,9 @@ final class Attempts {
               : failure;
       if (cause instanceof HttpTimeoutException
           && !(cause instanceof HttpConnectTimeoutException)) {
+        // a server that stopped answering on a kept-alive connection: the next calls go elsewhere
+        // first, or each would wait its whole timeout there
+        addresses.failed(current);
         throw new BertTimeoutException(
             "no answer from " + uri + " within " + timeout.toMillis() + " ms", cause);
       }

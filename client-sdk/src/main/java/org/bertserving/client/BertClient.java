@@ -188,10 +188,10 @@ public interface BertClient extends AutoCloseable {
      * Several servers (e.g. every frontend of a cluster): each call goes to the next one in turn. A
      * call whose server refuses or drops the connection, cannot be connected to in time, or answers
      * 503 goes on at once to the next server (encoding is idempotent, so a request whose server
-     * died mid-flight is sent again elsewhere); a server that failed is passed over for about 1.5 s
-     * unless all have failed. When every server has failed, the call waits and tries them again as
-     * {@link #retries(int)} allows; the error after the last names each server and what went wrong
-     * there.
+     * died mid-flight is sent again elsewhere); a server that failed (or did not answer within the
+     * {@link #timeout(Duration)}, which ends that call) is passed over for about 1.5 s unless all
+     * have failed. When every server has failed, the call waits and tries them again as {@link
+     * #retries(int)} allows; the error after the last names each server and what went wrong there.
      */
     public Builder http(List<URI> servers) {
       if (servers.isEmpty()) {

@@ -429,6 +429,83 @@ class HttpBertClientTest {
     }
   }
 
+  /** A server on loopback whose {@code /encode} answers as {@code encode} says. */
+  private static HttpServer encoding(Handler encode) throws IOException {
+    HttpServer s =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+    s.setExecutor(Executors.newCachedThreadPool());
+    s.createContext(
+        "/encode",
+        x -> {
+          try {
+            x.getRequestBody().readAllBytes();
+            encode.handle(x, 0);
+          } catch (Exception e) {
+            x.sendResponseHeaders(500, -1);
+          } finally {
+            x.close();
+          }
+        });
+    s.start();
+    return s;
+  }
+
+  /**
+   * Of two servers, one stops answering on its kept-alive connections (a GC pause, SIGSTOP, a
+   * partition): the call that waited for it times out, and the next calls go to the other server
+   * instead of each waiting its whole timeout there.
+   */
+  @Test
+  void aServerThatStopsAnsweringIsPassedOverAfterOneTimeout() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean hung =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger heldThere =
+        new java.util.concurrent.atomic.AtomicInteger();
+    CountDownLatch release = new CountDownLatch(1);
+    HttpServer stops =
+        encoding(
+            (x, r) -> {
+              if (hung.get()) {
+                heldThere.incrementAndGet();
+                release.await(30, TimeUnit.SECONDS);
+              }
+              answer(x, 200, "application/x-npy", TWO_BY_THREE, false);
+            });
+    HttpServer answers =
+        encoding((x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false));
+    try (BertClient client =
+        BertClient.builder()
+            .http(
+                List.of(
+                    URI.create("http://127.0.0.1:" + stops.getAddress().getPort()),
+                    URI.create("http://127.0.0.1:" + answers.getAddress().getPort())))
+            .checkLength(false)
+            .timeout(java.time.Duration.ofSeconds(1))
+            .build()) {
+      for (int i = 0; i < 4; i++) { // kept-alive connections to both
+        client.encode(List.of("a", "b"));
+      }
+      hung.set(true);
+      int timedOut = 0;
+      for (int i = 0; i < 2; i++) { // one of two calls starts at the server that stopped
+        try {
+          client.encode(List.of("a", "b"));
+        } catch (BertTimeoutException e) {
+          timedOut++;
+        }
+      }
+      assertEquals(1, timedOut);
+      for (int i = 0; i < 4; i++) {
+        assertEquals(2, client.encode(List.of("a", "b")).length, "call " + i);
+      }
+      assertEquals(1, heldThere.get(), "the server that stopped was passed over");
+    } finally {
+      release.countDown();
+      stops.stop(0);
+      answers.stop(0);
+    }
+  }
+
   @Test
   void aClosedClientRefusesEveryCallByName() throws Exception {
     URI base = serve((x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false), STATUS);
