@@ -28,7 +28,12 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface BertClient extends AutoCloseable {
 
-  /** Pooled vectors {@code [B, D]} of plain texts ({@code "a ||| b"} is a sentence pair). */
+  /**
+   * Pooled vectors {@code [B, D]} of plain texts ({@code "a ||| b"} is a sentence pair).
+   *
+   * @throws BertClientException from a server started with {@code -pooling_strategy NONE}, which
+   *     answers token vectors: use {@link #encodeTokens(List)}
+   */
   float[][] encode(List<String> texts);
 
   /**
@@ -38,7 +43,7 @@ public interface BertClient extends AutoCloseable {
 
   /** Pre-tokenized inputs; tokens unknown to the model become {@code [UNK]}. */
   default float[][] encodeTokenized(List<List<String>> tokens) {
-    return encode(tokens, new EncodeOptions(true, false)).vectors();
+    return Outcomes.pooled(encode(tokens, new EncodeOptions(true, false)));
   }
 
   /** Token vectors {@code [B, T, D]} from a server started with {@code -pooling_strategy NONE}. */

@@ -82,7 +82,7 @@ final class HttpBertClient implements BertClient {
 
   @Override
   public float[][] encode(List<String> texts) {
-    return encode(texts, EncodeOptions.DEFAULT).vectors();
+    return Outcomes.pooled(encode(texts, EncodeOptions.DEFAULT));
   }
 
   @Override
@@ -94,7 +94,7 @@ final class HttpBertClient implements BertClient {
 
   @Override
   public CompletableFuture<float[][]> encodeAsync(List<String> texts) {
-    return encodeAsync(texts, EncodeOptions.DEFAULT, EncodeResult::vectors);
+    return encodeAsync(texts, EncodeOptions.DEFAULT, Outcomes::pooled);
   }
 
   /** Never blocks: even the first call's question for max_seq_len is asked asynchronously. */

@@ -174,6 +174,43 @@ class HttpBertClientTest {
     }
   }
 
+  /**
+   * A server started with {@code -pooling_strategy NONE} answers token vectors {@code [B, T, D]}:
+   * {@code encode} says to use {@code encodeTokens}, in .npy and in JSON, blocking or not.
+   */
+  @Test
+  void encodeOnAServerThatDoesNotPoolSaysToUseEncodeTokens() throws Exception {
+    byte[] tokenVectors = NpyTest.npy(NpyTest.dict("2, 4, 3"), NpyTest.count(24), 0);
+    byte[] tokenJson =
+        "{\"result\": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]}".getBytes(StandardCharsets.UTF_8);
+    URI base =
+        serve(
+            (x, r) -> {
+              if (requests.get(r).contains("\"json\"")) {
+                answer(x, 200, "application/json", tokenJson, false);
+              } else {
+                answer(x, 200, "application/x-npy", tokenVectors, false);
+              }
+            },
+            STATUS);
+    try (BertClient client = BertClient.builder().http(base).checkLength(false).build()) {
+      for (List<String> texts : List.of(List.of("npy", "b"), List.of("json", "b"))) {
+        BertClientException e = assertThrows(BertClientException.class, () -> client.encode(texts));
+        assertTrue(e.getMessage().contains("use encodeTokens()"), e.getMessage());
+        java.util.concurrent.ExecutionException async =
+            assertThrows(
+                java.util.concurrent.ExecutionException.class,
+                () -> client.encodeAsync(texts).get(10, TimeUnit.SECONDS));
+        assertTrue(
+            async.getCause() instanceof BertClientException
+                && async.getCause().getMessage().contains("use encodeTokens()"),
+            async.getCause().toString());
+        assertEquals(2, client.encodeTokens(texts).length);
+      }
+      assertEquals(4, client.encodeTokens(List.of("npy", "b"))[1].length);
+    }
+  }
+
   @Test
   void aMalformedNpyAnswerIsAClearError() throws Exception {
     byte[] truncated = java.util.Arrays.copyOf(TWO_BY_THREE, TWO_BY_THREE.length - 4);
