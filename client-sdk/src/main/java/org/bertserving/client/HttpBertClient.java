@@ -196,11 +196,11 @@ final class HttpBertClient implements BertClient {
 
   /** One call in the calling thread, through the addresses and the retries. */
   private Attempts.Done call(Function<Addresses.Address, URI> route, byte[] body, String accept) {
-    if (closed.get()) {
-      throw closedError();
-    }
     Attempts attempts = attempts(route);
     while (true) {
+      if (closed.get()) { // also before a retry: close() may have come while this call waited
+        throw closedError();
+      }
       URI uri = attempts.next();
       Transport.Reply reply = null;
       IOException failure = null;
@@ -210,6 +210,11 @@ final class HttpBertClient implements BertClient {
         failure = e;
       } catch (InterruptedException e) {
         throw interrupted(uri, e);
+      } catch (IllegalStateException e) { // the connection pool, shut down by close() meanwhile
+        if (closed.get()) {
+          throw closedError();
+        }
+        throw e;
       }
       Attempts.Step step = attempts.outcome(reply, failure);
       if (step instanceof Attempts.Done done) {

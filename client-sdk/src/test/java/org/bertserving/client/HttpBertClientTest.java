@@ -559,6 +559,43 @@ class HttpBertClientTest {
     assertTrue(requests.isEmpty(), "nothing was sent: " + requests);
   }
 
+  /** A blocking call whose retry comes after close() ends with the client's closed error. */
+  @Test
+  void aBlockingCallClosedUnderItEndsWithTheClosedError() throws Exception {
+    CountDownLatch refused = new CountDownLatch(1);
+    URI base =
+        serve(
+            (x, r) -> {
+              x.getResponseHeaders().set("Retry-After", "1");
+              answer(
+                  x,
+                  503,
+                  "application/json",
+                  "{\"status\": 503, \"type\": \"no_worker\", \"description\": \"none yet\"}"
+                      .getBytes(StandardCharsets.UTF_8),
+                  false);
+              refused.countDown();
+            },
+            STATUS);
+    BertClient client = BertClient.builder().http(base).checkLength(false).retries(3).build();
+    CompletableFuture<Void> closing =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                if (refused.await(10, TimeUnit.SECONDS)) { // the call waits a second to retry
+                  client.close();
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    BertClientException e =
+        assertThrows(BertClientException.class, () -> client.encode(List.of("a")));
+    assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    closing.get(10, TimeUnit.SECONDS);
+    assertEquals(1, requests.size(), "nothing was sent after close(): " + requests);
+  }
+
   @Test
   void aStatusQuestionThatFailedIsAskedAgainByALaterCall() throws Exception {
     CountDownLatch asked = new CountDownLatch(2);
