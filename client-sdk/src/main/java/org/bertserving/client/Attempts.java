@@ -1,5 +1,6 @@
 package org.bertserving.client;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -237,14 +238,40 @@ final class Attempts {
         : reply.body();
   }
 
-  /** An error's body: its {@code type} and {@code description}, when it has them. */
+  /**
+   * An error's body: its type and description, when it has them, in the shape of the route's
+   * family: bert-as-service's {@code {"type", "description"}}, OpenAI's {@code {"error":
+   * {"message", "type", "code"}}} (of {@code /v1/rerank}; its {@code code} is the stable name when
+   * there is one) or text-embeddings-inference's {@code {"error", "error_type"}} (of {@code
+   * /predict}).
+   */
   private static ErrorAnswer errorBody(byte[] bytes) {
+    JsonNode body;
     try {
-      ErrorAnswer body =
-          bytes.length == 0 ? null : HttpBertClient.JSON.readValue(bytes, ErrorAnswer.class);
-      return body == null ? NO_ERROR_BODY : body;
+      body = bytes.length == 0 ? null : HttpBertClient.JSON.readTree(bytes);
     } catch (IOException e) {
-      return NO_ERROR_BODY; // not JSON, or not bert-as-service's shape: the text is the description
+      return NO_ERROR_BODY; // not JSON: the text is the description
     }
+    if (body == null || !body.isObject()) {
+      return NO_ERROR_BODY;
+    }
+    JsonNode error = body.path("error");
+    if (error.isObject()) {
+      String code = text(error.path("code"));
+      return answer(code != null ? code : text(error.path("type")), text(error.path("message")));
+    }
+    if (error.isTextual()) {
+      return answer(text(body.path("error_type")), error.asText());
+    }
+    return answer(text(body.path("type")), text(body.path("description")));
+  }
+
+  private static ErrorAnswer answer(String type, String description) {
+    return new ErrorAnswer(null, 0, type, description);
+  }
+
+  /** A field's text; null when it is missing, null or not a string. */
+  private static String text(JsonNode field) {
+    return field.isTextual() ? field.asText() : null;
   }
 }

@@ -41,8 +41,9 @@ class HttpBertClientTest {
   private URI serve(Handler encode, Handler status) throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
     server.setExecutor(Executors.newCachedThreadPool());
-    for (String path : List.of("/encode", "/status/server")) {
-      Handler h = path.equals("/encode") ? encode : status;
+    // the scoring routes answer as /encode does; a request's first line names its route
+    for (String path : List.of("/encode", "/v1/rerank", "/predict", "/status/server")) {
+      Handler h = path.equals("/status/server") ? status : encode;
       server.createContext(
           path,
           x -> {
@@ -208,6 +209,52 @@ class HttpBertClientTest {
         assertEquals(2, client.encodeTokens(texts).length);
       }
       assertEquals(4, client.encodeTokens(List.of("npy", "b"))[1].length);
+    }
+  }
+
+  /**
+   * The scoring routes answer errors in their family's shape, OpenAI's on {@code /v1/rerank},
+   * text-embeddings-inference's on {@code /predict}: the failure has their type and message, not
+   * the raw JSON.
+   */
+  @Test
+  void rerankAndClassifyErrorsHaveTheirTypeAndDescription() throws Exception {
+    URI base =
+        serve(
+            (x, r) -> {
+              if (requests.get(r).startsWith("POST /v1/rerank")) {
+                answer(
+                    x,
+                    400,
+                    "application/json",
+                    ("{\"error\": {\"message\": \"the model is not a reranker\","
+                            + " \"type\": \"invalid_request_error\", \"param\": null,"
+                            + " \"code\": \"unsupported\"}}")
+                        .getBytes(StandardCharsets.UTF_8),
+                    false);
+              } else {
+                answer(
+                    x,
+                    424,
+                    "application/json",
+                    "{\"error\": \"the model is not a classifier\", \"error_type\": \"backend\"}"
+                        .getBytes(StandardCharsets.UTF_8),
+                    false);
+              }
+            },
+            STATUS);
+    try (BertClient client = BertClient.builder().http(base).checkLength(false).build()) {
+      BertServerException rerank =
+          assertThrows(
+              BertServerException.class, () -> client.rerank("q", List.of("a", "b"), null));
+      assertEquals(400, rerank.status());
+      assertEquals("unsupported", rerank.type());
+      assertEquals("the model is not a reranker", rerank.description());
+      BertServerException classify =
+          assertThrows(BertServerException.class, () -> client.classify(List.of("a")));
+      assertEquals(424, classify.status());
+      assertEquals("backend", classify.type());
+      assertEquals("the model is not a classifier", classify.description());
     }
   }
 
