@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A client's servers: each call starts at the next one (round-robin), and one that failed (refused
- * or broke a connection, timed out connecting, answered 503) is passed over for {@link #DOWN_FOR}
- * unless every other one has failed too.
+ * or broke a connection, timed out connecting or answering, answered 503) is passed over for {@link
+ * #DOWN_FOR} unless every other one has failed too.
  */
 final class Addresses {
   static final long DOWN_FOR = 1_500_000_000L;

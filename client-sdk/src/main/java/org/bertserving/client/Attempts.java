@@ -1,5 +1,6 @@
 package org.bertserving.client;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -10,6 +11,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -25,7 +27,8 @@ import org.bertserving.client.http.ErrorAnswer;
  * address at once (encoding is idempotent: a request whose server died mid-flight is sent again
  * elsewhere). Once every address has failed, or at a 429 (the cluster is full, whichever frontend
  * is asked), the call waits as {@code Retry-After} says (or a doubling backoff) and goes round
- * again, up to {@code retries} times. A request timeout, a 4xx or another 5xx ends the call.
+ * again, up to {@code retries} times. A request timeout, a 4xx or another 5xx ends the call; after
+ * a request timeout the address is passed over by the next calls, as after a refused connection.
  */
 final class Attempts {
   private static final System.Logger LOG = System.getLogger(BertClient.class.getName());
@@ -66,6 +69,12 @@ final class Attempts {
   private BertServerException lastAnswer;
   private boolean lastWasAnswer;
 
+  /**
+   * Set when the caller cancelled the call: the exchange it aborted failed through no fault of the
+   * server, and nothing is sent again.
+   */
+  private volatile boolean cancelled;
+
   Attempts(
       Addresses addresses,
       Function<Addresses.Address, URI> route,
@@ -82,6 +91,9 @@ final class Attempts {
 
   /** Where to send now. */
   URI next() {
+    if (cancelled) {
+      throw new CancellationException("cancelled by the caller");
+    }
     current = addresses.pick(start, tried);
     tried.add(current);
     return route.apply(addresses.get(current));
@@ -92,6 +104,9 @@ final class Attempts {
    * @throws BertClientException (or a subclass) when the call ends without an answer
    */
   Step outcome(Transport.Reply reply, Throwable failure) {
+    if (cancelled) {
+      throw new CancellationException("cancelled by the caller");
+    }
     URI uri = route.apply(addresses.get(current));
     if (failure != null) {
       Throwable cause =
@@ -100,6 +115,9 @@ final class Attempts {
               : failure;
       if (cause instanceof HttpTimeoutException
           && !(cause instanceof HttpConnectTimeoutException)) {
+        // a server that stopped answering on a kept-alive connection: the next calls go elsewhere
+        // first, or each would wait its whole timeout there
+        addresses.failed(current);
         throw new BertTimeoutException(
             "no answer from " + uri + " within " + timeout.toMillis() + " ms", cause);
       }
@@ -145,6 +163,11 @@ final class Attempts {
     }
     causes.put(uri, lastAnswer.getMessage());
     return nextRound(Math.max(wait, retryAfter));
+  }
+
+  /** Ends the call: the caller gave up on it. */
+  void cancel() {
+    cancelled = true;
   }
 
   private Step failedOver(URI uri, String cause, long waitMillis) {
@@ -215,14 +238,40 @@ final class Attempts {
         : reply.body();
   }
 
-  /** An error's body: its {@code type} and {@code description}, when it has them. */
+  /**
+   * An error's body: its type and description, when it has them, in the shape of the route's
+   * family: bert-as-service's {@code {"type", "description"}}, OpenAI's {@code {"error":
+   * {"message", "type", "code"}}} (of {@code /v1/rerank}; its {@code code} is the stable name when
+   * there is one) or text-embeddings-inference's {@code {"error", "error_type"}} (of {@code
+   * /predict}).
+   */
   private static ErrorAnswer errorBody(byte[] bytes) {
+    JsonNode body;
     try {
-      ErrorAnswer body =
-          bytes.length == 0 ? null : HttpBertClient.JSON.readValue(bytes, ErrorAnswer.class);
-      return body == null ? NO_ERROR_BODY : body;
+      body = bytes.length == 0 ? null : HttpBertClient.JSON.readTree(bytes);
     } catch (IOException e) {
-      return NO_ERROR_BODY; // not JSON, or not bert-as-service's shape: the text is the description
+      return NO_ERROR_BODY; // not JSON: the text is the description
     }
+    if (body == null || !body.isObject()) {
+      return NO_ERROR_BODY;
+    }
+    JsonNode error = body.path("error");
+    if (error.isObject()) {
+      String code = text(error.path("code"));
+      return answer(code != null ? code : text(error.path("type")), text(error.path("message")));
+    }
+    if (error.isTextual()) {
+      return answer(text(body.path("error_type")), error.asText());
+    }
+    return answer(text(body.path("type")), text(body.path("description")));
+  }
+
+  private static ErrorAnswer answer(String type, String description) {
+    return new ErrorAnswer(null, 0, type, description);
+  }
+
+  /** A field's text; null when it is missing, null or not a string. */
+  private static String text(JsonNode field) {
+    return field.isTextual() ? field.asText() : null;
   }
 }

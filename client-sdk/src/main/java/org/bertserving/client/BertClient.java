@@ -28,7 +28,12 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface BertClient extends AutoCloseable {
 
-  /** Pooled vectors {@code [B, D]} of plain texts ({@code "a ||| b"} is a sentence pair). */
+  /**
+   * Pooled vectors {@code [B, D]} of plain texts ({@code "a ||| b"} is a sentence pair).
+   *
+   * @throws BertClientException from a server started with {@code -pooling_strategy NONE}, which
+   *     answers token vectors: use {@link #encodeTokens(List)}
+   */
   float[][] encode(List<String> texts);
 
   /**
@@ -38,7 +43,7 @@ public interface BertClient extends AutoCloseable {
 
   /** Pre-tokenized inputs; tokens unknown to the model become {@code [UNK]}. */
   default float[][] encodeTokenized(List<List<String>> tokens) {
-    return encode(tokens, new EncodeOptions(true, false)).vectors();
+    return Outcomes.pooled(encode(tokens, new EncodeOptions(true, false)));
   }
 
   /** Token vectors {@code [B, T, D]} from a server started with {@code -pooling_strategy NONE}. */
@@ -188,10 +193,10 @@ public interface BertClient extends AutoCloseable {
      * Several servers (e.g. every frontend of a cluster): each call goes to the next one in turn. A
      * call whose server refuses or drops the connection, cannot be connected to in time, or answers
      * 503 goes on at once to the next server (encoding is idempotent, so a request whose server
-     * died mid-flight is sent again elsewhere); a server that failed is passed over for about 1.5 s
-     * unless all have failed. When every server has failed, the call waits and tries them again as
-     * {@link #retries(int)} allows; the error after the last names each server and what went wrong
-     * there.
+     * died mid-flight is sent again elsewhere); a server that failed (or did not answer within the
+     * {@link #timeout(Duration)}, which ends that call) is passed over for about 1.5 s unless all
+     * have failed. When every server has failed, the call waits and tries them again as {@link
+     * #retries(int)} allows; the error after the last names each server and what went wrong there.
      */
     public Builder http(List<URI> servers) {
       if (servers.isEmpty()) {

@@ -115,7 +115,7 @@ final class ClusterBertClient implements BertClient {
 
   @Override
   public float[][] encode(List<String> texts) {
-    return encode(texts, EncodeOptions.DEFAULT).vectors();
+    return Outcomes.pooled(encode(texts, EncodeOptions.DEFAULT));
   }
 
   @Override
@@ -125,7 +125,7 @@ final class ClusterBertClient implements BertClient {
 
   @Override
   public CompletableFuture<float[][]> encodeAsync(List<String> texts) {
-    return encodeAsync(texts, EncodeOptions.DEFAULT, 0).thenApply(EncodeResult::vectors);
+    return encodeAsync(texts, EncodeOptions.DEFAULT, 0).thenApply(Outcomes::pooled);
   }
 
   private CompletableFuture<EncodeResult> encodeAsync(

@@ -82,7 +82,7 @@ final class HttpBertClient implements BertClient {
 
   @Override
   public float[][] encode(List<String> texts) {
-    return encode(texts, EncodeOptions.DEFAULT).vectors();
+    return Outcomes.pooled(encode(texts, EncodeOptions.DEFAULT));
   }
 
   @Override
@@ -94,29 +94,48 @@ final class HttpBertClient implements BertClient {
 
   @Override
   public CompletableFuture<float[][]> encodeAsync(List<String> texts) {
-    return encodeAsync(texts, EncodeOptions.DEFAULT).thenApply(EncodeResult::vectors);
+    return encodeAsync(texts, EncodeOptions.DEFAULT, Outcomes::pooled);
   }
 
   /** Never blocks: even the first call's question for max_seq_len is asked asynchronously. */
   CompletableFuture<EncodeResult> encodeAsync(List<?> inputs, EncodeOptions options) {
+    return encodeAsync(inputs, options, Function.identity());
+  }
+
+  /**
+   * The call's own future, completed with {@code part} of the result: cancelling it (an {@code
+   * encodeStream} closed early, an interrupted wait) aborts the exchange in flight, closing its
+   * connection, and ends the call there. Were the caller given a future of the JDK client, its
+   * cancel would abort the exchange as if the server had failed, and the texts be sent again.
+   */
+  private <T> CompletableFuture<T> encodeAsync(
+      List<?> inputs, EncodeOptions options, Function<EncodeResult, T> part) {
     byte[] json = encodeBody(inputs, options);
     checkLength(inputs, options);
+    Attempts attempts = attempts(Addresses.Address::encode);
     AtomicReference<CompletableFuture<?>> exchange = new AtomicReference<>();
-    CompletableFuture<EncodeResult> result =
-        callAsync(attempts(Addresses.Address::encode), json, accept(options), exchange)
-            .thenApply(answer -> whole(result(answer), inputs.size()));
-    // cancelled (an encodeStream closed early): the exchange in flight is aborted, its connection
-    // closed, and no retry follows
-    result.whenComplete(
+    CompletableFuture<T> call = new CompletableFuture<>();
+    callAsync(attempts, json, accept(options), exchange)
+        .thenApply(answer -> part.apply(whole(result(answer), inputs.size())))
+        .whenComplete(
+            (r, e) -> {
+              if (e == null) {
+                call.complete(r);
+              } else {
+                call.completeExceptionally(e);
+              }
+            });
+    call.whenComplete(
         (r, e) -> {
-          if (result.isCancelled()) {
+          if (call.isCancelled()) {
+            attempts.cancel();
             CompletableFuture<?> current = exchange.getAndSet(CANCELLED);
             if (current != null) {
               current.cancel(true);
             }
           }
         });
-    return result;
+    return call;
   }
 
   /**
@@ -177,11 +196,11 @@ final class HttpBertClient implements BertClient {
 
   /** One call in the calling thread, through the addresses and the retries. */
   private Attempts.Done call(Function<Addresses.Address, URI> route, byte[] body, String accept) {
-    if (closed.get()) {
-      throw closedError();
-    }
     Attempts attempts = attempts(route);
     while (true) {
+      if (closed.get()) { // also before a retry: close() may have come while this call waited
+        throw closedError();
+      }
       URI uri = attempts.next();
       Transport.Reply reply = null;
       IOException failure = null;
@@ -191,6 +210,11 @@ final class HttpBertClient implements BertClient {
         failure = e;
       } catch (InterruptedException e) {
         throw interrupted(uri, e);
+      } catch (IllegalStateException e) { // the connection pool, shut down by close() meanwhile
+        if (closed.get()) {
+          throw closedError();
+        }
+        throw e;
       }
       Attempts.Step step = attempts.outcome(reply, failure);
       if (step instanceof Attempts.Done done) {
@@ -228,10 +252,7 @@ final class HttpBertClient implements BertClient {
       return CompletableFuture.failedFuture(closedError());
     }
     CompletableFuture<?> previous = exchange.get();
-    if (previous == CANCELLED) {
-      return CompletableFuture.failedFuture(new CancellationException("cancelled by the caller"));
-    }
-    URI uri = attempts.next();
+    URI uri = attempts.next(); // throws once the call is cancelled
     CompletableFuture<Transport.Reply> sent =
         async.exchangeAsync(uri, body, accept, System.nanoTime() + timeout.toNanos());
     if (!exchange.compareAndSet(previous, sent)) { // cancelled meanwhile

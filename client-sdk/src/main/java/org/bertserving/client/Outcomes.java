@@ -42,6 +42,18 @@ final class Outcomes {
     return new BertServerException(status, type, description);
   }
 
+  /**
+   * The pooled vectors {@code [B, D]} of {@code result}, as {@code encode} returns them: a server
+   * started with {@code -pooling_strategy NONE} answers token vectors instead.
+   */
+  static float[][] pooled(EncodeResult result) {
+    if (result.vectors() == null) {
+      throw new BertClientException(
+          "the server does not pool (-pooling_strategy NONE): use encodeTokens()");
+    }
+    return result.vectors();
+  }
+
   static EncodeResult result(EncodeReply reply) {
     return reply.tokenLevel()
         ? new EncodeResult(null, reply.tokenMatrices(), reply.tokens())

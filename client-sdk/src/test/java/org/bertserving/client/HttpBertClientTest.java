@@ -41,8 +41,9 @@ class HttpBertClientTest {
   private URI serve(Handler encode, Handler status) throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
     server.setExecutor(Executors.newCachedThreadPool());
-    for (String path : List.of("/encode", "/status/server")) {
-      Handler h = path.equals("/encode") ? encode : status;
+    // the scoring routes answer as /encode does; a request's first line names its route
+    for (String path : List.of("/encode", "/v1/rerank", "/predict", "/status/server")) {
+      Handler h = path.equals("/status/server") ? status : encode;
       server.createContext(
           path,
           x -> {
@@ -174,6 +175,89 @@ class HttpBertClientTest {
     }
   }
 
+  /**
+   * A server started with {@code -pooling_strategy NONE} answers token vectors {@code [B, T, D]}:
+   * {@code encode} says to use {@code encodeTokens}, in .npy and in JSON, blocking or not.
+   */
+  @Test
+  void encodeOnAServerThatDoesNotPoolSaysToUseEncodeTokens() throws Exception {
+    byte[] tokenVectors = NpyTest.npy(NpyTest.dict("2, 4, 3"), NpyTest.count(24), 0);
+    byte[] tokenJson =
+        "{\"result\": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]}".getBytes(StandardCharsets.UTF_8);
+    URI base =
+        serve(
+            (x, r) -> {
+              if (requests.get(r).contains("\"json\"")) {
+                answer(x, 200, "application/json", tokenJson, false);
+              } else {
+                answer(x, 200, "application/x-npy", tokenVectors, false);
+              }
+            },
+            STATUS);
+    try (BertClient client = BertClient.builder().http(base).checkLength(false).build()) {
+      for (List<String> texts : List.of(List.of("npy", "b"), List.of("json", "b"))) {
+        BertClientException e = assertThrows(BertClientException.class, () -> client.encode(texts));
+        assertTrue(e.getMessage().contains("use encodeTokens()"), e.getMessage());
+        java.util.concurrent.ExecutionException async =
+            assertThrows(
+                java.util.concurrent.ExecutionException.class,
+                () -> client.encodeAsync(texts).get(10, TimeUnit.SECONDS));
+        assertTrue(
+            async.getCause() instanceof BertClientException
+                && async.getCause().getMessage().contains("use encodeTokens()"),
+            async.getCause().toString());
+        assertEquals(2, client.encodeTokens(texts).length);
+      }
+      assertEquals(4, client.encodeTokens(List.of("npy", "b"))[1].length);
+    }
+  }
+
+  /**
+   * The scoring routes answer errors in their family's shape, OpenAI's on {@code /v1/rerank},
+   * text-embeddings-inference's on {@code /predict}: the failure has their type and message, not
+   * the raw JSON.
+   */
+  @Test
+  void rerankAndClassifyErrorsHaveTheirTypeAndDescription() throws Exception {
+    URI base =
+        serve(
+            (x, r) -> {
+              if (requests.get(r).startsWith("POST /v1/rerank")) {
+                answer(
+                    x,
+                    400,
+                    "application/json",
+                    ("{\"error\": {\"message\": \"the model is not a reranker\","
+                            + " \"type\": \"invalid_request_error\", \"param\": null,"
+                            + " \"code\": \"unsupported\"}}")
+                        .getBytes(StandardCharsets.UTF_8),
+                    false);
+              } else {
+                answer(
+                    x,
+                    424,
+                    "application/json",
+                    "{\"error\": \"the model is not a classifier\", \"error_type\": \"backend\"}"
+                        .getBytes(StandardCharsets.UTF_8),
+                    false);
+              }
+            },
+            STATUS);
+    try (BertClient client = BertClient.builder().http(base).checkLength(false).build()) {
+      BertServerException rerank =
+          assertThrows(
+              BertServerException.class, () -> client.rerank("q", List.of("a", "b"), null));
+      assertEquals(400, rerank.status());
+      assertEquals("unsupported", rerank.type());
+      assertEquals("the model is not a reranker", rerank.description());
+      BertServerException classify =
+          assertThrows(BertServerException.class, () -> client.classify(List.of("a")));
+      assertEquals(424, classify.status());
+      assertEquals("backend", classify.type());
+      assertEquals("the model is not a classifier", classify.description());
+    }
+  }
+
   @Test
   void aMalformedNpyAnswerIsAClearError() throws Exception {
     byte[] truncated = java.util.Arrays.copyOf(TWO_BY_THREE, TWO_BY_THREE.length - 4);
@@ -298,6 +382,58 @@ class HttpBertClientTest {
   }
 
   /**
+   * A call whose caller cancelled it, or whose stream was closed early, ends there: its exchange is
+   * aborted and its texts are not sent again (an abort the client made itself is no failure of the
+   * server's to retry after).
+   */
+  @Test
+  void aCancelledCallOrAClosedStreamIsNotSentAgain() throws Exception {
+    java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    CountDownLatch sentAgain = new CountDownLatch(1);
+    CountDownLatch asyncSent = new CountDownLatch(1);
+    CountDownLatch aborted = new CountDownLatch(4); // the async call's, the stream's 3 in flight
+    java.util.regex.Pattern texts = java.util.regex.Pattern.compile("\"texts\":\\[[^]]*]");
+    URI base =
+        serve(
+            (x, r) -> {
+              java.util.regex.Matcher m = texts.matcher(requests.get(r));
+              String sent = m.find() ? m.group() : requests.get(r);
+              if (!seen.add(sent)) {
+                sentAgain.countDown();
+              }
+              if (sent.contains("\"t0\"")) {
+                answer(x, 200, "application/x-npy", TWO_BY_THREE, false);
+                return;
+              }
+              if (sent.contains("\"one\"")) {
+                asyncSent.countDown();
+              }
+              if (stalled(x)) {
+                aborted.countDown();
+              }
+            },
+            STATUS);
+    try (BertClient client =
+        BertClient.builder()
+            .http(base)
+            .checkLength(false)
+            .backoff(java.time.Duration.ZERO) // a retry would follow the abort at once
+            .build()) {
+      CompletableFuture<float[][]> call = client.encodeAsync(List.of("one", "two"));
+      assertTrue(asyncSent.await(10, TimeUnit.SECONDS), "the call was sent");
+      assertTrue(call.cancel(true));
+      java.util.stream.Stream<String> corpus =
+          java.util.stream.Stream.of("t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7");
+      try (java.util.stream.Stream<float[]> vectors = client.encodeStream(corpus, 2, 3)) {
+        assertEquals(3, vectors.findFirst().orElseThrow().length);
+      }
+      assertTrue(aborted.await(10, TimeUnit.SECONDS), "every exchange in flight was aborted");
+      assertFalse(
+          sentAgain.await(2, TimeUnit.SECONDS), "texts were sent again: " + requests.size());
+    }
+  }
+
+  /**
    * A thread that waits in a stream for a server that takes its time ends its wait when it is
    * interrupted: a failure that says so, its interrupt kept, the exchange aborted.
    */
@@ -377,6 +513,83 @@ class HttpBertClientTest {
     }
   }
 
+  /** A server on loopback whose {@code /encode} answers as {@code encode} says. */
+  private static HttpServer encoding(Handler encode) throws IOException {
+    HttpServer s =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+    s.setExecutor(Executors.newCachedThreadPool());
+    s.createContext(
+        "/encode",
+        x -> {
+          try {
+            x.getRequestBody().readAllBytes();
+            encode.handle(x, 0);
+          } catch (Exception e) {
+            x.sendResponseHeaders(500, -1);
+          } finally {
+            x.close();
+          }
+        });
+    s.start();
+    return s;
+  }
+
+  /**
+   * Of two servers, one stops answering on its kept-alive connections (a GC pause, SIGSTOP, a
+   * partition): the call that waited for it times out, and the next calls go to the other server
+   * instead of each waiting its whole timeout there.
+   */
+  @Test
+  void aServerThatStopsAnsweringIsPassedOverAfterOneTimeout() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean hung =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger heldThere =
+        new java.util.concurrent.atomic.AtomicInteger();
+    CountDownLatch release = new CountDownLatch(1);
+    HttpServer stops =
+        encoding(
+            (x, r) -> {
+              if (hung.get()) {
+                heldThere.incrementAndGet();
+                release.await(30, TimeUnit.SECONDS);
+              }
+              answer(x, 200, "application/x-npy", TWO_BY_THREE, false);
+            });
+    HttpServer answers =
+        encoding((x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false));
+    try (BertClient client =
+        BertClient.builder()
+            .http(
+                List.of(
+                    URI.create("http://127.0.0.1:" + stops.getAddress().getPort()),
+                    URI.create("http://127.0.0.1:" + answers.getAddress().getPort())))
+            .checkLength(false)
+            .timeout(java.time.Duration.ofSeconds(1))
+            .build()) {
+      for (int i = 0; i < 4; i++) { // kept-alive connections to both
+        client.encode(List.of("a", "b"));
+      }
+      hung.set(true);
+      int timedOut = 0;
+      for (int i = 0; i < 2; i++) { // one of two calls starts at the server that stopped
+        try {
+          client.encode(List.of("a", "b"));
+        } catch (BertTimeoutException e) {
+          timedOut++;
+        }
+      }
+      assertEquals(1, timedOut);
+      for (int i = 0; i < 4; i++) {
+        assertEquals(2, client.encode(List.of("a", "b")).length, "call " + i);
+      }
+      assertEquals(1, heldThere.get(), "the server that stopped was passed over");
+    } finally {
+      release.countDown();
+      stops.stop(0);
+      answers.stop(0);
+    }
+  }
+
   @Test
   void aClosedClientRefusesEveryCallByName() throws Exception {
     URI base = serve((x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false), STATUS);
@@ -391,6 +604,43 @@ class HttpBertClientTest {
             () -> client.encodeAsync(List.of("a", "b")).get(10, TimeUnit.SECONDS));
     assertTrue(async.getCause().getMessage().contains("closed"), async.getCause().toString());
     assertTrue(requests.isEmpty(), "nothing was sent: " + requests);
+  }
+
+  /** A blocking call whose retry comes after close() ends with the client's closed error. */
+  @Test
+  void aBlockingCallClosedUnderItEndsWithTheClosedError() throws Exception {
+    CountDownLatch refused = new CountDownLatch(1);
+    URI base =
+        serve(
+            (x, r) -> {
+              x.getResponseHeaders().set("Retry-After", "1");
+              answer(
+                  x,
+                  503,
+                  "application/json",
+                  "{\"status\": 503, \"type\": \"no_worker\", \"description\": \"none yet\"}"
+                      .getBytes(StandardCharsets.UTF_8),
+                  false);
+              refused.countDown();
+            },
+            STATUS);
+    BertClient client = BertClient.builder().http(base).checkLength(false).retries(3).build();
+    CompletableFuture<Void> closing =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                if (refused.await(10, TimeUnit.SECONDS)) { // the call waits a second to retry
+                  client.close();
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    BertClientException e =
+        assertThrows(BertClientException.class, () -> client.encode(List.of("a")));
+    assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    closing.get(10, TimeUnit.SECONDS);
+    assertEquals(1, requests.size(), "nothing was sent after close(): " + requests);
   }
 
   @Test
