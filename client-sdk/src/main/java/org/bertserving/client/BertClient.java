@@ -114,10 +114,11 @@ public interface BertClient extends AutoCloseable {
 
   /**
    * An HTTP client for {@code http://host:port} with default settings (see {@link #builder()} for
-   * HTTPS and API keys).
+   * HTTPS and API keys); {@code host} a name or an IPv4 or IPv6 address ({@code ::1}).
    */
   static BertClient http(String host, int port) {
-    return builder().http(URI.create("http://" + host + ":" + port)).build();
+    String literal = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    return builder().http(URI.create("http://" + literal + ":" + port)).build();
   }
 
   /**
@@ -229,7 +230,8 @@ public interface BertClient extends AutoCloseable {
     }
 
     /**
-     * Longest wait for a new connection to a server (default 10 s). A connection not made in time
+     * Longest wait for a new connection to a server (default 10 s; at most half the {@link
+     * #timeout(Duration)}, so that a call can still go on within it). A connection not made in time
      * never carried the request, so the call goes on at once to the next server, as after a refused
      * connection; with one server, it is retried as {@link #retries(int)} allows.
      */
@@ -327,7 +329,11 @@ public interface BertClient extends AutoCloseable {
           checkLength,
           Headers.of(headers, apiKey),
           sslContext,
-          connectTimeout);
+          // a connection that hangs past the call's own deadline would end the call as a request
+          // timeout, without going on to the next server
+          connectTimeout.compareTo(timeout.dividedBy(2)) > 0
+              ? timeout.dividedBy(2)
+              : connectTimeout);
     }
   }
 }

@@ -12,8 +12,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -326,6 +331,55 @@ class HttpBertClientTest {
     assertTrue(statusAsked.await(10, TimeUnit.SECONDS), "still checks lengths");
   }
 
+  /**
+   * A server whose accept queue is full (a connection never made) is passed over within the call's
+   * timeout even when the connect timeout, at its default 10 s, is longer than that timeout.
+   */
+  @Test
+  void aServerThatCannotBeConnectedToIsPassedOverWithinTheTimeout() throws Exception {
+    URI good = serve((x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false), STATUS);
+    List<Socket> queued = new ArrayList<>();
+    try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      // it never accepts: once its queue is full, a new connection waits unanswered
+      for (int i = 0; i < 16; i++) {
+        Socket s = new Socket();
+        try {
+          s.connect(full.getLocalSocketAddress(), 500);
+          queued.add(s);
+        } catch (SocketTimeoutException e) {
+          s.close();
+          break;
+        }
+      }
+      URI hung = URI.create("http://127.0.0.1:" + full.getLocalPort());
+      try (BertClient client =
+          BertClient.builder()
+              .http(List.of(hung, good))
+              .timeout(Duration.ofSeconds(2))
+              .checkLength(false)
+              .retries(0)
+              .build()) {
+        for (int call = 0; call < 2; call++) { // one of them starts at the full server
+          assertEquals(2, client.encode(List.of("a", "b")).length, "call " + call);
+        }
+      }
+    } finally {
+      for (Socket s : queued) {
+        s.close();
+      }
+    }
+  }
+
+  /** An IPv6 address as the host: the client is for {@code http://[::1]:port}. */
+  @Test
+  void anIpv6HostIsAnAddress() {
+    try (BertClient client = BertClient.http("::1", 9)) {
+      BertClientException e =
+          assertThrows(BertClientException.class, () -> client.encode(List.of("a")));
+      assertTrue(e.getMessage().contains("[::1]:9"), e.getMessage());
+    }
+  }
+
   @Test
   void anAnswerWithMoreOrFewerRowsThanTextsIsAnErrorNotShiftedVectors() throws Exception {
     URI base = serve((x, r) -> answer(x, 200, "application/x-npy", TWO_BY_THREE, false), STATUS);
@@ -417,7 +471,7 @@ class HttpBertClientTest {
         BertClient.builder()
             .http(base)
             .checkLength(false)
-            .backoff(java.time.Duration.ZERO) // a retry would follow the abort at once
+            .backoff(Duration.ZERO) // a retry would follow the abort at once
             .build()) {
       CompletableFuture<float[][]> call = client.encodeAsync(List.of("one", "two"));
       assertTrue(asyncSent.await(10, TimeUnit.SECONDS), "the call was sent");
@@ -452,7 +506,7 @@ class HttpBertClientTest {
         BertClient.builder()
             .http(base)
             .checkLength(false)
-            .timeout(java.time.Duration.ofSeconds(60))
+            .timeout(Duration.ofSeconds(60))
             .build()) {
       CompletableFuture<Throwable> ended = new CompletableFuture<>();
       Thread reader =
@@ -498,7 +552,7 @@ class HttpBertClientTest {
             .http(base)
             .checkLength(false)
             .retries(0)
-            .timeout(java.time.Duration.ofSeconds(1))
+            .timeout(Duration.ofSeconds(1))
             .build()) {
       java.util.concurrent.ExecutionException e =
           assertThrows(
@@ -564,7 +618,7 @@ class HttpBertClientTest {
                     URI.create("http://127.0.0.1:" + stops.getAddress().getPort()),
                     URI.create("http://127.0.0.1:" + answers.getAddress().getPort())))
             .checkLength(false)
-            .timeout(java.time.Duration.ofSeconds(1))
+            .timeout(Duration.ofSeconds(1))
             .build()) {
       for (int i = 0; i < 4; i++) { // kept-alive connections to both
         client.encode(List.of("a", "b"));
@@ -672,8 +726,8 @@ class HttpBertClientTest {
             new Addresses(List.of(URI.create("http://127.0.0.1:9"))),
             Addresses.Address::encode,
             3,
-            java.time.Duration.ofSeconds(10),
-            java.time.Duration.ofMillis(200));
+            Duration.ofSeconds(10),
+            Duration.ofMillis(200));
     for (String retryAfter : List.of("86400", "9223372036854775", "9223372036854775807")) {
       attempts.next();
       Attempts.Step step =
@@ -701,9 +755,9 @@ class HttpBertClientTest {
               STATUS.handle(x, r);
             });
     try (BertClient client =
-            BertClient.builder().http(base).timeout(java.time.Duration.ofSeconds(20)).build();
+            BertClient.builder().http(base).timeout(Duration.ofSeconds(20)).build();
         BertClient blocking =
-            BertClient.builder().http(base).timeout(java.time.Duration.ofSeconds(20)).build()) {
+            BertClient.builder().http(base).timeout(Duration.ofSeconds(20)).build()) {
       // both answered while the server still holds its answer on max_seq_len: a status that is
       // slow (or a server that is down) costs the first call nothing beyond its own timeout
       CompletableFuture<float[][]> vectors =

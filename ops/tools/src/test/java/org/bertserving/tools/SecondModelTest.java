@@ -19,6 +19,18 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SecondModelTest {
 
+  static float[] unit(float[] v) {
+    double squares = 0;
+    for (float x : v) {
+      squares += (double) x * x;
+    }
+    float[] out = new float[v.length];
+    for (int j = 0; j < v.length; j++) {
+      out[j] = (float) (v[j] / Math.sqrt(squares));
+    }
+    return out;
+  }
+
   @Test
   void aRowFromTheOtherModelsWorkerIsMisplaced(@TempDir Path dir) throws Exception {
     Path a = SyntheticModel.write(dir.resolve("model-a"), 64, 0);
@@ -35,6 +47,9 @@ class SecondModelTest {
           assertFalse(as.matches(block, i, fromB[i]), "B's worker's row " + i + " is not A's");
           assertTrue(bs.matches(block, i, fromB[i]), "B's worker answers B's row " + i);
           assertFalse(bs.matches(block, i, fromA[i]), "A's worker's row " + i + " is not B's");
+          // OpenAI's route answers the row at unit length: still A's row, never B's
+          assertTrue(as.matches(block, i, unit(fromA[i])), "A's row at unit length " + i);
+          assertFalse(as.matches(block, i, unit(fromB[i])), "B's row at unit length " + i);
         }
       }
     }
