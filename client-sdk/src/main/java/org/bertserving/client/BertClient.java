@@ -332,7 +332,7 @@ public interface BertClient extends AutoCloseable {
           // a connection that hangs past the call's own deadline would end the call as a request
           // timeout, without going on to the next server
           connectTimeout.compareTo(timeout.dividedBy(2)) > 0
-              ? timeout.dividedBy(2)
+              ? (timeout.toMillis() < 2 ? Duration.ofMillis(1) : timeout.dividedBy(2))
               : connectTimeout);
     }
   }

@@ -212,20 +212,20 @@ public final class Featurizer {
               + " \"text_pair\": ...} but got an object with "
               + pair.keySet());
     }
-    boolean blank = true;
+    boolean empty = true;
     for (String field : alone ? List.of(TEXT) : List.of(TEXT, TEXT_PAIR)) {
       Object side = pair.get(field);
       String what = alone ? "text" : "sentence pair's " + field;
       if (!(side instanceof String text)) {
         throw new InvalidInputException(index, what + " is not a string but " + describe(side));
       }
-      blank &= text.isBlank();
+      empty &= text.isEmpty();
     }
-    // one blank side of two fields is a pair still ([CLS] a [SEP] [SEP]), as Hugging Face's
-    // tokenizers and text-embeddings-inference take it: a reranker scores an empty document; a
-    // text as written ({"text": ...}, from OpenAI's and TEI's routes) of spaces alone is [CLS]
-    // [SEP]
-    if (blank && (!alone || ((String) pair.get(TEXT)).isEmpty())) {
+    // as text-embeddings-inference counts it: a pair with one empty side is a pair still ([CLS] a
+    // [SEP] [SEP], as Hugging Face's tokenizers lay it out: a reranker scores an empty document),
+    // and a text as written ({"text": ...}, from OpenAI's and TEI's routes) of spaces alone is
+    // [CLS] [SEP]; only nothing at all is refused
+    if (empty) {
       throw new InvalidInputException(
           index, alone ? "text is empty" : "sentence pair is empty: text and text_pair both are");
     }

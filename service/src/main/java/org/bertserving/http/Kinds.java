@@ -99,6 +99,7 @@ final class Kinds {
       aa += (double) a[i] * a[i];
       bb += (double) b[i] * b[i];
     }
-    return (float) (dot / Math.sqrt(aa * bb));
+    // a text whose pooling covers no token (spaces alone under -mask_cls_sep) has no direction
+    return aa == 0 || bb == 0 ? 0f : (float) (dot / Math.sqrt(aa * bb));
   }
 }

@@ -35,10 +35,13 @@ final class OpenAiRoutes extends AllDirectives {
                 concat(
                     path("embeddings", () -> embeddings),
                     path("models", () -> get(() -> models(null))),
-                    path(
-                        akka.http.javadsl.server.PathMatchers.segment("models")
-                            .slash(akka.http.javadsl.server.PathMatchers.segment()),
-                        id -> get(() -> models(id))))),
+                    // the rest of the path: a served name may hold '/' (BAAI/bge-small-en-v1.5)
+                    pathPrefix(
+                        "models",
+                        () ->
+                            path(
+                                akka.http.javadsl.server.PathMatchers.remaining(),
+                                id -> get(() -> models(id)))))),
         path("embeddings", () -> embeddings));
   }
 

@@ -16,40 +16,22 @@ final class Probes {
 
   private Probes() {}
 
-  /** The management port's, and a worker node's: {@code /health} says the process is up. */
+  /**
+   * {@code /health} (and {@code /ping}, TEI's name of it for SageMaker and Vertex AI): 200 while
+   * the process is up, on every port (liveness; whether the node can serve is {@code /ready}).
+   */
   static Route all(Supplier<Readiness> readiness, Metrics metrics) {
-    return all(readiness, metrics, Probes::healthy);
-  }
-
-  /** As {@link #all(Supplier, Metrics)}, {@code /health} answered by {@code health}. */
-  static Route all(
-      Supplier<Readiness> readiness,
-      Metrics metrics,
-      Supplier<akka.http.javadsl.model.HttpResponse> health) {
     return D.concat(
-        // /ping: TEI's name of it for SageMaker and Vertex AI
         D.path(
             akka.http.javadsl.server.PathMatchers.segment("health")
                 .orElse(akka.http.javadsl.server.PathMatchers.segment("ping")),
-            () -> getOrHead(() -> D.complete(health.get()))),
+            () -> getOrHead(() -> D.complete(healthy()))),
         ready(readiness),
         D.path("metrics", () -> getOrHead(() -> D.complete(PrometheusText.response(metrics)))));
   }
 
   static akka.http.javadsl.model.HttpResponse healthy() {
     return Json.response(200, Map.of("status", "ok"));
-  }
-
-  /**
-   * text-embeddings-inference's {@code /health} (and {@code GET /}), as a frontend's request port
-   * answers it: 200 while it can serve, else TEI's 503 {@code Unhealthy} saying why, as TEI answers
-   * while its model cannot. Liveness is the management port's {@code /health}.
-   */
-  static akka.http.javadsl.model.HttpResponse servable(Supplier<Readiness> readiness) {
-    Readiness r = readiness.get();
-    return r.ready()
-        ? healthy()
-        : Errors.render(Dialect.TEI, ApiError.of(503, "not_ready", r.reason()));
   }
 
   /** 200 while the node can do its part ({@link Readiness}), else 503 saying why. */

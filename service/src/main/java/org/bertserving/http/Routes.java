@@ -52,10 +52,7 @@ public final class Routes extends AllDirectives {
   }
 
   public Route routes() {
-    // a frontend's request port: TEI's health, whether it can serve; a worker node's: up
-    Supplier<akka.http.javadsl.model.HttpResponse> health =
-        frontend == null ? Probes::healthy : () -> Probes.servable(readiness);
-    Route open = concat(Probes.all(readiness, metrics, health), new StatusPage(health).routes());
+    Route open = concat(Probes.all(readiness, metrics), new StatusPage().routes());
     Route api =
         frontend == null
             ? pathPrefix(

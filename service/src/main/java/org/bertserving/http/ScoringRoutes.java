@@ -61,7 +61,7 @@ final class ScoringRoutes extends AllDirectives {
     if (refused == null) {
       refused = target.refused();
     }
-    if (refused == null && query.isBlank() && texts.stream().anyMatch(String::isBlank)) {
+    if (refused == null && query.isEmpty() && texts.stream().anyMatch(String::isEmpty)) {
       refused = ApiError.of(400, "empty", "`inputs` cannot be empty");
     }
     if (refused == null && texts.size() > api.http.maxClientBatchSize()) {
@@ -168,11 +168,11 @@ final class ScoringRoutes extends AllDirectives {
 
   /**
    * Whether an input of {@link #sequence} is empty, as TEI counts it: a text that is the empty
-   * string, a pair blank on both sides (one blank side is a pair still).
+   * string, a pair empty on both sides (one empty side is a pair still).
    */
   private static boolean blank(Object input) {
     if (input instanceof Map<?, ?> pair) {
-      return pair.values().stream().allMatch(side -> ((String) side).isBlank());
+      return pair.values().stream().allMatch(side -> ((String) side).isEmpty());
     }
     return ((String) input).isEmpty();
   }

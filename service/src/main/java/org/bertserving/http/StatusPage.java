@@ -15,15 +15,6 @@ import java.util.List;
 final class StatusPage extends AllDirectives {
   private static final String DIR = "org/bertserving/http/ui";
 
-  private final java.util.function.Supplier<akka.http.javadsl.model.HttpResponse> health;
-
-  /**
-   * @param health what {@code GET /} answers a client other than a browser
-   */
-  StatusPage(java.util.function.Supplier<akka.http.javadsl.model.HttpResponse> health) {
-    this.health = health;
-  }
-
   Route routes() {
     Route page = getFromResource(DIR + "/index.html", ContentTypes.TEXT_HTML_UTF8);
     return respondWithHeaders(
@@ -42,7 +33,7 @@ final class StatusPage extends AllDirectives {
                                     accept ->
                                         accept.orElse("").contains("text/html")
                                             ? page
-                                            : complete(health.get())))),
+                                            : complete(Probes.healthy())))),
                 pathPrefix("ui", () -> get(() -> getFromResourceDirectory(DIR)))));
   }
 }

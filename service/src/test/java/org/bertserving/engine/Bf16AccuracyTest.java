@@ -25,8 +25,12 @@ class Bf16AccuracyTest {
     assumeTrue(
         kernelFlags().contains("avx512_bf16") || kernelFlags().contains("amx_bf16"),
         "this CPU has neither AVX512_BF16 nor AMX");
+    // one session each (BERT-Base's sessions by run size hold the same graph, laid out for other
+    // run sizes: SizedSessionsTest's), not two probed at each of the two loads
     Fp16AccuracyTest.assertCloseToFloat32(
-        EngineSettings.builder().bf16(true).build(), Fixtures.publicTexts(), "bf16");
+        EngineSettings.builder().bf16(true).sizedSessions(false).build(),
+        Fixtures.publicTexts(),
+        "bf16");
   }
 
   @Test

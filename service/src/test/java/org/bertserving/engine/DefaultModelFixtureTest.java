@@ -48,6 +48,7 @@ public class DefaultModelFixtureTest {
         EngineSettings.builder()
             .poolingStrategy(PoolingStrategy.FIRST_TOKEN)
             .poolingLayers(List.of(-1))
+            .sizedSessions(false) // the graph against Google's; the defaults above are as served
             .build();
     try (BertEncoder encoder = BertEncoder.load(settings)) {
       float[][] vectors = encoder.encode(texts);

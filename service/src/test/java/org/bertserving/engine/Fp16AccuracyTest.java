@@ -31,7 +31,8 @@ class Fp16AccuracyTest {
       throws IOException {
     float[][] full;
     float[][] approx;
-    try (BertEncoder f32 = BertEncoder.load(EngineSettings.builder().build())) {
+    try (BertEncoder f32 =
+        BertEncoder.load(EngineSettings.builder().sizedSessions(reduced.sizedSessions()).build())) {
       full = f32.encode(texts);
     }
     try (BertEncoder lower = BertEncoder.load(reduced)) {

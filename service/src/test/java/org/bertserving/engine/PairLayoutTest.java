@@ -45,7 +45,8 @@ class PairLayoutTest {
             {"a cat", "is small"},
             {"what is a cat?", ""},
             {"", "a cat"},
-            {" ", "a cat"}
+            {" ", "a cat"},
+            {" ", ""}
           }) {
         Encoding expected = theirs.encode(pair[0], pair[1]);
         InputFeatures ours =
@@ -66,7 +67,7 @@ class PairLayoutTest {
     InvalidInputException both =
         org.junit.jupiter.api.Assertions.assertThrows(
             InvalidInputException.class,
-            () -> featurizer.featurize(List.of(Featurizer.pair(" ", "")), false));
+            () -> featurizer.featurize(List.of(Featurizer.pair("", "")), false));
     assertEquals("input 0: sentence pair is empty: text and text_pair both are", both.getMessage());
     // bert-as-service's own convention: "a ||| " is the first text alone, as Google's features
     InputFeatures legacy = featurizer.featurize(List.of("a cat ||| \u200b"), false).rows().get(0);

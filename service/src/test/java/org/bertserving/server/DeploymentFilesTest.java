@@ -20,6 +20,12 @@ import org.junit.jupiter.api.Test;
 
 /** The deployment files under ops/deploy parse, and say what a cluster of this service needs. */
 class DeploymentFilesTest {
+  /** bert-serving.frontend.request-timeout's default, from reference.conf. */
+  static final long REQUEST_TIMEOUT_SECONDS =
+      com.typesafe.config.ConfigFactory.defaultReference()
+          .getDuration("bert-serving.frontend.request-timeout")
+          .toSeconds();
+
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   static Path deploy() {
@@ -68,9 +74,11 @@ class DeploymentFilesTest {
                 >= 300,
             "five minutes at least for a start");
       }
+      // a frontend's graceful stop takes up to the request timeout + about 35 s (README)
       assertTrue(
-          workload.at("/spec/template/spec/terminationGracePeriodSeconds").asInt() >= 70,
-          "graceful termination covers the request timeout");
+          workload.at("/spec/template/spec/terminationGracePeriodSeconds").asInt()
+              >= REQUEST_TIMEOUT_SECONDS + 35,
+          "graceful termination covers the request timeout and the leave");
       // Cluster Bootstrap finds the pods: no seed pod that could form an island when restarted
       assertEquals("bert-serving", workload.at("/spec/template/metadata/labels/app").asText());
       assertEquals("bert-serving", workload.at("/spec/template/spec/serviceAccountName").asText());
@@ -163,6 +171,13 @@ class DeploymentFilesTest {
     assertTrue(unit.contains("KillSignal=SIGTERM"));
     assertTrue(unit.contains("Restart=on-failure"), "a failed start is restarted");
     assertTrue(unit.contains("SuccessExitStatus=143"), "a SIGTERM is never a failure");
+    int stopSeconds =
+        unit.stream()
+            .filter(l -> l.startsWith("TimeoutStopSec="))
+            .map(l -> Integer.parseInt(l.substring("TimeoutStopSec=".length())))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(stopSeconds >= REQUEST_TIMEOUT_SECONDS + 35, "SIGKILL only after a frontend's stop");
     assertFalse(unit.stream().anyMatch(l -> l.equals("User=root")));
 
     List<String> image = Files.readAllLines(deploy().resolve("container").resolve("Containerfile"));
