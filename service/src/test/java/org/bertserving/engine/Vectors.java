@@ -1,6 +1,6 @@
 package org.bertserving.engine;
 
-/** The tests' one measure of how close two vectors are. */
+/** The tests' one measure of how close two vectors are, and a vector at unit length. */
 public final class Vectors {
   private Vectors() {}
 
@@ -18,6 +18,22 @@ public final class Vectors {
       bb += b[i] * (double) b[i];
     }
     return dot / Math.sqrt(aa * bb);
+  }
+
+  /**
+   * {@code v} at unit length, computed in double: what OpenAI's route answers whatever the server's
+   * {@code -normalize}.
+   */
+  public static float[] unit(float[] v) {
+    double squares = 0;
+    for (float x : v) {
+      squares += (double) x * x;
+    }
+    float[] out = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = (float) (v[i] / Math.sqrt(squares));
+    }
+    return out;
   }
 
   /** The largest difference of two components at the same index. */

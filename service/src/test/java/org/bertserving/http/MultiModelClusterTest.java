@@ -93,7 +93,7 @@ class MultiModelClusterTest {
     float[][] expected = engine.encode(TEXTS);
     if (rows.equals("data")) { // OpenAI's route: unit length, whatever the model's -normalize
       for (int i = 0; i < expected.length; i++) {
-        expected[i] = OpenAiContractTest.unit(expected[i]);
+        expected[i] = org.bertserving.engine.Vectors.unit(expected[i]);
       }
     }
     JsonNode got = body.get(rows);

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.CallOptions;
+import org.bertserving.engine.Vectors;
 import org.bertserving.server.BertServer;
 import org.bertserving.server.TestNodes;
 import org.junit.jupiter.api.AfterAll;
@@ -84,7 +85,9 @@ class OpenAiContractTest {
     for (int i = 0; i < TEXTS.size(); i++) {
       assertEquals(i, body.get("data").get(i).get("index").asInt());
       assertArrayEquals(
-          unit(expected[i]), base64(body.get("data").get(i).get("embedding").asText()), 1e-6f);
+          Vectors.unit(expected[i]),
+          base64(body.get("data").get(i).get("embedding").asText()),
+          1e-6f);
     }
     assertEquals(
         server.settings().engine().modelName(),
@@ -107,7 +110,7 @@ class OpenAiContractTest {
             "js");
     assertEquals(200, r.statusCode(), r.body());
     assertArrayEquals(
-        unit(direct.encode(List.of("hello world"))[0]),
+        Vectors.unit(direct.encode(List.of("hello world"))[0]),
         base64(Wire.json(r).get("data").get(0).get("embedding").asText()),
         1e-6f);
     // a base URL without /v1, as text-embeddings-inference also answers it
@@ -159,7 +162,7 @@ class OpenAiContractTest {
     for (int d = 0; d < got.length; d++) {
       got[d] = embedding.get(d).floatValue();
     }
-    assertArrayEquals(unit(literal), got, 1e-6f);
+    assertArrayEquals(Vectors.unit(literal), got, 1e-6f);
     assertFalse(java.util.Arrays.equals(pair, got), "not bert-as-service's sentence pair");
     // [CLS] hello | | | world [SEP] and [CLS] hello | | | [SEP]
     assertEquals(13, Wire.json(openAi).get("usage").get("prompt_tokens").asInt());
@@ -231,7 +234,7 @@ class OpenAiContractTest {
         model.embedAll(TEXTS.stream().map(TextSegment::from).toList()).content();
     float[][] expected = direct.encode(TEXTS);
     for (int i = 0; i < TEXTS.size(); i++) {
-      assertArrayEquals(unit(expected[i]), embeddings.get(i).vector(), 1e-6f);
+      assertArrayEquals(Vectors.unit(expected[i]), embeddings.get(i).vector(), 1e-6f);
     }
     OpenAiEmbeddingModel shorter =
         OpenAiEmbeddingModel.builder()
@@ -245,22 +248,6 @@ class OpenAiContractTest {
     assertEquals(
         List.of(server.settings().engine().modelName()),
         Wire.json(get("/v1/models")).findValuesAsText("id"));
-  }
-
-  /**
-   * {@code v} at unit length: OpenAI's route answers that whatever the server's {@code -normalize}
-   * (the tiny model keeps bert-as-service's default, not normalized).
-   */
-  static float[] unit(float[] v) {
-    double sum = 0;
-    for (float x : v) {
-      sum += (double) x * x;
-    }
-    float[] out = new float[v.length];
-    for (int i = 0; i < v.length; i++) {
-      out[i] = (float) (v[i] / Math.sqrt(sum));
-    }
-    return out;
   }
 
   static HttpResponse<String> get(String path) throws Exception {

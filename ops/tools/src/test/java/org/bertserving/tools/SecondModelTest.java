@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.Vectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,18 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  * misplaced, every request names its model, the side-by-side table and the options.
  */
 class SecondModelTest {
-
-  static float[] unit(float[] v) {
-    double squares = 0;
-    for (float x : v) {
-      squares += (double) x * x;
-    }
-    float[] out = new float[v.length];
-    for (int j = 0; j < v.length; j++) {
-      out[j] = (float) (v[j] / Math.sqrt(squares));
-    }
-    return out;
-  }
 
   @Test
   void aRowFromTheOtherModelsWorkerIsMisplaced(@TempDir Path dir) throws Exception {
@@ -48,8 +37,8 @@ class SecondModelTest {
           assertTrue(bs.matches(block, i, fromB[i]), "B's worker answers B's row " + i);
           assertFalse(bs.matches(block, i, fromA[i]), "A's worker's row " + i + " is not B's");
           // OpenAI's route answers the row at unit length: still A's row, never B's
-          assertTrue(as.matches(block, i, unit(fromA[i])), "A's row at unit length " + i);
-          assertFalse(as.matches(block, i, unit(fromB[i])), "B's row at unit length " + i);
+          assertTrue(as.matches(block, i, Vectors.unit(fromA[i])), "A's row at unit length " + i);
+          assertFalse(as.matches(block, i, Vectors.unit(fromB[i])), "B's row at unit length " + i);
         }
       }
     }
