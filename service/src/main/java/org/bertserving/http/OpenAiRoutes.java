@@ -1,6 +1,7 @@
 package org.bertserving.http;
 
 import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.Route;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
@@ -38,10 +39,7 @@ final class OpenAiRoutes extends AllDirectives {
                     // the rest of the path: a served name may hold '/' (BAAI/bge-small-en-v1.5)
                     pathPrefix(
                         "models",
-                        () ->
-                            path(
-                                akka.http.javadsl.server.PathMatchers.remaining(),
-                                id -> get(() -> models(id)))))),
+                        () -> path(PathMatchers.remaining(), id -> get(() -> models(id)))))),
         path("embeddings", () -> embeddings));
   }
 

@@ -1,6 +1,7 @@
 package org.bertserving.http;
 
 import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.Route;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -23,8 +24,7 @@ final class Probes {
   static Route all(Supplier<Readiness> readiness, Metrics metrics) {
     return D.concat(
         D.path(
-            akka.http.javadsl.server.PathMatchers.segment("health")
-                .orElse(akka.http.javadsl.server.PathMatchers.segment("ping")),
+            PathMatchers.segment("health").orElse(PathMatchers.segment("ping")),
             () -> getOrHead(() -> D.complete(healthy()))),
         ready(readiness),
         D.path("metrics", () -> getOrHead(() -> D.complete(PrometheusText.response(metrics)))));

@@ -111,7 +111,7 @@ final class ScoringRoutes extends AllDirectives {
     }
     Kinds.Target target = Kinds.target(api, null, "/predict", ModelKind.CLASSIFY, ModelKind.RERANK);
     ApiError refused = target.refused();
-    if (refused == null && (inputs.isEmpty() || inputs.stream().anyMatch(ScoringRoutes::blank))) {
+    if (refused == null && (inputs.isEmpty() || inputs.stream().anyMatch(ScoringRoutes::empty))) {
       refused = ApiError.of(400, "empty", "`inputs` cannot be empty");
     }
     if (refused == null && inputs.size() > api.http.maxClientBatchSize()) {
@@ -170,7 +170,7 @@ final class ScoringRoutes extends AllDirectives {
    * Whether an input of {@link #sequence} is empty, as TEI counts it: a text that is the empty
    * string, a pair empty on both sides (one empty side is a pair still).
    */
-  private static boolean blank(Object input) {
+  private static boolean empty(Object input) {
     if (input instanceof Map<?, ?> pair) {
       return pair.values().stream().allMatch(side -> ((String) side).isEmpty());
     }
