@@ -87,7 +87,7 @@ public final class ZmqDoor implements AutoCloseable {
     pub.setXpubVerbose(true);
     this.portOut = bind(pub, iface, portOut, "-port_out");
     pub.setReceiveTimeOut(0);
-    publisher = new ZmqPublisher(pub);
+    publisher = new ZmqPublisher(pub, timeout);
     receiver = new Thread(() -> receive(pull), "zmq-door-in");
     receiver.setDaemon(true);
     receiver.start();

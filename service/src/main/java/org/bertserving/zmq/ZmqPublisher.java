@@ -16,21 +16,28 @@ import org.zeromq.ZMsg;
 /**
  * The door's reply side: one thread owns the XPUB socket, learns the clients' subscriptions and
  * sends replies in order; a reply for a client that has not subscribed yet (the PUB/SUB slow
- * joiner) waits for its subscription, up to {@link #SUBSCRIPTION_WAIT_MS}. The thread waits for
+ * joiner) waits for its subscription, as long as the door's request timeout: a client whose
+ * connection is slow to come up on a loaded machine still gets its answer. The thread waits for
  * replies, at most {@link #EVENT_WAIT_MS} at a time to see new subscriptions; it never spins.
  */
 final class ZmqPublisher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ZmqPublisher.class);
-  private static final long SUBSCRIPTION_WAIT_MS = 10_000;
+
+  /** A reply held longer than this for its client's subscription is logged. */
+  private static final long SLOW_SUBSCRIPTION_MS = 1_000;
+
   private static final long EVENT_WAIT_MS = 25;
 
   private record Outgoing(byte[] client, byte[] header, byte[] raw, byte[] reqId, long since) {}
 
   private final LinkedBlockingQueue<Outgoing> outbox = new LinkedBlockingQueue<>();
   private final Thread thread;
+  private final long subscriptionWaitMs;
   private volatile boolean running = true;
 
-  ZmqPublisher(ZMQ.Socket pub) {
+  /** Publishes on {@code pub}; a reply waits up to {@code subscriptionWait} for its client. */
+  ZmqPublisher(ZMQ.Socket pub, java.time.Duration subscriptionWait) {
+    this.subscriptionWaitMs = subscriptionWait.toMillis();
     thread = new Thread(() -> publish(pub), "zmq-door-out");
     thread.setDaemon(true);
     thread.start();
@@ -71,6 +78,10 @@ final class ZmqPublisher implements AutoCloseable {
           subscribed.add(topic);
           ArrayDeque<Outgoing> held = waiting.remove(topic);
           if (held != null) {
+            long waited = System.currentTimeMillis() - held.peekFirst().since();
+            if (waited > SLOW_SUBSCRIPTION_MS) {
+              LOG.info("client {} subscribed {} ms after its first reply was ready", topic, waited);
+            }
             held.forEach(o -> write(pub, o));
           }
         } else {
@@ -91,7 +102,7 @@ final class ZmqPublisher implements AutoCloseable {
   }
 
   /** Replies for clients that never subscribed go after a while; so do emptied queues. */
-  private static void dropStale(Map<String, ArrayDeque<Outgoing>> waiting) {
+  private void dropStale(Map<String, ArrayDeque<Outgoing>> waiting) {
     long now = System.currentTimeMillis();
     waiting
         .values()
@@ -99,11 +110,12 @@ final class ZmqPublisher implements AutoCloseable {
             q ->
                 q.removeIf(
                     w -> {
-                      boolean stale = now - w.since() > SUBSCRIPTION_WAIT_MS;
+                      boolean stale = now - w.since() > subscriptionWaitMs;
                       if (stale) {
                         LOG.warn(
-                            "dropping a reply for client {}: it never subscribed",
-                            new String(w.client(), StandardCharsets.UTF_8));
+                            "dropping a reply for client {}: it did not subscribe within {} ms",
+                            new String(w.client(), StandardCharsets.UTF_8),
+                            subscriptionWaitMs);
                       }
                       return stale;
                     }));
