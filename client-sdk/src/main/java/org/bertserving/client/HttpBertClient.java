@@ -57,6 +57,12 @@ final class HttpBertClient implements BertClient {
   /** The server's status once asked (null inside: unknown), asked until it is had. */
   private final AtomicReference<CompletableFuture<ServerStatus>> lengths = new AtomicReference<>();
 
+  /** How long after a failed question on the server's status the next is asked. */
+  static final Duration STATUS_ASKED_AGAIN_AFTER = Duration.ofSeconds(5);
+
+  /** When the last question on the server's status failed ({@link System#nanoTime()}). */
+  private volatile long statusFailedAt = System.nanoTime() - STATUS_ASKED_AGAIN_AFTER.toNanos();
+
   HttpBertClient(
       List<URI> servers,
       Duration timeout,
@@ -315,12 +321,16 @@ final class HttpBertClient implements BertClient {
 
   /**
    * The max_seq_len of {@code model} (null: the default model), from the server's status, asked
-   * without blocking, once it is had (a failed question is asked again by the next call); null when
-   * it cannot be had.
+   * without blocking, once it is had; null when it cannot be had. A failed question is asked again
+   * by a call at least {@link #STATUS_ASKED_AGAIN_AFTER} later, not by every call: a server whose
+   * status fails would otherwise get two requests for each encode.
    */
   private CompletableFuture<Integer> maxSeqLen(String model) {
     CompletableFuture<ServerStatus> known = lengths.get();
     if (known == null) {
+      if (System.nanoTime() - statusFailedAt < STATUS_ASKED_AGAIN_AFTER.toNanos()) {
+        return CompletableFuture.completedFuture(null);
+      }
       CompletableFuture<ServerStatus> asked = new CompletableFuture<>();
       if (lengths.compareAndSet(null, asked)) {
         callAsync(attempts(Addresses.Address::status), null, JSON_ONLY)
@@ -328,7 +338,8 @@ final class HttpBertClient implements BertClient {
             .whenComplete(
                 (s, e) -> {
                   if (e != null) {
-                    lengths.compareAndSet(asked, null); // the next call asks again
+                    statusFailedAt = System.nanoTime();
+                    lengths.compareAndSet(asked, null); // a later call asks again
                   }
                   asked.complete(e == null ? s : null);
                 });
