@@ -25,7 +25,8 @@ enum Dialect {
       "/info",
       "/rerank",
       "/predict",
-      "/similarity":
+      "/similarity",
+      "/invocations":
         return TEI;
       default:
         return BERT;

@@ -43,7 +43,26 @@ final class ScoringRoutes extends AllDirectives {
     return concat(
         path("rerank", () -> post(() -> api.body.json(Dialect.TEI, this::rerank))),
         path("predict", () -> post(() -> api.body.json(Dialect.TEI, this::predict))),
-        path("similarity", () -> post(() -> api.body.json(Dialect.TEI, this::similarity))));
+        path("similarity", () -> post(() -> api.body.json(Dialect.TEI, this::similarity))),
+        // TEI's routes by its model's type: where huggingface_hub's InferenceClient(model=URL) and
+        // Haystack post, and SageMaker's /invocations
+        pathSingleSlash(() -> post(() -> api.body.json(Dialect.TEI, this::byKind))),
+        path("invocations", () -> post(() -> api.body.json(Dialect.TEI, this::byKind))));
+  }
+
+  /**
+   * {@code POST /} and {@code /invocations}: what TEI answers there for its model's type, by the
+   * kind of this cluster's default model: a reranker reranks, a classifier predicts, an embedding
+   * model (or none described yet, which the frontend then says) embeds.
+   */
+  private Route byKind(JsonNode body) {
+    org.bertserving.cluster.ServedModel model = api.served().defaultModel();
+    ModelKind kind = model == null ? ModelKind.EMBEDDING : model.kind();
+    return switch (kind) {
+      case RERANK -> rerank(body);
+      case CLASSIFY -> predict(body);
+      default -> tei.embed(body);
+    };
   }
 
   private Route rerank(JsonNode body) {

@@ -13,9 +13,9 @@ import org.bertserving.engine.ModelKind;
 
 /**
  * Hugging Face text-embeddings-inference's routes, with its field names and defaults: {@code POST
- * /embed} (and {@code POST /}, where huggingface_hub and Haystack post), {@code /embed_all}, {@code
- * /tokenize}, {@code /decode}, {@code GET /info}. Errors are TEI's {@code {"error", "error_type"}}
- * (see {@link Errors}).
+ * /embed}, {@code /embed_all}, {@code /tokenize}, {@code /decode}, {@code GET /info} ({@code POST
+ * /} and {@code /invocations}: {@link ScoringRoutes}). Errors are TEI's {@code {"error",
+ * "error_type"}} (see {@link Errors}).
  */
 final class TeiRoutes extends AllDirectives {
   static final String VERSION = org.bertserving.cluster.StatusReport.VERSION;
@@ -29,7 +29,6 @@ final class TeiRoutes extends AllDirectives {
   Route routes() {
     return concat(
         path("embed", () -> post(() -> api.body.json(Dialect.TEI, this::embed))),
-        pathSingleSlash(() -> post(() -> api.body.json(Dialect.TEI, this::embed))),
         path("embed_all", () -> post(() -> api.body.json(Dialect.TEI, this::embedAll))),
         // TEI answers it on a model without SPLADE pooling, as every model here is
         path(
@@ -53,7 +52,7 @@ final class TeiRoutes extends AllDirectives {
         path("info", () -> get(() -> new TeiInfo(api).route())));
   }
 
-  private Route embed(JsonNode body) {
+  Route embed(JsonNode body) {
     List<String> texts = Inputs.texts(body, "inputs");
     Kinds.Target target = Kinds.target(api, null, "/embed", ModelKind.EMBEDDING);
     ApiError refused = refusal(texts);

@@ -308,6 +308,34 @@ class ScoringRoutesTest {
     }
   }
 
+  /**
+   * {@code POST /} and SageMaker's {@code /invocations} answer as TEI does for its model's type: a
+   * reranker's node reranks, a classifier's predicts, an embedding model's embeds; the same answer
+   * as the named route.
+   */
+  @Test
+  void rootAndInvocationsAnswerByTheModelsKind() throws Exception {
+    String rerank = body(Map.of("query", QUERY, "texts", DOCS, "raw_scores", true));
+    String predict = body(Map.of("inputs", "the dog is good", "raw_scores", true));
+    String embed = body(Map.of("inputs", List.of("hello world", "the dog")));
+    for (String path : List.of("/", "/invocations")) {
+      assertEquals(
+          Wire.json(Wire.post(reranker + "/rerank", rerank)),
+          Wire.json(Wire.post(reranker + path, rerank)),
+          path);
+      assertEquals(
+          Wire.json(Wire.post(classifier + "/predict", predict)),
+          Wire.json(Wire.post(classifier + path, predict)),
+          path);
+      HttpResponse<String> embedded = Wire.post(embedder + path, embed);
+      assertEquals(200, embedded.statusCode(), embedded.body());
+      assertEquals(Wire.json(Wire.post(embedder + "/embed", embed)), Wire.json(embedded), path);
+      HttpResponse<String> wrong = Wire.post(reranker + path, embed);
+      assertEquals(422, wrong.statusCode(), wrong.body());
+      assertTrue(Wire.json(wrong).has("error_type"), "TEI's error shape: " + wrong.body());
+    }
+  }
+
   @Test
   void similarityIsTheCosineOfTheVectors() throws Exception {
     List<String> sentences = List.of("hello world", "the cat sat on the mat");
