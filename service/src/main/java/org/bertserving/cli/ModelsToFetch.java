@@ -16,11 +16,20 @@ import org.bertserving.engine.NamedModel;
 public final class ModelsToFetch {
   private ModelsToFetch() {}
 
+  /**
+   * {@code args}: the node's flags. First {@code --strict} (the container build): flags it refuses
+   * end this with exit code 2 and their cause on stderr, instead of printing nothing.
+   */
   public static void main(String[] args) {
+    boolean strict = args.length > 0 && args[0].equals("--strict");
     List<String> names;
     try {
-      names = named(args);
+      names = named(strict ? java.util.Arrays.copyOfRange(args, 1, args.length) : args);
     } catch (RuntimeException e) {
+      if (strict) {
+        System.err.println("bert-serving: " + e.getMessage());
+        System.exit(2);
+      }
       return;
     }
     NamedModel.missing(String.join(",", names)).forEach(System.out::println);

@@ -193,6 +193,52 @@ public record ServingSettings(
   }
 
   /**
+   * A node whose cluster address is loopback (cluster-conf's default, 127.0.0.1) cannot be reached
+   * from another machine: with a seed node on another host, its join would never complete. Refused
+   * at start, naming the flag; a seed that is an address of this machine is fine.
+   *
+   * @param canonicalHost {@code akka.remote.artery.canonical.hostname}
+   */
+  public void checkAddress(String canonicalHost) {
+    if (!loopback(canonicalHost)) {
+      return;
+    }
+    for (String seed : seedNodes) {
+      String host = akka.actor.AddressFromURIString.parse(seed).getHost().orElse("");
+      if (!host.isEmpty() && !loopback(host) && !local(host)) {
+        throw new IllegalArgumentException(
+            "this node's cluster address is "
+                + canonicalHost
+                + " (loopback), which the seed node "
+                + seed
+                + " on another host cannot reach: start the node with -cluster_host (or"
+                + " BERT_CLUSTER_HOST, akka.remote.artery.canonical.hostname) set to this"
+                + " machine's address on the cluster's network");
+      }
+    }
+  }
+
+  private static boolean loopback(String host) {
+    String h = host.trim().toLowerCase(java.util.Locale.ROOT);
+    return h.equals("localhost") || h.startsWith("127.") || h.equals("::1") || h.equals("[::1]");
+  }
+
+  /**
+   * Whether {@code host} names an address of one of this machine's interfaces (asked only for a
+   * loopback node with seeds, so a start without that mistake never waits on a name lookup).
+   */
+  private static boolean local(String host) {
+    try {
+      java.net.InetAddress address =
+          java.net.InetAddress.getByName(host.replace("[", "").replace("]", ""));
+      return address.isLoopbackAddress()
+          || java.net.NetworkInterface.getByInetAddress(address) != null;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  /**
    * The node's first model (the one of {@code -model} or {@code -model_dir} when they name one):
    * the default of requests that name none when the node holds both roles.
    */

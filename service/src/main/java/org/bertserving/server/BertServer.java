@@ -76,6 +76,7 @@ public final class BertServer implements AutoCloseable {
   public static BertServer start(Config config) throws IOException {
     ServingSettings settings = ServingSettings.create(config);
     settings.checkFormation();
+    settings.checkAddress(config.getString("akka.remote.artery.canonical.hostname"));
     HttpSettings http = HttpSettings.create(config); // keys, certificates: before the model loads
     ArteryTls.check(config);
     List<BertEncoder> engines = new ArrayList<>();

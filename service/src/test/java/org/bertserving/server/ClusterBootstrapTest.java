@@ -79,6 +79,48 @@ class ClusterBootstrapTest {
     }
   }
 
+  /**
+   * As cluster-conf/kubernetes.conf discovers them: only frontends are contact points. A worker
+   * started first, whose own management port is no contact point, keeps probing until the frontends
+   * have formed the cluster, then joins it (a worker still loading, or failing, never holds back
+   * the first formation).
+   */
+  @Test
+  void aWorkerThatIsNoContactPointJoinsTheClusterTheFrontendsForm() throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        frontendsOnly(unusedPort(), unusedPort());
+        return;
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (attempt == 3 || !String.valueOf(e.getCause()).contains("cannot bind management")) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private void frontendsOnly(int frontendManagement, int workerManagement) throws Exception {
+    Map<String, Object> one = new java.util.HashMap<>(bootstrap(0, frontendManagement));
+    one.put(
+        "akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr", 1);
+    Map<String, Object> workerConfig = new java.util.HashMap<>(one);
+    workerConfig.put("bert-serving.management.port", workerManagement);
+    Map<String, Object> frontendConfig = new java.util.HashMap<>(one);
+    frontendConfig.put("bert-serving.management.port", frontendManagement);
+    try (BertServer worker =
+        TestNodes.start(TestNodes.node(List.of("worker"), 0, false, workerConfig))) {
+      assertEquals(
+          0,
+          Cluster.get(worker.system()).state().members().size(),
+          "no cluster before a frontend forms one");
+      try (BertServer frontend =
+          TestNodes.start(TestNodes.node(List.of("frontend"), 0, false, frontendConfig))) {
+        TestNodes.awaitWorkers(frontend, 1);
+        TestNodes.await(() -> hasMember(worker, frontend), 30, "the worker is in the cluster");
+      }
+    }
+  }
+
   private void formAndRestart(int frontendManagement, int workerManagement) throws Exception {
     Map<String, Object> frontendConfig =
         bootstrap(frontendManagement, frontendManagement, workerManagement);

@@ -142,6 +142,76 @@ class DeploymentFilesTest {
             "akka.management.cluster.bootstrap.contact-point-discovery.port-name"));
   }
 
+  /**
+   * Formation and rollouts on Kubernetes: only frontends are Cluster Bootstrap's contact points (a
+   * worker loading its models, or one that cannot start, would hold back the first formation, which
+   * waits for every contact point discovered), as many as the frontends' replicas; a GPU worker's
+   * rollout needs no GPU beyond the workers' own; a stopping frontend takes connections a moment
+   * more, within its grace period; the images are the ones the Containerfile's commands tag.
+   */
+  @Test
+  void kubernetesFormsFromTheFrontendsAndRollsOutWithoutASparePodOrARefusedConnection()
+      throws IOException {
+    List<JsonNode> all = new ArrayList<>();
+    for (String file : List.of("frontend-deployment.yaml", "worker-deployment.yaml")) {
+      all.addAll(documents(deploy().resolve("k8s").resolve(file)));
+    }
+    JsonNode frontend = find(all, "Deployment", "bert-frontend");
+    JsonNode worker = find(all, "Deployment", "bert-worker");
+    Config kubernetes =
+        ClusterConfFilesTest.load(ClusterConfFilesTest.dir().resolve("kubernetes.conf"));
+    String discovery = "akka.management.cluster.bootstrap.contact-point-discovery.";
+    String selector =
+        String.format(
+            kubernetes.getString("akka.discovery.kubernetes-api.pod-label-selector"),
+            kubernetes.getString(discovery + "service-name"));
+    assertTrue(selects(selector, frontend.at("/spec/template/metadata/labels")), selector);
+    assertFalse(selects(selector, worker.at("/spec/template/metadata/labels")), selector);
+    assertEquals(
+        frontend.at("/spec/replicas").asInt(),
+        kubernetes.getInt(discovery + "required-contact-point-nr"),
+        "the first cluster forms once every frontend is seen");
+
+    assertEquals("RollingUpdate", worker.at("/spec/strategy/type").asText());
+    assertEquals(0, worker.at("/spec/strategy/rollingUpdate/maxSurge").asInt(), "no spare GPU");
+
+    JsonNode container = frontend.at("/spec/template/spec/containers/0");
+    JsonNode preStop = container.at("/lifecycle/preStop/exec/command");
+    assertEquals("sleep", preStop.get(0).asText(), preStop.toString());
+    int wait = preStop.get(1).asInt();
+    assertTrue(wait >= 3, "long enough for the endpoints to drop the pod: " + wait);
+    assertTrue(
+        frontend.at("/spec/template/spec/terminationGracePeriodSeconds").asInt()
+            >= wait + REQUEST_TIMEOUT_SECONDS + 35,
+        "the wait, then the graceful stop, within the grace period");
+
+    List<String> tags = new ArrayList<>();
+    java.util.regex.Matcher tag =
+        java.util.regex.Pattern.compile(" -t REGISTRY/(\\S+)")
+            .matcher(Files.readString(deploy().resolve("container").resolve("Containerfile")));
+    while (tag.find()) {
+      tags.add(tag.group(1));
+    }
+    String cpuImage = container.at("/image").asText();
+    String gpuImage = worker.at("/spec/template/spec/containers/0/image").asText();
+    assertTrue(
+        tags.contains(cpuImage) && tags.contains(gpuImage),
+        tags + " tag " + cpuImage + ", " + gpuImage);
+    assertTrue(
+        gpuImage.endsWith("-gpu") && !cpuImage.endsWith("-gpu"), "the workers' is the GPU image");
+  }
+
+  /** Whether the label selector {@code k=v,k=v} selects pods labelled {@code labels}. */
+  static boolean selects(String selector, JsonNode labels) {
+    for (String term : selector.split(",")) {
+      String[] kv = term.trim().split("=", 2);
+      if (!labels.path(kv[0]).asText("").equals(kv[1])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   static List<Integer> ports(JsonNode container) {
     List<Integer> ports = new ArrayList<>();
     container.path("ports").forEach(p -> ports.add(p.path("containerPort").asInt()));
@@ -179,6 +249,10 @@ class DeploymentFilesTest {
             .orElseThrow();
     assertTrue(stopSeconds >= REQUEST_TIMEOUT_SECONDS + 35, "SIGKILL only after a frontend's stop");
     assertFalse(unit.stream().anyMatch(l -> l.equals("User=root")));
+    // several machines: the example sets the address other nodes reach (the default is loopback),
+    // and the TLS stores' variables come from a file the unit reads
+    assertTrue(unit.stream().anyMatch(l -> l.contains("akka.remote.artery.canonical.hostname")));
+    assertTrue(unit.stream().anyMatch(l -> l.startsWith("EnvironmentFile=")));
 
     List<String> image = Files.readAllLines(deploy().resolve("container").resolve("Containerfile"));
     assertEquals(2, image.stream().filter(l -> l.startsWith("FROM ")).count(), "multi-stage");

@@ -66,6 +66,56 @@ class FormationTest {
         .checkFormation();
   }
 
+  /**
+   * A node on loopback (cluster-conf's default address) with a seed on another host would never
+   * join: refused at start, naming -cluster_host. Seeds on this machine, by loopback or by one of
+   * its own addresses, are fine.
+   */
+  @Test
+  void aLoopbackNodeWithASeedOnAnotherHostIsRefusedNamingClusterHost() throws Exception {
+    ServingSettings remote =
+        ServingSettings.create(
+            TestNodes.node(
+                List.of("worker"),
+                0,
+                false,
+                Map.of(
+                    "akka.cluster.seed-nodes",
+                    List.of(
+                        "akka://bert-serving@127.0.0.1:25520",
+                        "akka://bert-serving@192.0.2.7:25520"))));
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> remote.checkAddress("127.0.0.1"));
+    assertTrue(
+        e.getMessage().contains("-cluster_host") && e.getMessage().contains("192.0.2.7"),
+        e.getMessage());
+    remote.checkAddress("192.0.2.8"); // a routable address of its own: the seed can reach it
+    String refused =
+        TestNodes.refusal(
+            List.of("worker"),
+            0,
+            Map.of(
+                "akka.cluster.seed-nodes",
+                List.of("akka://bert-serving@192.0.2.7:25520"),
+                "bert-serving.cluster.join-self",
+                false));
+    assertTrue(refused.contains("-cluster_host"), refused);
+    java.util.List<String> own =
+        new java.util.ArrayList<>(List.of("akka://bert-serving@localhost:25520"));
+    for (java.net.NetworkInterface nic :
+        java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      for (java.net.InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
+        if (a instanceof java.net.Inet4Address && !a.isLoopbackAddress()) {
+          own.add("akka://bert-serving@" + a.getHostAddress() + ":25520");
+        }
+      }
+    }
+    ServingSettings.create(
+            TestNodes.node(List.of("worker"), 0, false, Map.of("akka.cluster.seed-nodes", own)))
+        .checkAddress("127.0.0.1");
+  }
+
   @Test
   void theLoggedPortsAreTheOnesTheNodeServesOn() throws Exception {
     Logger log = (Logger) LoggerFactory.getLogger(BertServer.class);
