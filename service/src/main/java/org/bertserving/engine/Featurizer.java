@@ -27,9 +27,6 @@ public final class Featurizer {
 
   public static final String TEXT_PAIR = "text_pair";
 
-  /** {@code "||| b"}, {@code "a |||"}: a pair separator with nothing on one side. */
-  private static final Pattern EMPTY_SIDE = Pattern.compile("\\|\\|\\|.*|.*\\|\\|\\|");
-
   private final FullTokenizer tokenizer;
   private final Vocab vocab;
   private final Integer maxSeqLen;
@@ -196,9 +193,8 @@ public final class Featurizer {
                 + describe(input)
                 + (input instanceof List ? " (send is_tokenized=true for token lists)" : ""));
       } else if (text.isBlank()) {
+        // "a |||" or "||| b" is one sentence, as bert-as-service and Google's features read it
         throw new InvalidInputException(i, "text is empty");
-      } else if (EMPTY_SIDE.matcher(text.strip()).matches()) {
-        throw new InvalidInputException(i, "sentence pair has an empty side: write \"a ||| b\"");
       }
     }
   }

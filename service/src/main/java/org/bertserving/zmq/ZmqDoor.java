@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.bertserving.client.protocol.EncodeFailure;
 import org.bertserving.client.protocol.EncodeOutcome;
@@ -213,14 +215,42 @@ public final class ZmqDoor implements AutoCloseable {
     boolean tokenized = texts.size() > 0 && texts.get(0).isArray();
     EncodeRequest request = new EncodeRequest(null, texts, tokenized, showTokens).withModel(model);
     unanswered.incrementAndGet();
+    ask(client, reqId, request, System.nanoTime() + timeout.toNanos());
+  }
+
+  /**
+   * Asks the frontend. A refusal that says when to come back (503: no worker yet, as while the
+   * workers warm up; 429: overloaded) is asked again after its Retry-After, at least a second, as
+   * long as the request's timeout lasts: the stock client cannot retry (it raises on any error
+   * reply), and the original server held requests until its workers were ready.
+   */
+  private void ask(byte[] client, byte[] reqId, EncodeRequest request, long deadline) {
     try {
       FrontendAsk.encode(frontend, request, timeout, system)
           .whenComplete(
-              (outcome, e) -> reply(client, reqId, e, () -> vectors(client, reqId, outcome)));
+              (outcome, e) -> {
+                if (e == null && outcome instanceof EncodeFailure f && comeBack(f, deadline)) {
+                  CompletableFuture.delayedExecutor(retryWait(f), TimeUnit.NANOSECONDS)
+                      .execute(() -> ask(client, reqId, request, deadline));
+                  return;
+                }
+                reply(client, reqId, e, () -> vectors(client, reqId, outcome));
+              });
     } catch (RuntimeException e) { // not asked (the node stopping): answered here, never left
       unanswered.decrementAndGet();
       error(client, reqId, 503, "the request could not be taken: " + e.getMessage());
     }
+  }
+
+  /** Whether a refusal is asked again: one that says to come back, in time, the door open. */
+  private boolean comeBack(EncodeFailure f, long deadline) {
+    return running
+        && (f.status() == 503 || f.status() == 429)
+        && deadline - System.nanoTime() > retryWait(f);
+  }
+
+  private static long retryWait(EncodeFailure f) {
+    return TimeUnit.SECONDS.toNanos(Math.max(1, f.retryAfterSeconds()));
   }
 
   private void status(byte[] client, byte[] reqId) {

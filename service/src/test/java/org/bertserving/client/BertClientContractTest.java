@@ -184,7 +184,9 @@ abstract class BertClientContractTest {
     assertEquals(requests, server.metrics().requests.sum(), "nothing was sent");
 
     BertServerException bad =
-        assertThrows(BertServerException.class, () -> client.encode(List.of("a |||")));
+        assertThrows(
+            BertServerException.class,
+            () -> client.encode(List.of(List.of("|||", "b")), new EncodeOptions(true, false)));
     assertEquals(400, bad.status());
     assertEquals("invalid_input", bad.type());
     assertTrue(bad.description().contains("input 0"), bad.description());

@@ -254,6 +254,13 @@ class TinyModelEngineTest {
       assertEquals(
           List.of("[CLS]", "hello", "[UNK]", "[UNK]", "[UNK]", "world", "[SEP]"), f.tokens());
       assertArrayEquals(new int[7], f.segmentIds(), "one segment: no pair");
+      // bert-as-service's own texts too: a separator at either end, or without its spaces, is
+      // part of one sentence, as the original reads it (its pair is " ||| " between two texts)
+      for (String one : List.of("hello |||", "||| world", "hello|||world")) {
+        InputFeatures single = encoder.featurizer().featurize(List.of(one), false).rows().get(0);
+        assertArrayEquals(new int[single.tokens().size()], single.segmentIds(), one);
+        assertEquals(3, single.tokens().stream().filter("[UNK]"::equals).count(), one);
+      }
       // a separator at either end is a character like any other, not "a pair with an empty side"
       assertEquals(
           List.of("[CLS]", "hello", "[UNK]", "[UNK]", "[UNK]", "[SEP]"),

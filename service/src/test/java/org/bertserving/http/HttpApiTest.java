@@ -168,7 +168,6 @@ class HttpApiTest {
             "{\"texts\": [\"ok\", [\"a\"]]}", "input 1: expected a string but got a list",
             "{\"texts\": [[\"a\"], \"b\"], \"is_tokenized\": true}",
                 "input 1: expected a list of tokens",
-            "{\"texts\": [\"ok\", \"a |||\"]}", "input 1: sentence pair has an empty side",
             "{\"texts\": [[\"|||\", \"b\"]], \"is_tokenized\": true}",
                 "input 0: sentence pair has an empty side",
             "{\"texts\": [\"a\"], \"show_tokens\": \"yes\"}", "'show_tokens' must be true or false",

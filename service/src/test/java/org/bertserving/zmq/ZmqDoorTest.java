@@ -44,6 +44,11 @@ class ZmqDoorTest {
 
   /** A node of both roles with the ZeroMQ door on kernel-chosen loopback ports, and more keys. */
   static com.typesafe.config.Config zmqNode(Object... more) {
+    return TestNodes.node(List.of("frontend", "worker"), 0, false, zmqKeys(more));
+  }
+
+  /** The keys of a ZeroMQ door on kernel-chosen loopback ports, and more. */
+  static Map<String, Object> zmqKeys(Object... more) {
     Map<String, Object> keys = new java.util.HashMap<>();
     keys.put("bert-serving.zmq.enabled", true);
     keys.put("bert-serving.zmq.interface", "127.0.0.1");
@@ -52,7 +57,7 @@ class ZmqDoorTest {
     for (int i = 0; i < more.length; i += 2) {
       keys.put((String) more[i], more[i + 1]);
     }
-    return TestNodes.node(List.of("frontend", "worker"), 0, false, keys);
+    return keys;
   }
 
   @BeforeAll
@@ -236,6 +241,36 @@ class ZmqDoorTest {
       node.closed().toCompletableFuture().get(90, java.util.concurrent.TimeUnit.SECONDS);
     } finally {
       node.close();
+    }
+  }
+
+  /**
+   * A client that sends before any worker is ready (started beside the server: the original's door
+   * held requests until its workers were) gets its vectors once one is, not an error the stock
+   * client would raise: the door asks the frontend again after each 503 while the request's timeout
+   * lasts.
+   */
+  @Test
+  void aRequestSentBeforeAnyWorkerIsReadyIsAnsweredOnceOneIs() throws Exception {
+    try (BertServer front =
+            TestNodes.start(TestNodes.node(List.of("frontend"), 0, true, zmqKeys()));
+        ZContext own = new ZContext();
+        Client c = new Client(own, front.ports().zmq(), front.ports().zmqOut())) {
+      c.send("[\"hello world\"]", 1);
+      TestNodes.await(
+          () -> front.metrics().requests.sum() >= 2,
+          30,
+          "refused for want of a worker, and asked again");
+      try (BertServer worker =
+          TestNodes.start(
+              TestNodes.node(List.of("worker"), front.clusterPort(), false, Map.of()))) {
+        List<byte[]> reply = c.receive();
+        assertEquals(
+            "float32",
+            JSON.readTree(reply.get(1)).get("dtype").asText(),
+            new String(reply.get(1), StandardCharsets.UTF_8));
+        assertArrayEquals(direct.encode(List.of("hello world"))[0], floats(reply.get(2)), 1e-5f);
+      }
     }
   }
 
