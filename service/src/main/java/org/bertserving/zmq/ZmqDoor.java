@@ -329,6 +329,9 @@ public final class ZmqDoor implements AutoCloseable {
     // a PULL socket does not say who sent a message: termination is only ever allowed when the
     // door itself listens on loopback alone
     if (!allowTermination) {
+      LOG.warn(
+          "TERMINATION refused on the ZeroMQ door (bert-serving.zmq.allow-termination is off, or"
+              + " the door listens beyond loopback); stop the node with SIGTERM");
       error(
           client,
           reqId,
