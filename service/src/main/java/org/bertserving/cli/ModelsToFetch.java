@@ -35,9 +35,16 @@ public final class ModelsToFetch {
     NamedModel.missing(String.join(",", names)).forEach(System.out::println);
   }
 
-  /** The named models (not folders) a node started with {@code args} serves, in its order. */
+  /**
+   * The named models (not folders) a node started with {@code args} loads, in its order: none on a
+   * frontend-only node, which loads no model.
+   */
   static List<String> named(String... args) {
-    return ServingSettings.create(StartArgs.parse(args).config()).models().stream()
+    ServingSettings settings = ServingSettings.create(StartArgs.parse(args).config());
+    if (!settings.isWorker()) {
+      return List.of();
+    }
+    return settings.models().stream()
         .map(EngineSettings::model)
         .filter(m -> m != null && !m.isBlank())
         .toList();

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.bertserving.cluster.ClusterGateway;
 import org.bertserving.cluster.Frontend;
+import org.bertserving.cluster.FrontendWatch;
 import org.bertserving.cluster.Metrics;
 import org.bertserving.cluster.NodeWorkers;
 import org.bertserving.cluster.Readiness;
@@ -176,6 +177,14 @@ final class Guardian {
             "tokenizer-" + tokenized.size(),
             DispatcherSelector.fromConfig("bert-serving-worker-dispatcher"));
       }
+    }
+    java.time.Duration lonely =
+        system
+            .settings()
+            .config()
+            .getDuration("bert-serving.cluster.rejoin-without-frontend-after");
+    if (!settings.isFrontend() && !lonely.isZero()) {
+      context.spawn(FrontendWatch.create(lonely), "frontend-watch");
     }
     ResultChunker chunker = new ResultChunker(settings.frameBytes());
     for (int i = 0; i < engines.size(); i++) {

@@ -219,19 +219,21 @@ public final class ZmqDoor implements AutoCloseable {
   }
 
   /**
-   * Asks the frontend. A refusal that says when to come back (503: no worker yet, as while the
-   * workers warm up; 429: overloaded) is asked again after its Retry-After, at least a second, as
-   * long as the request's timeout lasts: the stock client cannot retry (it raises on any error
-   * reply), and the original server held requests until its workers were ready.
+   * Asks the frontend, for what is left of the request's timeout. A refusal that says when to come
+   * back (503: no worker yet, as while the workers warm up; 429: overloaded) is asked again after
+   * its Retry-After, at least a second, and a 503 only once a worker of the door's model is
+   * described (so a request waiting out a warm-up is asked twice, not once a second), for as long
+   * as the request's timeout lasts: the stock client cannot retry (it raises on any error reply),
+   * and the original server held requests until its workers were ready. A door that stops, or a
+   * timeout that runs out, answers with the refusal at once.
    */
   private void ask(byte[] client, byte[] reqId, EncodeRequest request, long deadline) {
     try {
-      FrontendAsk.encode(frontend, request, timeout, system)
+      FrontendAsk.encode(frontend, request, Duration.ofNanos(left(deadline)), system)
           .whenComplete(
               (outcome, e) -> {
                 if (e == null && outcome instanceof EncodeFailure f && comeBack(f, deadline)) {
-                  CompletableFuture.delayedExecutor(retryWait(f), TimeUnit.NANOSECONDS)
-                      .execute(() -> ask(client, reqId, request, deadline));
+                  later(retryWait(f), () -> askAgain(client, reqId, request, deadline, f));
                   return;
                 }
                 reply(client, reqId, e, () -> vectors(client, reqId, outcome));
@@ -242,11 +244,37 @@ public final class ZmqDoor implements AutoCloseable {
     }
   }
 
+  /** After a refusal's wait: asks again, waits on for a worker, or answers with the refusal. */
+  private void askAgain(
+      byte[] client, byte[] reqId, EncodeRequest request, long deadline, EncodeFailure refusal) {
+    if (!running || left(deadline) <= 0) {
+      reply(client, reqId, null, () -> vectors(client, reqId, refusal));
+    } else if (refusal.status() == 503 && !modelServed()) {
+      later(WORKER_POLL_NANOS, () -> askAgain(client, reqId, request, deadline, refusal));
+    } else {
+      ask(client, reqId, request, deadline);
+    }
+  }
+
+  private static final long WORKER_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+  private static void later(long nanos, Runnable task) {
+    CompletableFuture.delayedExecutor(nanos, TimeUnit.NANOSECONDS).execute(task);
+  }
+
+  private static long left(long deadline) {
+    return deadline - System.nanoTime();
+  }
+
+  /** Whether a worker of the door's model (or of any model, for the default) is described. */
+  private boolean modelServed() {
+    ServedModels models = served.get();
+    return model == null ? models.defaultModel() != null : models.get(model) != null;
+  }
+
   /** Whether a refusal is asked again: one that says to come back, in time, the door open. */
   private boolean comeBack(EncodeFailure f, long deadline) {
-    return running
-        && (f.status() == 503 || f.status() == 429)
-        && deadline - System.nanoTime() > retryWait(f);
+    return running && (f.status() == 503 || f.status() == 429) && left(deadline) > retryWait(f);
   }
 
   private static long retryWait(EncodeFailure f) {

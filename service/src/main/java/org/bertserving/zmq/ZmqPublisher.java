@@ -80,7 +80,7 @@ final class ZmqPublisher implements AutoCloseable {
           if (held != null) {
             long waited = System.currentTimeMillis() - held.peekFirst().since();
             if (waited > SLOW_SUBSCRIPTION_MS) {
-              LOG.info("client {} subscribed {} ms after its first reply was ready", topic, waited);
+              LOG.warn("client {} subscribed {} ms after its first reply was ready", topic, waited);
             }
             held.forEach(o -> write(pub, o));
           }

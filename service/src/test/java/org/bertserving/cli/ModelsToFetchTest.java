@@ -48,6 +48,11 @@ class ModelsToFetchTest {
         List.of("all-minilm-l6-v2"),
         ModelsToFetch.named("-config", engine.toString(), "-model", "all-minilm-l6-v2"),
         "the flag over the file, as the node reads them");
+    assertEquals(
+        List.of(),
+        ModelsToFetch.named(
+            "-config", engine.toString(), "-role", "frontend", "-seed_nodes", "a:1"),
+        "a frontend-only node loads no model");
   }
 
   @Test

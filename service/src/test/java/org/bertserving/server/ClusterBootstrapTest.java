@@ -81,9 +81,10 @@ class ClusterBootstrapTest {
 
   /**
    * As cluster-conf/kubernetes.conf discovers them: only frontends are contact points. A worker
-   * started first, whose own management port is no contact point, keeps probing until the frontends
-   * have formed the cluster, then joins it (a worker still loading, or failing, never holds back
-   * the first formation).
+   * started first, whose own management port is no contact point, joins the cluster the frontend
+   * forms (a worker still loading, or failing, never holds back the first formation). When that
+   * frontend leaves gracefully and a new one forms a cluster of its own, which cannot find the
+   * worker, the worker leaves its cluster without frontends and joins the new one.
    */
   @Test
   void aWorkerThatIsNoContactPointJoinsTheClusterTheFrontendsForm() throws Exception {
@@ -103,20 +104,25 @@ class ClusterBootstrapTest {
     Map<String, Object> one = new java.util.HashMap<>(bootstrap(0, frontendManagement));
     one.put(
         "akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr", 1);
+    one.put("bert-serving.cluster.rejoin-without-frontend-after", "2s");
     Map<String, Object> workerConfig = new java.util.HashMap<>(one);
     workerConfig.put("bert-serving.management.port", workerManagement);
     Map<String, Object> frontendConfig = new java.util.HashMap<>(one);
     frontendConfig.put("bert-serving.management.port", frontendManagement);
     try (BertServer worker =
         TestNodes.start(TestNodes.node(List.of("worker"), 0, false, workerConfig))) {
-      assertEquals(
-          0,
-          Cluster.get(worker.system()).state().members().size(),
-          "no cluster before a frontend forms one");
       try (BertServer frontend =
           TestNodes.start(TestNodes.node(List.of("frontend"), 0, false, frontendConfig))) {
         TestNodes.awaitWorkers(frontend, 1);
         TestNodes.await(() -> hasMember(worker, frontend), 30, "the worker is in the cluster");
+      }
+      assertEquals(0, worker.metrics().rejoins.sum(), "a graceful leave downs no worker");
+      // the new frontend finds no cluster (the worker is no contact point) and forms its own
+      try (BertServer again =
+          TestNodes.start(TestNodes.node(List.of("frontend"), 0, false, frontendConfig))) {
+        TestNodes.awaitWorkers(again, 1);
+        assertEquals(
+            1, worker.metrics().rejoins.sum(), "the worker left its frontend-less cluster");
       }
     }
   }
