@@ -65,11 +65,16 @@ class ClusterBootstrapTest {
     }
   }
 
-  @Test
-  void nodesFormOneClusterByBootstrapAndARestartedFrontendJoinsIt() throws Exception {
+  /** A test on two management ports chosen first. */
+  interface OnPorts {
+    void run(int frontendManagement, int workerManagement) throws Exception;
+  }
+
+  /** Runs {@code test} on two unused ports, again on others if a node finds one taken meanwhile. */
+  static void onUnusedPorts(OnPorts test) throws Exception {
     for (int attempt = 1; ; attempt++) {
       try {
-        formAndRestart(unusedPort(), unusedPort());
+        test.run(unusedPort(), unusedPort());
         return;
       } catch (java.util.concurrent.ExecutionException e) {
         if (attempt == 3 || !String.valueOf(e.getCause()).contains("cannot bind management")) {
@@ -77,6 +82,11 @@ class ClusterBootstrapTest {
         }
       }
     }
+  }
+
+  @Test
+  void nodesFormOneClusterByBootstrapAndARestartedFrontendJoinsIt() throws Exception {
+    onUnusedPorts(this::formAndRestart);
   }
 
   /**
@@ -88,16 +98,7 @@ class ClusterBootstrapTest {
    */
   @Test
   void aWorkerThatIsNoContactPointJoinsTheClusterTheFrontendsForm() throws Exception {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        frontendsOnly(unusedPort(), unusedPort());
-        return;
-      } catch (java.util.concurrent.ExecutionException e) {
-        if (attempt == 3 || !String.valueOf(e.getCause()).contains("cannot bind management")) {
-          throw e;
-        }
-      }
-    }
+    onUnusedPorts(this::frontendsOnly);
   }
 
   private void frontendsOnly(int frontendManagement, int workerManagement) throws Exception {
