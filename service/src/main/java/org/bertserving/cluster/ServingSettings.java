@@ -30,6 +30,7 @@ public record ServingSettings(
     List<String> seedNodes,
     boolean bootstrap,
     boolean joinSelf,
+    Duration rejoinWithoutFrontend,
     long frameBytes,
     boolean managementEnabled,
     String managementInterface,
@@ -77,6 +78,7 @@ public record ServingSettings(
         seedNodes,
         bootstrap,
         joinSelf,
+        rejoinWithoutFrontend,
         frameBytes,
         managementEnabled,
         managementInterface,
@@ -123,6 +125,7 @@ public record ServingSettings(
               root.getStringList("akka.cluster.seed-nodes"),
               c.getBoolean("cluster.bootstrap"),
               c.getBoolean("cluster.join-self"),
+              c.getDuration("cluster.rejoin-without-frontend-after"),
               root.getBytes("akka.remote.artery.advanced.maximum-frame-size"),
               m.getBoolean("enabled"),
               m.getString("interface"),
@@ -146,6 +149,10 @@ public record ServingSettings(
           "must be a port");
       require(
           s.requestTimeout.toMillis() > 0, "bert-serving.frontend.request-timeout", "must be > 0");
+      require(
+          !s.rejoinWithoutFrontend.isNegative(),
+          "bert-serving.cluster.rejoin-without-frontend-after",
+          "must be >= 0");
       require(
           !s.roles.isEmpty() && List.of("frontend", "worker").containsAll(s.roles),
           "akka.cluster.roles",

@@ -192,8 +192,7 @@ public final class Featurizer {
             "expected a string but got "
                 + describe(input)
                 + (input instanceof List ? " (send is_tokenized=true for token lists)" : ""));
-      } else if (text.isBlank()) {
-        // "a |||" or "||| b" is one sentence, as bert-as-service and Google's features read it
+      } else if (text.isBlank()) { // "a |||", "||| b": one sentence each, as the original reads
         throw new InvalidInputException(i, "text is empty");
       }
     }

@@ -178,13 +178,8 @@ final class Guardian {
             DispatcherSelector.fromConfig("bert-serving-worker-dispatcher"));
       }
     }
-    java.time.Duration lonely =
-        system
-            .settings()
-            .config()
-            .getDuration("bert-serving.cluster.rejoin-without-frontend-after");
-    if (!settings.isFrontend() && !lonely.isZero()) {
-      context.spawn(FrontendWatch.create(lonely), "frontend-watch");
+    if (!settings.isFrontend() && !settings.rejoinWithoutFrontend().isZero()) {
+      context.spawn(FrontendWatch.create(settings.rejoinWithoutFrontend()), "frontend-watch");
     }
     ResultChunker chunker = new ResultChunker(settings.frameBytes());
     for (int i = 0; i < engines.size(); i++) {

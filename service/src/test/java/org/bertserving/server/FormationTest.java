@@ -116,6 +116,26 @@ class FormationTest {
         .checkAddress("127.0.0.1");
   }
 
+  /** The frontend watch's setting is read with the others at start: a bad one names its key. */
+  @Test
+  void aNegativeRejoinWithoutFrontendIsRefusedNamingItsKey() {
+    assertEquals(
+        java.time.Duration.ofSeconds(30),
+        ServingSettings.create(TestNodes.node(List.of("worker"), 0, true, Map.of()))
+            .rejoinWithoutFrontend(),
+        "reference.conf's default");
+    String refused =
+        TestNodes.refusal(
+            List.of("worker"),
+            0,
+            Map.of(
+                "bert-serving.cluster.join-self",
+                true,
+                "bert-serving.cluster.rejoin-without-frontend-after",
+                "-1s"));
+    assertTrue(refused.contains("bert-serving.cluster.rejoin-without-frontend-after"), refused);
+  }
+
   @Test
   void theLoggedPortsAreTheOnesTheNodeServesOn() throws Exception {
     Logger log = (Logger) LoggerFactory.getLogger(BertServer.class);

@@ -34,14 +34,21 @@ class TerminateScriptTest {
     return TestNodes.run(new ProcessBuilder("bash", script.toString(), target), 30);
   }
 
+  /** Names {@code process} in ops/run/NAME.pid, runs the script on NAME; it exits 0 either way. */
+  private TestNodes.Child terminateByFile(Path script, String name, Process process)
+      throws Exception {
+    Files.writeString(root.resolve("ops/run/" + name + ".pid"), process.pid() + "\n");
+    TestNodes.Child child = terminate(script, name);
+    assertEquals(0, child.exit(), child.output());
+    return child;
+  }
+
   @Test
   void aStalePidFileNamingAnotherProgramSignalsNothing() throws Exception {
     Path script = script();
     Process other = sleeper("sleep");
     try {
-      Files.writeString(root.resolve("ops/run/worker1.pid"), other.pid() + "\n");
-      TestNodes.Child child = terminate(script, "worker1");
-      assertEquals(0, child.exit(), child.output());
+      TestNodes.Child child = terminateByFile(script, "worker1", other);
       assertTrue(child.output().contains("stale"), child.output());
       assertFalse(other.waitFor(1, TimeUnit.SECONDS), "the other program was left alone");
       assertFalse(Files.exists(root.resolve("ops/run/worker1.pid")), "the stale file is gone");
@@ -59,9 +66,7 @@ class TerminateScriptTest {
     Path script = script();
     Process node = sleeper("bert-serving-start");
     try {
-      Files.writeString(root.resolve("ops/run/frontend.pid"), node.pid() + "\n");
-      TestNodes.Child child = terminate(script, "frontend");
-      assertEquals(0, child.exit(), child.output());
+      TestNodes.Child child = terminateByFile(script, "frontend", node);
       assertTrue(child.output().contains("stopped " + node.pid()), child.output());
       assertTrue(node.waitFor(10, TimeUnit.SECONDS), "SIGTERM ended it");
       assertFalse(Files.exists(root.resolve("ops/run/frontend.pid")));
