@@ -64,6 +64,8 @@ public final class Main {
     Signal.handle(new Signal("INT"), signal -> stop(server));
     // stopped from within (bert-as-service's TERMINATION on the ZeroMQ door): exit 0 as well
     server.closed().thenRun(() -> System.exit(0));
+    // an incarnation that left the cluster and cannot end: restarted by the supervisor instead
+    server.stuck().thenAccept(why -> fail(70, why + "; exiting for a restart"));
   }
 
   private static void stop(BertServer server) {

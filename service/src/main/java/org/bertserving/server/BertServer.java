@@ -52,6 +52,7 @@ public final class BertServer implements AutoCloseable {
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
+  private final CompletableFuture<String> stuck = new CompletableFuture<>();
   // not a daemon: between two incarnations it is what keeps the JVM alive
   private final ScheduledExecutorService rejoins =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "bert-serving-rejoin"));
@@ -229,6 +230,7 @@ public final class BertServer implements AutoCloseable {
     }
     workers = incarnationWorkers;
     system = created;
+    watchTermination(created);
     if (stopping) { // a stop asked while this incarnation started (close() found no system)
       created.terminate();
     }
@@ -268,6 +270,56 @@ public final class BertServer implements AutoCloseable {
                 "akka.remote.artery.canonical.port",
                 ConfigValueFactory.fromAnyRef(opened.cluster())),
             settings);
+  }
+
+  /**
+   * An incarnation the cluster removed (or that left it) ends before the node joins again; when its
+   * actor system does not end within {@link #TERMINATED_GRACE} of the coordinated shutdown's last
+   * phase (Akka's remoting waiting for its streams without a deadline, as {@link #close} also
+   * meets), the node would never join again and still hold its cluster port: {@link #stuck()} says
+   * so, and the start command exits non-zero for its supervisor to restart it.
+   */
+  private void watchTermination(ActorSystem<Void> incarnation) {
+    long afterMillis =
+        incarnation
+                .settings()
+                .config()
+                .getDuration("akka.coordinated-shutdown.phases.actor-system-terminate.timeout")
+                .toMillis()
+            + TERMINATED_GRACE.toMillis();
+    CoordinatedShutdown.get(Adapter.toClassic(incarnation))
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+            "bert-serving-termination-watch",
+            () -> {
+              if (!stopping) {
+                rejoins.schedule(
+                    () -> {
+                      if (!stopping && !incarnation.whenTerminated().isCompleted()) {
+                        String why =
+                            "the actor system "
+                                + incarnation.address()
+                                + " left the cluster but did not terminate within "
+                                + afterMillis
+                                + " ms (Akka's remoting still closing its connections): this"
+                                + " node cannot join again in-process";
+                        LOG.error("{}", why);
+                        stuck.complete(why);
+                      }
+                    },
+                    afterMillis,
+                    TimeUnit.MILLISECONDS);
+              }
+              return CompletableFuture.completedFuture(akka.Done.done());
+            });
+  }
+
+  /**
+   * Completes, naming the cause, when an incarnation that left the cluster cannot end, so that the
+   * node cannot join again in-process; a node run by {@code ops/bert-serving-start} then exits 70.
+   */
+  public java.util.concurrent.CompletionStage<String> stuck() {
+    return stuck;
   }
 
   /** An incarnation ended: the end of the node, or a removal from the cluster to heal from. */

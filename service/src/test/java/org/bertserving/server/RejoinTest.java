@@ -61,4 +61,42 @@ class RejoinTest {
           "the new incarnation's HTTP port is the first one's");
     }
   }
+
+  /**
+   * An incarnation that left the cluster but whose actor system does not end (here an actor of it
+   * that blocks its stop, as Akka's remoting was seen to wait for its streams) cannot make way for
+   * a new one: the node says so through {@code stuck()}, which the start command turns into exit 70
+   * for its supervisor, instead of living on outside any cluster.
+   */
+  @Test
+  void aRemovedIncarnationThatCannotEndIsReportedStuck() throws Exception {
+    try (BertServer node =
+        TestNodes.serving(
+            Map.of("akka.coordinated-shutdown.phases.actor-system-terminate.timeout", "1s"))) {
+      java.util.concurrent.CountDownLatch blocking = new java.util.concurrent.CountDownLatch(1);
+      node.system()
+          .systemActorOf(
+              akka.actor.typed.javadsl.Behaviors.receive(Object.class)
+                  .onSignal(
+                      akka.actor.typed.PostStop.class,
+                      stop -> {
+                        blocking.countDown();
+                        Thread.sleep(15_000); // longer than the watch waits
+                        return akka.actor.typed.javadsl.Behaviors.same();
+                      })
+                  .build(),
+              "blocks-its-stop",
+              akka.actor.typed.Props.empty());
+      org.junit.jupiter.api.Assertions.assertFalse(
+          node.stuck().toCompletableFuture().isDone(), "not stuck while it serves");
+      Cluster.get(node.system())
+          .manager()
+          .tell(akka.cluster.typed.Leave.create(Cluster.get(node.system()).selfMember().address()));
+      String why =
+          node.stuck().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      org.junit.jupiter.api.Assertions.assertTrue(
+          blocking.getCount() == 0 && why.contains("did not terminate"), why);
+      assertEquals(0, node.metrics().rejoins.sum(), "no new incarnation while the old one lives");
+    }
+  }
 }
