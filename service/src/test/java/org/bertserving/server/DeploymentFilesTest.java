@@ -171,6 +171,10 @@ class DeploymentFilesTest {
         frontend.at("/spec/replicas").asInt(),
         kubernetes.getInt(discovery + "required-contact-point-nr"),
         "the first cluster forms once every frontend is seen");
+    assertTrue(
+        kubernetes.getDuration("bert-serving.cluster.rejoin-without-frontend-after").toSeconds()
+            > 0,
+        "workers no frontend can find leave a cluster without frontends");
 
     assertEquals("RollingUpdate", worker.at("/spec/strategy/type").asText());
     assertEquals(0, worker.at("/spec/strategy/rollingUpdate/maxSurge").asInt(), "no spare GPU");

@@ -120,10 +120,10 @@ class FormationTest {
   @Test
   void aNegativeRejoinWithoutFrontendIsRefusedNamingItsKey() {
     assertEquals(
-        java.time.Duration.ofSeconds(30),
+        java.time.Duration.ZERO,
         ServingSettings.create(TestNodes.node(List.of("worker"), 0, true, Map.of()))
             .rejoinWithoutFrontend(),
-        "reference.conf's default");
+        "off by default: with seed nodes that list workers, a frontend finds them");
     String refused =
         TestNodes.refusal(
             List.of("worker"),
