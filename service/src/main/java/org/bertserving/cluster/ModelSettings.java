@@ -224,6 +224,11 @@ final class ModelSettings {
     b.prompt(e.getString("prompt"));
     b.backend(e.getString("backend"));
     b.sizedSessions(e.getBoolean("sized-sessions"));
+    try {
+      b.products(org.bertserving.engine.ProductKernel.parse(e.getString("products")));
+    } catch (IllegalArgumentException ex) {
+      throw new IllegalArgumentException("bert-serving.engine.products: " + ex.getMessage(), ex);
+    }
     b.numLabels(e.getInt("num-labels"))
         .maskClsSep(e.getBoolean("mask-cls-sep"))
         .noSpecialToken(e.getBoolean("no-special-token"))

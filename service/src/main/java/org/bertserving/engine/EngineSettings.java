@@ -36,6 +36,8 @@ import java.util.List;
  *     engine/tf/SizedSessions}, where oneDNN keeps weights laid out), probed at load; off: one
  *     session, a start without probes and one copy of the weights less ({@code
  *     bert-serving.engine.sized-sessions})
+ * @param products which kernel runs the encoder's products on the CPU ({@code
+ *     bert-serving.engine.products})
  */
 public record EngineSettings(
     Path modelDir,
@@ -67,9 +69,11 @@ public record EngineSettings(
     String backend,
     List<String> labels,
     String servedName,
-    boolean sizedSessions) {
+    boolean sizedSessions,
+    ProductKernel products) {
 
   public EngineSettings {
+    products = products == null ? ProductKernel.MEASURED : products;
     servedName = servedName == null || servedName.isBlank() ? null : servedName.trim();
     poolingLayers = List.copyOf(poolingLayers);
     labels = labels == null ? List.of() : List.copyOf(labels);
@@ -161,6 +165,7 @@ public record EngineSettings(
     b.labels = labels;
     b.servedName = servedName;
     b.sizedSessions = sizedSessions;
+    b.products = products;
     return b;
   }
 
@@ -202,6 +207,7 @@ public record EngineSettings(
     private List<String> labels;
     private String servedName;
     private boolean sizedSessions;
+    private ProductKernel products;
 
     /** The defaults of reference.conf, the one place they are written (bert-as-service's). */
     private Builder() {
@@ -217,6 +223,7 @@ public record EngineSettings(
       prompt = e.getString("prompt");
       backend = e.getString("backend");
       sizedSessions = e.getBoolean("sized-sessions");
+      products = ProductKernel.parse(e.getString("products"));
       maxBatchSize = reference.getInt("bert-serving.workers.max-batch-size");
     }
 
@@ -387,6 +394,11 @@ public record EngineSettings(
       return this;
     }
 
+    public Builder products(ProductKernel v) {
+      products = v;
+      return this;
+    }
+
     public EngineSettings build() {
       String name = model == null || model.isBlank() ? null : NamedModel.of(model).modelName();
       boolean complete =
@@ -428,7 +440,8 @@ public record EngineSettings(
               backend,
               heads,
               servedName,
-              sizedSessions)
+              sizedSessions,
+              products)
           .validate();
     }
 

@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The default model (Google's BERT-Base Uncased, resolved by Maven) at bert-as-service's defaults
@@ -42,18 +44,27 @@ public class DefaultModelFixtureTest {
     }
   }
 
-  @Test
-  void lastLayerClsMatchesGooglesFinalLayer() throws IOException {
+  /**
+   * With either kernel for the products ({@link ProductKernel}), whichever this CPU measures
+   * faster.
+   */
+  @ParameterizedTest
+  @EnumSource(
+      value = ProductKernel.class,
+      names = {"FUSED", "PLAIN"})
+  void lastLayerClsMatchesGooglesFinalLayer(ProductKernel products) throws IOException {
     EngineSettings settings =
         EngineSettings.builder()
             .poolingStrategy(PoolingStrategy.FIRST_TOKEN)
             .poolingLayers(List.of(-1))
             .sizedSessions(false) // the graph against Google's; the defaults above are as served
+            .products(products)
             .build();
     try (BertEncoder encoder = BertEncoder.load(settings)) {
       float[][] vectors = encoder.encode(texts);
       for (int i = 0; i < texts.size(); i++) {
-        assertMatches(floats(cases.get(i).get("last_layer_cls")), vectors[i], "CLS of case " + i);
+        assertMatches(
+            floats(cases.get(i).get("last_layer_cls")), vectors[i], products + " CLS of case " + i);
       }
     }
   }

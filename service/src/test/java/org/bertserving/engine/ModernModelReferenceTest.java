@@ -15,9 +15,11 @@ import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Each named sentence-embedding model, at its own defaults, reproduces what ONNX Runtime computes
@@ -35,15 +37,27 @@ class ModernModelReferenceTest {
     System.setProperty("ai.djl.offline", "true"); // DJL must not reach for a hub
   }
 
+  /**
+   * Each model as served (its products on the kernel this CPU measures faster), and
+   * all-MiniLM-L6-v2 with each kernel ({@link ProductKernel}) whatever the CPU.
+   */
+  static Stream<Arguments> servedModels() {
+    return Stream.of(
+        Arguments.of(NamedModel.ALL_MINILM_L6_V2, ProductKernel.MEASURED),
+        Arguments.of(NamedModel.BGE_SMALL_EN_V15, ProductKernel.MEASURED),
+        Arguments.of(NamedModel.E5_SMALL_V2, ProductKernel.MEASURED),
+        Arguments.of(NamedModel.ALL_MINILM_L6_V2, ProductKernel.FUSED),
+        Arguments.of(NamedModel.ALL_MINILM_L6_V2, ProductKernel.PLAIN));
+  }
+
   @ParameterizedTest
-  @EnumSource(
-      value = NamedModel.class,
-      names = {"ALL_MINILM_L6_V2", "BGE_SMALL_EN_V15", "E5_SMALL_V2"})
-  void vectorsAndIdsEqualOnnxRuntimeAndHuggingFaceTokenizers(NamedModel model)
-      throws IOException, OrtException {
+  @MethodSource("servedModels")
+  void vectorsAndIdsEqualOnnxRuntimeAndHuggingFaceTokenizers(
+      NamedModel model, ProductKernel products) throws IOException, OrtException {
     List<String> texts = ModernTexts.all();
     assertTrue(texts.size() >= 50);
-    EngineSettings settings = EngineSettings.builder().model(model.modelName()).build();
+    EngineSettings settings =
+        EngineSettings.builder().model(model.modelName()).products(products).build();
     assertEquals(model.defaults().maxSeqLen(), settings.maxSeqLen());
     Path dir = model.unpacked();
     // the model's own pooling as its sentence-transformers config says, not as ours derives it
@@ -69,8 +83,8 @@ class ModernModelReferenceTest {
         maxAbs = Math.max(maxAbs, cmp[1]);
       }
       System.out.printf(
-          "%s: %d texts, min cosine %.8f, max abs difference %.2e%n",
-          model.modelName(), texts.size(), minCosine, maxAbs);
+          "%s, %s products: %d texts, min cosine %.8f, max abs difference %.2e%n",
+          model.modelName(), products, texts.size(), minCosine, maxAbs);
       assertTrue(minCosine > MIN_COSINE, model + " min cosine " + minCosine);
       assertTrue(maxAbs < MAX_ABS, model + " max abs difference " + maxAbs);
     }

@@ -34,6 +34,19 @@ class EngineBackendSettingTest {
     }
   }
 
+  /** TensorFlow's backend, keeping the settings the node opened it with. */
+  public static final class RecordingOpener implements ModelBackend.Opener {
+    static final java.util.concurrent.atomic.AtomicReference<EngineSettings> OPENED_WITH =
+        new java.util.concurrent.atomic.AtomicReference<>();
+
+    @Override
+    public ModelBackend open(ModelFiles files, BertConfig declared, EngineSettings settings)
+        throws IOException {
+      OPENED_WITH.set(settings);
+      return TfBertBackend.open(files, declared, settings);
+    }
+  }
+
   /** An opener the node cannot create: no public no-argument constructor. */
   public static final class NoDefaultConstructor implements ModelBackend.Opener {
     public NoDefaultConstructor(String unused) {}
@@ -78,5 +91,34 @@ class EngineBackendSettingTest {
               && message.contains(wrong.getValue()),
           message);
     }
+  }
+
+  /**
+   * {@code bert-serving.engine.products} reaches the engine ({@code plain} here, where the default
+   * measures), and a value that is none of measured, fused, plain stops the node naming the key.
+   */
+  @Test
+  void theProductsKernelIsTheConfiguredOne() throws Exception {
+    RecordingOpener.OPENED_WITH.set(null);
+    try (BertServer node =
+        TestNodes.start(
+            TestNodes.node(
+                List.of("frontend", "worker"),
+                0,
+                false,
+                Map.of(
+                    KEY,
+                    RecordingOpener.class.getName(),
+                    "bert-serving.engine.products",
+                    "plain")))) {
+      TestNodes.awaitWorkers(node, 1);
+      assertEquals(
+          org.bertserving.engine.ProductKernel.PLAIN, RecordingOpener.OPENED_WITH.get().products());
+    }
+    String message =
+        TestNodes.refusal(
+            List.of("frontend", "worker"), 0, Map.of("bert-serving.engine.products", "fast"));
+    assertTrue(
+        message.startsWith("bert-serving.engine.products: 'fast' is not one of measured"), message);
   }
 }

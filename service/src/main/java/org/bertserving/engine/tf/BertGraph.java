@@ -105,8 +105,12 @@ final class BertGraph<T extends TFloating> {
    * @param eigenAttention attention's batch products and head transposes on Eigen's kernels, not
    *     oneDNN's, which TensorFlow otherwise puts in their place on the CPU ({@link #batchMatMul},
    *     {@link #transpose})
+   * @param fusedProducts each product with its bias (and the feed-forward's activation) as one op,
+   *     which TensorFlow's remapper makes of {@code MatMul} and {@code BiasAdd} and hands to
+   *     oneDNN's inner product on the CPU; else the product alone ({@link #plainProduct}), the bias
+   *     and activation after it ({@link ProductProbe} chooses)
    */
-  record Kernels(boolean oneDnnLayerNorm, boolean eigenAttention) {}
+  record Kernels(boolean oneDnnLayerNorm, boolean eigenAttention, boolean fusedProducts) {}
 
   /**
    * @param tf ops placed on the compute device
@@ -269,8 +273,7 @@ final class BertGraph<T extends TFloating> {
     // scores and softmax in float32 even under -fp16: safer, and the CPU has no half BatchMatMul;
     // [B*T, 3 x heads x headSize] to [3, B, heads, T, headSize] in one transpose, then q, k and v
     // as its slices
-    Operand<TFloat32> qkv =
-        toFloat32(qkvScope, qkvScope.nn.biasAdd(qkvScope.linalg.matMul(x, kernel), bias));
+    Operand<TFloat32> qkv = toFloat32(qkvScope, product(qkvScope, x, kernel, bias));
     Operand<TInt32> byHead =
         s.concat(
             List.of(batchAndLength, s.constant(new int[] {3, heads, headSize})), s.constant(0));
@@ -336,7 +339,7 @@ final class BertGraph<T extends TFloating> {
               heads);
       Variable<T> rows =
           weight(out + "/kernel_" + p, List.of(out + "/kernel"), new Part(p, parts, 0), width, h);
-      attended.add(s.nn.biasAdd(s.linalg.matMul(context, rows), partBias(s, p, out + "/bias")));
+      attended.add(partProduct(s, p, context, rows, out + "/bias"));
     }
     List<Operand<T>> attention =
         layerNorms(scope + "/attention/output/LayerNorm", sums(s, attended, copies));
@@ -347,11 +350,10 @@ final class BertGraph<T extends TFloating> {
       Variable<T> bias =
           weight(up + "/bias_" + p, List.of(up + "/bias"), new Part(p, parts, 0), inner);
       Ops u = scope(up + "/part_" + p);
-      Operand<T> hidden =
-          activation(u, u.nn.biasAdd(u.linalg.matMul(attention.get(p), columns), bias));
+      Operand<T> hidden = activation(u, product(u, attention.get(p), columns, bias));
       Variable<T> rows =
           weight(down + "/kernel_" + p, List.of(down + "/kernel"), new Part(p, parts, 0), inner, h);
-      fed.add(s.nn.biasAdd(s.linalg.matMul(hidden, rows), partBias(s, p, down + "/bias")));
+      fed.add(partProduct(s, p, hidden, rows, down + "/bias"));
     }
     return layerNorms(scope + "/output/LayerNorm", sums(s, fed, attention));
   }
@@ -404,7 +406,49 @@ final class BertGraph<T extends TFloating> {
     Variable<T> kernel = weight(scope + "/kernel", in, out);
     Variable<T> bias = weight(scope + "/bias", out);
     Ops s = scope(scope);
-    return s.nn.biasAdd(s.linalg.matMul(x, kernel), bias);
+    return product(s, x, kernel, bias);
+  }
+
+  /** {@code x} times {@code kernel} plus {@code bias}. */
+  private Operand<T> product(Ops s, Operand<T> x, Variable<T> kernel, Operand<T> bias) {
+    if (kernels.fusedProducts()) {
+      return s.nn.biasAdd(s.linalg.matMul(x, kernel), bias);
+    }
+    return s.nn.biasAdd(plainProduct(s, x, kernel), bias);
+  }
+
+  /**
+   * {@code x} times {@code kernel} as {@code BatchMatMulV3}, which neither TensorFlow's remapper
+   * fuses with the bias that follows nor oneDNN's inner product runs ({@link
+   * Kernels#fusedProducts}).
+   */
+  static <T extends TFloating> Operand<T> plainProduct(Ops s, Operand<T> x, Operand<T> kernel) {
+    DataType t = x.asOutput().dataType();
+    return s.scope()
+        .env()
+        .opBuilder("BatchMatMulV3", s.scope().makeOpName("BatchMatMulV3"), s.scope())
+        .addInput(x.asOutput())
+        .addInput(kernel.asOutput())
+        .setAttr("adj_x", false)
+        .setAttr("adj_y", false)
+        .setAttr("Ta", t)
+        .setAttr("Tb", t)
+        .setAttr("Tout", t)
+        .build()
+        .<T>output(0);
+  }
+
+  /**
+   * Part {@code p}'s product of a split product: {@code x} times its rows of the kernel, plus the
+   * bias in the first part only.
+   */
+  private Operand<T> partProduct(Ops s, int p, Operand<T> x, Variable<T> rows, String bias) {
+    if (kernels.fusedProducts()) {
+      return s.nn.biasAdd(s.linalg.matMul(x, rows), partBias(s, p, bias));
+    }
+    return p == 0
+        ? product(s, x, rows, weight(bias, config.hiddenSize()))
+        : plainProduct(s, x, rows);
   }
 
   /**

@@ -196,7 +196,10 @@ public final class TfBertBackend implements ModelBackend {
                       ? -1
                       : virtualDevice(settings.deviceId(), settings.visibleDevices())));
       BertGraph.Kernels kernels =
-          new BertGraph.Kernels(oneDnnLayerNorm(settings), eigenAttention(settings));
+          new BertGraph.Kernels(
+              oneDnnLayerNorm(settings),
+              eigenAttention(settings),
+              ProductProbe.fused(settings, config));
       BertGraph<?> bert =
           settings.bf16()
               ? new BertGraph<>(
