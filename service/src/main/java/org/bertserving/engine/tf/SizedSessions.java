@@ -49,7 +49,7 @@ public final class SizedSessions implements ModelBackend {
    * laying the weights out again: 136 rows and more were the large-primed session's on both CPUs
    * measured).
    */
-  static final int[] PROBES = {4, SizedSessions.SMALL_RUN, 16, 24, 32, 48, 64, 128};
+  static final int[] PROBES = {4, SizedSessions.SMALL_RUN, 16, 24, 32, 48, 64, 128, 256, 512};
 
   /** The longest probe that is one text; larger probes are texts of {@link #PROBE_LENGTH}. */
   private static final int ONE_TEXT_PROBE = 32;
@@ -133,11 +133,16 @@ public final class SizedSessions implements ModelBackend {
               + " session of one thread, faster for small runs of this model");
     }
     List<Candidate> candidates = new ArrayList<>();
+    ParallelRuns parallel = null;
     try {
       if (oneThreadApplies(settings, first.config())) {
         EngineSettings one = settings.toBuilder().intraOpThreads(1).build();
-        candidates.add(
-            new Candidate("one-thread", TfBertBackend.open(files, declared, one), SMALL_RUN));
+        TfBertBackend oneThread = TfBertBackend.open(files, declared, one);
+        candidates.add(new Candidate("one-thread", oneThread, SMALL_RUN));
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (cores >= 2) {
+          parallel = new ParallelRuns(oneThread, cores);
+        }
         if (halvesApply(first.config(), Runtime.getRuntime().availableProcessors())) {
           EngineSettings halves = one.toBuilder().interOpThreads(PARTS).build();
           if (CpuIdle.haltsAtOnce() && POLL_HINTED.compareAndSet(false, true)) {
@@ -156,10 +161,16 @@ public final class SizedSessions implements ModelBackend {
       candidates.add(new Candidate("small-primed", first, SMALL_RUN));
       candidates.add(
           new Candidate("large-primed", TfBertBackend.open(files, declared, settings), LARGE_RUN));
+      if (parallel != null) {
+        candidates.add(new Candidate("parallel", parallel, SMALL_RUN));
+      }
       SizedSessions sessions = new SizedSessions(candidates);
       sessions.prime();
       return sessions;
     } catch (IOException | RuntimeException e) {
+      if (parallel != null && candidates.stream().noneMatch(c -> c.name().equals("parallel"))) {
+        parallel.close();
+      }
       for (Candidate c : candidates) {
         c.session().close();
       }
@@ -257,9 +268,10 @@ public final class SizedSessions implements ModelBackend {
     }
     List<String> names = candidates.stream().map(Candidate::name).toList();
     Candidate last = candidates.get(candidates.size() - 1);
+    List<ModelBackend> used = inUse(List.of(byProbe), last.session());
     candidates.removeIf(
         c -> {
-          boolean unused = c != last && !List.of(byProbe).contains(c.session());
+          boolean unused = !used.contains(c.session());
           if (unused) {
             c.session().close();
           }
@@ -271,6 +283,21 @@ public final class SizedSessions implements ModelBackend {
         table,
         candidates.stream().map(Candidate::name).toList(),
         padSmall ? "; runs of fewer than " + SMALL_RUN + " rows padded to " + SMALL_RUN : "");
+  }
+
+  /**
+   * The sessions in use: those the probes chose, the last one (which serves the runs past them),
+   * and the session each of those that are {@link ParallelRuns} runs on.
+   */
+  static List<ModelBackend> inUse(List<ModelBackend> chosen, ModelBackend last) {
+    List<ModelBackend> used = new ArrayList<>(chosen);
+    used.add(last);
+    for (ModelBackend u : List.copyOf(used)) {
+      if (u instanceof ParallelRuns p) {
+        used.add(p.session());
+      }
+    }
+    return used;
   }
 
   /**
@@ -433,7 +460,9 @@ public final class SizedSessions implements ModelBackend {
   @Override
   public void close() {
     RuntimeException failure = null;
-    for (Candidate c : candidates) {
+    // the last first: parallel runs stop before the session they run on closes
+    for (int i = candidates.size() - 1; i >= 0; i--) {
+      Candidate c = candidates.get(i);
       try {
         c.session().close();
       } catch (RuntimeException e) {

@@ -110,10 +110,12 @@ class SizedSessionsTest {
     assertArrayEquals(new int[] {2, 0, 0, 1, 1, 1, 1, 2}, SizedSessions.choose(crossing));
     // the fastest everywhere is chosen everywhere
     long[][] one = new long[SizedSessions.PROBES.length][];
+    int[] second = new int[one.length];
     for (int i = 0; i < one.length; i++) {
       one[i] = new long[] {900, 100, 500};
+      second[i] = 1;
     }
-    assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1, 1, 1}, SizedSessions.choose(one));
+    assertArrayEquals(second, SizedSessions.choose(one));
   }
 
   @Test
@@ -135,8 +137,25 @@ class SizedSessionsTest {
       for (int rows : SizedSessions.PROBES) {
         assertSame(fast, sessions.sessionFor(1, rows));
       }
-      assertSame(slowLast, sessions.sessionFor(16, 32));
-      assertEquals(16, sessions.run(rows(16, 32)).length);
+      assertSame(slowLast, sessions.sessionFor(40, 16));
+      assertEquals(40, sessions.run(rows(40, 16)).length);
+    }
+  }
+
+  /**
+   * The parallel candidate runs on the one-thread session: chosen, it keeps that session in use
+   * even where no probe chose the one-thread session itself.
+   */
+  @Test
+  void aChosenParallelCandidateKeepsTheSessionItRunsOnInUse() throws Exception {
+    EngineSettings s = settings();
+    try (ModelBackend oneThread = session(s.toBuilder().intraOpThreads(1).build());
+        ModelBackend large = session(s);
+        ParallelRuns parallel = new ParallelRuns(oneThread, 2)) {
+      List<ModelBackend> used = SizedSessions.inUse(List.of(parallel, parallel), large);
+      assertTrue(used.contains(oneThread), "the session the parallel runs are on");
+      assertTrue(used.contains(large) && used.contains(parallel));
+      assertFalse(SizedSessions.inUse(List.of(large), large).contains(oneThread));
     }
   }
 
