@@ -85,8 +85,8 @@ class ModernModelReferenceTest {
       System.out.printf(
           "%s, %s products: %d texts, min cosine %.8f, max abs difference %.2e%n",
           model.modelName(), products, texts.size(), minCosine, maxAbs);
-      assertTrue(minCosine > MIN_COSINE, model + " min cosine " + minCosine);
-      assertTrue(maxAbs < MAX_ABS, model + " max abs difference " + maxAbs);
+      assertTrue(minCosine > MIN_COSINE, model + ", " + products + ": min cosine " + minCosine);
+      assertTrue(maxAbs < MAX_ABS, model + ", " + products + ": max abs difference " + maxAbs);
     }
   }
 

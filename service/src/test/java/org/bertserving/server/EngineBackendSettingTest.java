@@ -22,27 +22,20 @@ import org.junit.jupiter.api.Test;
 class EngineBackendSettingTest {
   private static final String KEY = "bert-serving.engine.backend";
 
-  /** TensorFlow's backend, counting how often the node opened it through this class. */
+  /**
+   * TensorFlow's backend, counting how often the node opened it through this class and keeping the
+   * settings of the last open.
+   */
   public static final class CountingOpener implements ModelBackend.Opener {
     static final AtomicInteger OPENED = new AtomicInteger();
-
-    @Override
-    public ModelBackend open(ModelFiles files, BertConfig declared, EngineSettings settings)
-        throws IOException {
-      OPENED.incrementAndGet();
-      return TfBertBackend.open(files, declared, settings);
-    }
-  }
-
-  /** TensorFlow's backend, keeping the settings the node opened it with. */
-  public static final class RecordingOpener implements ModelBackend.Opener {
-    static final java.util.concurrent.atomic.AtomicReference<EngineSettings> OPENED_WITH =
+    static final java.util.concurrent.atomic.AtomicReference<EngineSettings> LAST =
         new java.util.concurrent.atomic.AtomicReference<>();
 
     @Override
     public ModelBackend open(ModelFiles files, BertConfig declared, EngineSettings settings)
         throws IOException {
-      OPENED_WITH.set(settings);
+      OPENED.incrementAndGet();
+      LAST.set(settings);
       return TfBertBackend.open(files, declared, settings);
     }
   }
@@ -67,8 +60,16 @@ class EngineBackendSettingTest {
                 0,
                 false,
                 Map.of(
-                    KEY, CountingOpener.class.getName(), "bert-serving.workers.num-worker", 2)))) {
+                    KEY,
+                    CountingOpener.class.getName(),
+                    "bert-serving.workers.num-worker",
+                    2,
+                    "bert-serving.engine.products",
+                    "plain")))) {
       assertEquals(2, CountingOpener.OPENED.get() - before, "one backend per worker");
+      // and the engine's settings are the node's: plain products here, where the default measures
+      assertEquals(
+          org.bertserving.engine.ProductKernel.PLAIN, CountingOpener.LAST.get().products());
       TestNodes.awaitWorkers(node, 2);
     }
   }
@@ -93,28 +94,9 @@ class EngineBackendSettingTest {
     }
   }
 
-  /**
-   * {@code bert-serving.engine.products} reaches the engine ({@code plain} here, where the default
-   * measures), and a value that is none of measured, fused, plain stops the node naming the key.
-   */
+  /** A products kernel that is none of measured, fused, plain stops the node naming the key. */
   @Test
-  void theProductsKernelIsTheConfiguredOne() throws Exception {
-    RecordingOpener.OPENED_WITH.set(null);
-    try (BertServer node =
-        TestNodes.start(
-            TestNodes.node(
-                List.of("frontend", "worker"),
-                0,
-                false,
-                Map.of(
-                    KEY,
-                    RecordingOpener.class.getName(),
-                    "bert-serving.engine.products",
-                    "plain")))) {
-      TestNodes.awaitWorkers(node, 1);
-      assertEquals(
-          org.bertserving.engine.ProductKernel.PLAIN, RecordingOpener.OPENED_WITH.get().products());
-    }
+  void aWrongProductsKernelStopsTheNodeNamingTheKey() {
     String message =
         TestNodes.refusal(
             List.of("frontend", "worker"), 0, Map.of("bert-serving.engine.products", "fast"));

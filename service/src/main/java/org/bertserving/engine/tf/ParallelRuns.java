@@ -3,10 +3,12 @@ package org.bertserving.engine.tf;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bertserving.engine.BertConfig;
 import org.bertserving.engine.InputFeatures;
@@ -71,9 +73,15 @@ final class ParallelRuns implements ModelBackend {
     return run(rows, rows.size(), rows.stream().mapToInt(InputFeatures::length).max().orElse(0));
   }
 
+  /**
+   * Shares out a run of several texts; a run of one text, or one padded past its own texts ({@code
+   * batch} or {@code length} above them, as {@link SizedSessions} pads small runs), is one run on
+   * the session, in the caller's thread.
+   */
   @Override
   public float[][] run(List<InputFeatures> rows, int batch, int length) {
-    if (rows.size() < 2) {
+    int longest = rows.stream().mapToInt(InputFeatures::length).max().orElse(0);
+    if (rows.size() < 2 || batch != rows.size() || length != longest) {
       return session.run(rows, batch, length);
     }
     List<Integer> byLength = new ArrayList<>();
@@ -91,38 +99,48 @@ final class ParallelRuns implements ModelBackend {
     }
     float[][] out = new float[rows.size()][];
     List<Future<?>> others = new ArrayList<>();
-    RuntimeException failure = null;
+    Throwable failure = null;
     try {
       for (int t = 1; t < shares; t++) {
         List<Integer> mine = share.get(t);
         others.add(helpers.submit(() -> runShare(rows, mine, out)));
       }
       runShare(rows, share.get(0), out);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       failure = e;
     }
-    // every share ends before the run answers or fails: none is left running on the session
+    // every share ends before the run answers or fails, interrupted or not: none is left running
+    // on the session
+    boolean interrupted = false;
     for (Future<?> other : others) {
-      try {
-        other.get();
-      } catch (ExecutionException e) {
-        Throwable cause = e.getCause();
-        RuntimeException wrapped =
-            cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
-        if (failure == null) {
-          failure = wrapped;
-        } else {
-          failure.addSuppressed(wrapped);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        if (failure == null) {
-          failure = new IllegalStateException("interrupted waiting for a share of the run", e);
+      while (true) {
+        try {
+          other.get();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException | CancellationException e) {
+          Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+          if (failure == null) {
+            failure = cause;
+          } else {
+            failure.addSuppressed(cause);
+          }
+          break;
         }
       }
     }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    if (failure instanceof RuntimeException r) {
+      throw r;
+    }
+    if (failure instanceof Error e) {
+      throw e;
+    }
     if (failure != null) {
-      throw failure;
+      throw new IllegalStateException("a share of the run failed: " + failure, failure);
     }
     return out;
   }
@@ -150,9 +168,20 @@ final class ParallelRuns implements ModelBackend {
     return session.dim();
   }
 
-  /** Stops the threads; the session stays open (it is its owner's to close). */
+  /**
+   * Stops the threads once the shares already handed to them have run (so that no run waits on a
+   * share that never starts); the session stays open (it is its owner's to close).
+   */
   @Override
   public void close() {
-    helpers.shutdownNow();
+    helpers.shutdown();
+    try {
+      if (!helpers.awaitTermination(1, TimeUnit.MINUTES)) {
+        helpers.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      helpers.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -45,9 +45,9 @@ public final class SizedSessions implements ModelBackend {
 
   /**
    * The rows (texts x tokens) of the runs timed on every session at warm-up, ascending; larger runs
-   * go to the last candidate, primed large (where the layouts part, a run's own work outweighs
-   * laying the weights out again: 136 rows and more were the large-primed session's on both CPUs
-   * measured).
+   * go to the largest probe's session (with fused products, where the layouts part, a run's own
+   * work outweighs laying the weights out again: 136 rows and more were the large-primed session's
+   * on both CPUs measured before 256 and 512 were probed).
    */
   static final int[] PROBES = {4, SizedSessions.SMALL_RUN, 16, 24, 32, 48, 64, 128, 256, 512};
 
@@ -84,7 +84,7 @@ public final class SizedSessions implements ModelBackend {
    */
   public static final int PARTS = 2;
 
-  /** The rows of a large run, which primes the last candidate. */
+  /** The rows of a large run, which primes the large-primed candidate. */
   private static final int LARGE_RUN = 256;
 
   /**
@@ -104,7 +104,8 @@ public final class SizedSessions implements ModelBackend {
   private boolean padSmall;
 
   /**
-   * @param candidates the sessions to choose from; the last serves every run past the largest probe
+   * @param candidates the sessions to choose from, in the order of the runs they suit, smallest
+   *     first
    */
   SizedSessions(List<Candidate> candidates) {
     this.candidates = new ArrayList<>(candidates);
@@ -139,9 +140,12 @@ public final class SizedSessions implements ModelBackend {
         EngineSettings one = settings.toBuilder().intraOpThreads(1).build();
         TfBertBackend oneThread = TfBertBackend.open(files, declared, one);
         candidates.add(new Candidate("one-thread", oneThread, SMALL_RUN));
-        int cores = Runtime.getRuntime().availableProcessors();
-        if (cores >= 2) {
-          parallel = new ParallelRuns(oneThread, cores);
+        int threads =
+            settings.intraOpThreads() > 0
+                ? settings.intraOpThreads()
+                : Runtime.getRuntime().availableProcessors();
+        if (threads >= 2) {
+          parallel = new ParallelRuns(oneThread, threads);
         }
         if (halvesApply(first.config(), Runtime.getRuntime().availableProcessors())) {
           EngineSettings halves = one.toBuilder().interOpThreads(PARTS).build();
@@ -233,7 +237,8 @@ public final class SizedSessions implements ModelBackend {
 
   /**
    * Gives each session its layout with its first run, times every probe on each and keeps the
-   * fastest per probe, then closes the sessions no probe chose (the last one serves larger runs).
+   * fastest per probe, then closes the sessions no probe chose (the largest probe's serves larger
+   * runs).
    */
   void prime() {
     for (Candidate c : candidates) {
@@ -267,8 +272,7 @@ public final class SizedSessions implements ModelBackend {
       byProbe[0] = byProbe[1];
     }
     List<String> names = candidates.stream().map(Candidate::name).toList();
-    Candidate last = candidates.get(candidates.size() - 1);
-    List<ModelBackend> used = inUse(List.of(byProbe), last.session());
+    List<ModelBackend> used = inUse(List.of(byProbe));
     candidates.removeIf(
         c -> {
           boolean unused = !used.contains(c.session());
@@ -286,12 +290,11 @@ public final class SizedSessions implements ModelBackend {
   }
 
   /**
-   * The sessions in use: those the probes chose, the last one (which serves the runs past them),
-   * and the session each of those that are {@link ParallelRuns} runs on.
+   * The sessions in use: those the probes chose, and the session each of those that are {@link
+   * ParallelRuns} runs on.
    */
-  static List<ModelBackend> inUse(List<ModelBackend> chosen, ModelBackend last) {
+  static List<ModelBackend> inUse(List<ModelBackend> chosen) {
     List<ModelBackend> used = new ArrayList<>(chosen);
-    used.add(last);
     for (ModelBackend u : List.copyOf(used)) {
       if (u instanceof ParallelRuns p) {
         used.add(p.session());
@@ -406,10 +409,7 @@ public final class SizedSessions implements ModelBackend {
 
   /** The session for a run of {@code batch} texts of {@code length} tokens. */
   ModelBackend sessionFor(int batch, int length) {
-    long rows = (long) batch * length;
-    if (rows > PROBES[PROBES.length - 1]) {
-      return candidates.get(candidates.size() - 1).session();
-    }
+    long rows = (long) batch * length; // past the largest probe: the largest probe's session
     int i = 0;
     while (i + 1 < PROBES.length && PROBES[i + 1] <= rows) {
       i++;

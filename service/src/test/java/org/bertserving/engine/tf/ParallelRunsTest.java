@@ -9,10 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.bertserving.engine.BertConfig;
 import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.InputFeatures;
 import org.bertserving.engine.ModelBackend;
@@ -40,13 +36,10 @@ class ParallelRunsTest {
 
   @Test
   void theTextsAreSharedOutAndAnswerAsOneRun() throws Exception {
-    try (ModelBackend session = SizedSessionsTest.session(oneThread());
-        Recording recorded = new Recording(session, i -> false);
+    try (Wrapped recorded = new Wrapped(SizedSessionsTest.session(oneThread()), rows -> false);
         ParallelRuns parallel = new ParallelRuns(recorded, 2)) {
       List<InputFeatures> rows = texts(11);
-      float[][] expected = session.run(rows);
-      recorded.threads.clear();
-      recorded.sizes.clear();
+      float[][] expected = recorded.session.run(rows);
       float[][] got = parallel.run(rows);
       assertEquals(rows.size(), got.length);
       for (int r = 0; r < rows.size(); r++) {
@@ -55,36 +48,59 @@ class ParallelRunsTest {
       assertEquals(2, recorded.threads.size(), "runs in " + recorded.threads);
       assertTrue(
           recorded.threads.contains(Thread.currentThread().getName()), "the caller runs too");
-      assertEquals(rows.size(), recorded.sizes.stream().mapToInt(Integer::intValue).sum());
+      assertEquals(rows.size(), recorded.texts.stream().mapToInt(Integer::intValue).sum());
       assertTrue(
-          recorded.sizes.stream().allMatch(n -> n <= ParallelRuns.TEXTS_A_RUN),
-          "texts a run: " + recorded.sizes);
-      assertSame(session.config(), parallel.config());
+          recorded.texts.stream().allMatch(n -> n <= ParallelRuns.TEXTS_A_RUN),
+          "texts a run: " + recorded.texts);
+      assertSame(recorded.session.config(), parallel.config());
     }
   }
 
   @Test
   void oneTextRunsInTheCallersThreadAlone() throws Exception {
-    try (ModelBackend session = SizedSessionsTest.session(oneThread());
-        Recording recorded = new Recording(session, i -> false);
+    try (Wrapped recorded = new Wrapped(SizedSessionsTest.session(oneThread()), rows -> false);
         ParallelRuns parallel = new ParallelRuns(recorded, 2)) {
       List<InputFeatures> one = texts(1);
-      assertArrayEquals(session.run(one)[0], parallel.run(one)[0], 1e-6f);
+      assertArrayEquals(recorded.session.run(one)[0], parallel.run(one)[0], 1e-6f);
       assertEquals(Set.of(Thread.currentThread().getName()), recorded.threads);
     }
   }
 
+  /**
+   * The caller's share fails in its second run (which holds the 5-token text), while the other
+   * thread is in the second of its two runs of 20 ms each: the run fails only once that share has
+   * ended, and the next run is served.
+   */
   @Test
   void aFailedShareFailsTheRunOnceEveryShareHasEnded() throws Exception {
-    try (ModelBackend session = SizedSessionsTest.session(oneThread());
-        Recording failing = new Recording(session, length -> length == 3);
+    // texts(13), longest first: 19 18 17 15 14 12 11 10 8 7 5 4 3 tokens; the caller runs
+    // [19 17 14 11] then [8 5 3], the other thread [18 15 12 10] then [7 4]
+    try (Wrapped failing =
+            new Wrapped(
+                SizedSessionsTest.session(oneThread()), rows -> true, length -> length == 5);
+        ParallelRuns parallel = new ParallelRuns(failing, 2)) {
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> parallel.run(texts(13)));
+      assertEquals("a run refused, as the test asked", e.getMessage());
+      assertEquals(0, failing.running.get(), "a share still running after the run failed");
+      assertEquals(13, failing.texts.stream().mapToInt(Integer::intValue).sum(), "texts run");
+      assertEquals(3, parallel.run(texts(4).subList(1, 4)).length);
+    }
+  }
+
+  /** The other thread's share fails (it holds the 17-token text): the run fails with its error. */
+  @Test
+  void anotherThreadsFailureIsTheRunsFailure() throws Exception {
+    try (Wrapped failing =
+            new Wrapped(
+                SizedSessionsTest.session(oneThread()), rows -> false, length -> length == 17);
         ParallelRuns parallel = new ParallelRuns(failing, 2)) {
       IllegalStateException e =
           assertThrows(IllegalStateException.class, () -> parallel.run(texts(9)));
-      assertTrue(e.getMessage().startsWith("no run of a text of 3 tokens"), e.getMessage());
-      assertEquals(0, failing.running.get(), "a share still running after the run failed");
-      // and the next run is served
-      assertEquals(3, parallel.run(texts(4).subList(1, 4)).length);
+      assertEquals("a run refused, as the test asked", e.getMessage());
+      assertTrue(
+          failing.threads.stream().anyMatch(t -> t.startsWith("bert-parallel-runs-")),
+          "ran in " + failing.threads);
     }
   }
 
@@ -93,57 +109,5 @@ class ParallelRunsTest {
     try (ModelBackend session = SizedSessionsTest.session(oneThread())) {
       assertThrows(IllegalArgumentException.class, () -> new ParallelRuns(session, 1));
     }
-  }
-
-  /** A real session that remembers the threads and sizes of its runs, and may fail some. */
-  private static final class Recording implements ModelBackend {
-    private final ModelBackend session;
-    private final java.util.function.IntPredicate failsOnLength;
-    final Set<String> threads = ConcurrentHashMap.newKeySet();
-    final List<Integer> sizes = new CopyOnWriteArrayList<>();
-    final AtomicInteger running = new AtomicInteger();
-
-    Recording(ModelBackend session, java.util.function.IntPredicate failsOnLength) {
-      this.session = session;
-      this.failsOnLength = failsOnLength;
-    }
-
-    @Override
-    public float[][] run(List<InputFeatures> rows) {
-      return run(rows, rows.size(), rows.stream().mapToInt(InputFeatures::length).max().orElse(0));
-    }
-
-    @Override
-    public float[][] run(List<InputFeatures> rows, int batch, int length) {
-      running.incrementAndGet();
-      try {
-        threads.add(Thread.currentThread().getName());
-        sizes.add(rows.size());
-        if (rows.stream().anyMatch(r -> failsOnLength.test(r.length()))) {
-          throw new IllegalStateException("no run of a text of 3 tokens");
-        }
-        return session.run(rows, batch, length);
-      } finally {
-        running.decrementAndGet();
-      }
-    }
-
-    @Override
-    public BertConfig config() {
-      return session.config();
-    }
-
-    @Override
-    public int dim() {
-      return session.dim();
-    }
-
-    @Override
-    public int shapes() {
-      return session.shapes();
-    }
-
-    @Override
-    public void close() {}
   }
 }

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Real TensorFlow sessions of the tiny model behind one {@link SizedSessions}: every run answers
  * what one session answers, whichever session it went to; each run goes to the session its size's
- * probe chose, runs beyond the largest probe to the last (primed on a large run); a session no
- * probe chose is closed.
+ * probe chose, runs beyond the largest probe to the largest probe's; a session no probe chose is
+ * closed.
  */
 class SizedSessionsTest {
 
@@ -82,9 +82,9 @@ class SizedSessionsTest {
               shape[0] + " x " + shape[1] + " ran on a session it did not go to");
         }
       }
-      // 40 x 16 = 640 rows: past every probe, the large-primed session's
-      assertSame(large, sessions.sessionFor(40, 16));
-      assertSame(large, sessions.sessionFor(1, 4096));
+      // 40 x 16 = 640 rows: past every probe, the largest probe's session's
+      assertSame(sessions.sessionFor(1, 512), sessions.sessionFor(40, 16));
+      assertSame(sessions.sessionFor(1, 512), sessions.sessionFor(1, 4096));
     }
   }
 
@@ -119,7 +119,7 @@ class SizedSessionsTest {
   }
 
   @Test
-  void aSessionNoProbeChoseIsClosedAndTheLastIsKept() throws Exception {
+  void aSessionNoProbeChoseIsClosedAndRunsPastTheProbesGoToTheLargestProbes() throws Exception {
     EngineSettings s = settings();
     try (ModelBackend fast = session(s);
         Wrapped slow = new Wrapped(session(s), rows -> true);
@@ -131,31 +131,50 @@ class SizedSessionsTest {
                     new SizedSessions.Candidate("slow", slow, 8),
                     new SizedSessions.Candidate("slow-last", slowLast, 256)))) {
       sessions.prime();
-      assertEquals(List.of("fast", "slow-last"), sessions.kept());
-      assertTrue(slow.closed, "the session no probe chose is closed");
-      assertFalse(slowLast.closed, "the last session serves the runs past the probes");
+      assertEquals(List.of("fast"), sessions.kept());
+      assertTrue(slow.closed && slowLast.closed, "the sessions no probe chose are closed");
       for (int rows : SizedSessions.PROBES) {
         assertSame(fast, sessions.sessionFor(1, rows));
       }
-      assertSame(slowLast, sessions.sessionFor(40, 16));
+      assertSame(fast, sessions.sessionFor(40, 16));
       assertEquals(40, sessions.run(rows(40, 16)).length);
     }
   }
 
   /**
-   * The parallel candidate runs on the one-thread session: chosen, it keeps that session in use
-   * even where no probe chose the one-thread session itself.
+   * The parallel candidate runs on the one-thread session: where its runs won the probes (here the
+   * one-thread session is slowed on runs of more than 64 rows, which the parallel runs of 4 texts
+   * of 16 tokens never reach), it serves them and the runs past the probes, and keeps that session
+   * open; the session that lost everywhere is closed.
    */
   @Test
-  void aChosenParallelCandidateKeepsTheSessionItRunsOnInUse() throws Exception {
+  void aChosenParallelCandidateServesItsSizesAndKeepsTheSessionItRunsOn() throws Exception {
     EngineSettings s = settings();
-    try (ModelBackend oneThread = session(s.toBuilder().intraOpThreads(1).build());
-        ModelBackend large = session(s);
-        ParallelRuns parallel = new ParallelRuns(oneThread, 2)) {
-      List<ModelBackend> used = SizedSessions.inUse(List.of(parallel, parallel), large);
-      assertTrue(used.contains(oneThread), "the session the parallel runs are on");
-      assertTrue(used.contains(large) && used.contains(parallel));
-      assertFalse(SizedSessions.inUse(List.of(large), large).contains(oneThread));
+    try (Wrapped oneThread =
+            new Wrapped(session(s.toBuilder().intraOpThreads(1).build()), rows -> rows > 64);
+        Wrapped large = new Wrapped(session(s), rows -> true);
+        ParallelRuns parallel = new ParallelRuns(oneThread, 2);
+        ModelBackend reference = session(s);
+        SizedSessions sessions =
+            new SizedSessions(
+                List.of(
+                    new SizedSessions.Candidate("one-thread", oneThread, 8),
+                    new SizedSessions.Candidate("large-primed", large, 256),
+                    new SizedSessions.Candidate("parallel", parallel, 8)))) {
+      sessions.prime();
+      assertTrue(sessions.kept().contains("parallel"), sessions.kept().toString());
+      assertTrue(sessions.kept().contains("one-thread"), "the session the parallel runs are on");
+      assertFalse(oneThread.closed);
+      assertTrue(large.closed, "the session no probe chose");
+      assertSame(parallel, sessions.sessionFor(32, 16)); // the 512-row probe
+      assertSame(parallel, sessions.sessionFor(40, 16)); // past the probes
+      List<InputFeatures> rows = rows(40, 16);
+      float[][] expected = reference.run(rows);
+      float[][] got = sessions.run(rows);
+      for (int r = 0; r < rows.size(); r++) {
+        assertArrayEquals(expected[r], got[r], 1e-5f, "row " + r);
+      }
+      assertFalse(SizedSessions.inUse(List.of(large)).contains(oneThread));
     }
   }
 
@@ -205,59 +224,6 @@ class SizedSessionsTest {
     }
   }
 
-  /**
-   * A real session, made 20 ms slower on runs of {@code slowRows} rows (texts x tokens); remembers
-   * the shapes it ran ("batch x length") and being closed.
-   */
-  private static final class Wrapped implements ModelBackend {
-    private final ModelBackend session;
-    private final java.util.function.IntPredicate slowRows;
-    final List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
-    volatile boolean closed;
-
-    Wrapped(ModelBackend session, java.util.function.IntPredicate slowRows) {
-      this.session = session;
-      this.slowRows = slowRows;
-    }
-
-    @Override
-    public float[][] run(List<InputFeatures> rows) {
-      return run(rows, rows.size(), rows.stream().mapToInt(InputFeatures::length).max().orElse(0));
-    }
-
-    @Override
-    public float[][] run(List<InputFeatures> rows, int batch, int length) {
-      ran.add(batch + " x " + length);
-      if (slowRows.test(batch * length)) {
-        java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
-      }
-      return session.run(rows, batch, length);
-    }
-
-    @Override
-    public BertConfig config() {
-      return session.config();
-    }
-
-    @Override
-    public int dim() {
-      return session.dim();
-    }
-
-    @Override
-    public int shapes() {
-      return session.shapes();
-    }
-
-    @Override
-    public void close() {
-      if (!closed) {
-        closed = true;
-        session.close();
-      }
-    }
-  }
-
   @Test
   void aOneThreadSessionAsksTensorFlowForTheCallersThread() {
     EngineSettings s = settings();
@@ -285,8 +251,11 @@ class SizedSessionsTest {
    */
   @Test
   void sessionsOfOneThreadComposeTheirLayerNormsAndRunAttentionOnEigen() throws Exception {
-    EngineSettings many = settings().toBuilder().intraOpThreads(2).build();
-    EngineSettings one = settings().toBuilder().intraOpThreads(1).build();
+    // fused products, so that every BatchMatMul counted below is attention's
+    EngineSettings fusedProducts =
+        settings().toBuilder().products(org.bertserving.engine.ProductKernel.FUSED).build();
+    EngineSettings many = fusedProducts.toBuilder().intraOpThreads(2).build();
+    EngineSettings one = fusedProducts.toBuilder().intraOpThreads(1).build();
     assertTrue(TfBertBackend.oneDnnLayerNorm(many), "this TensorFlow build has _MklLayerNorm");
     assertFalse(TfBertBackend.oneDnnLayerNorm(one));
     assertFalse(TfBertBackend.eigenAttention(many));

@@ -103,6 +103,13 @@ class SplitLayersTest {
       assertEquals(TinyBert.CONFIG.numHiddenLayers() * perLayer, products);
       // the query/key/value and intermediate products of every part, the others in part 0 only
       assertEquals(TinyBert.CONFIG.numHiddenLayers() * (SizedSessions.PARTS * 2 + 2), biased);
+      // and as TensorFlow runs it, optimized: no product fused with its bias
+      Map<String, Integer> ran = halves.opsRun(SizedSessionsTest.rows(2, 9));
+      assertFalse(ran.keySet().stream().anyMatch(op -> op.contains("FusedMatMul")), ran.toString());
+    }
+    try (TfBertBackend fused = twoPartSession(ProductKernel.FUSED)) {
+      Map<String, Integer> ran = fused.opsRun(SizedSessionsTest.rows(2, 9));
+      assertTrue(ran.keySet().stream().anyMatch(op -> op.contains("FusedMatMul")), ran.toString());
     }
   }
 
