@@ -153,6 +153,11 @@ public record ServingSettings(
           !s.rejoinWithoutFrontend.isNegative(),
           "bert-serving.cluster.rejoin-without-frontend-after",
           "must be >= 0");
+      // read when an incarnation leaves the cluster (BertServer): checked at the start
+      require(
+          c.getDuration("cluster.stuck-termination-after").toMillis() > 0,
+          "bert-serving.cluster.stuck-termination-after",
+          "must be > 0");
       require(
           !s.roles.isEmpty() && List.of("frontend", "worker").containsAll(s.roles),
           "akka.cluster.roles",

@@ -203,21 +203,28 @@ public final class GpuPlatform {
    * This CPU for the status and benchmarks: its model, cores and the instruction sets that matter.
    */
   public static String cpu() {
-    String flags = "";
-    String model = "CPU";
+    List<String> info = List.of();
     try {
-      List<String> info = Files.readAllLines(Path.of("/proc/cpuinfo"));
-      flags = info.stream().filter(l -> l.startsWith("flags")).findFirst().orElse("");
-      model =
-          info.stream()
-              .filter(l -> l.startsWith("model name"))
-              .map(l -> l.substring(l.indexOf(':') + 1).trim())
-              .filter(m -> !m.isEmpty())
-              .findFirst()
-              .orElse(model);
+      info = Files.readAllLines(Path.of("/proc/cpuinfo"));
     } catch (IOException e) {
       // not Linux
     }
+    return cpu(info, Runtime.getRuntime().availableProcessors());
+  }
+
+  /**
+   * The CPU as {@code /proc/cpuinfo}'s lines describe it: its model name, its family and model
+   * numbers (which tell CPU generations of one name apart: an AMD EPYC of family 25 is a Zen 3 or
+   * 4, of family 26 a Zen 5), its cores and the instruction sets the engine's kernels use.
+   */
+  static String cpu(List<String> info, int cores) {
+    String flags = first(info, "flags").orElse("");
+    String model = first(info, "model name").orElse("CPU");
+    String numbers =
+        first(info, "cpu family")
+            .flatMap(family -> first(info, "model").map(m -> "family " + family + " model " + m))
+            .map(n -> n + ", ")
+            .orElse("");
     List<String> sets = new ArrayList<>();
     for (String f : List.of("avx2", "avx512f", "avx512_bf16", "amx_bf16")) {
       if ((" " + flags + " ").contains(" " + f + " ")) {
@@ -226,9 +233,19 @@ public final class GpuPlatform {
     }
     return model
         + " ("
-        + Runtime.getRuntime().availableProcessors()
+        + numbers
+        + cores
         + " cores"
         + (sets.isEmpty() ? "" : ", " + String.join(" ", sets))
         + ")";
+  }
+
+  /** The value of the first line of {@code info} whose key is {@code key}, if not empty. */
+  private static java.util.Optional<String> first(List<String> info, String key) {
+    return info.stream()
+        .filter(l -> l.indexOf(':') > 0 && l.substring(0, l.indexOf(':')).trim().equals(key))
+        .map(l -> l.substring(l.indexOf(':') + 1).trim())
+        .filter(v -> !v.isEmpty())
+        .findFirst();
   }
 }

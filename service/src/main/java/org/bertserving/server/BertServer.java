@@ -274,19 +274,21 @@ public final class BertServer implements AutoCloseable {
 
   /**
    * An incarnation the cluster removed (or that left it) ends before the node joins again; when its
-   * actor system does not end within {@link #TERMINATED_GRACE} of the coordinated shutdown's last
-   * phase (Akka's remoting waiting for its streams without a deadline, as {@link #close} also
-   * meets), the node would never join again and still hold its cluster port: {@link #stuck()} says
-   * so, and the start command exits non-zero for its supervisor to restart it.
+   * actor system does not end within {@code bert-serving.cluster.stuck-termination-after} (60 s; at
+   * least {@link #TERMINATED_GRACE} past actor-system-terminate's timeout) of the coordinated
+   * shutdown's last phase (Akka's remoting waiting for its streams without a deadline, as {@link
+   * #close} also meets), the node would never join again and still hold its cluster port: {@link
+   * #stuck()} says so, and the start command exits non-zero for its supervisor to restart it.
    */
   private void watchTermination(ActorSystem<Void> incarnation) {
+    com.typesafe.config.Config config = incarnation.settings().config();
     long afterMillis =
-        incarnation
-                .settings()
-                .config()
-                .getDuration("akka.coordinated-shutdown.phases.actor-system-terminate.timeout")
-                .toMillis()
-            + TERMINATED_GRACE.toMillis();
+        Math.max(
+            config
+                    .getDuration("akka.coordinated-shutdown.phases.actor-system-terminate.timeout")
+                    .toMillis()
+                + TERMINATED_GRACE.toMillis(),
+            config.getDuration("bert-serving.cluster.stuck-termination-after").toMillis());
     CoordinatedShutdown.get(Adapter.toClassic(incarnation))
         .addTask(
             CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),

@@ -45,7 +45,7 @@ public class DefaultModelFixtureTest {
   }
 
   /**
-   * With either kernel for the products ({@link ProductKernel}), whichever this CPU measures
+   * With each kernel for the products ({@link ProductKernel}), whichever this CPU would measure
    * faster.
    */
   @ParameterizedTest

@@ -72,7 +72,11 @@ class RejoinTest {
   void aRemovedIncarnationThatCannotEndIsReportedStuck() throws Exception {
     try (BertServer node =
         TestNodes.serving(
-            Map.of("akka.coordinated-shutdown.phases.actor-system-terminate.timeout", "1s"))) {
+            Map.of(
+                "akka.coordinated-shutdown.phases.actor-system-terminate.timeout",
+                "1s",
+                "bert-serving.cluster.stuck-termination-after",
+                "3s"))) {
       java.util.concurrent.CountDownLatch blocking = new java.util.concurrent.CountDownLatch(1);
       node.system()
           .systemActorOf(
