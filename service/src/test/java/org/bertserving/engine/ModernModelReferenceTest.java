@@ -39,7 +39,7 @@ class ModernModelReferenceTest {
 
   /**
    * Each model as served (its products on the kernel this CPU measures faster), and
-   * all-MiniLM-L6-v2 with each kernel ({@link ProductKernel}) whatever the CPU.
+   * all-MiniLM-L6-v2 with each kernel ({@link ProductKernel}) whatever the CPU, on one session.
    */
   static Stream<Arguments> servedModels() {
     return Stream.of(
@@ -57,7 +57,12 @@ class ModernModelReferenceTest {
     List<String> texts = ModernTexts.all();
     assertTrue(texts.size() >= 50);
     EngineSettings settings =
-        EngineSettings.builder().model(model.modelName()).products(products).build();
+        EngineSettings.builder()
+            .model(model.modelName())
+            .products(products)
+            // as served where measured; a kernel asked for is the graph's proof: one session
+            .sizedSessions(products == ProductKernel.MEASURED)
+            .build();
     assertEquals(model.defaults().maxSeqLen(), settings.maxSeqLen());
     Path dir = model.unpacked();
     // the model's own pooling as its sentence-transformers config says, not as ours derives it
