@@ -5,7 +5,6 @@ import java.util.List;
 import org.bertserving.engine.BertConfig;
 import org.bertserving.engine.PoolingStrategy;
 import org.tensorflow.Operand;
-import org.tensorflow.OperationBuilder;
 import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
@@ -411,10 +410,9 @@ final class BertGraph<T extends TFloating> {
 
   /** {@code x} times {@code kernel} plus {@code bias}. */
   private Operand<T> product(Ops s, Operand<T> x, Variable<T> kernel, Operand<T> bias) {
-    if (kernels.fusedProducts()) {
-      return s.nn.biasAdd(s.linalg.matMul(x, kernel), bias);
-    }
-    return s.nn.biasAdd(plainProduct(s, x, kernel), bias);
+    Operand<T> times =
+        kernels.fusedProducts() ? s.linalg.matMul(x, kernel) : plainProduct(s, x, kernel);
+    return s.nn.biasAdd(times, bias);
   }
 
   /**
@@ -423,14 +421,20 @@ final class BertGraph<T extends TFloating> {
    * Kernels#fusedProducts}).
    */
   static <T extends TFloating> Operand<T> plainProduct(Ops s, Operand<T> x, Operand<T> kernel) {
+    return batchMatMulV3(s, x, kernel, false);
+  }
+
+  /** {@code x} times {@code y} (or its transpose) as {@code BatchMatMulV3}, in {@code x}'s type. */
+  private static <T extends TFloating> Operand<T> batchMatMulV3(
+      Ops s, Operand<T> x, Operand<T> y, boolean adjointY) {
     DataType t = x.asOutput().dataType();
     return s.scope()
         .env()
         .opBuilder("BatchMatMulV3", s.scope().makeOpName("BatchMatMulV3"), s.scope())
         .addInput(x.asOutput())
-        .addInput(kernel.asOutput())
+        .addInput(y.asOutput())
         .setAttr("adj_x", false)
-        .setAttr("adj_y", false)
+        .setAttr("adj_y", adjointY)
         .setAttr("Ta", t)
         .setAttr("Tb", t)
         .setAttr("Tout", t)
@@ -522,22 +526,18 @@ final class BertGraph<T extends TFloating> {
    */
   private Operand<TFloat32> batchMatMul(
       Ops s, Operand<TFloat32> x, Operand<TFloat32> y, boolean adjointY) {
-    String op = kernels.eigenAttention() ? "BatchMatMulV3" : "BatchMatMulV2";
-    OperationBuilder product =
-        s.scope()
-            .env()
-            .opBuilder(op, s.scope().makeOpName(op), s.scope())
-            .addInput(x.asOutput())
-            .addInput(y.asOutput())
-            .setAttr("adj_x", false)
-            .setAttr("adj_y", adjointY);
     if (kernels.eigenAttention()) {
-      product
-          .setAttr("Ta", DataType.DT_FLOAT)
-          .setAttr("Tb", DataType.DT_FLOAT)
-          .setAttr("Tout", DataType.DT_FLOAT);
+      return batchMatMulV3(s, x, y, adjointY);
     }
-    return product.build().<TFloat32>output(0);
+    return s.scope()
+        .env()
+        .opBuilder("BatchMatMulV2", s.scope().makeOpName("BatchMatMulV2"), s.scope())
+        .addInput(x.asOutput())
+        .addInput(y.asOutput())
+        .setAttr("adj_x", false)
+        .setAttr("adj_y", adjointY)
+        .build()
+        .<TFloat32>output(0);
   }
 
   /**
