@@ -223,7 +223,12 @@ public record EngineSettings(
       prompt = e.getString("prompt");
       backend = e.getString("backend");
       sizedSessions = e.getBoolean("sized-sessions");
-      products = ProductKernel.parse(e.getString("products"));
+      try {
+        // reference.conf under the JVM's -D options, where a wrong value reaches every builder
+        products = ProductKernel.parse(e.getString("products"));
+      } catch (IllegalArgumentException ex) {
+        throw new IllegalArgumentException("bert-serving.engine.products: " + ex.getMessage(), ex);
+      }
       maxBatchSize = reference.getInt("bert-serving.workers.max-batch-size");
     }
 

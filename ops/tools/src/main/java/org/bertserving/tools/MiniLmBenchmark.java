@@ -11,9 +11,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.function.Function;
+import java.util.stream.Stream;
 import org.bertserving.client.BertClient;
 import org.bertserving.engine.BertEncoder;
 import org.bertserving.engine.EngineSettings;
+import org.bertserving.engine.ProductKernel;
 
 /**
  * all-MiniLM-L6-v2 in this engine (ONNX weights imported into the TensorFlow graph) against the
@@ -24,7 +26,7 @@ import org.bertserving.engine.EngineSettings;
  * close the two vectors are; the CPU in the header. The script runs {@link ThreadsTable} first, in
  * a JVM of its own.
  *
- * <pre>ops/bert-serving-benchmark-minilm [--seconds S]</pre>
+ * <pre>ops/bert-serving-benchmark-minilm [--seconds S] [--products measured|fused|plain]</pre>
  */
 public final class MiniLmBenchmark {
   private static final String[] WORDS =
@@ -43,11 +45,12 @@ public final class MiniLmBenchmark {
   private MiniLmBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    double seconds =
-        args.length > 1 && args[0].equals("--seconds") ? Double.parseDouble(args[1]) : 5;
-    try (BertEncoder engine = engine(false);
+    MiniLmArgs options = MiniLmArgs.parse(args);
+    double seconds = options.seconds();
+    ProductKernel products = options.products();
+    try (BertEncoder engine = engine(false, products);
         BertEncoder engineBf16 =
-            org.bertserving.engine.GpuPlatform.cpuBf16() ? engine(true) : null) {
+            org.bertserving.engine.GpuPlatform.cpuBf16() ? engine(true, products) : null) {
       List<String> texts = texts(engine, 2048);
       // as a worker does at its start: each one-text length run once, then the planner's cost
       // model measured on this machine
@@ -67,7 +70,7 @@ public final class MiniLmBenchmark {
           Locale.ROOT,
           "# all-MiniLM-L6-v2: this engine vs LangChain4j (ONNX Runtime)%n%n"
               + "%s, %d cores, %s, Java %s, TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=%s,"
-              + " TF_OVERRIDE_GLOBAL_THREADPOOL=%s; %d texts of 10-60"
+              + " TF_OVERRIDE_GLOBAL_THREADPOOL=%s; products %s; %d texts of 10-60"
               + " tokens; %.0f s per cell, in %d turns taken by the cells of a row; min cosine between the two on 64 texts: %.6f%n%n",
           org.bertserving.engine.GpuPlatform.cpu(),
           Runtime.getRuntime().availableProcessors(),
@@ -75,6 +78,7 @@ public final class MiniLmBenchmark {
           System.getProperty("java.version"),
           System.getenv().getOrDefault("TF_ONEDNN_ASSUME_FROZEN_WEIGHTS", "(unset)"),
           System.getenv().getOrDefault("TF_OVERRIDE_GLOBAL_THREADPOOL", "(unset)"),
+          products.name().toLowerCase(Locale.ROOT),
           texts.size(),
           seconds,
           TURNS,
@@ -106,7 +110,7 @@ public final class MiniLmBenchmark {
           engineBf16 == null ? new boolean[] {false} : new boolean[] {false, true}) {
         String dtype = bf16 ? " -bf16" : "";
         Function<List<String>, float[][]> engineOfDtype = bf16 ? oursBf16 : ours;
-        try (NodeProcess node = node(bf16);
+        try (NodeProcess node = node(bf16, options.nodeProperty());
             BertClient client = client(node)) {
           double[][] ms =
               latencyMillisInTurns(
@@ -140,7 +144,7 @@ public final class MiniLmBenchmark {
    * service runs (sharing this one's heap, the client's and the node's garbage would pause each
    * other), started as {@code ops/bert-serving-start} starts it.
    */
-  static NodeProcess node(boolean bf16) {
+  static NodeProcess node(boolean bf16, String... jvmOptions) {
     List<String> args = new ArrayList<>(List.of("-model", "all-minilm-l6-v2"));
     args.addAll(NodeProcess.loopbackFlags());
     if (bf16) {
@@ -149,7 +153,7 @@ public final class MiniLmBenchmark {
     return NodeProcess.start(
         bf16 ? "minilm-bf16" : "minilm",
         NodeProcess.ownClasspath(),
-        List.of("-Xmx2g"),
+        Stream.concat(Stream.of("-Xmx2g"), Arrays.stream(jvmOptions)).toList(),
         args,
         java.nio.file.Path.of("ops", "run", "minilm-benchmark"));
   }
@@ -177,7 +181,13 @@ public final class MiniLmBenchmark {
 
   /** all-MiniLM-L6-v2 in this engine, float32 or {@code -bf16}. */
   static BertEncoder engine(boolean bf16) throws IOException {
-    return BertEncoder.load(EngineSettings.builder().model("all-minilm-l6-v2").bf16(bf16).build());
+    return engine(bf16, ProductKernel.MEASURED);
+  }
+
+  /** As {@link #engine(boolean)}, its products on {@code products}. */
+  static BertEncoder engine(boolean bf16, ProductKernel products) throws IOException {
+    return BertEncoder.load(
+        EngineSettings.builder().model("all-minilm-l6-v2").bf16(bf16).products(products).build());
   }
 
   /** The same model as a Java user would run it instead: LangChain4j's ONNX Runtime embedder. */

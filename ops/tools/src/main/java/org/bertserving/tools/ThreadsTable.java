@@ -17,6 +17,7 @@ import org.bertserving.engine.GpuPlatform;
 import org.bertserving.engine.InputFeatures;
 import org.bertserving.engine.ModelBackend;
 import org.bertserving.engine.ModelFiles;
+import org.bertserving.engine.ProductKernel;
 import org.bertserving.engine.tf.SizedSessions;
 import org.bertserving.engine.tf.TfBertBackend;
 
@@ -43,11 +44,15 @@ public final class ThreadsTable {
    * LangChain4j's embedder had run, ONNX Runtime's spinning workers measured 6.7-7.1 ms on two
    * threads here against 4.7-5.1 ms alone.
    *
-   * <pre>ThreadsTable [--seconds S]</pre>
+   * <pre>ThreadsTable [--seconds S] [--products measured|fused|plain]</pre>
    */
+  /** The engine's products' kernel in this table's sessions ({@code --products}). */
+  private static ProductKernel products = ProductKernel.MEASURED;
+
   public static void main(String[] args) throws Exception {
-    double seconds =
-        args.length > 1 && args[0].equals("--seconds") ? Double.parseDouble(args[1]) : 5;
+    MiniLmArgs options = MiniLmArgs.parse(args);
+    double seconds = options.seconds();
+    products = options.products();
     // only its featurizer is used: one plain session, not the served sessions and their probes
     try (BertEncoder engine =
         BertEncoder.load(
@@ -198,7 +203,11 @@ public final class ThreadsTable {
   private static double session(
       InputFeatures row, int threads, int parts, boolean bf16, double seconds) throws IOException {
     EngineSettings.Builder builder =
-        EngineSettings.builder().model("all-minilm-l6-v2").bf16(bf16).intraOpThreads(threads);
+        EngineSettings.builder()
+            .model("all-minilm-l6-v2")
+            .bf16(bf16)
+            .intraOpThreads(threads)
+            .products(products);
     if (parts > 1) {
       builder.interOpThreads(parts);
     }

@@ -135,6 +135,20 @@ class ExitCodesTest {
       assertEquals(2, bad.awaitExit(Duration.ofSeconds(60)), bad.output());
       assertEquals("bert-serving-start: -max_seq_len 'many' is not an integer", cause(bad));
     }
+    // a wrong engine key given as a JVM option (JAVA_OPTS) is named as well
+    try (NodeProcess bad =
+        NodeProcess.start(
+            "bad-products",
+            NodeProcess.ownClasspath(),
+            List.of("-Xmx384m", "-Dbert-serving.engine.products=fast"),
+            node(0, 0),
+            LOGS)) {
+      assertEquals(2, bad.awaitExit(Duration.ofSeconds(60)), bad.output());
+      assertEquals(
+          "bert-serving-start: bert-serving.engine.products: 'fast' is not one of measured,"
+              + " fused, plain",
+          cause(bad));
+    }
     // the class path as ops/ scripts give it (lib/*: alphabetical, Akka's jars before the
     // service's): the node's Akka settings must win over Akka's defaults all the same
     List<String> entries =
