@@ -62,12 +62,14 @@ public final class ThreadsTable {
           Locale.ROOT,
           "# all-MiniLM-L6-v2, one text alone: ONNX Runtime and this engine by threads%n%n"
               + "%s, %s, Java %s, TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=%s,"
-              + " TF_OVERRIDE_GLOBAL_THREADPOOL=%s; %.0f s per cell after as long of warm-up%n%n",
+              + " TF_OVERRIDE_GLOBAL_THREADPOOL=%s; products %s; %.0f s per cell after as long"
+              + " of warm-up%n%n",
           GpuPlatform.cpu(),
           org.bertserving.engine.CpuIdle.describe(),
           System.getProperty("java.version"),
           System.getenv().getOrDefault("TF_ONEDNN_ASSUME_FROZEN_WEIGHTS", "(unset)"),
           System.getenv().getOrDefault("TF_OVERRIDE_GLOBAL_THREADPOOL", "(unset)"),
+          products.name().toLowerCase(Locale.ROOT),
           seconds);
       print(engine, MiniLmBenchmark.texts(engine, 2048), GpuPlatform.cpuBf16(), seconds);
     }

@@ -59,6 +59,11 @@ final class ProductProbe {
     boolean keepsFused() {
       return !(plainMicros * PLAIN_MARGIN < fusedMicros);
     }
+
+    /** Microseconds a run of the kernel kept. */
+    double keptMicros() {
+      return keepsFused() ? fusedMicros : plainMicros;
+    }
   }
 
   private ProductProbe() {}
@@ -79,8 +84,49 @@ final class ProductProbe {
     return switch (settings.products()) {
       case FUSED -> true;
       case PLAIN -> false;
-      case MEASURED -> measured(key(settings, config)).keepsFused();
+      case MEASURED -> {
+        Key key = key(settings, config);
+        Timing timing = measured(key);
+        if (key.type() == DataType.DT_BFLOAT16) {
+          Key float32 = new Key(DataType.DT_FLOAT, key.in(), key.out(), key.threads(), key.rows());
+          String advice = bfloat16Advice(key, timing, measured(float32));
+          if (advice != null && ADVISED.add(key)) {
+            LOG.warn(advice);
+          }
+        }
+        yield timing.keepsFused();
+      }
     };
+  }
+
+  /** The bfloat16 probes already warned of in this process. */
+  private static final java.util.Set<Key> ADVISED = ConcurrentHashMap.newKeySet();
+
+  /**
+   * A warning where {@code -bf16} buys no speed: its products ({@code key}, timed as {@code
+   * bfloat16}) ran no faster on their kernel than in float32 on float32's ({@code float32}), as on
+   * the AMD EPYC (Zen 5 guest, no AMX) of the README: 1,070 µs against 809 for 128 rows x 384 x
+   * 1536 on 2 threads, and every batch of all-MiniLM-L6-v2 slower with {@code -bf16}. Null where
+   * bfloat16 ran faster or either could not be timed.
+   */
+  static String bfloat16Advice(Key key, Timing bfloat16, Timing float32) {
+    double b = bfloat16.keptMicros();
+    double f = float32.keptMicros();
+    if (!(b >= f)) {
+      return null; // faster, or NaN
+    }
+    return String.format(
+        Locale.ROOT,
+        "-bf16 gives no speed on this CPU: products of %d rows x %d x %d on %d thread%s ran %.0f µs"
+            + " in bfloat16 against %.0f µs in float32; without -bf16 the vectors come at least as fast,"
+            + " in full float32",
+        key.rows(),
+        key.in(),
+        key.out(),
+        key.threads(),
+        key.threads() == 1 ? "" : "s",
+        b,
+        f);
   }
 
   /** The probe for a session of {@code settings}: the model's feed-forward product. */
@@ -101,6 +147,11 @@ final class ProductProbe {
   /** {@code key} timed, the first time it is asked for in this process. */
   static Timing measured(Key key) {
     return MEASURED.computeIfAbsent(key, ProductProbe::measure);
+  }
+
+  /** Whether {@code key} has been timed in this process. */
+  static boolean timed(Key key) {
+    return MEASURED.containsKey(key);
   }
 
   private static DataType dataType(EngineSettings s) {

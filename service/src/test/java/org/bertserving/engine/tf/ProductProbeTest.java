@@ -102,6 +102,42 @@ class ProductProbeTest {
     assertTrue(ProductProbe.fused(plain.toBuilder().fp16(true).build(), CONFIG));
   }
 
+  /**
+   * A start with {@code -bf16} times float32's products too, and warns where bfloat16 ran them no
+   * faster; where it ran faster, or could not be timed, it says nothing.
+   */
+  @Test
+  void bfloat16IsComparedWithFloat32AndAWarningNamesBothTimes() {
+    assumeTrue(TfBertBackend.oneDnnOps(), "TensorFlow's oneDNN ops off: always fused");
+    // three threads: a shape no other test of this JVM times
+    EngineSettings bf16 =
+        settings(ProductKernel.MEASURED).toBuilder().bf16(true).intraOpThreads(3).build();
+    ProductProbe.Key key = ProductProbe.key(bf16, CONFIG);
+    ProductProbe.Key float32 =
+        new ProductProbe.Key(
+            org.tensorflow.proto.DataType.DT_FLOAT, key.in(), key.out(), key.threads(), key.rows());
+    assertFalse(ProductProbe.timed(float32), "not timed before");
+    ProductProbe.fused(bf16, CONFIG);
+    assertTrue(ProductProbe.timed(key), "bfloat16 timed");
+    assertTrue(ProductProbe.timed(float32), "float32 timed by the bfloat16 start");
+
+    String slower =
+        ProductProbe.bfloat16Advice(
+            key, new ProductProbe.Timing(1070, 1300), new ProductProbe.Timing(1800, 809));
+    assertTrue(slower.startsWith("-bf16 gives no speed on this CPU"), slower);
+    assertTrue(slower.contains("1070 µs in bfloat16 against 809 µs in float32"), slower);
+    assertEquals(
+        null,
+        ProductProbe.bfloat16Advice(
+            key, new ProductProbe.Timing(400, 500), new ProductProbe.Timing(900, 809)));
+    assertEquals(
+        null,
+        ProductProbe.bfloat16Advice(
+            key,
+            new ProductProbe.Timing(Double.NaN, Double.NaN),
+            new ProductProbe.Timing(900, 809)));
+  }
+
   /** Plain only where it ran 10 % faster, or where it could be timed at all. */
   @Test
   void thePlainKernelIsKeptOnlyWhereItRanClearlyFaster() {
