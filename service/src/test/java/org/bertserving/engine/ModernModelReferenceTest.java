@@ -61,9 +61,10 @@ class ModernModelReferenceTest {
         EngineSettings.builder()
             .model(model.modelName())
             .products(products)
-            // all-MiniLM-L6-v2 as served (sessions by run size, each checked against the others in
-            // SizedSessionsTest); the other models' weights, pooling and ids on one session, as
-            // is a kernel asked for: each model's sessions by run size cost its load 10-12 s
+            // all-MiniLM-L6-v2 as served (sessions by run size); the other models' weights,
+            // pooling and ids on one session, as is a kernel asked for: each model's sessions by
+            // run size cost its load 10-12 s of probes (their graphs are held to one session's
+            // vectors in SizedSessionsTest, SplitLayersTest and ParallelRunsTest)
             .sizedSessions(
                 products == ProductKernel.MEASURED && model == NamedModel.ALL_MINILM_L6_V2)
             .build();

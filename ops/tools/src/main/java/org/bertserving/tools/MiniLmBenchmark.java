@@ -45,7 +45,7 @@ public final class MiniLmBenchmark {
   private MiniLmBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    MiniLmArgs options = MiniLmArgs.parse(args);
+    MiniLmArgs options = MiniLmArgs.parseOrExit(args);
     double seconds = options.seconds();
     ProductKernel products = options.products();
     try (BertEncoder engine = engine(false, products);
@@ -181,7 +181,7 @@ public final class MiniLmBenchmark {
 
   /** all-MiniLM-L6-v2 in this engine, float32 or {@code -bf16}. */
   static BertEncoder engine(boolean bf16) throws IOException {
-    return engine(bf16, ProductKernel.MEASURED);
+    return BertEncoder.load(EngineSettings.builder().model("all-minilm-l6-v2").bf16(bf16).build());
   }
 
   /** As {@link #engine(boolean)}, its products on {@code products}. */

@@ -46,13 +46,10 @@ public final class ThreadsTable {
    *
    * <pre>ThreadsTable [--seconds S] [--products measured|fused|plain]</pre>
    */
-  /** The engine's products' kernel in this table's sessions ({@code --products}). */
-  private static ProductKernel products = ProductKernel.MEASURED;
-
   public static void main(String[] args) throws Exception {
-    MiniLmArgs options = MiniLmArgs.parse(args);
+    MiniLmArgs options = MiniLmArgs.parseOrExit(args);
     double seconds = options.seconds();
-    products = options.products();
+    ProductKernel products = options.products();
     // only its featurizer is used: one plain session, not the served sessions and their probes
     try (BertEncoder engine =
         BertEncoder.load(
@@ -71,12 +68,13 @@ public final class ThreadsTable {
           System.getenv().getOrDefault("TF_OVERRIDE_GLOBAL_THREADPOOL", "(unset)"),
           products.name().toLowerCase(Locale.ROOT),
           seconds);
-      print(engine, MiniLmBenchmark.texts(engine, 2048), GpuPlatform.cpuBf16(), seconds);
+      print(engine, MiniLmBenchmark.texts(engine, 2048), GpuPlatform.cpuBf16(), seconds, products);
     }
     System.out.println();
   }
 
-  static void print(BertEncoder engine, List<String> texts, boolean bf16, double seconds)
+  static void print(
+      BertEncoder engine, List<String> texts, boolean bf16, double seconds, ProductKernel products)
       throws IOException, OrtException {
     List<InputFeatures> alone =
         List.of(
@@ -112,9 +110,9 @@ public final class ThreadsTable {
       double[] many = new double[alone.size()];
       double[] split = new double[alone.size()];
       for (int i = 0; i < alone.size(); i++) {
-        one[i] = session(alone.get(i), 1, 1, b, seconds);
-        many[i] = session(alone.get(i), all, 1, b, seconds);
-        split[i] = session(alone.get(i), 1, SizedSessions.PARTS, b, seconds);
+        one[i] = session(alone.get(i), 1, 1, b, seconds, products);
+        many[i] = session(alone.get(i), all, 1, b, seconds, products);
+        split[i] = session(alone.get(i), 1, SizedSessions.PARTS, b, seconds, products);
       }
       String dtype = b ? " -bf16" : "";
       row("engine" + dtype + ", a TensorFlow session primed on the text", one, many);
@@ -200,10 +198,17 @@ public final class ThreadsTable {
 
   /**
    * The p50 of {@code row} on one session of {@code threads} intra-op threads, its layers cut into
-   * {@code parts} chains (on as many inter-op threads) where more than 1.
+   * {@code parts} chains (on as many inter-op threads) where more than 1, its products on {@code
+   * products}.
    */
   private static double session(
-      InputFeatures row, int threads, int parts, boolean bf16, double seconds) throws IOException {
+      InputFeatures row,
+      int threads,
+      int parts,
+      boolean bf16,
+      double seconds,
+      ProductKernel products)
+      throws IOException {
     EngineSettings.Builder builder =
         EngineSettings.builder()
             .model("all-minilm-l6-v2")

@@ -135,20 +135,6 @@ class ExitCodesTest {
       assertEquals(2, bad.awaitExit(Duration.ofSeconds(60)), bad.output());
       assertEquals("bert-serving-start: -max_seq_len 'many' is not an integer", cause(bad));
     }
-    // a wrong engine key given as a JVM option (JAVA_OPTS) is named as well
-    try (NodeProcess bad =
-        NodeProcess.start(
-            "bad-products",
-            NodeProcess.ownClasspath(),
-            List.of("-Xmx384m", "-Dbert-serving.engine.products=fast"),
-            node(0, 0),
-            LOGS)) {
-      assertEquals(2, bad.awaitExit(Duration.ofSeconds(60)), bad.output());
-      assertEquals(
-          "bert-serving-start: bert-serving.engine.products: 'fast' is not one of measured,"
-              + " fused, plain",
-          cause(bad));
-    }
     // the class path as ops/ scripts give it (lib/*: alphabetical, Akka's jars before the
     // service's): the node's Akka settings must win over Akka's defaults all the same
     List<String> entries =
@@ -168,6 +154,24 @@ class ExitCodesTest {
       int http = node.ports(Duration.ofSeconds(60)).http();
       Wire.awaitReady("http://127.0.0.1:" + http, Duration.ofSeconds(60));
       assertEquals(0, node.stop(Duration.ofSeconds(90)), node.output());
+    }
+  }
+
+  /** A wrong engine key given as a JVM option ({@code JAVA_OPTS}) is named as a flag is. */
+  @Test
+  void aWrongEngineKeyInTheJvmOptionsExitsTwoNamingIt() throws Exception {
+    try (NodeProcess bad =
+        NodeProcess.start(
+            "bad-products",
+            NodeProcess.ownClasspath(),
+            List.of("-Xmx384m", "-Dbert-serving.engine.products=fast"),
+            node(0, 0),
+            LOGS)) {
+      assertEquals(2, bad.awaitExit(Duration.ofSeconds(60)), bad.output());
+      assertEquals(
+          "bert-serving-start: bert-serving.engine.products: 'fast' is not one of measured,"
+              + " fused, plain",
+          cause(bad));
     }
   }
 

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /** The MiniLM benchmark's options: defaults, either order, and a clear refusal. */
 class MiniLmArgsTest {
   @Test
-  void defaultsAreFiveSecondsAndTheMeasuredKernel() {
+  void defaultsAreFiveSecondsAndTheConfiguredKernel() {
     MiniLmArgs none = MiniLmArgs.parse(new String[0]);
     assertEquals(5, none.seconds());
     assertEquals(ProductKernel.MEASURED, none.products());
@@ -39,6 +39,14 @@ class MiniLmArgsTest {
             IllegalArgumentException.class,
             () -> MiniLmArgs.parse(new String[] {"--products", "fast"}));
     assertTrue(kernel.getMessage().contains("'fast'"), kernel.getMessage());
+    for (String seconds : new String[] {"abc", "0", "-1", "NaN", "Infinity", "1e10"}) {
+      IllegalArgumentException bad =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> MiniLmArgs.parse(new String[] {"--seconds", seconds}));
+      assertTrue(bad.getMessage().startsWith("--seconds "), bad.getMessage());
+      assertTrue(bad.getMessage().contains(seconds), bad.getMessage());
+    }
     IllegalArgumentException missing =
         assertThrows(
             IllegalArgumentException.class, () -> MiniLmArgs.parse(new String[] {"--seconds"}));

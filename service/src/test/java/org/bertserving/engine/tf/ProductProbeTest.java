@@ -2,6 +2,8 @@ package org.bertserving.engine.tf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -102,40 +104,62 @@ class ProductProbeTest {
     assertTrue(ProductProbe.fused(plain.toBuilder().fp16(true).build(), CONFIG));
   }
 
-  /**
-   * A start with {@code -bf16} times float32's products too, and warns where bfloat16 ran them no
-   * faster; where it ran faster, or could not be timed, it says nothing.
-   */
+  /** A start with {@code -bf16} whose products are measured times float32's of the same shape. */
   @Test
-  void bfloat16IsComparedWithFloat32AndAWarningNamesBothTimes() {
+  void aBfloat16StartTimesFloat32sProductToo() {
     assumeTrue(TfBertBackend.oneDnnOps(), "TensorFlow's oneDNN ops off: always fused");
-    // three threads: a shape no other test of this JVM times
-    EngineSettings bf16 =
-        settings(ProductKernel.MEASURED).toBuilder().bf16(true).intraOpThreads(3).build();
-    ProductProbe.Key key = ProductProbe.key(bf16, CONFIG);
+    // a shape no other test of this JVM times
+    BertConfig odd = new BertConfig(TinyBert.VOCAB.size(), 24, 2, 4, 40, "gelu", 64, 2, 1e-12);
+    EngineSettings bf16 = settings(ProductKernel.MEASURED).toBuilder().bf16(true).build();
+    ProductProbe.Key key = ProductProbe.key(bf16, odd);
     ProductProbe.Key float32 =
         new ProductProbe.Key(
             org.tensorflow.proto.DataType.DT_FLOAT, key.in(), key.out(), key.threads(), key.rows());
     assertFalse(ProductProbe.timed(float32), "not timed before");
-    ProductProbe.fused(bf16, CONFIG);
+    ProductProbe.fused(bf16, odd);
     assertTrue(ProductProbe.timed(key), "bfloat16 timed");
     assertTrue(ProductProbe.timed(float32), "float32 timed by the bfloat16 start");
+  }
 
+  /**
+   * The warning names both times where bfloat16 ran less than 10 % faster than float32 (each on its
+   * kept kernel), once per shape; nothing where it ran clearly faster or could not be timed.
+   */
+  @Test
+  void aWarningWhereBfloat16RanNoClearlyFasterOncePerShape() {
+    ProductProbe.Key key =
+        new ProductProbe.Key(org.tensorflow.proto.DataType.DT_BFLOAT16, 384, 1536, 7, 128);
+    // bfloat16 keeps fused (1070), float32 plain (809)
     String slower =
         ProductProbe.bfloat16Advice(
             key, new ProductProbe.Timing(1070, 1300), new ProductProbe.Timing(1800, 809));
-    assertTrue(slower.startsWith("-bf16 gives no speed on this CPU"), slower);
+    assertTrue(slower.startsWith("-bf16 buys little or no speed on this CPU"), slower);
+    assertTrue(slower.contains("128 rows x 384 x 1536 on 7 threads"), slower);
     assertTrue(slower.contains("1070 µs in bfloat16 against 809 µs in float32"), slower);
-    assertEquals(
-        null,
-        ProductProbe.bfloat16Advice(
-            key, new ProductProbe.Timing(400, 500), new ProductProbe.Timing(900, 809)));
-    assertEquals(
-        null,
+    ProductProbe.Timing float32 = new ProductProbe.Timing(1000, Double.NaN); // fused kept: 1000
+    assertNotNull(advice(key, 1000, float32), "as fast");
+    assertNotNull(advice(key, 920, float32), "within 10 %");
+    assertNull(advice(key, 900, float32), "clearly faster");
+    assertNull(advice(key, Double.NaN, float32), "bfloat16 not timed");
+    assertNull(
         ProductProbe.bfloat16Advice(
             key,
-            new ProductProbe.Timing(Double.NaN, Double.NaN),
-            new ProductProbe.Timing(900, 809)));
+            new ProductProbe.Timing(1000, Double.NaN),
+            new ProductProbe.Timing(Double.NaN, Double.NaN)),
+        "float32 not timed");
+
+    ProductProbe.Timing slow = new ProductProbe.Timing(1070, Double.NaN);
+    assertTrue(ProductProbe.advise(key, slow, float32), "warned");
+    assertFalse(ProductProbe.advise(key, slow, float32), "once per shape");
+    ProductProbe.Key other =
+        new ProductProbe.Key(org.tensorflow.proto.DataType.DT_BFLOAT16, 384, 1536, 7, 16);
+    assertFalse(
+        ProductProbe.advise(other, new ProductProbe.Timing(500, Double.NaN), float32),
+        "clearly faster: no warning");
+  }
+
+  private static String advice(ProductProbe.Key key, double bfloat16, ProductProbe.Timing f32) {
+    return ProductProbe.bfloat16Advice(key, new ProductProbe.Timing(bfloat16, Double.NaN), f32);
   }
 
   /** Plain only where it ran 10 % faster, or where it could be timed at all. */
