@@ -116,10 +116,10 @@ final class ProductProbe {
   /**
    * A warning where {@code -bf16} buys little or no speed: the model's feed-forward product ({@code
    * key}, timed in bfloat16) ran on its kernel less than {@link #PLAIN_MARGIN} times as fast as in
-   * float32 on float32's ({@code float32}). As on the AMD EPYC (Zen 5 guest, no AMX) of the README:
-   * 1,070 µs against 809 for 128 rows x 384 x 1536 on 2 threads, 221 against 236 for 16 rows on 1,
-   * and every batch of all-MiniLM-L6-v2 slower with {@code -bf16}. Null where bfloat16 ran clearly
-   * faster or either could not be timed.
+   * float32 on float32's ({@code float32}). As on the AMD EPYC (Zen 5 guest, no AMX) of the README,
+   * in one start: 1,131 µs against 1,079 for 128 rows x 384 x 1536 on 2 threads, 290 against 232
+   * for 16 rows on 1; every batch of all-MiniLM-L6-v2 but one text alone ran slower with {@code
+   * -bf16}. Null where bfloat16 ran clearly faster or either could not be timed.
    */
   static String bfloat16Advice(Key key, Timing bfloat16, Timing float32) {
     double b = bfloat16.keptMicros();
