@@ -23,12 +23,14 @@ public interface ModelBackend extends AutoCloseable {
   BertConfig config();
 
   /**
-   * Runs one batch.
+   * Runs one batch, padded to its longest row.
    *
    * @return per row, in the order given: the pooled vector ({@link #dim()} floats), or for
    *     token-level pooling the row's {@code length x dim()} values, row-major
    */
-  float[][] run(List<InputFeatures> rows);
+  default float[][] run(List<InputFeatures> rows) {
+    return run(rows, rows.size(), rows.stream().mapToInt(InputFeatures::length).max().orElse(0));
+  }
 
   /**
    * Runs one batch padded to exactly {@code batch} rows of {@code length} tokens (XLA compiles per

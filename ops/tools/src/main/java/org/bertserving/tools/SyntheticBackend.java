@@ -142,12 +142,6 @@ public final class SyntheticBackend implements ModelBackend.Opener {
     }
 
     @Override
-    public float[][] run(List<InputFeatures> rows) {
-      int length = rows.stream().mapToInt(InputFeatures::length).max().orElse(0);
-      return run(rows, rows.size(), length);
-    }
-
-    @Override
     public float[][] run(List<InputFeatures> rows, int batch, int length) {
       long end = System.nanoTime() + timing.nanos(batch, length);
       synchronized (shapes) {

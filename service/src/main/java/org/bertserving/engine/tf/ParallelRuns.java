@@ -68,11 +68,6 @@ final class ParallelRuns implements ModelBackend {
     return session.config();
   }
 
-  @Override
-  public float[][] run(List<InputFeatures> rows) {
-    return run(rows, rows.size(), rows.stream().mapToInt(InputFeatures::length).max().orElse(0));
-  }
-
   /**
    * Shares out a run of several texts; a run of one text, or one padded past its own texts ({@code
    * batch} or {@code length} above them, as {@link SizedSessions} pads small runs), is one run on

@@ -427,12 +427,6 @@ public final class SizedSessions implements ModelBackend {
     return candidates.get(0).session().config();
   }
 
-  @Override
-  public float[][] run(List<InputFeatures> rows) {
-    int length = rows.stream().mapToInt(InputFeatures::length).max().orElse(0);
-    return run(rows, rows.size(), length);
-  }
-
   /**
    * Runs on the session chosen for the run's size, a run of fewer than {@link #SMALL_RUN} rows
    * padded to them with masked tokens where the probes said so (masked tokens change no vector, as

@@ -466,11 +466,6 @@ public final class TfBertBackend implements ModelBackend {
   }
 
   @Override
-  public float[][] run(List<InputFeatures> rows) {
-    return run(rows, rows.size(), rows.stream().mapToInt(InputFeatures::length).max().orElse(0));
-  }
-
-  @Override
   public float[][] run(List<InputFeatures> given, int batch, int length) {
     List<InputFeatures> rows = given;
     if (batch > given.size()) {

@@ -37,11 +37,6 @@ final class Wrapped implements ModelBackend {
   }
 
   @Override
-  public float[][] run(List<InputFeatures> rows) {
-    return run(rows, rows.size(), rows.stream().mapToInt(InputFeatures::length).max().orElse(0));
-  }
-
-  @Override
   public float[][] run(List<InputFeatures> rows, int batch, int length) {
     running.incrementAndGet();
     try {
