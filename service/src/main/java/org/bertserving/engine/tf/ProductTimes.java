@@ -1,0 +1,27 @@
+package org.bertserving.engine.tf;
+
+import org.tensorflow.proto.DataType;
+
+/**
+ * oneDNN's two kernels for one product, timed on this machine as a worker's start times them
+ * ({@link ProductProbe}), for any shape and either type: the benchmark's table of what each kernel
+ * achieves here, which shows why {@code -bf16} does or does not pay on a CPU.
+ */
+public final class ProductTimes {
+  private ProductTimes() {}
+
+  /** Microseconds a run of the fused inner product and of the plain matrix multiply. */
+  public record Kernels(double fusedMicros, double plainMicros) {}
+
+  /**
+   * {@code rows x in} times {@code in x out} plus a bias, on a session of {@code threads} intra-op
+   * threads, in bfloat16 or float32; the best of 5 rounds of 20 runs each, the kernels alternating.
+   */
+  public static Kernels time(boolean bf16, int rows, int in, int out, int threads) {
+    ProductProbe.Timing t =
+        ProductProbe.time(
+            new ProductProbe.Key(
+                bf16 ? DataType.DT_BFLOAT16 : DataType.DT_FLOAT, in, out, threads, rows));
+    return new Kernels(t.fusedMicros(), t.plainMicros());
+  }
+}
