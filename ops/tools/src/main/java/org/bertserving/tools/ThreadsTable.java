@@ -6,7 +6,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -19,19 +18,18 @@ import org.bertserving.engine.InputFeatures;
 import org.bertserving.engine.ModelBackend;
 import org.bertserving.engine.ModelFiles;
 import org.bertserving.engine.ProductKernel;
-import org.bertserving.engine.tf.ProductTimes;
 import org.bertserving.engine.tf.SizedSessions;
 import org.bertserving.engine.tf.TfBertBackend;
 
 /**
- * Where one text alone loses to ONNX Runtime: the benchmark's short query and a text of 35 tokens,
- * the same input ids, by threads. ONNX Runtime on LangChain4j's own model file, on one thread and
- * on all, its workers spinning between ops (its default) or parked ({@code
+ * Where one text alone wins or loses against ONNX Runtime: the benchmark's short query and a text
+ * of 35 tokens, the same input ids, by threads. ONNX Runtime on LangChain4j's own model file, on
+ * one thread and on all, its workers spinning between ops (its default) or parked ({@code
  * session.intra_op.allow_spinning = 0}); the engine's TensorFlow session of one thread and of all
  * (TensorFlow hands each op to its intra-op workers, which spin only briefly before they park), and
  * its two-part session (each layer in two chains that two threads run side by side). Prints a
- * Markdown table of p50 ms, then one of the model's feed-forward product on oneDNN's two kernels in
- * float32 and bfloat16 ({@link #kernels}).
+ * Markdown table of p50 ms; then, as the reason bfloat16's rows differ from float32's, the model's
+ * feed-forward product on each kernel ({@link KernelsTable}).
  */
 public final class ThreadsTable {
   /** The benchmark's short query. */
@@ -73,62 +71,9 @@ public final class ThreadsTable {
           seconds);
       print(engine, MiniLmBenchmark.texts(engine, 2048), GpuPlatform.cpuBf16(), seconds, products);
       System.out.println();
-      kernels(engine.config(), GpuPlatform.cpuBf16()).forEach(System.out::println);
+      KernelsTable.lines(engine.config(), GpuPlatform.cpuBf16()).forEach(System.out::println);
     }
     System.out.println();
-  }
-
-  /** The rows of the products' table: 16, 128 and 512 rows on one thread, 512 on every core. */
-  static final int[][] KERNEL_CELLS = {{16, 1}, {128, 1}, {512, 1}, {512, 0}};
-
-  /**
-   * The model's feed-forward product ({@code hidden x intermediate}) on oneDNN's two kernels, in
-   * float32 and, where the CPU has it, bfloat16: µs a run and GFLOP/s, as a worker's start times
-   * them ({@link ProductTimes}). Where {@code -bf16} gains nothing on a CPU, this shows whether its
-   * products are the reason.
-   */
-  static List<String> kernels(BertConfig config, boolean bf16) {
-    return kernels(config.hiddenSize(), config.intermediateSize(), bf16, KERNEL_CELLS);
-  }
-
-  static List<String> kernels(int in, int out, boolean bf16, int[][] cells) {
-    int all = Runtime.getRuntime().availableProcessors();
-    List<String> lines = new ArrayList<>();
-    StringBuilder header =
-        new StringBuilder(
-            String.format(
-                Locale.ROOT, "| a product of %d x %d plus a bias, µs a run (GFLOP/s) |", in, out));
-    StringBuilder rule = new StringBuilder("|---|");
-    for (int[] cell : cells) {
-      int threads = cell[1] == 0 ? all : cell[1];
-      header.append(
-          String.format(
-              Locale.ROOT, " %d rows, %d thread%s |", cell[0], threads, threads == 1 ? "" : "s"));
-      rule.append("---:|");
-    }
-    lines.add(header.toString());
-    lines.add(rule.toString());
-    for (boolean b : bf16 ? List.of(false, true) : List.of(false)) {
-      ProductTimes.Kernels[] timed = new ProductTimes.Kernels[cells.length];
-      for (int i = 0; i < cells.length; i++) {
-        timed[i] = ProductTimes.time(b, cells[i][0], in, out, cells[i][1] == 0 ? all : cells[i][1]);
-      }
-      String type = b ? "bfloat16" : "float32";
-      StringBuilder fused = new StringBuilder("| " + type + ", oneDNN's inner product (fused) |");
-      StringBuilder plain = new StringBuilder("| " + type + ", matrix multiply (plain) |");
-      for (int i = 0; i < cells.length; i++) {
-        double flop = 2.0 * cells[i][0] * in * out;
-        fused.append(kernelCell(timed[i].fusedMicros(), flop));
-        plain.append(kernelCell(timed[i].plainMicros(), flop));
-      }
-      lines.add(fused.toString());
-      lines.add(plain.toString());
-    }
-    return lines;
-  }
-
-  private static String kernelCell(double micros, double flop) {
-    return String.format(Locale.ROOT, " %.0f (%.0f) |", micros, flop / micros / 1e3);
   }
 
   static void print(

@@ -4,8 +4,9 @@ import org.tensorflow.proto.DataType;
 
 /**
  * oneDNN's two kernels for one product, timed on this machine as a worker's start times them
- * ({@link ProductProbe}), for any shape and either type: the benchmark's table of what each kernel
- * achieves here, which shows why {@code -bf16} does or does not pay on a CPU.
+ * ({@link ProductProbe}), for any shape and either type. Public for the MiniLM benchmark alone
+ * (ops/tools {@code KernelsTable}), whose table of what each kernel achieves here shows why {@code
+ * -bf16} does or does not pay on a CPU; the engine itself asks {@link ProductProbe}.
  */
 public final class ProductTimes {
   private ProductTimes() {}
@@ -15,7 +16,8 @@ public final class ProductTimes {
 
   /**
    * {@code rows x in} times {@code in x out} plus a bias, on a session of {@code threads} intra-op
-   * threads, in bfloat16 or float32; the best of 5 rounds of 20 runs each, the kernels alternating.
+   * threads, in bfloat16 or float32, as {@link ProductProbe#time} times it: the kernels in turns,
+   * the best round of each.
    */
   public static Kernels time(boolean bf16, int rows, int in, int out, int threads) {
     ProductProbe.Timing t =
