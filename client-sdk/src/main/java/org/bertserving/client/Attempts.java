@@ -225,11 +225,18 @@ final class Attempts {
       return backoff.toMillis();
     }
     try {
-      long seconds = Long.parseLong(retryAfter.trim());
-      return Math.max(0, Math.min(MAX_WAIT_MILLIS / 1000, seconds)) * 1000;
+      return waitMillis(Long.parseLong(retryAfter.trim()));
     } catch (NumberFormatException e) { // an HTTP date: not what this server sends
       return backoff.toMillis();
     }
+  }
+
+  /**
+   * A wait of {@code seconds} as a server asked, in milliseconds: none below 0, at most {@link
+   * #MAX_WAIT_MILLIS}.
+   */
+  static long waitMillis(long seconds) {
+    return Math.max(0, Math.min(MAX_WAIT_MILLIS / 1000, seconds)) * 1000;
   }
 
   private static byte[] gunzipped(Transport.Reply reply) throws IOException {

@@ -139,11 +139,13 @@ final class ClusterBertClient implements BertClient {
         .thenCompose(
             answer -> {
               if (answer instanceof EncodeReply reply) {
-                return CompletableFuture.completedFuture(Outcomes.result(reply));
+                return CompletableFuture.completedFuture(
+                    Outcomes.whole(Outcomes.result(reply), inputs.size()));
               }
               EncodeFailure f = (EncodeFailure) answer;
               if ((f.status() == 429 || f.status() == 503) && attempt < retries) {
-                long wait = Math.max(1, f.retryAfterSeconds()) * 1000L;
+                // at least a second, at most as long as the HTTP transport would wait
+                long wait = Attempts.waitMillis(Math.max(1, f.retryAfterSeconds()));
                 return CompletableFuture.supplyAsync(
                         () -> null,
                         CompletableFuture.delayedExecutor(

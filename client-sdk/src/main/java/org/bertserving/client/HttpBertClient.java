@@ -95,7 +95,8 @@ final class HttpBertClient implements BertClient {
   public EncodeResult encode(List<?> inputs, EncodeOptions options) {
     byte[] json = encodeBody(inputs, options);
     checkLength(inputs, options);
-    return whole(result(call(Addresses.Address::encode, json, accept(options))), inputs.size());
+    return Outcomes.whole(
+        result(call(Addresses.Address::encode, json, accept(options))), inputs.size());
   }
 
   @Override
@@ -122,7 +123,7 @@ final class HttpBertClient implements BertClient {
     AtomicReference<CompletableFuture<?>> exchange = new AtomicReference<>();
     CompletableFuture<T> call = new CompletableFuture<>();
     callAsync(attempts, json, accept(options), exchange)
-        .thenApply(answer -> part.apply(whole(result(answer), inputs.size())))
+        .thenApply(answer -> part.apply(Outcomes.whole(result(answer), inputs.size())))
         .whenComplete(
             (r, e) -> {
               if (e == null) {
@@ -280,23 +281,6 @@ final class HttpBertClient implements BertClient {
   private static BertClientException interrupted(URI uri, InterruptedException e) {
     Thread.currentThread().interrupt();
     return new BertClientException("interrupted while waiting for " + uri, e);
-  }
-
-  /**
-   * {@code result} if it holds a row for each of the {@code sent} inputs: a server (or a proxy)
-   * that answers fewer or more would otherwise shift every vector after the gap onto the wrong
-   * text.
-   */
-  static EncodeResult whole(EncodeResult result, int sent) {
-    int rows =
-        result.vectors() != null
-            ? result.vectors().length
-            : result.tokenVectors() != null ? result.tokenVectors().length : -1;
-    if (rows != sent) {
-      throw new BertClientException(
-          "the server answered " + rows + " rows for " + sent + " inputs; no vector was used");
-    }
-    return result;
   }
 
   private static EncodeResult result(Attempts.Done answer) {

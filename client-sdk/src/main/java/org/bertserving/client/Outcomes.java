@@ -54,6 +54,23 @@ final class Outcomes {
     return result.vectors();
   }
 
+  /**
+   * {@code result} if it holds a row for each of the {@code sent} inputs: a server (or a proxy)
+   * that answers fewer or more would otherwise shift every vector after the gap onto the wrong
+   * text.
+   */
+  static EncodeResult whole(EncodeResult result, int sent) {
+    int rows =
+        result.vectors() != null
+            ? result.vectors().length
+            : result.tokenVectors() != null ? result.tokenVectors().length : -1;
+    if (rows != sent) {
+      throw new BertClientException(
+          "the server answered " + rows + " rows for " + sent + " inputs; no vector was used");
+    }
+    return result;
+  }
+
   static EncodeResult result(EncodeReply reply) {
     return reply.tokenLevel()
         ? new EncodeResult(null, reply.tokenMatrices(), reply.tokens())
