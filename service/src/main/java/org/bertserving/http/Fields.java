@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import java.lang.reflect.RecordComponent;
 
@@ -95,6 +96,24 @@ final class Fields {
       }
     }
     return "of another type";
+  }
+
+  /**
+   * {@code body} with its {@code field} of 0 or 1 read as false or true: bert-as-service's HTTP
+   * server took {@code bool(data['is_tokenized'])}, so clients written for it may send either.
+   * Other numbers and strings stay wrong ({@code bool("false")} is Python's true).
+   */
+  static JsonNode pythonFlag(JsonNode body, String field) {
+    JsonNode node = body.get(field);
+    if (node == null
+        || !node.isIntegralNumber()
+        || !(node.asLong() == 0 || node.asLong() == 1)
+        || !(body instanceof ObjectNode object)) {
+      return body;
+    }
+    ObjectNode copy = object.deepCopy();
+    copy.put(field, node.asLong() == 1);
+    return copy;
   }
 
   static boolean flag(JsonNode body, String field, boolean absent) {

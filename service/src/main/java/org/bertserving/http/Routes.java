@@ -110,7 +110,8 @@ public final class Routes extends AllDirectives {
               0,
               json.get("id")));
     }
-    EncodeRequest request = Fields.read(json, EncodeBody.class).request();
+    EncodeRequest request =
+        Fields.read(Fields.pythonFlag(json, "is_tokenized"), EncodeBody.class).request();
     // the binary form carries vectors only: an answer with tokens stays JSON
     boolean tokens = request.showTokens() || api.settings.showTokensToClient();
     return extractRequest(

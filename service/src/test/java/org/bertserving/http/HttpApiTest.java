@@ -75,6 +75,18 @@ class HttpApiTest {
         direct.encode(List.of("hello world"))[0][0],
         Wire.json(r).get("result").get(0).get(0).floatValue(),
         1e-6);
+    // bert-as-service's HTTP server read the flag with Python's bool(): clients send 1 and 0
+    HttpResponse<String> one =
+        Wire.post(base + "/encode", "{\"texts\": [[\"hello\", \"world\"]], \"is_tokenized\": 1}");
+    assertEquals(200, one.statusCode(), one.body());
+    assertEquals(Wire.json(r).get("result"), Wire.json(one).get("result"));
+    HttpResponse<String> zero =
+        Wire.post(base + "/encode", "{\"texts\": [\"hello world\"], \"is_tokenized\": 0}");
+    assertEquals(200, zero.statusCode(), zero.body());
+    assertEquals(
+        Wire.json(r).get("result").get(0).get(0).floatValue(),
+        Wire.json(zero).get("result").get(0).get(0).floatValue(),
+        1e-6);
 
     JsonNode floats =
         Wire.json(
@@ -172,6 +184,10 @@ class HttpApiTest {
                 "input 0: sentence pair has an empty side",
             "{\"texts\": [\"a\"], \"show_tokens\": \"yes\"}", "'show_tokens' must be true or false",
             "{\"texts\": [\"a\"], \"normalize\": 1}", "'normalize' must be true or false",
+            // 0 and 1 as bert-as-service's bool() read them; nothing else
+            "{\"texts\": [[\"a\"]], \"is_tokenized\": 2}", "'is_tokenized' must be true or false",
+            "{\"texts\": [[\"a\"]], \"is_tokenized\": \"1\"}",
+                "'is_tokenized' must be true or false",
             "{\"texts\": [\"a\"], \"dimensions\": \"8\"}", "'dimensions' must be an integer",
             "{\"texts\": [\"a\"], \"dimensions\": 0}", "dimensions 0 is out of range",
             "{\"texts\": [\"a\"], \"dimensions\": 33}",
