@@ -213,9 +213,101 @@ public final class ZmqDoor implements AutoCloseable {
       return;
     }
     boolean tokenized = texts.size() > 0 && texts.get(0).isArray();
-    EncodeRequest request = new EncodeRequest(null, texts, tokenized, showTokens).withModel(model);
     unanswered.incrementAndGet();
-    ask(client, reqId, request, System.nanoTime() + timeout.toNanos());
+    (texts.size() <= ZmqPieces.ROWS
+            ? outcome(request(texts, tokenized))
+            : inPieces(texts, tokenized))
+        .whenComplete(
+            (outcome, e) -> reply(client, reqId, e, () -> vectors(client, reqId, outcome)));
+  }
+
+  private EncodeRequest request(JsonNode texts, boolean tokenized) {
+    return new EncodeRequest(null, texts, tokenized, showTokens).withModel(model);
+  }
+
+  /**
+   * A request of more than {@link ZmqPieces#ROWS} texts, asked piece by piece ({@link ZmqPieces}),
+   * {@link ZmqPieces#IN_FLIGHT} at a time, each with the request timeout from when it is sent;
+   * their vectors joined in order. The first piece that fails fails the request, naming where its
+   * texts start; a door that stops sends no more pieces and says so.
+   */
+  private CompletableFuture<EncodeOutcome> inPieces(JsonNode texts, boolean tokenized) {
+    List<JsonNode> pieces = ZmqPieces.split(texts, ZmqPieces.ROWS);
+    EncodeReply[] replies = new EncodeReply[pieces.size()];
+    CompletableFuture<EncodeOutcome> done = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicInteger next =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger joined =
+        new java.util.concurrent.atomic.AtomicInteger();
+    Runnable[] sendNext = new Runnable[1];
+    sendNext[0] =
+        () -> {
+          int i = next.getAndIncrement();
+          if (i >= pieces.size() || done.isDone()) {
+            return;
+          }
+          int from = i * ZmqPieces.ROWS;
+          if (!running) {
+            done.complete(
+                EncodeFailure.of(
+                    null,
+                    503,
+                    "unavailable",
+                    "the node is stopping: texts "
+                        + from
+                        + " on were not sent; send the request again"));
+            return;
+          }
+          outcome(request(pieces.get(i), tokenized))
+              .whenComplete(
+                  (outcome, e) -> {
+                    if (e != null) {
+                      done.completeExceptionally(e);
+                    } else if (outcome instanceof EncodeFailure f) {
+                      done.complete(inPiece(f, from, pieces.get(i).size(), texts.size()));
+                    } else {
+                      replies[i] = (EncodeReply) outcome;
+                      if (joined.incrementAndGet() == pieces.size()) {
+                        done.complete(ZmqPieces.joined(List.of(replies)));
+                      } else {
+                        sendNext[0].run();
+                      }
+                    }
+                  });
+        };
+    for (int w = 0; w < ZmqPieces.IN_FLIGHT; w++) {
+      sendNext[0].run();
+    }
+    return done;
+  }
+
+  /**
+   * A piece's failure as the request's: where the piece's texts are, its indices counted from
+   * there.
+   */
+  private static EncodeFailure inPiece(EncodeFailure f, int from, int size, int total) {
+    return new EncodeFailure(
+        f.id(),
+        f.status(),
+        f.type(),
+        "texts "
+            + from
+            + " to "
+            + (from + size - 1)
+            + " of "
+            + total
+            + " (sent as a piece of their own; its inputs count from "
+            + from
+            + "): "
+            + f.description(),
+        f.retryAfterSeconds());
+  }
+
+  /** What the frontend answers {@code request}, asked for at most the request timeout from now. */
+  private CompletableFuture<EncodeOutcome> outcome(EncodeRequest request) {
+    CompletableFuture<EncodeOutcome> result = new CompletableFuture<>();
+    ask(request, System.nanoTime() + timeout.toNanos(), result);
+    return result;
   }
 
   /**
@@ -225,34 +317,40 @@ public final class ZmqDoor implements AutoCloseable {
    * described (so a request waiting out a warm-up is asked twice, not once a second), for as long
    * as the request's timeout lasts: the stock client cannot retry (it raises on any error reply),
    * and the original server held requests until its workers were ready. A door that stops, or a
-   * timeout that runs out, answers with the refusal at once.
+   * timeout that runs out, answers with the refusal at once. {@code result} gets the outcome.
    */
-  private void ask(byte[] client, byte[] reqId, EncodeRequest request, long deadline) {
+  private void ask(EncodeRequest request, long deadline, CompletableFuture<EncodeOutcome> result) {
     try {
       FrontendAsk.encode(frontend, request, Duration.ofNanos(left(deadline)), system)
           .whenComplete(
               (outcome, e) -> {
-                if (e == null && outcome instanceof EncodeFailure f && comeBack(f, deadline)) {
-                  later(retryWait(f), () -> askAgain(client, reqId, request, deadline, f));
-                  return;
+                if (e != null) {
+                  result.completeExceptionally(e);
+                } else if (outcome instanceof EncodeFailure f && comeBack(f, deadline)) {
+                  later(retryWait(f), () -> askAgain(request, deadline, f, result));
+                } else {
+                  result.complete(outcome);
                 }
-                reply(client, reqId, e, () -> vectors(client, reqId, outcome));
               });
-    } catch (RuntimeException e) { // not asked (the node stopping): answered here, never left
-      unanswered.decrementAndGet();
-      error(client, reqId, 503, "the request could not be taken: " + e.getMessage());
+    } catch (RuntimeException e) { // not asked (the node stopping): answered, never left
+      result.complete(
+          EncodeFailure.of(
+              null, 503, "unavailable", "the request could not be taken: " + e.getMessage()));
     }
   }
 
   /** After a refusal's wait: asks again, waits on for a worker, or answers with the refusal. */
   private void askAgain(
-      byte[] client, byte[] reqId, EncodeRequest request, long deadline, EncodeFailure refusal) {
+      EncodeRequest request,
+      long deadline,
+      EncodeFailure refusal,
+      CompletableFuture<EncodeOutcome> result) {
     if (!running || left(deadline) <= 0) {
-      reply(client, reqId, null, () -> vectors(client, reqId, refusal));
+      result.complete(refusal);
     } else if (refusal.status() == 503 && !modelServed()) {
-      later(WORKER_POLL_NANOS, () -> askAgain(client, reqId, request, deadline, refusal));
+      later(WORKER_POLL_NANOS, () -> askAgain(request, deadline, refusal, result));
     } else {
-      ask(client, reqId, request, deadline);
+      ask(request, deadline, result);
     }
   }
 

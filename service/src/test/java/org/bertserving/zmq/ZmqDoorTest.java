@@ -163,6 +163,46 @@ class ZmqDoorTest {
     }
   }
 
+  /**
+   * The Python client sends a whole corpus in one encode: more texts than a request may hold
+   * ({@code max-request-rows}, 10,000) come back whole and in order, cut into pieces of 256 and
+   * joined again; a bad text in a later piece fails the request naming where it is.
+   */
+  @Test
+  void aCorpusOfManyPiecesComesBackWholeInOrderAndABadTextIsNamed() throws Exception {
+    try (Client c = new Client()) {
+      List<String> texts = org.bertserving.engine.TinyBert.texts(10_500);
+      int req = c.send(JSON.writeValueAsString(texts), texts.size());
+      List<byte[]> reply = c.receive();
+      assertEquals(String.valueOf(req), new String(reply.get(3), StandardCharsets.US_ASCII));
+      JsonNode header = JSON.readTree(reply.get(1));
+      assertEquals("float32", header.get("dtype").asText(), header.toString());
+      assertEquals(texts.size(), header.get("shape").get(0).asInt());
+      int dim = header.get("shape").get(1).asInt();
+      float[] flat = floats(reply.get(2));
+      assertEquals(texts.size() * dim, flat.length);
+      float[][] expected = direct.encode(texts);
+      for (int r = 0; r < texts.size(); r++) {
+        for (int d = 0; d < dim; d++) {
+          assertEquals(expected[r][d], flat[r * dim + d], 1e-5, "row " + r);
+        }
+      }
+      assertEquals(texts.size(), header.get("tokens").size());
+      assertEquals(
+          texts.get(10_499).split(" ")[0], header.get("tokens").get(10_499).get(1).asText());
+
+      List<String> bad = new java.util.ArrayList<>(texts.subList(0, 700));
+      bad.set(600, "");
+      c.send(JSON.writeValueAsString(bad), bad.size());
+      JsonNode error = JSON.readTree(c.receive().get(1));
+      assertEquals(400, error.get("status").asInt(), error.toString());
+      assertTrue(error.get("error").asText().contains("texts 512 to 699 of 700"), error.toString());
+      assertTrue(error.get("error").asText().contains("input 88: text is empty"), error.toString());
+      c.send("[\"still works\"]", 1);
+      assertEquals("float32", JSON.readTree(c.receive().get(1)).get("dtype").asText());
+    }
+  }
+
   @Test
   void configAndStatusCarryTheKeysThePythonClientReads() throws Exception {
     try (Client c = new Client()) {
