@@ -105,14 +105,16 @@ final class Fields {
    */
   static JsonNode pythonFlag(JsonNode body, String field) {
     JsonNode node = body.get(field);
+    // canConvertToInt: a number past a long's range would otherwise be cut to its low bits
     if (node == null
         || !node.isIntegralNumber()
-        || !(node.asLong() == 0 || node.asLong() == 1)
+        || !node.canConvertToInt()
+        || !(node.intValue() == 0 || node.intValue() == 1)
         || !(body instanceof ObjectNode object)) {
       return body;
     }
     ObjectNode copy = object.deepCopy();
-    copy.put(field, node.asLong() == 1);
+    copy.put(field, node.intValue() == 1);
     return copy;
   }
 

@@ -213,12 +213,45 @@ public final class ZmqDoor implements AutoCloseable {
       return;
     }
     boolean tokenized = texts.size() > 0 && texts.get(0).isArray();
+    String tooLarge = tooLarge(texts.size());
+    if (tooLarge != null) {
+      error(client, reqId, 413, tooLarge);
+      return;
+    }
     unanswered.incrementAndGet();
     (texts.size() <= ZmqPieces.ROWS
             ? outcome(request(texts, tokenized))
             : inPieces(texts, tokenized))
         .whenComplete(
             (outcome, e) -> reply(client, reqId, e, () -> vectors(client, reqId, outcome)));
+  }
+
+  /**
+   * Why {@code rows} texts of the door's model would not fit the reply's one frame (2 GiB), at the
+   * width its workers describe, or {@code null}: refused before any of them is computed, now that
+   * no row limit holds a corpus back. Unknown until a worker of the model is described.
+   */
+  private String tooLarge(int rows) {
+    ServedModels models = served.get();
+    return tooLarge(rows, model == null ? models.defaultModel() : models.get(model));
+  }
+
+  static String tooLarge(int rows, ServedModel m) {
+    if (m == null || m.dimension() <= 0) {
+      return null;
+    }
+    long values = (long) rows * m.dimension();
+    if ("NONE".equalsIgnoreCase(m.pooling())) {
+      values *= m.maxSeqLen() > 0 ? m.maxSeqLen() : 1;
+    }
+    long bytes = values * ("float16".equals(m.dtype()) ? 2 : 4);
+    return bytes > Integer.MAX_VALUE - 8
+        ? rows
+            + " texts would take "
+            + bytes
+            + " bytes of vectors, over the 2 GiB one ZeroMQ frame holds: send fewer texts a"
+            + " request"
+        : null;
   }
 
   private EncodeRequest request(JsonNode texts, boolean tokenized) {
@@ -261,17 +294,22 @@ public final class ZmqDoor implements AutoCloseable {
           outcome(request(pieces.get(i), tokenized))
               .whenComplete(
                   (outcome, e) -> {
-                    if (e != null) {
-                      done.completeExceptionally(e);
-                    } else if (outcome instanceof EncodeFailure f) {
-                      done.complete(inPiece(f, from, pieces.get(i).size(), texts.size()));
-                    } else {
-                      replies[i] = (EncodeReply) outcome;
-                      if (joined.incrementAndGet() == pieces.size()) {
-                        done.complete(ZmqPieces.joined(List.of(replies)));
+                    try {
+                      if (e != null) {
+                        done.completeExceptionally(e);
+                      } else if (outcome instanceof EncodeFailure f) {
+                        // the pieces in flight still run (at most three), their vectors unused
+                        done.complete(inPiece(f, from, pieces.get(i).size(), texts.size()));
                       } else {
-                        sendNext[0].run();
+                        replies[i] = (EncodeReply) outcome;
+                        if (joined.incrementAndGet() == pieces.size()) {
+                          done.complete(ZmqPieces.joined(List.of(replies)));
+                        } else {
+                          sendNext[0].run();
+                        }
                       }
+                    } catch (RuntimeException failure) { // answered all the same, never left
+                      done.completeExceptionally(failure);
                     }
                   });
         };

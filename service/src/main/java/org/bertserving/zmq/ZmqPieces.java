@@ -43,6 +43,8 @@ final class ZmqPieces {
   /**
    * The pieces' replies as one, in order: token-level rows padded to the longest piece's length,
    * tokens where every piece has them.
+   *
+   * @throws IllegalStateException when the pieces came from different models
    */
   static EncodeReply joined(List<EncodeReply> replies) {
     EncodeReply first = replies.get(0);
@@ -52,6 +54,21 @@ final class ZmqPieces {
     int outputLength = 0;
     boolean allTokens = true;
     for (EncodeReply r : replies) {
+      // the default model could change between pieces: never join vectors of two models
+      if (r.dim() != first.dim()
+          || r.tokenLevel() != first.tokenLevel()
+          || !java.util.Objects.equals(r.model(), first.model())) {
+        throw new IllegalStateException(
+            "the pieces were answered by different models ("
+                + first.model()
+                + ", width "
+                + first.dim()
+                + "; "
+                + r.model()
+                + ", width "
+                + r.dim()
+                + "): send the request again");
+      }
       rows.addAll(r.rows());
       counts += r.tokenCounts().length;
       outputLength = Math.max(outputLength, r.outputLength());

@@ -186,6 +186,9 @@ class HttpApiTest {
             "{\"texts\": [\"a\"], \"normalize\": 1}", "'normalize' must be true or false",
             // 0 and 1 as bert-as-service's bool() read them; nothing else
             "{\"texts\": [[\"a\"]], \"is_tokenized\": 2}", "'is_tokenized' must be true or false",
+            "{\"texts\": [[\"a\"]], \"is_tokenized\": 18446744073709551617}",
+                "'is_tokenized' must be true or false",
+            "{\"texts\": [[\"a\"]], \"is_tokenized\": 1.0}", "'is_tokenized' must be true or false",
             "{\"texts\": [[\"a\"]], \"is_tokenized\": \"1\"}",
                 "'is_tokenized' must be true or false",
             "{\"texts\": [\"a\"], \"dimensions\": \"8\"}", "'dimensions' must be an integer",

@@ -62,7 +62,14 @@ class ZmqDoorTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestNodes.start(zmqNode("bert-serving.frontend.show-tokens-to-client", true));
+    server =
+        TestNodes.start(
+            zmqNode(
+                "bert-serving.frontend.show-tokens-to-client",
+                true,
+                // below the corpus the door sends in pieces
+                "bert-serving.frontend.max-request-rows",
+                1000));
     port = server.ports().zmq();
     portOut = server.ports().zmqOut();
     TestNodes.awaitWorkers(server, 1);
@@ -165,13 +172,13 @@ class ZmqDoorTest {
 
   /**
    * The Python client sends a whole corpus in one encode: more texts than a request may hold
-   * ({@code max-request-rows}, 10,000) come back whole and in order, cut into pieces of 256 and
-   * joined again; a bad text in a later piece fails the request naming where it is.
+   * ({@code max-request-rows}, 1,000 on this node) come back whole and in order, cut into pieces of
+   * 256 and joined again; a bad text in a later piece fails the request naming where it is.
    */
   @Test
   void aCorpusOfManyPiecesComesBackWholeInOrderAndABadTextIsNamed() throws Exception {
     try (Client c = new Client()) {
-      List<String> texts = org.bertserving.engine.TinyBert.texts(10_500);
+      List<String> texts = org.bertserving.engine.TinyBert.texts(1_300);
       int req = c.send(JSON.writeValueAsString(texts), texts.size());
       List<byte[]> reply = c.receive();
       assertEquals(String.valueOf(req), new String(reply.get(3), StandardCharsets.US_ASCII));
@@ -188,8 +195,7 @@ class ZmqDoorTest {
         }
       }
       assertEquals(texts.size(), header.get("tokens").size());
-      assertEquals(
-          texts.get(10_499).split(" ")[0], header.get("tokens").get(10_499).get(1).asText());
+      assertEquals(texts.get(1_299).split(" ")[0], header.get("tokens").get(1_299).get(1).asText());
 
       List<String> bad = new java.util.ArrayList<>(texts.subList(0, 700));
       bad.set(600, "");
@@ -337,6 +343,41 @@ class ZmqDoorTest {
       closing.start();
       JsonNode header = JSON.readTree(c.receive().get(1));
       assertEquals("float32", header.get("dtype").asText(), header.toString());
+      closing.join(90_000);
+    } finally {
+      node.close();
+    }
+  }
+
+  /**
+   * A node that stops in the middle of a corpus sends no more of its pieces and answers the request
+   * once, naming the texts not sent, instead of leaving the client waiting.
+   */
+  @Test
+  void aCorpusCutShortByAStopIsAnsweredOnceNamingWhatWasNotSent() throws Exception {
+    BertServer node = TestNodes.start(zmqNode());
+    try (ZContext own = new ZContext();
+        Client c = new Client(own, node.ports().zmq(), node.ports().zmqOut())) {
+      TestNodes.awaitWorkers(node, 1);
+      c.send("[\"warm\"]", 1);
+      c.receive(); // subscribed, and the engine warm
+      node.faults().forEach(f -> f.delay(1500)); // the next run takes its time
+      long before = node.metrics().requests.sum();
+      // six pieces, four sent at once: the last two wait for a first one to end
+      List<String> texts = org.bertserving.engine.TinyBert.texts(1_300);
+      c.send(JSON.writeValueAsString(texts), texts.size());
+      TestNodes.await(
+          () -> node.metrics().requests.sum() > before, 10, "the frontend took a piece");
+      Thread closing = new Thread(node::close, "test-stop");
+      closing.start();
+      JsonNode header = JSON.readTree(c.receive().get(1));
+      assertEquals(503, header.path("status").asInt(), header.toString());
+      assertTrue(
+          header
+              .get("error")
+              .asText()
+              .contains("the node is stopping: texts 1024 on were not sent"),
+          header.toString());
       closing.join(90_000);
     } finally {
       node.close();

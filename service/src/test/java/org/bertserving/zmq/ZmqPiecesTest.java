@@ -3,11 +3,15 @@ package org.bertserving.zmq;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.List;
 import org.bertserving.client.protocol.EncodeReply;
+import org.bertserving.cluster.ServedModel;
+import org.bertserving.engine.ModelKind;
 import org.junit.jupiter.api.Test;
 
 /** A large request's pieces and their replies joined again. */
@@ -22,6 +26,34 @@ class ZmqPiecesTest {
         List.of("[\"a\",\"b\"]", "[\"c\",\"d\"]", "[\"e\"]"),
         pieces.stream().map(JsonNode::toString).toList());
     assertEquals(List.of(texts), ZmqPieces.split(texts, 5).stream().toList());
+  }
+
+  @Test
+  void aCorpusWhoseVectorsWouldNotFitOneFrameIsRefusedBeforeAnyIsComputed() {
+    // BERT-Base under NONE: 512 x 768 float32 a text, 1.5 MiB
+    ServedModel none =
+        new ServedModel("m", ModelKind.EMBEDDING, 512, "NONE", null, 768, false, "float32");
+    assertNull(ZmqDoor.tooLarge(1300, none));
+    String refused = ZmqDoor.tooLarge(1400, none);
+    assertTrue(refused.startsWith("1400 texts would take 2202009600 bytes"), refused);
+    // pooled, two bytes a value: 1.3 M texts fit, 1.5 M do not
+    ServedModel fp16 =
+        new ServedModel("m", ModelKind.EMBEDDING, 512, "REDUCE_MEAN", null, 768, false, "float16");
+    assertNull(ZmqDoor.tooLarge(1_300_000, fp16));
+    assertTrue(ZmqDoor.tooLarge(1_500_000, fp16).contains("over the 2 GiB"));
+    // no worker described yet: left to the reply's own check
+    assertNull(ZmqDoor.tooLarge(100_000_000, null));
+  }
+
+  @Test
+  void piecesOfDifferentModelsAreNeverJoined() {
+    EncodeReply a =
+        new EncodeReply(null, 2, 0, false, List.of(new float[2]), null, new int[] {1}, "a");
+    EncodeReply b =
+        new EncodeReply(null, 3, 0, false, List.of(new float[3]), null, new int[] {1}, "b");
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> ZmqPieces.joined(List.of(a, b)));
+    assertTrue(e.getMessage().contains("different models"), e.getMessage());
   }
 
   @Test
