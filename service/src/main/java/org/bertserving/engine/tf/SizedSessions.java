@@ -108,8 +108,20 @@ public final class SizedSessions implements ModelBackend {
    *     first
    */
   SizedSessions(List<Candidate> candidates) {
-    this.candidates = new ArrayList<>(candidates);
+    this(candidates, null);
   }
+
+  /**
+   * @param remembered where the probes' choice for these candidates on this machine is kept, or
+   *     {@code null} to measure at every start
+   */
+  SizedSessions(List<Candidate> candidates, SessionChoices remembered) {
+    this.candidates = new ArrayList<>(candidates);
+    this.remembered = remembered;
+  }
+
+  /** Where the probes' choice is kept between starts, or {@code null}. */
+  private final SessionChoices remembered;
 
   /**
    * Opens the model for serving: {@link SizedSessions} where oneDNN keeps laid-out weights ({@link
@@ -168,7 +180,14 @@ public final class SizedSessions implements ModelBackend {
       if (parallel != null) {
         candidates.add(new Candidate("parallel", parallel, SMALL_RUN));
       }
-      SizedSessions sessions = new SizedSessions(candidates);
+      SizedSessions sessions =
+          new SizedSessions(
+              candidates,
+              SessionChoices.configuredDir()
+                  .map(
+                      dir ->
+                          new SessionChoices(dir, choiceKey(settings, first.config(), candidates)))
+                  .orElse(null));
       sessions.prime();
       return sessions;
     } catch (IOException | RuntimeException e) {
@@ -183,6 +202,33 @@ public final class SizedSessions implements ModelBackend {
       }
       throw e;
     }
+  }
+
+  /**
+   * What the probes' choice depends on: the CPU as the workers describe it and its cores,
+   * TensorFlow's version and the environment its kernels read, the model, the settings (its folder,
+   * threads, dtype, kernel) and the candidates and probes offered.
+   */
+  static String choiceKey(EngineSettings settings, BertConfig model, List<Candidate> candidates) {
+    return String.join(
+        "\n",
+        "cpu " + org.bertserving.engine.GpuPlatform.cpu(),
+        "cores " + Runtime.getRuntime().availableProcessors(),
+        "tensorflow " + org.tensorflow.TensorFlow.version(),
+        "env "
+            + FROZEN_WEIGHTS
+            + "="
+            + System.getenv(FROZEN_WEIGHTS)
+            + " "
+            + OWN_THREADS
+            + "="
+            + System.getenv(OWN_THREADS)
+            + " TF_ENABLE_ONEDNN_OPTS="
+            + System.getenv("TF_ENABLE_ONEDNN_OPTS"),
+        "model " + model,
+        "settings " + settings,
+        "candidates " + candidates.stream().map(c -> c.name() + "@" + c.primedOn()).toList(),
+        "probes " + java.util.Arrays.toString(PROBES));
   }
 
   /** Logs {@code hint} (and where it is set), the first hint of this process only. */
@@ -244,6 +290,46 @@ public final class SizedSessions implements ModelBackend {
     for (Candidate c : candidates) {
       c.session().run(rows(c.primedOn()));
     }
+    List<String> names = candidates.stream().map(Candidate::name).toList();
+    var kept =
+        remembered == null
+            ? java.util.Optional.<SessionChoices.Choice>empty()
+            : remembered.read(names, PROBES.length);
+    SessionChoices.Choice choice = kept.orElseGet(() -> measure(names));
+    if (kept.isEmpty() && remembered != null) {
+      remembered.write(choice);
+    }
+    for (int i = 0; i < PROBES.length; i++) {
+      byProbe[i] = candidates.get(choice.chosen()[i]).session();
+    }
+    padSmall = choice.padSmall();
+    if (padSmall) {
+      byProbe[0] = byProbe[1];
+    }
+    List<ModelBackend> used = inUse(List.of(byProbe));
+    candidates.removeIf(
+        c -> {
+          boolean unused = !used.contains(c.session());
+          if (unused) {
+            c.session().close();
+          }
+          return unused;
+        });
+    LOG.info(
+        "sessions by run size{}; rows: ms {}{}; kept {}{}",
+        kept.isPresent()
+            ? " as measured at an earlier start on this machine ("
+                + remembered.file()
+                + "; delete it to measure again)"
+            : "",
+        String.join("/", names),
+        choice.table(),
+        candidates.stream().map(Candidate::name).toList(),
+        padSmall ? "; runs of fewer than " + SMALL_RUN + " rows padded to " + SMALL_RUN : "");
+  }
+
+  /** Every probe timed on every candidate, and the choice they make. */
+  private SessionChoices.Choice measure(List<String> names) {
     StringBuilder table = new StringBuilder();
     long[][] typical = new long[PROBES.length][];
     for (int pass = 0; pass < PROBE_PASSES; pass++) {
@@ -263,30 +349,9 @@ public final class SizedSessions implements ModelBackend {
       }
     }
     int[] chosen = choose(typical);
-    for (int i = 0; i < PROBES.length; i++) {
-      byProbe[i] = candidates.get(chosen[i]).session();
-    }
     // PROBES[1] is SMALL_RUN: padded to it, a smaller run takes what that probe took
-    padSmall = typical[0][chosen[0]] > typical[1][chosen[1]];
-    if (padSmall) {
-      byProbe[0] = byProbe[1];
-    }
-    List<String> names = candidates.stream().map(Candidate::name).toList();
-    List<ModelBackend> used = inUse(List.of(byProbe));
-    candidates.removeIf(
-        c -> {
-          boolean unused = !used.contains(c.session());
-          if (unused) {
-            c.session().close();
-          }
-          return unused;
-        });
-    LOG.info(
-        "sessions by run size; rows: ms {}{}; kept {}{}",
-        String.join("/", names),
-        table,
-        candidates.stream().map(Candidate::name).toList(),
-        padSmall ? "; runs of fewer than " + SMALL_RUN + " rows padded to " + SMALL_RUN : "");
+    boolean pad = typical[0][chosen[0]] > typical[1][chosen[1]];
+    return new SessionChoices.Choice(names, chosen, pad, table.toString());
   }
 
   /**

@@ -118,6 +118,83 @@ class SizedSessionsTest {
     assertArrayEquals(second, SizedSessions.choose(one));
   }
 
+  /** Two candidates, {@code fast} and {@code slow}, the choice kept in {@code kept}. */
+  private static SizedSessions twoKept(Wrapped fast, Wrapped slow, SessionChoices kept) {
+    return new SizedSessions(
+        List.of(
+            new SizedSessions.Candidate("fast", fast, 8),
+            new SizedSessions.Candidate("slow", slow, 8)),
+        kept);
+  }
+
+  /**
+   * The probes' choice is kept in a file for the machine, model and settings: a start with the same
+   * candidates takes it without timing them (each session runs its priming run only), even where
+   * they would now time otherwise; other candidates, a file cut short, an old file or another key
+   * are measured again.
+   */
+  @Test
+  void aChoiceKeptByAnEarlierStartIsTakenWithoutProbesAndAnythingElseIsMeasured(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    EngineSettings s = settings();
+    SessionChoices kept = new SessionChoices(dir, "a machine, a model, its settings");
+    try (Wrapped fast = new Wrapped(session(s), rows -> false);
+        Wrapped slow = new Wrapped(session(s), rows -> true);
+        SizedSessions first = twoKept(fast, slow, kept)) {
+      first.prime();
+      assertEquals(List.of("fast"), first.kept());
+      assertTrue(java.nio.file.Files.isRegularFile(kept.file()), "the choice is kept");
+    }
+    // the next start: 'fast' would now lose every probe, but the kept choice is taken unprobed
+    try (Wrapped fast = new Wrapped(session(s), rows -> true);
+        Wrapped slow = new Wrapped(session(s), rows -> false);
+        SizedSessions again = twoKept(fast, slow, kept)) {
+      again.prime();
+      assertEquals(List.of("fast"), again.kept());
+      assertEquals(List.of("1 x 8"), fast.ran, "its priming run only");
+      assertEquals(List.of("1 x 8"), slow.ran, "its priming run only");
+      assertTrue(slow.closed, "the session the kept choice did not take is closed");
+      assertSame(fast, again.sessionFor(4, 16));
+    }
+    // a file cut short (a disk that filled up): measured again, and kept anew
+    java.nio.file.Files.writeString(kept.file(), "{\"key\": ");
+    try (Wrapped fast = new Wrapped(session(s), rows -> true);
+        Wrapped slow = new Wrapped(session(s), rows -> false);
+        SizedSessions measured = twoKept(fast, slow, kept)) {
+      measured.prime();
+      assertEquals(List.of("slow"), measured.kept());
+      assertTrue(fast.ran.size() > 1, "probed: " + fast.ran);
+    }
+    // a choice older than a week: measured again
+    java.nio.file.Files.setLastModifiedTime(
+        kept.file(),
+        java.nio.file.attribute.FileTime.from(
+            java.time.Instant.now().minus(SessionChoices.MAX_AGE).minusSeconds(60)));
+    try (Wrapped fast = new Wrapped(session(s), rows -> false);
+        Wrapped slow = new Wrapped(session(s), rows -> true);
+        SizedSessions old = twoKept(fast, slow, kept)) {
+      old.prime();
+      assertEquals(List.of("fast"), old.kept());
+      assertTrue(slow.ran.size() > 1, "probed: " + slow.ran);
+    }
+    // other candidates for the same key, or the same candidates under another key: measured
+    try (Wrapped fast = new Wrapped(session(s), rows -> true);
+        Wrapped slow = new Wrapped(session(s), rows -> false);
+        SizedSessions other =
+            new SizedSessions(
+                List.of(
+                    new SizedSessions.Candidate("slow", slow, 8),
+                    new SizedSessions.Candidate("fast", fast, 8)),
+                kept)) {
+      other.prime();
+      assertEquals(List.of("slow"), other.kept());
+      assertTrue(fast.ran.size() > 1, "probed: " + fast.ran);
+    }
+    SessionChoices elsewhere = new SessionChoices(dir, "another machine");
+    assertFalse(elsewhere.file().equals(kept.file()));
+    assertTrue(elsewhere.read(List.of("slow", "fast"), SizedSessions.PROBES.length).isEmpty());
+  }
+
   @Test
   void aSessionNoProbeChoseIsClosedAndRunsPastTheProbesGoToTheLargestProbes() throws Exception {
     EngineSettings s = settings();
