@@ -227,6 +227,8 @@ public final class SizedSessions implements ModelBackend {
             + System.getenv("TF_ENABLE_ONEDNN_OPTS"),
         "model " + model,
         "settings " + settings,
+        // measured at this start too, once a process: a flip changes what the sessions run
+        "fused products " + ProductProbe.fused(settings, model),
         "candidates " + candidates.stream().map(c -> c.name() + "@" + c.primedOn()).toList(),
         "probes " + java.util.Arrays.toString(PROBES));
   }
