@@ -328,25 +328,8 @@ class ZmqDoorTest {
    */
   @Test
   void aRequestTakenBeforeTheNodeStopsIsAnswered() throws Exception {
-    BertServer node = TestNodes.start(zmqNode());
-    try (ZContext own = new ZContext();
-        Client c = new Client(own, node.ports().zmq(), node.ports().zmqOut())) {
-      TestNodes.awaitWorkers(node, 1);
-      c.send("[\"warm\"]", 1);
-      c.receive(); // subscribed, and the engine warm
-      node.faults().forEach(f -> f.delay(1500)); // the next run takes its time
-      long before = node.metrics().requests.sum();
-      c.send("[\"hello world\"]", 1);
-      TestNodes.await(
-          () -> node.metrics().requests.sum() > before, 10, "the frontend took the request");
-      Thread closing = new Thread(node::close, "test-stop");
-      closing.start();
-      JsonNode header = JSON.readTree(c.receive().get(1));
-      assertEquals("float32", header.get("dtype").asText(), header.toString());
-      closing.join(90_000);
-    } finally {
-      node.close();
-    }
+    JsonNode header = answerAcrossAStop("[\"hello world\"]", 1);
+    assertEquals("float32", header.get("dtype").asText(), header.toString());
   }
 
   /**
@@ -355,6 +338,20 @@ class ZmqDoorTest {
    */
   @Test
   void aCorpusCutShortByAStopIsAnsweredOnceNamingWhatWasNotSent() throws Exception {
+    // six pieces, four sent at once: the last two wait for a first one to end
+    List<String> texts = org.bertserving.engine.TinyBert.texts(1_300);
+    JsonNode header = answerAcrossAStop(JSON.writeValueAsString(texts), texts.size());
+    assertEquals(503, header.path("status").asInt(), header.toString());
+    assertTrue(
+        header.get("error").asText().contains("the node is stopping: texts 1024 on were not sent"),
+        header.toString());
+  }
+
+  /**
+   * The door's answer to {@code payload}, sent to a node of its own whose next run takes 1.5 s and
+   * which starts to stop as soon as its frontend took the request.
+   */
+  private static JsonNode answerAcrossAStop(String payload, int msgLen) throws Exception {
     BertServer node = TestNodes.start(zmqNode());
     try (ZContext own = new ZContext();
         Client c = new Client(own, node.ports().zmq(), node.ports().zmqOut())) {
@@ -363,22 +360,14 @@ class ZmqDoorTest {
       c.receive(); // subscribed, and the engine warm
       node.faults().forEach(f -> f.delay(1500)); // the next run takes its time
       long before = node.metrics().requests.sum();
-      // six pieces, four sent at once: the last two wait for a first one to end
-      List<String> texts = org.bertserving.engine.TinyBert.texts(1_300);
-      c.send(JSON.writeValueAsString(texts), texts.size());
+      c.send(payload, msgLen);
       TestNodes.await(
-          () -> node.metrics().requests.sum() > before, 10, "the frontend took a piece");
+          () -> node.metrics().requests.sum() > before, 10, "the frontend took the request");
       Thread closing = new Thread(node::close, "test-stop");
       closing.start();
       JsonNode header = JSON.readTree(c.receive().get(1));
-      assertEquals(503, header.path("status").asInt(), header.toString());
-      assertTrue(
-          header
-              .get("error")
-              .asText()
-              .contains("the node is stopping: texts 1024 on were not sent"),
-          header.toString());
       closing.join(90_000);
+      return header;
     } finally {
       node.close();
     }
