@@ -224,6 +224,7 @@ final class ModelSettings {
     b.prompt(e.getString("prompt"));
     b.backend(e.getString("backend"));
     b.sizedSessions(e.getBoolean("sized-sessions"));
+    b.sessionChoices(e.getString("session-choices"));
     try {
       b.products(org.bertserving.engine.ProductKernel.parse(e.getString("products")));
     } catch (IllegalArgumentException ex) {

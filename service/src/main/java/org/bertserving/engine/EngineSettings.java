@@ -38,6 +38,9 @@ import java.util.List;
  *     bert-serving.engine.sized-sessions})
  * @param products which kernel runs the encoder's products on the CPU ({@code
  *     bert-serving.engine.products})
+ * @param sessionChoices where the sessions by run size keep their probes' choice between starts: a
+ *     folder, {@code ""} for {@code session-choices} in the model cache, or {@code off} ({@code
+ *     bert-serving.engine.session-choices})
  */
 public record EngineSettings(
     Path modelDir,
@@ -70,10 +73,12 @@ public record EngineSettings(
     List<String> labels,
     String servedName,
     boolean sizedSessions,
-    ProductKernel products) {
+    ProductKernel products,
+    String sessionChoices) {
 
   public EngineSettings {
     products = products == null ? ProductKernel.MEASURED : products;
+    sessionChoices = sessionChoices == null ? "" : sessionChoices.trim();
     servedName = servedName == null || servedName.isBlank() ? null : servedName.trim();
     poolingLayers = List.copyOf(poolingLayers);
     labels = labels == null ? List.of() : List.copyOf(labels);
@@ -166,6 +171,7 @@ public record EngineSettings(
     b.servedName = servedName;
     b.sizedSessions = sizedSessions;
     b.products = products;
+    b.sessionChoices = sessionChoices;
     return b;
   }
 
@@ -208,6 +214,7 @@ public record EngineSettings(
     private String servedName;
     private boolean sizedSessions;
     private ProductKernel products;
+    private String sessionChoices;
 
     /** The defaults of reference.conf, the one place they are written (bert-as-service's). */
     private Builder() {
@@ -229,6 +236,7 @@ public record EngineSettings(
       } catch (IllegalArgumentException ex) {
         throw new IllegalArgumentException("bert-serving.engine.products: " + ex.getMessage(), ex);
       }
+      sessionChoices = e.getString("session-choices");
       maxBatchSize = reference.getInt("bert-serving.workers.max-batch-size");
     }
 
@@ -404,6 +412,12 @@ public record EngineSettings(
       return this;
     }
 
+    /** A folder, {@code ""} (the model cache's) or {@code off}; see {@link #sessionChoices()}. */
+    public Builder sessionChoices(String v) {
+      sessionChoices = v;
+      return this;
+    }
+
     public EngineSettings build() {
       String name = model == null || model.isBlank() ? null : NamedModel.of(model).modelName();
       boolean complete =
@@ -446,7 +460,8 @@ public record EngineSettings(
               heads,
               servedName,
               sizedSessions,
-              products)
+              products,
+              sessionChoices)
           .validate();
     }
 

@@ -3,7 +3,6 @@ package org.bertserving.engine.tf;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import org.bertserving.engine.EngineSettings;
 import org.bertserving.engine.ModelCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What the probes of {@link SizedSessions} chose on this machine, kept in a file per model,
  * settings and machine, so that a worker started again (after kill -9, a crash or a deploy) serves
- * at once instead of timing every session again: BERT-Base's probes took 15 of its 22 s of load on
- * the AMD EPYC of the README. A file older than {@link #MAX_AGE}, or one written for other
+ * at once instead of timing every session again: BERT-Base's probes took about 12 of its 19-22 s of
+ * load on the AMD EPYC of the README. A file older than {@link #MAX_AGE}, or one written for other
  * sessions, is measured again; deleting the folder does the same at the next start.
  */
 final class SessionChoices {
@@ -50,16 +50,17 @@ final class SessionChoices {
   }
 
   /**
-   * The folder of {@code bert-serving.engine.session-choices} ({@code
-   * BERT_SERVING_SESSION_CHOICES}; empty: {@code session-choices} in the model cache), or empty
-   * when it is {@code off}.
+   * The folder of {@code settings}' {@code session-choices} ({@code BERT_SERVING_SESSION_CHOICES};
+   * empty: {@code session-choices} in the model cache, {@code -model_cache_dir}'s or the default
+   * one), or empty when it is {@code off}.
    */
-  static Optional<Path> configuredDir() {
-    String dir = ConfigFactory.defaultReference().getString("bert-serving.engine.session-choices");
+  static Optional<Path> dir(EngineSettings settings) {
+    String dir = settings.sessionChoices();
     if (dir.equalsIgnoreCase("off")) {
       return Optional.empty();
     }
-    return Optional.of(dir.isBlank() ? ModelCache.dir().resolve("session-choices") : Path.of(dir));
+    Path cache = settings.cacheDir() != null ? settings.cacheDir() : ModelCache.dir();
+    return Optional.of(dir.isEmpty() ? cache.resolve("session-choices") : Path.of(dir));
   }
 
   Path file() {
@@ -72,11 +73,7 @@ final class SessionChoices {
    */
   Optional<Choice> read(List<String> offered, int probes) {
     try {
-      if (!Files.isRegularFile(file)
-          || Files.getLastModifiedTime(file)
-              .toInstant()
-              .plus(MAX_AGE)
-              .isBefore(java.time.Instant.now())) {
+      if (!Files.isRegularFile(file) || stale(file) || Files.size(file) > MAX_BYTES) {
         return Optional.empty();
       }
       JsonNode json = JSON.readTree(file.toFile());
@@ -124,12 +121,46 @@ final class SessionChoices {
       Path partial = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".part");
       try {
         Files.writeString(partial, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json));
+        try { // readable by the other users a node may run as (createTempFile makes it 0600)
+          Files.setPosixFilePermissions(
+              partial, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException e) {
+          // not a POSIX file system: its defaults
+        }
         Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(partial);
       }
+      prune(file.getParent());
     } catch (IOException | RuntimeException e) {
       LOG.warn("the sessions' choice could not be kept in {}: {}", file, e.toString());
+    }
+  }
+
+  /** Larger than any choice this class writes: such a file is not read. */
+  private static final long MAX_BYTES = 64 * 1024;
+
+  /** Older than {@link #MAX_AGE}, or dated in the future (a clock set back since). */
+  private static boolean stale(Path file) throws IOException {
+    java.time.Instant written = Files.getLastModifiedTime(file).toInstant();
+    java.time.Instant now = java.time.Instant.now();
+    return written.plus(MAX_AGE).isBefore(now) || written.isAfter(now.plusSeconds(60));
+  }
+
+  /** Removes what no start reads: stale choices, and partial files a killed start left. */
+  private static void prune(Path dir) {
+    try (var files = Files.list(dir)) {
+      java.time.Instant hourAgo = java.time.Instant.now().minusSeconds(3600);
+      for (Path f : files.toList()) {
+        String name = f.getFileName().toString();
+        boolean partialLeft =
+            name.endsWith(".part") && Files.getLastModifiedTime(f).toInstant().isBefore(hourAgo);
+        if (partialLeft || (name.endsWith(".json") && stale(f))) {
+          Files.deleteIfExists(f);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("could not prune {}: {}", dir, e.toString());
     }
   }
 

@@ -183,7 +183,7 @@ public final class SizedSessions implements ModelBackend {
       SizedSessions sessions =
           new SizedSessions(
               candidates,
-              SessionChoices.configuredDir()
+              SessionChoices.dir(settings)
                   .map(
                       dir ->
                           new SessionChoices(dir, choiceKey(settings, first.config(), candidates)))
@@ -210,27 +210,55 @@ public final class SizedSessions implements ModelBackend {
    * threads, dtype, kernel) and the candidates and probes offered.
    */
   static String choiceKey(EngineSettings settings, BertConfig model, List<Candidate> candidates) {
+    EngineSettings one = settings.toBuilder().intraOpThreads(1).build();
     return String.join(
         "\n",
         "cpu " + org.bertserving.engine.GpuPlatform.cpu(),
         "cores " + Runtime.getRuntime().availableProcessors(),
+        "idle " + CpuIdle.describe(),
         "tensorflow " + org.tensorflow.TensorFlow.version(),
-        "env "
-            + FROZEN_WEIGHTS
-            + "="
-            + System.getenv(FROZEN_WEIGHTS)
-            + " "
-            + OWN_THREADS
-            + "="
-            + System.getenv(OWN_THREADS)
-            + " TF_ENABLE_ONEDNN_OPTS="
-            + System.getenv("TF_ENABLE_ONEDNN_OPTS"),
+        "code " + code(),
+        "env " + kernelEnvironment(),
         "model " + model,
         "settings " + settings,
         // measured at this start too, once a process: a flip changes what the sessions run
         "fused products " + ProductProbe.fused(settings, model),
+        "fused products on one thread "
+            + (oneThreadApplies(settings, model) ? ProductProbe.fused(one, model) : "-"),
         "candidates " + candidates.stream().map(c -> c.name() + "@" + c.primedOn()).toList(),
         "probes " + java.util.Arrays.toString(PROBES));
+  }
+
+  /**
+   * The environment TensorFlow's, oneDNN's, OpenMP's and glibc's allocator read, which changes how
+   * fast each session runs.
+   */
+  private static String kernelEnvironment() {
+    return new java.util.TreeMap<>(System.getenv())
+        .entrySet().stream()
+            .filter(
+                e ->
+                    e.getKey().startsWith("TF_")
+                        || e.getKey().startsWith("ONEDNN_")
+                        || e.getKey().startsWith("DNNL_")
+                        || e.getKey().startsWith("OMP_")
+                        || e.getKey().startsWith("KMP_")
+                        || e.getKey().startsWith("MALLOC_")
+                        || e.getKey().equals("LD_PRELOAD"))
+            .map(e -> e.getKey() + "=" + e.getValue())
+            .collect(java.util.stream.Collectors.joining(" "));
+  }
+
+  /** This build of the engine: its jar (or classes folder) and when it was built. */
+  private static String code() {
+    try {
+      java.nio.file.Path where =
+          java.nio.file.Path.of(
+              SizedSessions.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return where + " " + java.nio.file.Files.getLastModifiedTime(where);
+    } catch (Exception e) { // no code source to read: the version alone
+      return String.valueOf(SizedSessions.class.getPackage().getImplementationVersion());
+    }
   }
 
   /** Logs {@code hint} (and where it is set), the first hint of this process only. */

@@ -130,8 +130,9 @@ class SizedSessionsTest {
   /**
    * The probes' choice is kept in a file for the machine, model and settings: a start with the same
    * candidates takes it without timing them (each session runs its priming run only), even where
-   * they would now time otherwise; other candidates, a file cut short, an old file or another key
-   * are measured again.
+   * they would now time otherwise; other candidates or probes, another key, a choice out of range,
+   * a file cut short or older than a week are not read (so measured again); a folder that cannot be
+   * written to keeps nothing and fails nothing.
    */
   @Test
   void aChoiceKeptByAnEarlierStartIsTakenWithoutProbesAndAnythingElseIsMeasured(
@@ -156,43 +157,41 @@ class SizedSessionsTest {
       assertTrue(slow.closed, "the session the kept choice did not take is closed");
       assertSame(fast, again.sessionFor(4, 16));
     }
-    // a file cut short (a disk that filled up): measured again, and kept anew
+    // what is measured again instead (read as the next start reads it, with no sessions to time)
+    List<String> offered = List.of("fast", "slow");
+    int probes = SizedSessions.PROBES.length;
+    String written = java.nio.file.Files.readString(kept.file());
+    assertTrue(kept.read(offered, probes).isPresent(), "as kept");
+    assertTrue(kept.read(List.of("slow", "fast"), probes).isEmpty(), "other candidates");
+    assertTrue(kept.read(List.of("fast", "slow"), probes - 1).isEmpty(), "other probes");
+    SessionChoices elsewhere = new SessionChoices(dir, "another machine");
+    assertFalse(elsewhere.file().equals(kept.file()));
+    assertTrue(elsewhere.read(offered, probes).isEmpty(), "another key, another file");
+    java.nio.file.Files.writeString(
+        kept.file(), written.replace("a machine, a model, its settings", "another machine"));
+    assertTrue(kept.read(offered, probes).isEmpty(), "another key under this one's name");
+    var json =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(written);
+    ((com.fasterxml.jackson.databind.node.ArrayNode) json.get("chosen")).set(3, 2);
+    java.nio.file.Files.writeString(kept.file(), json.toString());
+    assertTrue(kept.read(offered, probes).isEmpty(), "a choice out of range");
     java.nio.file.Files.writeString(kept.file(), "{\"key\": ");
-    try (Wrapped fast = new Wrapped(session(s), rows -> true);
-        Wrapped slow = new Wrapped(session(s), rows -> false);
-        SizedSessions measured = twoKept(fast, slow, kept)) {
-      measured.prime();
-      assertEquals(List.of("slow"), measured.kept());
-      assertTrue(fast.ran.size() > 1, "probed: " + fast.ran);
-    }
-    // a choice older than a week: measured again
+    assertTrue(kept.read(offered, probes).isEmpty(), "a file cut short (a disk that filled up)");
+    java.nio.file.Files.writeString(kept.file(), written);
+    assertTrue(kept.read(offered, probes).isPresent(), "as kept again");
     java.nio.file.Files.setLastModifiedTime(
         kept.file(),
         java.nio.file.attribute.FileTime.from(
             java.time.Instant.now().minus(SessionChoices.MAX_AGE).minusSeconds(60)));
-    try (Wrapped fast = new Wrapped(session(s), rows -> false);
-        Wrapped slow = new Wrapped(session(s), rows -> true);
-        SizedSessions old = twoKept(fast, slow, kept)) {
-      old.prime();
-      assertEquals(List.of("fast"), old.kept());
-      assertTrue(slow.ran.size() > 1, "probed: " + slow.ran);
-    }
-    // other candidates for the same key, or the same candidates under another key: measured
-    try (Wrapped fast = new Wrapped(session(s), rows -> true);
-        Wrapped slow = new Wrapped(session(s), rows -> false);
-        SizedSessions other =
-            new SizedSessions(
-                List.of(
-                    new SizedSessions.Candidate("slow", slow, 8),
-                    new SizedSessions.Candidate("fast", fast, 8)),
-                kept)) {
-      other.prime();
-      assertEquals(List.of("slow"), other.kept());
-      assertTrue(fast.ran.size() > 1, "probed: " + fast.ran);
-    }
-    SessionChoices elsewhere = new SessionChoices(dir, "another machine");
-    assertFalse(elsewhere.file().equals(kept.file()));
-    assertTrue(elsewhere.read(List.of("slow", "fast"), SizedSessions.PROBES.length).isEmpty());
+    assertTrue(kept.read(offered, probes).isEmpty(), "older than a week");
+    // a start that measured again keeps its choice anew; one that cannot write costs nothing more
+    kept.write(new SessionChoices.Choice(offered, new int[probes], false, " 4:1/2"));
+    assertTrue(kept.read(offered, probes).isPresent(), "kept anew");
+    java.nio.file.Path notAFolder = java.nio.file.Files.writeString(dir.resolve("file"), "");
+    SessionChoices unwritable = new SessionChoices(notAFolder, "k");
+    unwritable.write(new SessionChoices.Choice(offered, new int[probes], false, ""));
+    assertTrue(unwritable.read(offered, probes).isEmpty());
   }
 
   @Test
