@@ -205,9 +205,10 @@ public final class SizedSessions implements ModelBackend {
   }
 
   /**
-   * What the probes' choice depends on: the CPU as the workers describe it and its cores,
-   * TensorFlow's version and the environment its kernels read, the model, the settings (its folder,
-   * threads, dtype, kernel) and the candidates and probes offered.
+   * What the probes' choice depends on: the CPU as the workers describe it, its cores and idle
+   * driver, TensorFlow's version, this build, the environment the kernels read, the model, the
+   * settings (its folder, threads, dtype, kernel), the products' kernels this start measured, and
+   * the candidates and probes offered.
    */
   static String choiceKey(EngineSettings settings, BertConfig model, List<Candidate> candidates) {
     EngineSettings one = settings.toBuilder().intraOpThreads(1).build();
