@@ -232,26 +232,7 @@ public final class ZmqDoor implements AutoCloseable {
    * no row limit holds a corpus back. Unknown until a worker of the model is described.
    */
   private String tooLarge(int rows) {
-    ServedModels models = served.get();
-    return tooLarge(rows, model == null ? models.defaultModel() : models.get(model));
-  }
-
-  static String tooLarge(int rows, ServedModel m) {
-    if (m == null || m.dimension() <= 0) {
-      return null;
-    }
-    long values = (long) rows * m.dimension();
-    if ("NONE".equalsIgnoreCase(m.pooling())) {
-      values *= m.maxSeqLen() > 0 ? m.maxSeqLen() : 1;
-    }
-    long bytes = values * ("float16".equals(m.dtype()) ? 2 : 4);
-    return bytes > Integer.MAX_VALUE - 8
-        ? rows
-            + " texts would take "
-            + bytes
-            + " bytes of vectors, over the 2 GiB one ZeroMQ frame holds: send fewer texts a"
-            + " request"
-        : null;
+    return ZmqFrames.tooLarge(rows, servedModel(model));
   }
 
   private EncodeRequest request(JsonNode texts, boolean tokenized) {
@@ -402,10 +383,15 @@ public final class ZmqDoor implements AutoCloseable {
     return deadline - System.nanoTime();
   }
 
+  /** The model named {@code name} as its workers describe it ({@code null}: the default one). */
+  private ServedModel servedModel(String name) {
+    ServedModels models = served.get();
+    return name == null ? models.defaultModel() : models.get(name);
+  }
+
   /** Whether a worker of the door's model (or of any model, for the default) is described. */
   private boolean modelServed() {
-    ServedModels models = served.get();
-    return model == null ? models.defaultModel() != null : models.get(model) != null;
+    return servedModel(model) != null;
   }
 
   /** Whether a refusal is asked again: one that says to come back, in time, the door open. */
@@ -462,8 +448,7 @@ public final class ZmqDoor implements AutoCloseable {
    * described it: the original sends its vectors in the model's dtype.
    */
   private boolean float16(String computedBy) {
-    ServedModels models = served.get();
-    ServedModel m = computedBy == null ? models.defaultModel() : models.get(computedBy);
+    ServedModel m = servedModel(computedBy);
     return m != null && "float16".equals(m.dtype());
   }
 

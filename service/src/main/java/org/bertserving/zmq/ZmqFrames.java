@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.bertserving.client.protocol.EncodeReply;
+import org.bertserving.cluster.ServedModel;
 
 /**
  * bert-as-service 1.10's reply frames: a JSON header ({@code dtype}, {@code shape}, {@code tokens})
@@ -77,12 +78,37 @@ final class ZmqFrames {
       }
       values += reply.tokenLevel() ? (long) reply.outputLength() * dim : length;
     }
-    if (values * bytesPerValue > Integer.MAX_VALUE - 8) {
+    if (values * bytesPerValue > MAX_FRAME_BYTES) {
       throw new IllegalStateException(
           "the reply would take "
               + values * bytesPerValue
               + " bytes, over the 2 GiB one ZeroMQ frame holds: send fewer texts a request");
     }
+  }
+
+  /** The most one ZeroMQ frame (a Java array) holds. */
+  private static final long MAX_FRAME_BYTES = Integer.MAX_VALUE - 8;
+
+  /**
+   * Why {@code rows} texts of model {@code m} would not fit a reply's one frame, at the width its
+   * workers describe, or {@code null} (also while no worker of it is described).
+   */
+  static String tooLarge(int rows, ServedModel m) {
+    if (m == null || m.dimension() <= 0) {
+      return null;
+    }
+    long values = (long) rows * m.dimension();
+    if ("NONE".equalsIgnoreCase(m.pooling())) {
+      values *= m.maxSeqLen() > 0 ? m.maxSeqLen() : 1;
+    }
+    long bytes = values * ("float16".equals(m.dtype()) ? 2 : 4);
+    return bytes > MAX_FRAME_BYTES
+        ? rows
+            + " texts would take "
+            + bytes
+            + " bytes of vectors, over the 2 GiB one ZeroMQ frame holds: send fewer texts a"
+            + " request"
+        : null;
   }
 
   static Reply error(int status, String description) {

@@ -33,16 +33,16 @@ class ZmqPiecesTest {
     // BERT-Base under NONE: 512 x 768 float32 a text, 1.5 MiB
     ServedModel none =
         new ServedModel("m", ModelKind.EMBEDDING, 512, "NONE", null, 768, false, "float32");
-    assertNull(ZmqDoor.tooLarge(1300, none));
-    String refused = ZmqDoor.tooLarge(1400, none);
+    assertNull(ZmqFrames.tooLarge(1300, none));
+    String refused = ZmqFrames.tooLarge(1400, none);
     assertTrue(refused.startsWith("1400 texts would take 2202009600 bytes"), refused);
     // pooled, two bytes a value: 1.3 M texts fit, 1.5 M do not
     ServedModel fp16 =
         new ServedModel("m", ModelKind.EMBEDDING, 512, "REDUCE_MEAN", null, 768, false, "float16");
-    assertNull(ZmqDoor.tooLarge(1_300_000, fp16));
-    assertTrue(ZmqDoor.tooLarge(1_500_000, fp16).contains("over the 2 GiB"));
+    assertNull(ZmqFrames.tooLarge(1_300_000, fp16));
+    assertTrue(ZmqFrames.tooLarge(1_500_000, fp16).contains("over the 2 GiB"));
     // no worker described yet: left to the reply's own check
-    assertNull(ZmqDoor.tooLarge(100_000_000, null));
+    assertNull(ZmqFrames.tooLarge(100_000_000, null));
   }
 
   @Test
